@@ -1,0 +1,163 @@
+// serve, verify and the log tools (append, read) of the `procedo` executable.
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "adapters/cli/commands.h"
+#include "adapters/config.h"
+#include "engine/log_store.h"
+#include "engine/verify.h"
+
+namespace procedo::cli {
+namespace {
+
+Result<Config> Load(const GlobalOptions& g) {
+  return LoadConfig(g.config_path, [](const char* n) { return std::getenv(n); });
+}
+
+Result<std::unique_ptr<LogStore>> OpenLog(const Config& c) {
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec) {
+    return Status::IoError(fmt::format("cannot create data directory '{}': {}", c.data_dir, ec.message()));
+  }
+  LogOptions o;
+  o.path = c.LogPath();
+  o.sync = c.log_sync;
+  o.max_event_bytes = static_cast<size_t>(c.log_max_event_bytes);
+  return LogStore::Open(o);
+}
+
+int Fail(const Status& s) {
+  fmt::print(stderr, "procedo: {}\n", s.ToString());
+  return s.IsInvalidArgument() || s.IsConflict() ? 2 : 1;
+}
+
+nlohmann::json EventJson(const Event& e) {
+  return {{"position", e.position},
+          {"stream", e.stream},
+          {"version", e.version},
+          {"type", e.type},
+          {"id", UuidToString(e.id)},
+          {"time", FormatTime(e.time)},
+          {"tenant", e.tenant},
+          {"actor", nlohmann::json::parse(e.actor)},
+          {"correlation_id", e.correlation_id},
+          {"causation_id", e.causation_id},
+          {"data", nlohmann::json::parse(e.data)},
+          {"prev_hash", HashToHex(e.prev_hash)},
+          {"hash", HashToHex(e.hash)}};
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& app, const GlobalOptions& g, int* exit_code) {
+  auto* cmd = app.add_subcommand("serve", "Open the event log and serve until SIGINT/SIGTERM");
+  cmd->callback([&g, exit_code] {
+    auto cfg = Load(g);
+    if (!cfg.ok()) { *exit_code = Fail(cfg.status()); return; }
+    // Block the stop signals before any thread starts, so that only sigwait sees them.
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+    auto log = OpenLog(*cfg);
+    if (!log.ok()) { *exit_code = Fail(log.status()); return; }
+    fmt::print("procedo: event log at {} (last position {}, sync={})\n",
+               std::filesystem::absolute(cfg->LogPath()).string(), (*log)->LastPosition(),
+               cfg->log_sync);
+    fmt::print("procedo: serving; stop with Ctrl-C\n");
+    std::fflush(stdout);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    fmt::print("procedo: signal {}, closing the log\n", sig);
+  });
+}
+
+void RegisterVerify(CLI::App& app, const GlobalOptions& g, int* exit_code) {
+  auto* cmd = app.add_subcommand("verify", "Check the hash chain, positions and stream index");
+  static std::string path;
+  cmd->add_option("--log", path, "log directory (default: <data_dir>/log)");
+  cmd->callback([&g, exit_code] {
+    std::string p = path;
+    if (p.empty()) {
+      auto cfg = Load(g);
+      if (!cfg.ok()) { *exit_code = Fail(cfg.status()); return; }
+      p = cfg->LogPath();
+    }
+    auto r = VerifyLog(p, [](uint64_t n) { fmt::print(stderr, "\rverified {} events", n); });
+    if (!r.ok()) { *exit_code = Fail(r.status()); return; }
+    if (r->ok) {
+      fmt::print("ok: {} events, {} index entries, head hash {}\n", r->events_checked,
+                 r->index_entries_checked, HashToHex(r->head_hash));
+      *exit_code = 0;
+    } else {
+      fmt::print("broken at position {}: {}\n", r->first_bad_position, r->problem);
+      *exit_code = 3;
+    }
+  });
+}
+
+void RegisterLog(CLI::App& app, const GlobalOptions& g, int* exit_code) {
+  auto* log = app.add_subcommand("log", "Append to and read the event log directly");
+  log->require_subcommand(1);
+
+  static AppendRequest req;
+  static NewEvent ev;
+  static std::string expected = "any";
+  auto* append = log->add_subcommand("append", "Append one event");
+  append->add_option("--stream", req.stream, "stream id, e.g. case-forli-1")->required();
+  append->add_option("--type", ev.type, "event type, e.g. case.started")->required();
+  append->add_option("--data", ev.data, "JSON object")->required();
+  append->add_option("--tenant", ev.tenant, "owning organisation");
+  append->add_option("--actor", ev.actor, "JSON object, e.g. {\"id\":\"u1\",\"role\":\"operator\"}");
+  append->add_option("--expected", expected, "any | no-stream | exists | <version>");
+  append->add_option("--idempotency-key", req.idempotency_key, "makes a retry safe");
+  append->callback([&g, exit_code] {
+    if (expected == "any") req.expected = ExpectedVersion::Any();
+    else if (expected == "no-stream") req.expected = ExpectedVersion::NoStream();
+    else if (expected == "exists") req.expected = ExpectedVersion::StreamExists();
+    else {
+      char* end = nullptr;
+      unsigned long long v = std::strtoull(expected.c_str(), &end, 10);
+      if (expected.empty() || *end != '\0') {
+        *exit_code = Fail(Status::InvalidArgument("--expected must be any, no-stream, exists or a version number"));
+        return;
+      }
+      req.expected = ExpectedVersion::Exact(v);
+    }
+    auto cfg = Load(g);
+    if (!cfg.ok()) { *exit_code = Fail(cfg.status()); return; }
+    auto store = OpenLog(*cfg);
+    if (!store.ok()) { *exit_code = Fail(store.status()); return; }
+    req.events = {ev};
+    auto r = (*store)->Append(req);
+    if (!r.ok()) { *exit_code = Fail(r.status()); return; }
+    for (const auto& e : r->events) std::cout << EventJson(*e).dump() << "\n";
+  });
+
+  static uint64_t from = 1;
+  static size_t limit = 100;
+  static std::string stream;
+  auto* read = log->add_subcommand("read", "Print events as JSON lines");
+  read->add_option("--from", from, "first position (or version with --stream)");
+  read->add_option("--limit", limit, "how many");
+  read->add_option("--stream", stream, "read one stream instead of the whole log");
+  read->callback([&g, exit_code] {
+    auto cfg = Load(g);
+    if (!cfg.ok()) { *exit_code = Fail(cfg.status()); return; }
+    auto store = OpenLog(*cfg);
+    if (!store.ok()) { *exit_code = Fail(store.status()); return; }
+    auto r = stream.empty() ? (*store)->ReadAll(from, limit)
+                            : (*store)->ReadStream(stream, from, Direction::kForward, limit);
+    if (!r.ok()) { *exit_code = Fail(r.status()); return; }
+    for (const auto& e : r.value()) std::cout << EventJson(e).dump() << "\n";
+  });
+}
+
+}  // namespace procedo::cli

@@ -1,0 +1,117 @@
+#include "adapters/config.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <filesystem>
+#include <toml++/toml.h>
+#include <variant>
+#include <vector>
+
+namespace procedo {
+namespace {
+
+struct Key {
+  const char* name;  // dotted TOML path
+  std::variant<std::string*, bool*, int64_t*> target;
+};
+
+std::string EnvName(const std::string& key) {
+  std::string n = "PROCEDO_";
+  for (char c : key) n.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(c)));
+  return n;
+}
+
+Status SetFromText(const Key& k, const std::string& text, const std::string& origin) {
+  auto bad = [&](const char* want) {
+    return Status::InvalidArgument(fmt::format("{}: '{}' is not {}; set {} to {}", origin, text,
+                                               want, k.name, want));
+  };
+  if (auto* s = std::get_if<std::string*>(&k.target)) {
+    **s = text;
+  } else if (auto* b = std::get_if<bool*>(&k.target)) {
+    if (text == "true" || text == "1") **b = true;
+    else if (text == "false" || text == "0") **b = false;
+    else return bad("a boolean (true or false)");
+  } else if (auto* i = std::get_if<int64_t*>(&k.target)) {
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc() || ptr != text.data() + text.size()) return bad("an integer");
+    **i = v;
+  }
+  return Status::Ok();
+}
+
+Status SetFromToml(const Key& k, const toml::node& n, const std::string& origin) {
+  auto bad = [&](const char* want) {
+    return Status::InvalidArgument(fmt::format("{}: {} must be {}", origin, k.name, want));
+  };
+  if (auto* s = std::get_if<std::string*>(&k.target)) {
+    if (!n.is_string()) return bad("a string");
+    **s = *n.value<std::string>();
+  } else if (auto* b = std::get_if<bool*>(&k.target)) {
+    if (!n.is_boolean()) return bad("a boolean");
+    **b = *n.value<bool>();
+  } else if (auto* i = std::get_if<int64_t*>(&k.target)) {
+    if (!n.is_integer()) return bad("an integer");
+    **i = *n.value<int64_t>();
+  }
+  return Status::Ok();
+}
+
+void CollectLeaves(const toml::table& t, const std::string& prefix, std::vector<std::string>* out) {
+  for (auto&& [k, v] : t) {
+    std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (auto* sub = v.as_table()) CollectLeaves(*sub, name, out);
+    else out->push_back(name);
+  }
+}
+
+}  // namespace
+
+Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
+  Config c;
+  const std::vector<Key> keys = {
+      {"data_dir", &c.data_dir},
+      {"log.sync", &c.log_sync},
+      {"log.max_event_bytes", &c.log_max_event_bytes},
+      {"http.listen", &c.http_listen},
+  };
+  if (!path.empty()) {
+    if (!std::filesystem::exists(path)) {
+      return Status::NotFound(fmt::format("configuration file '{}' does not exist; pass an "
+                                          "existing file or none for the defaults", path));
+    }
+    toml::table t;
+    try {
+      t = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      return Status::InvalidArgument(fmt::format("{}:{}:{}: {}", path, e.source().begin.line,
+                                                 e.source().begin.column, e.description()));
+    }
+    std::vector<std::string> leaves;
+    CollectLeaves(t, "", &leaves);
+    for (const auto& leaf : leaves) {
+      auto k = std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return leaf == k.name; });
+      if (k == keys.end()) {
+        return Status::InvalidArgument(fmt::format(
+            "{}: unknown key '{}'; see procedo.toml in the repository for the known keys", path, leaf));
+      }
+      if (Status s = SetFromToml(*k, *t.at_path(leaf).node(), path); !s.ok()) return s;
+    }
+  }
+  for (const auto& k : keys) {
+    std::string name = EnvName(k.name);
+    if (const char* v = env(name.c_str())) {
+      if (Status s = SetFromText(k, v, "environment variable " + name); !s.ok()) return s;
+    }
+  }
+  if (c.log_max_event_bytes < 1024 || c.log_max_event_bytes > (64 << 20)) {
+    return Status::InvalidArgument(fmt::format(
+        "log.max_event_bytes is {}; choose between 1024 and 67108864", c.log_max_event_bytes));
+  }
+  if (c.data_dir.empty()) return Status::InvalidArgument("data_dir is empty; name a directory");
+  return c;
+}
+
+}  // namespace procedo

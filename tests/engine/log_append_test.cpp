@@ -1,0 +1,167 @@
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "engine/log_fixture.h"
+
+using namespace procedo;
+using namespace procedo::testing;
+
+TEST_CASE("positions are global and gap-free, versions per stream start at 1", "[append]") {
+  LogFixture f;
+  auto a = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.started"), Ev("case.noted")}));
+  auto b = f.log->Append(Req("ticket-9", ExpectedVersion::Any(), {Ev("ticket.opened")}));
+  auto c = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.suspended")}));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  REQUIRE(c.ok());
+  CHECK(a->first_position == 1);
+  CHECK(a->last_position == 2);
+  CHECK(a->stream_version == 2);
+  CHECK(b->first_position == 3);
+  CHECK(b->stream_version == 1);
+  CHECK(c->first_position == 4);
+  CHECK(c->stream_version == 3);
+  CHECK(c->events.at(0)->version == 3);
+  CHECK(f.log->LastPosition() == 4);
+  auto all = f.log->ReadAll(1, 100).value();
+  REQUIRE(all.size() == 4);
+  for (size_t i = 0; i < all.size(); ++i) CHECK(all[i].position == i + 1);
+}
+
+TEST_CASE("expected version: any, no stream, stream exists, exact", "[append]") {
+  LogFixture f;
+  auto app = [&](ExpectedVersion ev) {
+    return f.log->Append(Req("case-x-1", ev, {Ev("case.noted")}));
+  };
+  SECTION("stream exists on a missing stream is a conflict naming no version") {
+    auto r = app(ExpectedVersion::StreamExists());
+    CHECK(r.status().IsConflict());
+    CHECK_FALSE(r.status().actual_version().has_value());
+    CHECK_THAT(r.status().message(), Catch::Contains("does not exist"));
+  }
+  SECTION("exact on a missing stream is a conflict") {
+    CHECK(app(ExpectedVersion::Exact(1)).status().IsConflict());
+  }
+  REQUIRE(app(ExpectedVersion::NoStream()).ok());
+  SECTION("no stream on an existing stream names the actual version") {
+    auto r = app(ExpectedVersion::NoStream());
+    CHECK(r.status().IsConflict());
+    CHECK(r.status().actual_version() == 1u);
+    CHECK_THAT(r.status().message(), Catch::Contains("is at version 1"));
+  }
+  REQUIRE(app(ExpectedVersion::StreamExists()).ok());
+  REQUIRE(app(ExpectedVersion::Exact(2)).ok());
+  REQUIRE(app(ExpectedVersion::Any()).ok());
+  auto stale = app(ExpectedVersion::Exact(2));
+  CHECK(stale.status().IsConflict());
+  CHECK(stale.status().actual_version() == 4u);
+  CHECK(f.log->StreamVersion("case-x-1").value() == 4);
+  CHECK(f.log->LastPosition() == 4);
+}
+
+TEST_CASE("an idempotency key makes a retry return the first result", "[append][idempotency]") {
+  LogFixture f;
+  auto first = f.log->Append(Req("case-x-1", ExpectedVersion::NoStream(),
+                                 {Ev("case.started", R"({"n":1})"), Ev("case.noted")}, "req-1"));
+  REQUIRE(first.ok());
+  REQUIRE_FALSE(first->deduplicated);
+  f.log->Append(Req("case-x-2", ExpectedVersion::Any(), {Ev("case.started")}));
+
+  SECTION("in a later group commit, and after a restart") {
+    for (int round = 0; round < 2; ++round) {
+      // The same request again: a client that did not see the answer retries it verbatim,
+      // with the same (now stale) expected version.
+      auto again = f.log->Append(Req("case-x-1", ExpectedVersion::NoStream(),
+                                     {Ev("case.started", R"({ "n" : 1 })"), Ev("case.noted")}, "req-1"));
+      REQUIRE(again.ok());
+      CHECK(again->deduplicated);
+      CHECK(again->first_position == first->first_position);
+      CHECK(again->last_position == first->last_position);
+      CHECK(again->stream_version == 2);
+      REQUIRE(again->events.size() == 2);
+      CHECK(again->events[0]->id == first->events[0]->id);
+      CHECK(f.log->LastPosition() == 3);
+      f.Reopen();
+    }
+  }
+  SECTION("the same key for a different request is refused") {
+    auto other = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.noted")}, "req-1"));
+    CHECK(other.status().IsInvalidArgument());
+    CHECK_THAT(other.status().message(), Catch::Contains("different request"));
+    CHECK(f.log->LastPosition() == 3);
+  }
+  SECTION("a failed request records no key") {
+    auto bad = f.log->Append(Req("case-x-3", ExpectedVersion::Exact(5), {Ev("case.noted")}, "req-2"));
+    CHECK(bad.status().IsConflict());
+    auto good = f.log->Append(Req("case-x-3", ExpectedVersion::NoStream(), {Ev("case.noted")}, "req-2"));
+    CHECK(good.ok());
+    CHECK_FALSE(good->deduplicated);
+  }
+}
+
+TEST_CASE("the same key twice in one group commit appends once", "[append][idempotency]") {
+  LogFixture f;
+  std::vector<std::thread> threads;
+  std::vector<Result<AppendResult>> results(8, Status::Shutdown("not run"));
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.noted")}, "same"));
+    });
+  }
+  for (auto& t : threads) t.join();
+  int fresh = 0;
+  for (auto& r : results) {
+    REQUIRE(r.ok());
+    CHECK(r->first_position == 1);
+    fresh += r->deduplicated ? 0 : 1;
+  }
+  CHECK(fresh == 1);
+  CHECK(f.log->LastPosition() == 1);
+}
+
+TEST_CASE("ids are UUIDv7, times come from the injected clock and never run backwards", "[append]") {
+  LogFixture f;
+  auto a = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.started")})).value();
+  f.clock.Advance(std::chrono::seconds(-30));  // a clock step backwards
+  auto b = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.noted")})).value();
+  f.clock.Advance(std::chrono::seconds(90));
+  auto c = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.noted")})).value();
+  CHECK(a.events[0]->time == TimePoint(std::chrono::seconds(1'790'000'000)));
+  CHECK(b.events[0]->time == a.events[0]->time);
+  CHECK(c.events[0]->time == a.events[0]->time + std::chrono::seconds(60));
+  CHECK((a.events[0]->id[6] >> 4) == 7);
+  CHECK((a.events[0]->id[8] & 0xc0) == 0x80);
+  CHECK(a.events[0]->id < b.events[0]->id);
+  CHECK(b.events[0]->id < c.events[0]->id);
+  CHECK(UuidFromString(UuidToString(c.events[0]->id)) == c.events[0]->id);
+  CHECK(FormatTime(a.events[0]->time) == "2026-09-21T14:13:20.000000Z");
+}
+
+TEST_CASE("the hash chain links every event to the one before", "[append][hash]") {
+  LogFixture f;
+  for (int i = 0; i < 5; ++i) {
+    f.log->Append(Req("case-x-" + std::to_string(i % 2), ExpectedVersion::Any(), {Ev("case.noted")}));
+  }
+  auto all = f.log->ReadAll(1, 10).value();
+  CHECK(all[0].prev_hash == Hash{});
+  for (size_t i = 1; i < all.size(); ++i) CHECK(all[i].prev_hash == all[i - 1].hash);
+  f.Reopen();  // the chain continues from the stored head after a restart
+  auto r = f.log->Append(Req("case-x-9", ExpectedVersion::Any(), {Ev("case.noted")})).value();
+  CHECK(r.events[0]->prev_hash == all.back().hash);
+  CHECK(r.first_position == 6);
+}
+
+TEST_CASE("given event ids are kept", "[append]") {
+  LogFixture f;
+  NewEvent e = Ev("case.started");
+  e.id = UuidFromString("01890a5d-ac96-774b-bcce-b302099a8057");
+  e.correlation_id = "corr-1";
+  e.causation_id = "cmd-1";
+  auto r = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {e})).value();
+  CHECK(UuidToString(r.events[0]->id) == "01890a5d-ac96-774b-bcce-b302099a8057");
+  auto stored = f.log->ReadAll(1, 1).value()[0];
+  CHECK(stored.correlation_id == "corr-1");
+  CHECK(stored.causation_id == "cmd-1");
+  CHECK(stored.tenant == "comune-forli");
+}
