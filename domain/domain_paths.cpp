@@ -1,0 +1,9 @@
+#include "domain/domain_paths.h"
+
+namespace procedo::domain {
+
+std::string CalendarsDir(const std::string& d) { return d + "/calendars"; }
+std::string WorkflowsDir(const std::string& d) { return d + "/workflows"; }
+std::string CatalogueDir(const std::string& d) { return d + "/catalogue"; }
+
+}  // namespace procedo::domain
