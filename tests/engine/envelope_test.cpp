@@ -65,6 +65,22 @@ TEST_CASE("bad envelopes are refused and append nothing", "[envelope]") {
     CHECK(s.IsInvalidArgument());
     CHECK_THAT(s.message(), Catch::Contains("deeper"));
   }
+  SECTION("nesting at the limit of 64 is fine, beyond it is refused") {
+    auto nest = [](int n) { return std::string(n - 1, '[') + std::string(n - 1, ']'); };
+    CHECK(AppendOne(f, "case-x-2", Ev("case.started", "{\"a\":" + nest(64) + "}")).ok());
+    CHECK(AppendOne(f, "case-x-2", Ev("case.started", "{\"a\":" + nest(65) + "}")).IsInvalidArgument());
+    CHECK(f.log->LastPosition() == before + 1);
+    return;
+  }
+  SECTION("invalid UTF-8 in a string") {
+    auto s = AppendOne(f, "case-x-2", Ev("case.started", "{\"a\":\"\xff\xfe\"}"));
+    CHECK(s.IsInvalidArgument());
+    CHECK_THAT(s.message(), Catch::Contains("UTF-8"));
+  }
+  SECTION("a pretty-printed document far over the limit") {
+    std::string huge = "{\"a\":" + std::string(3 << 20, ' ') + "1}";
+    CHECK(AppendOne(f, "case-x-2", Ev("case.started", huge)).IsTooLarge());
+  }
   SECTION("an actor that is not an object") {
     NewEvent e = Ev("case.started");
     e.actor = "\"op1\"";
@@ -129,13 +145,25 @@ TEST_CASE("the configured size limit applies", "[envelope]") {
   CHECK(f.log->LastPosition() == 0);
 }
 
-TEST_CASE("data and actor are stored canonically", "[envelope]") {
+TEST_CASE("data and actor are stored minified, in the sender's key order", "[envelope]") {
   LogFixture f;
-  NewEvent e = Ev("case.started", R"({ "b" : 1,   "a" : {"z":true, "y":[1, 2]} })");
+  NewEvent e = Ev("case.started", "{ \"b\" : 1,\n  \"a\" : {\"z\":true, \"y\":[1, 2]}, \"s\": \"x y\" }");
   e.actor = R"({"role":"operator", "id":"op1"})";
   auto r = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {e}));
   REQUIRE(r.ok());
   auto stored = f.log->ReadAll(1, 1).value().at(0);
-  CHECK(stored.data == R"({"a":{"y":[1,2],"z":true},"b":1})");
-  CHECK(stored.actor == R"({"id":"op1","role":"operator"})");
+  CHECK(stored.data == R"({"b":1,"a":{"z":true,"y":[1,2]},"s":"x y"})");
+  CHECK(stored.actor == R"({"role":"operator","id":"op1"})");
+  CHECK(r->events[0]->data == stored.data);
+}
+
+TEST_CASE("duplicate keys are refused", "[envelope]") {
+  LogFixture f;
+  auto r = f.log->Append(Req("case-x-1", ExpectedVersion::Any(),
+                             {Ev("case.started", R"({"a":1,"n":{"k":1,"k":2}})")}));
+  CHECK(r.status().IsInvalidArgument());
+  CHECK_THAT(r.status().message(), Catch::Contains("the key 'k' twice"));
+  // The same key in different objects is fine.
+  CHECK(f.log->Append(Req("case-x-1", ExpectedVersion::Any(),
+                          {Ev("case.started", R"({"k":1,"n":{"k":2}})")})).ok());
 }

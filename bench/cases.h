@@ -1,0 +1,13 @@
+#pragma once
+
+#include <string>
+
+#include "bench/bench_util.h"
+
+namespace procedo::bench {
+
+int AppendCase(const std::string& name, int threads, const Limits& limits);
+int AppendBatchCase(const Limits& limits);
+int ReplayCase(const Limits& limits);
+
+}  // namespace procedo::bench
