@@ -177,20 +177,21 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
     AppendResult res;
     res.first_position = pos;
     for (size_t i = 0; i < r.events.size(); ++i) {
-      const NewEvent& ne = r.events[i];
+      // The request is not needed after this: move its strings into the stored event.
+      NewEvent& ne = p->request.events[i];
       auto e = std::make_shared<Event>();
       e->position = pos++;
       e->stream = r.stream;
       e->version = current + i + 1;
-      e->type = ne.type;
+      e->type = std::move(ne.type);
       e->id = ne.id ? *ne.id : uuids.Next();
       t_last = std::max(now, t_last);  // recorded time never runs backwards along the log
       e->time = t_last;
-      e->tenant = ne.tenant;
-      e->actor = ne.actor;
-      e->correlation_id = ne.correlation_id;
-      e->causation_id = ne.causation_id;
-      e->data = ne.data;
+      e->tenant = std::move(ne.tenant);
+      e->actor = std::move(ne.actor);
+      e->correlation_id = std::move(ne.correlation_id);
+      e->causation_id = std::move(ne.causation_id);
+      e->data = std::move(ne.data);
       e->prev_hash = prev;
       std::string value = codec::EncodeEvent(*e);
       e->hash = prev = codec::SealEncodedEvent(&value);
