@@ -1,0 +1,63 @@
+#include "domain/procedures.h"
+
+#include <fmt/format.h>
+
+#include "domain/domain_paths.h"
+
+namespace procedo::domain {
+
+const std::set<std::string>& Roles() {
+  static const std::set<std::string> kRoles = {
+      "operator",    "validator",   "operator_validator", "region", "helpdesk_l1",
+      "helpdesk_l2", "citizen",     "integrator",         "admin"};
+  return kRoles;
+}
+
+const std::set<std::string>& CalendarIds() {
+  static const std::set<std::string> kCalendars = {"helpdesk", "support", "assistance", "always"};
+  return kCalendars;
+}
+
+Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
+                                           const std::string& schemas_dir) {
+  auto d = std::make_unique<Domain>();
+  d->domain_dir = domain_dir;
+  d->schemas_dir = schemas_dir;
+  auto events = EventSchemas::LoadDir(schemas_dir + "/events");
+  if (!events.ok()) return events.status();
+  d->events = std::move(events).value();
+
+  auto catalogue = Catalogue::LoadDir(CatalogueDir(domain_dir), schemas_dir + "/catalogue.schema.json");
+  if (!catalogue.ok()) return catalogue.status();
+  d->catalogue = std::make_shared<const Catalogue>(std::move(catalogue).value());
+
+  d->hooks = std::make_shared<HookRegistry>();
+  RegisterHooks(*d->hooks, d->catalogue);
+
+  LoaderOptions opts;
+  opts.workflow_schema_path = schemas_dir + "/workflow.schema.json";
+  opts.event_schemas = &d->events;
+  opts.hooks = d->hooks;
+  opts.roles = Roles();
+  opts.calendars = CalendarIds();
+  auto workflows = WorkflowSet::LoadDir(WorkflowsDir(domain_dir), opts);
+  if (!workflows.ok()) return workflows.status();
+  d->workflows = std::move(workflows).value();
+
+  std::string errors;
+  for (const auto& [id, e] : d->catalogue->entries()) {
+    if (!d->workflows.ById(e.workflow)) {
+      errors += fmt::format("\n  - catalogue entry '{}' at /workflow: no workflow '{}' in {}; "
+                            "add its definition or fix the id", id, e.workflow,
+                            WorkflowsDir(domain_dir));
+    }
+    if (!CalendarIds().count(e.calendar)) {
+      errors += fmt::format("\n  - catalogue entry '{}' at /calendar: unknown calendar '{}'; use "
+                            "one of helpdesk, support, assistance, always", id, e.calendar);
+    }
+  }
+  if (!errors.empty()) return Status::InvalidArgument("invalid procedure catalogue:" + errors);
+  return d;
+}
+
+}  // namespace procedo::domain

@@ -1,0 +1,39 @@
+// The public-administration product on top of the generic engine: roles, the procedure
+// catalogue, the workflow definitions of domain/workflows and the guards, effects and
+// allocators those definitions name.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "domain/catalogue.h"
+#include "engine/command_handler.h"
+#include "engine/json_schema.h"
+#include "engine/workflow.h"
+
+namespace procedo::domain {
+
+// Operatore, Responsabile, Operatore responsabile, Regione, help-desk levels, and the rest.
+const std::set<std::string>& Roles();
+// Calendar ids SLA clocks and catalogue entries may name (domain/calendars defines them).
+const std::set<std::string>& CalendarIds();
+
+// Registers every guard, effect and allocator the definitions may name.
+void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalogue);
+
+struct Domain {
+  std::string domain_dir;
+  std::string schemas_dir;
+  EventSchemas events;
+  std::shared_ptr<const Catalogue> catalogue;
+  std::shared_ptr<HookRegistry> hooks;
+  WorkflowSet workflows;
+};
+
+// Loads <domain_dir>/catalogue and <domain_dir>/workflows against <schemas_dir>. Any invalid
+// file fails the whole load with every problem listed: the server must not start on it.
+Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
+                                           const std::string& schemas_dir);
+
+}  // namespace procedo::domain

@@ -1,0 +1,174 @@
+#include "engine/command_handler.h"
+
+#include <fmt/format.h>
+
+namespace procedo {
+
+CommandHandler::CommandHandler(LogStore& log, const WorkflowSet& workflows,
+                               const EventSchemas& event_schemas, SnapshotStore* snapshots,
+                               CommandHandlerOptions options)
+    : log_(log),
+      workflows_(workflows),
+      event_schemas_(event_schemas),
+      snapshots_(snapshots),
+      options_(options),
+      cache_(options.cache_entries) {}
+
+Result<StatePtr> CommandHandler::Replay(const WorkflowDefinition& def, const std::string& stream) {
+  WorkflowState state;
+  state.stream = stream;
+  if (snapshots_ != nullptr) {
+    auto snap = snapshots_->Latest(stream);
+    // A snapshot folded by another version of the definition may differ from what this one
+    // would fold; replaying is always right, so such a snapshot is skipped.
+    if (snap.ok() && snap->fingerprint == def.fingerprint) {
+      state = std::move(snap->state);
+      snapshots_used_.fetch_add(1, std::memory_order_relaxed);
+    } else if (!snap.ok() && !snap.status().IsNotFound()) {
+      return snap.status();
+    }
+  }
+  constexpr size_t kBatch = 512;
+  while (true) {
+    auto events = log_.ReadStream(stream, state.version + 1, Direction::kForward, kBatch);
+    if (!events.ok()) return events.status();
+    for (const auto& e : events.value()) {
+      if (Status s = ApplyEvent(def, state, e); !s.ok()) return s;
+    }
+    if (events->size() < kBatch) break;
+  }
+  return StatePtr(std::make_shared<const WorkflowState>(std::move(state)));
+}
+
+Result<StatePtr> CommandHandler::Load(const std::string& stream) {
+  const WorkflowDefinition* def = workflows_.ForStream(stream);
+  if (def == nullptr) {
+    return Status::InvalidArgument(fmt::format(
+        "no workflow handles stream '{}' (kind '{}'); use a stream kind a workflow declares",
+        stream, StreamKind(stream)));
+  }
+  if (StatePtr cached = cache_.Get(stream)) return cached;
+  auto loaded = Replay(*def, stream);
+  if (loaded.ok() && loaded.value()->exists()) cache_.Put(loaded.value());
+  return loaded;
+}
+
+std::optional<AppendResult> CommandHandler::FindPrior(const std::string& stream,
+                                                      const std::string& key) {
+  auto events = log_.ReadStream(stream, UINT64_MAX, Direction::kBackward,
+                                options_.idempotency_lookback);
+  if (!events.ok()) return std::nullopt;
+  AppendResult r;
+  // Newest first: collect the contiguous run of events the first attempt appended.
+  for (const auto& e : events.value()) {
+    if (e.causation_id == key) {
+      if (r.events.empty()) r.stream_version = e.version;
+      r.events.insert(r.events.begin(), std::make_shared<Event>(e));
+    } else if (!r.events.empty()) {
+      break;
+    }
+  }
+  if (r.events.empty()) return std::nullopt;
+  r.first_position = r.events.front()->position;
+  r.last_position = r.events.back()->position;
+  r.deduplicated = true;
+  return r;
+}
+
+void CommandHandler::Remember(const WorkflowDefinition& def, const StatePtr& before,
+                              const std::vector<DecidedEvent>& events,
+                              const AppendResult& result) {
+  auto next = std::make_shared<WorkflowState>(*before);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& stored = *result.events[i];
+    Apply(def, *next, stored.stream, stored.version, stored.tenant, events[i].type,
+          events[i].data);
+  }
+  cache_.Put(next);
+  uint64_t n = options_.snapshot_every;
+  if (snapshots_ != nullptr && n > 0 && next->version / n > before->version / n) {
+    // A failed snapshot costs only a longer replay later; the command has succeeded.
+    if (snapshots_->Put(Snapshot{def.fingerprint, *next}).ok()) {
+      snapshots_written_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Actor& actor) {
+  if (Status s = ValidateStreamId(command.stream); !s.ok()) return s;
+  const WorkflowDefinition* def = workflows_.ForStream(command.stream);
+  if (def == nullptr) {
+    return Status::InvalidArgument(fmt::format(
+        "no workflow handles stream '{}' (kind '{}'); use a stream kind a workflow declares",
+        command.stream, StreamKind(command.stream)));
+  }
+  const std::string& key = command.idempotency_key;
+  if (key.size() > 128 || key.find_first_of(" \t\r\n") != std::string::npos) {
+    return Status::InvalidArgument(
+        "the idempotency key must be at most 128 printable characters without spaces");
+  }
+  auto loaded = Load(command.stream);
+  if (!loaded.ok()) return loaded.status();
+  StatePtr state = loaded.value();
+
+  TimePoint now = options_.clock->Now();
+  Decision d = Decide(*def, *state, command, actor, now);
+  if (!d.accepted()) {
+    // A retry after the first attempt succeeded meets the state that attempt produced.
+    if (!key.empty()) {
+      if (auto prior = FindPrior(command.stream, key)) return CommandOutcome{std::nullopt, *prior};
+    }
+    return CommandOutcome{d.rejection(), {}};
+  }
+
+  AppendRequest req;
+  req.stream = command.stream;
+  req.expected = state->exists() ? ExpectedVersion::Exact(state->version)
+                                 : ExpectedVersion::NoStream();
+  req.idempotency_key = key;
+  DecideContext ctx{*state, command, actor, now};
+  const std::string tenant = state->exists() ? state->tenant : actor.tenant;
+  const std::string actor_json =
+      nlohmann::json{{"id", actor.id}, {"role", actor.role}, {"tenant", actor.tenant}}.dump();
+  for (auto& e : d.events()) {
+    for (const auto& name : e.allocators) {
+      const Allocator* a = def->hooks ? def->hooks->FindAllocator(name) : nullptr;
+      if (a == nullptr) return Status::InvalidArgument("allocator '" + name + "' is not registered");
+      if (Status s = (*a)(log_, ctx, e.type, e.data); !s.ok()) return s;
+    }
+    NewEvent ne;
+    ne.type = e.type;
+    ne.data = e.data.dump();
+    ne.tenant = tenant;
+    ne.actor = actor_json;
+    ne.correlation_id = command.correlation_id;
+    ne.causation_id = key;
+    req.events.push_back(std::move(ne));
+  }
+  // Checked after effects and allocators, which are what a schema catches going wrong.
+  for (const auto& e : d.events()) {
+    if (Status s = event_schemas_.Check(e.type, e.data); !s.ok()) {
+      return Status::Corruption(fmt::format(
+          "bug: command '{}' of workflow {} produced an event its schema refuses, so nothing "
+          "was appended: {}; fix the definition's mapping or the effect",
+          command.name, def->file, s.message()));
+    }
+  }
+
+  auto appended = log_.Append(std::move(req));
+  if (!appended.ok()) {
+    cache_.Erase(command.stream);
+    if (!key.empty()) {
+      if (auto prior = FindPrior(command.stream, key)) return CommandOutcome{std::nullopt, *prior};
+    }
+    return appended.status();
+  }
+  if (appended->deduplicated) {
+    cache_.Erase(command.stream);
+  } else {
+    Remember(*def, state, d.events(), appended.value());
+  }
+  return CommandOutcome{std::nullopt, std::move(appended).value()};
+}
+
+}  // namespace procedo

@@ -1,0 +1,135 @@
+// A valid payload for every command of the four workflows, and the path of commands that takes a
+// new stream into each state.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace procedo::testing {
+
+using nlohmann::json;
+
+inline json SamplePayload(const std::string& command) {
+  static const std::map<std::string, json> kPayloads = {
+      {"start_case", {{"procedure_id", "access_to_records"},
+                      {"case_code", "PR-2026-0001"},
+                      {"subject", "Accesso agli atti della pratica edilizia 12/2019"},
+                      {"applicant", {{"name", "Giulia Ferri"}, {"email", "giulia@example.it"},
+                                     {"mobile", "+39 333 1234567"}}},
+                      {"consent", {{"sms", true}, {"email", true}}}}},
+      {"request_integration", {{"reason", "Manca la copia del documento d'identità"},
+                               {"documents", {"documento d'identità"}}}},
+      {"receive_integration", {{"note", "Documento caricato"}}},
+      {"suspend_case", {{"reason", "In attesa del parere della Soprintendenza"}}},
+      {"resume_case", {{"reason", "Parere ricevuto"}}},
+      {"add_note", {{"text", "Il fascicolo è stato trasmesso all'ufficio tecnico"}}},
+      {"close_case", {{"outcome", "accepted"}, {"reason", "Accesso consentito"}}},
+      {"enter_application", {{"applicant", {{"name", "Pierre Rollandin"},
+                                            {"tax_code", "RLLPRR70A01A326X"}}},
+                             {"address", "Rue de la Gare 3, Aosta"},
+                             {"household_members", 3},
+                             {"fuel", "pellet"}}},
+      {"validate_application", json::object()},
+      {"forward_to_region", json::object()},
+      {"approve_application", {{"amount", 350.0}}},
+      {"reject_application", {{"reason", "ISEE oltre la soglia"}}},
+      {"open_ticket", {{"channel", "portal"}, {"priority", "high"},
+                       {"subject", "Non riesco a caricare gli allegati"},
+                       {"contact", {{"email", "tecnico@studio.example.it"}}}}},
+      {"take_in_charge", {{"technician", "tec-rossi"}, {"technician_name", "Marco Rossi"}}},
+      {"escalate_ticket", {{"reason", "Errore lato server"}, {"technician", "tec-verdi"},
+                           {"technician_name", "Sara Verdi"}}},
+      {"record_reminder", {{"text", "Sollecito: nessuna risposta"}}},
+      {"record_complaint", {{"text", "Reclamo per i tempi"}}},
+      {"resolve_ticket", {{"solution", "Svuotare la cache del browser"}, {"answered_by", "email"}}},
+      {"close_ticket", json::object()},
+      {"archive_ticket", {{"keywords", {"allegati", "cache"}}}},
+      {"reopen_ticket", {{"text", "Il problema si ripresenta"}}},
+      {"start_enrolment", {{"channel", "online"},
+                           {"applicant", {{"name", "Carla Blanc"}, {"tax_code", "BLNCRL80A41A326K"}}},
+                           {"beneficiary", {{"name", "Luca Blanc"}, {"tax_code", "BLNLCU15C10A326P"},
+                                            {"birth_date", "2015-03-10"}}},
+                           {"services", {"canteen", "transport"}},
+                           {"site", "Scuola primaria Saint-Roch"}}},
+      {"complete_details", {{"details", {{"canteen", {{"diet", "vegetarian"}}},
+                                         {"transport", {{"stop", "Piazza Chanoux"}}}}}}},
+      {"submit_enrolment", json::object()},
+  };
+  if (command == "enter_and_validate_application") return SamplePayload("enter_application");
+  auto it = kPayloads.find(command);
+  if (it == kPayloads.end()) throw std::logic_error("no sample payload for " + command);
+  return it->second;
+}
+
+struct Step {
+  std::string command;
+  std::string role;
+  std::string actor;  // actor id
+};
+
+// Steps that take a fresh stream into `state`; all actors of tenant comune-aosta except the
+// region's steps (tenant regione-vda).
+inline std::vector<Step> PathTo(const std::string& workflow, const std::string& state) {
+  static const std::map<std::pair<std::string, std::string>, std::vector<Step>> kPaths = {
+      {{"admin_case", "open"}, {{"start_case", "operator", "op1"}}},
+      {{"admin_case", "awaiting_integration"},
+       {{"start_case", "operator", "op1"}, {"request_integration", "operator", "op1"}}},
+      {{"admin_case", "suspended"},
+       {{"start_case", "operator", "op1"}, {"suspend_case", "operator", "op1"}}},
+      {{"admin_case", "closed"}, {{"start_case", "operator", "op1"}, {"close_case", "operator", "op1"}}},
+      {{"heating_voucher", "entered"}, {{"enter_application", "operator", "op1"}}},
+      {{"heating_voucher", "validated"},
+       {{"enter_application", "operator", "op1"}, {"validate_application", "validator", "val1"}}},
+      {{"heating_voucher", "forwarded"},
+       {{"enter_application", "operator", "op1"}, {"validate_application", "validator", "val1"},
+        {"forward_to_region", "validator", "val1"}}},
+      {{"heating_voucher", "approved"},
+       {{"enter_application", "operator", "op1"}, {"validate_application", "validator", "val1"},
+        {"forward_to_region", "validator", "val1"}, {"approve_application", "region", "reg1"}}},
+      {{"heating_voucher", "rejected"},
+       {{"enter_application", "operator", "op1"}, {"validate_application", "validator", "val1"},
+        {"forward_to_region", "validator", "val1"}, {"reject_application", "region", "reg1"}}},
+      {{"helpdesk_ticket", "open"}, {{"open_ticket", "citizen", "cit1"}}},
+      {{"helpdesk_ticket", "in_progress"},
+       {{"open_ticket", "citizen", "cit1"}, {"take_in_charge", "helpdesk_l1", "hd1"}}},
+      {{"helpdesk_ticket", "level2"},
+       {{"open_ticket", "citizen", "cit1"}, {"take_in_charge", "helpdesk_l1", "hd1"},
+        {"escalate_ticket", "helpdesk_l1", "hd1"}}},
+      {{"helpdesk_ticket", "resolved"},
+       {{"open_ticket", "citizen", "cit1"}, {"take_in_charge", "helpdesk_l1", "hd1"},
+        {"resolve_ticket", "helpdesk_l1", "hd1"}}},
+      {{"helpdesk_ticket", "closed"},
+       {{"open_ticket", "citizen", "cit1"}, {"take_in_charge", "helpdesk_l1", "hd1"},
+        {"resolve_ticket", "helpdesk_l1", "hd1"}, {"close_ticket", "helpdesk_l1", "hd1"}}},
+      {{"helpdesk_ticket", "archived"},
+       {{"open_ticket", "citizen", "cit1"}, {"take_in_charge", "helpdesk_l1", "hd1"},
+        {"resolve_ticket", "helpdesk_l1", "hd1"}, {"close_ticket", "helpdesk_l1", "hd1"},
+        {"archive_ticket", "helpdesk_l1", "hd1"}}},
+      {{"service_enrolment", "draft"}, {{"start_enrolment", "citizen", "cit1"}}},
+      {{"service_enrolment", "details_completed"},
+       {{"start_enrolment", "citizen", "cit1"}, {"complete_details", "citizen", "cit1"}}},
+      {{"service_enrolment", "submitted"},
+       {{"start_enrolment", "citizen", "cit1"}, {"complete_details", "citizen", "cit1"},
+        {"submit_enrolment", "citizen", "cit1"}}},
+  };
+  auto it = kPaths.find({workflow, state});
+  if (it == kPaths.end()) throw std::logic_error("no path to " + workflow + "/" + state);
+  return it->second;
+}
+
+// Staff enter paper applications, citizens apply online (the channel_matches_role guard).
+inline json SamplePayloadFor(const std::string& command, const std::string& role) {
+  json p = SamplePayload(command);
+  if (command == "start_enrolment" && role != "citizen") p["channel"] = "paper";
+  return p;
+}
+
+inline std::string TenantOf(const std::string& role) {
+  return role == "region" ? "regione-vda" : "comune-aosta";
+}
+
+}  // namespace procedo::testing

@@ -1,0 +1,92 @@
+// A real log, the real domain data files and a command handler over them. On destruction every
+// event in the log is checked against its schema: no test may append an event that fails it.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "domain/procedures.h"
+#include "engine/command_handler.h"
+#include "engine/log_fixture.h"
+
+namespace procedo::testing {
+
+inline Actor A(std::string id, std::string role, std::string tenant = "comune-aosta") {
+  return Actor{std::move(id), std::move(role), std::move(tenant)};
+}
+
+inline std::string SourceDir() { return PROCEDO_SOURCE_DIR; }
+
+inline std::unique_ptr<domain::Domain> MustLoadDomain(const std::string& dir) {
+  auto d = domain::LoadDomain(dir, SourceDir() + "/schemas");
+  if (!d.ok()) throw std::runtime_error(d.status().ToString());
+  return std::move(d).value();
+}
+
+struct WorkflowFixture {
+  LogFixture logf;
+  std::string domain_dir;
+  std::unique_ptr<domain::Domain> domain;
+  std::unique_ptr<SnapshotStore> snapshots;
+  CommandHandlerOptions options;
+  std::unique_ptr<CommandHandler> handler;
+
+  explicit WorkflowFixture(std::string dir = SourceDir() + "/domain", uint64_t snapshot_every = 64)
+      : domain_dir(std::move(dir)) {
+    domain = MustLoadDomain(domain_dir);
+    auto s = OpenRocksDbSnapshotStore(logf.dir.sub("snapshots"));
+    if (!s.ok()) throw std::runtime_error(s.status().ToString());
+    snapshots = std::move(s).value();
+    options.clock = &logf.clock;
+    options.snapshot_every = snapshot_every;
+    handler = std::make_unique<CommandHandler>(*logf.log, domain->workflows, domain->events,
+                                               snapshots.get(), options);
+  }
+  ~WorkflowFixture() {
+    handler.reset();
+    if (!logf.log) return;
+    auto all = logf.log->ReadAll(1, 1'000'000);
+    REQUIRE(all.ok());
+    for (const auto& e : all.value()) {
+      INFO("position " << e.position << " type " << e.type << " data " << e.data);
+      CHECK(domain->events.Check(e.type, nlohmann::json::parse(e.data)).ok());
+    }
+  }
+  // A new handler over a reopened log: nothing cached in memory survives.
+  void Restart() {
+    handler.reset();
+    logf.Reopen();
+    handler = std::make_unique<CommandHandler>(*logf.log, domain->workflows, domain->events,
+                                               snapshots.get(), options);
+  }
+  Result<CommandOutcome> Run(const Actor& who, const std::string& stream, const std::string& name,
+                             nlohmann::json payload = nlohmann::json::object(),
+                             std::string key = "") {
+    Command c;
+    c.stream = stream;
+    c.name = name;
+    c.payload = std::move(payload);
+    c.idempotency_key = std::move(key);
+    return handler->Handle(c, who);
+  }
+  // Runs a command that must be accepted.
+  CommandOutcome Must(const Actor& who, const std::string& stream, const std::string& name,
+                      nlohmann::json payload = nlohmann::json::object()) {
+    auto r = Run(who, stream, name, std::move(payload));
+    INFO(name << " on " << stream << ": "
+              << (r.ok() ? (r->accepted() ? "" : r->rejection->message) : r.status().ToString()));
+    REQUIRE(r.ok());
+    REQUIRE(r->accepted());
+    return std::move(r).value();
+  }
+  WorkflowState State(const std::string& stream) {
+    auto s = handler->Load(stream);
+    REQUIRE(s.ok());
+    return *s.value();
+  }
+};
+
+}  // namespace procedo::testing
