@@ -53,9 +53,10 @@ Result<StatePtr> CommandHandler::Load(const std::string& stream) {
   return loaded;
 }
 
-std::optional<AppendResult> CommandHandler::FindPrior(const std::string& stream,
-                                                      const std::string& key) {
-  auto events = log_.ReadStream(stream, UINT64_MAX, Direction::kBackward,
+std::optional<Result<CommandOutcome>> CommandHandler::FindPrior(const WorkflowDefinition& def,
+                                                                const Command& command,
+                                                                const std::string& key) {
+  auto events = log_.ReadStream(command.stream, UINT64_MAX, Direction::kBackward,
                                 options_.idempotency_lookback);
   if (!events.ok()) return std::nullopt;
   AppendResult r;
@@ -72,7 +73,20 @@ std::optional<AppendResult> CommandHandler::FindPrior(const std::string& stream,
   r.first_position = r.events.front()->position;
   r.last_position = r.events.back()->position;
   r.deduplicated = true;
-  return r;
+  // The same key on a different command is a client bug, not a retry.
+  auto spec = def.commands.find(command.name);
+  if (spec == def.commands.end()) return std::nullopt;
+  const auto& spec_events = spec->second.events;
+  bool same = spec_events.size() == r.events.size();
+  for (size_t i = 0; same && i < r.events.size(); ++i) {
+    same = spec_events[i].type == r.events[i]->type;
+  }
+  if (!same) {
+    return Result<CommandOutcome>(Status::InvalidArgument(fmt::format(
+        "idempotency key '{}' was already used for a different command on {}; use a new key for "
+        "a new command", key, command.stream)));
+  }
+  return Result<CommandOutcome>(CommandOutcome{std::nullopt, std::move(r)});
 }
 
 void CommandHandler::Remember(const WorkflowDefinition& def, const StatePtr& before,
@@ -116,7 +130,7 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   if (!d.accepted()) {
     // A retry after the first attempt succeeded meets the state that attempt produced.
     if (!key.empty()) {
-      if (auto prior = FindPrior(command.stream, key)) return CommandOutcome{std::nullopt, *prior};
+      if (auto prior = FindPrior(*def, command, key)) return prior.value();
     }
     return CommandOutcome{d.rejection(), {}};
   }
@@ -159,7 +173,7 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   if (!appended.ok()) {
     cache_.Erase(command.stream);
     if (!key.empty()) {
-      if (auto prior = FindPrior(command.stream, key)) return CommandOutcome{std::nullopt, *prior};
+      if (auto prior = FindPrior(*def, command, key)) return prior.value();
     }
     return appended.status();
   }

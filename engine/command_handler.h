@@ -51,7 +51,9 @@ class CommandHandler {
 
  private:
   Result<StatePtr> Replay(const WorkflowDefinition& def, const std::string& stream);
-  std::optional<AppendResult> FindPrior(const std::string& stream, const std::string& key);
+  // The outcome of the first attempt of a command with this key, when this stream has it.
+  std::optional<Result<CommandOutcome>> FindPrior(const WorkflowDefinition& def,
+                                                  const Command& command, const std::string& key);
   void Remember(const WorkflowDefinition& def, const StatePtr& before,
                 const std::vector<DecidedEvent>& events, const AppendResult& result);
 

@@ -1,0 +1,193 @@
+// The command path against a real log: conflicts, idempotent retries, cache and snapshots.
+#include <numeric>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "sample_payloads.h"
+#include "workflow_fixture.h"
+
+namespace procedo::testing {
+namespace {
+
+const Actor kOp = A("op1", "operator");
+
+// A state folded from the whole stream, with no cache and no snapshot.
+WorkflowState Replayed(WorkflowFixture& f, const std::string& stream) {
+  CommandHandler fresh(*f.logf.log, f.domain->workflows, f.domain->events, nullptr);
+  auto s = fresh.Load(stream);
+  REQUIRE(s.ok());
+  return *s.value();
+}
+
+}  // namespace
+
+TEST_CASE("a conflict is returned to the caller, and the next decision sees fresh state") {
+  WorkflowFixture f;
+  const std::string s = "case-comune-aosta-1";
+  f.Must(kOp, s, "start_case", SamplePayload("start_case"));
+  REQUIRE(f.State(s).version == 1);  // cached in f.handler
+
+  // Another handler (another process, say) moves the stream on.
+  CommandHandler other(*f.logf.log, f.domain->workflows, f.domain->events, nullptr);
+  Command suspend{s, "suspend_case", SamplePayload("suspend_case"), "", ""};
+  REQUIRE(other.Handle(suspend, kOp).ok());
+
+  auto r = f.Run(kOp, s, "add_note", SamplePayload("add_note"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().IsConflict());
+  CHECK(r.status().actual_version() == std::optional<uint64_t>(2));
+  CHECK(f.logf.log->LastPosition() == 2);
+
+  // The caller decides again: the handler reloaded the stream, so the command now sees
+  // "suspended" and is refused for what it is.
+  auto again = f.Run(kOp, s, "suspend_case", SamplePayload("suspend_case"));
+  REQUIRE(again.ok());
+  REQUIRE_FALSE(again->accepted());
+  CHECK(again->rejection->kind == Rejection::Kind::kNotAllowedInState);
+  f.Must(kOp, s, "add_note", SamplePayload("add_note"));
+  CHECK(f.State(s).version == 3);
+}
+
+TEST_CASE("a retry with the same idempotency key returns the first result") {
+  WorkflowFixture f;
+  const std::string s = "voucher-comune-aosta-1";
+  auto first = f.Run(kOp, s, "enter_application", SamplePayload("enter_application"), "k-enter-1");
+  REQUIRE(first.ok());
+  REQUIRE(first->accepted());
+  f.logf.clock.Advance(std::chrono::seconds(5));
+
+  SECTION("the initial command, whose retry meets an existing stream") {
+    auto retry = f.Run(kOp, s, "enter_application", SamplePayload("enter_application"), "k-enter-1");
+    REQUIRE(retry.ok());
+    REQUIRE(retry->accepted());
+    CHECK(retry->append.deduplicated);
+    CHECK(retry->append.first_position == first->append.first_position);
+    CHECK(retry->append.events.at(0)->data == first->append.events.at(0)->data);
+    CHECK(f.logf.log->LastPosition() == 1);
+  }
+  SECTION("a command that stays allowed, with a time in its data") {
+    auto note = f.Run(kOp, "case-comune-aosta-1", "start_case", SamplePayload("start_case"), "k-c1");
+    REQUIRE(note.ok());
+    auto n1 = f.Run(kOp, "case-comune-aosta-1", "add_note", SamplePayload("add_note"), "k-note");
+    f.logf.clock.Advance(std::chrono::seconds(5));
+    auto n2 = f.Run(kOp, "case-comune-aosta-1", "add_note", SamplePayload("add_note"), "k-note");
+    REQUIRE(n2.ok());
+    CHECK(n2->append.deduplicated);
+    CHECK(n2->append.first_position == n1->append.first_position);
+    CHECK(f.State("case-comune-aosta-1").version == 2);
+  }
+  SECTION("the same key for another command is refused") {
+    f.Must(A("val1", "validator"), s, "validate_application", json::object());
+    auto other = f.Run(A("val1", "validator"), s, "forward_to_region", json::object(), "k-enter-1");
+    REQUIRE_FALSE(other.ok());
+    CHECK(other.status().IsInvalidArgument());
+    CHECK_THAT(other.status().message(), Catch::Contains("k-enter-1"));
+    CHECK(f.State(s).status == "validated");
+  }
+}
+
+TEST_CASE("cached and snapshotted states equal a full replay, also after a restart") {
+  WorkflowFixture f(SourceDir() + "/domain", /*snapshot_every=*/4);
+  const std::string s = "case-comune-aosta-7";
+  f.Must(kOp, s, "start_case", SamplePayload("start_case"));
+  for (int i = 0; i < 9; ++i) {
+    f.Must(kOp, s, "add_note", {{"text", "nota " + std::to_string(i)}});
+    if (i == 4) f.Must(kOp, s, "suspend_case", SamplePayload("suspend_case"));
+  }
+  WorkflowState cached = f.State(s);
+  CHECK(cached.version == 11);
+  CHECK(cached == Replayed(f, s));
+  CHECK(f.handler->snapshots_written() == 2);  // at 4 and 8
+
+  f.Restart();
+  CHECK(f.State(s) == cached);
+  CHECK(f.handler->snapshots_used() == 1);
+  f.Must(kOp, s, "resume_case", SamplePayload("resume_case"));
+  CHECK(f.State(s) == Replayed(f, s));
+  CHECK(f.State(s).status == "open");
+
+  SECTION("a snapshot is really what the state is built from") {
+    Snapshot marked{f.domain->workflows.ForStream(s)->fingerprint, Replayed(f, s)};
+    marked.state.fields["marker"] = "from-snapshot";
+    REQUIRE(f.snapshots->Put(marked).ok());
+    f.Restart();
+    CHECK(f.State(s).fields["marker"] == "from-snapshot");
+  }
+  SECTION("a snapshot folded by another version of the definition is ignored") {
+    Snapshot stale{"another-definition", Replayed(f, s)};
+    stale.state.fields["marker"] = "stale";
+    REQUIRE(f.snapshots->Put(stale).ok());
+    f.Restart();
+    CHECK_FALSE(f.State(s).fields.contains("marker"));
+    CHECK(f.State(s) == Replayed(f, s));
+  }
+}
+
+TEST_CASE("sequence numbers stay gap-free and unique under concurrent submissions") {
+  WorkflowFixture f;
+  constexpr int kThreads = 8, kEach = 12;
+  // Two handlers, as two server processes would have: they share only the log.
+  CommandHandler second(*f.logf.log, f.domain->workflows, f.domain->events, nullptr,
+                        f.options);
+  std::vector<std::vector<int64_t>> numbers(kThreads);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      CommandHandler& h = t % 2 ? second : *f.handler;
+      for (int i = 0; i < kEach; ++i) {
+        std::string s = fmt::format("enrolment-comune-aosta-{}-{}", t, i);
+        Actor who = t % 3 ? A(fmt::format("cit{}-{}", t, i), "citizen") : A("op1", "operator");
+        json start = SamplePayloadFor("start_enrolment", who.role);
+        start["services"] = {"canteen"};
+        for (auto [name, payload] :
+             {std::pair{"start_enrolment", start},
+              std::pair{"complete_details", json{{"details", {{"canteen", json::object()}}}}},
+              std::pair{"submit_enrolment", json::object()}}) {
+          auto r = h.Handle(Command{s, name, payload, "", ""}, who);
+          if (!r.ok() || !r->accepted()) {
+            failures++;
+            break;
+          }
+          if (std::string(name) == "submit_enrolment") {
+            numbers[t].push_back(
+                json::parse(r->append.events[0]->data)["sequence_numbers"]["canteen"]);
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  std::vector<int64_t> all;
+  for (auto& v : numbers) {
+    // Each caller's own submissions come out in the order it made them.
+    CHECK(std::is_sorted(v.begin(), v.end()));
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<int64_t> expected(kThreads * kEach);
+  std::iota(expected.begin(), expected.end(), 1);
+  CHECK(all == expected);
+  CHECK(f.logf.log->StreamVersion("sequence-comune-aosta-canteen").value() == kThreads * kEach);
+}
+
+TEST_CASE("the handler refuses streams no workflow handles and events their schema refuses") {
+  WorkflowFixture f;
+  auto r = f.Run(kOp, "parcel-comune-aosta-1", "start_case", SamplePayload("start_case"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().IsInvalidArgument());
+  CHECK_THAT(r.status().message(), Catch::Contains("parcel"));
+
+  // An effect that writes what the event's schema does not allow is a bug: reported, not appended.
+  f.domain->hooks->AddEffect("catalogue_entry", [](const DecideContext&, const std::string&,
+                                                   json& data) { data["unexpected"] = true; });
+  auto bad = f.Run(kOp, "case-comune-aosta-1", "start_case", SamplePayload("start_case"));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().IsCorruption());
+  CHECK_THAT(bad.status().message(), Catch::Contains("'unexpected'"));
+  CHECK(f.logf.log->LastPosition() == 0);
+}
+
+}  // namespace procedo::testing
