@@ -77,6 +77,21 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"log.sync", &c.log_sync},
       {"log.max_event_bytes", &c.log_max_event_bytes},
       {"http.listen", &c.http_listen},
+      {"http.body_limit", &c.http_body_limit},
+      {"http.worker_threads", &c.http_worker_threads},
+      {"http.tls_certificate", &c.http_tls_certificate},
+      {"http.tls_private_key", &c.http_tls_private_key},
+      {"auth.jwt_public_keys", &c.auth_jwt_public_keys},
+      {"auth.jwt_issuer", &c.auth_jwt_issuer},
+      {"auth.api_keys_file", &c.auth_api_keys_file},
+      {"kafka.enabled", &c.kafka_enabled},
+      {"kafka.bootstrap", &c.kafka_bootstrap},
+      {"kafka.topic_prefix", &c.kafka_topic_prefix},
+      {"kafka.partitions", &c.kafka_partitions},
+      {"kafka.replication", &c.kafka_replication},
+      {"kafka.source", &c.kafka_source},
+      {"kafka.dataschema_base", &c.kafka_dataschema_base},
+      {"kafka.queue_max_messages", &c.kafka_queue_max_messages},
   };
   if (!path.empty()) {
     if (!std::filesystem::exists(path)) {
@@ -112,6 +127,14 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
         "log.max_event_bytes is {}; choose between 1024 and 67108864", c.log_max_event_bytes));
   }
   if (c.data_dir.empty()) return Status::InvalidArgument("data_dir is empty; name a directory");
+  if (c.kafka_partitions < 1 || c.kafka_partitions > 10'000 || c.kafka_replication < 1 ||
+      c.kafka_replication > 32'767 || c.kafka_queue_max_messages < 1 ||
+      c.kafka_queue_max_messages > 10'000'000) {
+    return Status::InvalidArgument(fmt::format(
+        "kafka.partitions ({}), kafka.replication ({}) or kafka.queue_max_messages ({}) is out of "
+        "range; choose 1..10000, 1..32767 and 1..10000000",
+        c.kafka_partitions, c.kafka_replication, c.kafka_queue_max_messages));
+  }
   return c;
 }
 

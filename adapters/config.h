@@ -16,8 +16,31 @@ struct Config {
   bool log_sync = true;
   int64_t log_max_event_bytes = 1 << 20;
   std::string http_listen = "127.0.0.1:8080";
+  int64_t http_body_limit = 2 << 20;
+  int64_t http_worker_threads = 64;
+  std::string http_tls_certificate;  // TLS is on when both are set
+  std::string http_tls_private_key;
+  // Comma-separated PEM files; empty: the development key `procedo token` creates, if present.
+  std::string auth_jwt_public_keys;
+  std::string auth_jwt_issuer;
+  std::string auth_api_keys_file;  // empty: <data_dir>/api-keys.json
+  // Kafka relay (adapters/kafka): every event to <topic_prefix>.<kind>, CloudEvents binary mode.
+  bool kafka_enabled = false;
+  std::string kafka_bootstrap = "127.0.0.1:19092";
+  std::string kafka_topic_prefix = "procedo";
+  int64_t kafka_partitions = 3;
+  int64_t kafka_replication = 1;
+  std::string kafka_source = "urn:procedo:local";
+  std::string kafka_dataschema_base = "urn:procedo:schemas:events:";
+  int64_t kafka_queue_max_messages = 100'000;
 
   std::string LogPath() const { return data_dir + "/log"; }
+  std::string ViewsPath() const { return data_dir + "/views"; }
+  std::string DevKeyDir() const { return data_dir + "/dev-keys"; }
+  std::string ApiKeysFile() const {
+    return auth_api_keys_file.empty() ? data_dir + "/api-keys.json" : auth_api_keys_file;
+  }
+  std::string KafkaRelayPath() const { return data_dir + "/kafka-relay"; }
 };
 
 using EnvLookup = std::function<const char*(const char*)>;

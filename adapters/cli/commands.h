@@ -13,5 +13,7 @@ struct GlobalOptions {
 void RegisterServe(CLI::App& app, const GlobalOptions& g, int* exit_code);
 void RegisterVerify(CLI::App& app, const GlobalOptions& g, int* exit_code);
 void RegisterLog(CLI::App& app, const GlobalOptions& g, int* exit_code);
+void RegisterToken(CLI::App& app, const GlobalOptions& g, int* exit_code);
+void RegisterApiKey(CLI::App& app, const GlobalOptions& g, int* exit_code);
 
 }  // namespace procedo::cli

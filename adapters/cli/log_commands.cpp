@@ -1,6 +1,5 @@
-// serve, verify and the log tools (append, read) of the `procedo` executable.
+// verify and the log tools (append, read) of the `procedo` executable.
 #include <fmt/format.h>
-#include <signal.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -8,12 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/cli/commands.h"
+#include "adapters/cli/common.h"
 #include "adapters/config.h"
+#include "adapters/event_json.h"
 #include "engine/log_store.h"
 #include "engine/verify.h"
 
 namespace procedo::cli {
-namespace {
 
 Result<Config> Load(const GlobalOptions& g) {
   return LoadConfig(g.config_path, [](const char* n) { return std::getenv(n); });
@@ -37,47 +37,6 @@ int Fail(const Status& s) {
   return s.IsInvalidArgument() || s.IsConflict() ? 2 : 1;
 }
 
-nlohmann::json EventJson(const Event& e) {
-  return {{"position", e.position},
-          {"stream", e.stream},
-          {"version", e.version},
-          {"type", e.type},
-          {"id", UuidToString(e.id)},
-          {"time", FormatTime(e.time)},
-          {"tenant", e.tenant},
-          {"actor", nlohmann::json::parse(e.actor)},
-          {"correlation_id", e.correlation_id},
-          {"causation_id", e.causation_id},
-          {"data", nlohmann::json::parse(e.data)},
-          {"prev_hash", HashToHex(e.prev_hash)},
-          {"hash", HashToHex(e.hash)}};
-}
-
-}  // namespace
-
-void RegisterServe(CLI::App& app, const GlobalOptions& g, int* exit_code) {
-  auto* cmd = app.add_subcommand("serve", "Open the event log and serve until SIGINT/SIGTERM");
-  cmd->callback([&g, exit_code] {
-    auto cfg = Load(g);
-    if (!cfg.ok()) { *exit_code = Fail(cfg.status()); return; }
-    // Block the stop signals before any thread starts, so that only sigwait sees them.
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-    auto log = OpenLog(*cfg);
-    if (!log.ok()) { *exit_code = Fail(log.status()); return; }
-    fmt::print("procedo: event log at {} (last position {}, sync={})\n",
-               std::filesystem::absolute(cfg->LogPath()).string(), (*log)->LastPosition(),
-               cfg->log_sync);
-    fmt::print("procedo: serving; stop with Ctrl-C\n");
-    std::fflush(stdout);
-    int sig = 0;
-    sigwait(&stop, &sig);
-    fmt::print("procedo: signal {}, closing the log\n", sig);
-  });
-}
 
 void RegisterVerify(CLI::App& app, const GlobalOptions& g, int* exit_code) {
   auto* cmd = app.add_subcommand("verify", "Check the hash chain, positions and stream index");
@@ -138,7 +97,7 @@ void RegisterLog(CLI::App& app, const GlobalOptions& g, int* exit_code) {
     req.events = {ev};
     auto r = (*store)->Append(req);
     if (!r.ok()) { *exit_code = Fail(r.status()); return; }
-    for (const auto& e : r->events) std::cout << EventJson(*e).dump() << "\n";
+    for (const auto& e : r->events) std::cout << EventToJson(*e).dump() << "\n";
   });
 
   static uint64_t from = 1;
@@ -156,7 +115,7 @@ void RegisterLog(CLI::App& app, const GlobalOptions& g, int* exit_code) {
     auto r = stream.empty() ? (*store)->ReadAll(from, limit)
                             : (*store)->ReadStream(stream, from, Direction::kForward, limit);
     if (!r.ok()) { *exit_code = Fail(r.status()); return; }
-    for (const auto& e : r.value()) std::cout << EventJson(e).dump() << "\n";
+    for (const auto& e : r.value()) std::cout << EventToJson(e).dump() << "\n";
   });
 }
 

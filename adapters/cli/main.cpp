@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   procedo::cli::RegisterServe(app, g, &exit_code);
   procedo::cli::RegisterVerify(app, g, &exit_code);
   procedo::cli::RegisterLog(app, g, &exit_code);
+  procedo::cli::RegisterToken(app, g, &exit_code);
+  procedo::cli::RegisterApiKey(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

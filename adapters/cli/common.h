@@ -1,0 +1,17 @@
+// What the subcommands share: configuration, opening the log, reporting a failure.
+#pragma once
+
+#include <memory>
+
+#include "adapters/cli/commands.h"
+#include "adapters/config.h"
+#include "engine/log_store.h"
+
+namespace procedo::cli {
+
+Result<Config> Load(const GlobalOptions& g);
+Result<std::unique_ptr<LogStore>> OpenLog(const Config& c);
+// Prints the status on stderr; returns the exit code: 2 for bad input, 1 otherwise.
+int Fail(const Status& s);
+
+}  // namespace procedo::cli

@@ -1,0 +1,154 @@
+// `procedo serve`: the log, the projections, the HTTP API and (when enabled) the Kafka relay.
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "adapters/cli/commands.h"
+#include "adapters/cli/common.h"
+#include "adapters/http/api.h"
+#include "adapters/http/dev_keys.h"
+#include "adapters/http/server.h"
+#include "adapters/kafka/relay.h"
+
+namespace procedo::cli {
+namespace {
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    auto b = item.find_first_not_of(' '), e = item.find_last_not_of(' ');
+    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument(fmt::format("http.listen '{}' must be ADDRESS:PORT", listen));
+  }
+  int port = std::atoi(listen.c_str() + colon + 1);
+  if (port < 0 || port > 65535) return Status::InvalidArgument(fmt::format("bad port in '{}'", listen));
+  return std::make_pair(listen.substr(0, colon), static_cast<uint16_t>(port));
+}
+
+std::string ReadFileOr(const std::string& path, const std::string& fallback) {
+  std::ifstream in(path);
+  if (!in) return fallback;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int Serve(const Config& cfg) {
+  // Block the stop signals before any thread starts, so that only sigwait sees them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  auto log = OpenLog(cfg);
+  if (!log.ok()) return Fail(log.status());
+  fmt::print("procedo: event log at {} (last position {}, sync={})\n",
+             std::filesystem::absolute(cfg.LogPath()).string(), (*log)->LastPosition(), cfg.log_sync);
+
+  auto views = ViewStore::Open(cfg.ViewsPath(), {});
+  if (!views.ok()) return Fail(views.status());
+  std::vector<Projection*> projections;
+  ProjectionRunner runner(**log, **views, projections);
+  if (Status s = runner.CatchUp(); !s.ok()) return Fail(s);
+  runner.Start();
+
+  http::AuthOptions ao;
+  ao.jwt_public_key_files = SplitList(cfg.auth_jwt_public_keys);
+  ao.api_keys_file = cfg.ApiKeysFile();
+  ao.issuer = cfg.auth_jwt_issuer;
+  bool dev_key = false;
+  if (ao.jwt_public_key_files.empty() && std::filesystem::exists(cfg.DevKeyDir() + "/public.pem")) {
+    ao.jwt_public_key_files.push_back(cfg.DevKeyDir() + "/public.pem");
+    dev_key = true;
+  }
+  auto auth = http::Authenticator::Create(ao);
+  if (!auth.ok()) return Fail(auth.status());
+
+  http::Metrics metrics;
+  http::Api api(**log, **auth, metrics, SystemClock::Instance());
+  api.views = views->get();
+  api.runner = &runner;
+  api.openapi_json = ReadFileOr("schemas/openapi.json", "{}");
+  metrics.AddGauge("procedo_log_position", "Last position of the event log.",
+                   [&] { return static_cast<double>((*log)->LastPosition()); });
+  metrics.AddGauge("procedo_projection_lag_events", "Events the slowest projection has yet to apply.",
+                   [&] { return static_cast<double>((*log)->LastPosition() - std::min((*log)->LastPosition(), runner.position())); });
+
+  std::unique_ptr<kafka::KafkaRelay> relay;  // stops before the log closes
+  if (cfg.kafka_enabled) {
+    auto r = kafka::KafkaRelay::Start(log->get(), kafka::RelayOptionsFromConfig(cfg));
+    if (!r.ok()) return Fail(r.status());
+    relay = std::move(r).value();
+    fmt::print("procedo: kafka relay to {} (topics {}.<kind>), from position {}\n",
+               cfg.kafka_bootstrap, cfg.kafka_topic_prefix, relay->Lag().confirmed + 1);
+  }
+
+  http::Router router;
+  http::AddOpsRoutes(router, api);
+  http::AddEventRoutes(router, api);
+
+  auto listen = ParseListen(cfg.http_listen);
+  if (!listen.ok()) return Fail(listen.status());
+  http::ServerOptions so;
+  so.address = listen->first;
+  so.port = listen->second;
+  so.body_limit = static_cast<size_t>(cfg.http_body_limit);
+  so.worker_threads = static_cast<int>(cfg.http_worker_threads);
+  so.tls_certificate = cfg.http_tls_certificate;
+  so.tls_private_key = cfg.http_tls_private_key;
+  so.on_response = [&metrics](const http::Request& r, int status, double secs) {
+    metrics.ObserveRequest(r.route.empty() ? "unmatched" : r.route, status, secs);
+  };
+  http::Server server(so, router);
+  auto port = server.Start();
+  if (!port.ok()) return Fail(port.status());
+  const char* scheme = so.tls_certificate.empty() ? "http" : "https";
+  fmt::print("procedo: HTTP API on {}://{}:{} (OpenAPI at /openapi.json)\n", scheme, so.address, *port);
+  if (dev_key) {
+    fmt::print("procedo: accepting development tokens; get one with\n"
+               "  build/bin/procedo token --role operator --tenant comune-forli --sub op1\n");
+  } else if (ao.jwt_public_key_files.empty()) {
+    fmt::print("procedo: no JWT key configured; create a development key and token with\n"
+               "  build/bin/procedo token --role operator --tenant comune-forli --sub op1\n"
+               "  (then restart serve so that it picks up the key)\n");
+  }
+  fmt::print("procedo: serving; stop with Ctrl-C\n");
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  fmt::print("procedo: signal {}, stopping\n", sig);
+  server.Stop();
+  relay.reset();
+  runner.Stop();
+  return 0;
+}
+
+}  // namespace
+
+void RegisterServe(CLI::App& app, const GlobalOptions& g, int* exit_code) {
+  auto* cmd = app.add_subcommand("serve", "Serve the HTTP API over the event log until SIGINT/SIGTERM");
+  cmd->callback([&g, exit_code] {
+    auto cfg = Load(g);
+    if (!cfg.ok()) {
+      *exit_code = Fail(cfg.status());
+      return;
+    }
+    *exit_code = Serve(*cfg);
+  });
+}
+
+}  // namespace procedo::cli

@@ -1,0 +1,12 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "engine/event.h"
+
+namespace procedo {
+
+// The envelope as integrators see it over HTTP, SSE and the CLI.
+nlohmann::json EventToJson(const Event& e);
+
+}  // namespace procedo

@@ -1,0 +1,45 @@
+// The routes of the HTTP API and what they need. OpenAPI: schemas/openapi.json.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "adapters/http/auth.h"
+#include "adapters/http/http.h"
+#include "adapters/http/metrics.h"
+#include "engine/clock.h"
+#include "engine/log_store.h"
+#include "engine/projection.h"
+
+namespace procedo {
+class CommandHandler;
+struct WorkflowSet;
+}  // namespace procedo
+
+namespace procedo::http {
+
+struct Api {
+  Api(LogStore& l, Authenticator& a, Metrics& m, const Clock& c) : log(l), auth(a), metrics(m), clock(c) {}
+  LogStore& log;
+  Authenticator& auth;
+  Metrics& metrics;
+  const Clock& clock;
+  ViewStore* views = nullptr;
+  ProjectionRunner* runner = nullptr;
+  CommandHandler* commands = nullptr;
+  const WorkflowSet* workflows = nullptr;
+  std::string openapi_json;                       // served at /openapi.json
+  std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
+  std::function<nlohmann::json()> ready_details;  // extra /readyz facts (Kafka relay lag, ...)
+};
+
+void AddOpsRoutes(Router& router, Api& api);
+void AddEventRoutes(Router& router, Api& api);
+
+// Authenticates the request; on failure `out` holds the problem to send.
+bool RequirePrincipal(Api& api, const Request& req, Principal* who, Response* out);
+// May `who` read the stream? Staff and integrators read their tenant's streams, the Region what
+// was forwarded to it, admins everything. Answers 404 (not 403) so existence does not leak.
+bool MayRead(Api& api, const Principal& who, const std::string& stream);
+
+}  // namespace procedo::http

@@ -1,0 +1,142 @@
+#include "adapters/http/http.h"
+
+#include <fmt/format.h>
+
+namespace procedo::http {
+
+std::optional<std::string> Request::Header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  if (it == headers.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> Request::Query(const std::string& name) const {
+  auto it = query.find(name);
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+Response Response::Json(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+Response Response::Problem(int status, const std::string& type, const std::string& title,
+                           const std::string& detail, nlohmann::json extra) {
+  nlohmann::json p = std::move(extra);
+  p["type"] = "https://procedo.dev/problems/" + type;
+  p["title"] = title;
+  p["status"] = status;
+  p["detail"] = detail;
+  Response r = Json(status, p);
+  r.content_type = "application/problem+json";
+  return r;
+}
+
+Response Response::FromStatus(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument:
+      return Problem(400, "invalid-request", "The request is not valid", s.message());
+    case Status::Code::kConflict: {
+      nlohmann::json extra = nlohmann::json::object();
+      extra["actual_version"] = s.actual_version() ? nlohmann::json(*s.actual_version()) : nlohmann::json(nullptr);
+      return Problem(409, "version-conflict", "The stream moved on", s.message(), extra);
+    }
+    case Status::Code::kNotFound: return Problem(404, "not-found", "Not found", s.message());
+    case Status::Code::kTooLarge: return Problem(413, "too-large", "Too large", s.message());
+    case Status::Code::kPermissionDenied:
+      return Problem(403, "forbidden", "Not allowed", s.message());
+    case Status::Code::kShutdown:
+    case Status::Code::kUnavailable:
+      return Problem(503, "unavailable", "Try again later", s.message());
+    default:
+      return Problem(500, "internal", "Internal error", s.message());
+  }
+}
+
+namespace {
+std::vector<std::string> Split(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+}  // namespace
+
+void Router::Add(const std::string& method, const std::string& pattern, Handler h, bool blocking) {
+  routes_.push_back({method, pattern, Split(pattern), std::move(h), blocking});
+}
+
+Router::Match Router::Find(Request& req) const {
+  Match m;
+  auto segs = Split(req.path);
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segs.size()) continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (size_t i = 0; i < segs.size() && ok; ++i) {
+      const auto& p = r.segments[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+        params[p.substr(1, p.size() - 2)] = segs[i];
+      } else {
+        ok = p == segs[i];
+      }
+    }
+    if (!ok) continue;
+    if (r.method != req.method) {
+      m.path_known = true;
+      m.allowed.push_back(r.method);
+      continue;
+    }
+    req.params = std::move(params);
+    req.route = r.pattern;
+    m.handler = &r.handler;
+    m.blocking = r.blocking;
+    return m;
+  }
+  return m;
+}
+
+std::vector<std::pair<std::string, std::string>> Router::Routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
+std::string UrlDecode(const std::string& s, bool* ok) {
+  *ok = true;
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      auto hex = [](char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      };
+      if (i + 2 >= s.size() || hex(s[i + 1]) < 0 || hex(s[i + 2]) < 0) {
+        *ok = false;
+        return {};
+      }
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else if (s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace procedo::http

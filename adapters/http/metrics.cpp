@@ -1,0 +1,67 @@
+#include "adapters/http/metrics.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace procedo::http {
+
+void Histogram::Observe(double seconds) {
+  size_t i = 0;
+  while (i < kBuckets.size() && seconds > kBuckets[i]) ++i;
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_micros_.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+std::string Histogram::Render(const std::string& name, const std::string& labels) const {
+  std::string out;
+  uint64_t cumulative = 0;
+  std::string sep = labels.empty() ? "" : labels + ",";
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    cumulative += counts_[i].load();
+    out += fmt::format("{}_bucket{{{}le=\"{}\"}} {}\n", name, sep, kBuckets[i], cumulative);
+  }
+  cumulative += counts_[kBuckets.size()].load();
+  out += fmt::format("{}_bucket{{{}le=\"+Inf\"}} {}\n", name, sep, cumulative);
+  std::string l = labels.empty() ? "" : "{" + labels + "}";
+  out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, l, sum_micros_.load() / 1e6, name, l, cumulative);
+  return out;
+}
+
+void Metrics::ObserveRequest(const std::string& route, int status, double seconds) {
+  std::string key = fmt::format("{}|{}xx", route, status / 100);
+  Histogram* h = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto& slot = requests_[key];
+    if (!slot) slot = std::make_unique<Histogram>();
+    h = slot.get();
+  }
+  h->Observe(seconds);
+}
+
+void Metrics::AddGauge(const std::string& name, const std::string& help, std::function<double()> value) {
+  std::lock_guard lock(mu_);
+  gauges_[name] = Gauge{help, std::move(value)};
+}
+
+std::string Metrics::Render() const {
+  std::lock_guard lock(mu_);
+  std::string out =
+      "# HELP procedo_http_request_duration_seconds Time from a request's arrival to its answer.\n"
+      "# TYPE procedo_http_request_duration_seconds histogram\n";
+  for (const auto& [key, h] : requests_) {
+    auto bar = key.find('|');
+    out += h->Render("procedo_http_request_duration_seconds",
+                     fmt::format("route=\"{}\",code=\"{}\"", key.substr(0, bar), key.substr(bar + 1)));
+  }
+  out += "# HELP procedo_append_duration_seconds Time to decide and durably append a command.\n"
+         "# TYPE procedo_append_duration_seconds histogram\n";
+  out += append_.Render("procedo_append_duration_seconds", "");
+  for (const auto& [name, g] : gauges_) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, g.help, name, name, g.value());
+  }
+  return out;
+}
+
+}  // namespace procedo::http

@@ -1,0 +1,127 @@
+// History and the live feed: GET /v1/streams/{id}/events and GET /v1/events (SSE).
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "adapters/event_json.h"
+#include "adapters/http/api.h"
+#include "engine/command_handler.h"
+
+namespace procedo::http {
+namespace {
+
+bool ParseU64(const std::string& s, uint64_t* v) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+Response BadParam(const std::string& name, const std::string& want) {
+  return Response::Problem(400, "invalid-parameter", "Invalid query parameter",
+                           fmt::format("'{}' must be {}", name, want));
+}
+
+std::string TenantOf(Api& api, const std::string& stream) {
+  auto first = api.log.ReadStream(stream, 1, Direction::kForward, 1);
+  return first.ok() && !first->empty() ? first->front().tenant : std::string();
+}
+
+// Live feed of the log as Server-Sent Events, filtered to what the caller may see.
+class LogEventSource final : public EventSource {
+ public:
+  LogEventSource(std::unique_ptr<Subscription> sub, Principal who)
+      : sub_(std::move(sub)), who_(std::move(who)) {}
+  Result<std::string> Next(std::chrono::milliseconds wait) override {
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto batch = sub_->Next(256, std::max(left, std::chrono::milliseconds(0)));
+      if (!batch.ok()) return batch.status();
+      std::string frames;
+      for (const auto& e : *batch) {
+        if (who_.role != "admin" && e->tenant != who_.tenant) continue;
+        frames += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e->position, e->type,
+                              EventToJson(*e).dump());
+      }
+      if (!frames.empty() || batch->empty()) return frames;  // empty: the wait ran out
+      if (std::chrono::steady_clock::now() >= deadline) return std::string();
+    }
+  }
+  void Cancel() override { sub_->Cancel(); }
+
+ private:
+  std::unique_ptr<Subscription> sub_;
+  Principal who_;
+};
+
+}  // namespace
+
+bool MayRead(Api& api, const Principal& who, const std::string& stream) {
+  if (who.role == "admin") return true;
+  std::string owner = TenantOf(api, stream);
+  if (owner.empty()) return false;
+  if (owner == who.tenant && who.role != "citizen") return true;
+  if (who.role == "region" && api.commands) {
+    auto state = api.commands->Load(stream);
+    if (state.ok() && (*state)->fields.is_object() &&
+        (*state)->fields.value("forwarded_to", nlohmann::json()) == who.tenant) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void AddEventRoutes(Router& router, Api& api) {
+  router.Add("GET", "/v1/streams/{id}/events", [&api](Request& req) {
+    Principal who;
+    Response denied;
+    if (!RequirePrincipal(api, req, &who, &denied)) return denied;
+    const std::string& stream = req.params["id"];
+    if (Status s = ValidateStreamId(stream); !s.ok()) return Response::FromStatus(s);
+    uint64_t from = 1, limit = 100;
+    bool backward = req.Query("direction").value_or("forward") == "backward";
+    if (backward) from = UINT64_MAX;
+    if (auto f = req.Query("from"); f && !ParseU64(*f, &from)) return BadParam("from", "a version number");
+    if (auto l = req.Query("limit"); l && (!ParseU64(*l, &limit) || limit == 0 || limit > 1000)) {
+      return BadParam("limit", "between 1 and 1000");
+    }
+    if (!MayRead(api, who, stream)) {
+      return Response::Problem(404, "stream-not-found", "Stream not found",
+                               fmt::format("no stream {} that you may read", stream));
+    }
+    auto events = api.log.ReadStream(stream, from, backward ? Direction::kBackward : Direction::kForward,
+                                     static_cast<size_t>(limit) + 1);
+    if (!events.ok()) return Response::FromStatus(events.status());
+    nlohmann::json out = {{"stream", stream}, {"events", nlohmann::json::array()}};
+    for (size_t i = 0; i < events->size() && i < limit; ++i) out["events"].push_back(EventToJson((*events)[i]));
+    // The next page starts at the version after (or before) the last one returned.
+    if (events->size() > limit) out["next_from"] = (*events)[limit].version;
+    auto version = api.log.StreamVersion(stream);
+    out["version"] = version.ok() ? *version : 0;
+    return Response::Json(200, out);
+  });
+
+  router.Add("GET", "/v1/events", [&api](Request& req) {
+    Principal who;
+    Response denied;
+    if (!RequirePrincipal(api, req, &who, &denied)) return denied;
+    if (who.role == "citizen") {
+      return Response::Problem(403, "forbidden", "Not allowed", "citizens see their case, not the log");
+    }
+    uint64_t from = 1;
+    if (auto f = req.Query("from"); f && !ParseU64(*f, &from)) return BadParam("from", "a log position");
+    // A reconnecting EventSource sends the id of the last event it got.
+    if (auto last = req.Header("last-event-id")) {
+      uint64_t id = 0;
+      if (!ParseU64(*last, &id)) {
+        return Response::Problem(400, "invalid-header", "Invalid Last-Event-ID",
+                                 "Last-Event-ID must be the log position of an event");
+      }
+      from = id + 1;
+    }
+    Response r;
+    r.events = std::make_shared<LogEventSource>(api.log.Subscribe(from), who);
+    return r;
+  }, /*blocking=*/false);
+}
+
+}  // namespace procedo::http
