@@ -1,0 +1,49 @@
+// Service closures (seed 004: "sospensione per ferie"): announced and cancelled as events on the
+// stream calendar-<tenant>-<calendar id>, folded into the closures a BusinessCalendar applies.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/calendar.h"
+#include "engine/clock.h"
+#include "engine/status.h"
+
+namespace procedo::domain {
+
+inline constexpr const char* kClosureAnnounced = "calendar.closure_announced";
+inline constexpr const char* kClosureCancelled = "calendar.closure_cancelled";
+
+std::string CalendarStream(std::string_view tenant, std::string_view calendar_id);
+
+// Seed 004: "sospeso per un massimo di 8 giorni non festivi all'anno ... con almeno 5 giorni di
+// preavviso".
+struct ClosurePolicy {
+  int min_notice_days = 5;             // local dates: announced on day A, first closed day >= A+5
+  int max_business_days_per_year = 8;  // business days closed per calendar year, all closures
+};
+
+// Ok, or InvalidArgument saying why `proposed` is refused: dates out of order, an id already in
+// use, too little notice, or too many business days closed in a year. Business days are those of
+// `calendar` without any closure (weekends and holidays inside a closure cost nothing); a day
+// closed twice counts once.
+Status CheckClosure(const BusinessCalendar& calendar, const std::vector<Closure>& existing,
+                    const Closure& proposed, TimePoint announced_at,
+                    const ClosurePolicy& policy = {});
+
+// The data of a closure event (both types carry the same fields).
+nlohmann::json ClosureEventData(std::string_view calendar_id, std::string_view tenant,
+                                const Closure& closure);
+
+// Applies one event of the calendar's stream to its closures. An announcement replaces a closure
+// with the same id; a cancellation of an unknown id changes nothing (the log is the fact, so a
+// replay never fails on it). Other event types are ignored. Malformed data is InvalidArgument.
+Status FoldClosureEvent(std::vector<Closure>* closures, std::string_view type,
+                        const nlohmann::json& data);
+
+// Replaces the calendar's closures with `closures`.
+Status ApplyClosures(BusinessCalendar* calendar, const std::vector<Closure>& closures);
+
+}  // namespace procedo::domain
