@@ -74,6 +74,7 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
   const std::vector<Key> keys = {
       {"data_dir", &c.data_dir},
       {"domain_dir", &c.domain_dir},
+      {"schemas_dir", &c.schemas_dir},
       {"log.sync", &c.log_sync},
       {"log.max_event_bytes", &c.log_max_event_bytes},
       {"http.listen", &c.http_listen},

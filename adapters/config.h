@@ -13,6 +13,7 @@ namespace procedo {
 struct Config {
   std::string data_dir = "data";
   std::string domain_dir = "domain";  // calendars, workflows and catalogue data files
+  std::string schemas_dir = "schemas";  // event schemas, workflow schema, OpenAPI document
   bool log_sync = true;
   int64_t log_max_event_bytes = 1 << 20;
   std::string http_listen = "127.0.0.1:8080";

@@ -13,6 +13,8 @@
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
 #include "adapters/kafka/relay.h"
+#include "domain/procedures.h"
+#include "engine/command_handler.h"
 
 namespace procedo::cli {
 namespace {
@@ -59,6 +61,16 @@ int Serve(const Config& cfg) {
   fmt::print("procedo: event log at {} (last position {}, sync={})\n",
              std::filesystem::absolute(cfg.LogPath()).string(), (*log)->LastPosition(), cfg.log_sync);
 
+  // The server must not start on an invalid definition: LoadDomain lists every problem.
+  auto domain = domain::LoadDomain(cfg.domain_dir, cfg.schemas_dir);
+  if (!domain.ok()) return Fail(domain.status());
+  auto snapshots = OpenRocksDbSnapshotStore(cfg.data_dir + "/snapshots");
+  if (!snapshots.ok()) return Fail(snapshots.status());
+  CommandHandler commands(**log, (*domain)->workflows, (*domain)->events, snapshots->get());
+  fmt::print("procedo: {} workflows, {} procedures, {} event schemas from {}\n",
+             (*domain)->workflows.all().size(), (*domain)->catalogue->entries().size(),
+             (*domain)->events.size(), cfg.domain_dir);
+
   auto views = ViewStore::Open(cfg.ViewsPath(), {});
   if (!views.ok()) return Fail(views.status());
   std::vector<Projection*> projections;
@@ -82,7 +94,9 @@ int Serve(const Config& cfg) {
   http::Api api(**log, **auth, metrics, SystemClock::Instance());
   api.views = views->get();
   api.runner = &runner;
-  api.openapi_json = ReadFileOr("schemas/openapi.json", "{}");
+  api.commands = &commands;
+  api.workflows = &(*domain)->workflows;
+  api.openapi_json = ReadFileOr(cfg.schemas_dir + "/openapi.json", "{}");
   metrics.AddGauge("procedo_log_position", "Last position of the event log.",
                    [&] { return static_cast<double>((*log)->LastPosition()); });
   metrics.AddGauge("procedo_projection_lag_events", "Events the slowest projection has yet to apply.",
@@ -100,6 +114,7 @@ int Serve(const Config& cfg) {
   http::Router router;
   http::AddOpsRoutes(router, api);
   http::AddEventRoutes(router, api);
+  http::AddCommandRoutes(router, api);
 
   auto listen = ParseListen(cfg.http_listen);
   if (!listen.ok()) return Fail(listen.status());

@@ -35,6 +35,7 @@ struct Api {
 
 void AddOpsRoutes(Router& router, Api& api);
 void AddEventRoutes(Router& router, Api& api);
+void AddCommandRoutes(Router& router, Api& api);
 
 // Authenticates the request; on failure `out` holds the problem to send.
 bool RequirePrincipal(Api& api, const Request& req, Principal* who, Response* out);
