@@ -226,10 +226,11 @@ Result<CalendarCatalog> CalendarCatalog::LoadDomain(const std::string& domain_di
 Result<CalendarCatalog> CalendarCatalog::LoadDir(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    return Status::NotFound(fmt::format(
-        "calendar directory '{}' does not exist; set domain_dir to the folder that holds "
-        "calendars/ (the repository's domain/)",
-        dir));
+    return Status::NotFound(
+        fmt::format("calendar directory '{}' does not exist; set domain_dir (PROCEDO_DOMAIN_DIR) "
+                    "to the folder that "
+                    "holds calendars/ (the repository's domain/)",
+                    dir));
   }
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir, ec)) {

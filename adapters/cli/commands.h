@@ -15,5 +15,6 @@ void RegisterVerify(CLI::App& app, const GlobalOptions& g, int* exit_code);
 void RegisterLog(CLI::App& app, const GlobalOptions& g, int* exit_code);
 void RegisterToken(CLI::App& app, const GlobalOptions& g, int* exit_code);
 void RegisterApiKey(CLI::App& app, const GlobalOptions& g, int* exit_code);
+void RegisterCalendar(CLI::App& app, const GlobalOptions& g, int* exit_code);
 
 }  // namespace procedo::cli

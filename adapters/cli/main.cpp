@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   procedo::cli::RegisterLog(app, g, &exit_code);
   procedo::cli::RegisterToken(app, g, &exit_code);
   procedo::cli::RegisterApiKey(app, g, &exit_code);
+  procedo::cli::RegisterCalendar(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

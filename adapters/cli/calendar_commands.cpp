@@ -1,0 +1,121 @@
+// `procedo calendar deadline|elapsed`: business-calendar arithmetic over the same calendar files
+// the server uses (<domain_dir>/calendars), for operators checking a deadline by hand.
+#include <fmt/format.h>
+
+#include "adapters/cli/commands.h"
+#include "adapters/cli/common.h"
+#include "domain/calendars.h"
+
+namespace procedo::cli {
+namespace {
+
+struct CalendarOptions {
+  std::string calendar;
+  std::string tenant;
+  std::string from;
+  std::string to;
+  std::string add;
+};
+
+// Everything the user typed is checked before it is used: a wrong id, time or term is exit 2.
+int BadInput(const Status& s) {
+  fmt::print(stderr, "procedo calendar: {}\n", s.message());
+  return 2;
+}
+
+Result<BusinessCalendar> OpenCalendar(const GlobalOptions& g, const CalendarOptions& o,
+                                      int* exit_code) {
+  auto cfg = Load(g);
+  if (!cfg.ok()) {
+    *exit_code = Fail(cfg.status());
+    return cfg.status();
+  }
+  auto catalog = domain::CalendarCatalog::LoadDomain(cfg->domain_dir);
+  if (!catalog.ok()) {
+    // The data files are the installation's, not the user's input.
+    fmt::print(stderr, "procedo calendar: {}\n", catalog.status().message());
+    *exit_code = 1;
+    return catalog.status();
+  }
+  auto cal = catalog->Build(o.calendar, o.tenant);
+  if (!cal.ok()) *exit_code = BadInput(cal.status());
+  return cal;
+}
+
+Result<TimePoint> ParseOption(const char* name, const std::string& text) {
+  auto t = ParseRfc3339(text);
+  if (!t.ok()) return Status::InvalidArgument(fmt::format("{}: {}", name, t.status().message()));
+  return t;
+}
+
+void AddCommon(CLI::App* cmd, CalendarOptions* o) {
+  cmd->add_option("--calendar", o->calendar, "calendar id: a file <domain_dir>/calendars/<id>.json")
+      ->required();
+  cmd->add_option("--tenant", o->tenant, "tenant whose patron saint is a holiday (tenants.json)");
+  cmd->add_option("--from", o->from, "receipt instant, RFC 3339, e.g. 2026-11-26T09:00:00+01:00")
+      ->required();
+}
+
+}  // namespace
+
+void RegisterCalendar(CLI::App& app, const GlobalOptions& g, int* exit_code) {
+  auto* cal = app.add_subcommand("calendar", "Deadlines and business time over the calendars");
+  cal->require_subcommand(1);
+
+  static CalendarOptions d;
+  auto* deadline = cal->add_subcommand(
+      "deadline", "Print the deadline of a term (RFC 3339 with the calendar's local offset)");
+  AddCommon(deadline, &d);
+  deadline
+      ->add_option("--add", d.add,
+                   "term: 30m, 6h, 45s (business time), 3bd (business days), 20d (calendar days)")
+      ->required();
+  deadline->callback([&g, exit_code] {
+    auto from = ParseOption("--from", d.from);
+    if (!from.ok()) {
+      *exit_code = BadInput(from.status());
+      return;
+    }
+    auto term = ParseTerm(d.add);
+    if (!term.ok()) {
+      *exit_code = BadInput(term.status());
+      return;
+    }
+    auto c = OpenCalendar(g, d, exit_code);
+    if (!c.ok()) return;
+    auto r = c->Add(*from, *term);
+    if (!r.ok()) {
+      *exit_code = BadInput(r.status());
+      return;
+    }
+    fmt::print("{}\n", c->FormatLocal(*r));
+  });
+
+  static CalendarOptions e;
+  auto* elapsed = cal->add_subcommand(
+      "elapsed", "Print the business seconds counted from a receipt at --from up to --to");
+  AddCommon(elapsed, &e);
+  elapsed->add_option("--to", e.to, "end instant, RFC 3339")->required();
+  elapsed->callback([&g, exit_code] {
+    auto from = ParseOption("--from", e.from);
+    if (!from.ok()) {
+      *exit_code = BadInput(from.status());
+      return;
+    }
+    auto to = ParseOption("--to", e.to);
+    if (!to.ok()) {
+      *exit_code = BadInput(to.status());
+      return;
+    }
+    auto c = OpenCalendar(g, e, exit_code);
+    if (!c.ok()) return;
+    auto r = c->Elapsed(*from, *to);
+    if (!r.ok()) {
+      *exit_code = BadInput(r.status());
+      return;
+    }
+    fmt::print("{}\n", std::chrono::duration_cast<std::chrono::seconds>(*r).count());
+  });
+}
+
+}  // namespace procedo::cli

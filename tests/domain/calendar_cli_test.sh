@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `procedo calendar`: happy paths print hand-computed values; bad input is exit 2 with a message.
+# Usage: calendar_cli_test.sh <procedo binary> <domain dir>
+set -u
+procedo=$1
+export PROCEDO_DOMAIN_DIR=$2
+failures=0
+
+expect() {  # expect <expected stdout> <expected exit code> <stderr pattern or -> args...
+  local want=$1 code=$2 pattern=$3
+  shift 3
+  local out err rc
+  err=$(mktemp)
+  out=$("$procedo" "$@" 2>"$err")
+  rc=$?
+  if [[ "$out" != "$want" || $rc -ne $code ]] || { [[ $pattern != - ]] && ! grep -q -- "$pattern" "$err"; }; then
+    echo "FAIL: procedo $*"
+    echo "  stdout '$out' (want '$want'), exit $rc (want $code), stderr: $(cat "$err")"
+    failures=$((failures + 1))
+  else
+    echo "ok: procedo $* -> ${out:-exit $rc}"
+  fi
+  rm -f "$err"
+}
+
+# Thursday 08:00 + 30 business minutes on the help desk.
+expect "2026-11-26T08:30:00+01:00" 0 - calendar deadline --calendar helpdesk \
+  --from 2026-11-26T08:00:00+01:00 --add 30m
+# Same instant given in UTC; 12:55 + 30m crosses the lunch break.
+expect "2026-11-26T14:25:00+01:00" 0 - calendar deadline --calendar helpdesk \
+  --from 2026-11-26T11:55:00Z --add 30m
+# 3 business days from Friday 4 Dec 2026 in Milan: 7 (Sant'Ambrogio) and 8 Dec are holidays.
+expect "2026-12-11T17:00:00+01:00" 0 - calendar deadline --calendar helpdesk --tenant comune-milano \
+  --from 2026-12-04T10:00:00+01:00 --add 3bd
+# 10 calendar days ending on Sunday 15 Nov 2026 move to Monday.
+expect "2026-11-16T23:59:59.999999+01:00" 0 - calendar deadline --calendar support \
+  --from 2026-11-05T10:00:00+01:00 --add 10d
+# Friday 16:00 to Monday 09:00: 1 h + 1 h.
+expect "7200" 0 - calendar elapsed --calendar helpdesk \
+  --from 2026-11-27T16:00:00+01:00 --to 2026-11-30T09:00:00+01:00
+
+expect "" 2 "unknown calendar 'nope'" calendar deadline --calendar nope \
+  --from 2026-11-26T08:00:00+01:00 --add 30m
+expect "" 2 "unknown tenant" calendar deadline --calendar helpdesk --tenant atlantide \
+  --from 2026-11-26T08:00:00+01:00 --add 30m
+expect "" 2 "RFC 3339" calendar deadline --calendar helpdesk --from "26/11/2026 08:00" --add 30m
+expect "" 2 "bad term '30 minutes'" calendar deadline --calendar helpdesk \
+  --from 2026-11-26T08:00:00+01:00 --add "30 minutes"
+expect "" 2 "--to" calendar elapsed --calendar helpdesk --from 2026-11-26T08:00:00+01:00 \
+  --to yesterday
+expect "" 2 "2037-12-31" calendar deadline --calendar helpdesk \
+  --from 2045-01-02T08:00:00+01:00 --add 30m
+PROCEDO_DOMAIN_DIR=/nonexistent expect "" 1 "domain_dir" calendar deadline --calendar helpdesk \
+  --from 2026-11-26T08:00:00+01:00 --add 30m
+
+if [[ $failures -ne 0 ]]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all calendar CLI checks passed"
