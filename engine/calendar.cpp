@@ -119,6 +119,14 @@ void BusinessCalendar::RebuildOff() {
     const int32_t to = std::min(DayNumber(cl.to), last_day_);
     for (int32_t d = from; d <= to; ++d) SetBit(off_bits_, static_cast<size_t>(d - first_day_));
   }
+  // One bit per day answers the question every walk asks most.
+  working_bits_.assign(off_bits_.size(), 0);
+  for (int32_t d = first_day_; d <= last_day_; ++d) {
+    const size_t i = static_cast<size_t>(d - first_day_);
+    if (!windows_[static_cast<size_t>(WeekdayOf(d))].empty() && !GetBit(off_bits_, i)) {
+      SetBit(working_bits_, i);
+    }
+  }
 }
 
 Status BusinessCalendar::AddClosure(Closure closure) {
@@ -152,14 +160,6 @@ Status BusinessCalendar::RemoveClosure(std::string_view id) {
 void BusinessCalendar::ClearClosures() {
   closures_.clear();
   RebuildOff();
-}
-
-bool BusinessCalendar::Off(int32_t day) const {
-  return GetBit(off_bits_, static_cast<size_t>(day - first_day_));
-}
-
-bool BusinessCalendar::WorkingDay(int32_t day) const {
-  return !windows_[static_cast<size_t>(WeekdayOf(day))].empty() && !Off(day);
 }
 
 bool BusinessCalendar::PlainWeek(int32_t day, bool need_uniform) const {

@@ -127,8 +127,11 @@ class BusinessCalendar {
   BusinessCalendar() = default;
   void RebuildOff();
   bool InRange(int32_t day) const { return day >= first_day_ && day <= last_day_; }
-  bool Off(int32_t day) const;  // holiday or closed
-  bool WorkingDay(int32_t day) const;
+  static bool Bit(const std::vector<uint64_t>& bits, int64_t i) {
+    return (bits[static_cast<size_t>(i) / 64] >> (static_cast<size_t>(i) % 64)) & 1U;
+  }
+  bool Off(int32_t day) const { return Bit(off_bits_, day - first_day_); }  // holiday or closed
+  bool WorkingDay(int32_t day) const { return Bit(working_bits_, day - first_day_); }
   bool PlainWeek(int32_t day, bool need_uniform) const;
   int DaySpans(int32_t day, Span* out) const;
   int64_t LocalToUtcMicros(int64_t local, bool earliest) const;
@@ -149,7 +152,8 @@ class BusinessCalendar {
   int workdays_per_week_ = 0;
   std::optional<int64_t> receipt_;  // local microseconds after midnight
   std::vector<uint64_t> holiday_bits_;
-  std::vector<uint64_t> off_bits_;  // holidays and closures
+  std::vector<uint64_t> off_bits_;      // holidays and closures
+  std::vector<uint64_t> working_bits_;  // a window that weekday, and not off
   std::vector<Closure> closures_;
 };
 

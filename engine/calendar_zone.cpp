@@ -81,7 +81,7 @@ Result<std::shared_ptr<const ZoneTable>> ZoneTable::Get(const std::string& name)
   return std::shared_ptr<const ZoneTable>(std::move(t));
 }
 
-int32_t ZoneTable::OffsetAt(int64_t utc) const {
+int32_t ZoneTable::SearchOffset(int64_t utc) const {
   auto it = std::upper_bound(transitions_.begin(), transitions_.end(), utc);
   if (it == transitions_.begin()) return offset_before_;
   return offset_after_[static_cast<size_t>(it - transitions_.begin() - 1)];

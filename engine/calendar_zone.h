@@ -32,13 +32,23 @@ class ZoneTable {
   // The offset in seconds that holds for the whole local day, or kNotUniform near a transition.
   int32_t UniformOffset(int32_t day) const { return uniform_[day - first_day_]; }
   // UTC offset in seconds at a UTC instant (microseconds).
-  int32_t OffsetAt(int64_t utc) const;
+  int32_t OffsetAt(int64_t utc) const {
+    // A uniform local day has no transition within 44 h of it, which covers the whole UTC day of
+    // the same number: the table answers without a search.
+    const int64_t day = utc >= 0 ? utc / kMicrosPerDay : -1;
+    if (day >= first_day_ && day <= last_day_) {
+      const int32_t off = uniform_[static_cast<size_t>(day - first_day_)];
+      if (off != kNotUniform) return off;
+    }
+    return SearchOffset(utc);
+  }
   // The UTC instant of a local wall time: when it happens twice, the earliest (or latest); when
   // it does not happen (a DST gap), the instant of the transition.
   int64_t LocalToUtc(int64_t local, bool earliest) const;
 
  private:
   ZoneTable() = default;
+  int32_t SearchOffset(int64_t utc) const;
   const date::time_zone* zone_ = nullptr;
   int32_t first_day_ = 0;
   int32_t last_day_ = 0;
