@@ -5,6 +5,9 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#if !VALIJSON_USE_EXCEPTIONS
+#error "build with VALIJSON_USE_EXCEPTIONS=1 (engine/CMakeLists.txt): valijson aborts otherwise"
+#endif
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>
