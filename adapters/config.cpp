@@ -80,6 +80,8 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"http.listen", &c.http_listen},
       {"http.body_limit", &c.http_body_limit},
       {"http.worker_threads", &c.http_worker_threads},
+      {"http.read_timeout", &c.http_read_timeout},
+      {"http.idle_timeout", &c.http_idle_timeout},
       {"http.tls_certificate", &c.http_tls_certificate},
       {"http.tls_private_key", &c.http_tls_private_key},
       {"auth.jwt_public_keys", &c.auth_jwt_public_keys},

@@ -19,6 +19,8 @@ struct Config {
   std::string http_listen = "127.0.0.1:8080";
   int64_t http_body_limit = 2 << 20;
   int64_t http_worker_threads = 64;
+  int64_t http_read_timeout = 10;  // seconds for a request's headers and body to arrive
+  int64_t http_idle_timeout = 60;  // seconds a kept-alive connection may sit idle
   std::string http_tls_certificate;  // TLS is on when both are set
   std::string http_tls_private_key;
   // Comma-separated PEM files; empty: the development key `procedo token` creates, if present.

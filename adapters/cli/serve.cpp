@@ -112,9 +112,7 @@ int Serve(const Config& cfg) {
   }
 
   http::Router router;
-  http::AddOpsRoutes(router, api);
-  http::AddEventRoutes(router, api);
-  http::AddCommandRoutes(router, api);
+  http::AddAllRoutes(router, api);
 
   auto listen = ParseListen(cfg.http_listen);
   if (!listen.ok()) return Fail(listen.status());
@@ -123,6 +121,8 @@ int Serve(const Config& cfg) {
   so.port = listen->second;
   so.body_limit = static_cast<size_t>(cfg.http_body_limit);
   so.worker_threads = static_cast<int>(cfg.http_worker_threads);
+  so.read_timeout = std::chrono::seconds(cfg.http_read_timeout);
+  so.idle_timeout = std::chrono::seconds(cfg.http_idle_timeout);
   so.tls_certificate = cfg.http_tls_certificate;
   so.tls_private_key = cfg.http_tls_private_key;
   so.on_response = [&metrics](const http::Request& r, int status, double secs) {

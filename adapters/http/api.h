@@ -33,6 +33,8 @@ struct Api {
   std::function<nlohmann::json()> ready_details;  // extra /readyz facts (Kafka relay lag, ...)
 };
 
+// Every route of the API: what serve registers and what the OpenAPI test checks.
+void AddAllRoutes(Router& router, Api& api);
 void AddOpsRoutes(Router& router, Api& api);
 void AddEventRoutes(Router& router, Api& api);
 void AddCommandRoutes(Router& router, Api& api);

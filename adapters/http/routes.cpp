@@ -1,0 +1,11 @@
+#include "adapters/http/api.h"
+
+namespace procedo::http {
+
+void AddAllRoutes(Router& router, Api& api) {
+  AddOpsRoutes(router, api);
+  AddEventRoutes(router, api);
+  AddCommandRoutes(router, api);
+}
+
+}  // namespace procedo::http

@@ -1,0 +1,315 @@
+"""The HTTP API against a real `procedo serve`: every route of adapters/http, problem+json
+bodies, authentication and its rate limit, commands with If-Match and Idempotency-Key,
+read-your-writes, Server-Sent Events with resumption, and hostile clients (oversized bodies,
+malformed requests, stalled connections).
+"""
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import socket
+import time
+
+import pytest
+
+from procedo_server import Server, wait_for
+
+FORLI, AOSTA, REGION = "comune-forli", "comune-aosta", "regione-vda"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("http"), http_read_timeout=1, http_idle_timeout=2,
+               http_body_limit=65536).start()
+    yield s
+    s.stop()
+
+
+def case_payload(code):
+    return {"procedure_id": "building_permit", "case_code": code,
+            "applicant": {"name": "Mario Bianchi", "email": "mario@example.it"},
+            "consent": {"sms": False, "email": True}}
+
+
+def voucher_payload():
+    return {"applicant": {"name": "Anna Verdi", "tax_code": "VRDNNA80A41A326X"},
+            "address": "Via Roma 1, Aosta", "household_members": 3, "fuel": "pellet"}
+
+
+def assert_problem(reply, status, type_suffix=None):
+    assert reply.status == status, reply
+    assert reply.headers["content-type"] == "application/problem+json", reply
+    p = reply.json()
+    assert p["status"] == status and p["title"] and p["detail"], p
+    if type_suffix:
+        assert p["type"].endswith("/" + type_suffix), p
+    return p
+
+
+# ---- operations routes -------------------------------------------------------------------------
+
+def test_health_ready_metrics_openapi(server):
+    assert server.request("GET", "/healthz").json() == {"status": "ok"}
+    ready = server.request("GET", "/readyz")
+    assert ready.status == 200 and ready.json()["status"] == "ready"
+    metrics = server.request("GET", "/metrics")
+    assert metrics.status == 200
+    assert "procedo_http_request_duration_seconds_bucket" in metrics.body
+    assert "procedo_projection_lag_events" in metrics.body
+    spec = server.request("GET", "/openapi.json").json()
+    assert spec["openapi"].startswith("3.1")
+
+
+# ---- authentication ----------------------------------------------------------------------------
+
+def test_requests_without_valid_credentials_get_401(server):
+    path = "/v1/streams/case-comune-forli-1/events"
+    assert_problem(server.request("GET", path), 401, "unauthenticated")
+    assert_problem(server.request("GET", path, headers={"Authorization": "Bearer nonsense"}), 401)
+    assert_problem(server.request("GET", path, headers={"Authorization": "Basic dXNlcjpwdw=="}), 401)
+    expired = server.token("operator", FORLI, "late", ttl=-5)
+    p = assert_problem(server.request("GET", path, token=expired), 401)
+    assert "expired" in p["detail"]
+
+
+def test_algorithm_confusion_is_refused(server):
+    # An HS256 token "signed" with the server's public key as the HMAC secret must not pass.
+    public_pem = (server.data_dir / "dev-keys" / "public.pem").read_bytes()
+    enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=")
+    header = enc(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    claims = enc(json.dumps({"sub": "x", "role": "admin", "exp": int(time.time()) + 600}).encode())
+    sig = enc(hmac.new(public_pem, header + b"." + claims, hashlib.sha256).digest())
+    forged = (header + b"." + claims + b"." + sig).decode()
+    assert_problem(server.request("GET", "/v1/events?from=1", token=forged), 401)
+
+
+def test_api_keys_authenticate_integrators(tmp_path):
+    s = Server(tmp_path)
+    key = s.cli("apikey", "create", "--tenant", FORLI, "--name", "protocollo").stdout.strip()
+    assert key.startswith("pk_")
+    stored = (tmp_path / "api-keys.json").read_text()
+    assert key not in stored and hashlib.sha256(key.encode()).hexdigest() in stored
+    s.start()
+    try:
+        r = s.request("POST", "/v1/streams/case-comune-forli-77/commands/start_case",
+                      body=case_payload("FC-77"), headers={"X-API-Key": key})
+        # Integrators are not among start_case's roles: authenticated, then refused by role.
+        assert_problem(r, 403, "role-not-allowed")
+        assert_problem(s.request("GET", "/v1/events?from=1", headers={"X-API-Key": "pk_wrong"}), 401)
+    finally:
+        s.stop()
+
+
+def test_failed_authentications_are_rate_limited(tmp_path):
+    s = Server(tmp_path).start()
+    try:
+        for _ in range(10):
+            assert s.request("GET", "/v1/events", headers={"Authorization": "Bearer bad"}).status == 401
+        r = s.request("GET", "/v1/events", headers={"Authorization": "Bearer bad"})
+        assert_problem(r, 429, "too-many-failed-authentications")
+        assert int(r.headers["retry-after"]) > 0
+        # Even a valid token waits out the window from that peer.
+        assert s.request("GET", "/v1/events", token=s.token("admin", "")).status == 429
+    finally:
+        s.stop()
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+def test_command_lifecycle_with_versions_and_idempotency(server):
+    op = server.as_("operator", FORLI, "op1")
+    stream = "case-comune-forli-100"
+    first = op.command(stream, "start_case", case_payload("FC-100"), headers={"Idempotency-Key": "start-100"})
+    assert first.status == 201, first
+    body = first.json()
+    assert body["version"] == 1 and body["position"] >= 1 and not body["deduplicated"]
+    assert body["events"][0]["type"] == "case.started"
+    assert body["events"][0]["data"]["office"]["name"]  # copied from the catalogue
+    assert first.headers["etag"] == '"1"'
+
+    retry = op.command(stream, "start_case", case_payload("FC-100"), headers={"Idempotency-Key": "start-100"})
+    assert retry.status == 200 and retry.json()["deduplicated"]
+    assert retry.json()["position"] == body["position"]
+    assert retry.json()["events"][0]["id"] == body["events"][0]["id"]
+
+    suspend = op.command(stream, "suspend_case", {"reason": "Attesa parere ASL"}, headers={"If-Match": '"1"'})
+    assert suspend.status == 201 and suspend.json()["version"] == 2
+    stale = op.command(stream, "resume_case", {"reason": "Parere arrivato"}, headers={"If-Match": '"1"'})
+    p = assert_problem(stale, 409, "version-conflict")
+    assert p["actual_version"] == 2
+    assert_problem(op.command(stream, "resume_case", {"reason": "x"}, headers={"If-Match": "abc"}), 400)
+
+    state = op.get(f"/v1/streams/{stream}/state").json()
+    assert state["state"] == "suspended" and state["version"] == 2
+
+
+def test_rejections_are_typed_problems(server):
+    op = server.as_("operator", FORLI, "op2")
+    stream = "case-comune-forli-101"
+    assert op.command(stream, "start_case", case_payload("FC-101")).status == 201
+    p = assert_problem(op.command(stream, "close_case", {"outcome": "maybe"}), 422, "payload-invalid")
+    assert len(p["violations"]) >= 2  # bad enum value and missing reason, each listed
+    assert all("path" in v and "message" in v for v in p["violations"])
+    assert_problem(op.command(stream, "receive_integration", {}), 409, "not-allowed-in-state")
+    assert_problem(op.command(stream, "fly_to_the_moon", {}), 404, "unknown-command")
+    citizen = server.as_("citizen", FORLI, "cit1")
+    assert_problem(citizen.command(stream, "suspend_case", {"reason": "x"}), 403, "role-not-allowed")
+    other = server.as_("operator", AOSTA, "op9")
+    assert other.command(stream, "suspend_case", {"reason": "x"}).status in (403, 404)
+    assert_problem(op.command(stream, "suspend_case", "{not json"), 400, "malformed-json")
+    assert_problem(op.command("not a stream", "suspend_case", {}), 400)
+
+
+def test_segregation_of_duties_and_the_region(server):
+    op = server.as_("operator", AOSTA, "op-a")
+    stream = "voucher-comune-aosta-1"
+    assert op.command(stream, "enter_application", voucher_payload()).status == 201
+    # The same person who entered it may not validate it, even holding the validator role
+    # (an operator_validator may, by seed 000: it enters and validates in one step).
+    same = server.as_("validator", AOSTA, "op-a")
+    p = assert_problem(same.command(stream, "validate_application", {}), 422, "guard-refused")
+    assert p["guard"] == "segregation_of_duties"
+    validator = server.as_("validator", AOSTA, "val-a")
+    assert validator.command(stream, "validate_application", {}).status == 201
+    region = server.as_("region", REGION, "reg-1")
+    # Not forwarded yet: the Region cannot see it.
+    assert region.get(f"/v1/streams/{stream}/events").status == 404
+    assert validator.command(stream, "forward_to_region", {}).status == 201
+    assert region.get(f"/v1/streams/{stream}/events").status == 200
+    assert region.command(stream, "approve_application", {"amount": 450}).status == 201
+    assert server.as_("region", "regione-piemonte", "reg-2").get(f"/v1/streams/{stream}/events").status == 404
+
+
+def test_tenants_never_see_each_other(server):
+    op = server.as_("operator", FORLI, "op3")
+    stream = "case-comune-forli-102"
+    assert op.command(stream, "start_case", case_payload("FC-102")).status == 201
+    aosta = server.as_("operator", AOSTA, "op-b")
+    for path in (f"/v1/streams/{stream}/events", f"/v1/streams/{stream}/state"):
+        assert_problem(aosta.get(path), 404, "stream-not-found")
+        assert op.get(path).status == 200
+        assert server.as_("admin", "").get(path).status == 200
+
+
+# ---- reads -------------------------------------------------------------------------------------
+
+def test_stream_history_pages(server):
+    op = server.as_("operator", FORLI, "op4")
+    stream = "case-comune-forli-103"
+    assert op.command(stream, "start_case", case_payload("FC-103")).status == 201
+    for i in range(4):
+        assert op.command(stream, "add_note", {"text": f"nota {i}"}).status == 201
+    page = op.get(f"/v1/streams/{stream}/events?limit=2").json()
+    assert [e["version"] for e in page["events"]] == [1, 2] and page["next_from"] == 3
+    rest = op.get(f"/v1/streams/{stream}/events?from=3&limit=10").json()
+    assert [e["version"] for e in rest["events"]] == [3, 4, 5] and "next_from" not in rest
+    back = op.get(f"/v1/streams/{stream}/events?direction=backward&limit=2").json()
+    assert [e["version"] for e in back["events"]] == [5, 4]
+    assert_problem(op.get(f"/v1/streams/{stream}/events?limit=0"), 400, "invalid-parameter")
+    assert_problem(op.get(f"/v1/streams/{stream}/events?from=x"), 400, "invalid-parameter")
+    for e in rest["events"]:
+        assert len(e["hash"]) == 64 and len(e["prev_hash"]) == 64
+
+
+def test_state_as_of_an_instant(server):
+    op = server.as_("operator", FORLI, "op5")
+    stream = "case-comune-forli-104"
+    started = op.command(stream, "start_case", case_payload("FC-104")).json()
+    t1 = started["events"][0]["time"]
+    wait_for(lambda: time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) > t1[:19], 3, "the clock to pass t1")
+    assert op.command(stream, "suspend_case", {"reason": "ferie"}).status == 201
+    then = op.get(f"/v1/streams/{stream}/state?as_of={t1}").json()
+    assert then["state"] == "open" and then["version"] == 1
+    assert op.get(f"/v1/streams/{stream}/state").json()["state"] == "suspended"
+    assert_problem(op.get(f"/v1/streams/{stream}/state?as_of=yesterday"), 400)
+
+
+def read_sse(server, token, path, count, headers=None, timeout=10):
+    """Opens an event stream and returns the first `count` events as (id, type, data)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    h = {"Authorization": "Bearer " + token, "Accept": "text/event-stream"}
+    h.update(headers or {})
+    conn.request("GET", path, headers=h)
+    r = conn.getresponse()
+    assert r.status == 200 and r.getheader("Content-Type") == "text/event-stream"
+    events, frame = [], {}
+    while len(events) < count:
+        line = r.fp.readline().decode()
+        if not line:
+            break
+        line = line.rstrip("\r\n")
+        if line == "":
+            if "id" in frame:
+                events.append((int(frame["id"]), frame["event"], json.loads(frame["data"])))
+            frame = {}
+        elif not line.startswith(":") and ": " in line:
+            k, v = line.split(": ", 1)
+            if k in ("id", "event", "data"):
+                frame[k] = v
+        # chunk-size lines of the chunked encoding are hex numbers; they have no ": ".
+    conn.close()
+    return events
+
+
+def test_sse_catch_up_live_and_resume(server):
+    op = server.as_("operator", FORLI, "op6")
+    stream = "case-comune-forli-105"
+    start = op.command(stream, "start_case", case_payload("FC-105")).json()["position"]
+    admin = server.token("admin", "")
+    first = read_sse(server, admin, f"/v1/events?from={start}", 1)
+    assert first[0][0] == start and first[0][1] == "case.started"
+    for i in range(3):
+        op.command(stream, "add_note", {"text": f"n{i}"})
+    # Resume after the first event: the three notes follow, in order, nothing repeated.
+    resumed = read_sse(server, admin, "/v1/events?from=1", 3, headers={"Last-Event-ID": str(start)})
+    assert [e[0] for e in resumed] == [start + 1, start + 2, start + 3]
+    assert all(e[1] == "case.note_added" for e in resumed)
+    assert_problem(server.request("GET", "/v1/events", token=admin, headers={"Last-Event-ID": "x"}), 400)
+
+
+def test_sse_is_filtered_by_tenant(server):
+    aosta_op = server.as_("operator", AOSTA, "op-c")
+    mine = aosta_op.command("voucher-comune-aosta-2", "enter_application", voucher_payload()).json()["position"]
+    events = read_sse(server, aosta_op.token, "/v1/events?from=1", 1)
+    # Earlier events belong to Forlì and to another Aosta stream; the first one shown is Aosta's.
+    assert events[0][2]["tenant"] == AOSTA
+    assert events[0][0] <= mine
+
+
+# ---- hostile clients ---------------------------------------------------------------------------
+
+def test_oversized_body_gets_413(server):
+    op = server.as_("operator", FORLI, "op7")
+    big = {"text": "x" * 70000}
+    assert_problem(op.command("case-comune-forli-106", "add_note", big), 413, "too-large")
+    assert server.request("GET", "/healthz").status == 200
+
+
+def test_malformed_http_and_unknown_routes(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"GARBAGE\r\n\r\n")
+        reply = s.recv(4096).decode()
+    assert reply.startswith("HTTP/1.1 400")
+    assert_problem(server.request("GET", "/v2/nothing"), 404, "not-found")
+    r = server.request("DELETE", "/healthz")
+    assert_problem(r, 405, "method-not-allowed")
+    assert r.headers["allow"] == "GET"
+    assert_problem(server.request("GET", "/v1/streams/%zz/events"), 400, "bad-url")
+
+
+def test_stalled_clients_are_cut_off(server):
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never finishes the headers
+        data = s.recv(4096)
+    assert data == b""  # closed by the server
+    assert time.monotonic() - started < 5  # read_timeout is 1 s in this fixture
+    assert server.request("GET", "/healthz").status == 200
+
+
+def test_read_your_writes_position_is_returned(server):
+    op = server.as_("operator", FORLI, "op8")
+    r = op.command("case-comune-forli-107", "start_case", case_payload("FC-107")).json()
+    ready = server.request("GET", "/readyz").json()
+    assert ready["log_position"] >= r["position"]

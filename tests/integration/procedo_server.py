@@ -1,0 +1,138 @@
+"""Starts a real `procedo serve` on a free port with its own data directory, for HTTP tests.
+
+Tokens come from `procedo token` (the development key of that data directory); requests use the
+standard library only, so the tests need nothing beyond pytest.
+"""
+import http.client
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+
+SRC = pathlib.Path(os.environ.get("PROCEDO_SOURCE_DIR", pathlib.Path(__file__).parents[2]))
+BIN = pathlib.Path(os.environ.get("PROCEDO_BIN", SRC / "build" / "bin")) / "procedo"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout, what, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Reply:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return f"<{self.status} {self.body[:300]!r}>"
+
+
+class Server:
+    def __init__(self, data_dir, **settings):
+        self.data_dir = pathlib.Path(data_dir)
+        self.port = free_port()
+        self.env = dict(os.environ)
+        self.env.update({
+            "PROCEDO_DATA_DIR": str(self.data_dir),
+            "PROCEDO_DOMAIN_DIR": str(SRC / "domain"),
+            "PROCEDO_SCHEMAS_DIR": str(SRC / "schemas"),
+            "PROCEDO_HTTP_LISTEN": f"127.0.0.1:{self.port}",
+            "PROCEDO_LOG_SYNC": "false",
+        })
+        for k, v in settings.items():
+            self.env["PROCEDO_" + k.upper()] = str(v)
+        self.proc = None
+        self._tokens = {}
+        # The development key must exist before serve starts, so that serve trusts it.
+        self.token("admin", "", "bootstrap")
+
+    def cli(self, *args, check=True):
+        return subprocess.run([str(BIN), *args], env=self.env, check=check, capture_output=True, text=True)
+
+    def start(self):
+        self.log = open(self.data_dir / "serve.log", "ab")
+        self.proc = subprocess.Popen([str(BIN), "serve"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(lambda: self._healthy(), 20, "procedo serve to answer /healthz")
+        return self
+
+    def _healthy(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"procedo serve exited with {self.proc.returncode}: "
+                                 + (self.data_dir / "serve.log").read_text()[-2000:])
+        try:
+            return self.request("GET", "/healthz").status == 200
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc:
+            self.log.close()
+
+    def token(self, role, tenant, sub="u1", ttl=None):
+        key = (role, tenant, sub, ttl)
+        if key not in self._tokens:
+            args = ["token", "--role", role, "--sub", sub]
+            if tenant:
+                args += ["--tenant", tenant]
+            if ttl is not None:
+                args += ["--ttl", str(ttl)]
+            self._tokens[key] = self.cli(*args).stdout.strip()
+        return self._tokens[key]
+
+    def request(self, method, path, body=None, headers=None, token=None, timeout=30):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        h = dict(headers or {})
+        if token:
+            h["Authorization"] = "Bearer " + token
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=data, headers=h)
+        r = conn.getresponse()
+        reply = Reply(r.status, r.getheaders(), r.read().decode("utf-8", "replace"))
+        conn.close()
+        return reply
+
+    def as_(self, role, tenant, sub="u1"):
+        return Client(self, self.token(role, tenant, sub))
+
+
+class Client:
+    def __init__(self, server, token):
+        self.server = server
+        self.token = token
+
+    def get(self, path, **kw):
+        return self.server.request("GET", path, token=self.token, **kw)
+
+    def command(self, stream, command, payload=None, headers=None):
+        return self.server.request("POST", f"/v1/streams/{urllib.parse.quote(stream)}/commands/{command}",
+                                   body=payload if payload is not None else {}, headers=headers, token=self.token)
