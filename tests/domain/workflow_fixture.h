@@ -21,8 +21,10 @@ inline Actor A(std::string id, std::string role, std::string tenant = "comune-ao
 
 inline std::string SourceDir() { return PROCEDO_SOURCE_DIR; }
 
-inline std::unique_ptr<domain::Domain> MustLoadDomain(const std::string& dir) {
-  auto d = domain::LoadDomain(dir, SourceDir() + "/schemas");
+inline std::unique_ptr<domain::Domain> MustLoadDomain(const std::string& dir,
+                                                      const std::string& schemas = SourceDir() +
+                                                                                   "/schemas") {
+  auto d = domain::LoadDomain(dir, schemas);
   if (!d.ok()) throw std::runtime_error(d.status().ToString());
   return std::move(d).value();
 }
@@ -35,9 +37,10 @@ struct WorkflowFixture {
   CommandHandlerOptions options;
   std::unique_ptr<CommandHandler> handler;
 
-  explicit WorkflowFixture(std::string dir = SourceDir() + "/domain", uint64_t snapshot_every = 64)
+  explicit WorkflowFixture(std::string dir = SourceDir() + "/domain", uint64_t snapshot_every = 64,
+                           const std::string& schemas = SourceDir() + "/schemas")
       : domain_dir(std::move(dir)) {
-    domain = MustLoadDomain(domain_dir);
+    domain = MustLoadDomain(domain_dir, schemas);
     auto s = OpenRocksDbSnapshotStore(logf.dir.sub("snapshots"));
     if (!s.ok()) throw std::runtime_error(s.status().ToString());
     snapshots = std::move(s).value();
