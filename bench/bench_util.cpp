@@ -20,7 +20,7 @@ std::string Payload(uint64_t i) {
 ScratchDir::ScratchDir(const std::string& name) {
   const char* base = std::getenv("PROCEDO_BENCH_DIR");
   std::filesystem::path root = base ? base : "build/bench-data";
-  path_ = (root / fmt::format("{}-{}", name, std::random_device{}())).string();
+  path_ = std::filesystem::absolute(root / fmt::format("{}-{}", name, std::random_device{}())).string();
   std::filesystem::remove_all(path_);
   std::filesystem::create_directories(path_);
 }

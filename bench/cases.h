@@ -9,5 +9,6 @@ namespace procedo::bench {
 int AppendCase(const std::string& name, int threads, const Limits& limits);
 int AppendBatchCase(const Limits& limits);
 int ReplayCase(const Limits& limits);
+int HttpCases(const Limits& limits, bool get, bool command);
 
 }  // namespace procedo::bench

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
       {"append-64", [&] { return AppendCase("append-64", 64, limits); }},
       {"append-batch", [&] { return AppendBatchCase(limits); }},
       {"replay", [&] { return ReplayCase(limits); }},
+      {"http-get", [&] { return HttpCases(limits, true, false); }},
+      {"http-command", [&] { return HttpCases(limits, false, true); }},
   };
   auto usage = [&] {
     fmt::print(stderr, "usage: procedo-bench CASE... | all\ncases:");

@@ -106,6 +106,16 @@ std::variant<Principal, Response> Authenticator::FromApiKey(const Request& req, 
 
 std::variant<Principal, Response> Authenticator::FromJwt(const Request& req, const std::string& token) {
   if (public_keys_.empty()) return Fail(req, "this server accepts no JWTs: no public key is configured");
+  const auto now_secs = std::chrono::duration_cast<std::chrono::seconds>(
+                            options_.clock->Now().time_since_epoch()).count();
+  {
+    std::lock_guard lock(mu_);
+    auto it = verified_.find(token);
+    if (it != verified_.end()) {
+      if (it->second.exp >= now_secs) return it->second.who;
+      verified_.erase(it);
+    }
+  }
   for (const auto& pem : public_keys_) {
     jwt_t* jwt = nullptr;
     int rc = jwt_decode(&jwt, token.c_str(), reinterpret_cast<const unsigned char*>(pem.data()),
@@ -140,6 +150,9 @@ std::variant<Principal, Response> Authenticator::FromJwt(const Request& req, con
       return Fail(req, "the token needs a 'sub' and a 'role' among: " + fmt::format("{}", fmt::join(roles, ", ")));
     }
     if (p.tenant.empty() && p.role != "admin") return Fail(req, "the token needs a 'tenant' claim");
+    std::lock_guard lock(mu_);
+    if (verified_.size() >= 100'000) verified_.clear();  // bounded; refills with live tokens
+    verified_[token] = Verified{p, exp};
     return p;
   }
   return Fail(req, "the token does not verify against any configured key");
