@@ -9,6 +9,7 @@ namespace procedo::bench {
 int AppendCase(const std::string& name, int threads, const Limits& limits);
 int AppendBatchCase(const Limits& limits);
 int ReplayCase(const Limits& limits);
+int RunCommandCase(const Limits& limits, const std::string& source_dir);
 int HttpCases(const Limits& limits, bool get, bool command);
 
 }  // namespace procedo::bench

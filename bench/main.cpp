@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
       {"append-64", [&] { return AppendCase("append-64", 64, limits); }},
       {"append-batch", [&] { return AppendBatchCase(limits); }},
       {"replay", [&] { return ReplayCase(limits); }},
+      {"command", [&] { return RunCommandCase(limits, PROCEDO_SOURCE_DIR); }},
       {"http-get", [&] { return HttpCases(limits, true, false); }},
       {"http-command", [&] { return HttpCases(limits, false, true); }},
   };
