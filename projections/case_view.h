@@ -1,0 +1,47 @@
+// Seed 002, "La tua pratica on line": what a citizen sees of a case (office, responsible person,
+// case code, procedure, term and deadline, suspensions with reasons, state, notes, timeline), and
+// the same summary-plus-timeline for every other stream kind (applications, tickets, enrolments).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/calendars.h"
+#include "engine/projection.h"
+#include "engine/workflow.h"
+#include "projections/calendar_set.h"
+
+namespace procedo::projections {
+
+class CaseViewProjection final : public Projection {
+ public:
+  static constexpr const char* kName = "case_view";
+  CaseViewProjection(const WorkflowSet& workflows, const domain::CalendarCatalog& calendars)
+      : workflows_(workflows), calendars_(calendars) {}
+  std::string name() const override { return kName; }
+  Status Apply(const Event& event, ViewWriter& rows) override;
+
+  // <stream>: the summary; <stream> 0x00 <version, 20 digits>: one timeline entry per event.
+  static std::string SummaryKey(const std::string& stream) { return stream; }
+  static std::string TimelinePrefix(const std::string& stream) { return stream + '\0'; }
+  // The calendar stream whose closures the `as_of` fold must include, or "" (no term).
+  static std::string CalendarStreamOf(const nlohmann::json& first_event_data,
+                                      const std::string& tenant);
+
+ private:
+  Status ApplyCase(const ParsedEvent& pe, nlohmann::json& view, ViewWriter& rows);
+  const WorkflowSet& workflows_;
+  CalendarSet calendars_;
+};
+
+// The summary and its timeline as the API answers them.
+nlohmann::json RenderCaseView(nlohmann::json summary, const std::vector<ViewRow>& timeline);
+
+// The deadline of a case's term (see projections/README.md): `view` holds "term", "started_at"
+// and "suspensions"; sets "deadline" (null while suspended), "deadline_before_suspension",
+// "suspended_total_seconds" and "closed_within_term".
+Status ComputeDeadline(const BusinessCalendar& calendar, nlohmann::json& view);
+
+}  // namespace procedo::projections
