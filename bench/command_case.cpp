@@ -28,7 +28,9 @@ std::unique_ptr<LogStore> OpenCommandLog(const std::string& path) {
   return std::move(r).value();
 }
 
-std::string Stream(uint64_t k) { return fmt::format("case-comune-forli-{}", k); }
+std::string Stream(uint64_t k) {
+  return fmt::format("case-comune-forli-{}", k);
+}
 
 nlohmann::json StartPayload(uint64_t k) {
   return {{"procedure_id", "access_to_records"},
@@ -38,7 +40,8 @@ nlohmann::json StartPayload(uint64_t k) {
 }
 
 nlohmann::json NotePayload(uint64_t i) {
-  return {{"text", fmt::format("Nota {}: fascicolo trasmesso all'ufficio tecnico per il parere", i)}};
+  return {
+      {"text", fmt::format("Nota {}: fascicolo trasmesso all'ufficio tecnico per il parere", i)}};
 }
 
 // Stream k belongs to caller k % kThreads, so callers never conflict with each other and every
@@ -62,7 +65,8 @@ int RunCommandCase(const Limits& limits, const std::string& source_dir) {
   if (!limits.skip_baseline) {
     ScratchDir dir("command-baseline");
     auto log = OpenCommandLog(dir.path());
-    std::vector<std::vector<uint64_t>> versions(kThreads, std::vector<uint64_t>(kStreams / kThreads));
+    std::vector<std::vector<uint64_t>> versions(kThreads,
+                                                std::vector<uint64_t>(kStreams / kThreads));
     baseline = RunThreads(kThreads, limits, [&](int t, uint64_t i) -> uint64_t {
       uint64_t slot = i % (kStreams / kThreads);
       uint64_t& v = versions[t][slot];
@@ -112,9 +116,10 @@ int RunCommandCase(const Limits& limits, const std::string& source_dir) {
     return n;
   });
   uint64_t hits = handler.cache().hits() - hits0, misses = handler.cache().misses() - misses0;
-  fmt::print("note command: state cache hit rate {:.4f} ({} hits, {} misses), {} snapshots written\n",
-             hits + misses ? double(hits) / double(hits + misses) : 0.0, hits, misses,
-             handler.snapshots_written());
+  fmt::print(
+      "note command: state cache hit rate {:.4f} ({} hits, {} misses), {} snapshots written\n",
+      hits + misses ? double(hits) / double(hits + misses) : 0.0, hits, misses,
+      handler.snapshots_written());
   PrintResult("command", value, baseline);
   return 0;
 }

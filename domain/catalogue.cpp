@@ -1,9 +1,9 @@
 #include "domain/catalogue.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
-
-#include <fmt/format.h>
 
 #include "engine/json_schema.h"
 
@@ -31,8 +31,8 @@ Result<Catalogue> Catalogue::LoadDir(const std::string& dir, const std::string& 
     }
     auto violations = schema.value()->Validate(doc.value());
     for (const auto& v : violations) {
-      errors += fmt::format("\n  - {} at {}: {}; make it match {}", f, v.path.empty() ? "/" : v.path,
-                            v.message, schema_path);
+      errors += fmt::format("\n  - {} at {}: {}; make it match {}", f,
+                            v.path.empty() ? "/" : v.path, v.message, schema_path);
     }
     if (!violations.empty()) continue;
     const auto& j = doc.value();
@@ -45,8 +45,10 @@ Result<Catalogue> Catalogue::LoadDir(const std::string& dir, const std::string& 
     e.business_days = j["term"]["kind"].get<std::string>() == "business";
     e.source = j;
     if (out.entries_.count(e.id)) {
-      errors += fmt::format("\n  - {} at /id: procedure id '{}' is already used; give each "
-                            "procedure its own id", f, e.id);
+      errors += fmt::format(
+          "\n  - {} at /id: procedure id '{}' is already used; give each "
+          "procedure its own id",
+          f, e.id);
       continue;
     }
     out.entries_.emplace(e.id, std::move(e));

@@ -5,9 +5,8 @@
 
 #include <map>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "engine/status.h"
 
@@ -16,8 +15,8 @@ namespace procedo::domain {
 struct CatalogueEntry {
   std::string id;
   uint32_t version = 1;
-  std::string workflow;   // a workflow id
-  std::string calendar;   // a calendar id
+  std::string workflow;  // a workflow id
+  std::string calendar;  // a calendar id
   uint32_t term_days = 0;
   bool business_days = false;
   nlohmann::json source;  // the whole entry, as written

@@ -23,8 +23,10 @@ Result<uint64_t> ClaimSequenceNumber(LogStore& log, const std::string& counter,
   if (!version.ok()) return version.status();
   uint64_t v = version.value();
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    AppendRequest req{counter, v == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(v),
-                      {event}, claim_key};
+    AppendRequest req{counter,
+                      v == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(v),
+                      {event},
+                      claim_key};
     auto r = log.Append(std::move(req));
     if (r.ok()) return r->stream_version;
     if (!r.status().IsConflict()) return r.status();
@@ -39,43 +41,45 @@ Result<uint64_t> ClaimSequenceNumber(LogStore& log, const std::string& counter,
 }  // namespace
 
 void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalogue) {
-  hooks.AddGuard("known_procedure", [catalogue](const DecideContext& c)
-                                        -> std::optional<std::string> {
-    std::string id = c.command.payload.value("procedure_id", "");
-    const CatalogueEntry* e = catalogue->Find(id);
-    if (e == nullptr) {
-      return fmt::format("procedure '{}' is not in the catalogue; use a catalogued procedure id",
-                         id);
-    }
-    if (e->workflow != "admin_case") {
-      return fmt::format("procedure '{}' follows workflow '{}', not the administrative case", id,
-                         e->workflow);
-    }
-    return std::nullopt;
-  });
+  hooks.AddGuard(
+      "known_procedure", [catalogue](const DecideContext& c) -> std::optional<std::string> {
+        std::string id = c.command.payload.value("procedure_id", "");
+        const CatalogueEntry* e = catalogue->Find(id);
+        if (e == nullptr) {
+          return fmt::format(
+              "procedure '{}' is not in the catalogue; use a catalogued procedure id", id);
+        }
+        if (e->workflow != "admin_case") {
+          return fmt::format("procedure '{}' follows workflow '{}', not the administrative case",
+                             id, e->workflow);
+        }
+        return std::nullopt;
+      });
 
   // Freezes the catalogue entry into the case: later catalogue edits never change its term.
-  hooks.AddEffect("catalogue_entry", [catalogue](const DecideContext& c, const std::string&,
-                                                 json& data) {
-    const CatalogueEntry* e = catalogue->Find(c.command.payload.value("procedure_id", ""));
-    if (e == nullptr) return;  // the known_procedure guard refused already
-    const json& s = e->source;
-    data["procedure_name"] = s["name"];
-    data["office"] = s["office"];
-    data["responsible"] = s["responsible"];
-    data["term"] = e->TermTarget();
-    data["term_text"] = s["term"].value("text", "");
-    data["calendar"] = e->calendar;
-    data["catalogue_version"] = e->version;
-  });
+  hooks.AddEffect(
+      "catalogue_entry", [catalogue](const DecideContext& c, const std::string&, json& data) {
+        const CatalogueEntry* e = catalogue->Find(c.command.payload.value("procedure_id", ""));
+        if (e == nullptr) return;  // the known_procedure guard refused already
+        const json& s = e->source;
+        data["procedure_name"] = s["name"];
+        data["office"] = s["office"];
+        data["responsible"] = s["responsible"];
+        data["term"] = e->TermTarget();
+        data["term_text"] = s["term"].value("text", "");
+        data["calendar"] = e->calendar;
+        data["catalogue_version"] = e->version;
+      });
 
   // Segregation of duties (Bon de Chauffage): whoever entered an application may not validate
   // it. The operator_validator profile exists precisely to do both, so it is exempt.
   hooks.AddGuard("segregation_of_duties", [](const DecideContext& c) -> std::optional<std::string> {
     if (c.actor.role == "operator_validator") return std::nullopt;
     if (Field(c.state.fields, "entered_by") == c.actor.id) {
-      return fmt::format("'{}' entered this application and may not validate it; a different "
-                         "validator must", c.actor.id);
+      return fmt::format(
+          "'{}' entered this application and may not validate it; a different "
+          "validator must",
+          c.actor.id);
     }
     return std::nullopt;
   });
@@ -92,16 +96,16 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
   });
 
   // Seed 004: the reopened ticket goes back to the technician who handled and closed it.
-  hooks.AddEffect("assign_to_closing_technician", [](const DecideContext& c, const std::string&,
-                                                     json& data) {
-    std::string closer = Field(c.state.fields, "closed_by");
-    if (closer.empty()) closer = Field(c.state.fields, "resolved_by");
-    if (closer.empty()) closer = Field(c.state.fields, "technician");
-    data["technician"] = closer;
-    if (closer == Field(c.state.fields, "technician")) {
-      data["technician_name"] = Field(c.state.fields, "technician_name");
-    }
-  });
+  hooks.AddEffect("assign_to_closing_technician",
+                  [](const DecideContext& c, const std::string&, json& data) {
+                    std::string closer = Field(c.state.fields, "closed_by");
+                    if (closer.empty()) closer = Field(c.state.fields, "resolved_by");
+                    if (closer.empty()) closer = Field(c.state.fields, "technician");
+                    data["technician"] = closer;
+                    if (closer == Field(c.state.fields, "technician")) {
+                      data["technician_name"] = Field(c.state.fields, "technician_name");
+                    }
+                  });
 
   // Paper applications are entered by an operator; online ones by the citizen themselves.
   hooks.AddGuard("channel_matches_role", [](const DecideContext& c) -> std::optional<std::string> {
@@ -116,42 +120,47 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
   });
 
   // Step 2 must give the details of exactly the services chosen in step 1.
-  hooks.AddGuard("details_cover_services", [](const DecideContext& c) -> std::optional<std::string> {
-    const json& details = c.command.payload.contains("details") ? c.command.payload["details"]
-                                                                : json::object();
-    const json services = c.state.fields.value("services", json::array());
-    for (const auto& s : services) {
-      if (!details.contains(s.get<std::string>())) {
-        return fmt::format("details for service '{}' are missing; give one entry per chosen "
-                           "service", s.get<std::string>());
-      }
-    }
-    for (const auto& [k, v] : details.items()) {
-      if (std::find(services.begin(), services.end(), json(k)) == services.end()) {
-        return fmt::format("details given for '{}', which was not chosen in step 1", k);
-      }
-    }
-    return std::nullopt;
-  });
+  hooks.AddGuard(
+      "details_cover_services", [](const DecideContext& c) -> std::optional<std::string> {
+        const json& details =
+            c.command.payload.contains("details") ? c.command.payload["details"] : json::object();
+        const json services = c.state.fields.value("services", json::array());
+        for (const auto& s : services) {
+          if (!details.contains(s.get<std::string>())) {
+            return fmt::format(
+                "details for service '{}' are missing; give one entry per chosen "
+                "service",
+                s.get<std::string>());
+          }
+        }
+        for (const auto& [k, v] : details.items()) {
+          if (std::find(services.begin(), services.end(), json(k)) == services.end()) {
+            return fmt::format("details given for '{}', which was not chosen in step 1", k);
+          }
+        }
+        return std::nullopt;
+      });
 
-  hooks.AddAllocator("sequence_per_service", [](LogStore& log, const DecideContext& c,
-                                                const std::string&, json& data) -> Status {
-    json numbers = json::object();
-    for (const auto& s : c.state.fields.value("services", json::array())) {
-      std::string service = s.get<std::string>();
-      NewEvent e;
-      e.type = "sequence.assigned";
-      e.tenant = c.state.tenant;
-      e.actor = json{{"id", c.actor.id}, {"role", c.actor.role}, {"tenant", c.actor.tenant}}.dump();
-      e.data = json{{"claimed_by", c.state.stream}, {"service", service}}.dump();
-      auto n = ClaimSequenceNumber(log, "sequence-" + c.state.tenant + "-" + service,
-                                   "sequence:" + c.state.stream + ":" + service, std::move(e));
-      if (!n.ok()) return n.status();
-      numbers[service] = n.value();
-    }
-    data["sequence_numbers"] = std::move(numbers);
-    return Status::Ok();
-  });
+  hooks.AddAllocator(
+      "sequence_per_service",
+      [](LogStore& log, const DecideContext& c, const std::string&, json& data) -> Status {
+        json numbers = json::object();
+        for (const auto& s : c.state.fields.value("services", json::array())) {
+          std::string service = s.get<std::string>();
+          NewEvent e;
+          e.type = "sequence.assigned";
+          e.tenant = c.state.tenant;
+          e.actor =
+              json{{"id", c.actor.id}, {"role", c.actor.role}, {"tenant", c.actor.tenant}}.dump();
+          e.data = json{{"claimed_by", c.state.stream}, {"service", service}}.dump();
+          auto n = ClaimSequenceNumber(log, "sequence-" + c.state.tenant + "-" + service,
+                                       "sequence:" + c.state.stream + ":" + service, std::move(e));
+          if (!n.ok()) return n.status();
+          numbers[service] = n.value();
+        }
+        data["sequence_numbers"] = std::move(numbers);
+        return Status::Ok();
+      });
 }
 
 }  // namespace procedo::domain

@@ -7,9 +7,9 @@
 namespace procedo::domain {
 
 const std::set<std::string>& Roles() {
-  static const std::set<std::string> kRoles = {
-      "operator",    "validator",   "operator_validator", "region", "helpdesk_l1",
-      "helpdesk_l2", "citizen",     "integrator",         "admin"};
+  static const std::set<std::string> kRoles = {"operator", "validator",   "operator_validator",
+                                               "region",   "helpdesk_l1", "helpdesk_l2",
+                                               "citizen",  "integrator",  "admin"};
   return kRoles;
 }
 
@@ -27,7 +27,8 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
   if (!events.ok()) return events.status();
   d->events = std::move(events).value();
 
-  auto catalogue = Catalogue::LoadDir(CatalogueDir(domain_dir), schemas_dir + "/catalogue.schema.json");
+  auto catalogue =
+      Catalogue::LoadDir(CatalogueDir(domain_dir), schemas_dir + "/catalogue.schema.json");
   if (!catalogue.ok()) return catalogue.status();
   d->catalogue = std::make_shared<const Catalogue>(std::move(catalogue).value());
 
@@ -47,13 +48,16 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
   std::string errors;
   for (const auto& [id, e] : d->catalogue->entries()) {
     if (!d->workflows.ById(e.workflow)) {
-      errors += fmt::format("\n  - catalogue entry '{}' at /workflow: no workflow '{}' in {}; "
-                            "add its definition or fix the id", id, e.workflow,
-                            WorkflowsDir(domain_dir));
+      errors += fmt::format(
+          "\n  - catalogue entry '{}' at /workflow: no workflow '{}' in {}; "
+          "add its definition or fix the id",
+          id, e.workflow, WorkflowsDir(domain_dir));
     }
     if (!CalendarIds().count(e.calendar)) {
-      errors += fmt::format("\n  - catalogue entry '{}' at /calendar: unknown calendar '{}'; use "
-                            "one of helpdesk, support, assistance, always", id, e.calendar);
+      errors += fmt::format(
+          "\n  - catalogue entry '{}' at /calendar: unknown calendar '{}'; use "
+          "one of helpdesk, support, assistance, always",
+          id, e.calendar);
     }
   }
   if (!errors.empty()) return Status::InvalidArgument("invalid procedure catalogue:" + errors);

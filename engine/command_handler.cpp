@@ -84,19 +84,18 @@ std::optional<Result<CommandOutcome>> CommandHandler::FindPrior(const WorkflowDe
   if (!same) {
     return Result<CommandOutcome>(Status::InvalidArgument(fmt::format(
         "idempotency key '{}' was already used for a different command on {}; use a new key for "
-        "a new command", key, command.stream)));
+        "a new command",
+        key, command.stream)));
   }
   return Result<CommandOutcome>(CommandOutcome{std::nullopt, std::move(r)});
 }
 
 void CommandHandler::Remember(const WorkflowDefinition& def, const StatePtr& before,
-                              const std::vector<DecidedEvent>& events,
-                              const AppendResult& result) {
+                              const std::vector<DecidedEvent>& events, const AppendResult& result) {
   auto next = std::make_shared<WorkflowState>(*before);
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& stored = *result.events[i];
-    Apply(def, *next, stored.stream, stored.version, stored.tenant, events[i].type,
-          events[i].data);
+    Apply(def, *next, stored.stream, stored.version, stored.tenant, events[i].type, events[i].data);
   }
   cache_.Put(next);
   uint64_t n = options_.snapshot_every;
@@ -137,8 +136,8 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
 
   AppendRequest req;
   req.stream = command.stream;
-  req.expected = state->exists() ? ExpectedVersion::Exact(state->version)
-                                 : ExpectedVersion::NoStream();
+  req.expected =
+      state->exists() ? ExpectedVersion::Exact(state->version) : ExpectedVersion::NoStream();
   req.idempotency_key = key;
   DecideContext ctx{*state, command, actor, now};
   const std::string tenant = state->exists() ? state->tenant : actor.tenant;
@@ -147,7 +146,8 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   for (auto& e : d.events()) {
     for (const auto& name : e.allocators) {
       const Allocator* a = def->hooks ? def->hooks->FindAllocator(name) : nullptr;
-      if (a == nullptr) return Status::InvalidArgument("allocator '" + name + "' is not registered");
+      if (a == nullptr)
+        return Status::InvalidArgument("allocator '" + name + "' is not registered");
       if (Status s = (*a)(log_, ctx, e.type, e.data); !s.ok()) return s;
     }
     NewEvent ne;

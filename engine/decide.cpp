@@ -1,8 +1,8 @@
 #include "engine/decide.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace procedo {
 
@@ -10,12 +10,18 @@ using nlohmann::json;
 
 const char* RejectionKindName(Rejection::Kind kind) {
   switch (kind) {
-    case Rejection::Kind::kUnknownCommand: return "unknown_command";
-    case Rejection::Kind::kNotAllowedInState: return "not_allowed_in_state";
-    case Rejection::Kind::kRoleNotAllowed: return "role_not_allowed";
-    case Rejection::Kind::kTenantNotAllowed: return "tenant_not_allowed";
-    case Rejection::Kind::kPayloadInvalid: return "payload_invalid";
-    case Rejection::Kind::kGuardRefused: return "guard_refused";
+    case Rejection::Kind::kUnknownCommand:
+      return "unknown_command";
+    case Rejection::Kind::kNotAllowedInState:
+      return "not_allowed_in_state";
+    case Rejection::Kind::kRoleNotAllowed:
+      return "role_not_allowed";
+    case Rejection::Kind::kTenantNotAllowed:
+      return "tenant_not_allowed";
+    case Rejection::Kind::kPayloadInvalid:
+      return "payload_invalid";
+    case Rejection::Kind::kGuardRefused:
+      return "guard_refused";
   }
   return "unknown";
 }
@@ -110,11 +116,12 @@ Decision Decide(const WorkflowDefinition& def, const WorkflowState& state, const
   if (!command.payload.is_object()) {
     return Decision{Rejection{Rejection::Kind::kPayloadInvalid,
                               "the payload must be a JSON object",
-                              {{"", "expected an object"}}, {}}};
+                              {{"", "expected an object"}},
+                              {}}};
   }
   if (auto v = spec.payload->Validate(command.payload); !v.empty()) {
-    std::string msg = fmt::format("the payload of '{}' is invalid: {}", command.name,
-                                  FormatViolations(v));
+    std::string msg =
+        fmt::format("the payload of '{}' is invalid: {}", command.name, FormatViolations(v));
     return Decision{Rejection{Rejection::Kind::kPayloadInvalid, std::move(msg), std::move(v), {}}};
   }
 
@@ -162,8 +169,7 @@ Decision Decide(const WorkflowDefinition& def, const WorkflowState& state, const
 }
 
 void Apply(const WorkflowDefinition& def, WorkflowState& state, const std::string& stream,
-           uint64_t version, const std::string& tenant, const std::string& type,
-           const json& data) {
+           uint64_t version, const std::string& tenant, const std::string& type, const json& data) {
   if (!state.exists()) {
     state.stream = stream;
     state.tenant = tenant;
@@ -180,9 +186,10 @@ void Apply(const WorkflowDefinition& def, WorkflowState& state, const std::strin
 Status ApplyEvent(const WorkflowDefinition& def, WorkflowState& state, const Event& event) {
   json data = json::parse(event.data, nullptr, /*allow_exceptions=*/false);
   if (data.is_discarded()) {
-    return Status::Corruption(fmt::format("event {} of stream {} (position {}) has data that is "
-                                          "not JSON; run `procedo verify`",
-                                          event.version, event.stream, event.position));
+    return Status::Corruption(
+        fmt::format("event {} of stream {} (position {}) has data that is "
+                    "not JSON; run `procedo verify`",
+                    event.version, event.stream, event.position));
   }
   Apply(def, state, event.stream, event.version, event.tenant, event.type, data);
   return Status::Ok();

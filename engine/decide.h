@@ -3,11 +3,10 @@
 // be cached, snapshotted and rebuilt by replay.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/event.h"
 #include "engine/json_schema.h"
@@ -21,8 +20,8 @@ struct Rejection {
     kNotAllowedInState,  // the command exists but not from the stream's current state
     kRoleNotAllowed,
     kTenantNotAllowed,
-    kPayloadInvalid,     // `violations` lists every schema violation
-    kGuardRefused,       // `guard` names it; `message` carries its reason
+    kPayloadInvalid,  // `violations` lists every schema violation
+    kGuardRefused,    // `guard` names it; `message` carries its reason
   };
   Kind kind;
   std::string message;

@@ -1,10 +1,10 @@
 #include "engine/json_schema.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 #if !VALIJSON_USE_EXCEPTIONS
 #error "build with VALIJSON_USE_EXCEPTIONS=1 (engine/CMakeLists.txt): valijson aborts otherwise"
 #endif
@@ -146,8 +146,8 @@ Status EventSchemas::Check(const std::string& type, const nlohmann::json& data) 
   }
   auto violations = s->Validate(data);
   if (violations.empty()) return Status::Ok();
-  return Status::InvalidArgument(fmt::format("event {} does not match {}: {}", type, s->name(),
-                                             FormatViolations(violations)));
+  return Status::InvalidArgument(
+      fmt::format("event {} does not match {}: {}", type, s->name(), FormatViolations(violations)));
 }
 
 }  // namespace procedo

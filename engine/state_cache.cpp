@@ -1,10 +1,10 @@
 #include "engine/state_cache.h"
 
-#include <functional>
-#include <map>
-
 #include <fmt/format.h>
 #include <rocksdb/db.h>
+
+#include <functional>
+#include <map>
 
 namespace procedo {
 
@@ -76,7 +76,8 @@ Result<Snapshot> Decode(const std::string& stream, const std::string& bytes) {
   }
   return Status::Corruption(fmt::format(
       "the snapshot of {} does not decode; delete the snapshot directory, it is rebuilt from the "
-      "log", stream));
+      "log",
+      stream));
 }
 
 class MemorySnapshotStore final : public SnapshotStore {
@@ -130,8 +131,8 @@ Result<std::unique_ptr<SnapshotStore>> OpenRocksDbSnapshotStore(const std::strin
   rocksdb::DB* raw = nullptr;
   auto st = rocksdb::DB::Open(options, path, &raw);
   if (!st.ok()) {
-    return Status::IoError(fmt::format("cannot open the snapshot store at {}: {}", path,
-                                       st.ToString()));
+    return Status::IoError(
+        fmt::format("cannot open the snapshot store at {}: {}", path, st.ToString()));
   }
   return std::unique_ptr<SnapshotStore>(
       std::make_unique<RocksDbSnapshotStore>(std::unique_ptr<rocksdb::DB>(raw)));

@@ -1,15 +1,18 @@
 #include "engine/workflow.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 #include "engine/log_store.h"
 
 namespace procedo {
 
 nlohmann::json WorkflowState::ToJson() const {
-  return {{"stream", stream}, {"version", version}, {"status", status}, {"tenant", tenant},
+  return {{"stream", stream},
+          {"version", version},
+          {"status", status},
+          {"tenant", tenant},
           {"fields", fields}};
 }
 
@@ -42,16 +45,17 @@ Result<SlaTarget> ParseSlaTarget(const std::string& text) {
   } else if (unit == "cd") {
     t.unit = SlaTarget::Unit::kCalendarDays;
   } else {
-    return Status::InvalidArgument(fmt::format("SLA target '{}' has an unknown unit '{}'", text, unit));
+    return Status::InvalidArgument(
+        fmt::format("SLA target '{}' has an unknown unit '{}'", text, unit));
   }
   return t;
 }
 
 Status WorkflowSet::Add(WorkflowDefinition def) {
   if (by_id_.count(def.id)) {
-    return Status::InvalidArgument(fmt::format(
-        "{}: workflow id '{}' is already used by {}; give each workflow its own id", def.file,
-        def.id, by_id_[def.id]->file));
+    return Status::InvalidArgument(
+        fmt::format("{}: workflow id '{}' is already used by {}; give each workflow its own id",
+                    def.file, def.id, by_id_[def.id]->file));
   }
   if (by_kind_.count(def.stream_kind)) {
     return Status::InvalidArgument(fmt::format(

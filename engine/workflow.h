@@ -6,12 +6,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/clock.h"
 #include "engine/json_schema.h"
@@ -62,8 +61,8 @@ struct DecideContext {
 using Guard = std::function<std::optional<std::string>(const DecideContext&)>;
 // An effect completes an event's data from facts data files cannot reach (the state, the
 // catalogue). It runs after guards allowed the command.
-using Effect = std::function<void(const DecideContext&, const std::string& event_type,
-                                  nlohmann::json& data)>;
+using Effect =
+    std::function<void(const DecideContext&, const std::string& event_type, nlohmann::json& data)>;
 // An allocator runs in the command handler after decide and before the append, with access to
 // the log, for what must be derived from the log (e.g. gap-free sequence numbers).
 using Allocator = std::function<Status(LogStore& log, const DecideContext&,
@@ -103,9 +102,9 @@ struct EventSpec {
 
 struct CommandSpec {
   std::string name;
-  bool initial = false;          // creates the stream
-  std::vector<std::string> from; // states it is allowed in (empty for the initial command)
-  std::optional<std::string> to; // nullopt: the state does not change
+  bool initial = false;           // creates the stream
+  std::vector<std::string> from;  // states it is allowed in (empty for the initial command)
+  std::optional<std::string> to;  // nullopt: the state does not change
   std::vector<std::string> roles;
   // Whose tenant the actor must belong to: the stream's (default) or a state field's value,
   // e.g. "forwarded_to" for an office that acts on what was forwarded to it.

@@ -1,12 +1,12 @@
 // Loading a workflow definition: schema first, then the cross-checks a schema cannot express.
 // Every problem is collected, so one run of the loader lists all that must change.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "engine/codec.h"
 #include "engine/workflow.h"
@@ -20,7 +20,8 @@ class Problems {
  public:
   explicit Problems(std::string file) : file_(std::move(file)) {}
   void Add(const std::string& path, const std::string& problem, const std::string& fix) {
-    items_.push_back(fmt::format("{} at {}: {}; {}", file_, path.empty() ? "/" : path, problem, fix));
+    items_.push_back(
+        fmt::format("{} at {}: {}; {}", file_, path.empty() ? "/" : path, problem, fix));
   }
   bool empty() const { return items_.empty(); }
   Status ToStatus() const {
@@ -66,8 +67,10 @@ void CheckReference(const std::string& ref, const std::string& path,
   if (ref.rfind("$payload.", 0) == 0 && ref.size() > 9) {
     std::string field = ref.substr(9);
     if (props && !props->count(field)) {
-      p.Add(path, fmt::format("'{}' names payload field '{}', which the payload schema does not "
-                              "declare", ref, field),
+      p.Add(path,
+            fmt::format("'{}' names payload field '{}', which the payload schema does not "
+                        "declare",
+                        ref, field),
             "add it to the command's payload properties or fix the name");
     }
     return;
@@ -143,9 +146,10 @@ void LoadCommand(const std::string& name, const json& j, const LoaderOptions& op
       for (const auto& f : e["copy"]) spec.copy.push_back(f.get<std::string>());
       for (size_t k = 0; k < spec.copy.size(); ++k) {
         if (props && !props->count(spec.copy[k])) {
-          p.Add(fmt::format("{}/copy/{}", ep, k),
-                fmt::format("payload field '{}' is not declared by the payload schema", spec.copy[k]),
-                "declare it under the command's payload properties or remove it");
+          p.Add(
+              fmt::format("{}/copy/{}", ep, k),
+              fmt::format("payload field '{}' is not declared by the payload schema", spec.copy[k]),
+              "declare it under the command's payload properties or remove it");
         }
       }
     }
@@ -202,7 +206,8 @@ void LoadClock(size_t i, const json& j, const LoaderOptions& opts, const Workflo
   SlaClock c;
   c.id = j["id"].get<std::string>();
   if (!ids.insert(c.id).second) {
-    p.Add(base + "/id", fmt::format("clock id '{}' is used twice", c.id), "give each clock its own id");
+    p.Add(base + "/id", fmt::format("clock id '{}' is used twice", c.id),
+          "give each clock its own id");
   }
   auto events = [&](const char* key, std::vector<std::string>& into) {
     into = Strings(j, key);

@@ -1,8 +1,8 @@
 // The command path against a real log: conflicts, idempotent retries, cache and snapshots.
+#include <fmt/format.h>
+
 #include <numeric>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "sample_payloads.h"
 #include "workflow_fixture.h"
@@ -58,7 +58,8 @@ TEST_CASE("a retry with the same idempotency key returns the first result") {
   f.logf.clock.Advance(std::chrono::seconds(5));
 
   SECTION("the initial command, whose retry meets an existing stream") {
-    auto retry = f.Run(kOp, s, "enter_application", SamplePayload("enter_application"), "k-enter-1");
+    auto retry =
+        f.Run(kOp, s, "enter_application", SamplePayload("enter_application"), "k-enter-1");
     REQUIRE(retry.ok());
     REQUIRE(retry->accepted());
     CHECK(retry->append.deduplicated);
@@ -67,7 +68,8 @@ TEST_CASE("a retry with the same idempotency key returns the first result") {
     CHECK(f.logf.log->LastPosition() == 1);
   }
   SECTION("a command that stays allowed, with a time in its data") {
-    auto note = f.Run(kOp, "case-comune-aosta-1", "start_case", SamplePayload("start_case"), "k-c1");
+    auto note =
+        f.Run(kOp, "case-comune-aosta-1", "start_case", SamplePayload("start_case"), "k-c1");
     REQUIRE(note.ok());
     auto n1 = f.Run(kOp, "case-comune-aosta-1", "add_note", SamplePayload("add_note"), "k-note");
     f.logf.clock.Advance(std::chrono::seconds(5));
@@ -128,8 +130,7 @@ TEST_CASE("sequence numbers stay gap-free and unique under concurrent submission
   WorkflowFixture f;
   constexpr int kThreads = 8, kEach = 12;
   // Two handlers, as two server processes would have: they share only the log.
-  CommandHandler second(*f.logf.log, f.domain->workflows, f.domain->events, nullptr,
-                        f.options);
+  CommandHandler second(*f.logf.log, f.domain->workflows, f.domain->events, nullptr, f.options);
   std::vector<std::vector<int64_t>> numbers(kThreads);
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;

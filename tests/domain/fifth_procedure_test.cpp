@@ -50,7 +50,9 @@ TEST_CASE("a fifth procedure is added by dropping files, with no code") {
     "properties": {"at": {"type": "string"}}})");
   schema("stall.granted", R"({"type": "object", "required": ["pitch", "granted_by"],
     "additionalProperties": false, "properties": {"pitch": {"type": "string"}, "granted_by": {"type": "string"}}})");
-  schema("stall.refused", R"({"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})");
+  schema(
+      "stall.refused",
+      R"({"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})");
 
   WorkflowFixture f(tmp.sub("domain"), 64, tmp.sub("schemas"));
   REQUIRE(f.domain->workflows.ById("market_stall") != nullptr);
@@ -71,7 +73,8 @@ TEST_CASE("a fifth procedure is added by dropping files, with no code") {
   CHECK(f.State(s).fields["granted_by"] == "ov1");
 
   // The other four families are untouched by the addition.
-  f.Must(A("cit1", "citizen"), "ticket-comune-aosta-1", "open_ticket", SamplePayload("open_ticket"));
+  f.Must(A("cit1", "citizen"), "ticket-comune-aosta-1", "open_ticket",
+         SamplePayload("open_ticket"));
 
   SECTION("an invalid new file keeps the whole domain from loading, naming it") {
     std::ofstream(tmp.sub("domain") + "/workflows/market_stall.json", std::ios::app);

@@ -13,7 +13,9 @@ Rejection Refused(WorkflowFixture& f, const Actor& who, const std::string& strea
   return *r->rejection;
 }
 
-json Data(const CommandOutcome& o, size_t i = 0) { return json::parse(o.append.events.at(i)->data); }
+json Data(const CommandOutcome& o, size_t i = 0) {
+  return json::parse(o.append.events.at(i)->data);
+}
 
 }  // namespace
 
@@ -46,7 +48,8 @@ TEST_CASE("Bon de Chauffage: operator_validator enters and validates in one step
   REQUIRE(o.append.events.size() == 2);
   CHECK(o.append.events[0]->type == "voucher.entered");
   CHECK(o.append.events[1]->type == "voucher.validated");
-  CHECK(Data(o, 1) == json{{"validated_by", "ov1"}, {"validated_at", FormatTime(f.logf.clock.Now())}});
+  CHECK(Data(o, 1) ==
+        json{{"validated_by", "ov1"}, {"validated_at", FormatTime(f.logf.clock.Now())}});
   CHECK(f.State("voucher-comune-aosta-2").status == "validated");
   // A plain operator may not.
   CHECK(Refused(f, A("op1", "operator"), "voucher-comune-aosta-3", "enter_and_validate_application",
@@ -79,13 +82,15 @@ TEST_CASE("tickets: one technician, named; reopening goes back to the one who cl
   const std::string s = "ticket-comune-aosta-1";
   const Actor user = A("cit1", "citizen");
   f.Must(user, s, "open_ticket", SamplePayload("open_ticket"));
-  auto taken = f.Must(A("hd1", "helpdesk_l1"), s, "take_in_charge", SamplePayload("take_in_charge"));
+  auto taken =
+      f.Must(A("hd1", "helpdesk_l1"), s, "take_in_charge", SamplePayload("take_in_charge"));
   CHECK(Data(taken)["technician_name"] == "Marco Rossi");
   // Exactly one technician: a second taking in charge is refused.
   CHECK(Refused(f, A("hd2", "helpdesk_l1"), s, "take_in_charge",
                 {{"technician", "tec-x"}, {"technician_name", "X"}})
             .kind == Rejection::Kind::kNotAllowedInState);
-  auto esc = f.Must(A("hd1", "helpdesk_l1"), s, "escalate_ticket", SamplePayload("escalate_ticket"));
+  auto esc =
+      f.Must(A("hd1", "helpdesk_l1"), s, "escalate_ticket", SamplePayload("escalate_ticket"));
   CHECK(Data(esc)["level"] == 2);
   CHECK(f.State(s).fields["level"] == 2);
   f.Must(user, s, "record_reminder", SamplePayload("record_reminder"));
@@ -126,7 +131,8 @@ TEST_CASE("enrolment: online and paper applications share one gap-free sequence 
   json d = enrol("enrolment-comune-pila-1", A("cit9", "citizen", "comune-pila"), {"canteen"});
   CHECK(d["sequence_numbers"] == json{{"canteen", 1}});
   // The counter stream is the record of who holds which number.
-  auto counter = f.logf.log->ReadStream("sequence-comune-aosta-canteen", 1, Direction::kForward, 10);
+  auto counter =
+      f.logf.log->ReadStream("sequence-comune-aosta-canteen", 1, Direction::kForward, 10);
   REQUIRE(counter.ok());
   REQUIRE(counter->size() == 3);
   CHECK(json::parse(counter->at(1).data)["claimed_by"] == "enrolment-comune-aosta-2");

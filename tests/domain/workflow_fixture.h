@@ -3,7 +3,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,7 +18,9 @@ inline Actor A(std::string id, std::string role, std::string tenant = "comune-ao
   return Actor{std::move(id), std::move(role), std::move(tenant)};
 }
 
-inline std::string SourceDir() { return PROCEDO_SOURCE_DIR; }
+inline std::string SourceDir() {
+  return PROCEDO_SOURCE_DIR;
+}
 
 inline std::unique_ptr<domain::Domain> MustLoadDomain(const std::string& dir,
                                                       const std::string& schemas = SourceDir() +

@@ -1,9 +1,9 @@
 // Random commands from random actors: whatever is accepted is something the definition allows,
 // every appended event matches its schema (checked by the fixture), and folding a stream twice
 // gives the same state as the handler's cache.
-#include <random>
-
 #include <fmt/format.h>
+
+#include <random>
 
 #include "sample_payloads.h"
 #include "workflow_fixture.h"
@@ -33,10 +33,10 @@ TEST_CASE("random command sequences never produce an event the definition forbid
         // Mostly plausible actors, so that many commands get through; the rest anyone at all.
         std::string name = rng() % 20 ? pick(def->commands).first : "no_such_command";
         const CommandSpec* pspec = name == "no_such_command" ? nullptr : &def->commands.at(name);
-        Actor who{pick(ids), pspec && rng() % 4 ? pick(pspec->roles) : pick(roles),
-                  pick(tenants)};
+        Actor who{pick(ids), pspec && rng() % 4 ? pick(pspec->roles) : pick(roles), pick(tenants)};
         if (rng() % 4) who.tenant = who.role == "region" ? "regione-vda" : "comune-aosta";
-        json payload = name == "no_such_command" ? json::object() : SamplePayloadFor(name, who.role);
+        json payload =
+            name == "no_such_command" ? json::object() : SamplePayloadFor(name, who.role);
         if (rng() % 8 == 0 && !payload.empty()) payload.erase(payload.begin());
         if (rng() % 4 == 0) f.logf.clock.Advance(std::chrono::minutes(rng() % 600));
 

@@ -27,7 +27,9 @@ const std::vector<Spec>& Specs() {
       {"admin_case", "receive_integration", {"awaiting_integration"}, kStaff},
       {"admin_case", "suspend_case", {"open"}, kStaff},
       {"admin_case", "resume_case", {"suspended"}, kStaff},
-      {"admin_case", "add_note", {"open", "awaiting_integration", "suspended", "closed"},
+      {"admin_case",
+       "add_note",
+       {"open", "awaiting_integration", "suspended", "closed"},
        {"operator", "operator_validator", "admin"}},
       {"admin_case", "close_case", {"open", "awaiting_integration", "suspended"}, kStaff},
       {"heating_voucher", "enter_application", {}, kStaff},
@@ -39,22 +41,31 @@ const std::vector<Spec>& Specs() {
       {"helpdesk_ticket", "open_ticket", {}, {"citizen", "helpdesk_l1", "integrator"}},
       {"helpdesk_ticket", "take_in_charge", {"open"}, {"helpdesk_l1"}},
       {"helpdesk_ticket", "escalate_ticket", {"in_progress"}, {"helpdesk_l1"}},
-      {"helpdesk_ticket", "record_reminder", {"open", "in_progress", "level2"},
+      {"helpdesk_ticket",
+       "record_reminder",
+       {"open", "in_progress", "level2"},
        {"citizen", "helpdesk_l1", "helpdesk_l2"}},
-      {"helpdesk_ticket", "record_complaint", {"open", "in_progress", "level2", "resolved", "closed"},
+      {"helpdesk_ticket",
+       "record_complaint",
+       {"open", "in_progress", "level2", "resolved", "closed"},
        {"citizen", "helpdesk_l1", "helpdesk_l2"}},
       {"helpdesk_ticket", "resolve_ticket", {"in_progress", "level2"}, kHd},
       {"helpdesk_ticket", "close_ticket", {"resolved"}, kHd},
       {"helpdesk_ticket", "archive_ticket", {"closed"}, kHd},
       {"helpdesk_ticket", "reopen_ticket", {"resolved", "closed"}, {"citizen", "helpdesk_l1"}},
       {"service_enrolment", "start_enrolment", {}, {"citizen", "operator"}},
-      {"service_enrolment", "complete_details", {"draft", "details_completed"}, {"citizen", "operator"}},
+      {"service_enrolment",
+       "complete_details",
+       {"draft", "details_completed"},
+       {"citizen", "operator"}},
       {"service_enrolment", "submit_enrolment", {"details_completed"}, {"citizen", "operator"}},
   };
   return kSpecs;
 }
 
-std::string ActorId(const std::string& role) { return role == "citizen" ? "cit1" : "x-" + role; }
+std::string ActorId(const std::string& role) {
+  return role == "citizen" ? "cit1" : "x-" + role;
+}
 
 std::string Build(WorkflowFixture& f, const std::string& workflow, const std::string& state,
                   int& counter) {
@@ -111,8 +122,7 @@ TEST_CASE("every command x state x role x tenant gives the outcome the seeds pre
             }
             Decision d = Decide(*def, st, cmd, who, f.logf.clock.Now());
             INFO(wid << " state '" << state << "' " << spec.command << " by " << role << "@"
-                     << tenant << ": "
-                     << (d.accepted() ? "accepted" : d.rejection().message));
+                     << tenant << ": " << (d.accepted() ? "accepted" : d.rejection().message));
             if (expected) {
               REQUIRE_FALSE(d.accepted());
               CHECK(d.rejection().kind == *expected);

@@ -1,7 +1,6 @@
 // Loading workflow definitions: each kind of mistake gives an error that names the file, the
 // JSON path and what to change. The definitions here are the engine's own, not the domain's.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 
 #include "engine/decide.h"
@@ -46,7 +45,8 @@ struct Env {
   std::shared_ptr<HookRegistry> hooks = std::make_shared<HookRegistry>();
   Env() {
     std::filesystem::create_directories(dir.sub("events"));
-    for (const char* t : {"door.installed", "door.opened", "door.closed", "door.locked", "door.painted"}) {
+    for (const char* t :
+         {"door.installed", "door.opened", "door.closed", "door.locked", "door.painted"}) {
       std::ofstream(dir.sub("events") + "/" + t + ".json") << R"({"type": "object"})";
     }
     events = EventSchemas::LoadDir(dir.sub("events")).value();
@@ -138,8 +138,9 @@ TEST_CASE("each kind of bad definition names the file, the JSON path and the fix
   }
   SECTION("event type without a schema") {
     d["commands"]["lock"]["events"][0]["type"] = "door.bolted";
-    ExpectError(env, d, "/commands/lock/events/0/type",
-                {"'door.bolted' has no schema", "add " + env.dir.sub("events") + "/door.bolted.json"});
+    ExpectError(
+        env, d, "/commands/lock/events/0/type",
+        {"'door.bolted' has no schema", "add " + env.dir.sub("events") + "/door.bolted.json"});
   }
   SECTION("unknown guard") {
     d["commands"]["open"]["guards"] = {"not_friday", "not_sunday"};
@@ -183,7 +184,8 @@ TEST_CASE("each kind of bad definition names the file, the JSON path and the fix
   }
   SECTION("an SLA clock on an event no command emits") {
     d["sla_clocks"][0]["stop"] = {"door.slammed"};
-    ExpectError(env, d, "/sla_clocks/0/stop/0", {"no command of this workflow emits 'door.slammed'"});
+    ExpectError(env, d, "/sla_clocks/0/stop/0",
+                {"no command of this workflow emits 'door.slammed'"});
   }
   SECTION("an SLA clock on an unknown calendar") {
     d["sla_clocks"][0]["calendar"] = "lunar";
@@ -202,10 +204,9 @@ TEST_CASE("each kind of bad definition names the file, the JSON path and the fix
     d["commands"]["open"]["guards"] = {"nope"};
     auto r = env.Load(d);
     REQUIRE_FALSE(r.ok());
-    CHECK_THAT(r.status().message(), Catch::Contains("3 problems") &&
-                                         Catch::Contains("/commands/lock/to") &&
-                                         Catch::Contains("/commands/open/guards/0") &&
-                                         Catch::Contains("/states/2"));
+    CHECK_THAT(r.status().message(),
+               Catch::Contains("3 problems") && Catch::Contains("/commands/lock/to") &&
+                   Catch::Contains("/commands/open/guards/0") && Catch::Contains("/states/2"));
   }
 }
 
@@ -248,8 +249,10 @@ TEST_CASE("decide is pure and checks tenant, role, state, payload and guards in 
   CHECK(kind(open, Actor{"k2", "keeper", "t2"}) == "tenant_not_allowed");
   CHECK(kind(open, Actor{"x", "burglar", "t2"}) == "tenant_not_allowed");
   CHECK(kind(open, Actor{"x", "burglar", "t1"}) == "role_not_allowed");
-  CHECK(kind(Command{"door-t1-1", "close", json::object(), "", ""}, keeper) == "not_allowed_in_state");
-  CHECK(kind(Command{"door-t1-1", "paint", {{"colour", "green"}}, "", ""}, keeper) == "payload_invalid");
+  CHECK(kind(Command{"door-t1-1", "close", json::object(), "", ""}, keeper) ==
+        "not_allowed_in_state");
+  CHECK(kind(Command{"door-t1-1", "paint", {{"colour", "green"}}, "", ""}, keeper) ==
+        "payload_invalid");
   CHECK(kind(Command{"door-t1-1", "open", {{"friday", true}}, "", ""}, keeper) == "guard_refused");
   CHECK(kind(Command{"door-t1-1", "fly", json::object(), "", ""}, keeper) == "unknown_command");
   CHECK(kind(install, keeper) == "not_allowed_in_state");
@@ -269,7 +272,8 @@ TEST_CASE("a JSON Schema reports every violation with its JSON Pointer") {
     "type": "object", "required": ["a", "b"], "additionalProperties": false,
     "properties": {"a": {"type": "integer"}, "b": {"type": "array", "items": {"type": "string"}},
                    "c": {"type": "object", "properties": {"d": {"enum": [1, 2]}}}}})"),
-                               "test").value();
+                               "test")
+               .value();
   auto v = s->Validate(json::parse(R"({"a": "x", "b": ["ok", 3], "c": {"d": 7}, "e": 1})"));
   std::set<std::string> paths;
   for (const auto& x : v) paths.insert(x.path);
