@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   const bool with_relay = argc > 1 && std::string(argv[1]) == "--relay";
   auto cfg = LoadConfig("", [](const char* n) { return std::getenv(n); });
   if (!cfg.ok()) return Fail(cfg.status());
+  std::filesystem::create_directories(cfg->data_dir);
   LogOptions lo;
   lo.path = cfg->LogPath();
   lo.sync = cfg->log_sync;

@@ -251,7 +251,8 @@ def test_serve_killed_mid_stream_resumes_from_its_checkpoint(broker, tmp_path):
     d = Driver(tmp_path, prefix, relay=False)
     d.append("case-rimini", 50, total, fill=True)
     d.quit()
-    env = engine_env(tmp_path, prefix) | {"PROCEDO_KAFKA_ENABLED": "true"}
+    env = engine_env(tmp_path, prefix) | {"PROCEDO_KAFKA_ENABLED": "true",
+                                          "PROCEDO_DOMAIN_DIR": str(SRC / "domain")}
     checkpoint = tmp_path / "kafka-relay" / "checkpoint"
 
     def published():
@@ -265,25 +266,35 @@ def test_serve_killed_mid_stream_resumes_from_its_checkpoint(broker, tmp_path):
         finally:
             c.close()
 
-    serve = subprocess.Popen([str(BIN / "procedo"), "serve"], env=env, stdout=subprocess.DEVNULL)
+    def serve():
+        out = open(tmp_path / "serve.log", "a")
+        return subprocess.Popen([str(BIN / "procedo"), "serve"], env=env, cwd=SRC, stdout=out,
+                                stderr=subprocess.STDOUT)
+
+    def alive(p):
+        assert p.poll() is None, f"procedo serve exited: {(tmp_path / 'serve.log').read_text()}"
+        return True
+
+    proc = serve()
     try:
-        n = wait_for(lambda: (lambda k: k if k >= 20_000 else None)(published()), 60,
+        n = wait_for(lambda: alive(proc) and (lambda k: k if k >= 20_000 else None)(published()), 60,
                      "20,000 events in Kafka", interval=0.02)
     finally:
-        serve.send_signal(signal.SIGKILL)
-        serve.wait(timeout=10)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
     print(f"SIGKILL after {n} of {total} events were in Kafka")
     assert n < total, "the relay finished before the kill; make `total` larger"
     cp_at_kill = int(checkpoint.read_text().split()[2]) if checkpoint.exists() else 0
     assert cp_at_kill < total
 
-    serve = subprocess.Popen([str(BIN / "procedo"), "serve"], env=env, stdout=subprocess.DEVNULL)
+    proc = serve()
     try:
-        wait_for(lambda: checkpoint.exists() and int(checkpoint.read_text().split()[2]) == total, 120,
+        wait_for(lambda: alive(proc) and checkpoint.exists()
+                 and int(checkpoint.read_text().split()[2]) == total, 120,
                  "the restarted relay to confirm every event", interval=0.1)
     finally:
-        serve.send_signal(signal.SIGTERM)
-        assert serve.wait(timeout=30) == 0
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
     events = log_events(tmp_path)
     assert len(events) == total
     dups = check_published(prefix, events, consume_all(prefix, timeout=120))
