@@ -11,5 +11,6 @@ int AppendBatchCase(const Limits& limits);
 int ReplayCase(const Limits& limits);
 int RunCommandCase(const Limits& limits, const std::string& source_dir);
 int HttpCases(const Limits& limits, bool get, bool command);
+int KafkaCase(const Limits& limits, const std::string& source_dir);
 
 }  // namespace procedo::bench
