@@ -1,0 +1,105 @@
+// SLA clocks as data: the state of each clock a workflow declares on a stream, its byte form in
+// the sla_timer view, and the pure arithmetic that turns a target, a calendar and the time already
+// counted into a warning instant and a deadline. No I/O here: the projection (sla_timer.h) reads
+// and writes the rows, this file decides what they say.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/calendar.h"
+#include "engine/status.h"
+#include "engine/workflow.h"
+
+namespace procedo::projections {
+
+enum class ClockPhase : uint8_t { kIdle = 0, kRunning = 1, kPaused = 2, kStopped = 3 };
+const char* ClockPhaseName(ClockPhase phase);
+
+// One clock of one stream. Instants are UTC microseconds since the epoch; 0 means "none".
+struct ClockRow {
+  std::string id;  // the declaration's id: "take_in_charge", "resolution", "term"
+  ClockPhase phase = ClockPhase::kIdle;
+  std::string calendar;  // the calendar id this run counts on
+  std::string target;    // "30m", "6h", "3bd", "20cd"; empty when the stream names none (yet)
+  std::string problem;   // why there is no deadline (unknown calendar, no target for a level)
+  uint64_t start_position = 0;  // log position of the event that started this run
+  int64_t started_at = 0;
+  // The current running segment started here (the start, or the last resume). Business time of
+  // earlier segments is in elapsed_before, so a pause never loses or double-counts time.
+  int64_t run_from = 0;
+  int64_t elapsed_before = 0;
+  int64_t deadline = 0;    // the last instant still on time
+  int64_t warning_at = 0;  // when the warning fraction of the budget is used up
+  // Business time the target allows, and its warning fraction: what elapsed_seconds reports at
+  // the deadline and at the warning, so the timer needs no calendar arithmetic of its own.
+  int64_t budget = 0;
+  int64_t warn_budget = 0;
+  int64_t due = 0;         // the instant under which the clock sits in the deadline index
+  bool warned = false;
+  bool breached = false;
+
+  bool open() const { return phase == ClockPhase::kRunning || phase == ClockPhase::kPaused; }
+  bool operator==(const ClockRow&) const = default;
+};
+
+// Everything the timer keeps about a stream: its tenant, the few data fields its clocks read
+// (channel, level, priority, term, calendar), and its clocks.
+struct StreamClocks {
+  std::string workflow;
+  std::string tenant;
+  std::map<std::string, std::string> fields;
+  std::vector<ClockRow> clocks;
+
+  ClockRow* Find(std::string_view id);
+  std::string Encode() const;
+  static Result<StreamClocks> Decode(std::string_view bytes);
+  bool operator==(const StreamClocks&) const = default;
+};
+
+// What is due next for a clock: the warning, then the breach, then nothing.
+enum class DueKind : char { kNone = 0, kWarning = 'w', kBreach = 'b' };
+
+// The target and calendar a declaration picks from the stream's fields. Empty target or calendar
+// with `problem` set when the fields do not name one.
+struct ClockChoice {
+  std::string target;
+  std::string calendar;
+  std::string problem;
+};
+ClockChoice ChooseTarget(const SlaClock& decl, const std::map<std::string, std::string>& fields);
+
+// Business time counted on a running clock up to `t` (its whole run, every segment), never
+// negative.
+Result<Micros> ElapsedAt(const ClockRow& c, const BusinessCalendar& cal, TimePoint t);
+
+// Sets deadline and warning_at of a running clock from its target and the time counted so far.
+// A clock that never paused gets exactly the calendar's Add(start, term): calendar-day terms end
+// at 23:59:59.999999 of their day, business-day terms at the day's closing. Once paused, a term
+// is a budget of business time (business-day and calendar-day terms: the business time between
+// the start and that first deadline), and the rest of it is added from the resume.
+Status ComputeDeadline(ClockRow& c, const BusinessCalendar& cal, double warning_fraction);
+
+// The instant the clock must be looked at next and why: the warning at warning_at, the breach one
+// microsecond after the deadline (the deadline itself is still on time).
+std::pair<DueKind, int64_t> NextDue(const ClockRow& c);
+
+// Keys of the sla_timer view. Big-endian instants make RocksDB's order the time order, so the
+// next deadline is the first key under kDuePrefix.
+inline constexpr std::string_view kStreamPrefix = "s/";
+inline constexpr std::string_view kDuePrefix = "d/";
+inline constexpr std::string_view kCalendarPrefix = "x/";
+inline constexpr std::string_view kClosuresPrefix = "k/";
+std::string StreamKey(std::string_view stream);
+std::string DueKey(int64_t due, std::string_view stream, std::string_view clock);
+bool ParseDueKey(std::string_view key, int64_t* due, std::string* stream, std::string* clock);
+std::string CalendarIndexPrefix(std::string_view calendar, std::string_view tenant);
+std::string CalendarIndexKey(std::string_view calendar, std::string_view tenant,
+                             std::string_view stream, std::string_view clock);
+bool ParseCalendarIndexKey(std::string_view key, std::string* stream, std::string* clock);
+std::string ClosuresKey(std::string_view calendar, std::string_view tenant);
+
+}  // namespace procedo::projections

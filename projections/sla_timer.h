@@ -1,0 +1,146 @@
+// The SLA timer: the sla_timer projection (sla_timer_projection.h) plus a reactor thread that
+// sleeps until the first key of the deadline index comes due, then appends sla.warning or
+// sla.breached to the clocked stream. Exactly once: the idempotency key is derived from the
+// stream, the clock, the log position that started the run and the kind, so a second attempt
+// (after a crash before the projection folded the first) is answered from the log. A deadline
+// that passed while the process was down is appended at start-up; its data carries the true
+// deadline, and the event's own `time` is when it was appended.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "domain/calendars.h"
+#include "engine/clock.h"
+#include "engine/log_store.h"
+#include "engine/projection.h"
+#include "engine/view_store.h"
+#include "engine/workflow.h"
+#include "projections/sla_timer_projection.h"
+
+namespace procedo::projections {
+
+// How the reactor waits for an instant of its Clock. The seam lets tests drive time: with a
+// ManualWaiter the reactor wakes when the test moves the clock, never by sleeping.
+class Waiter {
+ public:
+  virtual ~Waiter() = default;
+  virtual const Clock& clock() const = 0;
+  // Returns once clock().Now() >= t, or once Wake() was called after Epoch() returned `seen`
+  // (so a wake between reading the epoch and starting to wait is never lost). May return early.
+  virtual void WaitUntil(TimePoint t, uint64_t seen) = 0;
+  uint64_t Epoch() const;
+  void Wake();
+
+ protected:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t epoch_ = 0;  // guarded by mu_
+};
+
+// Production: condition_variable::wait_until on the system clock.
+class SystemWaiter final : public Waiter {
+ public:
+  const Clock& clock() const override { return SystemClock::Instance(); }
+  void WaitUntil(TimePoint t, uint64_t seen) override;
+};
+
+// Tests and benchmarks: time moves when Advance/Set is called, and waiting reactors wake.
+class ManualWaiter final : public Waiter {
+ public:
+  explicit ManualWaiter(ManualClock& clock) : clock_(clock) {}
+  const Clock& clock() const override { return clock_; }
+  void WaitUntil(TimePoint t, uint64_t seen) override;
+  void Advance(Micros d);
+  void Set(TimePoint t);
+
+ private:
+  ManualClock& clock_;
+};
+
+struct SlaTimerOptions {
+  size_t batch = 512;  // due entries read and appended per pass
+  // Bounds each wait for the projection to fold what the reactor appended (a stuck runner is
+  // reported, not waited on forever).
+  std::chrono::milliseconds fold_wait{10'000};
+};
+
+class SlaTimer {
+ public:
+  // Everything passed must outlive the timer. Add projection() to the runner's list and open
+  // the ViewStore with kSlaView among its column families.
+  SlaTimer(LogStore& log, ViewStore& views, const WorkflowSet& workflows,
+           const domain::CalendarCatalog& calendars, Waiter& waiter, SlaTimerOptions options = {});
+  ~SlaTimer();
+  SlaTimer(const SlaTimer&) = delete;
+  SlaTimer& operator=(const SlaTimer&) = delete;
+
+  Projection& projection() { return *projection_; }
+
+  // Starts the reactor. The runner must be the one that applies projection(); the reactor waits
+  // on it for its own events to fold back before it looks at the index again.
+  void Start(ProjectionRunner& runner);
+  void Stop();
+
+  // Tests and benchmarks: waits until the runner has applied the whole log and the reactor has
+  // finished a pass with nothing due at the clock's current time. False on timeout.
+  bool WaitSettled(std::chrono::milliseconds timeout);
+
+  uint64_t appended() const { return appended_.load(); }        // new events, this process
+  uint64_t deduplicated() const { return deduplicated_.load(); }  // already in the log
+  // The last append or runner problem (ok when none); the reactor keeps serving other clocks.
+  Status failure() const;
+
+  // The idempotency key of a clock run's warning or breach.
+  static std::string IdempotencyKey(const std::string& stream, const std::string& clock,
+                                    uint64_t start_position, DueKind kind);
+
+ private:
+  struct Due {
+    std::string key;
+    int64_t due;
+    std::string stream;
+    std::string clock;
+    DueKind kind;
+  };
+  void Loop();
+  void OnDue(int64_t due, uint64_t position);
+  // Appends the events of `due` (one group commit) and waits until they fold back.
+  void Fire(const std::vector<Due>& due);
+  Result<AppendRequest> BuildEvent(const Due& d);
+  const BusinessCalendar* Zone(const std::string& calendar, const std::string& tenant);
+
+  LogStore& log_;
+  ViewStore& views_;
+  const domain::CalendarCatalog& calendars_;
+  Waiter& waiter_;
+  SlaTimerOptions options_;
+  std::unique_ptr<SlaProjection> projection_;
+  ProjectionRunner* runner_ = nullptr;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  // The reactor's next wake-up (INT64_MAX while it scans) and the position of the latest index
+  // insert: the projection wakes the reactor only for an earlier due, and the reactor waits for
+  // that position to be committed before it scans.
+  std::atomic<int64_t> target_{INT64_MAX};
+  std::atomic<uint64_t> last_insert_{0};
+  std::atomic<uint64_t> appended_{0}, deduplicated_{0};
+  // Calendars used only to print instants with their local offset (closures do not matter).
+  std::map<std::string, std::unique_ptr<BusinessCalendar>> zones_;
+  std::set<std::string> poisoned_;  // due keys whose append failed for good; see failure()
+  mutable std::mutex mu_;
+  std::condition_variable settled_cv_;
+  bool idle_ = false;         // guarded by mu_
+  uint64_t idle_epoch_ = 0;   // guarded by mu_
+  Status failure_;            // guarded by mu_
+};
+
+}  // namespace procedo::projections
