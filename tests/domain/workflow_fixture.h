@@ -54,7 +54,8 @@ struct WorkflowFixture {
     handler.reset();
     if (!logf.log) return;
     auto all = logf.log->ReadAll(1, 1'000'000);
-    REQUIRE(all.ok());
+    CHECK(all.ok());  // not REQUIRE: a destructor must not throw
+    if (!all.ok()) return;
     for (const auto& e : all.value()) {
       INFO("position " << e.position << " type " << e.type << " data " << e.data);
       CHECK(domain->events.Check(e.type, nlohmann::json::parse(e.data)).ok());
