@@ -19,7 +19,8 @@ std::string TicketQueuesProjection::PriorityRank(const std::string& priority) {
 namespace {
 
 bool Open(const std::string& state) {
-  return state == "open" || state == "in_progress" || state == "level2";
+  // Whatever the workflow adds between opening and resolution (waiting for the user, ...) is open.
+  return !state.empty() && state != "resolved" && state != "closed" && state != "archived";
 }
 
 std::string Text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }

@@ -13,8 +13,10 @@
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
 #include "adapters/kafka/relay.h"
+#include "domain/calendars.h"
 #include "domain/procedures.h"
 #include "engine/command_handler.h"
+#include "projections/projections.h"
 
 namespace procedo::cli {
 namespace {
@@ -71,9 +73,12 @@ int Serve(const Config& cfg) {
              (*domain)->workflows.all().size(), (*domain)->catalogue->entries().size(),
              (*domain)->events.size(), cfg.domain_dir);
 
-  auto views = ViewStore::Open(cfg.ViewsPath(), {});
+  auto calendars = domain::CalendarCatalog::LoadDomain(cfg.domain_dir);
+  if (!calendars.ok()) return Fail(calendars.status());
+  procedo::projections::ProjectionSet read_models((*domain)->workflows, *calendars);
+  auto views = ViewStore::Open(cfg.ViewsPath(), read_models.Names());
   if (!views.ok()) return Fail(views.status());
-  std::vector<Projection*> projections;
+  std::vector<Projection*> projections = read_models.All();
   ProjectionRunner runner(**log, **views, projections);
   if (Status s = runner.CatchUp(); !s.ok()) return Fail(s);
   runner.Start();
@@ -96,6 +101,7 @@ int Serve(const Config& cfg) {
   api.runner = &runner;
   api.commands = &commands;
   api.workflows = &(*domain)->workflows;
+  api.calendars = &*calendars;
   api.openapi_json = ReadFileOr(cfg.schemas_dir + "/openapi.json", "{}");
   metrics.AddGauge("procedo_log_position", "Last position of the event log.",
                    [&] { return static_cast<double>((*log)->LastPosition()); });
@@ -113,6 +119,7 @@ int Serve(const Config& cfg) {
 
   http::Router router;
   http::AddAllRoutes(router, api);
+  http::AddViewRoutes(router, api);
 
   auto listen = ParseListen(cfg.http_listen);
   if (!listen.ok()) return Fail(listen.status());

@@ -15,6 +15,9 @@ namespace procedo {
 class CommandHandler;
 struct WorkflowSet;
 }  // namespace procedo
+namespace procedo::domain {
+class CalendarCatalog;
+}  // namespace procedo::domain
 
 namespace procedo::http {
 
@@ -28,6 +31,7 @@ struct Api {
   ProjectionRunner* runner = nullptr;
   CommandHandler* commands = nullptr;
   const WorkflowSet* workflows = nullptr;
+  const domain::CalendarCatalog* calendars = nullptr;  // for case views as_of an instant
   std::string openapi_json;                       // served at /openapi.json
   std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
   std::function<nlohmann::json()> ready_details;  // extra /readyz facts (Kafka relay lag, ...)
@@ -38,6 +42,8 @@ void AddAllRoutes(Router& router, Api& api);
 void AddOpsRoutes(Router& router, Api& api);
 void AddEventRoutes(Router& router, Api& api);
 void AddCommandRoutes(Router& router, Api& api);
+// Queries over the projections: case views, worklists, ticket queues, SLA dashboard, KPIs, audit.
+void AddViewRoutes(Router& router, Api& api);
 
 // Authenticates the request; on failure `out` holds the problem to send.
 bool RequirePrincipal(Api& api, const Request& req, Principal* who, Response* out);

@@ -1,0 +1,158 @@
+// Queries over the projections: the case view (now or as of an instant) and the audit trail by
+// actor here; worklists, ticket queues, the SLA dashboard and KPIs in routes_views_lists.cpp.
+#include <fmt/format.h>
+
+#include "adapters/http/api.h"
+#include "adapters/http/view_query.h"
+#include "engine/calendar.h"
+#include "engine/log_store.h"
+#include "projections/audit_trail.h"
+#include "projections/case_view.h"
+
+namespace procedo::http {
+
+void AddViewListRoutes(Router& router, Api& api);
+
+namespace {
+
+using nlohmann::json;
+using projections::CaseViewProjection;
+
+Response StreamNotFound(const std::string& stream) {
+  return Response::Problem(404, "stream-not-found", "Stream not found",
+                           fmt::format("no stream {} that you may read", stream));
+}
+
+// Who may read a stream's view, decided from the view itself: the owning tenant's staff, the
+// tenant it was forwarded to (the Region), a citizen the request is theirs, admins everything.
+bool MayReadView(const Principal& who, const json& view) {
+  if (who.role == "admin") return true;
+  const std::string tenant = view.value("tenant", "");
+  if (who.role == "citizen") {
+    const json fields = view.value("fields", json::object());
+    std::string requester = fields.value("opened_by", "");
+    if (requester.empty() && fields.value("channel", "") == "online") {
+      requester = fields.value("started_by", "");
+    }
+    return tenant == who.tenant && !requester.empty() && requester == who.id;
+  }
+  if (who.role == "region") {
+    return view.value("forwarded_to", "") == who.tenant || tenant == who.tenant;
+  }
+  return tenant == who.tenant;
+}
+
+Result<std::vector<Event>> ReadUpTo(LogStore& log, const std::string& stream, TimePoint until) {
+  std::vector<Event> out;
+  for (uint64_t from = 1;;) {
+    auto page = log.ReadStream(stream, from, Direction::kForward, 1000);
+    if (!page.ok()) return page.status();
+    for (auto& e : *page) {
+      if (e.time > until) return out;
+      out.push_back(std::move(e));
+    }
+    if (page->size() < 1000) return out;
+    from = out.back().version + 1;
+  }
+}
+
+// The view as it was at `until`: the stream's events (and the closures of its calendar) recorded
+// up to then, folded by the same projection code into rows in memory.
+Result<std::optional<json>> CaseViewAsOf(Api& api, const std::string& stream, TimePoint until) {
+  auto events = ReadUpTo(api.log, stream, until);
+  if (!events.ok()) return events.status();
+  if (events->empty()) return std::optional<json>();
+  json first = json::parse(events->front().data, nullptr, false);
+  std::string cal_stream =
+      CaseViewProjection::CalendarStreamOf(first.is_object() ? first : json::object(),
+                                           events->front().tenant);
+  if (!cal_stream.empty()) {
+    auto closures = ReadUpTo(api.log, cal_stream, until);
+    if (!closures.ok()) return closures.status();
+    for (auto& e : *closures) events->push_back(std::move(e));
+    std::sort(events->begin(), events->end(),
+              [](const Event& a, const Event& b) { return a.position < b.position; });
+  }
+  CaseViewProjection fold(*api.workflows, *api.calendars);
+  projections::MemoryRows rows;
+  for (const auto& e : *events) {
+    if (Status s = fold.Apply(e, rows); !s.ok()) return s;
+  }
+  auto summary = rows.Get(CaseViewProjection::SummaryKey(stream));
+  if (!summary.ok()) return summary.status();
+  if (!summary->has_value()) return std::optional<json>();
+  return std::optional<json>(projections::RenderCaseView(
+      json::parse(**summary), rows.Scan(CaseViewProjection::TimelinePrefix(stream))));
+}
+
+Response Unavailable() {
+  return Response::Problem(503, "views-unavailable", "The views are not available",
+                           "this server runs no projections");
+}
+
+}  // namespace
+
+void AddViewRoutes(Router& router, Api& api) {
+  router.Add("GET", "/v1/cases/{id}", [&api](Request& req) {
+    Principal who;
+    Response out;
+    if (!RequirePrincipal(api, req, &who, &out)) return out;
+    if (api.views == nullptr || api.workflows == nullptr || api.calendars == nullptr) {
+      return Unavailable();
+    }
+    const std::string& stream = req.params["id"];
+    if (Status s = ValidateStreamId(stream); !s.ok()) return BadParameter("id", "a stream id");
+    if (auto as_of = req.Query("as_of")) {
+      auto t = ParseRfc3339(*as_of);
+      if (!t.ok()) return BadParameter("as_of", "an RFC 3339 instant, e.g. 2026-11-25T10:00:00+01:00");
+      auto view = CaseViewAsOf(api, stream, *t);
+      if (!view.ok()) return Response::FromStatus(view.status());
+      if (!view->has_value() || !MayReadView(who, **view)) return StreamNotFound(stream);
+      (**view)["as_of"] = FormatTime(*t);
+      return Response::Json(200, **view);
+    }
+    if (!WaitForViews(api, req, &out)) return out;
+    auto row = api.views->Get(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream));
+    if (!row.ok()) return Response::FromStatus(row.status());
+    if (!row->has_value()) return StreamNotFound(stream);
+    json summary = json::parse(**row, nullptr, false);
+    if (summary.is_discarded() || !MayReadView(who, summary)) return StreamNotFound(stream);
+    auto timeline = api.views->Scan(CaseViewProjection::kName,
+                                    CaseViewProjection::TimelinePrefix(stream), "", 100'000);
+    if (!timeline.ok()) return Response::FromStatus(timeline.status());
+    const uint64_t version = summary.value("version", uint64_t{0});
+    Response r = Response::Json(200, projections::RenderCaseView(std::move(summary), *timeline));
+    r.headers.emplace_back("ETag", fmt::format("\"{}\"", version));
+    return r;
+  }, /*blocking=*/true);
+
+  router.Add("GET", "/v1/audit/actors/{id}", [&api](Request& req) {
+    Principal who;
+    Response out;
+    if (!RequirePrincipal(api, req, &who, &out)) return out;
+    if (api.views == nullptr) return Unavailable();
+    const std::string& actor = req.params["id"];
+    if (actor.empty() || actor.find('\0') != std::string::npos) {
+      return BadParameter("id", "an actor id");
+    }
+    // Citizens and integrators see what they did themselves; staff see what anyone did in their
+    // own tenant; admins everything.
+    if ((who.role == "citizen" || who.role == "integrator") && actor != who.id) {
+      return NotAllowed("you may read only your own audit trail");
+    }
+    if (!WaitForViews(api, req, &out)) return out;
+    const std::string prefix = projections::AuditTrailProjection::ActorPrefix(actor);
+    PageRequest page;
+    if (!ParsePage(req, prefix, &page, &out)) return out;
+    auto result = ScanPage(*api.views, projections::AuditTrailProjection::kName, prefix, page,
+                           [&who](json& item) {
+                             return who.role == "admin" || item.value("tenant", "") == who.tenant;
+                           });
+    if (!result.ok()) return Response::FromStatus(result.status());
+    return Response::Json(200, PageBody(std::move(result).value(), {{"actor", actor}}));
+  }, /*blocking=*/true);
+
+  AddViewListRoutes(router, api);
+}
+
+}  // namespace procedo::http

@@ -1,0 +1,176 @@
+#include "adapters/http/view_query.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace procedo::http {
+
+namespace {
+
+constexpr char kAlphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+bool ParseU64(const std::string& s, uint64_t* v) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+// Bounds the work of one page when a filter matches few rows: the page ends early with a cursor.
+constexpr size_t kScanBudget = 20'000;
+
+}  // namespace
+
+std::string EncodeCursor(const std::string& key) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : key) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(acc >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+std::optional<std::string> DecodeCursor(const std::string& text) {
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    const char* p = std::strchr(kAlphabet, c);
+    if (c == '\0' || p == nullptr) return std::nullopt;
+    acc = (acc << 6) | static_cast<uint32_t>(p - kAlphabet);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+Response BadParameter(const std::string& name, const std::string& want) {
+  return Response::Problem(400, "invalid-parameter", "Invalid query parameter",
+                           fmt::format("'{}' must be {}", name, want), {{"parameter", name}});
+}
+
+Response NotAllowed(const std::string& detail) {
+  return Response::Problem(403, "forbidden", "Not allowed", detail);
+}
+
+bool WaitForViews(Api& api, const Request& req, Response* out) {
+  auto text = req.Query("min_position");
+  std::string name = "min_position";
+  if (!text) {
+    text = req.Header("x-min-position");
+    name = "X-Min-Position";
+  }
+  if (!text) return true;
+  uint64_t target = 0;
+  if (!ParseU64(*text, &target)) {
+    *out = BadParameter(name, "a log position (the `position` a command answered with)");
+    return false;
+  }
+  if (api.runner == nullptr) {
+    *out = Response::Problem(503, "views-unavailable", "The views are not available",
+                             "this server runs no projections");
+    return false;
+  }
+  if (api.runner->WaitFor(target, api.max_wait)) return true;
+  *out = Response::Problem(
+      503, "views-behind", "The views are behind",
+      fmt::format("the views have applied the log up to position {}, not yet {}, after waiting "
+                  "{} ms; retry shortly",
+                  api.runner->position(), target, api.max_wait.count()),
+      {{"views_position", api.runner->position()}, {"min_position", target}});
+  out->headers.emplace_back("Retry-After", "1");
+  return false;
+}
+
+bool TenantFor(const Request& req, const Principal& who, bool required, std::string* tenant,
+               Response* out) {
+  auto asked = req.Query("tenant");
+  if (who.role != "admin") {
+    if (asked && *asked != who.tenant) {
+      *out = NotAllowed(fmt::format("you read tenant {} only", who.tenant));
+      return false;
+    }
+    *tenant = who.tenant;
+    return true;
+  }
+  if (!asked || asked->empty()) {
+    if (required) {
+      *out = BadParameter("tenant", "the tenant to read (admins read any tenant, one at a time)");
+      return false;
+    }
+    tenant->clear();
+    return true;
+  }
+  *tenant = *asked;
+  return true;
+}
+
+bool ParsePage(const Request& req, const std::string& prefix, PageRequest* page, Response* out) {
+  if (auto l = req.Query("limit")) {
+    uint64_t n = 0;
+    if (!ParseU64(*l, &n) || n == 0 || n > 500) {
+      *out = BadParameter("limit", "a number between 1 and 500");
+      return false;
+    }
+    page->limit = n;
+  }
+  if (auto c = req.Query("cursor")) {
+    auto key = DecodeCursor(*c);
+    if (!key || !key->starts_with(prefix) || key->size() == prefix.size()) {
+      *out = BadParameter("cursor", "the next_cursor of a previous page of the same query");
+      return false;
+    }
+    page->after = *key;
+  }
+  return true;
+}
+
+Result<Page> ScanPage(const ViewStore& views, const std::string& projection,
+                      const std::string& prefix, const PageRequest& page,
+                      const std::function<bool(nlohmann::json&)>& keep) {
+  Page out;
+  std::string after = page.after;
+  std::string last_kept;
+  size_t scanned = 0;
+  for (;;) {
+    auto rows = views.Scan(projection, prefix, after, 256);
+    if (!rows.ok()) return rows.status();
+    for (auto& row : *rows) {
+      after = row.key;
+      ++scanned;
+      auto item = nlohmann::json::parse(row.value, nullptr, false);
+      if (item.is_discarded() || !keep(item)) continue;
+      if (out.items.size() == page.limit) {
+        out.next_cursor = EncodeCursor(last_kept);
+        return out;
+      }
+      out.items.push_back(std::move(item));
+      last_kept = row.key;
+    }
+    if (rows->size() < 256) return out;
+    if (scanned >= kScanBudget) {
+      // A sparse filter: hand back what was found and where to go on from.
+      out.next_cursor = EncodeCursor(after);
+      return out;
+    }
+  }
+}
+
+nlohmann::json PageBody(Page page, nlohmann::json body) {
+  body["items"] = std::move(page.items);
+  if (page.next_cursor) body["next_cursor"] = *page.next_cursor;
+  return body;
+}
+
+}  // namespace procedo::http
