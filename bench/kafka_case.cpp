@@ -1,7 +1,8 @@
 // kafka: the relay publishing the log (1,000,000 events or PROCEDO_BENCH_SECONDS) to a real broker,
 // against `kcat -P` producing the same messages (same keys, values and header sizes, same
 // idempotent producer settings) to the same broker in the same run. The broker is
-// PROCEDO_KAFKA_BOOTSTRAP, or one started here through scripts/kafka (port 19292) and stopped after.
+// PROCEDO_KAFKA_BOOTSTRAP, or one started here through scripts/kafka (port 19292) and stopped
+// after.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -130,7 +131,8 @@ int KafkaCase(const Limits& limits, const std::string& source_dir) {
         broker.bootstrap(), topic, headers, file);
     auto t0 = std::chrono::steady_clock::now();
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("kcat failed: " + cmd);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const uint64_t n = PublishedCount(broker.bootstrap(), topic, kPartitions);
     if (n != total) throw std::runtime_error(fmt::format("kcat published {} of {}", n, total));
     baseline = n / secs;
@@ -142,14 +144,18 @@ int KafkaCase(const Limits& limits, const std::string& source_dir) {
   if (!relay.ok()) throw std::runtime_error(relay.status().ToString());
   const auto deadline = t0 + limits.max_time;
   uint64_t confirmed = 0;
-  while ((confirmed = (*relay)->Lag().confirmed) < total && std::chrono::steady_clock::now() < deadline) {
+  while ((confirmed = (*relay)->Lag().confirmed) < total &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   (*relay)->Stop();
   const uint64_t n = PublishedCount(broker.bootstrap(), run + ".case", kPartitions);
-  if (n < confirmed) throw std::runtime_error(fmt::format("relay confirmed {} but the topic holds {}", confirmed, n));
-  fmt::print(stderr, "kafka: relay confirmed {} of {} events in {:.2f} s\n", confirmed, total, secs);
+  if (n < confirmed)
+    throw std::runtime_error(
+        fmt::format("relay confirmed {} but the topic holds {}", confirmed, n));
+  fmt::print(stderr, "kafka: relay confirmed {} of {} events in {:.2f} s\n", confirmed, total,
+             secs);
   PrintResult("kafka", confirmed / secs, baseline);
   return 0;
 }

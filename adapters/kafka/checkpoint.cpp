@@ -15,11 +15,14 @@ namespace {
 
 constexpr const char* kMagic = "procedo-kafka-relay-checkpoint";
 
-std::string FilePath(const std::string& dir) { return dir + "/checkpoint"; }
+std::string FilePath(const std::string& dir) {
+  return dir + "/checkpoint";
+}
 
 Status SyncPath(const std::string& path, int flags) {
   int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return Status::IoError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+  if (fd < 0)
+    return Status::IoError(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
   int rc = ::fsync(fd);
   int err = errno;
   ::close(fd);
@@ -43,7 +46,8 @@ Result<RelayCheckpoint> LoadCheckpoint(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    return Status::IoError(fmt::format("cannot create the relay's directory '{}': {}", dir, ec.message()));
+    return Status::IoError(
+        fmt::format("cannot create the relay's directory '{}': {}", dir, ec.message()));
   }
   const std::string path = FilePath(dir);
   std::ifstream in(path);
@@ -56,7 +60,8 @@ Result<RelayCheckpoint> LoadCheckpoint(const std::string& dir) {
   in >> magic >> version >> cp.position >> hex;
   if (!in || magic != kMagic || version != "1" || !ParseHash(hex, &cp.hash)) {
     return Status::Corruption(fmt::format(
-        "'{}' is not a relay checkpoint; delete it to republish every event from position 1", path));
+        "'{}' is not a relay checkpoint; delete it to republish every event from position 1",
+        path));
   }
   return cp;
 }

@@ -26,8 +26,8 @@ Result<KafkaPtr> MakeClient(rd_kafka_type_t type, ConfPtr conf) {
 Status CreateTopic(rd_kafka_t* rk, const TopicSpec& spec, std::chrono::milliseconds timeout,
                    const std::function<bool()>& cancelled) {
   char err[512];
-  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
-                                                  spec.replication, err, sizeof err);
+  rd_kafka_NewTopic_t* nt =
+      rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions, spec.replication, err, sizeof err);
   if (!nt) return Status::InvalidArgument(fmt::format("topic {}: {}", spec.name, err));
   for (const auto& [k, v] : spec.config) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
   rd_kafka_AdminOptions_t* ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -45,12 +45,13 @@ Status CreateTopic(rd_kafka_t* rk, const TopicSpec& spec, std::chrono::milliseco
     ev = rd_kafka_queue_poll(q.get(), 100);
   }
   if (!ev) {
-    return Status::Unavailable(fmt::format("no answer to CreateTopics({}) from the broker", spec.name));
+    return Status::Unavailable(
+        fmt::format("no answer to CreateTopics({}) from the broker", spec.name));
   }
   Status result;
   if (rd_kafka_event_error(ev)) {
-    result = Status::Unavailable(fmt::format("creating topic {}: {}", spec.name,
-                                             rd_kafka_event_error_string(ev)));
+    result = Status::Unavailable(
+        fmt::format("creating topic {}: {}", spec.name, rd_kafka_event_error_string(ev)));
   } else {
     size_t n = 0;
     const rd_kafka_topic_result_t** r =
@@ -59,14 +60,16 @@ Status CreateTopic(rd_kafka_t* rk, const TopicSpec& spec, std::chrono::milliseco
       rd_kafka_resp_err_t e = rd_kafka_topic_result_error(r[i]);
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) continue;
       const char* msg = rd_kafka_topic_result_error_string(r[i]);
-      std::string text = fmt::format("creating topic {}: {}", spec.name, msg ? msg : rd_kafka_err2str(e));
+      std::string text =
+          fmt::format("creating topic {}: {}", spec.name, msg ? msg : rd_kafka_err2str(e));
       // Bad partition counts or replication factors will not fix themselves; timeouts may.
       result = (e == RD_KAFKA_RESP_ERR_INVALID_PARTITIONS ||
                 e == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR ||
                 e == RD_KAFKA_RESP_ERR_INVALID_CONFIG || e == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION ||
                 e == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
-                   ? Status::InvalidArgument(text + "; check kafka.partitions, kafka.replication "
-                                                    "and kafka.topic_prefix")
+                   ? Status::InvalidArgument(text +
+                                             "; check kafka.partitions, kafka.replication "
+                                             "and kafka.topic_prefix")
                    : Status::Unavailable(text);
     }
   }

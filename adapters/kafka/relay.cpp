@@ -80,7 +80,8 @@ void KafkaRelay::Worker::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, vo
     if (!w->last_error_.empty()) w->SetError("");  // the broker answers again
     return;
   }
-  if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) return;
+  if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+    return;
   // Messages never time out (message.timeout.ms=0), so this is a permanent failure (too large,
   // not authorized, fatal idempotence error). Producing again from the checkpoint keeps every
   // event; it may repeat some, with their same ce_id.
@@ -146,15 +147,19 @@ void KafkaRelay::Worker::Backoff() {
   // Sleeping is fine here: this is the relay's own thread, and Stop() cuts it short.
   auto until = std::chrono::steady_clock::now() + backoff_;
   while (!stop_.load() && std::chrono::steady_clock::now() < until) {
-    if (rk_) rd_kafka_poll(rk_.get(), 50);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (rk_)
+      rd_kafka_poll(rk_.get(), 50);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   backoff_ = std::min(backoff_ * 2, kMaxBackoff);
 }
 
 rd_kafka_topic_t* KafkaRelay::Worker::Topic(const std::string& name) {
   if (auto it = topics_.find(name); it != topics_.end()) return it->second.get();
-  TopicSpec spec{name, o_.partitions, o_.replication,
+  TopicSpec spec{name,
+                 o_.partitions,
+                 o_.replication,
                  {{"max.message.bytes", std::to_string(o_.max_message_bytes)}}};
   while (!stop_.load()) {
     Status s = CreateTopic(rk_.get(), spec, kAdminTimeout, [this] { return stop_.load(); });
@@ -251,8 +256,10 @@ void KafkaRelay::Worker::Run() {
       continue;
     }
     if (batch->empty()) {
-      if (waiting) rd_kafka_poll(rk_.get(), 5);
-      else Persist(true);  // idle: nothing is lost by writing now
+      if (waiting)
+        rd_kafka_poll(rk_.get(), 5);
+      else
+        Persist(true);  // idle: nothing is lost by writing now
       continue;
     }
     for (const auto& e : batch.value()) {
@@ -267,7 +274,8 @@ void KafkaRelay::Worker::Run() {
 }
 
 KafkaRelay::KafkaRelay(LogStore* log, RelayOptions options, uint64_t confirmed)
-    : log_(log), options_(std::move(options)),
+    : log_(log),
+      options_(std::move(options)),
       worker_(std::make_unique<Worker>(log_, options_, confirmed)) {}
 
 Result<std::unique_ptr<KafkaRelay>> KafkaRelay::Start(LogStore* log, RelayOptions options) {
@@ -296,7 +304,9 @@ Result<std::unique_ptr<KafkaRelay>> KafkaRelay::Start(LogStore* log, RelayOption
   return r;
 }
 
-KafkaRelay::~KafkaRelay() { Stop(); }
+KafkaRelay::~KafkaRelay() {
+  Stop();
+}
 
 void KafkaRelay::Stop() {
   if (!thread_.joinable()) return;

@@ -28,10 +28,10 @@ struct RelayOptions {
   CloudEventOptions events;
   int partitions = 3;
   int replication = 1;
-  std::string checkpoint_dir;             // e.g. <data_dir>/kafka-relay
-  size_t queue_max_messages = 100'000;    // librdkafka's buffer; when full the relay waits
-  size_t max_message_bytes = 2 << 20;     // producer and topic limit; above the log's event limit
-  Properties producer;                    // extra librdkafka properties, applied last
+  std::string checkpoint_dir;           // e.g. <data_dir>/kafka-relay
+  size_t queue_max_messages = 100'000;  // librdkafka's buffer; when full the relay waits
+  size_t max_message_bytes = 2 << 20;   // producer and topic limit; above the log's event limit
+  Properties producer;                  // extra librdkafka properties, applied last
   std::chrono::milliseconds checkpoint_interval{1000};
   std::chrono::milliseconds stop_flush{2000};  // how long Stop() waits for outstanding deliveries
   const Clock* clock = &SystemClock::Instance();
@@ -39,13 +39,13 @@ struct RelayOptions {
 
 // The relay's lag, for /metrics and /readyz. Safe to read from any thread.
 struct RelayLag {
-  uint64_t head = 0;        // the log's last position
-  uint64_t confirmed = 0;   // every position up to here is confirmed by the broker
-  uint64_t positions = 0;   // head - confirmed
-  double seconds = 0;       // age of the oldest unconfirmed event; 0 when caught up
-  uint64_t delivered = 0;   // delivery confirmations this process received (duplicates included)
-  uint64_t restarts = 0;    // producer restarts after a failed delivery
-  std::string last_error;   // the newest broker or delivery error; empty once deliveries resume
+  uint64_t head = 0;       // the log's last position
+  uint64_t confirmed = 0;  // every position up to here is confirmed by the broker
+  uint64_t positions = 0;  // head - confirmed
+  double seconds = 0;      // age of the oldest unconfirmed event; 0 when caught up
+  uint64_t delivered = 0;  // delivery confirmations this process received (duplicates included)
+  uint64_t restarts = 0;   // producer restarts after a failed delivery
+  std::string last_error;  // the newest broker or delivery error; empty once deliveries resume
 };
 
 class KafkaRelay {

@@ -2,7 +2,6 @@
 // the CloudEvents headers, and the relay's behaviour with no broker at all. Everything against a
 // real broker is in tests/integration/kafka_test.py.
 #include <catch2/catch.hpp>
-
 #include <fstream>
 
 #include "adapters/kafka/checkpoint.h"
@@ -97,8 +96,9 @@ TEST_CASE("with no broker, appends go on and the relay reports its lag", "[kafka
   auto relay = KafkaRelay::Start(f.log.get(), o);
   REQUIRE(relay.ok());
   for (int i = 0; i < 200; ++i) {
-    REQUIRE(f.log->Append(Req("case-forli-" + std::to_string(i % 5), ExpectedVersion::Any(),
-                              {Ev("case.noted")}))
+    REQUIRE(f.log
+                ->Append(Req("case-forli-" + std::to_string(i % 5), ExpectedVersion::Any(),
+                             {Ev("case.noted")}))
                 .ok());
   }
   f.clock.Advance(std::chrono::seconds(30));

@@ -72,11 +72,13 @@ int main(int argc, char** argv) {
       for (uint64_t done = 0; done < count;) {
         AppendRequest r;
         r.stream = fmt::format("{}-{}", prefix, (n + 1) % streams);
-        for (uint64_t k = 0; k < per_call && done < count; ++k, ++done) r.events.push_back(MakeEvent(++n));
+        for (uint64_t k = 0; k < per_call && done < count; ++k, ++done)
+          r.events.push_back(MakeEvent(++n));
         auto t0 = std::chrono::steady_clock::now();
         auto res = (*log)->Append(std::move(r));
-        max_ms = std::max(max_ms, std::chrono::duration<double, std::milli>(
-                                      std::chrono::steady_clock::now() - t0).count());
+        max_ms = std::max(
+            max_ms, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                        .count());
         if (!res.ok()) return Fail(res.status());
         last = res->last_position;
       }
@@ -84,9 +86,12 @@ int main(int argc, char** argv) {
     } else if (cmd == "lag") {
       if (!relay) return Fail(Status::InvalidArgument("lag: started without --relay"));
       auto l = relay->Lag();
-      nlohmann::json j = {{"head", l.head},           {"confirmed", l.confirmed},
-                          {"positions", l.positions}, {"seconds", l.seconds},
-                          {"delivered", l.delivered}, {"restarts", l.restarts},
+      nlohmann::json j = {{"head", l.head},
+                          {"confirmed", l.confirmed},
+                          {"positions", l.positions},
+                          {"seconds", l.seconds},
+                          {"delivered", l.delivered},
+                          {"restarts", l.restarts},
                           {"last_error", l.last_error}};
       std::cout << j.dump() << std::endl;
     } else if (cmd == "quit") {
