@@ -12,5 +12,6 @@ int ReplayCase(const Limits& limits);
 int RunCommandCase(const Limits& limits, const std::string& source_dir);
 int HttpCases(const Limits& limits, bool get, bool command);
 int KafkaCase(const Limits& limits, const std::string& source_dir);
+int SlaCase(const Limits& limits, const std::string& source_dir);
 
 }  // namespace procedo::bench
