@@ -123,6 +123,15 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   auto loaded = Load(command.stream);
   if (!loaded.ok()) return loaded.status();
   StatePtr state = loaded.value();
+  if (command.expected_version && *command.expected_version != state->version) {
+    if (!key.empty()) {
+      if (auto prior = FindPrior(*def, command, key)) return prior.value();
+    }
+    return Status::Conflict(
+        fmt::format("stream {} is at version {}, not {}: read it again and decide anew",
+                    command.stream, state->version, *command.expected_version),
+        state->exists() ? std::optional<uint64_t>(state->version) : std::nullopt);
+  }
 
   TimePoint now = options_.clock->Now();
   Decision d = Decide(*def, *state, command, actor, now);

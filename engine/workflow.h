@@ -47,6 +47,9 @@ struct Command {
   nlohmann::json payload = nlohmann::json::object();
   std::string idempotency_key;  // optional; a retry with the same key returns the first result
   std::string correlation_id;   // optional
+  // The stream version the caller decided on (HTTP If-Match); a different current version is a
+  // conflict, unless the idempotency key shows this exact command already succeeded.
+  std::optional<uint64_t> expected_version = std::nullopt;
 };
 
 // What guards and effects see. Pure: no I/O, time comes from `now`.

@@ -77,15 +77,7 @@ void AddCommandRoutes(Router& router, Api& api) {
         return Response::Problem(400, "invalid-header", "Invalid If-Match",
                                  "If-Match must be the stream version you decided on, e.g. \"3\"");
       }
-      auto state = api.commands->Load(stream);
-      if (!state.ok()) return Response::FromStatus(state.status());
-      if ((*state)->version != expected && cmd.idempotency_key.empty()) {
-        return Response::Problem(
-            409, "version-conflict", "The stream moved on",
-            fmt::format("stream {} is at version {}, not {}: read it again and decide anew", stream,
-                        (*state)->version, expected),
-            {{"actual_version", (*state)->version}});
-      }
+      cmd.expected_version = expected;
     }
     Actor actor{who.id, who.role, who.tenant};
     auto outcome = api.commands->Handle(cmd, actor);
