@@ -17,6 +17,7 @@
 #include "domain/procedures.h"
 #include "engine/command_handler.h"
 #include "projections/projections.h"
+#include "projections/sla_timer.h"
 
 namespace procedo::cli {
 namespace {
@@ -76,12 +77,25 @@ int Serve(const Config& cfg) {
   auto calendars = domain::CalendarCatalog::LoadDomain(cfg.domain_dir);
   if (!calendars.ok()) return Fail(calendars.status());
   procedo::projections::ProjectionSet read_models((*domain)->workflows, *calendars);
-  auto views = ViewStore::Open(cfg.ViewsPath(), read_models.Names());
+  std::vector<std::string> view_names = read_models.Names();
+  view_names.push_back(procedo::projections::kSlaView);
+  auto views = ViewStore::Open(cfg.ViewsPath(), view_names);
   if (!views.ok()) return Fail(views.status());
   std::vector<Projection*> projections = read_models.All();
+  // The SLA timer's projection rides the same runner; its reactor appends sla.* events.
+  procedo::projections::SystemWaiter sla_waiter;
+  procedo::projections::SlaTimer sla_timer(**log, **views, (*domain)->workflows, *calendars,
+                                           sla_waiter);
+  projections.push_back(&sla_timer.projection());
   ProjectionRunner runner(**log, **views, projections);
+  // The reactor waits on the runner, so it stops first on every way out of this function.
+  struct StopSla {
+    procedo::projections::SlaTimer& timer;
+    ~StopSla() { timer.Stop(); }
+  } stop_sla{sla_timer};
   if (Status s = runner.CatchUp(); !s.ok()) return Fail(s);
   runner.Start();
+  sla_timer.Start(runner);
 
   http::AuthOptions ao;
   ao.jwt_public_key_files = SplitList(cfg.auth_jwt_public_keys);
@@ -155,6 +169,7 @@ int Serve(const Config& cfg) {
   fmt::print("procedo: signal {}, stopping\n", sig);
   server.Stop();
   relay.reset();
+  sla_timer.Stop();
   runner.Stop();
   return 0;
 }
