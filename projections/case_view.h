@@ -13,6 +13,10 @@
 #include "engine/workflow.h"
 #include "projections/calendar_set.h"
 
+namespace procedo {
+class LogStore;
+}  // namespace procedo
+
 namespace procedo::projections {
 
 class CaseViewProjection final : public Projection {
@@ -38,6 +42,12 @@ class CaseViewProjection final : public Projection {
 
 // The summary and its timeline as the API answers them.
 nlohmann::json RenderCaseView(nlohmann::json summary, const std::vector<ViewRow>& timeline);
+
+// The view as it was at `until` (nullopt: the stream had no event yet), folded from the log by
+// the projection's own code, so it matches what the live view showed at that instant.
+Result<std::optional<nlohmann::json>> CaseViewAsOf(LogStore& log, const WorkflowSet& workflows,
+                                                   const domain::CalendarCatalog& calendars,
+                                                   const std::string& stream, TimePoint until);
 
 // The deadline of a case's term (see projections/README.md): `view` holds "term", "started_at"
 // and "suspensions"; sets "deadline" (null while suspended), "deadline_before_suspension",

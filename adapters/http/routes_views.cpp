@@ -42,49 +42,6 @@ bool MayReadView(const Principal& who, const json& view) {
   return tenant == who.tenant;
 }
 
-Result<std::vector<Event>> ReadUpTo(LogStore& log, const std::string& stream, TimePoint until) {
-  std::vector<Event> out;
-  for (uint64_t from = 1;;) {
-    auto page = log.ReadStream(stream, from, Direction::kForward, 1000);
-    if (!page.ok()) return page.status();
-    for (auto& e : *page) {
-      if (e.time > until) return out;
-      out.push_back(std::move(e));
-    }
-    if (page->size() < 1000) return out;
-    from = out.back().version + 1;
-  }
-}
-
-// The view as it was at `until`: the stream's events (and the closures of its calendar) recorded
-// up to then, folded by the same projection code into rows in memory.
-Result<std::optional<json>> CaseViewAsOf(Api& api, const std::string& stream, TimePoint until) {
-  auto events = ReadUpTo(api.log, stream, until);
-  if (!events.ok()) return events.status();
-  if (events->empty()) return std::optional<json>();
-  json first = json::parse(events->front().data, nullptr, false);
-  std::string cal_stream =
-      CaseViewProjection::CalendarStreamOf(first.is_object() ? first : json::object(),
-                                           events->front().tenant);
-  if (!cal_stream.empty()) {
-    auto closures = ReadUpTo(api.log, cal_stream, until);
-    if (!closures.ok()) return closures.status();
-    for (auto& e : *closures) events->push_back(std::move(e));
-    std::sort(events->begin(), events->end(),
-              [](const Event& a, const Event& b) { return a.position < b.position; });
-  }
-  CaseViewProjection fold(*api.workflows, *api.calendars);
-  projections::MemoryRows rows;
-  for (const auto& e : *events) {
-    if (Status s = fold.Apply(e, rows); !s.ok()) return s;
-  }
-  auto summary = rows.Get(CaseViewProjection::SummaryKey(stream));
-  if (!summary.ok()) return summary.status();
-  if (!summary->has_value()) return std::optional<json>();
-  return std::optional<json>(projections::RenderCaseView(
-      json::parse(**summary), rows.Scan(CaseViewProjection::TimelinePrefix(stream))));
-}
-
 Response Unavailable() {
   return Response::Problem(503, "views-unavailable", "The views are not available",
                            "this server runs no projections");
@@ -105,7 +62,7 @@ void AddViewRoutes(Router& router, Api& api) {
     if (auto as_of = req.Query("as_of")) {
       auto t = ParseRfc3339(*as_of);
       if (!t.ok()) return BadParameter("as_of", "an RFC 3339 instant, e.g. 2026-11-25T10:00:00+01:00");
-      auto view = CaseViewAsOf(api, stream, *t);
+      auto view = projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, stream, *t);
       if (!view.ok()) return Response::FromStatus(view.status());
       if (!view->has_value() || !MayReadView(who, **view)) return StreamNotFound(stream);
       (**view)["as_of"] = FormatTime(*t);
