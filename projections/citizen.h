@@ -1,0 +1,64 @@
+// Seed 002, "La tua pratica on line": the citizen's credentials, lockout and opt-out as events on
+// a stream per case code, and the secrets they derive from. Design notes: projections/NOTIFY.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "engine/clock.h"
+#include "engine/event.h"
+#include "engine/status.h"
+
+namespace procedo::projections {
+
+// "citizen-<case code>", characters a stream id may not hold written as @XX. One stream per case
+// code, so the login finds its records with one read and locks the code itself.
+std::string CitizenStreamFor(const std::string& case_code);
+
+// The server secret (32 random bytes, file mode 0600), created on first use. Passwords, survey
+// markers and session signatures derive from it.
+Result<std::string> LoadOrCreateSecret(const std::string& path);
+
+// Issue n of a case's password: HMAC-SHA256(secret, stream|n) in 12 characters of an unambiguous
+// alphabet (60 bits). Deterministic so that a notifier restarted between sending and recording
+// sends the same password again, never one the stored hash does not match.
+std::string DerivePassword(const std::string& secret, const std::string& case_stream,
+                           uint64_t issue);
+
+struct PasswordHashCost {
+  unsigned long long ops;
+  size_t mem;
+  static PasswordHashCost Interactive();
+  // Only for benchmarks and tests that issue thousands of credentials.
+  static PasswordHashCost Minimal();
+};
+// Argon2id in libsodium's string format (salt and parameters included).
+Result<std::string> HashPassword(const std::string& password, PasswordHashCost cost);
+bool VerifyPassword(const std::string& hash, const std::string& password);
+
+std::string HmacSha256(const std::string& key, const std::string& message);  // raw 32 bytes
+std::string ToHex(const std::string& bytes);
+std::string Sha256(const std::string& bytes);  // raw 32 bytes
+
+// What the citizen stream says about one case code.
+struct CitizenRecord {
+  struct Credentials {
+    std::string case_stream;
+    std::string tenant;
+    uint64_t issue = 0;
+    std::string hash;
+  };
+  uint64_t version = 0;                            // of the citizen stream
+  std::map<std::string, Credentials> credentials;  // by case stream: the latest issue
+  uint64_t lockouts = 0;                           // since the last issue of credentials
+  TimePoint locked_until{};
+  std::map<std::string, bool> opted_out;  // by case stream
+};
+Status FoldCitizen(const Event& event, CitizenRecord& record);
+
+// The n-th lockout in a row lasts base * 2^(n-1), at most a day.
+std::chrono::seconds LockoutDuration(std::chrono::seconds base, uint64_t n);
+
+}  // namespace procedo::projections

@@ -1,0 +1,122 @@
+// The notifier: a reactor that turns case, ticket and SLA events into e-mails and SMS, records
+// each delivery's outcome as an event and retries failures with exponential backoff. Exactly one
+// message per (event, channel, recipient): see projections/NOTIFY.md.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/json_schema.h"
+#include "engine/log_store.h"
+#include "projections/citizen.h"
+#include "projections/notify_plan.h"
+#include "projections/notify_templates.h"
+
+namespace procedo::projections {
+
+// Implemented by adapters/notify (SMTP, SMS gateway); injected by `procedo serve`.
+class MessageSender {
+ public:
+  virtual ~MessageSender() = default;
+  // Must carry message.message_id to the far side (Message-ID, Idempotency-Key). A non-ok status
+  // is a failed attempt; its message is recorded in notification.failed.
+  virtual Status Send(const OutgoingMessage& message) = 0;
+};
+
+struct NotifierOptions {
+  std::string secret;  // LoadOrCreateSecret
+  std::string base_url = "http://127.0.0.1:8080";
+  std::string sla_fallback_email;  // SLA breaches of streams without an office address
+  int max_attempts = 6;
+  std::chrono::milliseconds retry_base{2000};
+  std::chrono::milliseconds retry_max{std::chrono::minutes(30)};
+  PasswordHashCost hash_cost = PasswordHashCost::Interactive();
+  const Clock* clock = &SystemClock::Instance();
+  // Test hook: SIGKILL the process right after the first successful send, before recording it.
+  bool crash_after_send = false;
+};
+
+// Delay before attempt `attempt + 1` after `attempt` failures: base * 2^(attempt-1), capped.
+std::chrono::milliseconds RetryDelay(std::chrono::milliseconds base, std::chrono::milliseconds max,
+                                     int attempt);
+
+struct NotifierStats {
+  uint64_t sent = 0, failed_attempts = 0, gave_up = 0, credentials_issued = 0;
+  uint64_t position = 0;  // last log position the notifier has read
+  size_t pending = 0;
+};
+
+class Notifier {
+ public:
+  // Everything passed must outlive the notifier.
+  Notifier(LogStore& log, const EventSchemas& schemas, const TemplateSet& templates,
+           MessageSender& sender, NotifierOptions options);
+  ~Notifier();
+
+  // Reads the log from position 1 to its head: the state of every case and ticket, which
+  // messages already have a notification.sent (or a final notification.failed), and which are
+  // still owed. Sends nothing.
+  Status CatchUp();
+  // Issues missing credentials, then sends every owed message whose time has come and records
+  // the outcome. Returns the number of delivery attempts.
+  Result<size_t> Flush();
+  // Reads what is new in the log (up to `wait` for it), then Flush(). For tests and benchmarks.
+  Result<size_t> Pump(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
+  // Waits until every record appended so far is in the log.
+  void Drain();
+
+  // CatchUp on the calling thread, then Pump on a thread of its own until Stop.
+  Status Start();
+  void Stop();
+  NotifierStats stats() const;
+  Status failure() const;
+
+ private:
+  struct Pending {
+    OutgoingMessage message;
+    int attempts = 0;
+    TimePoint next_try{};
+    std::pair<TimePoint, uint64_t> queued{};  // its key in queue_
+  };
+  Status Apply(const Event& e);
+  void Owe(OutgoingMessage m);
+  void Schedule(Pending& p, TimePoint at);
+  Status IssueCredentials(const std::string& case_stream);
+  Status Record(const Pending& p, const Status& outcome);
+  void Loop();
+
+  LogStore& log_;
+  const EventSchemas& schemas_;
+  const TemplateSet& templates_;
+  MessageSender& sender_;
+  NotifierOptions options_;
+  std::unique_ptr<Subscription> sub_;
+
+  std::unordered_map<std::string, CaseFacts> cases_;  // by stream (cases and tickets)
+  std::unordered_map<std::string, uint64_t> issued_;  // case stream -> credentials issue
+  std::set<std::string> need_credentials_;            // started with consent, none issued yet
+  std::unordered_set<std::string> done_;              // message ids delivered or given up
+  std::unordered_map<std::string, Pending> pending_;  // by message id
+  std::map<std::pair<TimePoint, uint64_t>, std::string> queue_;  // (next try, seq) -> id
+  uint64_t seq_ = 0;
+
+  std::atomic<uint64_t> in_flight_{0};
+  mutable std::mutex mu_;  // stats_, failure_
+  std::condition_variable drained_;
+  NotifierStats stats_;
+  Status failure_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace procedo::projections

@@ -1,0 +1,226 @@
+// The notifier's pure parts (templates, message ids, backoff, passwords) and the reactor itself on
+// a real log with an injected clock and a recording sender; tests/integration/notify_test.py runs
+// the same against a real SMTP server.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/notify/senders.h"
+#include "projections/citizen.h"
+#include "projections/notifier.h"
+#include "support/temp_dir.h"
+
+using namespace procedo;
+using namespace procedo::projections;
+using nlohmann::json;
+
+TEST_CASE("templates substitute, keep sections only when set, and refuse unknown names",
+          "[notify]") {
+  TemplateVars v = {{"case_code", "FC-1"}, {"reason", ""}, {"link", "https://x/p"}};
+  CHECK(*RenderTemplate("Pratica {{case_code}}: {{link}}", v) == "Pratica FC-1: https://x/p");
+  CHECK(*RenderTemplate("A{{#reason}} Motivo: {{reason}}{{/reason}}.", v) == "A.");
+  v["reason"] = "manca un documento";
+  CHECK(*RenderTemplate("A{{#reason}} Motivo: {{reason}}{{/reason}}.", v) ==
+        "A Motivo: manca un documento.");
+  auto bad = RenderTemplate("{{resaon}}", v);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("resaon") != std::string::npos);
+  CHECK_FALSE(RenderTemplate("{{#reason}} never closed", v).ok());
+  CHECK_FALSE(RenderTemplate("{{case_code", v).ok());
+}
+
+TEST_CASE("the shipped templates load and cover every notified event", "[notify]") {
+  auto set = TemplateSet::LoadDir(std::string(PROCEDO_SOURCE_DIR) + "/domain/templates");
+  REQUIRE(set.ok());
+  for (const char* type : {"case.started", "case.suspended", "case.integration_requested",
+                           "case.resumed", "case.closed", "citizen.credentials_issued",
+                           "ticket.taken_in_charge", "ticket.escalated", "ticket.resolved",
+                           "ticket.closed", "sla.breached"}) {
+    INFO(type);
+    const MessageTemplate* t = set->Find(type, "email");
+    REQUIRE(t != nullptr);
+    CHECK_FALSE(t->subject.empty());
+  }
+  CHECK(set->Find("case.started", "sms") != nullptr);
+  CHECK(set->Find("case.note_added", "email") == nullptr);
+}
+
+TEST_CASE("message ids are deterministic per event, channel and recipient", "[notify]") {
+  std::string a = MessageId("0190-aa", "email", "a@example.it");
+  CHECK(a.size() == 32);
+  CHECK(a.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(a == MessageId("0190-aa", "email", "a@example.it"));
+  CHECK(a != MessageId("0190-aa", "sms", "a@example.it"));
+  CHECK(a != MessageId("0190-aa", "email", "b@example.it"));
+  CHECK(a != MessageId("0190-ab", "email", "a@example.it"));
+}
+
+TEST_CASE("retries back off exponentially up to a cap; lockouts double up to a day", "[notify]") {
+  using std::chrono::milliseconds;
+  CHECK(RetryDelay(milliseconds(100), milliseconds(1000), 1) == milliseconds(100));
+  CHECK(RetryDelay(milliseconds(100), milliseconds(1000), 2) == milliseconds(200));
+  CHECK(RetryDelay(milliseconds(100), milliseconds(1000), 4) == milliseconds(800));
+  CHECK(RetryDelay(milliseconds(100), milliseconds(1000), 5) == milliseconds(1000));
+  CHECK(RetryDelay(milliseconds(100), milliseconds(1000), 60) == milliseconds(1000));
+  CHECK(LockoutDuration(std::chrono::seconds(60), 1) == std::chrono::seconds(60));
+  CHECK(LockoutDuration(std::chrono::seconds(60), 3) == std::chrono::seconds(240));
+  CHECK(LockoutDuration(std::chrono::seconds(60), 100) == std::chrono::hours(24));
+}
+
+TEST_CASE("passwords derive per case and issue; only Argon2id hashes verify them", "[citizen]") {
+  std::string secret(32, 'k');
+  std::string p1 = DerivePassword(secret, "case-forli-1", 1);
+  CHECK(p1.size() == 12);
+  CHECK(p1 == DerivePassword(secret, "case-forli-1", 1));
+  CHECK(p1 != DerivePassword(secret, "case-forli-1", 2));
+  CHECK(p1 != DerivePassword(secret, "case-forli-2", 1));
+  CHECK(p1 != DerivePassword(std::string(32, 'j'), "case-forli-1", 1));
+  auto hash = HashPassword(p1, PasswordHashCost::Minimal());
+  REQUIRE(hash.ok());
+  CHECK(hash->rfind("$argon2id$", 0) == 0);
+  CHECK(VerifyPassword(*hash, p1));
+  CHECK_FALSE(VerifyPassword(*hash, DerivePassword(secret, "case-forli-1", 2)));
+  CHECK(CitizenStreamFor("FC 2026/1") == "citizen-FC@202026@2F1");
+}
+
+TEST_CASE("e-mails carry the message id and an encoded subject", "[notify]") {
+  OutgoingMessage m;
+  m.message_id = "0123456789abcdef0123456789abcdef";
+  m.recipient = "a@example.it";
+  m.subject = "Sospensione della pratica\r\nBcc: x@evil";
+  m.body = "è sospesa";
+  std::string text = notify::FormatEmail(m, "Procedo <noreply@pa.example.it>",
+                                         std::chrono::system_clock::now());
+  CHECK(text.find("Message-ID: <0123456789abcdef0123456789abcdef@pa.example.it>\r\n") !=
+        std::string::npos);
+  CHECK(text.find("\r\nBcc:") == std::string::npos);
+  CHECK(text.find("Subject: =?UTF-8?B?") != std::string::npos);
+  CHECK(notify::SignBody("k", "{}").rfind("sha256=", 0) == 0);
+}
+
+namespace {
+
+struct RecordingSender final : MessageSender {
+  std::vector<OutgoingMessage> sent;
+  int fail_next = 0;
+  Status Send(const OutgoingMessage& m) override {
+    if (fail_next > 0) {
+      --fail_next;
+      return Status::Unavailable("connection refused");
+    }
+    sent.push_back(m);
+    return Status::Ok();
+  }
+};
+
+struct Fixture {
+  testing::TempDir dir;
+  std::unique_ptr<LogStore> log;
+  EventSchemas schemas;
+  TemplateSet templates;
+  ManualClock clock{TimePoint(std::chrono::seconds(1'780'000'000))};
+  Fixture() {
+    LogOptions lo;
+    lo.path = dir.sub("log");
+    lo.sync = false;
+    log = std::move(LogStore::Open(lo)).value();
+    schemas = std::move(EventSchemas::LoadDir(std::string(PROCEDO_SOURCE_DIR) + "/schemas/events")).value();
+    templates = std::move(TemplateSet::LoadDir(std::string(PROCEDO_SOURCE_DIR) + "/domain/templates")).value();
+  }
+  NotifierOptions Options() {
+    NotifierOptions o;
+    o.secret = std::string(32, 's');
+    o.base_url = "https://pa.example.it";
+    o.max_attempts = 3;
+    o.retry_base = std::chrono::milliseconds(1000);
+    o.hash_cost = PasswordHashCost::Minimal();
+    o.clock = &clock;
+    return o;
+  }
+  void Append(const std::string& stream, const std::string& type, const json& data) {
+    AppendRequest r{stream, ExpectedVersion::Any(), {NewEvent{type, data.dump(), "comune-forli", R"({"id":"op1"})", "", "", {}}}, ""};
+    REQUIRE(log->Append(std::move(r)).ok());
+  }
+  void StartCase(int n, bool consent) {
+    Append("case-comune-forli-" + std::to_string(n), "case.started",
+           {{"case_code", "FC-" + std::to_string(n)}, {"procedure_name", "Permesso di costruire"},
+            {"applicant", {{"name", "Anna"}, {"email", "anna@example.it"}}},
+            {"consent", {{"sms", false}, {"email", consent}}},
+            {"office", {{"name", "SUE"}, {"email", "sue@pa.example.it"}}},
+            {"responsible", {{"name", "Ing. Rossi"}}}, {"term_text", "60 gg."}});
+  }
+  std::vector<std::string> Types(const std::string& stream) {
+    std::vector<std::string> out;
+    auto events = log->ReadStream(stream, 1, Direction::kForward, 100);
+    REQUIRE(events.ok());
+    for (const auto& e : events.value()) out.push_back(e.type);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the notifier issues credentials, sends once, retries on the clock, and resumes after a restart",
+          "[notify]") {
+  Fixture f;
+  RecordingSender sender;
+  f.StartCase(1, true);
+  f.StartCase(2, false);
+  f.Append("case-comune-forli-1", "case.suspended", {{"reason", "Manca la planimetria"}});
+  {
+    Notifier n(*f.log, f.schemas, f.templates, sender, f.Options());
+    REQUIRE(n.CatchUp().ok());
+    sender.fail_next = 1;
+    REQUIRE(*n.Flush() == 2);  // start fails, suspension goes
+    n.Drain();
+    REQUIRE(sender.sent.size() == 1);
+    CHECK(sender.sent[0].subject.find("Sospensione") != std::string::npos);
+    CHECK(sender.sent[0].body.find("Manca la planimetria") != std::string::npos);
+    CHECK(f.Types("citizen-FC-1") == std::vector<std::string>{"citizen.credentials_issued"});
+    CHECK(f.Types("citizen-FC-2").empty());  // no consent: no credentials, no messages
+    CHECK(*n.Pump() == 0);                   // the retry is not due yet
+    f.clock.Advance(std::chrono::milliseconds(999));
+    CHECK(*n.Pump() == 0);
+    f.clock.Advance(std::chrono::milliseconds(1));
+    CHECK(*n.Pump() == 1);
+    n.Drain();
+  }
+  REQUIRE(sender.sent.size() == 2);
+  const OutgoingMessage& start = sender.sent[1];
+  CHECK(start.body.find(DerivePassword(std::string(32, 's'), "case-comune-forli-1", 1)) != std::string::npos);
+  CHECK(start.body.find("https://pa.example.it/pratica?codice=FC-1") != std::string::npos);
+  CHECK(f.Types("notification-" + start.message_id) ==
+        std::vector<std::string>{"notification.failed", "notification.sent"});
+
+  // A second notifier over the same log owes nothing and issues nothing again.
+  Notifier again(*f.log, f.schemas, f.templates, sender, f.Options());
+  REQUIRE(again.CatchUp().ok());
+  CHECK(*again.Flush() == 0);
+  CHECK(f.Types("citizen-FC-1").size() == 1);
+  f.Append("case-comune-forli-1", "citizen.opted_out", {{"case_stream", "case-comune-forli-1"}});
+  f.Append("case-comune-forli-1", "case.resumed", {{"reason", "ok"}});
+  CHECK(*again.Pump(std::chrono::milliseconds(1000)) == 0);  // opted out: nothing goes
+}
+
+TEST_CASE("a delivery that keeps failing gives up after max_attempts with a final record", "[notify]") {
+  Fixture f;
+  RecordingSender sender;
+  sender.fail_next = 100;
+  f.StartCase(1, true);
+  Notifier n(*f.log, f.schemas, f.templates, sender, f.Options());
+  REQUIRE(n.CatchUp().ok());
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(n.Flush().ok());
+    f.clock.Advance(std::chrono::seconds(10));
+  }
+  n.Drain();
+  CHECK(n.stats().failed_attempts == 3);
+  CHECK(n.stats().gave_up == 1);
+  auto read = f.log->ReadAll(1, 100);
+  REQUIRE(read.ok());
+  const std::vector<Event>& events = read.value();
+  auto last = json::parse(events.back().data);
+  CHECK(events.back().type == "notification.failed");
+  CHECK(last["final"] == true);
+  CHECK(last["attempt"] == 3);
+}
