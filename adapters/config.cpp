@@ -95,6 +95,26 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"kafka.source", &c.kafka_source},
       {"kafka.dataschema_base", &c.kafka_dataschema_base},
       {"kafka.queue_max_messages", &c.kafka_queue_max_messages},
+      {"notify.enabled", &c.notify_enabled},
+      {"notify.base_url", &c.notify_base_url},
+      {"notify.secret_file", &c.notify_secret_file},
+      {"notify.smtp_host", &c.notify_smtp_host},
+      {"notify.smtp_port", &c.notify_smtp_port},
+      {"notify.smtp_starttls", &c.notify_smtp_starttls},
+      {"notify.smtp_username", &c.notify_smtp_username},
+      {"notify.smtp_password", &c.notify_smtp_password},
+      {"notify.from", &c.notify_from},
+      {"notify.sms_url", &c.notify_sms_url},
+      {"notify.sms_secret", &c.notify_sms_secret},
+      {"notify.sms_sender", &c.notify_sms_sender},
+      {"notify.sla_email", &c.notify_sla_email},
+      {"notify.max_attempts", &c.notify_max_attempts},
+      {"notify.retry_base_ms", &c.notify_retry_base_ms},
+      {"notify.retry_max_ms", &c.notify_retry_max_ms},
+      {"notify.timeout_ms", &c.notify_timeout_ms},
+      {"citizen.max_failures", &c.citizen_max_failures},
+      {"citizen.lockout_seconds", &c.citizen_lockout_seconds},
+      {"citizen.session_seconds", &c.citizen_session_seconds},
   };
   if (!path.empty()) {
     if (!std::filesystem::exists(path)) {
@@ -128,6 +148,14 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
   if (c.log_max_event_bytes < 1024 || c.log_max_event_bytes > (64 << 20)) {
     return Status::InvalidArgument(fmt::format(
         "log.max_event_bytes is {}; choose between 1024 and 67108864", c.log_max_event_bytes));
+  }
+  if (c.notify_max_attempts < 1 || c.notify_retry_base_ms < 1 ||
+      c.notify_retry_max_ms < c.notify_retry_base_ms || c.citizen_max_failures < 1 ||
+      c.citizen_lockout_seconds < 1 || c.citizen_session_seconds < 60) {
+    return Status::InvalidArgument(
+        "notify.max_attempts, notify.retry_base_ms, citizen.max_failures and "
+        "citizen.lockout_seconds must be at least 1, notify.retry_max_ms at least "
+        "notify.retry_base_ms, citizen.session_seconds at least 60");
   }
   if (c.data_dir.empty()) return Status::InvalidArgument("data_dir is empty; name a directory");
   if (c.kafka_partitions < 1 || c.kafka_partitions > 10'000 || c.kafka_replication < 1 ||

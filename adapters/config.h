@@ -37,11 +37,37 @@ struct Config {
   std::string kafka_dataschema_base = "urn:procedo:schemas:events:";
   int64_t kafka_queue_max_messages = 100'000;
 
+  // Notifier (adapters/notify, projections/notifier): e-mail over SMTP, SMS over an HTTP gateway.
+  bool notify_enabled = false;
+  std::string notify_base_url = "http://127.0.0.1:8080";  // links in messages: <base>/pratica?...
+  std::string notify_secret_file;  // empty: <data_dir>/notify-secret (passwords, sessions, survey)
+  std::string notify_smtp_host = "127.0.0.1";
+  int64_t notify_smtp_port = 25;
+  bool notify_smtp_starttls = false;
+  std::string notify_smtp_username;
+  std::string notify_smtp_password;
+  std::string notify_from = "La tua pratica on line <noreply@procedo.local>";
+  std::string notify_sms_url;  // empty: no SMS channel
+  std::string notify_sms_secret;
+  std::string notify_sms_sender = "Procedo";
+  std::string notify_sla_email;  // SLA breaches of streams with no office address
+  int64_t notify_max_attempts = 6;
+  int64_t notify_retry_base_ms = 2000;
+  int64_t notify_retry_max_ms = 1800000;
+  int64_t notify_timeout_ms = 10000;
+  // The citizen's login (seed 002).
+  int64_t citizen_max_failures = 5;
+  int64_t citizen_lockout_seconds = 60;
+  int64_t citizen_session_seconds = 1800;
+
   std::string LogPath() const { return data_dir + "/log"; }
   std::string ViewsPath() const { return data_dir + "/views"; }
   std::string DevKeyDir() const { return data_dir + "/dev-keys"; }
   std::string ApiKeysFile() const {
     return auth_api_keys_file.empty() ? data_dir + "/api-keys.json" : auth_api_keys_file;
+  }
+  std::string NotifySecretFile() const {
+    return notify_secret_file.empty() ? data_dir + "/notify-secret" : notify_secret_file;
   }
   std::string KafkaRelayPath() const { return data_dir + "/kafka-relay"; }
 };

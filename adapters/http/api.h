@@ -18,6 +18,9 @@ struct WorkflowSet;
 namespace procedo::domain {
 class CalendarCatalog;
 }  // namespace procedo::domain
+namespace procedo::projections {
+class CitizenAccess;
+}  // namespace procedo::projections
 
 namespace procedo::http {
 
@@ -32,6 +35,7 @@ struct Api {
   CommandHandler* commands = nullptr;
   const WorkflowSet* workflows = nullptr;
   const domain::CalendarCatalog* calendars = nullptr;  // for case views as_of an instant
+  projections::CitizenAccess* citizen = nullptr;  // /v1/citizen/*: seed 002's online case
   std::string openapi_json;                       // served at /openapi.json
   std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
   std::function<nlohmann::json()> ready_details;  // extra /readyz facts (Kafka relay lag, ...)
@@ -42,6 +46,7 @@ void AddAllRoutes(Router& router, Api& api);
 void AddOpsRoutes(Router& router, Api& api);
 void AddEventRoutes(Router& router, Api& api);
 void AddCommandRoutes(Router& router, Api& api);
+void AddCitizenRoutes(Router& router, Api& api);
 // Queries over the projections: case views, worklists, ticket queues, SLA dashboard, KPIs, audit.
 void AddViewRoutes(Router& router, Api& api);
 
