@@ -13,6 +13,7 @@
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
 #include "adapters/kafka/relay.h"
+#include "adapters/notify/service.h"
 #include "domain/calendars.h"
 #include "domain/procedures.h"
 #include "engine/command_handler.h"
@@ -130,6 +131,11 @@ int Serve(const Config& cfg) {
     fmt::print("procedo: kafka relay to {} (topics {}.<kind>), from position {}\n",
                cfg.kafka_bootstrap, cfg.kafka_topic_prefix, relay->Lag().confirmed + 1);
   }
+
+  // Seed 002: the citizen's routes and (notify.enabled) the notifier; stops before the log closes.
+  auto notify_service = notify::StartNotifyService(cfg, **log, (*domain)->events);
+  if (!notify_service.ok()) return Fail(notify_service.status());
+  api.citizen = (*notify_service)->citizen.get();
 
   http::Router router;
   http::AddAllRoutes(router, api);
