@@ -13,5 +13,6 @@ int RunCommandCase(const Limits& limits, const std::string& source_dir);
 int HttpCases(const Limits& limits, bool get, bool command);
 int KafkaCase(const Limits& limits, const std::string& source_dir);
 int SlaCase(const Limits& limits, const std::string& source_dir);
+int RunNotifyCase(const Limits& limits, const std::string& source_dir);
 
 }  // namespace procedo::bench

@@ -294,7 +294,6 @@ def test_sigkill_between_send_and_record_sends_no_new_message_id(tmp_path):
         mid = message_id(event["id"], "email", "k@example.it")
         wait_for(lambda: server.proc.poll() is not None, 20, "the notifier to die right after sending")
         assert box_ids(smtp) == [mid]
-        assert notification_events(server, mid) == [] or True  # server is down; checked below
         del server.env["PROCEDO_NOTIFY_CRASH_AFTER_SEND"]
         server.start()
         wait_for(lambda: notification_events(server, mid) == ["notification.sent"], 20, "the send recorded")
