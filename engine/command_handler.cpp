@@ -47,7 +47,24 @@ Result<StatePtr> CommandHandler::Load(const std::string& stream) {
         "no workflow handles stream '{}' (kind '{}'); use a stream kind a workflow declares",
         stream, StreamKind(stream)));
   }
-  if (StatePtr cached = cache_.Get(stream)) return cached;
+  if (StatePtr cached = cache_.Get(stream)) {
+    // Other components append to workflow streams too (the SLA timer's sla.* events): a cached
+    // state is used only while it is the log's current version, else the new events are folded
+    // in. One index seek; a real race between two deciders is still a conflict at append.
+    auto current = log_.StreamVersion(stream);
+    if (!current.ok()) return current.status();
+    if (*current == cached->version) return cached;
+    auto newer = log_.ReadStream(stream, cached->version + 1, Direction::kForward, SIZE_MAX);
+    if (newer.ok() && !newer->empty() && newer->front().version == cached->version + 1) {
+      auto next = std::make_shared<WorkflowState>(*cached);
+      for (const auto& e : *newer) {
+        if (Status st = ApplyEvent(*def, *next, e); !st.ok()) return st;
+      }
+      cache_.Put(next);
+      return StatePtr(next);
+    }
+    cache_.Erase(stream);
+  }
   auto loaded = Replay(*def, stream);
   if (loaded.ok() && loaded.value()->exists()) cache_.Put(loaded.value());
   return loaded;
@@ -123,6 +140,13 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   auto loaded = Load(command.stream);
   if (!loaded.ok()) return loaded.status();
   StatePtr state = loaded.value();
+  if (command.expected_version && *command.expected_version != state->version) {
+    // The caller may have read a version newer than a stale cached state: check the log.
+    cache_.Erase(command.stream);
+    loaded = Load(command.stream);
+    if (!loaded.ok()) return loaded.status();
+    state = loaded.value();
+  }
   if (command.expected_version && *command.expected_version != state->version) {
     if (!key.empty()) {
       if (auto prior = FindPrior(*def, command, key)) return prior.value();

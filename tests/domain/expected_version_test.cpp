@@ -45,3 +45,40 @@ TEST_CASE("expected versions: match, stale, and a retry of a command that succee
   auto missing = f.handler->Handle(Cmd("add_note", {{"text", "x"}}, 5), op);
   CHECK(missing.status().IsConflict());
 }
+
+TEST_CASE("events appended outside the handler do not cost the caller a conflict", "[expected]") {
+  // The SLA timer and the notifier append to workflow streams directly; the handler's cached
+  // state is then behind the log.
+  WorkflowFixture f;
+  Actor op = A("op1", "operator");
+  nlohmann::json start = {{"procedure_id", "access_to_records"}, {"case_code", "AO-10"},
+                          {"applicant", {{"name", "Giulia Ferri"}}}, {"consent", {{"sms", false}, {"email", false}}}};
+  Command s = Cmd("start_case", start, std::nullopt);
+  s.stream = "case-comune-aosta-10";
+  REQUIRE(f.handler->Handle(s, op).ok());
+  auto outside = f.logf.log->Append(AppendRequest{
+      "case-comune-aosta-10", ExpectedVersion::Exact(1),
+      {NewEvent{"case.note_added", R"({"note":"da fuori","author":"sistema"})", "comune-aosta", "{}", "", "", {}}}, ""});
+  REQUIRE(outside.ok());
+
+  SECTION("no version pinned: decided on the log's current state") {
+    Command n = Cmd("add_note", {{"text", "dentro"}}, std::nullopt);
+    n.stream = "case-comune-aosta-10";
+    auto r = f.handler->Handle(n, op);
+    REQUIRE(r.ok());
+    REQUIRE(r->accepted());
+    CHECK(r->append.stream_version == 3);
+  }
+  SECTION("the version the caller read from the log is honoured") {
+    Command n = Cmd("add_note", {{"text", "dentro"}}, 2);
+    n.stream = "case-comune-aosta-10";
+    auto r = f.handler->Handle(n, op);
+    REQUIRE(r.ok());
+    CHECK(r->append.stream_version == 3);
+  }
+  SECTION("a stale pinned version is still a conflict") {
+    Command n = Cmd("add_note", {{"text", "dentro"}}, 1);
+    n.stream = "case-comune-aosta-10";
+    CHECK(f.handler->Handle(n, op).status().IsConflict());
+  }
+}
