@@ -130,6 +130,20 @@ int Serve(const Config& cfg) {
     relay = std::move(r).value();
     fmt::print("procedo: kafka relay to {} (topics {}.<kind>), from position {}\n",
                cfg.kafka_bootstrap, cfg.kafka_topic_prefix, relay->Lag().confirmed + 1);
+    kafka::KafkaRelay* relay_ptr = relay.get();
+    // A broker outage does not make the API unready (commands keep being accepted); it shows
+    // as lag in the details and the metrics.
+    api.ready_details = [relay_ptr] {
+      auto lag = relay_ptr->Lag();
+      return nlohmann::json{{"kafka_relay", {{"confirmed_position", lag.confirmed},
+                                             {"lag_positions", lag.positions},
+                                             {"lag_seconds", lag.seconds},
+                                             {"last_error", lag.last_error}}}};
+    };
+    metrics.AddGauge("procedo_kafka_relay_lag_events", "Events not yet confirmed by Kafka.",
+                     [relay_ptr] { return static_cast<double>(relay_ptr->Lag().positions); });
+    metrics.AddGauge("procedo_kafka_relay_lag_seconds", "Age of the oldest event not yet confirmed by Kafka.",
+                     [relay_ptr] { return relay_ptr->Lag().seconds; });
   }
 
   // Seed 002: the citizen's routes and (notify.enabled) the notifier; stops before the log closes.
