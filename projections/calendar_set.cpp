@@ -11,7 +11,10 @@ using nlohmann::json;
 namespace {
 
 std::string ClosuresKey(const std::string& tenant, const std::string& id) {
-  return Key({"\x01" "closures", tenant, id});
+  return Key(
+      {"\x01"
+       "closures",
+       tenant, id});
 }
 
 Result<std::vector<Closure>> LoadClosures(ViewWriter& rows, const std::string& tenant,

@@ -55,9 +55,12 @@ Status CaseViewProjection::Apply(const Event& event, ViewWriter& rows) {
   if (!existing.ok()) return existing.status();
   json view = existing->value_or(json::object());
   if (view.empty()) {
-    view = {{"stream", event.stream},     {"kind", pe->kind},
-            {"workflow", def->id},        {"tenant", event.tenant},
-            {"created_at", FormatTime(event.time)}, {"fields", json::object()}};
+    view = {{"stream", event.stream},
+            {"kind", pe->kind},
+            {"workflow", def->id},
+            {"tenant", event.tenant},
+            {"created_at", FormatTime(event.time)},
+            {"fields", json::object()}};
   }
   view["version"] = event.version;
   view["position"] = event.position;
@@ -72,7 +75,8 @@ Status CaseViewProjection::Apply(const Event& event, ViewWriter& rows) {
     view["state"] = view.value("workflow_state", "");
     json& fields = view["fields"];
     for (const auto& [k, v] : pe->data.items()) {
-      if (v.is_number() || v.is_boolean() || (v.is_string() && v.get_ref<const std::string&>().size() <= 300)) {
+      if (v.is_number() || v.is_boolean() ||
+          (v.is_string() && v.get_ref<const std::string&>().size() <= 300)) {
         fields[k] = v;
       } else if (v.is_array() && v.dump().size() <= 1024) {
         fields[k] = v;
@@ -83,9 +87,9 @@ Status CaseViewProjection::Apply(const Event& event, ViewWriter& rows) {
     if (fields.contains("forwarded_to")) view["forwarded_to"] = fields["forwarded_to"];
   }
   PutJson(rows, SummaryKey(event.stream), view);
-  json entry = {{"version", event.version}, {"position", event.position},
+  json entry = {{"version", event.version},       {"position", event.position},
                 {"time", FormatTime(event.time)}, {"type", event.type},
-                {"actor", pe->actor_id}, {"role", pe->actor_role},
+                {"actor", pe->actor_id},          {"role", pe->actor_role},
                 {"details", Details(pe->data)}};
   PutJson(rows, TimelinePrefix(event.stream) + Pad20(event.version), entry);
   return Status::Ok();
@@ -116,7 +120,9 @@ Status CaseViewProjection::ApplyCase(const ParsedEvent& pe, json& view, ViewWrit
     SetState(view, "in_progress");
   } else if (type == "case.suspended" || type == "case.integration_requested") {
     json s = {{"kind", type == "case.suspended" ? "suspended" : "integration_requested"},
-              {"reason", d.value("reason", "")}, {"from", time}, {"to", nullptr}};
+              {"reason", d.value("reason", "")},
+              {"from", time},
+              {"to", nullptr}};
     if (d.contains("documents")) s["documents"] = d["documents"];
     view["suspensions"].push_back(std::move(s));
     view["waiting_for"] = type == "case.integration_requested" ? "citizen" : "office";
@@ -131,15 +137,17 @@ Status CaseViewProjection::ApplyCase(const ParsedEvent& pe, json& view, ViewWrit
     view.erase("waiting_for");
     SetState(view, "resumed");
   } else if (type == "case.note_added") {
-    view["notes"].push_back({{"time", time}, {"author", d.value("author", "")},
-                             {"text", d.value("note", "")}});
+    view["notes"].push_back(
+        {{"time", time}, {"author", d.value("author", "")}, {"text", d.value("note", "")}});
   } else if (type == "case.closed") {
     json& list = view["suspensions"];
     // Closing ends a suspension too: the term stops for good.
     if (!list.empty() && list.back()["to"].is_null()) list.back()["to"] = time;
     view.erase("waiting_for");
-    view["closed"] = {{"outcome", d.value("outcome", "")}, {"reason", d.value("reason", "")},
-                      {"at", time}, {"by", d.value("closed_by", "")}};
+    view["closed"] = {{"outcome", d.value("outcome", "")},
+                      {"reason", d.value("reason", "")},
+                      {"at", time},
+                      {"by", d.value("closed_by", "")}};
     SetState(view, "closed");
   }
   if (!view.contains("term")) return Status::Ok();  // events before a start: nothing to compute

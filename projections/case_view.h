@@ -3,10 +3,9 @@
 // the same summary-plus-timeline for every other stream kind (applications, tickets, enrolments).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "domain/calendars.h"
 #include "engine/projection.h"

@@ -10,9 +10,15 @@ using nlohmann::json;
 
 namespace {
 
-int64_t Us(TimePoint t) { return t.time_since_epoch().count(); }
-TimePoint Tp(int64_t us) { return TimePoint(Micros(us)); }
-std::string Text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+int64_t Us(TimePoint t) {
+  return t.time_since_epoch().count();
+}
+TimePoint Tp(int64_t us) {
+  return TimePoint(Micros(us));
+}
+std::string Text(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
 
 const SlaClock* FindClock(const WorkflowDefinition& def, const std::string& id) {
   for (const auto& c : def.sla_clocks) {
@@ -28,15 +34,21 @@ std::optional<Micros> Target(const SlaClock* c, const json& fields) {
   if (v == fields.end()) return std::nullopt;
   auto it = c->targets.find(Text(*v));
   if (it == c->targets.end()) return std::nullopt;
-  if (it->second.unit == SlaTarget::Unit::kBusinessMinutes) return std::chrono::minutes(it->second.amount);
-  if (it->second.unit == SlaTarget::Unit::kBusinessHours) return std::chrono::hours(it->second.amount);
+  if (it->second.unit == SlaTarget::Unit::kBusinessMinutes)
+    return std::chrono::minutes(it->second.amount);
+  if (it->second.unit == SlaTarget::Unit::kBusinessHours)
+    return std::chrono::hours(it->second.amount);
   return std::nullopt;
 }
 
 json EmptyMonth() {
   json measure = {{"seconds", json::array()}, {"breached", 0}, {"dropped", 0}};
-  return {{"opened", 0},   {"resolved", 0},  {"closed", 0}, {"reopened", 0},
-          {"take_in_charge", measure}, {"resolution", measure}};
+  return {{"opened", 0},
+          {"resolved", 0},
+          {"closed", 0},
+          {"reopened", 0},
+          {"take_in_charge", measure},
+          {"resolution", measure}};
 }
 
 void Record(json& measure, Micros d, bool breached) {
@@ -55,8 +67,10 @@ void Record(json& measure, Micros d, bool breached) {
 
 json Summary(const json& measure) {
   const json& list = measure["seconds"];
-  json out = {{"count", list.size()}, {"breached", measure["breached"]},
-              {"mean_seconds", nullptr}, {"p90_seconds", nullptr}};
+  json out = {{"count", list.size()},
+              {"breached", measure["breached"]},
+              {"mean_seconds", nullptr},
+              {"p90_seconds", nullptr}};
   if (!list.empty()) {
     int64_t sum = 0;
     for (const auto& v : list) sum += v.get<int64_t>();
@@ -133,17 +147,15 @@ json RenderKpis(const json& row) {
   const int64_t measured = tp["count"].get<int64_t>() + tr["count"].get<int64_t>();
   const int64_t breached = tp["breached"].get<int64_t>() + tr["breached"].get<int64_t>();
   const int64_t resolved = row.value("resolved", 0);
-  json out = {{"opened", row["opened"]},
-              {"resolved", row["resolved"]},
-              {"closed", row["closed"]},
-              {"reopened", row["reopened"]},
-              {"take_in_charge", tp},
-              {"resolution", tr},
-              {"breach_rate", nullptr},
-              {"reopen_rate", nullptr}};
-  if (measured > 0) out["breach_rate"] = static_cast<double>(breached) / static_cast<double>(measured);
+  json out = {{"opened", row["opened"]}, {"resolved", row["resolved"]},
+              {"closed", row["closed"]}, {"reopened", row["reopened"]},
+              {"take_in_charge", tp},    {"resolution", tr},
+              {"breach_rate", nullptr},  {"reopen_rate", nullptr}};
+  if (measured > 0)
+    out["breach_rate"] = static_cast<double>(breached) / static_cast<double>(measured);
   if (resolved > 0) {
-    out["reopen_rate"] = static_cast<double>(row.value("reopened", 0)) / static_cast<double>(resolved);
+    out["reopen_rate"] =
+        static_cast<double>(row.value("reopened", 0)) / static_cast<double>(resolved);
   }
   return out;
 }

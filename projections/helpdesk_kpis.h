@@ -3,9 +3,8 @@
 // business time on the help desk's calendar, with how many exceeded their target.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "domain/calendars.h"
 #include "engine/projection.h"

@@ -17,7 +17,9 @@ std::string Key(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-std::string Pad20(uint64_t v) { return fmt::format("{:020}", v); }
+std::string Pad20(uint64_t v) {
+  return fmt::format("{:020}", v);
+}
 
 std::string TimeKey(TimePoint t) {
   int64_t us = t.time_since_epoch().count();
@@ -32,13 +34,17 @@ std::string StreamKind(std::string_view stream) {
 Result<ParsedEvent> Parse(const Event& e) {
   ParsedEvent pe{e, json::parse(e.data, nullptr, false), "", "", StreamKind(e.stream)};
   if (!pe.data.is_object()) {
-    return Status::Corruption(fmt::format("event at position {} has data that is not a JSON "
-                                          "object; run `procedo verify`", e.position));
+    return Status::Corruption(
+        fmt::format("event at position {} has data that is not a JSON "
+                    "object; run `procedo verify`",
+                    e.position));
   }
   json actor = json::parse(e.actor.empty() ? "{}" : e.actor, nullptr, false);
   if (!actor.is_object()) {
-    return Status::Corruption(fmt::format("event at position {} has an actor that is not a JSON "
-                                          "object; run `procedo verify`", e.position));
+    return Status::Corruption(
+        fmt::format("event at position {} has an actor that is not a JSON "
+                    "object; run `procedo verify`",
+                    e.position));
   }
   if (auto id = actor.find("id"); id != actor.end() && id->is_string()) {
     pe.actor_id = id->get<std::string>();
@@ -68,7 +74,9 @@ void PutJson(ViewWriter& rows, std::string_view key, const json& value) {
 
 namespace {
 
-std::string FactsKey(const std::string& stream) { return Key({"\x01s", stream}); }
+std::string FactsKey(const std::string& stream) {
+  return Key({"\x01s", stream});
+}
 
 // Facts rows must stay small: long texts (descriptions, solutions) are for the case view.
 constexpr size_t kMaxFactBytes = 200;

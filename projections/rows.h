@@ -5,12 +5,11 @@
 #include <cstdint>
 #include <initializer_list>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/event.h"
 #include "engine/status.h"
@@ -57,7 +56,8 @@ struct StreamFacts {
 };
 // Loads the facts row of the stream, applies the event (state from the definition, shallow merge
 // of short scalar fields and of `<object>.name` as `<object>_name`), stores it back.
-Result<StreamFacts> FoldFacts(const WorkflowSet& workflows, const ParsedEvent& pe, ViewWriter& rows);
+Result<StreamFacts> FoldFacts(const WorkflowSet& workflows, const ParsedEvent& pe,
+                              ViewWriter& rows);
 Status SaveFacts(const ParsedEvent& pe, const StreamFacts& facts, ViewWriter& rows);
 
 // Rows in memory: the `as_of` fold writes into these, and tests read them.

@@ -10,12 +10,18 @@ using nlohmann::json;
 
 namespace {
 
-int64_t Us(TimePoint t) { return t.time_since_epoch().count(); }
-TimePoint Tp(int64_t us) { return TimePoint(Micros(us)); }
+int64_t Us(TimePoint t) {
+  return t.time_since_epoch().count();
+}
+TimePoint Tp(int64_t us) {
+  return TimePoint(Micros(us));
+}
 bool In(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
-std::string Text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string Text(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
 
 std::optional<SlaTarget> ChooseTarget(const SlaClock& c, const json& fields) {
   if (c.target) return c.target;
@@ -169,9 +175,10 @@ Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
       auto got = calendars_.Get(cal_id, event.tenant, rows);
       if (!got.ok()) return got.status();
       cal = *got;
-      json fresh = {{"status", "running"},       {"calendar", cal_id},  {"target", target->text},
-                    {"started_at", FormatTime(t)}, {"segment_start", Us(t)},
-                    {"first_segment", true},      {"elapsed", 0},        {"warned", false},
+      json fresh = {{"status", "running"},    {"calendar", cal_id},
+                    {"target", target->text}, {"started_at", FormatTime(t)},
+                    {"segment_start", Us(t)}, {"first_segment", true},
+                    {"elapsed", 0},           {"warned", false},
                     {"breached", false}};
       if (auto amount = BusinessAmount(*target)) {
         auto d = cal->AddBusiness(t, *amount);
@@ -189,8 +196,8 @@ Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
         if (!d.ok()) return d.status();
         fresh["calendar_days"] = cd;
         fresh["deadline"] = Us(*d);
-        fresh["warn_at"] = Us(t) + static_cast<int64_t>(
-                                       static_cast<double>(Us(*d) - Us(t)) * c.warning_fraction);
+        fresh["warn_at"] =
+            Us(t) + static_cast<int64_t>(static_cast<double>(Us(*d) - Us(t)) * c.warning_fraction);
       }
       k = std::move(fresh);
     }
@@ -201,8 +208,9 @@ Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
     if (!k.is_object()) continue;
     std::string wanted;
     if (k.value("status", "") == "running") {
-      wanted = Key({"o", event.tenant, Pad20(static_cast<uint64_t>(std::max<int64_t>(0, k["warn_at"]))),
-                    event.stream, id});
+      wanted =
+          Key({"o", event.tenant, Pad20(static_cast<uint64_t>(std::max<int64_t>(0, k["warn_at"]))),
+               event.stream, id});
     }
     std::string current = k.value("key", "");
     if (!current.empty() && current != wanted) rows.Delete(current);

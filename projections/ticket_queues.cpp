@@ -23,14 +23,18 @@ bool Open(const std::string& state) {
   return !state.empty() && state != "resolved" && state != "closed" && state != "archived";
 }
 
-std::string Text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string Text(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
 
 Status AddCount(ViewWriter& rows, const std::string& key, int64_t delta) {
   auto row = GetJson(rows, key);
   if (!row.ok()) return row.status();
   int64_t n = row->value_or(json(0)).get<int64_t>() + delta;
-  if (n <= 0) rows.Delete(key);
-  else PutJson(rows, key, n);
+  if (n <= 0)
+    rows.Delete(key);
+  else
+    PutJson(rows, key, n);
   return Status::Ok();
 }
 
@@ -68,10 +72,12 @@ Status TicketQueuesProjection::Apply(const Event& event, ViewWriter& rows) {
       return s;
     }
   }
-  json item = {{"stream", event.stream}, {"state", f.state}, {"opened_at", f.extra["opened_at"]},
+  json item = {{"stream", event.stream},
+               {"state", f.state},
+               {"opened_at", f.extra["opened_at"]},
                {"updated_at", FormatTime(event.time)}};
-  for (const char* k : {"level", "technician", "technician_name", "priority", "channel", "subject",
-                        "category"}) {
+  for (const char* k :
+       {"level", "technician", "technician_name", "priority", "channel", "subject", "category"}) {
     if (f.fields.contains(k)) item[k] = f.fields[k];
   }
   json queued = json::array();

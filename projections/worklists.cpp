@@ -6,23 +6,54 @@ using nlohmann::json;
 
 const std::vector<WorklistDef>& Worklists() {
   static const std::vector<WorklistDef> lists = {
-      {"awaiting_validation", "voucher", "entered", {"validator", "operator_validator"}, "",
+      {"awaiting_validation",
+       "voucher",
+       "entered",
+       {"validator", "operator_validator"},
+       "",
        "heating-voucher applications entered by an operator, to be validated"},
-      {"ready_to_forward", "voucher", "validated", {"validator", "operator_validator"}, "",
+      {"ready_to_forward",
+       "voucher",
+       "validated",
+       {"validator", "operator_validator"},
+       "",
        "validated applications not yet forwarded to the Region"},
-      {"forwarded_to_region", "voucher", "forwarded", {"region"}, "forwarded_to",
+      {"forwarded_to_region",
+       "voucher",
+       "forwarded",
+       {"region"},
+       "forwarded_to",
        "applications forwarded to the Region, awaiting its decision"},
-      {"open_cases", "case", "open", {"operator", "operator_validator", "validator"}, "",
+      {"open_cases",
+       "case",
+       "open",
+       {"operator", "operator_validator", "validator"},
+       "",
        "cases whose term is running"},
-      {"awaiting_citizen", "case", "awaiting_integration",
-       {"operator", "operator_validator", "validator"}, "",
+      {"awaiting_citizen",
+       "case",
+       "awaiting_integration",
+       {"operator", "operator_validator", "validator"},
+       "",
        "cases suspended until the citizen sends the requested integration"},
-      {"suspended_cases", "case", "suspended", {"operator", "operator_validator", "validator"}, "",
+      {"suspended_cases",
+       "case",
+       "suspended",
+       {"operator", "operator_validator", "validator"},
+       "",
        "cases suspended by the office"},
-      {"tickets_to_take", "ticket", "open", {"helpdesk_l1"}, "",
+      {"tickets_to_take",
+       "ticket",
+       "open",
+       {"helpdesk_l1"},
+       "",
        "tickets waiting to be taken in charge"},
       {"tickets_level2", "ticket", "level2", {"helpdesk_l2"}, "", "tickets escalated to level 2"},
-      {"enrolments_submitted", "enrolment", "submitted", {"operator", "operator_validator"}, "",
+      {"enrolments_submitted",
+       "enrolment",
+       "submitted",
+       {"operator", "operator_validator"},
+       "",
        "submitted enrolments, for the rankings"},
   };
   return lists;
@@ -39,11 +70,11 @@ namespace {
 
 // What a worklist row shows and filters on; all short facts of the stream.
 json Item(const ParsedEvent& pe, const StreamFacts& f, const std::string& since) {
-  json item = {{"stream", pe.event.stream}, {"kind", pe.kind},  {"state", f.state},
-               {"tenant", pe.event.tenant}, {"since", since}, {"version", pe.event.version}};
-  for (const char* k : {"procedure_id", "procedure_name", "case_code", "priority", "channel",
-                        "level", "subject", "applicant_name", "technician", "technician_name",
-                        "forwarded_to", "site", "fuel"}) {
+  json item = {{"stream", pe.event.stream}, {"kind", pe.kind}, {"state", f.state},
+               {"tenant", pe.event.tenant}, {"since", since},  {"version", pe.event.version}};
+  for (const char* k :
+       {"procedure_id", "procedure_name", "case_code", "priority", "channel", "level", "subject",
+        "applicant_name", "technician", "technician_name", "forwarded_to", "site", "fuel"}) {
     if (f.fields.contains(k)) item[k] = f.fields[k];
   }
   return item;

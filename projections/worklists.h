@@ -12,8 +12,8 @@ namespace procedo::projections {
 
 struct WorklistDef {
   std::string name;
-  std::string kind;   // stream kind
-  std::string state;  // the workflow state that puts a stream on the list
+  std::string kind;                // stream kind
+  std::string state;               // the workflow state that puts a stream on the list
   std::vector<std::string> roles;  // who may read it (admins always may)
   // The list belongs to the tenant named by this field (the Region for forwarded applications),
   // or to the stream's own tenant when empty.

@@ -23,7 +23,8 @@ Status Explain(const Status& s, const std::string& what) {
       m.find("Resource temporarily unavailable") != std::string::npos) {
     return Status::Unavailable(fmt::format(
         "the {} is in use by another procedo process (is `procedo serve` running on this data "
-        "directory?); stop the server, run the rebuild, then start the server again", what));
+        "directory?); stop the server, run the rebuild, then start the server again",
+        what));
   }
   return s;
 }
@@ -33,6 +34,8 @@ class ProgressBar {
   void Update(uint64_t position, uint64_t head) {
     auto now = std::chrono::steady_clock::now();
     if (position < head && now - last_ < std::chrono::milliseconds(100)) return;
+    if (position >= head && complete_) return;  // the 100% line once
+    complete_ = position >= head;
     last_ = now;
     constexpr int kWidth = 40;
     const double f = head == 0 ? 1.0 : static_cast<double>(position) / static_cast<double>(head);
@@ -44,6 +47,7 @@ class ProgressBar {
 
  private:
   std::chrono::steady_clock::time_point last_{};
+  bool complete_ = false;
 };
 
 int Rebuild(const Config& cfg, const std::string& name, bool list) {

@@ -50,64 +50,74 @@ Response Unavailable() {
 }  // namespace
 
 void AddViewRoutes(Router& router, Api& api) {
-  router.Add("GET", "/v1/cases/{id}", [&api](Request& req) {
-    Principal who;
-    Response out;
-    if (!RequirePrincipal(api, req, &who, &out)) return out;
-    if (api.views == nullptr || api.workflows == nullptr || api.calendars == nullptr) {
-      return Unavailable();
-    }
-    const std::string& stream = req.params["id"];
-    if (Status s = ValidateStreamId(stream); !s.ok()) return BadParameter("id", "a stream id");
-    if (auto as_of = req.Query("as_of")) {
-      auto t = ParseRfc3339(*as_of);
-      if (!t.ok()) return BadParameter("as_of", "an RFC 3339 instant, e.g. 2026-11-25T10:00:00+01:00");
-      auto view = projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, stream, *t);
-      if (!view.ok()) return Response::FromStatus(view.status());
-      if (!view->has_value() || !MayReadView(who, **view)) return StreamNotFound(stream);
-      (**view)["as_of"] = FormatTime(*t);
-      return Response::Json(200, **view);
-    }
-    if (!WaitForViews(api, req, &out)) return out;
-    auto row = api.views->Get(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream));
-    if (!row.ok()) return Response::FromStatus(row.status());
-    if (!row->has_value()) return StreamNotFound(stream);
-    json summary = json::parse(**row, nullptr, false);
-    if (summary.is_discarded() || !MayReadView(who, summary)) return StreamNotFound(stream);
-    auto timeline = api.views->Scan(CaseViewProjection::kName,
-                                    CaseViewProjection::TimelinePrefix(stream), "", 100'000);
-    if (!timeline.ok()) return Response::FromStatus(timeline.status());
-    const uint64_t version = summary.value("version", uint64_t{0});
-    Response r = Response::Json(200, projections::RenderCaseView(std::move(summary), *timeline));
-    r.headers.emplace_back("ETag", fmt::format("\"{}\"", version));
-    return r;
-  }, /*blocking=*/true);
+  router.Add(
+      "GET", "/v1/cases/{id}",
+      [&api](Request& req) {
+        Principal who;
+        Response out;
+        if (!RequirePrincipal(api, req, &who, &out)) return out;
+        if (api.views == nullptr || api.workflows == nullptr || api.calendars == nullptr) {
+          return Unavailable();
+        }
+        const std::string& stream = req.params["id"];
+        if (Status s = ValidateStreamId(stream); !s.ok()) return BadParameter("id", "a stream id");
+        if (auto as_of = req.Query("as_of")) {
+          auto t = ParseRfc3339(*as_of);
+          if (!t.ok())
+            return BadParameter("as_of", "an RFC 3339 instant, e.g. 2026-11-25T10:00:00+01:00");
+          auto view =
+              projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, stream, *t);
+          if (!view.ok()) return Response::FromStatus(view.status());
+          if (!view->has_value() || !MayReadView(who, **view)) return StreamNotFound(stream);
+          (**view)["as_of"] = FormatTime(*t);
+          return Response::Json(200, **view);
+        }
+        if (!WaitForViews(api, req, &out)) return out;
+        auto row =
+            api.views->Get(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream));
+        if (!row.ok()) return Response::FromStatus(row.status());
+        if (!row->has_value()) return StreamNotFound(stream);
+        json summary = json::parse(**row, nullptr, false);
+        if (summary.is_discarded() || !MayReadView(who, summary)) return StreamNotFound(stream);
+        auto timeline = api.views->Scan(CaseViewProjection::kName,
+                                        CaseViewProjection::TimelinePrefix(stream), "", 100'000);
+        if (!timeline.ok()) return Response::FromStatus(timeline.status());
+        const uint64_t version = summary.value("version", uint64_t{0});
+        Response r =
+            Response::Json(200, projections::RenderCaseView(std::move(summary), *timeline));
+        r.headers.emplace_back("ETag", fmt::format("\"{}\"", version));
+        return r;
+      },
+      /*blocking=*/true);
 
-  router.Add("GET", "/v1/audit/actors/{id}", [&api](Request& req) {
-    Principal who;
-    Response out;
-    if (!RequirePrincipal(api, req, &who, &out)) return out;
-    if (api.views == nullptr) return Unavailable();
-    const std::string& actor = req.params["id"];
-    if (actor.empty() || actor.find('\0') != std::string::npos) {
-      return BadParameter("id", "an actor id");
-    }
-    // Citizens and integrators see what they did themselves; staff see what anyone did in their
-    // own tenant; admins everything.
-    if ((who.role == "citizen" || who.role == "integrator") && actor != who.id) {
-      return NotAllowed("you may read only your own audit trail");
-    }
-    if (!WaitForViews(api, req, &out)) return out;
-    const std::string prefix = projections::AuditTrailProjection::ActorPrefix(actor);
-    PageRequest page;
-    if (!ParsePage(req, prefix, &page, &out)) return out;
-    auto result = ScanPage(*api.views, projections::AuditTrailProjection::kName, prefix, page,
-                           [&who](json& item) {
-                             return who.role == "admin" || item.value("tenant", "") == who.tenant;
-                           });
-    if (!result.ok()) return Response::FromStatus(result.status());
-    return Response::Json(200, PageBody(std::move(result).value(), {{"actor", actor}}));
-  }, /*blocking=*/true);
+  router.Add(
+      "GET", "/v1/audit/actors/{id}",
+      [&api](Request& req) {
+        Principal who;
+        Response out;
+        if (!RequirePrincipal(api, req, &who, &out)) return out;
+        if (api.views == nullptr) return Unavailable();
+        const std::string& actor = req.params["id"];
+        if (actor.empty() || actor.find('\0') != std::string::npos) {
+          return BadParameter("id", "an actor id");
+        }
+        // Citizens and integrators see what they did themselves; staff see what anyone did in their
+        // own tenant; admins everything.
+        if ((who.role == "citizen" || who.role == "integrator") && actor != who.id) {
+          return NotAllowed("you may read only your own audit trail");
+        }
+        if (!WaitForViews(api, req, &out)) return out;
+        const std::string prefix = projections::AuditTrailProjection::ActorPrefix(actor);
+        PageRequest page;
+        if (!ParsePage(req, prefix, &page, &out)) return out;
+        auto result = ScanPage(
+            *api.views, projections::AuditTrailProjection::kName, prefix, page, [&who](json& item) {
+              return who.role == "admin" || item.value("tenant", "") == who.tenant;
+            });
+        if (!result.ok()) return Response::FromStatus(result.status());
+        return Response::Json(200, PageBody(std::move(result).value(), {{"actor", actor}}));
+      },
+      /*blocking=*/true);
 
   AddViewListRoutes(router, api);
 }

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <regex>
 
 #include "adapters/http/api.h"
 #include "adapters/http/view_query.h"
@@ -22,7 +21,9 @@ namespace {
 using nlohmann::json;
 namespace pj = procedo::projections;
 
-std::string Text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+std::string Text(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
 
 bool RoleIn(const Principal& who, std::initializer_list<const char*> roles) {
   if (who.role == "admin") return true;
@@ -52,17 +53,24 @@ struct Filters {
 
 Filters ListFilters(const Request& req) {
   Filters f;
-  for (auto [param, field] : {std::pair{"state", "state"}, {"procedure", "procedure_id"},
-                              {"priority", "priority"}, {"channel", "channel"},
-                              {"level", "level"}, {"technician", "technician"}}) {
+  for (auto [param, field] : {std::pair{"state", "state"},
+                              {"procedure", "procedure_id"},
+                              {"priority", "priority"},
+                              {"channel", "channel"},
+                              {"level", "level"},
+                              {"technician", "technician"}}) {
     if (auto v = req.Query(param)) f.want.emplace_back(field, *v);
   }
   return f;
 }
 
 bool ValidMonth(const std::string& m) {
-  static const std::regex re("^[0-9]{4}-(0[1-9]|1[0-2])$");
-  return std::regex_match(m, re);
+  if (m.size() != 7 || m[4] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6}) {
+    if (m[i] < '0' || m[i] > '9') return false;
+  }
+  const int month = (m[5] - '0') * 10 + (m[6] - '0');
+  return month >= 1 && month <= 12;
 }
 
 Response Worklist(Api& api, Request& req) {
@@ -75,14 +83,14 @@ Response Worklist(Api& api, Request& req) {
   if (list == nullptr) {
     std::vector<std::string> names;
     for (const auto& w : pj::Worklists()) names.push_back(w.name);
-    return Response::Problem(404, "unknown-worklist", "Unknown worklist",
-                             fmt::format("no worklist '{}'; the worklists are: {}", name,
-                                         fmt::join(names, ", ")));
+    return Response::Problem(
+        404, "unknown-worklist", "Unknown worklist",
+        fmt::format("no worklist '{}'; the worklists are: {}", name, fmt::join(names, ", ")));
   }
   if (who.role != "admin" &&
       std::find(list->roles.begin(), list->roles.end(), who.role) == list->roles.end()) {
-    return NotAllowed(fmt::format("worklist {} is for the roles {}", name,
-                                  fmt::join(list->roles, ", ")));
+    return NotAllowed(
+        fmt::format("worklist {} is for the roles {}", name, fmt::join(list->roles, ", ")));
   }
   std::string tenant;
   if (!TenantFor(req, who, true, &tenant, &out)) return out;
@@ -94,9 +102,9 @@ Response Worklist(Api& api, Request& req) {
   auto result = ScanPage(*api.views, pj::WorklistsProjection::kName, prefix, page,
                          [&filters](json& item) { return filters.Keep(item); });
   if (!result.ok()) return Response::FromStatus(result.status());
-  return Response::Json(200, PageBody(std::move(result).value(),
-                                      {{"worklist", name}, {"tenant", tenant},
-                                       {"description", list->description}}));
+  return Response::Json(
+      200, PageBody(std::move(result).value(),
+                    {{"worklist", name}, {"tenant", tenant}, {"description", list->description}}));
 }
 
 Response TicketQueue(Api& api, Request& req) {
@@ -146,8 +154,8 @@ Response TicketQueue(Api& api, Request& req) {
     if (sep == std::string::npos) continue;
     counts[rest.substr(0, sep)][rest.substr(sep + 1)] = json::parse(row.value, nullptr, false);
   }
-  return Response::Json(200, PageBody(std::move(result).value(),
-                                      {{"tenant", tenant}, {"open_by", counts}}));
+  return Response::Json(
+      200, PageBody(std::move(result).value(), {{"tenant", tenant}, {"open_by", counts}}));
 }
 
 Response SlaDashboard(Api& api, Request& req) {
@@ -169,7 +177,8 @@ Response SlaDashboard(Api& api, Request& req) {
   }
   if (!WaitForViews(api, req, &out)) return out;
   const TimePoint now = api.clock.Now();
-  const std::string now_key = fmt::format("{:020}", std::max<int64_t>(0, now.time_since_epoch().count()));
+  const std::string now_key =
+      fmt::format("{:020}", std::max<int64_t>(0, now.time_since_epoch().count()));
   const std::string prefix = pj::SlaDashboardProjection::OpenPrefix(tenant);
   PageRequest page;
   if (!ParsePage(req, prefix, &page, &out)) return out;
@@ -198,7 +207,8 @@ Response SlaDashboard(Api& api, Request& req) {
       const char* bucket = breached ? "breached" : "at_risk";
       counts[bucket] = counts[bucket].get<int64_t>() + 1;
       const json& g = item["groups"];
-      for (auto [name, field] : {std::pair{"office", "office_name"}, {"procedure", "procedure_id"},
+      for (auto [name, field] : {std::pair{"office", "office_name"},
+                                 {"procedure", "procedure_id"},
                                  {"level", "level"}}) {
         if (!g.contains(field)) continue;
         json& n = by[name][Text(g[field])];
@@ -240,7 +250,7 @@ Response SlaDashboard(Api& api, Request& req) {
     monthly.push_back(std::move(m));
   }
   json body = {{"tenant", tenant}, {"now", FormatTime(now)}, {"open", counts},
-               {"open_by", by}, {"clocks", clocks}, {"monthly", monthly}};
+               {"open_by", by},    {"clocks", clocks},       {"monthly", monthly}};
   if (next) body["next_cursor"] = *next;
   return Response::Json(200, body);
 }
@@ -274,7 +284,10 @@ Response HelpdeskKpis(Api& api, Request& req) {
       }
     }
   }
-  json merged = {{"opened", 0}, {"resolved", 0}, {"closed", 0}, {"reopened", 0},
+  json merged = {{"opened", 0},
+                 {"resolved", 0},
+                 {"closed", 0},
+                 {"reopened", 0},
                  {"take_in_charge", {{"seconds", json::array()}, {"breached", 0}, {"dropped", 0}}},
                  {"resolution", {{"seconds", json::array()}, {"breached", 0}, {"dropped", 0}}}};
   for (const auto& m : found) {
@@ -300,14 +313,18 @@ Response HelpdeskKpis(Api& api, Request& req) {
 }  // namespace
 
 void AddViewListRoutes(Router& router, Api& api) {
-  router.Add("GET", "/v1/worklists/{name}", [&api](Request& req) { return Worklist(api, req); },
-             /*blocking=*/true);
-  router.Add("GET", "/v1/queues/tickets", [&api](Request& req) { return TicketQueue(api, req); },
-             /*blocking=*/true);
-  router.Add("GET", "/v1/sla/dashboard", [&api](Request& req) { return SlaDashboard(api, req); },
-             /*blocking=*/true);
-  router.Add("GET", "/v1/kpis/helpdesk", [&api](Request& req) { return HelpdeskKpis(api, req); },
-             /*blocking=*/true);
+  router.Add(
+      "GET", "/v1/worklists/{name}", [&api](Request& req) { return Worklist(api, req); },
+      /*blocking=*/true);
+  router.Add(
+      "GET", "/v1/queues/tickets", [&api](Request& req) { return TicketQueue(api, req); },
+      /*blocking=*/true);
+  router.Add(
+      "GET", "/v1/sla/dashboard", [&api](Request& req) { return SlaDashboard(api, req); },
+      /*blocking=*/true);
+  router.Add(
+      "GET", "/v1/kpis/helpdesk", [&api](Request& req) { return HelpdeskKpis(api, req); },
+      /*blocking=*/true);
 }
 
 }  // namespace procedo::http

@@ -21,7 +21,8 @@ TEST_CASE("case view: calendar-day term, suspension pushes the deadline, seed 00
   ProjectionFixture f;
   const auto op = A("op1", "operator");
   const std::string s = "case-comune-aosta-1";
-  f.MustAt("2026-11-05T10:00:00+01:00", op, s, "start_case", CasePayload("access_to_records", "AO-2026-001"));
+  f.MustAt("2026-11-05T10:00:00+01:00", op, s, "start_case",
+           CasePayload("access_to_records", "AO-2026-001"));
   json v = LiveView(f, s);
   CHECK(v["case_code"] == "AO-2026-001");
   CHECK(v["office"]["name"] == "Ufficio Relazioni con il Pubblico");
@@ -76,11 +77,13 @@ TEST_CASE("case view: business-day term over the catalogue calendar, integration
   const std::string s = "case-comune-aosta-2";
   // road_occupation: 20 business days on "assistance" (Mon-Fri 07:30-18:00). From Mon 2 Nov the
   // 20th business day after the day of receipt is Mon 30 Nov; the term ends at its closing.
-  f.MustAt("2026-11-02T10:00:00+01:00", op, s, "start_case", CasePayload("road_occupation", "AO-2"));
+  f.MustAt("2026-11-02T10:00:00+01:00", op, s, "start_case",
+           CasePayload("road_occupation", "AO-2"));
   json v = LiveView(f, s);
   CHECK(At(v["deadline"]) == At("2026-11-30T18:00:00+01:00"));
 
-  f.MustAt("2026-11-03T08:30:00+01:00", op, s, "request_integration", {{"reason", "Manca la planimetria"}});
+  f.MustAt("2026-11-03T08:30:00+01:00", op, s, "request_integration",
+           {{"reason", "Manca la planimetria"}});
   v = LiveView(f, s);
   CHECK(v["waiting_for"] == "citizen");
   CHECK(v["state"] == "suspended");
@@ -125,10 +128,12 @@ TEST_CASE("case view as_of an instant is what the live view showed then", "[proj
   CHECK_FALSE(before->has_value());
 }
 
-TEST_CASE("every stream kind has a view: a heating-voucher application", "[projections][case_view]") {
+TEST_CASE("every stream kind has a view: a heating-voucher application",
+          "[projections][case_view]") {
   ProjectionFixture f;
   const std::string s = "voucher-aosta-1";
-  f.MustAt("2026-11-02T09:00:00+01:00", A("op1", "operator"), s, "enter_application", VoucherPayload());
+  f.MustAt("2026-11-02T09:00:00+01:00", A("op1", "operator"), s, "enter_application",
+           VoucherPayload());
   f.MustAt("2026-11-02T10:00:00+01:00", A("val1", "validator"), s, "validate_application");
   f.MustAt("2026-11-02T11:00:00+01:00", A("val1", "validator"), s, "forward_to_region");
   f.CatchUp();

@@ -1,10 +1,9 @@
 // Help-desk KPIs and the SLA dashboard over a week of tickets whose business-time durations are
 // computed by hand below (help desk: Mon-Fri 08:00-13:00 and 14:00-17:00, Europe/Rome, CET in
 // November 2026; reports on non-working days count from 09:00 of the next working day).
+#include "projection_fixture.h"
 #include "projections/helpdesk_kpis.h"
 #include "projections/sla_dashboard.h"
-
-#include "projection_fixture.h"
 
 namespace procedo::testing {
 namespace {
@@ -32,26 +31,33 @@ void Week(ProjectionFixture& f) {
   //    14:00-16:45 2.75 h = 21600 s, within level 2's 8 h.
   // t6 portal: opened Tue 10 Nov 09:00, not taken: its TP clock is open (warning at 80 % = 24
   //    business minutes, 09:24; deadline 09:30).
-  f.MustAt("2026-11-02T08:00:00+01:00", cit, "ticket-1", "open_ticket", TicketPayload("portal", "normal"));
+  f.MustAt("2026-11-02T08:00:00+01:00", cit, "ticket-1", "open_ticket",
+           TicketPayload("portal", "normal"));
   f.MustAt("2026-11-02T08:20:00+01:00", hd, "ticket-1", "take_in_charge", kTech);
   f.MustAt("2026-11-02T10:20:00+01:00", hd, "ticket-1", "resolve_ticket", kSolve);
   f.MustAt("2026-11-02T11:00:00+01:00", hd, "ticket-1", "close_ticket", json::object());
-  f.MustAt("2026-11-02T12:50:00+01:00", hd, "ticket-2", "open_ticket", TicketPayload("email", "high"));
+  f.MustAt("2026-11-02T12:50:00+01:00", hd, "ticket-2", "open_ticket",
+           TicketPayload("email", "high"));
   f.MustAt("2026-11-02T14:30:00+01:00", hd, "ticket-2", "take_in_charge", kTech);
-  f.MustAt("2026-11-02T16:00:00+01:00", hd, "ticket-3", "open_ticket", TicketPayload("phone", "low"));
+  f.MustAt("2026-11-02T16:00:00+01:00", hd, "ticket-3", "open_ticket",
+           TicketPayload("phone", "low"));
   f.MustAt("2026-11-03T08:30:00+01:00", hd, "ticket-3", "take_in_charge", kTech);
   f.MustAt("2026-11-03T09:30:00+01:00", hd, "ticket-2", "resolve_ticket", kSolve);
   f.MustAt("2026-11-03T10:00:00+01:00", cit, "ticket-1", "reopen_ticket", {{"text", "Di nuovo"}});
   f.MustAt("2026-11-03T11:00:00+01:00", hd, "ticket-1", "resolve_ticket", kSolve);
   f.MustAt("2026-11-03T17:00:00+01:00", hd, "ticket-3", "resolve_ticket", kSolve);
-  f.MustAt("2026-11-04T09:00:00+01:00", hd, "ticket-5", "open_ticket", TicketPayload("portal", "normal"));
+  f.MustAt("2026-11-04T09:00:00+01:00", hd, "ticket-5", "open_ticket",
+           TicketPayload("portal", "normal"));
   f.MustAt("2026-11-04T09:10:00+01:00", hd, "ticket-5", "take_in_charge", kTech);
-  f.MustAt("2026-11-07T10:00:00+01:00", cit, "ticket-4", "open_ticket", TicketPayload("portal", "urgent"));
+  f.MustAt("2026-11-07T10:00:00+01:00", cit, "ticket-4", "open_ticket",
+           TicketPayload("portal", "urgent"));
   f.MustAt("2026-11-09T09:45:00+01:00", hd, "ticket-4", "take_in_charge", kTech);
   f.MustAt("2026-11-09T10:00:00+01:00", hd, "ticket-4", "escalate_ticket",
            {{"reason", "Sistema"}, {"technician", "tec-verdi"}, {"technician_name", "Luca Verdi"}});
-  f.MustAt("2026-11-09T16:45:00+01:00", A("l2", "helpdesk_l2"), "ticket-4", "resolve_ticket", kSolve);
-  f.MustAt("2026-11-10T09:00:00+01:00", cit, "ticket-6", "open_ticket", TicketPayload("portal", "normal"));
+  f.MustAt("2026-11-09T16:45:00+01:00", A("l2", "helpdesk_l2"), "ticket-4", "resolve_ticket",
+           kSolve);
+  f.MustAt("2026-11-10T09:00:00+01:00", cit, "ticket-6", "open_ticket",
+           TicketPayload("portal", "normal"));
   f.CatchUp();
 }
 
@@ -59,7 +65,8 @@ TEST_CASE("help-desk KPIs: counts, exact mean and 90th percentile, breach and re
           "[projections][kpis]") {
   ProjectionFixture f;
   Week(f);
-  json row = f.Row(HelpdeskKpisProjection::kName, HelpdeskKpisProjection::MonthKey("comune-aosta", "2026-11"));
+  json row = f.Row(HelpdeskKpisProjection::kName,
+                   HelpdeskKpisProjection::MonthKey("comune-aosta", "2026-11"));
   // TP: 1200, 2400, 5400, 2700, 600 -> sorted 600 1200 2400 2700 5400; mean 12300 / 5 = 2460;
   // p90 is the ceil(0.9 * 5) = 5th smallest: 5400. TR: 7200, 3600, 14400, 27000, 21600 ->
   // 3600 7200 14400 21600 27000; mean 73800 / 5 = 14760; p90 27000.
@@ -78,22 +85,26 @@ TEST_CASE("help-desk KPIs: counts, exact mean and 90th percentile, breach and re
   CHECK(k["resolution"]["breached"] == 1);  // t3
   CHECK(k["breach_rate"].get<double>() == Approx(2.0 / 10.0));
   CHECK(k["reopen_rate"].get<double>() == Approx(1.0 / 5.0));
-  CHECK_FALSE(f.views->Get(HelpdeskKpisProjection::kName,
-                           HelpdeskKpisProjection::MonthKey("comune-aosta", "2026-10"))->has_value());
+  CHECK_FALSE(f.views
+                  ->Get(HelpdeskKpisProjection::kName,
+                        HelpdeskKpisProjection::MonthKey("comune-aosta", "2026-10"))
+                  ->has_value());
 }
 
 TEST_CASE("SLA dashboard: open clocks by warning instant, met and breached per month",
           "[projections][sla]") {
   ProjectionFixture f;
   Week(f);
-  json month = f.Row(SlaDashboardProjection::kName, SlaDashboardProjection::MonthKey("comune-aosta", "2026-11"));
+  json month = f.Row(SlaDashboardProjection::kName,
+                     SlaDashboardProjection::MonthKey("comune-aosta", "2026-11"));
   // TP: only t4 over its target. TR (target chosen at the start, level 1, 6 h): t3 over; t4 took
   // exactly 6 h, which is on time.
   CHECK(month["by_clock"]["take_in_charge"] == json({{"met", 4}, {"breached", 1}}));
   CHECK(month["by_clock"]["resolution"] == json({{"met", 4}, {"breached", 1}}));
 
   std::vector<json> open;
-  for (const auto& r : f.Rows(SlaDashboardProjection::kName, SlaDashboardProjection::OpenPrefix("comune-aosta"))) {
+  for (const auto& r :
+       f.Rows(SlaDashboardProjection::kName, SlaDashboardProjection::OpenPrefix("comune-aosta"))) {
     open.push_back(json::parse(r.value));
   }
   auto find = [&](const std::string& stream, const std::string& clock) -> json {
@@ -110,28 +121,34 @@ TEST_CASE("SLA dashboard: open clocks by warning instant, met and breached per m
   CHECK(find("ticket-5", "resolution").is_object());    // running
   CHECK(find("ticket-1", "resolution").is_null());
   // Keys are ordered by the warning instant: the scan order is the order of urgency.
-  for (size_t i = 1; i < open.size(); ++i) CHECK(At(open[i - 1]["warn_at"]) <= At(open[i]["warn_at"]));
+  for (size_t i = 1; i < open.size(); ++i)
+    CHECK(At(open[i - 1]["warn_at"]) <= At(open[i]["warn_at"]));
 }
 
 TEST_CASE("SLA dashboard: a case's term clock pauses while suspended", "[projections][sla]") {
   ProjectionFixture f;
   const auto op = A("op1", "operator");
   const std::string s = "case-comune-aosta-9";
-  f.MustAt("2026-11-05T10:00:00+01:00", op, s, "start_case", CasePayload("access_to_records", "C9"));
+  f.MustAt("2026-11-05T10:00:00+01:00", op, s, "start_case",
+           CasePayload("access_to_records", "C9"));
   f.MustAt("2026-11-09T10:00:00+01:00", op, s, "suspend_case", {{"reason", "Parere"}});
   f.CatchUp();
-  CHECK(f.Rows(SlaDashboardProjection::kName, SlaDashboardProjection::OpenPrefix("comune-aosta")).empty());
+  CHECK(f.Rows(SlaDashboardProjection::kName, SlaDashboardProjection::OpenPrefix("comune-aosta"))
+            .empty());
   f.MustAt("2026-11-11T16:00:00+01:00", op, s, "resume_case", {{"reason", "Ok"}});
   f.CatchUp();
-  auto rows = f.Rows(SlaDashboardProjection::kName, SlaDashboardProjection::OpenPrefix("comune-aosta"));
+  auto rows =
+      f.Rows(SlaDashboardProjection::kName, SlaDashboardProjection::OpenPrefix("comune-aosta"));
   REQUIRE(rows.size() == 1);
   json o = json::parse(rows[0].value);
   // The same rule as the case view: 30 calendar days, pushed by the 2 d 6 h of suspension.
   CHECK(At(o["deadline"]) == At("2026-12-08T05:59:59.999999+01:00"));
   CHECK(o["groups"]["office_name"] == "Ufficio Relazioni con il Pubblico");
-  f.MustAt("2026-12-01T10:00:00+01:00", op, s, "close_case", {{"outcome", "accepted"}, {"reason", "Ok"}});
+  f.MustAt("2026-12-01T10:00:00+01:00", op, s, "close_case",
+           {{"outcome", "accepted"}, {"reason", "Ok"}});
   f.CatchUp();
-  json m = f.Row(SlaDashboardProjection::kName, SlaDashboardProjection::MonthKey("comune-aosta", "2026-12"));
+  json m = f.Row(SlaDashboardProjection::kName,
+                 SlaDashboardProjection::MonthKey("comune-aosta", "2026-12"));
   CHECK(m["by_procedure"]["access_to_records"] == json({{"met", 1}, {"breached", 0}}));
 }
 

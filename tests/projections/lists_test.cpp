@@ -1,8 +1,7 @@
 // Worklists and ticket queues, checked against hand-listed expectations.
+#include "projection_fixture.h"
 #include "projections/ticket_queues.h"
 #include "projections/worklists.h"
-
-#include "projection_fixture.h"
 
 namespace procedo::testing {
 namespace {
@@ -23,16 +22,21 @@ TEST_CASE("worklists: per tenant and role, oldest first, items leave when acted 
   const auto op = A("op1", "operator");
   const auto val = A("val1", "validator");
   const auto op_forli = A("op9", "operator", "comune-forli");
-  f.MustAt("2026-11-02T09:00:00+01:00", op, "voucher-aosta-1", "enter_application", VoucherPayload());
-  f.MustAt("2026-11-02T09:30:00+01:00", op, "voucher-aosta-2", "enter_application", VoucherPayload());
-  f.MustAt("2026-11-02T09:45:00+01:00", op, "voucher-aosta-3", "enter_application", VoucherPayload());
-  f.MustAt("2026-11-02T10:00:00+01:00", op_forli, "voucher-forli-1", "enter_application", VoucherPayload());
+  f.MustAt("2026-11-02T09:00:00+01:00", op, "voucher-aosta-1", "enter_application",
+           VoucherPayload());
+  f.MustAt("2026-11-02T09:30:00+01:00", op, "voucher-aosta-2", "enter_application",
+           VoucherPayload());
+  f.MustAt("2026-11-02T09:45:00+01:00", op, "voucher-aosta-3", "enter_application",
+           VoucherPayload());
+  f.MustAt("2026-11-02T10:00:00+01:00", op_forli, "voucher-forli-1", "enter_application",
+           VoucherPayload());
   f.MustAt("2026-11-02T11:00:00+01:00", val, "voucher-aosta-1", "validate_application");
   f.MustAt("2026-11-02T11:30:00+01:00", val, "voucher-aosta-3", "validate_application");
   f.MustAt("2026-11-02T12:00:00+01:00", val, "voucher-aosta-1", "forward_to_region");
   f.CatchUp();
   auto list = [&](const std::string& tenant, const std::string& name) {
-    return Streams(f.Rows(WorklistsProjection::kName, WorklistsProjection::ListPrefix(tenant, name)));
+    return Streams(
+        f.Rows(WorklistsProjection::kName, WorklistsProjection::ListPrefix(tenant, name)));
   };
   using V = std::vector<std::string>;
   CHECK(list("comune-aosta", "awaiting_validation") == V{"voucher-aosta-2"});
@@ -51,23 +55,30 @@ TEST_CASE("worklists: per tenant and role, oldest first, items leave when acted 
   f.MustAt("2026-11-03T09:20:00+01:00", A("hd", "helpdesk_l1"), "ticket-3", "take_in_charge",
            {{"technician", "tec-rossi"}, {"technician_name", "Marco Rossi"}});
   f.MustAt("2026-11-03T09:30:00+01:00", A("hd", "helpdesk_l1"), "ticket-3", "escalate_ticket",
-           {{"reason", "Errore di sistema"}, {"technician", "tec-verdi"}, {"technician_name", "Luca Verdi"}});
+           {{"reason", "Errore di sistema"},
+            {"technician", "tec-verdi"},
+            {"technician_name", "Luca Verdi"}});
   f.CatchUp();
   CHECK(list("comune-aosta", "tickets_to_take") == V{"ticket-1", "ticket-2"});
   CHECK(list("comune-aosta", "tickets_level2") == V{"ticket-3"});
-  json item = json::parse(
-      f.Rows(WorklistsProjection::kName, WorklistsProjection::ListPrefix("comune-aosta", "tickets_level2"))[0].value);
+  json item =
+      json::parse(f.Rows(WorklistsProjection::kName,
+                         WorklistsProjection::ListPrefix("comune-aosta", "tickets_level2"))[0]
+                      .value);
   CHECK(item["technician_name"] == "Luca Verdi");
   CHECK(item["priority"] == "urgent");
   CHECK(item["since"] == FormatTime(At("2026-11-03T09:30:00+01:00")));
 
   const auto case_op = A("op1", "operator");
-  f.MustAt("2026-11-04T09:00:00+01:00", case_op, "case-aosta-7", "start_case", CasePayload("road_occupation", "C7"));
-  f.MustAt("2026-11-04T10:00:00+01:00", case_op, "case-aosta-7", "request_integration", {{"reason", "Firma"}});
+  f.MustAt("2026-11-04T09:00:00+01:00", case_op, "case-aosta-7", "start_case",
+           CasePayload("road_occupation", "C7"));
+  f.MustAt("2026-11-04T10:00:00+01:00", case_op, "case-aosta-7", "request_integration",
+           {{"reason", "Firma"}});
   f.CatchUp();
   CHECK(list("comune-aosta", "awaiting_citizen") == V{"case-aosta-7"});
   CHECK(list("comune-aosta", "open_cases").empty());
-  f.MustAt("2026-11-05T10:00:00+01:00", case_op, "case-aosta-7", "receive_integration", json::object());
+  f.MustAt("2026-11-05T10:00:00+01:00", case_op, "case-aosta-7", "receive_integration",
+           json::object());
   f.CatchUp();
   CHECK(list("comune-aosta", "awaiting_citizen").empty());
   CHECK(list("comune-aosta", "open_cases") == V{"case-aosta-7"});
@@ -77,10 +88,14 @@ TEST_CASE("ticket queues by level, technician, priority and channel, with counts
           "[projections][queues]") {
   ProjectionFixture f;
   const auto hd = A("hd", "helpdesk_l1");
-  f.MustAt("2026-11-03T09:00:00+01:00", hd, "ticket-1", "open_ticket", TicketPayload("portal", "normal"));
-  f.MustAt("2026-11-03T09:01:00+01:00", hd, "ticket-2", "open_ticket", TicketPayload("email", "urgent"));
-  f.MustAt("2026-11-03T09:02:00+01:00", hd, "ticket-3", "open_ticket", TicketPayload("portal", "low"));
-  f.MustAt("2026-11-03T09:03:00+01:00", hd, "ticket-4", "open_ticket", TicketPayload("phone", "urgent"));
+  f.MustAt("2026-11-03T09:00:00+01:00", hd, "ticket-1", "open_ticket",
+           TicketPayload("portal", "normal"));
+  f.MustAt("2026-11-03T09:01:00+01:00", hd, "ticket-2", "open_ticket",
+           TicketPayload("email", "urgent"));
+  f.MustAt("2026-11-03T09:02:00+01:00", hd, "ticket-3", "open_ticket",
+           TicketPayload("portal", "low"));
+  f.MustAt("2026-11-03T09:03:00+01:00", hd, "ticket-4", "open_ticket",
+           TicketPayload("phone", "urgent"));
   f.MustAt("2026-11-03T09:10:00+01:00", hd, "ticket-1", "take_in_charge",
            {{"technician", "tec-rossi"}, {"technician_name", "Marco Rossi"}});
   f.MustAt("2026-11-03T09:11:00+01:00", hd, "ticket-2", "take_in_charge",
@@ -108,7 +123,8 @@ TEST_CASE("ticket queues by level, technician, priority and channel, with counts
   // The whole queue: most urgent first, then oldest.
   std::string all = TicketQueuesProjection::QueuePrefix("comune-aosta", "all", "");
   all.pop_back();
-  CHECK(Streams(f.Rows(TicketQueuesProjection::kName, all)) == V{"ticket-2", "ticket-4", "ticket-1"});
+  CHECK(Streams(f.Rows(TicketQueuesProjection::kName, all)) ==
+        V{"ticket-2", "ticket-4", "ticket-1"});
 
   std::map<std::string, int64_t> counts;
   const std::string cp = TicketQueuesProjection::CountPrefix("comune-aosta");
@@ -117,11 +133,16 @@ TEST_CASE("ticket queues by level, technician, priority and channel, with counts
     std::replace(k.begin(), k.end(), '\0', '=');
     counts[k] = json::parse(r.value).get<int64_t>();
   }
-  CHECK(counts == std::map<std::string, int64_t>{{"all=0", 2},        {"all=2", 1},
-                                                 {"channel=email", 1}, {"channel=phone", 1},
-                                                 {"channel=portal", 1}, {"level=1", 2},
-                                                 {"level=2", 1},        {"priority=normal", 1},
-                                                 {"priority=urgent", 2}, {"technician=tec-rossi", 1},
+  CHECK(counts == std::map<std::string, int64_t>{{"all=0", 2},
+                                                 {"all=2", 1},
+                                                 {"channel=email", 1},
+                                                 {"channel=phone", 1},
+                                                 {"channel=portal", 1},
+                                                 {"level=1", 2},
+                                                 {"level=2", 1},
+                                                 {"priority=normal", 1},
+                                                 {"priority=urgent", 2},
+                                                 {"technician=tec-rossi", 1},
                                                  {"technician=tec-verdi", 1}});
 }
 

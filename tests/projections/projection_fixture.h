@@ -3,7 +3,6 @@
 #pragma once
 
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <string>
 
@@ -39,7 +38,8 @@ struct ProjectionFixture : WorkflowFixture {
 
   // Runs a command at a given instant of the log's clock.
   CommandOutcome MustAt(const std::string& when, const Actor& who, const std::string& stream,
-                        const std::string& name, nlohmann::json payload = nlohmann::json::object()) {
+                        const std::string& name,
+                        nlohmann::json payload = nlohmann::json::object()) {
     logf.clock.Set(At(when));
     return Must(who, stream, name, std::move(payload));
   }

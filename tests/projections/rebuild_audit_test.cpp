@@ -4,10 +4,9 @@
 
 #include <thread>
 
-#include "projections/audit_trail.h"
-
 #include "domain/closures.h"
 #include "projection_fixture.h"
+#include "projections/audit_trail.h"
 
 namespace procedo::testing {
 namespace {
@@ -28,16 +27,20 @@ void Traffic(ProjectionFixture& f, int round) {
   const auto op = A("op1", "operator");
   const auto hd = A("hd", "helpdesk_l1");
   // One working day per round, so that the log's clock only moves forward.
-  const std::string day = fmt::format("2026-{}", std::vector<std::string>{
-      "11-02", "11-03", "11-04", "11-05", "11-06", "11-09", "11-10", "11-11", "11-12", "11-13",
-      "11-16", "11-17"}[static_cast<size_t>(round)]);
+  const std::string day = fmt::format(
+      "2026-{}", std::vector<std::string>{"11-02", "11-03", "11-04", "11-05", "11-06", "11-09",
+                                          "11-10", "11-11", "11-12", "11-13", "11-16",
+                                          "11-17"}[static_cast<size_t>(round)]);
   f.MustAt(day + "T09:00:00+01:00", op, "case-aosta-" + n, "start_case",
            CasePayload(round % 2 ? "road_occupation" : "access_to_records", "C" + n));
   f.MustAt(day + "T09:05:00+01:00", op, "case-aosta-" + n, "suspend_case", {{"reason", "Attesa"}});
   f.MustAt(day + "T11:05:00+01:00", op, "case-aosta-" + n, "resume_case", {{"reason", "Ripresa"}});
-  f.MustAt(day + "T11:10:00+01:00", op, "voucher-aosta-" + n, "enter_application", VoucherPayload());
-  f.MustAt(day + "T11:20:00+01:00", A("val1", "validator"), "voucher-aosta-" + n, "validate_application");
-  f.MustAt(day + "T11:30:00+01:00", A("val1", "validator"), "voucher-aosta-" + n, "forward_to_region");
+  f.MustAt(day + "T11:10:00+01:00", op, "voucher-aosta-" + n, "enter_application",
+           VoucherPayload());
+  f.MustAt(day + "T11:20:00+01:00", A("val1", "validator"), "voucher-aosta-" + n,
+           "validate_application");
+  f.MustAt(day + "T11:30:00+01:00", A("val1", "validator"), "voucher-aosta-" + n,
+           "forward_to_region");
   f.MustAt(day + "T11:40:00+01:00", A("cit" + n, "citizen"), "ticket-" + n, "open_ticket",
            TicketPayload(round % 3 == 0 ? "phone" : "portal", "normal"));
   f.MustAt(day + "T12:40:00+01:00", hd, "ticket-" + n, "take_in_charge",
@@ -48,7 +51,8 @@ void Traffic(ProjectionFixture& f, int round) {
   }
 }
 
-TEST_CASE("projections rebuilt from 0 equal the live ones, byte for byte", "[projections][rebuild]") {
+TEST_CASE("projections rebuilt from 0 equal the live ones, byte for byte",
+          "[projections][rebuild]") {
   ProjectionFixture f;
   {
     ProjectionRunner live(*f.logf.log, *f.views, f.set->All());
@@ -65,8 +69,12 @@ TEST_CASE("projections rebuilt from 0 equal the live ones, byte for byte", "[pro
         e.tenant = "comune-aosta";
         e.actor = R"({"id":"admin1","role":"admin"})";
         e.data = domain::ClosureEventData("helpdesk", "comune-aosta", c).dump();
-        REQUIRE(f.logf.log->Append({domain::CalendarStream("comune-aosta", "helpdesk"),
-                                    ExpectedVersion::Any(), {e}, ""}).ok());
+        REQUIRE(f.logf.log
+                    ->Append({domain::CalendarStream("comune-aosta", "helpdesk"),
+                              ExpectedVersion::Any(),
+                              {e},
+                              ""})
+                    .ok());
       }
     }
     REQUIRE(live.WaitFor(f.logf.log->LastPosition(), std::chrono::seconds(30)));
@@ -76,8 +84,9 @@ TEST_CASE("projections rebuilt from 0 equal the live ones, byte for byte", "[pro
   auto before = Dump(f);
   // Taken in charge an hour after opening in every round, except on the closed Monday (round
   // 10), where no business time passes at all.
-  json tp = json::parse(f.views->Get("helpdesk_kpis", std::string("comune-aosta") + '\0' + "2026-11")
-                            ->value())["take_in_charge"]["seconds"];
+  json tp =
+      json::parse(f.views->Get("helpdesk_kpis", std::string("comune-aosta") + '\0' + "2026-11")
+                      ->value())["take_in_charge"]["seconds"];
   CHECK(std::count(tp.begin(), tp.end(), json(0)) == 1);
   CHECK(std::count(tp.begin(), tp.end(), json(3600)) == 11);
   for (const auto& [name, rows] : before) {
@@ -114,9 +123,12 @@ TEST_CASE("projections rebuilt from 0 equal the live ones, byte for byte", "[pro
 TEST_CASE("audit trail: every event by an actor, in log order", "[projections][audit]") {
   ProjectionFixture f;
   const auto op = A("op1", "operator");
-  f.MustAt("2026-11-02T09:00:00+01:00", op, "voucher-aosta-1", "enter_application", VoucherPayload());
-  f.MustAt("2026-11-02T09:10:00+01:00", A("val1", "validator"), "voucher-aosta-1", "validate_application");
-  f.MustAt("2026-11-02T09:20:00+01:00", op, "case-aosta-1", "start_case", CasePayload("access_to_records", "A1"));
+  f.MustAt("2026-11-02T09:00:00+01:00", op, "voucher-aosta-1", "enter_application",
+           VoucherPayload());
+  f.MustAt("2026-11-02T09:10:00+01:00", A("val1", "validator"), "voucher-aosta-1",
+           "validate_application");
+  f.MustAt("2026-11-02T09:20:00+01:00", op, "case-aosta-1", "start_case",
+           CasePayload("access_to_records", "A1"));
   f.MustAt("2026-11-02T09:30:00+01:00", op, "case-aosta-1", "add_note", {{"text", "Nota"}});
   f.CatchUp();
   auto rows = f.Rows(AuditTrailProjection::kName, AuditTrailProjection::ActorPrefix("op1"));
