@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 
 #include <map>
@@ -12,6 +14,16 @@
 namespace procedo {
 
 constexpr const char* kCheckpoints = "checkpoints";
+
+// Projections look rows up by key on every event; bloom filters keep a miss (a new stream's
+// first event) from reading every level once the view outgrows memory.
+rocksdb::ColumnFamilyOptions ViewCfOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return o;
+}
 
 class ViewStoreImpl {
  public:
@@ -106,7 +118,7 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& path,
     names.insert(existing.begin(), existing.end());
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& n : names) descs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  for (const auto& n : names) descs.emplace_back(n, ViewCfOptions());
   rocksdb::Options o;
   o.create_if_missing = true;
   o.create_missing_column_families = true;
@@ -186,7 +198,7 @@ Status ViewStore::Drop(std::string_view projection) {
     impl_->db->DestroyColumnFamilyHandle(*cf);
     impl_->cfs.erase(name);
     rocksdb::ColumnFamilyHandle* fresh = nullptr;
-    s = impl_->db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), name, &fresh);
+    s = impl_->db->CreateColumnFamily(ViewCfOptions(), name, &fresh);
     if (s.ok()) impl_->cfs.emplace(name, fresh);
   }
   if (s.ok()) s = impl_->db->Delete(rocksdb::WriteOptions(), impl_->checkpoints, name);
