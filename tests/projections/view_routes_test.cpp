@@ -1,0 +1,125 @@
+// The view routes in process, on a driven clock: which open SLA clocks the dashboard calls at
+// risk or breached depends on the query's "now", never on the view (which holds no wall time).
+#include <catch2/catch.hpp>
+
+#include "adapters/http/api.h"
+#include "adapters/http/dev_keys.h"
+#include "projection_fixture.h"
+
+namespace procedo::testing {
+namespace {
+
+using nlohmann::json;
+
+struct RouteFixture : ProjectionFixture {
+  ManualClock now{At("2026-11-10T08:00:00+01:00")};
+  std::unique_ptr<http::Authenticator> auth;
+  http::Metrics metrics;
+  std::unique_ptr<http::Api> api;
+  http::Router router;
+  std::string private_key;
+
+  RouteFixture() {
+    auto keys = http::EnsureDevKeys(logf.dir.sub("keys"));
+    REQUIRE(keys.ok());
+    private_key = keys->private_pem_file;
+    http::AuthOptions ao;
+    ao.jwt_public_key_files = {keys->public_pem_file};
+    ao.clock = &now;
+    auto a = http::Authenticator::Create(ao);
+    REQUIRE(a.ok());
+    auth = std::move(a).value();
+    api = std::make_unique<http::Api>(*logf.log, *auth, metrics, now);
+    api->views = views.get();
+    api->workflows = &domain->workflows;
+    api->calendars = calendars.get();
+    http::AddViewRoutes(router, *api);
+  }
+
+  http::Response Get(const std::string& path, std::map<std::string, std::string> query,
+                     const std::string& role, const std::string& tenant) {
+    auto token =
+        http::IssueToken(private_key, "u1", role, tenant, std::chrono::hours(1), now.Now());
+    REQUIRE(token.ok());
+    http::Request req;
+    req.method = "GET";
+    req.path = req.target = path;
+    req.query = std::move(query);
+    req.headers["authorization"] = "Bearer " + *token;
+    auto match = router.Find(req);
+    REQUIRE(match.handler != nullptr);
+    return (*match.handler)(req);
+  }
+};
+
+TEST_CASE("SLA dashboard: at risk past the warning instant, breached past the deadline",
+          "[projections][routes][sla]") {
+  RouteFixture f;
+  const auto cit = A("cit1", "citizen");
+  // Portal: TP 30 business minutes, warning at 80 % (09:24), deadline 09:30.
+  f.MustAt("2026-11-10T09:00:00+01:00", cit, "ticket-a", "open_ticket",
+           TicketPayload("portal", "normal"));
+  // Phone: TP 90 minutes, warning at 72 minutes (10:17), deadline 10:35.
+  f.MustAt("2026-11-10T09:05:00+01:00", cit, "ticket-b", "open_ticket",
+           TicketPayload("phone", "normal"));
+  f.CatchUp();
+  auto tp = [&](const std::string& when) {
+    f.now.Set(At(when));
+    http::Response r = f.Get("/v1/sla/dashboard", {}, "helpdesk_l1", "comune-aosta");
+    REQUIRE(r.status == 200);
+    json body = json::parse(r.body);
+    std::map<std::string, std::string> out;  // stream -> status, take-in-charge clocks only
+    for (const auto& c : body["clocks"]) {
+      if (c["clock"] == "take_in_charge") out[c["stream"]] = c["status"];
+    }
+    return std::make_pair(out, body);
+  };
+  using M = std::map<std::string, std::string>;
+  CHECK(tp("2026-11-10T09:23:00+01:00").first == M{});
+  auto [at_risk, body] = tp("2026-11-10T09:26:00+01:00");
+  CHECK(at_risk == M{{"ticket-a", "at_risk"}});
+  CHECK(body["open_by"]["level"]["1"]["at_risk"] >= 1);
+  CHECK(tp("2026-11-10T09:31:00+01:00").first == M{{"ticket-a", "breached"}});
+  CHECK(tp("2026-11-10T10:20:00+01:00").first ==
+        M{{"ticket-a", "breached"}, {"ticket-b", "at_risk"}});
+
+  // Taken in charge: the clock stops and leaves the dashboard; it counts in the month.
+  f.MustAt("2026-11-10T10:30:00+01:00", A("hd", "helpdesk_l1"), "ticket-b", "take_in_charge",
+           {{"technician", "tec-rossi"}, {"technician_name", "Marco Rossi"}});
+  f.CatchUp();
+  auto [after, later] = tp("2026-11-10T10:31:00+01:00");
+  CHECK(after == M{{"ticket-a", "breached"}});
+  CHECK(later["monthly"][0]["month"] == "2026-11");
+  CHECK(later["monthly"][0]["by_clock"]["take_in_charge"]["met"] == 1);
+  CHECK(later["monthly"][0]["by_clock"]["take_in_charge"]["percent_met"] == 100.0);
+
+  // Another Comune's help desk sees none of it.
+  f.now.Set(At("2026-11-10T10:31:00+01:00"));
+  json other = json::parse(f.Get("/v1/sla/dashboard", {}, "helpdesk_l1", "comune-forli").body);
+  CHECK(other["clocks"].empty());
+  CHECK(other["tenant"] == "comune-forli");
+}
+
+TEST_CASE("case view route: 404 for another tenant, as_of before and after",
+          "[projections][routes]") {
+  RouteFixture f;
+  const std::string s = "case-comune-aosta-1";
+  f.MustAt("2026-11-05T10:00:00+01:00", A("op1", "operator"), s, "start_case",
+           CasePayload("access_to_records", "AO-1"));
+  f.MustAt("2026-11-06T10:00:00+01:00", A("op1", "operator"), s, "suspend_case",
+           {{"reason", "Parere"}});
+  f.CatchUp();
+  http::Response mine = f.Get("/v1/cases/" + s, {}, "operator", "comune-aosta");
+  REQUIRE(mine.status == 200);
+  CHECK(json::parse(mine.body)["state"] == "suspended");
+  CHECK(f.Get("/v1/cases/" + s, {}, "operator", "comune-forli").status == 404);
+  http::Response then =
+      f.Get("/v1/cases/" + s, {{"as_of", "2026-11-05T12:00:00+01:00"}}, "operator", "comune-aosta");
+  REQUIRE(then.status == 200);
+  CHECK(json::parse(then.body)["state"] == "in_progress");
+  CHECK(f.Get("/v1/cases/" + s, {{"as_of", "2026-11-05"}}, "operator", "comune-aosta").status ==
+        400);
+}
+
+}  // namespace
+}  // namespace procedo::testing
