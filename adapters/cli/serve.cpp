@@ -153,7 +153,6 @@ int Serve(const Config& cfg) {
 
   http::Router router;
   http::AddAllRoutes(router, api);
-  http::AddViewRoutes(router, api);
 
   auto listen = ParseListen(cfg.http_listen);
   if (!listen.ok()) return Fail(listen.status());

@@ -7,6 +7,7 @@ void AddAllRoutes(Router& router, Api& api) {
   AddEventRoutes(router, api);
   AddCommandRoutes(router, api);
   AddCitizenRoutes(router, api);
+  AddViewRoutes(router, api);
 }
 
 }  // namespace procedo::http
