@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from procedo_server import Server, wait_for
+from procedo_server import BIN, Server, wait_for
 
 FORLI, AOSTA, REGION = "comune-forli", "comune-aosta", "regione-vda"
 
@@ -313,3 +313,50 @@ def test_read_your_writes_position_is_returned(server):
     r = op.command("case-comune-forli-107", "start_case", case_payload("FC-107")).json()
     ready = server.request("GET", "/readyz").json()
     assert ready["log_position"] >= r["position"]
+
+
+def test_tls_when_a_certificate_is_configured(tmp_path):
+    import ssl
+    import subprocess
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    s = Server(tmp_path / "data", http_tls_certificate=cert, http_tls_private_key=key)
+    s.proc = subprocess.Popen([str(BIN), "serve"], env=s.env,
+                              stdout=open(tmp_path / "serve.log", "wb"), stderr=subprocess.STDOUT)
+    try:
+        ctx = ssl.create_default_context(cafile=str(cert))
+
+        def get(path):
+            conn = http.client.HTTPSConnection("127.0.0.1", s.port, context=ctx, timeout=5)
+            conn.request("GET", path, headers={"Authorization": "Bearer " + s.token("admin", "")})
+            r = conn.getresponse()
+            body = r.read()
+            conn.close()
+            return r.status, body
+
+        def up():
+            try:
+                return get("/healthz")[0] == 200
+            except OSError:
+                assert s.proc.poll() is None, (tmp_path / "serve.log").read_text()
+                return False
+        wait_for(up, 20, "the TLS server")
+        status, body = get("/readyz")
+        assert status == 200 and json.loads(body)["status"] == "ready"
+        # Plain HTTP on the TLS port gets no answer it could mistake for one.
+        with socket.create_connection(("127.0.0.1", s.port), timeout=5) as raw:
+            raw.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert not raw.recv(4096).startswith(b"HTTP/1.1 200")
+    finally:
+        s.proc.terminate()
+        s.proc.wait(20)
+
+
+def test_bad_tls_files_stop_the_server_with_a_reason(tmp_path):
+    s = Server(tmp_path / "data", http_tls_certificate=tmp_path / "missing.pem", http_tls_private_key=tmp_path / "k.pem")
+    import subprocess
+    r = subprocess.run([str(BIN), "serve"], env=s.env, capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert "tls_certificate" in r.stderr
