@@ -80,6 +80,12 @@ void AddCommandRoutes(Router& router, Api& api) {
       cmd.expected_version = expected;
     }
     Actor actor{who.id, who.role, who.tenant};
+    if (who.role == "admin") {
+      // Administrators belong to no Comune: they act on a stream on behalf of its owner, and the
+      // event still records the admin as its actor. New streams take the token's tenant.
+      auto state = api.commands->Load(stream);
+      if (state.ok() && (*state)->exists()) actor.tenant = (*state)->tenant;
+    }
     auto outcome = api.commands->Handle(cmd, actor);
     if (!outcome.ok()) return Response::FromStatus(outcome.status());
     if (!outcome->accepted()) return FromRejection(*outcome->rejection);

@@ -360,3 +360,51 @@ def test_bad_tls_files_stop_the_server_with_a_reason(tmp_path):
     r = subprocess.run([str(BIN), "serve"], env=s.env, capture_output=True, text=True, timeout=30)
     assert r.returncode != 0
     assert "tls_certificate" in r.stderr
+
+
+ROLES = ["operator", "validator", "operator_validator", "region", "helpdesk_l1", "helpdesk_l2",
+         "citizen", "integrator", "admin"]
+
+
+def expected(role, own_tenant, route):
+    """The rules of adapters/http and the case workflow, written out independently."""
+    if role == "admin":
+        return {"events": 200, "state": 200, "feed": 200, "note": 201}[route]
+    if route == "feed":
+        return 403 if role == "citizen" else 200  # everyone else gets a tenant-filtered feed
+    if route in ("events", "state"):
+        return 200 if own_tenant and role != "citizen" else 404
+    # add_note: the workflow checks the tenant first, then the role (operators and admins).
+    if not own_tenant:
+        return 403
+    return 201 if role in ("operator", "operator_validator") else 403
+
+
+def feed_status(server, token):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/v1/events?from=1", headers={"Authorization": "Bearer " + token})
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def test_authorization_matrix_every_role_route_and_tenant(server):
+    stream = "case-comune-forli-900"
+    assert server.as_("operator", FORLI, "op-m").command(stream, "start_case", case_payload("FC-900")).status == 201
+    failures = []
+    for role in ROLES:
+        for tenant in (FORLI, AOSTA):
+            own = tenant == FORLI
+            t = server.token(role, "" if role == "admin" else tenant, f"{role}-{tenant}")
+            got = {
+                "events": server.request("GET", f"/v1/streams/{stream}/events", token=t).status,
+                "state": server.request("GET", f"/v1/streams/{stream}/state", token=t).status,
+                "feed": feed_status(server, t),
+                "note": server.request("POST", f"/v1/streams/{stream}/commands/add_note",
+                                       body={"text": "matrice"}, token=t).status,
+            }
+            for route, status in got.items():
+                want = expected(role, own, route)
+                if status != want:
+                    failures.append(f"{role}@{tenant} {route}: got {status}, want {want}")
+    assert not failures, "\n".join(failures)
