@@ -10,12 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-int64_t Us(TimePoint t) {
-  return t.time_since_epoch().count();
-}
-TimePoint Tp(int64_t us) {
-  return TimePoint(Micros(us));
-}
 std::string Text(const json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }

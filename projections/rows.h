@@ -30,6 +30,9 @@ std::string Key(std::initializer_list<std::string_view> parts);
 std::string Pad20(uint64_t v);
 // Microseconds since the epoch, fixed width (instants before 1970 clamp to 0).
 std::string TimeKey(TimePoint t);
+// Instants as rows store them: microseconds since the epoch.
+inline int64_t Us(TimePoint t) { return t.time_since_epoch().count(); }
+inline TimePoint Tp(int64_t us) { return TimePoint(Micros(us)); }
 
 struct ParsedEvent {
   const Event& event;

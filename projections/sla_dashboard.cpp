@@ -10,12 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-int64_t Us(TimePoint t) {
-  return t.time_since_epoch().count();
-}
-TimePoint Tp(int64_t us) {
-  return TimePoint(Micros(us));
-}
 bool In(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }

@@ -28,18 +28,6 @@ SOURCE = "urn:procedo:test"
 SCHEMAS = "https://example.org/procedo/schemas/events/"
 
 
-def wait_for(condition, timeout, what, interval=0.05):
-    """Polls `condition` until it returns something truthy; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
 class Broker:
     def __init__(self, directory):
         self.dir = str(directory)

@@ -24,6 +24,7 @@ def free_port():
 
 
 def wait_for(condition, timeout, what, interval=0.02):
+    """Polls `condition` until it returns something truthy; fails after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
