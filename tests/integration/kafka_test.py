@@ -20,6 +20,8 @@ import pytest
 from cloudevents.v1.kafka import KafkaMessage, from_binary
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
+from procedo_server import wait_for
+
 SRC = pathlib.Path(os.environ.get("PROCEDO_SOURCE_DIR", pathlib.Path(__file__).parents[2]))
 BIN = pathlib.Path(os.environ.get("PROCEDO_BIN", SRC / "build" / "bin"))
 PORT = int(os.environ.get("PROCEDO_TEST_KAFKA_PORT", "19192"))
