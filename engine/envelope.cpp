@@ -3,6 +3,8 @@
 
 #include <simdjson.h>
 
+#include <array>
+
 #include "engine/codec.h"
 #include "engine/log_core.h"
 
@@ -36,12 +38,19 @@ std::string_view DuplicateKey(simdjson::dom::element el) {
   }
   auto obj = el.get_object();
   if (obj.error()) return {};
-  std::vector<std::string_view> keys;
+  // Most objects have a handful of keys: compare against those on the stack, allocate beyond.
+  std::array<std::string_view, 16> few;
+  size_t n = 0;
+  std::vector<std::string_view> more;
   for (auto field : obj.value_unsafe()) {
-    for (auto k : keys) {
+    for (size_t i = 0; i < n; ++i) {
+      if (few[i] == field.key) return field.key;
+    }
+    for (auto k : more) {
       if (k == field.key) return field.key;
     }
-    keys.push_back(field.key);
+    if (n < few.size()) few[n++] = field.key;
+    else more.push_back(field.key);
     if (auto d = DuplicateKey(field.value); !d.empty()) return d;
   }
   return {};

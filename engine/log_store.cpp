@@ -24,13 +24,18 @@ Status LogCore::OpenDb() {
   dbo.create_if_missing = true;
   dbo.create_missing_column_families = true;
   dbo.IncreaseParallelism(2);
+  // Events are written once and read in order: LZ4 flushes them at a fraction of Snappy's CPU,
+  // which the writer shares with on two cores; the bottom level, where they stay, gets zstd.
+  rocksdb::ColumnFamilyOptions events;
+  events.compression = rocksdb::kLZ4Compression;
+  events.bottommost_compression = rocksdb::kZSTD;
   rocksdb::ColumnFamilyOptions point_lookups;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   point_lookups.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {"events", rocksdb::ColumnFamilyOptions()},
+      {"events", events},
       {"streams", point_lookups},
       {"idempotency", point_lookups},
   };

@@ -195,10 +195,17 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
       e->prev_hash = prev;
       std::string value = codec::EncodeEvent(*e);
       e->hash = prev = codec::SealEncodedEvent(&value);
-      batch.Put(cf_events, codec::PositionKey(e->position), value);
-      std::string at;
-      codec::PutFixed64BE(&at, e->position);
-      batch.Put(cf_streams, codec::StreamIndexKey(r.stream, e->version), at);
+      // Keys built in place: a bulk append writes two of them per event.
+      char pos_key[8], version_be[8];
+      for (int b = 0; b < 8; ++b) {
+        pos_key[b] = static_cast<char>(e->position >> (56 - 8 * b));
+        version_be[b] = static_cast<char>(e->version >> (56 - 8 * b));
+      }
+      batch.Put(cf_events, rocksdb::Slice(pos_key, 8), value);
+      rocksdb::Slice index_key[3] = {rocksdb::Slice(r.stream), rocksdb::Slice("\0", 1),
+                                     rocksdb::Slice(version_be, 8)};
+      rocksdb::Slice index_value(pos_key, 8);
+      batch.Put(cf_streams, rocksdb::SliceParts(index_key, 3), rocksdb::SliceParts(&index_value, 1));
       res.events.push_back(e);
       published.push_back(std::move(e));
     }
