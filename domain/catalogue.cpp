@@ -12,15 +12,9 @@ namespace procedo::domain {
 Result<Catalogue> Catalogue::LoadDir(const std::string& dir, const std::string& schema_path) {
   auto schema = JsonSchema::LoadFile(schema_path);
   if (!schema.ok()) return schema.status();
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    return Status::NotFound(fmt::format("{}: the catalogue directory does not exist", dir));
-  }
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().extension() == ".json") files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
+  auto listed = JsonFilesIn(dir, "catalogue");
+  if (!listed.ok()) return listed.status();
+  const std::vector<std::string>& files = *listed;
   Catalogue out;
   std::string errors;
   for (const auto& f : files) {

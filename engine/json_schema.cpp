@@ -150,4 +150,19 @@ Status EventSchemas::Check(const std::string& type, const nlohmann::json& data) 
       fmt::format("event {} does not match {}: {}", type, s->name(), FormatViolations(violations)));
 }
 
+Result<std::vector<std::string>> JsonFilesIn(const std::string& dir, const std::string& what) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::NotFound(fmt::format("{}: the {} directory does not exist", dir, what));
+  }
+  std::vector<std::string> files;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (it->path().extension() == ".json") files.push_back(it->path().string());
+  }
+  if (ec) return Status::IoError(fmt::format("{}: cannot list the {} directory: {}", dir, what, ec.message()));
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 }  // namespace procedo

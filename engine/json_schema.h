@@ -59,6 +59,9 @@ class EventSchemas {
   std::map<std::string, JsonSchemaPtr> schemas_;
 };
 
+// The *.json files of a directory, sorted; NotFound naming `what` when it is not a directory.
+Result<std::vector<std::string>> JsonFilesIn(const std::string& dir, const std::string& what);
+
 // Reads and parses a JSON file; errors name the file and the parse position.
 Result<nlohmann::json> ReadJsonFile(const std::string& path);
 

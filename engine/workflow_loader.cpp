@@ -325,15 +325,9 @@ Result<WorkflowDefinition> LoadWorkflowFile(const std::string& path, const Loade
 }
 
 Result<WorkflowSet> WorkflowSet::LoadDir(const std::string& dir, const LoaderOptions& opts) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    return Status::NotFound(fmt::format("{}: the workflow directory does not exist", dir));
-  }
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.path().extension() == ".json") files.push_back(e.path().string());
-  }
-  std::sort(files.begin(), files.end());
+  auto listed = JsonFilesIn(dir, "workflow");
+  if (!listed.ok()) return listed.status();
+  const std::vector<std::string>& files = *listed;
   WorkflowSet set;
   std::string errors;
   for (const auto& f : files) {
