@@ -37,7 +37,8 @@ Result<StatePtr> CommandHandler::Replay(const WorkflowDefinition& def, const std
     }
     if (events->size() < kBatch) break;
   }
-  return StatePtr(std::make_shared<const WorkflowState>(std::move(state)));
+  // Not const: Remember may advance it in place once nobody else holds it.
+  return StatePtr(std::make_shared<WorkflowState>(std::move(state)));
 }
 
 Result<StatePtr> CommandHandler::Load(const std::string& stream) {
@@ -107,16 +108,29 @@ std::optional<Result<CommandOutcome>> CommandHandler::FindPrior(const WorkflowDe
   return Result<CommandOutcome>(CommandOutcome{std::nullopt, std::move(r)});
 }
 
-void CommandHandler::Remember(const WorkflowDefinition& def, const StatePtr& before,
-                              const std::vector<DecidedEvent>& events, const AppendResult& result) {
-  auto next = std::make_shared<WorkflowState>(*before);
+void CommandHandler::Remember(const WorkflowDefinition& def, StatePtr before,
+                              std::vector<DecidedEvent>& events, const AppendResult& result) {
+  const uint64_t before_version = before->version;
+  // Copying a case's fields costs more than deciding; when no other thread holds the old state
+  // (the cache no longer hands it out), it becomes the new one in place. Every state comes from
+  // make_shared<WorkflowState>, so casting away const is sound.
+  cache_.EraseIfCurrent(before);
+  std::shared_ptr<WorkflowState> next;
+  if (before.use_count() == 1) {
+    // Pairs with the release in other holders' reference drops: their reads happen before ours.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    next = std::const_pointer_cast<WorkflowState>(std::move(before));
+  } else {
+    next = std::make_shared<WorkflowState>(*before);
+  }
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& stored = *result.events[i];
-    Apply(def, *next, stored.stream, stored.version, stored.tenant, events[i].type, events[i].data);
+    Apply(def, *next, stored.stream, stored.version, stored.tenant, events[i].type,
+          std::move(events[i].data));
   }
   cache_.Put(next);
   uint64_t n = options_.snapshot_every;
-  if (snapshots_ != nullptr && n > 0 && next->version / n > before->version / n) {
+  if (snapshots_ != nullptr && n > 0 && next->version / n > before_version / n) {
     // A failed snapshot costs only a longer replay later; the command has succeeded.
     if (snapshots_->Put(Snapshot{def.fingerprint, *next}).ok()) {
       snapshots_written_.fetch_add(1, std::memory_order_relaxed);
@@ -139,13 +153,13 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   }
   auto loaded = Load(command.stream);
   if (!loaded.ok()) return loaded.status();
-  StatePtr state = loaded.value();
+  StatePtr state = std::move(loaded).value();
   if (command.expected_version && *command.expected_version != state->version) {
     // The caller may have read a version newer than a stale cached state: check the log.
     cache_.Erase(command.stream);
     loaded = Load(command.stream);
     if (!loaded.ok()) return loaded.status();
-    state = loaded.value();
+    state = std::move(loaded).value();
   }
   if (command.expected_version && *command.expected_version != state->version) {
     if (!key.empty()) {
@@ -213,7 +227,7 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   if (appended->deduplicated) {
     cache_.Erase(command.stream);
   } else {
-    Remember(*def, state, d.events(), appended.value());
+    Remember(*def, std::move(state), d.events(), appended.value());
   }
   return CommandOutcome{std::nullopt, std::move(appended).value()};
 }

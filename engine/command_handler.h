@@ -54,8 +54,8 @@ class CommandHandler {
   // The outcome of the first attempt of a command with this key, when this stream has it.
   std::optional<Result<CommandOutcome>> FindPrior(const WorkflowDefinition& def,
                                                   const Command& command, const std::string& key);
-  void Remember(const WorkflowDefinition& def, const StatePtr& before,
-                const std::vector<DecidedEvent>& events, const AppendResult& result);
+  void Remember(const WorkflowDefinition& def, StatePtr before,
+                std::vector<DecidedEvent>& events, const AppendResult& result);
 
   LogStore& log_;
   const WorkflowSet& workflows_;

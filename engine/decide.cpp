@@ -169,7 +169,7 @@ Decision Decide(const WorkflowDefinition& def, const WorkflowState& state, const
 }
 
 void Apply(const WorkflowDefinition& def, WorkflowState& state, const std::string& stream,
-           uint64_t version, const std::string& tenant, const std::string& type, const json& data) {
+           uint64_t version, const std::string& tenant, const std::string& type, json data) {
   if (!state.exists()) {
     state.stream = stream;
     state.tenant = tenant;
@@ -179,7 +179,7 @@ void Apply(const WorkflowDefinition& def, WorkflowState& state, const std::strin
   if (it == def.event_to_state.end()) return;
   if (it->second) state.status = *it->second;
   if (data.is_object()) {
-    for (const auto& [k, v] : data.items()) state.fields[k] = v;
+    for (auto it = data.begin(); it != data.end(); ++it) state.fields[it.key()] = std::move(*it);
   }
 }
 
@@ -191,7 +191,7 @@ Status ApplyEvent(const WorkflowDefinition& def, WorkflowState& state, const Eve
                     "not JSON; run `procedo verify`",
                     event.version, event.stream, event.position));
   }
-  Apply(def, state, event.stream, event.version, event.tenant, event.type, data);
+  Apply(def, state, event.stream, event.version, event.tenant, event.type, std::move(data));
   return Status::Ok();
 }
 

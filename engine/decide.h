@@ -48,10 +48,10 @@ Decision Decide(const WorkflowDefinition& def, const WorkflowState& state, const
                 const Actor& actor, TimePoint now);
 
 // Folds one event into the state. Types the definition does not know (e.g. ones other components
-// append to the stream) advance the version only.
+// append to the stream) advance the version only. `data`'s fields are moved into the state.
 void Apply(const WorkflowDefinition& def, WorkflowState& state, const std::string& stream,
            uint64_t version, const std::string& tenant, const std::string& type,
-           const nlohmann::json& data);
+           nlohmann::json data);
 // The same for a stored event; its data is parsed. A data that does not parse is corruption.
 Status ApplyEvent(const WorkflowDefinition& def, WorkflowState& state, const Event& event);
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "engine/log_store.h"
+#include "engine/stream_versions.h"
 #include "engine/uuid.h"
 
 namespace procedo {
@@ -27,7 +28,8 @@ Status PrepareAppend(const LogOptions& options, PendingAppend* pending);
 
 class LogCore {
  public:
-  explicit LogCore(LogOptions opts) : options(std::move(opts)), uuids(*options.clock) {}
+  explicit LogCore(LogOptions opts)
+      : options(std::move(opts)), versions(options.stream_cache_entries), uuids(*options.clock) {}
   ~LogCore();
 
   Status OpenDb();
@@ -36,6 +38,8 @@ class LogCore {
 
   void Enqueue(std::unique_ptr<PendingAppend> pending);
   Result<uint64_t> LoadStreamVersion(const std::string& stream) const;
+  // The known version when the writer has it, else the stream index's.
+  Result<uint64_t> CurrentStreamVersion(const std::string& stream) const;
   Result<std::vector<Event>> ReadRange(uint64_t from, size_t limit) const;
 
   LogOptions options;
@@ -52,6 +56,7 @@ class LogCore {
   uint64_t ring_first = 1;  // lowest position still in the ring
   bool closed = false;
   std::atomic<uint64_t> last_position{0};
+  StreamVersions versions;  // written by the writer thread only
 
  private:
   void WriterLoop();
@@ -69,7 +74,6 @@ class LogCore {
   uint64_t next_position_ = 1;
   Hash last_hash_{};
   TimePoint last_time_{};
-  std::unordered_map<std::string, uint64_t> versions_;
   Status failure_;  // a failed write poisons the writer: later appends get this error
 };
 

@@ -81,6 +81,11 @@ Result<uint64_t> LogCore::LoadStreamVersion(const std::string& stream) const {
   return codec::DecodeFixed64BE(it->key().data() + prefix.size());
 }
 
+Result<uint64_t> LogCore::CurrentStreamVersion(const std::string& stream) const {
+  if (auto known = versions.Find(stream)) return *known;
+  return LoadStreamVersion(stream);
+}
+
 Result<std::vector<Event>> LogCore::ReadRange(uint64_t from, size_t limit) const {
   std::vector<Event> out;
   if (limit == 0) return out;
@@ -178,7 +183,7 @@ Result<std::vector<Event>> LogStore::ReadAll(uint64_t from_position, size_t limi
 
 Result<uint64_t> LogStore::StreamVersion(const std::string& stream) const {
   if (Status s = ValidateStreamId(stream); !s.ok()) return s;
-  return core_->LoadStreamVersion(stream);
+  return core_->CurrentStreamVersion(stream);
 }
 
 uint64_t LogStore::LastPosition() const { return core_->last_position.load(std::memory_order_acquire); }

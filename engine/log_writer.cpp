@@ -159,8 +159,8 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
     uint64_t current = 0;
     if (auto it = local_versions.find(r.stream); it != local_versions.end()) {
       current = it->second;
-    } else if (auto vit = versions_.find(r.stream); vit != versions_.end()) {
-      current = vit->second;
+    } else if (auto known = versions.Find(r.stream)) {
+      current = *known;
     } else {
       auto loaded = LoadStreamVersion(r.stream);
       if (!loaded.ok()) {
@@ -237,8 +237,7 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
       next_position_ = pos;
       last_hash_ = prev;
       last_time_ = t_last;
-      if (versions_.size() + local_versions.size() > options.stream_cache_entries) versions_.clear();
-      for (auto& [stream, v] : local_versions) versions_[stream] = v;
+      for (auto& [stream, v] : local_versions) versions.Set(stream, v);
       Publish(published);
     }
   }

@@ -59,6 +59,15 @@ void StateCache::Erase(const std::string& stream) {
   s.index.erase(it);
 }
 
+void StateCache::EraseIfCurrent(const StatePtr& state) {
+  Shard& s = ShardFor(state->stream);
+  std::lock_guard lock(s.mu);
+  auto it = s.index.find(state->stream);
+  if (it == s.index.end() || *it->second != state) return;
+  s.lru.erase(it->second);
+  s.index.erase(it);
+}
+
 namespace {
 
 std::string Encode(const Snapshot& s) {

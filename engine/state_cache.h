@@ -25,6 +25,9 @@ class StateCache {
   // Keeps the newer of the cached and the given state: a slow thread never rolls a stream back.
   void Put(StatePtr state);
   void Erase(const std::string& stream);
+  // Drops `state` when it is still the stream's cached entry, so that its owner may change it in
+  // place (see CommandHandler::Remember); a newer entry stays.
+  void EraseIfCurrent(const StatePtr& state);
   uint64_t hits() const { return hits_.load(); }
   uint64_t misses() const { return misses_.load(); }
 

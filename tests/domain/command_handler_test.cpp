@@ -71,6 +71,50 @@ TEST_CASE("a conflict between racing deciders is returned to the caller, never r
   CHECK(f.logf.log->StreamVersion(s).value() == 1 + static_cast<uint64_t>(ok.load()));
 }
 
+TEST_CASE("a state handed out never changes under its holder while the handler moves on") {
+  WorkflowFixture f;
+  const std::string s = "case-comune-aosta-3";
+  f.Must(kOp, s, "start_case", SamplePayload("start_case"));
+  StatePtr held = f.handler->Load(s).value();
+  const WorkflowState before = *held;
+  f.Must(kOp, s, "add_note", {{"text", "prima nota"}});
+  CHECK(*held == before);  // advanced on a copy: the holder still has version 1
+  CHECK(f.State(s).version == 2);
+  CHECK(f.State(s).fields["note"] == "prima nota");
+
+  // Writers and readers on one handler and one stream: every state a reader holds keeps its
+  // version and note, and the cached state ends equal to a replay.
+  std::atomic<bool> done{false};
+  std::atomic<int> changed{0}, accepted{0};
+  std::thread reader([&] {
+    while (!done) {
+      StatePtr p = f.handler->Load(s).value();
+      const uint64_t v = p->version;
+      const json note = p->fields.value("note", json());
+      for (int i = 0; i < 50; ++i) {
+        if (p->version != v || p->fields.value("note", json()) != note) ++changed;
+      }
+    }
+  });
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 100; ++i) {
+        auto r = f.handler->Handle(
+            Command{s, "add_note", {{"text", fmt::format("nota {}-{}", t, i)}}, "", ""}, kOp);
+        REQUIRE((r.ok() || r.status().IsConflict()));
+        if (r.ok() && r->accepted()) ++accepted;
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  done = true;
+  reader.join();
+  CHECK(changed == 0);
+  CHECK(f.State(s).version == 2 + static_cast<uint64_t>(accepted.load()));
+  CHECK(f.State(s) == Replayed(f, s));
+}
+
 TEST_CASE("a retry with the same idempotency key returns the first result") {
   WorkflowFixture f;
   const std::string s = "voucher-comune-aosta-1";
