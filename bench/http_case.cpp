@@ -1,5 +1,6 @@
-// http-get: wrk against `GET` of a case's state on the real HTTP server, versus nginx serving
-// the same JSON bytes as a static file, in the same run. http-command: wrk POSTing start_case
+// http-get: wrk against `GET /v1/cases/{id}`, the case view a citizen or an operator reads (kept
+// by the real projections), on the real HTTP server, versus nginx serving the same JSON bytes as
+// a static file, in the same run. http-command: wrk POSTing start_case
 // commands (each to a new stream), versus the in-process command throughput of the same run.
 #include <fmt/format.h>
 #include <sys/wait.h>
@@ -17,7 +18,11 @@
 #include "bench/bench_util.h"
 #include "bench/cases.h"
 #include "domain/procedures.h"
+#include "domain/calendars.h"
 #include "engine/command_handler.h"
+#include "engine/projection.h"
+#include "engine/view_store.h"
+#include "projections/projections.h"
 
 namespace procedo::bench {
 namespace {
@@ -94,6 +99,13 @@ int HttpCases(const Limits& limits, bool get, bool command) {
   auto dom = domain::LoadDomain(std::string(PROCEDO_SOURCE_DIR) + "/domain", std::string(PROCEDO_SOURCE_DIR) + "/schemas");
   if (!dom.ok()) throw std::runtime_error(dom.status().ToString());
   CommandHandler handler(**log, (*dom)->workflows, (*dom)->events, nullptr);
+  auto calendars = domain::CalendarCatalog::LoadDomain(std::string(PROCEDO_SOURCE_DIR) + "/domain");
+  if (!calendars.ok()) throw std::runtime_error(calendars.status().ToString());
+  projections::ProjectionSet read_models((*dom)->workflows, *calendars);
+  auto views = ViewStore::Open(dir.path() + "/views", read_models.Names());
+  if (!views.ok()) throw std::runtime_error(views.status().ToString());
+  ProjectionRunner runner(**log, **views, read_models.All());
+  runner.Start();
   auto keys = http::EnsureDevKeys(dir.path() + "/keys");
   http::AuthOptions ao;
   ao.jwt_public_key_files = {keys->public_pem_file};
@@ -102,6 +114,9 @@ int HttpCases(const Limits& limits, bool get, bool command) {
   http::Api api(**log, **auth, metrics, SystemClock::Instance());
   api.commands = &handler;
   api.workflows = &(*dom)->workflows;
+  api.views = views->get();
+  api.runner = &runner;
+  api.calendars = &*calendars;
   http::Router router;
   http::AddAllRoutes(router, api);
   http::ServerOptions so;
@@ -118,9 +133,24 @@ int HttpCases(const Limits& limits, bool get, bool command) {
   Command start{"case-comune-forli-1", "start_case", nlohmann::json::parse(payload), "", ""};
   auto first = handler.Handle(start, Actor{"op1", "operator", "comune-forli"});
   if (!first.ok() || !first->accepted()) throw std::runtime_error("cannot start the benchmark case");
+  // A case with some history: notes, a suspension waiting for the citizen, a resumption.
+  for (auto [name, body] : {std::pair{"add_note", R"({"text":"Pratica assegnata al geometra Rossi"})"},
+                            std::pair{"suspend_case", R"({"reason":"Manca la planimetria catastale aggiornata"})"},
+                            std::pair{"resume_case", R"({"reason":"Planimetria ricevuta via PEC"})"},
+                            std::pair{"add_note", R"({"text":"Sopralluogo fissato per martedi"})"}}) {
+    auto r = handler.Handle(Command{"case-comune-forli-1", name, nlohmann::json::parse(body), "", ""},
+                            Actor{"op1", "operator", "comune-forli"});
+    if (!r.ok() || !r->accepted()) {
+      throw std::runtime_error(fmt::format("cannot run {} on the benchmark case: {}", name,
+                                           r.ok() ? r->rejection->message : r.status().ToString()));
+    }
+  }
+  if (!runner.WaitFor((*log)->LastPosition(), std::chrono::seconds(10))) {
+    throw std::runtime_error("the views did not catch up with the benchmark case");
+  }
 
   if (get) {
-    const std::string path = "/v1/streams/case-comune-forli-1/state";
+    const std::string path = "/v1/cases/case-comune-forli-1";
     auto api_get = RunWrk(fmt::format("http://127.0.0.1:{}{}", *port, path), secs, auth_header);
     // The same bytes, from nginx.
     std::string body;
@@ -165,6 +195,7 @@ int HttpCases(const Limits& limits, bool get, bool command) {
     PrintResult("http-command", api_post.rps, in_process);
   }
   server.Stop();
+  runner.Stop();
   return 0;
 }
 

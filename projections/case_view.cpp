@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "domain/closures.h"
+#include "projections/case_view_rendered.h"
 
 namespace procedo::projections {
 
@@ -91,7 +92,38 @@ Status CaseViewProjection::Apply(const Event& event, ViewWriter& rows) {
                 {"time", FormatTime(event.time)}, {"type", event.type},
                 {"actor", pe->actor_id},          {"role", pe->actor_role},
                 {"details", Details(pe->data)}};
-  PutJson(rows, TimelinePrefix(event.stream) + Pad20(event.version), entry);
+  const std::string entry_text = entry.dump();
+  rows.Put(TimelinePrefix(event.stream) + Pad20(event.version), entry_text);
+  return PutRendered(event, view, entry_text, rows);
+}
+
+Status CaseViewProjection::PutRendered(const Event& event, const json& view,
+                                       const std::string& entry_text, ViewWriter& rows) {
+  const std::string key = RenderedKey(event.stream);
+  if (event.version > kMaxRenderedEvents) {
+    rows.Delete(key);
+    return Status::Ok();
+  }
+  std::string timeline = "[]";
+  if (event.version > 1) {
+    auto old = rows.Get(key);
+    if (!old.ok()) return old.status();
+    // No row for an older stream (views written before rendering existed): the read side
+    // assembles its view; `procedo rebuild case_view` renders it.
+    std::optional<std::string> before;
+    if (old->has_value()) before = TimelineOfRenderedRow(**old);
+    if (!before) {
+      rows.Delete(key);
+      return Status::Ok();
+    }
+    timeline = std::move(*before);
+  }
+  timeline.pop_back();
+  if (timeline.size() > 1) timeline += ',';
+  timeline += entry_text;
+  timeline += ']';
+  RenderedCaseView rendered{AccessOf(view), event.version, RenderCaseViewText(view, timeline)};
+  rows.Put(key, EncodeRenderedView(rendered, rendered.body.size() - 1 - timeline.size()));
   return Status::Ok();
 }
 

@@ -29,12 +29,17 @@ class CaseViewProjection final : public Projection {
   // <stream>: the summary; <stream> 0x00 <version, 20 digits>: one timeline entry per event.
   static std::string SummaryKey(const std::string& stream) { return stream; }
   static std::string TimelinePrefix(const std::string& stream) { return stream + '\0'; }
+  // <stream> 0x01: the whole view ready to send (case_view_rendered.h), for streams of up to
+  // kMaxRenderedEvents events.
+  static std::string RenderedKey(const std::string& stream) { return stream + '\x01'; }
   // The calendar stream whose closures the `as_of` fold must include, or "" (no term).
   static std::string CalendarStreamOf(const nlohmann::json& first_event_data,
                                       const std::string& tenant);
 
  private:
   Status ApplyCase(const ParsedEvent& pe, nlohmann::json& view, ViewWriter& rows);
+  Status PutRendered(const Event& event, const nlohmann::json& view, const std::string& entry_text,
+                     ViewWriter& rows);
   const WorkflowSet& workflows_;
   CalendarSet calendars_;
 };

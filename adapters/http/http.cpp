@@ -75,7 +75,12 @@ std::vector<std::string> Split(const std::string& path) {
 }  // namespace
 
 void Router::Add(const std::string& method, const std::string& pattern, Handler h, bool blocking) {
-  routes_.push_back({method, pattern, Split(pattern), std::move(h), blocking});
+  routes_.push_back({method, pattern, Split(pattern), std::move(h), blocking, nullptr});
+}
+
+void Router::AddBlockingWhen(const std::string& method, const std::string& pattern, Handler h,
+                             std::function<bool(const Request&)> blocks) {
+  routes_.push_back({method, pattern, Split(pattern), std::move(h), true, std::move(blocks)});
 }
 
 Router::Match Router::Find(Request& req) const {
@@ -103,6 +108,7 @@ Router::Match Router::Find(Request& req) const {
     req.route = r.pattern;
     m.handler = &r.handler;
     m.blocking = r.blocking;
+    if (r.blocks) m.blocks = &r.blocks;
     return m;
   }
   return m;

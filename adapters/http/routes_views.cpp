@@ -8,6 +8,7 @@
 #include "engine/log_store.h"
 #include "projections/audit_trail.h"
 #include "projections/case_view.h"
+#include "projections/case_view_rendered.h"
 
 namespace procedo::http {
 
@@ -25,21 +26,19 @@ Response StreamNotFound(const std::string& stream) {
 
 // Who may read a stream's view, decided from the view itself: the owning tenant's staff, the
 // tenant it was forwarded to (the Region), a citizen the request is theirs, admins everything.
-bool MayReadView(const Principal& who, const json& view) {
+bool MayReadView(const Principal& who, const projections::ViewAccess& view) {
   if (who.role == "admin") return true;
-  const std::string tenant = view.value("tenant", "");
   if (who.role == "citizen") {
-    const json fields = view.value("fields", json::object());
-    std::string requester = fields.value("opened_by", "");
-    if (requester.empty() && fields.value("channel", "") == "online") {
-      requester = fields.value("started_by", "");
-    }
-    return tenant == who.tenant && !requester.empty() && requester == who.id;
+    return view.tenant == who.tenant && !view.requester.empty() && view.requester == who.id;
   }
-  if (who.role == "region") {
-    return view.value("forwarded_to", "") == who.tenant || tenant == who.tenant;
-  }
-  return tenant == who.tenant;
+  if (who.role == "region") return view.forwarded_to == who.tenant || view.tenant == who.tenant;
+  return view.tenant == who.tenant;
+}
+
+// Waiting for the views or folding the log blocks; reading a stored row does not.
+bool CaseViewBlocks(const Request& req) {
+  return req.query.contains("min_position") || req.query.contains("as_of") ||
+         req.headers.contains("x-min-position");
 }
 
 Response Unavailable() {
@@ -50,7 +49,7 @@ Response Unavailable() {
 }  // namespace
 
 void AddViewRoutes(Router& router, Api& api) {
-  router.Add(
+  router.AddBlockingWhen(
       "GET", "/v1/cases/{id}",
       [&api](Request& req) {
         Principal who;
@@ -68,27 +67,43 @@ void AddViewRoutes(Router& router, Api& api) {
           auto view =
               projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, stream, *t);
           if (!view.ok()) return Response::FromStatus(view.status());
-          if (!view->has_value() || !MayReadView(who, **view)) return StreamNotFound(stream);
+          if (!view->has_value() || !MayReadView(who, projections::AccessOf(**view))) {
+            return StreamNotFound(stream);
+          }
           (**view)["as_of"] = FormatTime(*t);
           return Response::Json(200, **view);
         }
         if (!WaitForViews(api, req, &out)) return out;
+        auto rendered =
+            api.views->Get(CaseViewProjection::kName, CaseViewProjection::RenderedKey(stream));
+        if (!rendered.ok()) return Response::FromStatus(rendered.status());
+        if (rendered->has_value()) {
+          if (auto view = projections::DecodeRenderedView(**rendered)) {
+            if (!MayReadView(who, view->access)) return StreamNotFound(stream);
+            Response r;
+            r.body = std::move(view->body);
+            r.headers.emplace_back("ETag", fmt::format("\"{}\"", view->version));
+            return r;
+          }
+        }
+        // A long stream, or views written before rendering: assembled from summary and timeline.
         auto row =
             api.views->Get(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream));
         if (!row.ok()) return Response::FromStatus(row.status());
         if (!row->has_value()) return StreamNotFound(stream);
         json summary = json::parse(**row, nullptr, false);
-        if (summary.is_discarded() || !MayReadView(who, summary)) return StreamNotFound(stream);
+        if (summary.is_discarded() || !MayReadView(who, projections::AccessOf(summary))) {
+          return StreamNotFound(stream);
+        }
         auto timeline = api.views->Scan(CaseViewProjection::kName,
                                         CaseViewProjection::TimelinePrefix(stream), "", 100'000);
         if (!timeline.ok()) return Response::FromStatus(timeline.status());
-        const uint64_t version = summary.value("version", uint64_t{0});
-        Response r =
-            Response::Json(200, projections::RenderCaseView(std::move(summary), *timeline));
-        r.headers.emplace_back("ETag", fmt::format("\"{}\"", version));
+        Response r;
+        r.body = projections::RenderCaseViewText(summary, *timeline);
+        r.headers.emplace_back("ETag", fmt::format("\"{}\"", summary.value("version", uint64_t{0})));
         return r;
       },
-      /*blocking=*/true);
+      CaseViewBlocks);
 
   router.Add(
       "GET", "/v1/audit/actors/{id}",

@@ -172,7 +172,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                     version, keep_alive);
     }
     const Handler* h = match.handler;
-    if (!match.blocking) return Finish(req, Run(*h, *req), version, keep_alive);
+    const bool blocking = match.blocking && (match.blocks == nullptr || (*match.blocks)(*req));
+    if (!blocking) return Finish(req, Run(*h, *req), version, keep_alive);
     net::post(server_.workers, [self = this->shared_from_this(), h, req, version, keep_alive] {
       Response r = self->Run(*h, *req);
       net::post(self->stream_.get_executor(),

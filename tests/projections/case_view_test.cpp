@@ -1,5 +1,8 @@
 // Seed 002's case view folded from events the real command handler appended.
+#include <fmt/format.h>
+
 #include "projections/case_view.h"
+#include "projections/case_view_rendered.h"
 
 #include "projection_fixture.h"
 
@@ -9,11 +12,30 @@ namespace {
 using nlohmann::json;
 using projections::CaseViewProjection;
 
+std::optional<projections::RenderedCaseView> Rendered(ProjectionFixture& f,
+                                                      const std::string& stream) {
+  auto row = f.views->Get(CaseViewProjection::kName, CaseViewProjection::RenderedKey(stream));
+  REQUIRE(row.ok());
+  if (!row->has_value()) return std::nullopt;
+  auto view = projections::DecodeRenderedView(**row);
+  REQUIRE(view.has_value());
+  return view;
+}
+
+// The view assembled from summary and timeline rows; every call also checks that the
+// ready-to-send row the API serves says exactly the same.
 json LiveView(ProjectionFixture& f, const std::string& stream) {
   f.CatchUp();
-  return projections::RenderCaseView(
-      f.Row(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream)),
-      f.Rows(CaseViewProjection::kName, CaseViewProjection::TimelinePrefix(stream)));
+  json summary = f.Row(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream));
+  auto timeline = f.Rows(CaseViewProjection::kName, CaseViewProjection::TimelinePrefix(stream));
+  json assembled = projections::RenderCaseView(summary, timeline);
+  CHECK(json::parse(projections::RenderCaseViewText(summary, timeline)) == assembled);
+  auto rendered = Rendered(f, stream);
+  REQUIRE(rendered.has_value());
+  CHECK(json::parse(rendered->body) == assembled);
+  CHECK(rendered->version == summary["version"]);
+  CHECK(rendered->access.tenant == summary["tenant"]);
+  return assembled;
 }
 
 TEST_CASE("case view: calendar-day term, suspension pushes the deadline, seed 002 states",
@@ -147,4 +169,47 @@ TEST_CASE("every stream kind has a view: a heating-voucher application",
 }
 
 }  // namespace
+}  // namespace procedo::testing
+
+namespace procedo::testing {
+
+TEST_CASE("case view: past the rendered limit the view is assembled, and stays right",
+          "[projections][case_view]") {
+  ProjectionFixture f;
+  const auto op = A("op1", "operator");
+  const std::string s = "case-comune-aosta-9";
+  f.MustAt("2026-11-05T10:00:00+01:00", op, s, "start_case",
+           CasePayload("access_to_records", "AO-2026-009"));
+  for (uint64_t i = 2; i <= projections::kMaxRenderedEvents; ++i) {
+    f.Must(op, s, "add_note", {{"text", fmt::format("nota {}", i)}});
+  }
+  json v = LiveView(f, s);  // exactly at the limit: still rendered
+  CHECK(v["timeline"].size() == projections::kMaxRenderedEvents);
+  f.Must(op, s, "add_note", {{"text", "una di troppo"}});
+  f.CatchUp();
+  CHECK_FALSE(Rendered(f, s).has_value());
+  json summary = f.Row(CaseViewProjection::kName, CaseViewProjection::SummaryKey(s));
+  CHECK(summary["version"] == projections::kMaxRenderedEvents + 1);
+  CHECK(summary["notes"].back()["text"] == "una di troppo");
+}
+
+TEST_CASE("case view: rows that do not decode are never served or extended",
+          "[projections][case_view]") {
+  using projections::DecodeRenderedView;
+  using projections::TimelineOfRenderedRow;
+  projections::RenderedCaseView v{{"comune-aosta", "", "cit-1"}, 3, "{\"a\":1,\"timeline\":[]}"};
+  std::string row = projections::EncodeRenderedView(v, v.body.size() - 3);
+  auto back = DecodeRenderedView(row);
+  REQUIRE(back.has_value());
+  CHECK(back->body == v.body);
+  CHECK(back->access.requester == "cit-1");
+  CHECK(back->version == 3);
+  CHECK(TimelineOfRenderedRow(row) == "[]");
+  for (std::string bad : {std::string(), std::string("{}"), row.substr(0, row.size() - 1),
+                          std::string("2") + row.substr(1), projections::EncodeRenderedView(v, 1)}) {
+    CHECK_FALSE(DecodeRenderedView(bad).has_value());
+    CHECK_FALSE(TimelineOfRenderedRow(bad).has_value());
+  }
+}
+
 }  // namespace procedo::testing

@@ -1,9 +1,11 @@
 // The view routes in process, on a driven clock: which open SLA clocks the dashboard calls at
 // risk or breached depends on the query's "now", never on the view (which holds no wall time).
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
+#include "projections/case_view_rendered.h"
 #include "projection_fixture.h"
 
 namespace procedo::testing {
@@ -119,6 +121,46 @@ TEST_CASE("case view route: 404 for another tenant, as_of before and after",
   CHECK(json::parse(then.body)["state"] == "in_progress");
   CHECK(f.Get("/v1/cases/" + s, {{"as_of", "2026-11-05"}}, "operator", "comune-aosta").status ==
         400);
+}
+
+TEST_CASE("case view route: the ready-to-send and the assembled answer agree, also on access",
+          "[projections][routes]") {
+  RouteFixture f;
+  const std::string s = "case-comune-aosta-2";
+  f.MustAt("2026-11-05T10:00:00+01:00", A("op1", "operator"), s, "start_case",
+           CasePayload("access_to_records", "AO-2"));
+  f.CatchUp();
+  http::Response short_view = f.Get("/v1/cases/" + s, {}, "operator", "comune-aosta");
+  REQUIRE(short_view.status == 200);
+  CHECK(short_view.content_type == "application/json");
+  json first = json::parse(short_view.body);
+  CHECK(first["timeline"].size() == 1);
+  // The route's run mode: a plain read stays on the network thread, a wait goes to the workers.
+  http::Request probe;
+  probe.method = "GET";
+  probe.path = "/v1/cases/" + s;
+  auto plain = f.router.Find(probe);
+  REQUIRE(plain.blocks != nullptr);
+  CHECK_FALSE((*plain.blocks)(probe));
+  probe.query["min_position"] = "1";
+  CHECK((*f.router.Find(probe).blocks)(probe));
+
+  // Past the rendered limit the answer is assembled from the rows: same shape, same rules.
+  for (uint64_t i = 1; i <= projections::kMaxRenderedEvents; ++i) {
+    f.Must(A("op1", "operator"), s, "add_note", {{"text", "nota"}});
+  }
+  f.CatchUp();
+  http::Response long_view = f.Get("/v1/cases/" + s, {}, "operator", "comune-aosta");
+  REQUIRE(long_view.status == 200);
+  json v = json::parse(long_view.body);
+  CHECK(v["timeline"].size() == projections::kMaxRenderedEvents + 1);
+  CHECK(v["case_code"] == first["case_code"]);
+  CHECK(v["timeline"][0] == first["timeline"][0]);
+  CHECK(long_view.headers.at(0) ==
+        std::pair<std::string, std::string>{"ETag", fmt::format("\"{}\"", v["version"].get<uint64_t>())});
+  CHECK(f.Get("/v1/cases/" + s, {}, "operator", "comune-forli").status == 404);
+  CHECK(f.Get("/v1/cases/" + s, {}, "citizen", "comune-aosta").status == 404);
+  CHECK(f.Get("/v1/cases/" + s, {}, "admin", "").status == 200);
 }
 
 }  // namespace
