@@ -70,6 +70,8 @@ struct Config {
     return notify_secret_file.empty() ? data_dir + "/notify-secret" : notify_secret_file;
   }
   std::string KafkaRelayPath() const { return data_dir + "/kafka-relay"; }
+  // The notifier's state and checkpoint; deleting it costs a fold of the whole log, nothing else.
+  std::string NotifierPath() const { return data_dir + "/notifier"; }
 };
 
 using EnvLookup = std::function<const char*(const char*)>;

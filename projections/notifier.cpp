@@ -1,29 +1,22 @@
+// The notifier's fold of the log: facts of cases and tickets, messages owed, credentials owed,
+// committed with the checkpoint (notifier_state.h). Sending is in notifier_send.cpp.
 #include "projections/notifier.h"
 
 #include <fmt/format.h>
-#include <signal.h>
 
 #include "engine/calendar.h"
+#include "projections/notifier_state.h"
 
 namespace procedo::projections {
 namespace {
 
 using nlohmann::json;
 
-const char* kActor = R"({"system":"notifier"})";
-
 }  // namespace
 
-std::chrono::milliseconds RetryDelay(std::chrono::milliseconds base, std::chrono::milliseconds max,
-                                     int attempt) {
-  std::chrono::milliseconds d = base;
-  for (int i = 1; i < attempt && d < max; ++i) d *= 2;
-  return std::min(d, max);
-}
-
-Notifier::Notifier(LogStore& log, const EventSchemas& schemas, const TemplateSet& templates,
-                   MessageSender& sender, NotifierOptions options)
-    : log_(log), schemas_(schemas), templates_(templates), sender_(sender),
+Notifier::Notifier(LogStore& log, ViewStore& state, const EventSchemas& schemas,
+                   const TemplateSet& templates, MessageSender& sender, NotifierOptions options)
+    : log_(log), state_(state), schemas_(schemas), templates_(templates), sender_(sender),
       options_(std::move(options)) {}
 
 Notifier::~Notifier() {
@@ -31,39 +24,65 @@ Notifier::~Notifier() {
   Drain();
 }
 
-Status Notifier::Apply(const Event& e) {
+void Notifier::Forget(const std::string& message_id) {
+  auto it = pending_.find(message_id);
+  if (it == pending_.end()) return;
+  queue_.erase(it->second.queued);
+  pending_.erase(it);
+}
+
+Status Notifier::Apply(const Event& e, ViewWriter& rows) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.position = e.position;
+    ++stats_.applied;
   }
   json data = json::parse(e.data, nullptr, false);
   if (!data.is_object()) return Status::Ok();
   if (e.type == "notification.sent" || e.type == "notification.failed") {
     std::string id = data.value("message_id", "");
     bool final = e.type == "notification.sent" || data.value("final", false);
-    auto it = pending_.find(id);
     if (final) {
-      done_.insert(id);
-      if (it != pending_.end()) {
-        queue_.erase(it->second.queued);
-        pending_.erase(it);
-      }
-    } else if (it != pending_.end()) {
+      rows.Delete(PendingKey(id));
+      Forget(id);
+      return Status::Ok();
+    }
+    // The stored row follows the log; the in-memory entry may be ahead of it (an attempt whose
+    // record is still on its way), so both take the larger count.
+    auto retry = ParseRfc3339(data.value("retry_at", ""));
+    TimePoint at = retry.ok() ? *retry : options_.clock->Now();
+    auto row = rows.Get(PendingKey(id));
+    if (!row.ok()) return row.status();
+    if (*row) {
+      auto p = DecodePending(**row, options_.secret);
+      if (!p.ok()) return p.status();
+      p->attempts = std::max(p->attempts, data.value("attempt", 0));
+      p->retry_at = at;
+      rows.Put(PendingKey(id), EncodePending(*p, options_.secret));
+    }
+    if (auto it = pending_.find(id); it != pending_.end()) {
       // A restart continues the backoff where the crashed run left it.
       it->second.attempts = std::max(it->second.attempts, data.value("attempt", 0));
-      auto retry = ParseRfc3339(data.value("retry_at", ""));
-      Schedule(it->second, retry.ok() ? *retry : options_.clock->Now());
+      Schedule(it->second, at);
     }
     return Status::Ok();
   }
-  if (e.type == "citizen.credentials_issued") {
-    std::string cs = data.value("case_stream", "");
-    issued_[cs] = std::max(issued_[cs], data.value("issue", uint64_t{0}));
-    need_credentials_.erase(cs);
-  }
   std::string fs = FactsStream(e, data);
   if (fs.empty()) return Status::Ok();
-  CaseFacts& facts = cases_[fs];
+  auto stored = rows.Get(FactsKey(fs));
+  if (!stored.ok()) return stored.status();
+  StoredFacts sf;
+  if (*stored) {
+    auto decoded = DecodeFacts(**stored);
+    if (!decoded.ok()) return decoded.status();
+    sf = std::move(decoded).value();
+  }
+  if (e.type == "citizen.credentials_issued") {
+    sf.issued = std::max(sf.issued, data.value("issue", uint64_t{0}));
+    rows.Delete(OwedCredentialsKey(fs));
+    need_credentials_.erase(fs);
+  }
+  CaseFacts& facts = sf.facts;
   PlanContext ctx{options_.base_url, options_.sla_fallback_email,
                   [this](const std::string& s, uint64_t n) {
                     return DerivePassword(options_.secret, s, n);
@@ -73,21 +92,44 @@ Status Notifier::Apply(const Event& e) {
     return Status::InvalidArgument(fmt::format("notifier: event {} ({}): {}", e.position, e.type,
                                                planned.status().message()));
   }
-  if (e.type == "case.started" && !issued_.count(fs) &&
+  if (e.type == "case.started" && sf.issued == 0 &&
       ((facts.consent_email && !facts.email.empty()) ||
        (facts.consent_sms && !facts.mobile.empty()))) {
+    rows.Put(OwedCredentialsKey(fs), "");
     need_credentials_.insert(fs);
   }
-  for (auto& m : *planned) Owe(std::move(m));
+  if (e.type == "citizen.opted_out") {
+    // Seed 002 section 8: nothing more goes out for the case, not even what was owed before.
+    // SLA breaches go to the office, not to the citizen, and stay.
+    std::vector<std::string> drop;
+    for (const auto& [id, p] : pending_) {
+      if (p.message.source_stream == fs && p.message.source_type != "sla.breached") {
+        drop.push_back(id);
+      }
+    }
+    for (const auto& id : drop) {
+      rows.Delete(PendingKey(id));
+      Forget(id);
+    }
+  }
+  std::string encoded = EncodeFacts(sf);
+  if (!*stored || **stored != encoded) rows.Put(FactsKey(fs), encoded);
+  for (auto& m : *planned) {
+    if (Status s = Owe(std::move(m), facts.tenant, rows); !s.ok()) return s;
+  }
   return Status::Ok();
 }
 
-void Notifier::Owe(OutgoingMessage m) {
-  if (done_.count(m.message_id) || pending_.count(m.message_id)) return;
+Status Notifier::Owe(OutgoingMessage m, const std::string& tenant, ViewWriter& rows) {
+  if (pending_.count(m.message_id)) return Status::Ok();
+  PendingRow row{m, tenant, 0, {}};
+  rows.Put(PendingKey(m.message_id), EncodePending(row, options_.secret));
   std::string id = m.message_id;
   Pending& p = pending_[id];
   p.message = std::move(m);
+  p.tenant = tenant;
   Schedule(p, options_.clock->Now());
+  return Status::Ok();
 }
 
 void Notifier::Schedule(Pending& p, TimePoint at) {
@@ -97,196 +139,78 @@ void Notifier::Schedule(Pending& p, TimePoint at) {
   queue_[p.queued] = p.message.message_id;
 }
 
+Status Notifier::Fold(const std::vector<const Event*>& events) {
+  if (events.empty()) return Status::Ok();
+  auto batch = state_.NewBatch();
+  ViewWriter& rows = batch->For(kNotifierView);
+  uint64_t last = 0;
+  for (const Event* e : events) {
+    if (Status s = Apply(*e, rows); !s.ok()) return s;
+    last = e->position;
+  }
+  batch->SetCheckpoint(kNotifierView, last);
+  return state_.Commit(*batch);
+}
+
+Status Notifier::Load() {
+  for (std::string after;;) {
+    auto page = state_.Scan(kNotifierView, kPendingPrefix, after, 1024);
+    if (!page.ok()) return page.status();
+    for (const auto& r : *page) {
+      auto row = DecodePending(r.value, options_.secret);
+      if (!row.ok()) return row.status();
+      Pending& p = pending_[row->message.message_id];
+      p.message = std::move(row->message);
+      p.tenant = std::move(row->tenant);
+      p.attempts = row->attempts;
+      Schedule(p, row->retry_at);
+    }
+    if (page->size() < 1024) break;
+    after = page->back().key;
+  }
+  for (std::string after;;) {
+    auto page = state_.Scan(kNotifierView, kOwedCredentialsPrefix, after, 1024);
+    if (!page.ok()) return page.status();
+    for (const auto& r : *page) {
+      need_credentials_.insert(r.key.substr(std::string(kOwedCredentialsPrefix).size()));
+    }
+    if (page->size() < 1024) break;
+    after = page->back().key;
+  }
+  return Status::Ok();
+}
+
 Status Notifier::CatchUp() {
   uint64_t head = log_.LastPosition();
+  if (!sub_) {
+    uint64_t checkpoint = state_.Checkpoint(kNotifierView);
+    bool rebuilt = false;
+    if (checkpoint > head) {
+      // The log is shorter than what the state has seen (restored from an older backup, or
+      // unsynced writes lost): that state may owe nothing for events that no longer exist, or
+      // miss some. Fold again from the start; message ids keep the deliveries exactly once.
+      if (Status s = state_.Drop(kNotifierView); !s.ok()) return s;
+      checkpoint = 0;
+      rebuilt = true;
+    }
+    if (Status s = Load(); !s.ok()) return s;
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.position = checkpoint;
+    stats_.resumed_from = checkpoint;
+    stats_.rebuilt = rebuilt;
+  }
   uint64_t from = stats().position + 1;
   while (from <= head) {
     auto page = log_.ReadAll(from, 4096);
     if (!page.ok()) return page.status();
     if (page->empty()) break;
-    for (const auto& e : *page) {
-      if (Status s = Apply(e); !s.ok()) return s;
-    }
+    std::vector<const Event*> events;
+    for (const auto& e : *page) events.push_back(&e);
+    if (Status s = Fold(events); !s.ok()) return s;
     from = page->back().position + 1;
   }
   sub_ = log_.Subscribe(from);
   return Status::Ok();
-}
-
-Status Notifier::IssueCredentials(const std::string& case_stream) {
-  const CaseFacts& f = cases_[case_stream];
-  std::string stream = CitizenStreamFor(f.case_code);
-  auto hash = HashPassword(DerivePassword(options_.secret, case_stream, 1), options_.hash_cost);
-  if (!hash.ok()) return hash.status();
-  json data = {{"case_stream", case_stream}, {"case_code", f.case_code}, {"tenant", f.tenant},
-               {"issue", 1}, {"reason", "start"}, {"password_hash", *hash},
-               {"issued_at", FormatTime(options_.clock->Now())}};
-  if (Status s = schemas_.Check("citizen.credentials_issued", data); !s.ok()) return s;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    auto records = log_.ReadStream(stream, 1, Direction::kForward, 100000);
-    if (!records.ok()) return records.status();
-    CitizenRecord r;
-    for (const auto& e : *records) {
-      if (Status s = FoldCitizen(e, r); !s.ok()) return s;
-    }
-    // A crash after the append and before the event came back: it is there already.
-    if (r.credentials.count(case_stream)) return Status::Ok();
-    AppendRequest req{stream,
-                      r.version == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(r.version),
-                      {NewEvent{"citizen.credentials_issued", data.dump(), f.tenant, kActor, "",
-                                "", std::nullopt}},
-                      ""};
-    auto appended = log_.Append(std::move(req));
-    if (appended.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++stats_.credentials_issued;
-      return Status::Ok();
-    }
-    // A login lockout or an opt-out landed on the same citizen stream meanwhile: read again.
-    if (!appended.status().IsConflict()) return appended.status();
-  }
-  return Status::Unavailable(fmt::format("could not record credentials of {}", case_stream));
-}
-
-Status Notifier::Record(const Pending& p, const Status& outcome) {
-  const OutgoingMessage& m = p.message;
-  TimePoint now = options_.clock->Now();
-  json data = {{"message_id", m.message_id}, {"channel", m.channel},
-               {"recipient", m.recipient},   {"source_stream", m.source_stream},
-               {"source_event_id", m.source_event_id}, {"source_type", m.source_type},
-               {"attempt", p.attempts}};
-  std::string type = "notification.sent";
-  if (outcome.ok()) {
-    data["sent_at"] = FormatTime(now);
-  } else {
-    type = "notification.failed";
-    data["error"] = outcome.message().substr(0, 2000);
-    data["failed_at"] = FormatTime(now);
-    if (p.attempts >= options_.max_attempts) {
-      data["final"] = true;
-    } else {
-      data["retry_at"] = FormatTime(p.next_try);
-    }
-  }
-  if (Status s = schemas_.Check(type, data); !s.ok()) return s;
-  auto it = cases_.find(m.source_stream);
-  std::string tenant = it == cases_.end() ? "" : it->second.tenant;
-  AppendRequest req{"notification-" + m.message_id, ExpectedVersion::Any(),
-                    {NewEvent{type, data.dump(), tenant, kActor, "", m.source_event_id,
-                              std::nullopt}},
-                    ""};
-  in_flight_.fetch_add(1);
-  log_.AppendAsync(std::move(req), [this](Result<AppendResult> r) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!r.ok() && failure_.ok()) failure_ = r.status();
-    in_flight_.fetch_sub(1);
-    drained_.notify_all();
-  });
-  return Status::Ok();
-}
-
-Result<size_t> Notifier::Flush() {
-  for (auto it = need_credentials_.begin(); it != need_credentials_.end();) {
-    if (Status s = IssueCredentials(*it); !s.ok()) return s;
-    issued_[*it] = std::max<uint64_t>(issued_[*it], 1);
-    it = need_credentials_.erase(it);
-  }
-  size_t attempts = 0;
-  TimePoint now = options_.clock->Now();
-  while (!queue_.empty() && queue_.begin()->first.first <= now && !stop_.load()) {
-    std::string id = queue_.begin()->second;
-    queue_.erase(queue_.begin());
-    auto pit = pending_.find(id);
-    if (pit == pending_.end()) continue;
-    Pending& p = pit->second;
-    p.queued = {};
-    auto fit = cases_.find(p.message.source_stream);
-    if (p.message.source_type != "sla.breached" && fit != cases_.end() && fit->second.opted_out) {
-      pending_.erase(pit);  // opted out after the event: nothing more goes out (seed 002 §8)
-      continue;
-    }
-    Status outcome = sender_.Send(p.message);
-    if (outcome.ok() && options_.crash_after_send) ::raise(SIGKILL);
-    ++attempts;
-    ++p.attempts;
-    bool final = outcome.ok() || p.attempts >= options_.max_attempts;
-    if (!final) p.next_try = now + RetryDelay(options_.retry_base, options_.retry_max, p.attempts);
-    if (Status s = Record(p, outcome); !s.ok()) return s;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (outcome.ok()) ++stats_.sent;
-      else ++stats_.failed_attempts;
-      if (!outcome.ok() && final) ++stats_.gave_up;
-    }
-    if (final) {
-      done_.insert(id);
-      pending_.erase(pit);
-    } else {
-      Schedule(p, p.next_try);
-    }
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  stats_.pending = pending_.size();
-  return attempts;
-}
-
-Result<size_t> Notifier::Pump(std::chrono::milliseconds wait) {
-  if (!sub_) {
-    if (Status s = CatchUp(); !s.ok()) return s;
-  }
-  auto events = sub_->Next(4096, wait);
-  if (!events.ok()) return events.status();
-  for (const auto& e : *events) {
-    if (Status s = Apply(*e); !s.ok()) return s;
-  }
-  return Flush();
-}
-
-void Notifier::Drain() {
-  std::unique_lock<std::mutex> lock(mu_);
-  drained_.wait(lock, [&] { return in_flight_.load() == 0; });
-}
-
-Status Notifier::Start() {
-  if (!sub_) {
-    if (Status s = CatchUp(); !s.ok()) return s;
-  }
-  thread_ = std::thread([this] { Loop(); });
-  return Status::Ok();
-}
-
-void Notifier::Loop() {
-  while (!stop_.load()) {
-    auto wait = std::chrono::milliseconds(200);
-    if (!queue_.empty()) {
-      auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
-          queue_.begin()->first.first - options_.clock->Now());
-      wait = std::clamp(until, std::chrono::milliseconds(0), wait);
-    }
-    auto r = Pump(wait);
-    if (!r.ok()) {
-      if (r.status().code() == Status::Code::kShutdown) return;
-      std::lock_guard<std::mutex> lock(mu_);
-      failure_ = r.status();
-      return;
-    }
-  }
-}
-
-void Notifier::Stop() {
-  stop_.store(true);
-  if (sub_) sub_->Cancel();
-  if (thread_.joinable()) thread_.join();
-}
-
-NotifierStats Notifier::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
-}
-
-Status Notifier::failure() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return failure_;
 }
 
 }  // namespace procedo::projections

@@ -1,6 +1,7 @@
 // The notifier: a reactor that turns case, ticket and SLA events into e-mails and SMS, records
 // each delivery's outcome as an event and retries failures with exponential backoff. Exactly one
-// message per (event, channel, recipient): see projections/NOTIFY.md.
+// message per (event, channel, recipient): see projections/NOTIFY.md. What it knows of the log
+// is a fold kept with its checkpoint (notifier_state.h), so a restart reads only what is new.
 #pragma once
 
 #include <atomic>
@@ -18,6 +19,7 @@
 
 #include "engine/json_schema.h"
 #include "engine/log_store.h"
+#include "engine/view_store.h"
 #include "projections/citizen.h"
 #include "projections/notify_plan.h"
 #include "projections/notify_templates.h"
@@ -54,18 +56,23 @@ struct NotifierStats {
   uint64_t sent = 0, failed_attempts = 0, gave_up = 0, credentials_issued = 0;
   uint64_t position = 0;  // last log position the notifier has read
   size_t pending = 0;
+  uint64_t resumed_from = 0;  // the checkpoint this process started from
+  uint64_t applied = 0;       // events this process has folded
+  bool rebuilt = false;       // the checkpoint was ahead of the log, so the state was dropped
 };
 
 class Notifier {
  public:
-  // Everything passed must outlive the notifier.
-  Notifier(LogStore& log, const EventSchemas& schemas, const TemplateSet& templates,
-           MessageSender& sender, NotifierOptions options);
+  // Everything passed must outlive the notifier. `state` must have been opened with
+  // kNotifierView among its column families, and be used by this notifier alone.
+  Notifier(LogStore& log, ViewStore& state, const EventSchemas& schemas,
+           const TemplateSet& templates, MessageSender& sender, NotifierOptions options);
   ~Notifier();
 
-  // Reads the log from position 1 to its head: the state of every case and ticket, which
-  // messages already have a notification.sent (or a final notification.failed), and which are
-  // still owed. Sends nothing.
+  // Loads the owed messages and credentials of the stored state, then folds the log from its
+  // checkpoint to the head (the facts of every case and ticket, which messages got a
+  // notification.sent or a final notification.failed, which are still owed), committing each
+  // page with the checkpoint. Sends nothing.
   Status CatchUp();
   // Issues missing credentials, then sends every owed message whose time has come and records
   // the outcome. Returns the number of delivery attempts.
@@ -84,28 +91,34 @@ class Notifier {
  private:
   struct Pending {
     OutgoingMessage message;
+    std::string tenant;
     int attempts = 0;
     TimePoint next_try{};
     std::pair<TimePoint, uint64_t> queued{};  // its key in queue_
   };
-  Status Apply(const Event& e);
-  void Owe(OutgoingMessage m);
+  Status Load();
+  // Folds `events` into the state and commits them with the checkpoint.
+  Status Fold(const std::vector<const Event*>& events);
+  Status Apply(const Event& e, ViewWriter& rows);
+  Status Owe(OutgoingMessage m, const std::string& tenant, ViewWriter& rows);
+  void Forget(const std::string& message_id);
   void Schedule(Pending& p, TimePoint at);
   Status IssueCredentials(const std::string& case_stream);
   Status Record(const Pending& p, const Status& outcome);
   void Loop();
 
   LogStore& log_;
+  ViewStore& state_;
   const EventSchemas& schemas_;
   const TemplateSet& templates_;
   MessageSender& sender_;
   NotifierOptions options_;
   std::unique_ptr<Subscription> sub_;
 
-  std::unordered_map<std::string, CaseFacts> cases_;  // by stream (cases and tickets)
-  std::unordered_map<std::string, uint64_t> issued_;  // case stream -> credentials issue
+  // In memory only what is owed; the facts of cases and tickets stay in the state store. pending_
+  // runs ahead of the stored rows: a message leaves it when delivered or given up, its row when
+  // the record of that comes back from the log.
   std::set<std::string> need_credentials_;            // started with consent, none issued yet
-  std::unordered_set<std::string> done_;              // message ids delivered or given up
   std::unordered_map<std::string, Pending> pending_;  // by message id
   std::map<std::pair<TimePoint, uint64_t>, std::string> queue_;  // (next try, seq) -> id
   uint64_t seq_ = 0;

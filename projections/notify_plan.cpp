@@ -64,7 +64,8 @@ TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanConte
 
 Status Render(const TemplateSet& templates, const std::string& type, const std::string& channel,
               const std::string& recipient, const TemplateVars& vars, const Event& e,
-              const std::string& facts_stream, std::vector<OutgoingMessage>& out) {
+              const std::string& facts_stream, std::vector<OutgoingMessage>& out,
+              uint64_t password_issue = 0) {
   const MessageTemplate* t = templates.Find(type, channel);
   if (t == nullptr) return Status::Ok();  // no template: this channel says nothing of the event
   OutgoingMessage m;
@@ -81,6 +82,7 @@ Status Render(const TemplateSet& templates, const std::string& type, const std::
   m.source_stream = facts_stream;
   m.source_event_id = id;
   m.source_type = type;
+  m.password_issue = password_issue;
   out.push_back(std::move(m));
   return Status::Ok();
 }
@@ -156,21 +158,29 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
       "ticket.taken_in_charge", "ticket.escalated", "ticket.resolved",
       "ticket.closed"};
   if (!kCitizenTypes.count(type) || f.opted_out) return out;
+  uint64_t password_issue = 0;
   if (type == "citizen.credentials_issued") {
     // The first issue travels in the start message; later ones are the office's resend.
     if (Str(data, "reason") != "resend") return out;
-    v["password"] = ctx.password(stream, data.value("issue", uint64_t{0}));
+    password_issue = data.value("issue", uint64_t{0});
   }
-  if (type == "case.started") v["password"] = ctx.password(stream, 1);
+  if (type == "case.started") password_issue = 1;
+  if (password_issue > 0) v["password"] = ctx.password(stream, password_issue);
   v["reason"] = Str(data, "reason");
   v["outcome"] = Outcome(Str(data, "outcome"));
   v["solution"] = Str(data, "solution");
   v["notes"] = Str(data, "note");
   if (f.consent_email && !f.email.empty()) {
-    if (Status s = Render(templates, type, "email", f.email, v, e, stream, out); !s.ok()) return s;
+    if (Status s = Render(templates, type, "email", f.email, v, e, stream, out, password_issue);
+        !s.ok()) {
+      return s;
+    }
   }
   if (f.consent_sms && !f.mobile.empty()) {
-    if (Status s = Render(templates, type, "sms", f.mobile, v, e, stream, out); !s.ok()) return s;
+    if (Status s = Render(templates, type, "sms", f.mobile, v, e, stream, out, password_issue);
+        !s.ok()) {
+      return s;
+    }
   }
   return out;
 }

@@ -23,6 +23,9 @@ struct OutgoingMessage {
   std::string source_stream;
   std::string source_event_id;
   std::string source_type;
+  // The credentials issue whose password is in the text (0: none); lets the notifier's state
+  // store the message without the password and derive it again (notifier_state.h).
+  uint64_t password_issue = 0;
 };
 
 // What the notifier remembers of a case or ticket from earlier events.

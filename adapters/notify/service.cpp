@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "projections/notifier_state.h"
+
 namespace procedo::notify {
 
 Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg, LogStore& log,
@@ -45,8 +47,11 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg, Log
   no.retry_max = std::chrono::milliseconds(cfg.notify_retry_max_ms);
   const char* crash = std::getenv("PROCEDO_NOTIFY_CRASH_AFTER_SEND");
   no.crash_after_send = crash != nullptr && std::strcmp(crash, "1") == 0;
-  svc->notifier = std::make_unique<projections::Notifier>(log, schemas, svc->templates,
-                                                          *svc->sender, no);
+  auto state = ViewStore::Open(cfg.NotifierPath(), {projections::kNotifierView});
+  if (!state.ok()) return state.status();
+  svc->state = std::move(state).value();
+  svc->notifier = std::make_unique<projections::Notifier>(log, *svc->state, schemas,
+                                                          svc->templates, *svc->sender, no);
   if (Status s = svc->notifier->Start(); !s.ok()) return s;
   return svc;
 }

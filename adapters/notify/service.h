@@ -16,6 +16,7 @@ struct NotifyService {
   std::unique_ptr<projections::CitizenAccess> citizen;
   projections::TemplateSet templates;
   std::unique_ptr<ChannelSender> sender;
+  std::unique_ptr<ViewStore> state;  // <data_dir>/notifier: the notifier's fold and checkpoint
   std::unique_ptr<projections::Notifier> notifier;  // null when notify.enabled is false
   ~NotifyService() {
     if (notifier) notifier->Stop();

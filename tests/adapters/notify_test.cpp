@@ -6,13 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/notify/senders.h"
+#include "notify_fixture.h"
 #include "projections/citizen.h"
-#include "projections/notifier.h"
-#include "support/temp_dir.h"
 
 using namespace procedo;
 using namespace procedo::projections;
 using nlohmann::json;
+using procedo::testing::NotifyFixture;
+using procedo::testing::RecordingSender;
 
 TEST_CASE("templates substitute, keep sections only when set, and refuse unknown names",
           "[notify]") {
@@ -98,77 +99,16 @@ TEST_CASE("e-mails carry the message id and an encoded subject", "[notify]") {
   CHECK(notify::SignBody("k", "{}").rfind("sha256=", 0) == 0);
 }
 
-namespace {
-
-struct RecordingSender final : MessageSender {
-  std::vector<OutgoingMessage> sent;
-  int fail_next = 0;
-  Status Send(const OutgoingMessage& m) override {
-    if (fail_next > 0) {
-      --fail_next;
-      return Status::Unavailable("connection refused");
-    }
-    sent.push_back(m);
-    return Status::Ok();
-  }
-};
-
-struct Fixture {
-  testing::TempDir dir;
-  std::unique_ptr<LogStore> log;
-  EventSchemas schemas;
-  TemplateSet templates;
-  ManualClock clock{TimePoint(std::chrono::seconds(1'780'000'000))};
-  Fixture() {
-    LogOptions lo;
-    lo.path = dir.sub("log");
-    lo.sync = false;
-    log = std::move(LogStore::Open(lo)).value();
-    schemas = std::move(EventSchemas::LoadDir(std::string(PROCEDO_SOURCE_DIR) + "/schemas/events")).value();
-    templates = std::move(TemplateSet::LoadDir(std::string(PROCEDO_SOURCE_DIR) + "/domain/templates")).value();
-  }
-  NotifierOptions Options() {
-    NotifierOptions o;
-    o.secret = std::string(32, 's');
-    o.base_url = "https://pa.example.it";
-    o.max_attempts = 3;
-    o.retry_base = std::chrono::milliseconds(1000);
-    o.hash_cost = PasswordHashCost::Minimal();
-    o.clock = &clock;
-    return o;
-  }
-  void Append(const std::string& stream, const std::string& type, const json& data) {
-    AppendRequest r{stream, ExpectedVersion::Any(), {NewEvent{type, data.dump(), "comune-forli", R"({"id":"op1"})", "", "", {}}}, ""};
-    REQUIRE(log->Append(std::move(r)).ok());
-  }
-  void StartCase(int n, bool consent) {
-    Append("case-comune-forli-" + std::to_string(n), "case.started",
-           {{"case_code", "FC-" + std::to_string(n)}, {"procedure_name", "Permesso di costruire"},
-            {"applicant", {{"name", "Anna"}, {"email", "anna@example.it"}}},
-            {"consent", {{"sms", false}, {"email", consent}}},
-            {"office", {{"name", "SUE"}, {"email", "sue@pa.example.it"}}},
-            {"responsible", {{"name", "Ing. Rossi"}}}, {"term_text", "60 gg."}});
-  }
-  std::vector<std::string> Types(const std::string& stream) {
-    std::vector<std::string> out;
-    auto events = log->ReadStream(stream, 1, Direction::kForward, 100);
-    REQUIRE(events.ok());
-    for (const auto& e : events.value()) out.push_back(e.type);
-    return out;
-  }
-};
-
-}  // namespace
 
 TEST_CASE("the notifier issues credentials, sends once, retries on the clock, and resumes after a restart",
           "[notify]") {
-  Fixture f;
+  NotifyFixture f;
   RecordingSender sender;
   f.StartCase(1, true);
   f.StartCase(2, false);
   f.Append("case-comune-forli-1", "case.suspended", {{"reason", "Manca la planimetria"}});
   {
-    Notifier n(*f.log, f.schemas, f.templates, sender, f.Options());
+    Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
     REQUIRE(n.CatchUp().ok());
     sender.fail_next = 1;
     REQUIRE(*n.Flush() == 2);  // start fails, suspension goes
@@ -193,7 +133,7 @@ TEST_CASE("the notifier issues credentials, sends once, retries on the clock, an
         std::vector<std::string>{"notification.failed", "notification.sent"});
 
   // A second notifier over the same log owes nothing and issues nothing again.
-  Notifier again(*f.log, f.schemas, f.templates, sender, f.Options());
+  Notifier again(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
   REQUIRE(again.CatchUp().ok());
   CHECK(*again.Flush() == 0);
   CHECK(f.Types("citizen-FC-1").size() == 1);
@@ -203,11 +143,11 @@ TEST_CASE("the notifier issues credentials, sends once, retries on the clock, an
 }
 
 TEST_CASE("a delivery that keeps failing gives up after max_attempts with a final record", "[notify]") {
-  Fixture f;
+  NotifyFixture f;
   RecordingSender sender;
   sender.fail_next = 100;
   f.StartCase(1, true);
-  Notifier n(*f.log, f.schemas, f.templates, sender, f.Options());
+  Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
   REQUIRE(n.CatchUp().ok());
   for (int i = 0; i < 5; ++i) {
     REQUIRE(n.Flush().ok());
