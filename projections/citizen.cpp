@@ -128,10 +128,16 @@ Status FoldCitizen(const Event& event, CitizenRecord& r) {
     // The office has checked who asked for new credentials: the lockout series starts over.
     r.lockouts = 0;
     r.locked_until = {};
+    r.failures = 0;
   } else if (event.type == "citizen.locked_out") {
     r.lockouts = data.value("lockout", r.lockouts + 1);
     auto until = ParseRfc3339(data.value("locked_until", ""));
     if (until.ok()) r.locked_until = *until;
+    r.failures = 0;
+  } else if (event.type == "citizen.login_failed") {
+    r.failures = data.value("failures", r.failures + 1);
+  } else if (event.type == "citizen.logged_in") {
+    r.failures = 0;
   } else if (event.type == "citizen.opted_out") {
     r.opted_out[data.value("case_stream", "")] = true;
   }

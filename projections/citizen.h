@@ -54,6 +54,9 @@ struct CitizenRecord {
   std::map<std::string, Credentials> credentials;  // by case stream: the latest issue
   uint64_t lockouts = 0;                           // since the last issue of credentials
   TimePoint locked_until{};
+  // Wrong passwords in a row since the last lockout, issue of credentials or successful login
+  // (citizen.login_failed): durable, so a restart forgives no guess.
+  uint64_t failures = 0;
   std::map<std::string, bool> opted_out;  // by case stream
 };
 Status FoldCitizen(const Event& event, CitizenRecord& record);

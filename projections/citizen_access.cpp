@@ -99,11 +99,26 @@ std::string CitizenAccess::SignSession(const CitizenSession& s) const {
 
 Result<LoginOutcome> CitizenAccess::Login(const std::string& case_code,
                                           const std::string& password) {
-  LoginOutcome out;
   if (case_code.empty() || case_code.size() > 64 || password.size() > 256) {
     return Status::InvalidArgument("give case_code (1-64 characters) and password");
   }
   std::string stream = CitizenStreamFor(case_code);
+  std::lock_guard<std::mutex> lock(
+      login_locks_[std::hash<std::string>{}(case_code) % login_locks_.size()]);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto outcome = TryLogin(case_code, stream, password);
+    // A resend, an opt-out or the notifier wrote to the citizen stream meanwhile: judge the
+    // password again against what is there now.
+    if (!outcome.ok() && outcome.status().IsConflict()) continue;
+    return outcome;
+  }
+  return Status::Unavailable("the citizen's record kept changing during the login; try again");
+}
+
+Result<LoginOutcome> CitizenAccess::TryLogin(const std::string& case_code,
+                                             const std::string& stream,
+                                             const std::string& password) {
+  LoginOutcome out;
   auto record = ReadRecord(stream);
   if (!record.ok()) return record.status();
   TimePoint now = options_.clock->Now();
@@ -112,11 +127,16 @@ Result<LoginOutcome> CitizenAccess::Login(const std::string& case_code,
     out.retry_after = std::chrono::ceil<std::chrono::seconds>(record->locked_until - now);
     return out;
   }
+  ExpectedVersion at = record->version == 0 ? ExpectedVersion::NoStream()
+                                            : ExpectedVersion::Exact(record->version);
   for (const auto& [case_stream, c] : record->credentials) {
     if (!VerifyPassword(c.hash, password)) continue;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      failures_.erase(case_code);
+    if (record->failures > 0) {
+      json data = {{"case_code", case_code},
+                   {"cleared_failures", record->failures},
+                   {"logged_in_at", FormatTime(now)}};
+      Status s = AppendChecked(stream, at, "citizen.logged_in", data, c.tenant, kCitizenActor);
+      if (!s.ok()) return s;
     }
     out.ok = true;
     out.session = {case_stream, case_code, c.issue,
@@ -124,22 +144,24 @@ Result<LoginOutcome> CitizenAccess::Login(const std::string& case_code,
     out.token = SignSession(out.session);
     return out;
   }
-  int failures;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    failures = ++failures_[case_code];
-    if (failures >= options_.max_failures) failures_.erase(case_code);
+  // An unknown code has nothing to guess; recording its failures would only let anyone grow
+  // the log with streams of made-up codes.
+  if (record->credentials.empty()) return out;
+  const std::string& tenant = record->credentials.begin()->second.tenant;
+  uint64_t failures = record->failures + 1;
+  if (failures < static_cast<uint64_t>(options_.max_failures)) {
+    json data = {{"case_code", case_code}, {"failures", failures}, {"failed_at", FormatTime(now)}};
+    Status s = AppendChecked(stream, at, "citizen.login_failed", data, tenant, kCitizenActor);
+    if (!s.ok()) return s;
+    return out;
   }
-  if (failures < options_.max_failures || record->credentials.empty()) return out;
   uint64_t n = record->lockouts + 1;
   auto d = LockoutDuration(options_.lockout_base, n);
   json data = {{"case_code", case_code},  {"lockout", n},
                {"failures", failures},    {"locked_until", FormatTime(now + d)},
                {"seconds", d.count()}};
-  Status s = AppendChecked(stream, ExpectedVersion::Exact(record->version), "citizen.locked_out",
-                           data, record->credentials.begin()->second.tenant, kCitizenActor);
-  // A conflict means another request changed the record (a lockout or a resend): theirs stands.
-  if (!s.ok() && !s.IsConflict()) return s;
+  Status s = AppendChecked(stream, at, "citizen.locked_out", data, tenant, kCitizenActor);
+  if (!s.ok()) return s;
   out.locked = true;
   out.retry_after = d;
   return out;

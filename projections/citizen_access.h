@@ -3,6 +3,7 @@
 // opt-out and the anonymous satisfaction survey. Design notes: projections/NOTIFY.md.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -18,7 +19,7 @@ namespace procedo::projections {
 
 struct CitizenAccessOptions {
   std::string secret;
-  int max_failures = 5;                        // wrong passwords in a row before a lockout
+  int max_failures = 5;  // wrong passwords in a row (counted in the log) before a lockout
   std::chrono::seconds lockout_base{60};       // the first lockout; each next one doubles
   std::chrono::seconds session_ttl{30 * 60};
   PasswordHashCost hash_cost = PasswordHashCost::Interactive();
@@ -60,6 +61,9 @@ class CitizenAccess {
 
  private:
   Result<CitizenRecord> ReadRecord(const std::string& stream) const;
+  // One reading of the record and one append; Conflict when the stream moved meanwhile.
+  Result<LoginOutcome> TryLogin(const std::string& case_code, const std::string& stream,
+                                const std::string& password);
   Result<std::vector<Event>> ReadCase(const std::string& case_stream) const;
   Status AppendChecked(const std::string& stream, ExpectedVersion expected,
                        const std::string& type, const nlohmann::json& data,
@@ -69,8 +73,9 @@ class CitizenAccess {
   LogStore& log_;
   const EventSchemas& schemas_;
   CitizenAccessOptions options_;
-  std::mutex mu_;
-  std::map<std::string, int> failures_;  // case code -> wrong passwords since the last lockout
+  // Logins of one case code run one at a time, so each guess is judged against the count the
+  // previous one recorded; striped, so that unrelated codes rarely wait for each other.
+  std::array<std::mutex, 64> login_locks_;
 };
 
 // The citizen's page from a case stream's events: office, responsible person and contacts, case

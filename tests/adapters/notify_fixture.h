@@ -36,16 +36,23 @@ struct NotifyFixture {
   TemplateSet templates;
   ManualClock clock{TimePoint(std::chrono::seconds(1'780'000'000))};
   NotifyFixture() {
-    LogOptions lo;
-    lo.path = dir.sub("log");
-    lo.sync = false;
-    log = std::move(LogStore::Open(lo)).value();
+    ReopenLog();
     ReopenState();
     schemas = std::move(EventSchemas::LoadDir(std::string(PROCEDO_SOURCE_DIR) + "/schemas/events"))
                   .value();
     templates =
         std::move(TemplateSet::LoadDir(std::string(PROCEDO_SOURCE_DIR) + "/domain/templates"))
             .value();
+  }
+  // Closes and opens the log again, as a restart of the process does.
+  void ReopenLog() {
+    log.reset();
+    LogOptions lo;
+    lo.path = dir.sub("log");
+    lo.sync = false;
+    auto opened = LogStore::Open(lo);
+    REQUIRE(opened.ok());
+    log = std::move(opened).value();
   }
   // Closes and opens the state store again, as a restart of the process does.
   void ReopenState() {

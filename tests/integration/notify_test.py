@@ -325,3 +325,30 @@ def test_smtp_down_then_up_delivers_once(tmp_path):
     finally:
         server.stop()
         smtp.stop()
+
+
+def test_failed_logins_and_owed_mail_survive_a_restart(tmp_path):
+    smtp = SmtpServer().start()
+    server = notify_server(tmp_path, smtp).start()
+    try:
+        op = server.as_("operator", FORLI, "op1")
+        start_case(op, 1, "R-1", "r@example.it")
+        right = password_of(smtp.box.wait("r@example.it", "Avvio"))
+        assert login(server, "R-1", "wrong").status == 401
+        assert login(server, "R-1", "wrong").status == 401
+        server.stop()
+        server.start()  # a counter in memory would start again from 0 here
+        locked = login(server, "R-1", "wrong")
+        assert locked.status == 429 and int(locked.headers["retry-after"]) == 60
+        assert login(server, "R-1", right).status == 429
+        types = [e["type"] for e in server.request("GET", "/v1/streams/citizen-R-1/events",
+                                                   token=server.token("admin", "")).json()["events"]]
+        assert types == ["citizen.credentials_issued", "citizen.login_failed", "citizen.login_failed",
+                         "citizen.locked_out"]
+        # The restarted notifier resumed from its checkpoint: the start message did not go again.
+        start_case(op, 2, "R-2", "r2@example.it")
+        smtp.box.wait("r2@example.it", "Avvio")
+        assert len(smtp.box.find("r@example.it", "")) == 1
+    finally:
+        server.stop()
+        smtp.stop()

@@ -1,0 +1,138 @@
+// The citizen's login against a real log: wrong passwords are counted in the log, so a restart
+// forgives no guess; lockouts in a row double; a right password or new credentials start the
+// count over; parallel guesses are all counted.
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "notify_fixture.h"
+#include "projections/citizen_access.h"
+
+using namespace procedo;
+using namespace procedo::projections;
+using procedo::testing::NotifyFixture;
+using std::chrono::seconds;
+
+namespace {
+
+const std::string kSecret(32, 's');
+const std::string kCase = "case-comune-forli-1";
+
+struct LoginFixture : NotifyFixture {
+  std::unique_ptr<CitizenAccess> access;
+  LoginFixture() {
+    StartCase(1, true);
+    auto hash = HashPassword(DerivePassword(kSecret, kCase, 1), PasswordHashCost::Minimal());
+    REQUIRE(hash.ok());
+    Append("citizen-FC-1", "citizen.credentials_issued",
+           {{"case_stream", kCase},
+            {"case_code", "FC-1"},
+            {"tenant", "comune-forli"},
+            {"issue", 1},
+            {"reason", "start"},
+            {"password_hash", *hash},
+            {"issued_at", "2026-05-28T10:00:00Z"}});
+    Restart();
+  }
+  CitizenAccessOptions Options(int max_failures = 3) {
+    CitizenAccessOptions o;
+    o.secret = kSecret;
+    o.max_failures = max_failures;
+    o.lockout_base = seconds(60);
+    o.hash_cost = PasswordHashCost::Minimal();
+    o.clock = &clock;
+    return o;
+  }
+  // A new process: the log reopened, a new CitizenAccess with nothing in memory.
+  void Restart(int max_failures = 3) {
+    access.reset();
+    ReopenLog();
+    access = std::make_unique<CitizenAccess>(*log, schemas, Options(max_failures));
+  }
+  LoginOutcome Login(const std::string& password) {
+    auto r = access->Login("FC-1", password);
+    REQUIRE(r.ok());
+    return *r;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("wrong passwords count across restarts and lockouts in a row double", "[citizen]") {
+  LoginFixture f;
+  const std::string right = DerivePassword(kSecret, kCase, 1);
+  CHECK_FALSE(f.Login("wrong-1").locked);
+  CHECK_FALSE(f.Login("wrong-2").locked);
+  f.Restart();  // an in-memory count would forgive both
+  LoginOutcome third = f.Login("wrong-3");
+  CHECK(third.locked);
+  CHECK(third.retry_after == seconds(60));
+  CHECK(f.Login(right).locked);  // even the right password waits
+  f.clock.Advance(seconds(59));
+  f.Restart();
+  LoginOutcome still = f.Login(right);
+  CHECK(still.locked);
+  CHECK(still.retry_after == seconds(1));
+
+  f.clock.Advance(seconds(1));
+  CHECK_FALSE(f.Login("wrong-4").locked);
+  f.Restart();
+  CHECK_FALSE(f.Login("wrong-5").locked);
+  f.Restart();
+  LoginOutcome second = f.Login("wrong-6");
+  CHECK(second.locked);
+  CHECK(second.retry_after == seconds(120));  // the second lockout in a row
+
+  f.clock.Advance(seconds(120));
+  f.Restart();
+  CHECK_FALSE(f.Login("wrong-7").locked);
+  CHECK(f.Login(right).ok);  // ends the run of failures...
+  f.Restart();
+  CHECK_FALSE(f.Login("wrong-8").locked);
+  CHECK_FALSE(f.Login("wrong-9").locked);  // ...so this is the second in a row, not the third
+  CHECK(f.Types("citizen-FC-1") ==
+        std::vector<std::string>{"citizen.credentials_issued", "citizen.login_failed",
+                                 "citizen.login_failed", "citizen.locked_out",
+                                 "citizen.login_failed", "citizen.login_failed",
+                                 "citizen.locked_out", "citizen.login_failed", "citizen.logged_in",
+                                 "citizen.login_failed", "citizen.login_failed"});
+
+  // The office resends the credentials: the lockout series starts over at the base interval.
+  auto issue = f.access->Resend(kCase, "op1");
+  REQUIRE(issue.ok());
+  CHECK(*issue == 2);
+  CHECK_FALSE(f.Login(right).ok);  // the old password stopped working (and counts as wrong)
+  CHECK_FALSE(f.Login("wrong-10").locked);
+  LoginOutcome after_resend = f.Login("wrong-11");
+  CHECK(after_resend.locked);
+  CHECK(after_resend.retry_after == seconds(60));
+}
+
+TEST_CASE("parallel wrong passwords for one case code are all counted", "[citizen]") {
+  LoginFixture f;
+  f.Restart(/*max_failures=*/100);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&f, t] {
+      for (int i = 0; i < 5; ++i) {
+        auto r = f.access->Login("FC-1", "wrong-" + std::to_string(t * 10 + i));
+        CHECK(r.ok());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  auto events = f.log->ReadStream("citizen-FC-1", 1, Direction::kForward, 100);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 31);
+  CHECK(nlohmann::json::parse(events->back().data)["failures"] == 30);
+}
+
+TEST_CASE("an unknown case code records nothing", "[citizen]") {
+  LoginFixture f;
+  for (int i = 0; i < 5; ++i) {
+    auto r = f.access->Login("NOPE-1", "x");
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->ok);
+    CHECK_FALSE(r->locked);
+  }
+  CHECK(f.Types("citizen-NOPE-1").empty());
+}
