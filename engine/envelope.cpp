@@ -3,6 +3,8 @@
 
 #include <simdjson.h>
 
+#include <optional>
+
 #include <array>
 
 #include "engine/codec.h"
@@ -91,12 +93,14 @@ Status CheckObject(const std::string& what, std::string* text) {
     return Status::InvalidArgument(
         fmt::format("{} has the key '{}' twice: send each key once", what, dup));
   }
-  std::string minified(text->size(), '\0');
+  // Most senders already send minified text: minify into a reused buffer and copy only when
+  // something was removed.
+  thread_local std::string minified;
+  if (minified.size() < text->size()) minified.resize(std::max(text->size(), size_t{4096}));
   size_t n = 0;
   if (simdjson::minify(text->data(), text->size(), minified.data(), n) == simdjson::SUCCESS &&
       n != text->size()) {
-    minified.resize(n);
-    *text = std::move(minified);
+    text->assign(minified.data(), n);
   }
   return Status::Ok();
 }
@@ -190,8 +194,11 @@ Status PrepareAppend(const LogOptions& options, PendingAppend* p) {
     return Status::InvalidArgument(
         "expected version 0 is not a version (versions start at 1): expect 'no stream' instead");
   }
-  codec::Sha256 sha;
-  sha.Update(r.stream.data(), r.stream.size() + 1);  // includes the terminating NUL
+  // The fingerprint tells a retry from a different request under the same idempotency key; an
+  // append without a key needs none.
+  const bool keyed = !r.idempotency_key.empty();
+  std::optional<codec::Sha256> sha;
+  if (keyed) sha.emplace().Update(r.stream.data(), r.stream.size() + 1);  // with its NUL
   size_t total = 0;
   for (size_t i = 0; i < r.events.size(); ++i) {
     NewEvent& e = r.events[i];
@@ -234,10 +241,12 @@ Status PrepareAppend(const LogOptions& options, PendingAppend* p) {
           i + 1, e.type, bytes, options.max_event_bytes));
     }
     total += bytes;
-    sha.Update(e.type.data(), e.type.size() + 1);
-    sha.Update(e.data.data(), e.data.size() + 1);
+    if (keyed) {
+      sha->Update(e.type.data(), e.type.size() + 1);
+      sha->Update(e.data.data(), e.data.size() + 1);
+    }
   }
-  p->fingerprint = sha.Final();
+  if (keyed) p->fingerprint = sha->Final();
   p->bytes = total;
   return Status::Ok();
 }
