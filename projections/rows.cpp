@@ -31,9 +31,16 @@ std::string StreamKind(std::string_view stream) {
   return std::string(stream.substr(0, dash == std::string_view::npos ? stream.size() : dash));
 }
 
-Result<ParsedEvent> Parse(const Event& e) {
-  ParsedEvent pe{e, json::parse(e.data, nullptr, false), "", "", StreamKind(e.stream)};
-  if (!pe.data.is_object()) {
+namespace {
+
+struct Parsed {
+  std::shared_ptr<const json> data;
+  std::string actor_id, actor_role;
+};
+
+Result<Parsed> ParseFresh(const Event& e) {
+  auto data = std::make_shared<const json>(json::parse(e.data, nullptr, false));
+  if (!data->is_object()) {
     return Status::Corruption(
         fmt::format("event at position {} has data that is not a JSON "
                     "object; run `procedo verify`",
@@ -46,15 +53,41 @@ Result<ParsedEvent> Parse(const Event& e) {
                     "object; run `procedo verify`",
                     e.position));
   }
+  Parsed p{std::move(data), "", ""};
   if (auto id = actor.find("id"); id != actor.end() && id->is_string()) {
-    pe.actor_id = id->get<std::string>();
+    p.actor_id = id->get<std::string>();
   } else if (auto sys = actor.find("system"); sys != actor.end() && sys->is_string()) {
-    pe.actor_id = "system:" + sys->get<std::string>();
+    p.actor_id = "system:" + sys->get<std::string>();
   }
   if (auto role = actor.find("role"); role != actor.end() && role->is_string()) {
-    pe.actor_role = role->get<std::string>();
+    p.actor_role = role->get<std::string>();
   }
-  return pe;
+  return p;
+}
+
+}  // namespace
+
+Result<ParsedEvent> Parse(const Event& e) {
+  // The projections of a runner apply one event after another on one thread: the last parse is
+  // kept, keyed by the event's hash (which covers its content and place in the chain).
+  thread_local Hash last_hash{};
+  thread_local uint64_t last_position = 0;
+  thread_local Parsed last;
+  const bool sealed = e.hash != Hash{};
+  if (!sealed || e.hash != last_hash || e.position != last_position || !last.data) {
+    auto fresh = ParseFresh(e);
+    if (!fresh.ok()) return fresh.status();
+    if (!sealed) {
+      const json& data = *fresh->data;
+      return ParsedEvent{e, fresh->data, data, fresh->actor_id, fresh->actor_role,
+                         StreamKind(e.stream)};
+    }
+    last = std::move(fresh).value();
+    last_hash = e.hash;
+    last_position = e.position;
+  }
+  return ParsedEvent{e, last.data, *last.data, last.actor_id, last.actor_role,
+                     StreamKind(e.stream)};
 }
 
 Result<std::optional<json>> GetJson(ViewWriter& rows, std::string_view key) {

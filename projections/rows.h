@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -36,7 +37,9 @@ inline TimePoint Tp(int64_t us) { return TimePoint(Micros(us)); }
 
 struct ParsedEvent {
   const Event& event;
-  nlohmann::json data;
+  // Every projection applies the same event in turn: it is parsed once and shared.
+  std::shared_ptr<const nlohmann::json> parsed;
+  const nlohmann::json& data;  // *parsed
   std::string actor_id;    // "id", or "system:<name>" for components such as the SLA timer
   std::string actor_role;  // "" for system actors
   std::string kind;        // the stream kind: "case", "ticket", ...
