@@ -179,6 +179,7 @@ Status ParseTenants(const json& doc, const std::string& file,
     info.id = id;
     info.name = t.at("name").get<std::string>();
     info.patron_saint_name = t.value("patron_saint_name", "");
+    info.region = t.value("region", "");
     if (t.contains("patron_saint")) {
       const std::string s = t.at("patron_saint").get<std::string>();
       const std::chrono::month_day md{
@@ -264,6 +265,12 @@ Result<CalendarCatalog> CalendarCatalog::LoadDir(const std::string& dir) {
 const CalendarDefinition* CalendarCatalog::Find(std::string_view id) const {
   auto it = calendars_.find(id);
   return it == calendars_.end() ? nullptr : &it->second;
+}
+
+std::vector<TenantCalendarInfo> CalendarCatalog::Tenants() const {
+  std::vector<TenantCalendarInfo> out;
+  for (const auto& [id, t] : tenants_) out.push_back(t);
+  return out;
 }
 
 const TenantCalendarInfo* CalendarCatalog::FindTenant(std::string_view id) const {

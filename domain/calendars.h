@@ -29,6 +29,7 @@ struct TenantCalendarInfo {
   std::string name;
   std::optional<std::chrono::month_day> patron_saint;
   std::string patron_saint_name;
+  std::string region;  // the Region's tenant id, where applications are forwarded; "" for none
 };
 
 class CalendarCatalog {
@@ -42,6 +43,7 @@ class CalendarCatalog {
   const CalendarDefinition* Find(std::string_view id) const;
   const TenantCalendarInfo* FindTenant(std::string_view id) const;
   std::vector<std::string> Ids() const;
+  std::vector<TenantCalendarInfo> Tenants() const;
 
   // The calendar `id` for `tenant` (empty: no tenant, so no patron saint): national holidays for
   // every supported year, the tenant's patron saint, the file's extra holidays. No closures: fold

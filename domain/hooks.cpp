@@ -40,7 +40,24 @@ Result<uint64_t> ClaimSequenceNumber(LogStore& log, const std::string& counter,
 
 }  // namespace
 
-void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalogue) {
+void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalogue,
+                   std::map<std::string, std::string> regions) {
+  // Which Region an application goes to is the tenant's data, not the workflow's.
+  auto region_of = std::make_shared<const std::map<std::string, std::string>>(std::move(regions));
+  hooks.AddGuard("tenant_has_region",
+                 [region_of](const DecideContext& c) -> std::optional<std::string> {
+                   if (region_of->contains(c.state.tenant)) return std::nullopt;
+                   return fmt::format(
+                       "tenant '{}' has no Region to forward to; add its \"region\" to "
+                       "domain/calendars/tenants.json",
+                       c.state.tenant);
+                 });
+  hooks.AddEffect("forwarded_to_region",
+                  [region_of](const DecideContext& c, const std::string&, json& data) {
+                    auto it = region_of->find(c.state.tenant);
+                    if (it != region_of->end()) data["forwarded_to"] = it->second;
+                  });
+
   hooks.AddGuard(
       "known_procedure", [catalogue](const DecideContext& c) -> std::optional<std::string> {
         std::string id = c.command.payload.value("procedure_id", "");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "domain/calendars.h"
 #include "domain/domain_paths.h"
 
 namespace procedo::domain {
@@ -13,10 +14,6 @@ const std::set<std::string>& Roles() {
   return kRoles;
 }
 
-const std::set<std::string>& CalendarIds() {
-  static const std::set<std::string> kCalendars = {"helpdesk", "support", "assistance", "always"};
-  return kCalendars;
-}
 
 Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
                                            const std::string& schemas_dir) {
@@ -32,15 +29,27 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
   if (!catalogue.ok()) return catalogue.status();
   d->catalogue = std::make_shared<const Catalogue>(std::move(catalogue).value());
 
+  // The calendars a workflow or catalogue entry may name are the domain's calendar files: a new
+  // calendar is a new file, never a code change. The same directory's tenants.json names each
+  // tenant's Region.
+  auto calendars = CalendarCatalog::LoadDomain(domain_dir);
+  if (!calendars.ok()) return calendars.status();
+  const std::vector<std::string> ids = calendars->Ids();
+  const std::set<std::string> calendar_ids(ids.begin(), ids.end());
+  std::map<std::string, std::string> regions;
+  for (const auto& t : calendars->Tenants()) {
+    if (!t.region.empty()) regions[t.id] = t.region;
+  }
+
   d->hooks = std::make_shared<HookRegistry>();
-  RegisterHooks(*d->hooks, d->catalogue);
+  RegisterHooks(*d->hooks, d->catalogue, std::move(regions));
 
   LoaderOptions opts;
   opts.workflow_schema_path = schemas_dir + "/workflow.schema.json";
   opts.event_schemas = &d->events;
   opts.hooks = d->hooks;
   opts.roles = Roles();
-  opts.calendars = CalendarIds();
+  opts.calendars = calendar_ids;
   auto workflows = WorkflowSet::LoadDir(WorkflowsDir(domain_dir), opts);
   if (!workflows.ok()) return workflows.status();
   d->workflows = std::move(workflows).value();
@@ -53,11 +62,11 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
           "add its definition or fix the id",
           id, e.workflow, WorkflowsDir(domain_dir));
     }
-    if (!CalendarIds().count(e.calendar)) {
+    if (!calendar_ids.count(e.calendar)) {
       errors += fmt::format(
-          "\n  - catalogue entry '{}' at /calendar: unknown calendar '{}'; use "
-          "one of helpdesk, support, assistance, always",
-          id, e.calendar);
+          "\n  - catalogue entry '{}' at /calendar: unknown calendar '{}'; use one of {} (the "
+          "files of {}), or add a calendar file",
+          id, e.calendar, fmt::join(ids, ", "), CalendarsDir(domain_dir));
     }
   }
   if (!errors.empty()) return Status::InvalidArgument("invalid procedure catalogue:" + errors);

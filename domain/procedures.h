@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include <map>
+
 #include "domain/catalogue.h"
 #include "engine/command_handler.h"
 #include "engine/json_schema.h"
@@ -16,11 +18,11 @@ namespace procedo::domain {
 
 // Operatore, Responsabile, Operatore responsabile, Regione, help-desk levels, and the rest.
 const std::set<std::string>& Roles();
-// Calendar ids SLA clocks and catalogue entries may name (domain/calendars defines them).
-const std::set<std::string>& CalendarIds();
 
-// Registers every guard, effect and allocator the definitions may name.
-void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalogue);
+// Registers every guard, effect and allocator the definitions may name. `regions` maps a tenant
+// to the Region its applications are forwarded to (domain/calendars/tenants.json).
+void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalogue,
+                   std::map<std::string, std::string> regions);
 
 struct Domain {
   std::string domain_dir;

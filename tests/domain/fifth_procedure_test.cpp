@@ -11,6 +11,14 @@ TEST_CASE("a fifth procedure is added by dropping files, with no code") {
   fs::copy(SourceDir() + "/domain", tmp.sub("domain"), fs::copy_options::recursive);
   fs::copy(SourceDir() + "/schemas", tmp.sub("schemas"), fs::copy_options::recursive);
 
+  // The weekly market's office keeps its own hours: a calendar file, named by the clock and the
+  // catalogue entry below.
+  std::ofstream(tmp.sub("domain") + "/calendars/market_office.json") << R"({
+    "id": "market_office", "description": "Ufficio Commercio: Tue and Sat mornings",
+    "time_zone": "Europe/Rome",
+    "week": {"tue": [{"open": "08:00", "close": "12:00"}], "sat": [{"open": "07:00", "close": "13:00"}]},
+    "national_holidays": true, "patron_saint": true
+  })";
   std::ofstream(tmp.sub("domain") + "/workflows/market_stall.json") << R"({
     "id": "market_stall", "version": 1, "stream_kind": "stall",
     "states": ["requested", "granted", "refused"],
@@ -31,14 +39,14 @@ TEST_CASE("a fifth procedure is added by dropping files, with no code") {
         "events": [{"type": "stall.refused"}]}
     },
     "sla_clocks": [{"id": "answer", "start": ["stall.requested"], "stop": ["stall.granted", "stall.refused"],
-                    "target": "10bd", "calendar": "assistance"}]
+                    "target": "10bd", "calendar": "market_office"}]
   })";
   std::ofstream(tmp.sub("domain") + "/catalogue/market_stall.json") << R"({
     "id": "market_stall", "version": 1, "name": "Concessione di posteggio al mercato settimanale",
     "office": {"name": "Ufficio Commercio", "email": "commercio@comune.example.it"},
     "responsible": {"name": "Dott. Marco Gialli"},
     "term": {"days": 10, "kind": "business", "text": "10 gg. lavorativi"},
-    "calendar": "assistance", "workflow": "market_stall"
+    "calendar": "market_office", "workflow": "market_stall"
   })";
   auto schema = [&](const std::string& type, const char* body) {
     std::ofstream(tmp.sub("schemas") + "/events/" + type + ".json") << body;
@@ -76,6 +84,16 @@ TEST_CASE("a fifth procedure is added by dropping files, with no code") {
   f.Must(A("cit1", "citizen"), "ticket-comune-aosta-1", "open_ticket",
          SamplePayload("open_ticket"));
 
+  SECTION("a catalogue entry naming a calendar no file defines is refused, with the choices") {
+    json entry = ReadJsonFile(tmp.sub("domain") + "/catalogue/market_stall.json").value();
+    entry["calendar"] = "market_hours";
+    std::ofstream(tmp.sub("domain") + "/catalogue/market_stall.json") << entry.dump();
+    auto d = domain::LoadDomain(tmp.sub("domain"), tmp.sub("schemas"));
+    REQUIRE_FALSE(d.ok());
+    CHECK_THAT(d.status().message(), Catch::Contains("unknown calendar 'market_hours'") &&
+                                         Catch::Contains("market_office") &&
+                                         Catch::Contains("helpdesk"));
+  }
   SECTION("an invalid new file keeps the whole domain from loading, naming it") {
     std::ofstream(tmp.sub("domain") + "/workflows/market_stall.json", std::ios::app);
     json bad = ReadJsonFile(tmp.sub("domain") + "/workflows/market_stall.json").value();

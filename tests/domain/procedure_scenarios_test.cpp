@@ -77,6 +77,35 @@ TEST_CASE("Bon de Chauffage: the Region sees only what was forwarded to it") {
   CHECK(f.State(s).tenant == "comune-aosta");
 }
 
+TEST_CASE("Bon de Chauffage: the Region is the tenant's, from the tenants' data") {
+  TempDir tmp;
+  namespace fs = std::filesystem;
+  fs::copy(SourceDir() + "/domain", tmp.sub("domain"), fs::copy_options::recursive);
+  // A Comune of another Region, and one whose Region is not configured yet.
+  json tenants = ReadJsonFile(tmp.sub("domain") + "/calendars/tenants.json").value();
+  tenants["comune-nus"] = {{"name", "Comune di Nus"}};
+  std::ofstream(tmp.sub("domain") + "/calendars/tenants.json") << tenants.dump();
+  WorkflowFixture f(tmp.sub("domain"));
+
+  auto forward = [&](const std::string& tenant, const std::string& stream) {
+    f.Must(A("op1", "operator", tenant), stream, "enter_application",
+           SamplePayload("enter_application"));
+    f.Must(A("val1", "validator", tenant), stream, "validate_application", json::object());
+    return f.Run(A("val1", "validator", tenant), stream, "forward_to_region", json::object());
+  };
+  auto forli = forward("comune-forli", "voucher-comune-forli-1");
+  REQUIRE(forli.ok());
+  REQUIRE(forli->accepted());
+  CHECK(f.State("voucher-comune-forli-1").fields["forwarded_to"] == "regione-emilia-romagna");
+
+  auto nus = forward("comune-nus", "voucher-comune-nus-1");
+  REQUIRE(nus.ok());
+  REQUIRE_FALSE(nus->accepted());
+  CHECK(nus->rejection->guard == "tenant_has_region");
+  CHECK_THAT(nus->rejection->message, Catch::Contains("comune-nus") && Catch::Contains("region"));
+  CHECK(f.State("voucher-comune-nus-1").status == "validated");
+}
+
 TEST_CASE("tickets: one technician, named; reopening goes back to the one who closed it") {
   WorkflowFixture f;
   const std::string s = "ticket-comune-aosta-1";
