@@ -157,6 +157,24 @@ TEST_CASE("data and actor are stored minified, in the sender's key order", "[env
   CHECK(r->events[0]->data == stored.data);
 }
 
+TEST_CASE("events of one append sharing an actor store it minified; a bad later actor refuses all",
+          "[envelope]") {
+  LogFixture f;
+  NewEvent e = Ev("case.started");
+  e.actor = R"({"role":"operator", "id":"op1"})";
+  auto ok = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {e, e, e}));
+  REQUIRE(ok.ok());
+  for (const auto& stored : f.log->ReadAll(1, 3).value()) {
+    CHECK(stored.actor == R"({"role":"operator","id":"op1"})");
+  }
+  NewEvent bad = e;
+  bad.actor = R"({"role":"operator", "role":"admin"})";
+  auto refused = f.log->Append(Req("case-x-2", ExpectedVersion::Any(), {e, e, bad}));
+  REQUIRE(refused.status().IsInvalidArgument());
+  CHECK_THAT(refused.status().message(), Catch::Contains("event 3") && Catch::Contains("actor"));
+  CHECK(f.log->LastPosition() == 3);
+}
+
 TEST_CASE("duplicate keys are refused", "[envelope]") {
   LogFixture f;
   auto r = f.log->Append(Req("case-x-1", ExpectedVersion::Any(),
