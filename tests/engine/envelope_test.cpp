@@ -164,9 +164,10 @@ TEST_CASE("events of one append sharing an actor store it minified; a bad later 
   e.actor = R"({"role":"operator", "id":"op1"})";
   auto ok = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {e, e, e}));
   REQUIRE(ok.ok());
-  for (const auto& stored : f.log->ReadAll(1, 3).value()) {
-    CHECK(stored.actor == R"({"role":"operator","id":"op1"})");
-  }
+  auto all = f.log->ReadAll(1, 3);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 3);
+  for (const auto& stored : *all) CHECK(stored.actor == R"({"role":"operator","id":"op1"})");
   NewEvent bad = e;
   bad.actor = R"({"role":"operator", "role":"admin"})";
   auto refused = f.log->Append(Req("case-x-2", ExpectedVersion::Any(), {e, e, bad}));
