@@ -17,7 +17,11 @@ using nlohmann::json;
 Notifier::Notifier(LogStore& log, ViewStore& state, const EventSchemas& schemas,
                    const TemplateSet& templates, MessageSender& sender, NotifierOptions options)
     : log_(log), state_(state), schemas_(schemas), templates_(templates), sender_(sender),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      plan_{options_.base_url, options_.sla_fallback_email, options_.email, options_.sms,
+            options_.catalogue_by_kind, [this](const std::string& s, uint64_t n) {
+              return DerivePassword(options_.secret, s, n);
+            }} {}
 
 Notifier::~Notifier() {
   Stop();
@@ -83,18 +87,15 @@ Status Notifier::Apply(const Event& e, ViewWriter& rows) {
     need_credentials_.erase(fs);
   }
   CaseFacts& facts = sf.facts;
-  PlanContext ctx{options_.base_url, options_.sla_fallback_email,
-                  [this](const std::string& s, uint64_t n) {
-                    return DerivePassword(options_.secret, s, n);
-                  }};
-  auto planned = PlanMessages(e, data, fs, facts, templates_, ctx);
+  auto planned = PlanMessages(e, data, fs, facts, templates_, plan_);
   if (!planned.ok()) {
     return Status::InvalidArgument(fmt::format("notifier: event {} ({}): {}", e.position, e.type,
                                                planned.status().message()));
   }
-  if (e.type == "case.started" && sf.issued == 0 &&
-      ((facts.consent_email && !facts.email.empty()) ||
-       (facts.consent_sms && !facts.mobile.empty()))) {
+  // Before the service started (history off): the facts count, the messages are not owed.
+  if (e.position < notify_from_) planned->clear();
+  // Credentials only when a message can carry them (the start message is planned just above).
+  if (e.type == "case.started" && sf.issued == 0 && !planned->empty()) {
     rows.Put(OwedCredentialsKey(fs), "");
     need_credentials_.insert(fs);
   }
@@ -180,7 +181,34 @@ Status Notifier::Load() {
   return Status::Ok();
 }
 
+Status Notifier::MarkStart() {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto marker = log_.ReadStream(kNotifierServiceStream, 1, Direction::kForward, 1);
+    if (!marker.ok()) return marker.status();
+    if (!marker->empty()) {
+      const Event& m = marker->front();
+      bool history = json::parse(m.data, nullptr, false).value("history", true);
+      notify_from_ = history ? 0 : m.position;
+      return Status::Ok();
+    }
+    json data = {{"history", options_.history},
+                 {"started_at", FormatTime(options_.clock->Now())}};
+    if (Status s = schemas_.Check("notification.service_started", data); !s.ok()) return s;
+    AppendRequest req{kNotifierServiceStream, ExpectedVersion::NoStream(),
+                      {NewEvent{"notification.service_started", data.dump(), "",
+                                R"({"system":"notifier"})", "", "", std::nullopt}},
+                      ""};
+    auto appended = log_.Append(std::move(req));
+    if (!appended.ok() && !appended.status().IsConflict()) return appended.status();
+    // Appended, or another process did first: read what the log says.
+  }
+  return Status::Unavailable("could not read or record notification.service_started");
+}
+
 Status Notifier::CatchUp() {
+  if (!sub_) {
+    if (Status s = MarkStart(); !s.ok()) return s;
+  }
   uint64_t head = log_.LastPosition();
   if (!sub_) {
     uint64_t checkpoint = state_.Checkpoint(kNotifierView);
@@ -198,6 +226,7 @@ Status Notifier::CatchUp() {
     stats_.position = checkpoint;
     stats_.resumed_from = checkpoint;
     stats_.rebuilt = rebuilt;
+    stats_.notify_from = notify_from_;
   }
   uint64_t from = stats().position + 1;
   while (from <= head) {

@@ -39,6 +39,12 @@ struct NotifierOptions {
   std::string secret;  // LoadOrCreateSecret
   std::string base_url = "http://127.0.0.1:8080";
   std::string sla_fallback_email;  // SLA breaches of streams without an office address
+  bool email = true, sms = true;   // the channels there are a sender for
+  std::map<std::string, nlohmann::json> catalogue_by_kind;  // see PlanContext
+  // Whether events from before the notifier first ran on this log get their messages. The first
+  // start appends notification.service_started; with history false, the events before it only
+  // teach the notifier facts (a log of years must not become a flood of stale messages).
+  bool history = true;
   int max_attempts = 6;
   std::chrono::milliseconds retry_base{2000};
   std::chrono::milliseconds retry_max{std::chrono::minutes(30)};
@@ -59,7 +65,11 @@ struct NotifierStats {
   uint64_t resumed_from = 0;  // the checkpoint this process started from
   uint64_t applied = 0;       // events this process has folded
   bool rebuilt = false;       // the checkpoint was ahead of the log, so the state was dropped
+  uint64_t notify_from = 0;   // events before this position plan no messages (history false)
 };
+
+// The stream of notification.service_started, appended the first time a notifier runs on a log.
+inline constexpr const char* kNotifierServiceStream = "notification-service";
 
 class Notifier {
  public:
@@ -97,6 +107,8 @@ class Notifier {
     std::pair<TimePoint, uint64_t> queued{};  // its key in queue_
   };
   Status Load();
+  // Reads (or, on the first start, appends) notification.service_started: notify_from_.
+  Status MarkStart();
   // Folds `events` into the state and commits them with the checkpoint.
   Status Fold(const std::vector<const Event*>& events);
   Status Apply(const Event& e, ViewWriter& rows);
@@ -113,6 +125,7 @@ class Notifier {
   const TemplateSet& templates_;
   MessageSender& sender_;
   NotifierOptions options_;
+  PlanContext plan_;  // from options_
   std::unique_ptr<Subscription> sub_;
 
   // In memory only what is owed; the facts of cases and tickets stay in the state store. pending_
@@ -122,6 +135,7 @@ class Notifier {
   std::unordered_map<std::string, Pending> pending_;  // by message id
   std::map<std::pair<TimePoint, uint64_t>, std::string> queue_;  // (next try, seq) -> id
   uint64_t seq_ = 0;
+  uint64_t notify_from_ = 0;
 
   std::atomic<uint64_t> in_flight_{0};
   mutable std::mutex mu_;  // stats_, failure_

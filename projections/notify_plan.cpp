@@ -35,6 +35,23 @@ std::string Outcome(const std::string& o) {
   return o;
 }
 
+// An SLA target in the workflows' notation ("30m", "6h", "3bd", "60cd", "20d") read out in
+// Italian; anything else as written.
+std::string TargetText(const std::string& target) {
+  size_t digits = 0;
+  while (digits < target.size() && std::isdigit(static_cast<unsigned char>(target[digits]))) {
+    ++digits;
+  }
+  if (digits == 0 || digits > 9) return target;
+  std::string n = target.substr(0, digits), unit = target.substr(digits);
+  bool one = n == "1";
+  if (unit == "m") return n + (one ? " minuto lavorativo" : " minuti lavorativi");
+  if (unit == "h") return n + (one ? " ora lavorativa" : " ore lavorative");
+  if (unit == "bd") return n + (one ? " giorno lavorativo" : " giorni lavorativi");
+  if (unit == "cd" || unit == "d") return n + (one ? " giorno di calendario" : " giorni di calendario");
+  return target;
+}
+
 bool IsTicket(const std::string& stream) { return stream.rfind("ticket-", 0) == 0; }
 
 TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanContext& ctx) {
@@ -131,6 +148,10 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
     f.mobile = Str(c, "phone");
     f.consent_email = !f.email.empty();
     f.consent_sms = !f.mobile.empty();
+    if (auto it = ctx.catalogue_by_kind.find("ticket"); it != ctx.catalogue_by_kind.end()) {
+      f.office = it->second.value("office", json::object());
+      f.responsible = it->second.value("responsible", json::object());
+    }
   } else if (type == "citizen.opted_out") {
     f.opted_out = true;
   }
@@ -144,9 +165,10 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
   if (type == "sla.breached") {
     std::string to = Str(f.office, "email");
     if (to.empty()) to = ctx.sla_fallback_email;
-    if (to.empty()) return out;
+    if (to.empty() || !ctx.email) return out;
     v["clock"] = Str(data, "clock");
     v["target"] = Str(data, "target");
+    v["target_text"] = TargetText(v["target"]);
     v["deadline"] = Str(data, "deadline");
     if (Status s = Render(templates, type, "email", to, v, e, stream, out); !s.ok()) return s;
     return out;
@@ -170,13 +192,13 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
   v["outcome"] = Outcome(Str(data, "outcome"));
   v["solution"] = Str(data, "solution");
   v["notes"] = Str(data, "note");
-  if (f.consent_email && !f.email.empty()) {
+  if (ctx.email && f.consent_email && !f.email.empty()) {
     if (Status s = Render(templates, type, "email", f.email, v, e, stream, out, password_issue);
         !s.ok()) {
       return s;
     }
   }
-  if (f.consent_sms && !f.mobile.empty()) {
+  if (ctx.sms && f.consent_sms && !f.mobile.empty()) {
     if (Status s = Render(templates, type, "sms", f.mobile, v, e, stream, out, password_issue);
         !s.ok()) {
       return s;

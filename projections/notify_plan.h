@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,14 @@ std::string MessageId(const std::string& event_id, const std::string& channel,
 struct PlanContext {
   std::string base_url;
   std::string sla_fallback_email;
+  // The channels this server has (notify.smtp_host, notify.sms_url): none is planned for one it
+  // lacks, so that nothing is owed that could never go.
+  bool email = true;
+  bool sms = true;
+  // By stream kind, for kinds whose events name no office (tickets): the procedure catalogue
+  // entry of their workflow ({"office": ..., "responsible": ...}), frozen into the facts when the
+  // stream opens, as a case freezes the entry it started under.
+  std::map<std::string, nlohmann::json> catalogue_by_kind;
   // Issue n of the case's password (DerivePassword with the server secret).
   std::function<std::string(const std::string& case_stream, uint64_t issue)> password;
 };

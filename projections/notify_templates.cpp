@@ -55,7 +55,8 @@ const std::vector<std::string>& TemplateSet::KnownPlaceholders() {
       "office_phone",   "office_email",   "responsible_name", "responsible_phone",
       "responsible_email", "term_text",   "reason",           "notes",          "outcome",
       "link",           "password",       "ticket",           "technician_name", "level",
-      "solution",       "deadline",       "clock",            "target",         "stream"};
+      "solution",       "deadline",       "clock",            "target",         "stream",
+      "target_text"};
   return names;
 }
 

@@ -34,8 +34,8 @@ TEST_CASE("a restarted notifier folds only the events after its checkpoint", "[n
     CHECK(n.stats().resumed_from == 0);
     CHECK(sender.sent.size() == 21);
     first_run_head = f.log->LastPosition();
-    // 21 events, 20 credentials, 21 delivery records.
-    CHECK(first_run_head == 62);
+    // 21 events, the service's start, 20 credentials, 21 delivery records.
+    CHECK(first_run_head == 63);
     CHECK(n.stats().applied == first_run_head);
   }
   f.ReopenState();
@@ -43,7 +43,7 @@ TEST_CASE("a restarted notifier folds only the events after its checkpoint", "[n
 
   Notifier again(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
   REQUIRE(again.CatchUp().ok());
-  // Re-reading from position 1 would fold 63 events here.
+  // Re-reading from position 1 would fold 64 events here.
   CHECK(again.stats().resumed_from == first_run_head);
   CHECK(again.stats().applied == 1);
   CHECK(again.stats().pending == 0);
@@ -130,7 +130,7 @@ TEST_CASE("a checkpoint ahead of the log is dropped and the fold starts over", "
   {
     Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
     REQUIRE(n.CatchUp().ok());
-    CHECK(n.stats().position == 3);
+    CHECK(n.stats().position == 4);  // 3 cases and the service's start
   }
   // The same state over a shorter log: a log restored from an older backup.
   LogOptions lo;
@@ -155,9 +155,42 @@ TEST_CASE("a checkpoint ahead of the log is dropped and the fold starts over", "
   REQUIRE(n.CatchUp().ok());
   CHECK(n.stats().rebuilt);
   CHECK(n.stats().resumed_from == 0);
-  CHECK(n.stats().applied == 1);
+  CHECK(n.stats().applied == 2);  // the case and this log's own service start
   REQUIRE(*n.Flush() == 1);
   n.Drain();
   REQUIRE(sender.sent.size() == 1);
   CHECK(sender.sent[0].recipient == "b@example.it");
+}
+
+TEST_CASE(
+    "switched on over an existing log without history, the notifier sends only for what "
+    "comes after its first start, also after a restart",
+    "[notify]") {
+  NotifyFixture f;
+  RecordingSender sender;
+  f.StartCase(1, true);
+  f.Append("case-comune-forli-1", "case.suspended", {{"reason", "Prima dell'attivazione"}});
+  NotifierOptions o = f.Options();
+  o.history = false;
+  {
+    Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, o);
+    REQUIRE(n.CatchUp().ok());
+    CHECK(n.stats().notify_from == 3);
+    CHECK(*n.Flush() == 0);
+    CHECK(f.Types("citizen-FC-1").empty());  // no credentials for a start nobody is told of
+    f.Append("case-comune-forli-1", "case.resumed", {{"reason", "Dopo l'attivazione"}});
+    f.Settle(n);
+    REQUIRE(sender.sent.size() == 1);
+    CHECK(sender.sent[0].body.find("Dopo l'attivazione") != std::string::npos);
+    CHECK(sender.sent[0].body.find("Gentile Anna") != std::string::npos);  // facts from before
+  }
+  // The start is in the log: neither a restart nor a lost state moves it, whatever `history`
+  // says now.
+  REQUIRE(f.state->Drop(kNotifierView).ok());
+  o.history = true;
+  Notifier again(*f.log, *f.state, f.schemas, f.templates, sender, o);
+  REQUIRE(again.CatchUp().ok());
+  CHECK(again.stats().notify_from == 3);
+  CHECK(*again.Flush() == 0);
+  CHECK(f.Types(kNotifierServiceStream).size() == 1);
 }

@@ -164,3 +164,26 @@ TEST_CASE("a delivery that keeps failing gives up after max_attempts with a fina
   CHECK(last["final"] == true);
   CHECK(last["attempt"] == 3);
 }
+
+TEST_CASE("a channel the server has no sender for is never owed, nor are credentials only it "
+          "could carry",
+          "[notify]") {
+  NotifyFixture f;
+  RecordingSender sender;
+  f.StartCase(1, true);  // e-mail consent only
+  f.Append("case-comune-forli-2", "case.started",
+           {{"case_code", "FC-2"},
+            {"applicant", {{"name", "Bea"}, {"email", "bea@example.it"}, {"mobile", "+39 333 1"}}},
+            {"consent", {{"sms", true}, {"email", true}}}});
+  NotifierOptions o = f.Options();
+  o.email = false;  // SMS only: notify.smtp_host is empty
+  Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, o);
+  REQUIRE(n.CatchUp().ok());
+  f.Settle(n);
+  REQUIRE(sender.sent.size() == 1);
+  CHECK(sender.sent[0].channel == "sms");
+  CHECK(sender.sent[0].recipient == "+39 333 1");
+  CHECK(f.Types("citizen-FC-1").empty());
+  CHECK(f.Types("citizen-FC-2") == std::vector<std::string>{"citizen.credentials_issued"});
+  CHECK(n.stats().pending == 0);
+}
