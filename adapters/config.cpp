@@ -108,6 +108,7 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"notify.sms_secret", &c.notify_sms_secret},
       {"notify.sms_sender", &c.notify_sms_sender},
       {"notify.sla_email", &c.notify_sla_email},
+      {"notify.history", &c.notify_history},
       {"notify.max_attempts", &c.notify_max_attempts},
       {"notify.retry_base_ms", &c.notify_retry_base_ms},
       {"notify.retry_max_ms", &c.notify_retry_max_ms},
@@ -115,6 +116,8 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"citizen.max_failures", &c.citizen_max_failures},
       {"citizen.lockout_seconds", &c.citizen_lockout_seconds},
       {"citizen.session_seconds", &c.citizen_session_seconds},
+      {"testing.driven_clock", &c.testing_driven_clock},
+      {"testing.clock_start", &c.testing_clock_start},
   };
   if (!path.empty()) {
     if (!std::filesystem::exists(path)) {

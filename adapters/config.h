@@ -38,10 +38,12 @@ struct Config {
   int64_t kafka_queue_max_messages = 100'000;
 
   // Notifier (adapters/notify, projections/notifier): e-mail over SMTP, SMS over an HTTP gateway.
-  bool notify_enabled = false;
+  // On by default, but the notifier runs only with a channel (smtp_host or sms_url); `serve`
+  // prints which channels are on and why.
+  bool notify_enabled = true;
   std::string notify_base_url = "http://127.0.0.1:8080";  // links in messages: <base>/pratica?...
   std::string notify_secret_file;  // empty: <data_dir>/notify-secret (passwords, sessions, survey)
-  std::string notify_smtp_host = "127.0.0.1";
+  std::string notify_smtp_host;  // empty: no e-mail channel
   int64_t notify_smtp_port = 25;
   bool notify_smtp_starttls = false;
   std::string notify_smtp_username;
@@ -51,6 +53,8 @@ struct Config {
   std::string notify_sms_secret;
   std::string notify_sms_sender = "Procedo";
   std::string notify_sla_email;  // SLA breaches of streams with no office address
+  // Whether events from before the notifier first ran on the log get messages (NOTIFY.md).
+  bool notify_history = false;
   int64_t notify_max_attempts = 6;
   int64_t notify_retry_base_ms = 2000;
   int64_t notify_retry_max_ms = 1800000;
@@ -59,6 +63,10 @@ struct Config {
   int64_t citizen_max_failures = 5;
   int64_t citizen_lockout_seconds = 60;
   int64_t citizen_session_seconds = 1800;
+  // Only for tests: the server's one clock stands at testing.clock_start (RFC 3339; empty: the
+  // real time at start) and moves only when an admin POSTs /v1/testing/clock.
+  bool testing_driven_clock = false;
+  std::string testing_clock_start;
 
   std::string LogPath() const { return data_dir + "/log"; }
   std::string ViewsPath() const { return data_dir + "/views"; }

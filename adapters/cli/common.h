@@ -10,7 +10,8 @@
 namespace procedo::cli {
 
 Result<Config> Load(const GlobalOptions& g);
-Result<std::unique_ptr<LogStore>> OpenLog(const Config& c);
+// `clock` (null: the system clock) stamps the events' times.
+Result<std::unique_ptr<LogStore>> OpenLog(const Config& c, const Clock* clock = nullptr);
 // Prints the status on stderr; returns the exit code: 2 for bad input, 1 otherwise.
 int Fail(const Status& s);
 

@@ -19,7 +19,7 @@ Result<Config> Load(const GlobalOptions& g) {
   return LoadConfig(g.config_path, [](const char* n) { return std::getenv(n); });
 }
 
-Result<std::unique_ptr<LogStore>> OpenLog(const Config& c) {
+Result<std::unique_ptr<LogStore>> OpenLog(const Config& c, const Clock* clock) {
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir, ec);
   if (ec) {
@@ -29,6 +29,7 @@ Result<std::unique_ptr<LogStore>> OpenLog(const Config& c) {
   o.path = c.LogPath();
   o.sync = c.log_sync;
   o.max_event_bytes = static_cast<size_t>(c.log_max_event_bytes);
+  if (clock != nullptr) o.clock = clock;
   return LogStore::Open(o);
 }
 

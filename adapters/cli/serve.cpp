@@ -16,6 +16,7 @@
 #include "adapters/notify/service.h"
 #include "domain/calendars.h"
 #include "domain/procedures.h"
+#include "engine/calendar.h"
 #include "engine/command_handler.h"
 #include "projections/projections.h"
 #include "projections/sla_timer.h"
@@ -60,7 +61,31 @@ int Serve(const Config& cfg) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
-  auto log = OpenLog(cfg);
+  // testing.driven_clock (tests only): one clock for the log, the commands, the SLA timer, the
+  // notifier and the citizen's logins, moved by POST /v1/testing/clock instead of by time.
+  std::unique_ptr<ManualClock> driven_clock;
+  std::unique_ptr<procedo::projections::ManualWaiter> driven_waiter;
+  if (cfg.testing_driven_clock) {
+    TimePoint start = SystemClock::Instance().Now();
+    if (!cfg.testing_clock_start.empty()) {
+      auto t = ParseRfc3339(cfg.testing_clock_start);
+      if (!t.ok()) {
+        return Fail(Status::InvalidArgument(fmt::format(
+            "testing.clock_start: {} (or leave it empty for the time at start)",
+            t.status().message())));
+      }
+      start = *t;
+    }
+    driven_clock = std::make_unique<ManualClock>(start);
+    driven_waiter = std::make_unique<procedo::projections::ManualWaiter>(*driven_clock);
+    fmt::print("procedo: WARNING: testing.driven_clock is on: time stands at {} and moves only by "
+               "POST /v1/testing/clock; never run production like this\n",
+               FormatTime(start));
+  }
+  const Clock& clock =
+      driven_clock ? static_cast<const Clock&>(*driven_clock) : SystemClock::Instance();
+
+  auto log = OpenLog(cfg, &clock);
   if (!log.ok()) return Fail(log.status());
   fmt::print("procedo: event log at {} (last position {}, sync={})\n",
              std::filesystem::absolute(cfg.LogPath()).string(), (*log)->LastPosition(), cfg.log_sync);
@@ -70,7 +95,10 @@ int Serve(const Config& cfg) {
   if (!domain.ok()) return Fail(domain.status());
   auto snapshots = OpenRocksDbSnapshotStore(cfg.data_dir + "/snapshots");
   if (!snapshots.ok()) return Fail(snapshots.status());
-  CommandHandler commands(**log, (*domain)->workflows, (*domain)->events, snapshots->get());
+  CommandHandlerOptions command_options;
+  command_options.clock = &clock;
+  CommandHandler commands(**log, (*domain)->workflows, (*domain)->events, snapshots->get(),
+                          command_options);
   fmt::print("procedo: {} workflows, {} procedures, {} event schemas from {}\n",
              (*domain)->workflows.all().size(), (*domain)->catalogue->entries().size(),
              (*domain)->events.size(), cfg.domain_dir);
@@ -85,8 +113,10 @@ int Serve(const Config& cfg) {
   std::vector<Projection*> projections = read_models.All();
   // The SLA timer's projection rides the same runner; its reactor appends sla.* events.
   procedo::projections::SystemWaiter sla_waiter;
+  procedo::projections::Waiter* waiter = &sla_waiter;
+  if (driven_waiter) waiter = driven_waiter.get();
   procedo::projections::SlaTimer sla_timer(**log, **views, (*domain)->workflows, *calendars,
-                                           sla_waiter);
+                                           *waiter);
   projections.push_back(&sla_timer.projection());
   ProjectionRunner runner(**log, **views, projections);
   // The reactor waits on the runner, so it stops first on every way out of this function.
@@ -111,7 +141,7 @@ int Serve(const Config& cfg) {
   if (!auth.ok()) return Fail(auth.status());
 
   http::Metrics metrics;
-  http::Api api(**log, **auth, metrics, SystemClock::Instance());
+  http::Api api(**log, **auth, metrics, clock);
   api.views = views->get();
   api.runner = &runner;
   api.commands = &commands;
@@ -147,12 +177,17 @@ int Serve(const Config& cfg) {
   }
 
   // Seed 002: the citizen's routes and (notify.enabled) the notifier; stops before the log closes.
-  auto notify_service = notify::StartNotifyService(cfg, **log, (*domain)->events);
+  auto notify_service = notify::StartNotifyService(cfg, **log, **domain, clock);
   if (!notify_service.ok()) return Fail(notify_service.status());
+  fmt::print("procedo: {}\n", (*notify_service)->summary);
   api.citizen = (*notify_service)->citizen.get();
 
   http::Router router;
   http::AddAllRoutes(router, api);
+  if (driven_waiter) {
+    http::AddTestingClockRoutes(router, api,
+                                [w = driven_waiter.get()](TimePoint t) { w->Set(t); });
+  }
 
   auto listen = ParseListen(cfg.http_listen);
   if (!listen.ok()) return Fail(listen.status());

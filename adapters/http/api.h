@@ -49,6 +49,9 @@ void AddCommandRoutes(Router& router, Api& api);
 void AddCitizenRoutes(Router& router, Api& api);
 // Queries over the projections: case views, worklists, ticket queues, SLA dashboard, KPIs, audit.
 void AddViewRoutes(Router& router, Api& api);
+// Only with testing.driven_clock (not in AddAllRoutes, not in the OpenAPI document): GET and
+// POST /v1/testing/clock read and move api.clock through `move_to`, for admins.
+void AddTestingClockRoutes(Router& router, Api& api, std::function<void(TimePoint)> move_to);
 
 // Authenticates the request; on failure `out` holds the problem to send.
 bool RequirePrincipal(Api& api, const Request& req, Principal* who, Response* out);

@@ -1,14 +1,59 @@
 #include "adapters/notify/service.h"
 
+#include <fmt/format.h>
+
 #include <cstdlib>
 #include <cstring>
 
 #include "projections/notifier_state.h"
 
 namespace procedo::notify {
+namespace {
+
+// For stream kinds whose events name no office (tickets), the catalogue entry of their workflow;
+// a kind with several entries is left out (which office would it be?), cases carry their own.
+std::map<std::string, nlohmann::json> CatalogueByKind(const domain::Domain& domain) {
+  std::map<std::string, nlohmann::json> out;
+  std::map<std::string, int> seen;
+  for (const auto& [id, entry] : domain.catalogue->entries()) {
+    const WorkflowDefinition* wf = domain.workflows.ById(entry.workflow);
+    if (wf == nullptr || wf->stream_kind == "case") continue;
+    if (++seen[wf->stream_kind] == 1) out[wf->stream_kind] = entry.source;
+    else out.erase(wf->stream_kind);
+  }
+  return out;
+}
+
+}  // namespace
+
+NotifyChannels DescribeChannels(const Config& cfg) {
+  NotifyChannels c;
+  c.email = !cfg.notify_smtp_host.empty();
+  c.sms = !cfg.notify_sms_url.empty();
+  if (!cfg.notify_enabled) {
+    c.summary = "notifier off: notify.enabled = false (citizen login still on)";
+    return c;
+  }
+  if (!c.email && !c.sms) {
+    c.summary =
+        "notifier off: no channel configured; set notify.smtp_host (e-mail) and/or "
+        "notify.sms_url (SMS) to send case and ticket notifications (citizen login still on)";
+    return c;
+  }
+  c.on = true;
+  std::string email = c.email ? fmt::format("e-mail via smtp://{}:{}{}", cfg.notify_smtp_host,
+                                            cfg.notify_smtp_port,
+                                            cfg.notify_smtp_starttls ? " (STARTTLS)" : "")
+                              : "e-mail off (notify.smtp_host empty)";
+  std::string sms = c.sms ? fmt::format("SMS via {}", cfg.notify_sms_url)
+                          : "SMS off (notify.sms_url empty)";
+  c.summary = fmt::format("notifier on: {}, {}; links to {}", email, sms, cfg.notify_base_url);
+  return c;
+}
 
 Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg, LogStore& log,
-                                                          const EventSchemas& schemas) {
+                                                          const domain::Domain& domain,
+                                                          const Clock& clock) {
   auto svc = std::make_unique<NotifyService>();
   auto secret = projections::LoadOrCreateSecret(cfg.NotifySecretFile());
   if (!secret.ok()) return secret.status();
@@ -18,8 +63,11 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg, Log
   cao.max_failures = static_cast<int>(cfg.citizen_max_failures);
   cao.lockout_base = std::chrono::seconds(cfg.citizen_lockout_seconds);
   cao.session_ttl = std::chrono::seconds(cfg.citizen_session_seconds);
-  svc->citizen = std::make_unique<projections::CitizenAccess>(log, schemas, cao);
-  if (!cfg.notify_enabled) return svc;
+  cao.clock = &clock;
+  svc->citizen = std::make_unique<projections::CitizenAccess>(log, domain.events, cao);
+  NotifyChannels channels = DescribeChannels(cfg);
+  svc->summary = channels.summary;
+  if (!channels.on) return svc;
 
   auto templates = projections::TemplateSet::LoadDir(cfg.domain_dir + "/templates");
   if (!templates.ok()) return templates.status();
@@ -42,17 +90,30 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg, Log
   no.secret = svc->secret;
   no.base_url = cfg.notify_base_url;
   no.sla_fallback_email = cfg.notify_sla_email;
+  no.email = channels.email;
+  no.sms = channels.sms;
+  no.history = cfg.notify_history;
+  no.catalogue_by_kind = CatalogueByKind(domain);
   no.max_attempts = static_cast<int>(cfg.notify_max_attempts);
   no.retry_base = std::chrono::milliseconds(cfg.notify_retry_base_ms);
   no.retry_max = std::chrono::milliseconds(cfg.notify_retry_max_ms);
+  no.clock = &clock;
   const char* crash = std::getenv("PROCEDO_NOTIFY_CRASH_AFTER_SEND");
   no.crash_after_send = crash != nullptr && std::strcmp(crash, "1") == 0;
   auto state = ViewStore::Open(cfg.NotifierPath(), {projections::kNotifierView});
   if (!state.ok()) return state.status();
   svc->state = std::move(state).value();
-  svc->notifier = std::make_unique<projections::Notifier>(log, *svc->state, schemas,
+  svc->notifier = std::make_unique<projections::Notifier>(log, *svc->state, domain.events,
                                                           svc->templates, *svc->sender, no);
   if (Status s = svc->notifier->Start(); !s.ok()) return s;
+  auto st = svc->notifier->stats();
+  svc->summary += fmt::format("; resumed at log position {} (read {} events to catch up)",
+                              st.resumed_from, st.applied);
+  if (st.notify_from > 1) {
+    svc->summary += fmt::format("; events before position {} predate the notifier and get no "
+                                "messages (notify.history)",
+                                st.notify_from);
+  }
   return svc;
 }
 

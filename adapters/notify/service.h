@@ -1,11 +1,14 @@
 // What `procedo serve` starts for seed 002: the citizen's access (always, for the routes) and,
-// when notify.enabled, the notifier with its SMTP and SMS channels.
+// when notify.enabled and at least one channel is configured, the notifier with its SMTP and SMS
+// senders.
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "adapters/config.h"
 #include "adapters/notify/senders.h"
+#include "domain/procedures.h"
 #include "projections/citizen_access.h"
 #include "projections/notifier.h"
 
@@ -17,16 +20,29 @@ struct NotifyService {
   projections::TemplateSet templates;
   std::unique_ptr<ChannelSender> sender;
   std::unique_ptr<ViewStore> state;  // <data_dir>/notifier: the notifier's fold and checkpoint
-  std::unique_ptr<projections::Notifier> notifier;  // null when notify.enabled is false
+  std::unique_ptr<projections::Notifier> notifier;  // null when off
+  // One line for the operator: which channels are on, or why the notifier is off.
+  std::string summary;
   ~NotifyService() {
     if (notifier) notifier->Stop();
   }
 };
 
+// Which channels the configuration gives, and the line `serve` prints about them.
+struct NotifyChannels {
+  bool on = false;
+  bool email = false;
+  bool sms = false;
+  std::string summary;
+};
+NotifyChannels DescribeChannels(const Config& cfg);
+
 // Loads the secret and the templates (<domain_dir>/templates), then catches the notifier up with
-// the log and starts it. The test hook PROCEDO_NOTIFY_CRASH_AFTER_SEND=1 kills the process right
-// after the first message is sent, before its notification.sent is recorded.
+// the log and starts it. Tickets' SLA breaches go to the office of the catalogue entry of their
+// workflow. The test hook PROCEDO_NOTIFY_CRASH_AFTER_SEND=1 kills the process right after the
+// first message is sent, before its notification.sent is recorded.
 Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg, LogStore& log,
-                                                          const EventSchemas& schemas);
+                                                          const domain::Domain& domain,
+                                                          const Clock& clock);
 
 }  // namespace procedo::notify

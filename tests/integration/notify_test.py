@@ -1,8 +1,10 @@
 """Seed 002 and the notifier against a real `procedo serve`, a real SMTP server (aiosmtpd on a free
 loopback port) and a local HTTP sink standing in for the SMS gateway: every message's recipient,
 subject, Italian text, link and reason; the citizen's login, lockout, resend, opt-out and survey;
-SIGKILL between sending and recording; the SMTP server down, then up.
+SIGKILL between sending and recording; the SMTP server down, then up; restarts; SLA breaches to
+the office on a driven clock (testing.driven_clock).
 """
+import datetime
 import email
 import email.policy
 import hashlib
@@ -12,11 +14,12 @@ import json
 import re
 import threading
 import urllib.parse
+import zoneinfo
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from procedo_server import Server, free_port, wait_for
+from procedo_server import SRC, Server, free_port, wait_for
 
 FORLI, AOSTA = "comune-forli", "comune-aosta"
 BASE = "https://pratiche.example.it"
@@ -93,7 +96,7 @@ class SmsSink:
 
 
 def notify_server(tmp, smtp, sms=None, **extra):
-    settings = dict(notify_enabled="true", notify_smtp_port=smtp.port, notify_base_url=BASE,
+    settings = dict(notify_smtp_host="127.0.0.1", notify_smtp_port=smtp.port, notify_base_url=BASE,
                     notify_retry_base_ms=200, notify_retry_max_ms=1000, notify_timeout_ms=3000,
                     citizen_max_failures=3, citizen_lockout_seconds=60)
     if sms:
@@ -349,6 +352,89 @@ def test_failed_logins_and_owed_mail_survive_a_restart(tmp_path):
         start_case(op, 2, "R-2", "r2@example.it")
         smtp.box.wait("r2@example.it", "Avvio")
         assert len(smtp.box.find("r@example.it", "")) == 1
+    finally:
+        server.stop()
+        smtp.stop()
+
+
+DAY = 86400
+ROME = zoneinfo.ZoneInfo("Europe/Rome")
+CATALOGUE = SRC / "domain" / "catalogue"
+
+
+def advance(server, seconds):
+    r = server.request("POST", "/v1/testing/clock", {"advance_seconds": seconds},
+                       token=server.token("admin", ""))
+    assert r.status == 200, r
+    return r.json()["now"]
+
+
+def stream_events(server, stream):
+    r = server.request("GET", f"/v1/streams/{stream}/events", token=server.token("admin", ""))
+    assert r.status == 200, r
+    return r.json()["events"]
+
+
+def instant(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_sla_breaches_reach_the_catalogue_office_once_on_a_driven_clock(tmp_path):
+    smtp = SmtpServer().start()
+    server = notify_server(tmp_path, smtp, testing_driven_clock="true").start()
+    office = json.loads((CATALOGUE / "building_permit.json").read_text())["office"]
+    helpdesk = json.loads((CATALOGUE / "helpdesk_ticket.json").read_text())["office"]
+    try:
+        assert server.request("POST", "/v1/testing/clock", {"advance_seconds": 1},
+                              token=server.token("operator", FORLI, "op1")).status == 403
+        op = server.as_("operator", FORLI, "op1")
+        started = start_case(op, 1, "S-1", "citizen@example.it")["events"][0]
+        l1 = server.as_("helpdesk_l1", FORLI, "hd1")
+        assert l1.command("ticket-forli-7", "open_ticket", {
+            "channel": "portal", "priority": "normal", "subject": "Accesso al portale",
+            "contact": {"email": "user@example.it"}}).status == 201
+        smtp.box.wait("citizen@example.it", "Avvio")
+        # Time stands still: nothing is due, nothing goes to the offices.
+        assert smtp.box.find(office["email"], "") == [] and smtp.box.find(helpdesk["email"], "") == []
+
+        # 61 days on: the 60-day term of the case and the ticket's clocks are all past.
+        advance(server, 61 * DAY)
+        mail = smtp.box.wait(office["email"], "Sforamento")
+        breach = next(e for e in stream_events(server, f"case-{FORLI}-1") if e["type"] == "sla.breached")
+        assert mail["to"] == [office["email"]]
+        assert mail["subject"] == "Sforamento del tempo previsto: pratica S-1"
+        body = mail["body"]
+        assert f"All'ufficio {office['name']}" in body
+        assert "60 giorni di calendario" in body and 'orologio "term"' in body
+        assert "la pratica S-1 (Permesso di costruire)" in body
+        assert f"la scadenza era {breach['data']['deadline']}" in body
+        assert f"{BASE}/pratica?codice=S-1" in body
+        # A term in calendar days ends with the 60th day after the start, local time (Rome).
+        deadline = instant(breach["data"]["deadline"])
+        start_day = instant(started["time"]).astimezone(ROME).date()
+        assert deadline.astimezone(ROME).date() == start_day + datetime.timedelta(days=60)
+        assert deadline.astimezone(ROME).time() == datetime.time(23, 59, 59, 999999)
+        assert mail["message_id"].strip("<>").split("@")[0] == message_id(breach["id"], "email", office["email"])
+        assert notification_events(server, message_id(breach["id"], "email", office["email"])) == ["notification.sent"]
+
+        # The ticket's breaches go to the help desk's office from the catalogue, one per clock.
+        tickets = wait_for(lambda: len(smtp.box.find(helpdesk["email"], "ticket forli-7")) >= 2 and
+                           smtp.box.find(helpdesk["email"], "ticket forli-7"), 20, "the ticket's breaches")
+        assert {re.search(r'orologio "(\w+)"', m["body"]).group(1) for m in tickets} == {"take_in_charge", "answer"}
+        assert all("30 minuti lavorativi" in m["body"] or "5 giorni lavorativi" in m["body"] for m in tickets)
+
+        # Once: a later mail proves the notifier went past the breaches, and none came twice,
+        # neither now nor after a restart (a new run of the SLA timer and of the notifier).
+        start_case(op, 2, "S-2", "second@example.it")
+        smtp.box.wait("second@example.it", "Avvio")
+        server.stop()
+        server.start()
+        advance(server, 70 * DAY)
+        start_case(op, 3, "S-3", "third@example.it")
+        smtp.box.wait("third@example.it", "Avvio")
+        assert len(smtp.box.find(office["email"], "")) == 1
+        assert len(smtp.box.find(helpdesk["email"], "")) == 2
+        assert len(smtp.box.find("citizen@example.it", "")) == 1  # the citizen gets no breach mail
     finally:
         server.stop()
         smtp.stop()
