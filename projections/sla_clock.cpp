@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -255,6 +256,59 @@ std::pair<DueKind, int64_t> NextDue(const ClockRow& c) {
   return {DueKind::kNone, 0};
 }
 
+DueEntry DueEntryOf(const ClockRow& c, std::string_view tenant, DueKind kind) {
+  DueEntry e;
+  e.kind = kind;
+  e.complete = true;
+  e.tenant = tenant;
+  e.clock = c.id;
+  e.target = c.target;
+  e.calendar = c.calendar;
+  e.start_position = c.start_position;
+  e.started_at = c.started_at;
+  e.deadline = c.deadline;
+  e.warning_at = c.warning_at;
+  e.elapsed = kind == DueKind::kWarning ? std::max(c.warn_budget, c.elapsed_before)
+                                        : std::max(c.budget, c.elapsed_before);
+  return e;
+}
+
+std::string EncodeDueValue(const ClockRow& c, std::string_view tenant, DueKind kind) {
+  const DueEntry e = DueEntryOf(c, tenant, kind);
+  std::string out(1, static_cast<char>(kind));
+  out.push_back(static_cast<char>(kRowFormat));
+  for (std::string_view text : {std::string_view(e.tenant), std::string_view(e.clock),
+                                std::string_view(e.target), std::string_view(e.calendar)}) {
+    PutStr(&out, text);
+  }
+  PutU64(&out, e.start_position);
+  for (int64_t v : {e.started_at, e.deadline, e.warning_at, e.elapsed}) {
+    PutU64(&out, static_cast<uint64_t>(v));
+  }
+  return out;
+}
+
+Result<DueEntry> DecodeDueValue(std::string_view value) {
+  DueEntry e;
+  if (value.empty()) return Status::Corruption("an empty sla_timer deadline entry");
+  e.kind = static_cast<DueKind>(value[0]);
+  if (e.kind != DueKind::kWarning && e.kind != DueKind::kBreach) {
+    return Status::Corruption("an sla_timer deadline entry of unknown kind");
+  }
+  if (value.size() == 1) return e;  // the older format: the kind alone
+  Reader r(value.substr(1));
+  uint8_t format = 0;
+  if (!r.Byte(&format) || format != kRowFormat || !r.Str(&e.tenant) || !r.Str(&e.clock) ||
+      !r.Str(&e.target) || !r.Str(&e.calendar) || !r.U64(&e.start_position) ||
+      !r.I64(&e.started_at) || !r.I64(&e.deadline) || !r.I64(&e.warning_at) ||
+      !r.I64(&e.elapsed) || !r.done()) {
+    return Status::Corruption("an sla_timer deadline entry does not decode; rebuild the "
+                              "projection (`procedo rebuild sla_timer`)");
+  }
+  e.complete = true;
+  return e;
+}
+
 std::string StreamKey(std::string_view stream) {
   std::string k(kStreamPrefix);
   k.append(stream);
@@ -267,6 +321,12 @@ std::string DueKey(int64_t due, std::string_view stream, std::string_view clock)
   k.append(stream);
   k.push_back('\0');
   k.append(clock);
+  return k;
+}
+
+std::string DueKeyBefore(int64_t due) {
+  std::string k(kDuePrefix);
+  codec::PutFixed64BE(&k, static_cast<uint64_t>(due));
   return k;
 }
 

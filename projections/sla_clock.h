@@ -87,6 +87,29 @@ Status ComputeDeadline(ClockRow& c, const BusinessCalendar& cal, double warning_
 // microsecond after the deadline (the deadline itself is still on time).
 std::pair<DueKind, int64_t> NextDue(const ClockRow& c);
 
+// The value of a deadline index entry: what the timer writes into the warning or breach event,
+// so firing a group of clocks reads the index alone, not each clock's stream row. The projection
+// writes key and value with the row in one batch, so they never disagree. Views written before
+// this format hold the kind byte alone (`complete` false): the timer then reads the row.
+struct DueEntry {
+  DueKind kind = DueKind::kNone;
+  bool complete = false;
+  std::string tenant;
+  std::string clock;
+  std::string target;
+  std::string calendar;
+  uint64_t start_position = 0;
+  int64_t started_at = 0;
+  int64_t deadline = 0;
+  int64_t warning_at = 0;
+  // Business time counted at the due instant (the budget or its warning fraction, or more when
+  // a shorter target replaced a longer one): the figure the SLA is judged by.
+  int64_t elapsed = 0;
+};
+std::string EncodeDueValue(const ClockRow& c, std::string_view tenant, DueKind kind);
+Result<DueEntry> DecodeDueValue(std::string_view value);
+DueEntry DueEntryOf(const ClockRow& c, std::string_view tenant, DueKind kind);
+
 // Keys of the sla_timer view. Big-endian instants make RocksDB's order the time order, so the
 // next deadline is the first key under kDuePrefix.
 inline constexpr std::string_view kStreamPrefix = "s/";
@@ -95,6 +118,8 @@ inline constexpr std::string_view kCalendarPrefix = "x/";
 inline constexpr std::string_view kClosuresPrefix = "k/";
 std::string StreamKey(std::string_view stream);
 std::string DueKey(int64_t due, std::string_view stream, std::string_view clock);
+// Sorts before every entry due at `due` and after every earlier one: a scan's exclusive start.
+std::string DueKeyBefore(int64_t due);
 bool ParseDueKey(std::string_view key, int64_t* due, std::string* stream, std::string* clock);
 std::string CalendarIndexPrefix(std::string_view calendar, std::string_view tenant);
 std::string CalendarIndexKey(std::string_view calendar, std::string_view tenant,

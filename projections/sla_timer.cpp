@@ -72,7 +72,12 @@ SlaTimer::SlaTimer(LogStore& log, ViewStore& views, const WorkflowSet& workflows
 SlaTimer::~SlaTimer() { Stop(); }
 
 void SlaTimer::OnDue(int64_t due, uint64_t position) {
+  // The position first: a reactor that sees the lower floor also waits for this position to be
+  // committed before it scans, so the entry is there when it looks.
   last_insert_.store(position);
+  int64_t floor = floor_.load();
+  while (due < floor && !floor_.compare_exchange_weak(floor, due)) {
+  }
   if (due < target_.load()) waiter_.Wake();
 }
 
@@ -105,11 +110,21 @@ std::string SlaTimer::IdempotencyKey(const std::string& stream, const std::strin
 }
 
 void SlaTimer::Loop() {
+  auto lower_floor = [this](int64_t to) {
+    int64_t floor = floor_.load();
+    while (to < floor && !floor_.compare_exchange_weak(floor, to)) {
+    }
+  };
   while (!stop_) {
     const uint64_t epoch = waiter_.Epoch();
     target_.store(INT64_MAX);
+    // Taken before `need` is read: an insert that lowered the floor before this exchange also
+    // stored its position before it, so the wait below covers it; a later one lowers floor_
+    // again and wakes this loop.
+    const int64_t from = floor_.exchange(INT64_MAX);
     const uint64_t need = last_insert_.load();
     if (need > runner_->position() && !runner_->WaitFor(need, options_.fold_wait)) {
+      lower_floor(from);
       Status f = runner_->failure();
       if (!f.ok()) {
         std::lock_guard lock(mu_);
@@ -119,32 +134,18 @@ void SlaTimer::Loop() {
       continue;
     }
     const int64_t now = waiter_.clock().Now().time_since_epoch().count();
-    auto rows = views_.Scan(kSlaView, kDuePrefix, "", options_.batch);
     std::vector<Due> due;
-    int64_t next = INT64_MAX;
-    if (rows.ok()) {
-      for (auto& r : *rows) {
-        Due d;
-        if (!ParseDueKey(r.key, &d.due, &d.stream, &d.clock) || r.value.size() != 1 ||
-            poisoned_.count(r.key)) {
-          continue;
-        }
-        if (d.due > now) {
-          next = d.due;
-          break;
-        }
-        d.kind = static_cast<DueKind>(r.value[0]);
-        d.key = r.key;
-        due.push_back(std::move(d));
-      }
-    } else {
+    int64_t next = INT64_MAX, resume = INT64_MAX;
+    if (Status st = Scan(from, now, &due, &next, &resume); !st.ok()) {
       std::lock_guard lock(mu_);
-      failure_ = rows.status();
+      failure_ = st;
+      resume = from;  // look again from where this scan started
     }
     if (!due.empty()) {
-      Fire(due);
+      lower_floor(std::min(resume, Fire(due)));
       continue;
     }
+    lower_floor(resume);
     target_.store(next);
     {
       std::lock_guard lock(mu_);
@@ -155,6 +156,44 @@ void SlaTimer::Loop() {
     waiter_.WaitUntil(next == INT64_MAX ? TimePoint::max() : At(next), epoch);
     std::lock_guard lock(mu_);
     idle_ = false;
+  }
+}
+
+Status SlaTimer::Scan(int64_t from, int64_t now, std::vector<Due>* due, int64_t* next,
+                      int64_t* resume) {
+  // Pages stop at the first entry after `now`, so a quiet index costs one short read.
+  constexpr size_t kPage = 256;
+  std::string after = from <= 0 ? std::string() : DueKeyBefore(from);
+  *next = *resume = INT64_MAX;
+  for (;;) {
+    auto rows = views_.Scan(kSlaView, kDuePrefix, after, kPage);
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty()) after = rows->back().key;  // before the keys are moved out below
+    for (auto& r : *rows) {
+      Due d;
+      std::string clock;
+      if (!ParseDueKey(r.key, &d.due, &d.stream, &clock) || poisoned_.count(r.key)) continue;
+      if (d.due > now) {
+        *next = *resume = d.due;
+        return Status::Ok();
+      }
+      if (due->size() >= options_.batch) {
+        *resume = d.due;  // the rest of this instant and later ones: the next pass
+        return Status::Ok();
+      }
+      auto entry = DecodeDueValue(r.value);
+      if (!entry.ok()) {
+        poisoned_.insert(r.key);
+        std::lock_guard lock(mu_);
+        failure_ = entry.status();
+        continue;
+      }
+      d.entry = std::move(entry).value();
+      d.entry.clock = std::move(clock);
+      d.key = std::move(r.key);
+      due->push_back(std::move(d));
+    }
+    if (rows->size() < kPage) return Status::Ok();
   }
 }
 
@@ -171,40 +210,43 @@ const BusinessCalendar* SlaTimer::Zone(const std::string& calendar, const std::s
   return it->second.get();
 }
 
-Result<AppendRequest> SlaTimer::BuildEvent(const Due& d) {
-  auto stored = views_.Get(kSlaView, StreamKey(d.stream));
-  if (!stored.ok()) return stored.status();
-  if (!*stored) return Status::NotFound(fmt::format("no clocks row for {}", d.stream));
-  auto s = StreamClocks::Decode(**stored);
-  if (!s.ok()) return s.status();
-  ClockRow* c = s->Find(d.clock);
-  if (c == nullptr || NextDue(*c) != std::make_pair(d.kind, d.due)) {
-    return Status::NotFound(fmt::format("{} {} is no longer due", d.stream, d.clock));
+Result<AppendRequest> SlaTimer::BuildEvent(Due& d) {
+  DueEntry& e = d.entry;
+  if (!e.complete) {
+    // An entry of the older format: the clock's row says the rest.
+    auto stored = views_.Get(kSlaView, StreamKey(d.stream));
+    if (!stored.ok()) return stored.status();
+    if (!*stored) return Status::NotFound(fmt::format("no clocks row for {}", d.stream));
+    auto s = StreamClocks::Decode(**stored);
+    if (!s.ok()) return s.status();
+    ClockRow* c = s->Find(e.clock);
+    if (c == nullptr || NextDue(*c) != std::make_pair(e.kind, d.due)) {
+      return Status::NotFound(fmt::format("{} {} is no longer due", d.stream, e.clock));
+    }
+    e = DueEntryOf(*c, s->tenant, e.kind);
   }
-  const BusinessCalendar* zone = Zone(c->calendar, s->tenant);
+  const BusinessCalendar* zone = Zone(e.calendar, e.tenant);
   auto when = [zone](int64_t t) { return zone ? zone->FormatLocal(At(t)) : FormatTime(At(t)); };
   // Elapsed at the due instant, not at the append: the same data on every attempt, which the
   // idempotency record requires, and the figure the SLA is judged by.
-  const int64_t used = d.kind == DueKind::kWarning ? std::max(c->warn_budget, c->elapsed_before)
-                                                   : std::max(c->budget, c->elapsed_before);
-  json data = {{"clock", c->id},
-               {"target", c->target},
-               {"calendar", c->calendar},
-               {"deadline", when(c->deadline)},
-               {"started_at", when(c->started_at)},
-               {"start_position", c->start_position},
-               {"elapsed_seconds", used / 1'000'000}};
-  if (d.kind == DueKind::kWarning) data["warning_at"] = when(c->warning_at);
-  NewEvent e;
-  e.type = d.kind == DueKind::kWarning ? kSlaWarning : kSlaBreached;
-  e.data = data.dump();
-  e.tenant = s->tenant;
-  e.actor = R"({"system":"sla-timer"})";
-  return AppendRequest{d.stream, ExpectedVersion::Any(), {std::move(e)},
-                       IdempotencyKey(d.stream, d.clock, c->start_position, d.kind)};
+  json data = {{"clock", e.clock},
+               {"target", e.target},
+               {"calendar", e.calendar},
+               {"deadline", when(e.deadline)},
+               {"started_at", when(e.started_at)},
+               {"start_position", e.start_position},
+               {"elapsed_seconds", e.elapsed / 1'000'000}};
+  if (e.kind == DueKind::kWarning) data["warning_at"] = when(e.warning_at);
+  NewEvent ev;
+  ev.type = e.kind == DueKind::kWarning ? kSlaWarning : kSlaBreached;
+  ev.data = data.dump();
+  ev.tenant = e.tenant;
+  ev.actor = R"({"system":"sla-timer"})";
+  return AppendRequest{d.stream, ExpectedVersion::Any(), {std::move(ev)},
+                       IdempotencyKey(d.stream, e.clock, e.start_position, e.kind)};
 }
 
-void SlaTimer::Fire(const std::vector<Due>& due) {
+int64_t SlaTimer::Fire(std::vector<Due>& due) {
   struct Latch {
     std::mutex mu;
     std::condition_variable cv;
@@ -224,7 +266,8 @@ void SlaTimer::Fire(const std::vector<Due>& due) {
       finish();
       continue;
     }
-    // One group commit for the whole pass: a burst of breaches costs one sync, not one each.
+    // Everything in flight at once: the writer takes what is queued as one group commit, so a
+    // burst of breaches costs a few syncs, not one each.
     log_.AppendAsync(std::move(req).value(), [&results, &latch, &finish, i](Result<AppendResult> r) {
       {
         std::lock_guard lock(latch.mu);
@@ -239,6 +282,7 @@ void SlaTimer::Fire(const std::vector<Due>& due) {
     latch.cv.wait(lock, [&] { return latch.left == 0; });
   }
   uint64_t wait_for = latch.max_position;
+  int64_t retry = INT64_MAX;
   for (size_t i = 0; i < due.size(); ++i) {
     const auto& r = results[i];
     if (r.ok()) {
@@ -254,7 +298,12 @@ void SlaTimer::Fire(const std::vector<Due>& due) {
       continue;
     }
     // Moved on between the scan and the read (stopped, paused, folded): the next pass sees it.
-    if (r.status().IsNotFound()) continue;
+    if (r.status().IsNotFound()) {
+      retry = std::min(retry, due[i].due);
+      continue;
+    }
+    // Refused for good, or the log is failing: not retried by this process (no busy loop on a
+    // broken disk); the next start tries again.
     poisoned_.insert(due[i].key);
     std::lock_guard lock(mu_);
     failure_ = r.status();
@@ -265,6 +314,7 @@ void SlaTimer::Fire(const std::vector<Due>& due) {
         "the sla_timer projection did not reach position {} within {} ms", wait_for,
         options_.fold_wait.count()));
   }
+  return retry;
 }
 
 bool SlaTimer::WaitSettled(std::chrono::milliseconds timeout) {

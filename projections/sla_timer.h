@@ -67,7 +67,10 @@ class ManualWaiter final : public Waiter {
 };
 
 struct SlaTimerOptions {
-  size_t batch = 512;  // due entries read and appended per pass
+  // Due entries appended per pass, all in flight at once so the writer group-commits them; the
+  // pass then waits once for them to fold back. Covers the largest group of clocks sharing a
+  // deadline, so a burst of breaches costs one pass.
+  size_t batch = 8192;
   // Bounds each wait for the projection to fold what the reactor appended (a stuck runner is
   // reported, not waited on forever).
   std::chrono::milliseconds fold_wait{10'000};
@@ -108,14 +111,17 @@ class SlaTimer {
     std::string key;
     int64_t due;
     std::string stream;
-    std::string clock;
-    DueKind kind;
+    DueEntry entry;
   };
   void Loop();
   void OnDue(int64_t due, uint64_t position);
-  // Appends the events of `due` (one group commit) and waits until they fold back.
-  void Fire(const std::vector<Due>& due);
-  Result<AppendRequest> BuildEvent(const Due& d);
+  // Reads the index from `from` up to `now`: at most options_.batch entries. Sets *next to the
+  // first instant after `now` (INT64_MAX: none) and *resume to where the next scan may start.
+  Status Scan(int64_t from, int64_t now, std::vector<Due>* due, int64_t* next, int64_t* resume);
+  // Appends the events of `due` (group commits) and waits until they fold back. Returns the
+  // earliest instant of an entry to try again (INT64_MAX: none).
+  int64_t Fire(std::vector<Due>& due);
+  Result<AppendRequest> BuildEvent(Due& d);
   const BusinessCalendar* Zone(const std::string& calendar, const std::string& tenant);
 
   LogStore& log_;
@@ -132,6 +138,10 @@ class SlaTimer {
   // that position to be committed before it scans.
   std::atomic<int64_t> target_{INT64_MAX};
   std::atomic<uint64_t> last_insert_{0};
+  // Where the next scan starts: every entry before it was appended (and is being deleted by the
+  // fold) or failed for good. Without it each scan would step over the tombstones of every
+  // deadline already fired since RocksDB last compacted them. Inserts lower it (OnDue).
+  std::atomic<int64_t> floor_{INT64_MIN};
   std::atomic<uint64_t> appended_{0}, deduplicated_{0};
   // Calendars used only to print instants with their local offset (closures do not matter).
   std::map<std::string, std::unique_ptr<BusinessCalendar>> zones_;

@@ -213,11 +213,19 @@ void SlaProjection::Reindex(const Event& event, const std::string& tenant,
                             const std::string& stream, const ClockRow& before, ClockRow& after,
                             ViewWriter& rows) {
   auto [kind, due] = NextDue(after);
-  if (before.due != due || (before.due != 0 && NextDue(before).first != kind)) {
+  const DueKind was_kind = NextDue(before).first;
+  if (before.due != due || (before.due != 0 && was_kind != kind)) {
     if (before.due != 0) rows.Delete(DueKey(before.due, stream, before.id));
     if (kind != DueKind::kNone) {
-      rows.Put(DueKey(due, stream, after.id), std::string(1, static_cast<char>(kind)));
+      rows.Put(DueKey(due, stream, after.id), EncodeDueValue(after, tenant, kind));
       if (on_due_) on_due_(due, event.position);
+    }
+  } else if (kind != DueKind::kNone) {
+    // Same instant, other data (a new target with the same deadline, time counted on another
+    // calendar): the entry carries the event's data, so it follows.
+    std::string value = EncodeDueValue(after, tenant, kind);
+    if (value != EncodeDueValue(before, tenant, was_kind)) {
+      rows.Put(DueKey(due, stream, after.id), value);
     }
   }
   after.due = kind == DueKind::kNone ? 0 : due;

@@ -1,7 +1,8 @@
 // The sla_timer projection: folds the log into the state of every SLA clock and keeps two
 // indexes next to it in the same column family, so a replay from position 0 rebuilds all of it:
 //   s/<stream>                              the stream's clocks and the fields they read
-//   d/<due, 8 bytes BE><stream>\0<clock>    one entry per running clock with something due
+//   d/<due, 8 bytes BE><stream>\0<clock>    one entry per running clock with something due;
+//                                           its value is the event's data (sla_clock.h DueEntry)
 //   x/<calendar>\0<tenant>\0<stream>\0<clock>  running clocks per calendar, for closures
 //   k/<calendar>\0<tenant>                  the calendar's closures as its events left them
 // Its own sla.warning / sla.breached events fold back in and mark the clock, which is how the

@@ -36,6 +36,7 @@ struct SlaFixture {
   std::unique_ptr<ViewStore> views;
   std::unique_ptr<projections::SlaTimer> timer;
   std::unique_ptr<ProjectionRunner> runner;
+  projections::SlaTimerOptions options;  // taken by the next Open()
 
   explicit SlaFixture(const std::string& start = "2026-11-26T10:00:00+01:00") {
     auto c = domain::CalendarCatalog::LoadDomain(wf.domain_dir);
@@ -52,7 +53,7 @@ struct SlaFixture {
     if (!v.ok()) throw std::runtime_error(v.status().ToString());
     views = std::move(v).value();
     timer = std::make_unique<projections::SlaTimer>(*wf.logf.log, *views, wf.domain->workflows,
-                                                    calendars, waiter);
+                                                    calendars, waiter, options);
     runner = std::make_unique<ProjectionRunner>(*wf.logf.log, *views,
                                                 std::vector<Projection*>{&timer->projection()});
     if (catch_up) REQUIRE(runner->CatchUp().ok());

@@ -202,6 +202,68 @@ TEST_CASE("sla timer: a closure announced mid-flight moves the deadline, its can
   CHECK(DataOf(b[0])["deadline"] == "2026-12-01T17:00:00+01:00");
 }
 
+TEST_CASE("sla timer: a burst of clocks sharing a deadline, over several passes and scan pages, "
+          "gets one event each") {
+  SlaFixture f;  // Thursday 26 Nov 2026, 10:00
+  f.Close();
+  // 300 entries due at once: a pass of 280 over two 256-key pages, then one of 20.
+  f.options.batch = 280;
+  f.Open();
+  const int tickets = 300;
+  for (int i = 0; i < tickets; ++i) {
+    auto r = f.wf.Run(kCitizen, "ticket-comune-aosta-b" + std::to_string(i), "open_ticket",
+                      Ticket("portal", "urgent"));
+    REQUIRE(r.ok());
+    REQUIRE(r->accepted());
+  }
+  f.Settle();
+  // Take in charge: 30 business minutes, warning at 80%. The answer (1bd) is due on Friday.
+  f.At("2026-11-26T10:24:00+01:00");
+  CHECK(f.timer->appended() == tickets);
+  f.At("2026-11-26T10:30:00.000001+01:00");
+  CHECK(f.timer->appended() == 2 * tickets);
+  CHECK(f.timer->deduplicated() == 0);
+  for (int i : {0, 150, 299}) {
+    const std::string s = "ticket-comune-aosta-b" + std::to_string(i);
+    CHECK(f.Sla(s, "sla.warning", "take_in_charge").size() == 1);
+    CHECK(f.Sla(s, "sla.breached", "take_in_charge").size() == 1);
+  }
+  // Everything fired has left the index; what is left is due later.
+  auto rows = f.views->Scan(projections::kSlaView, projections::kDuePrefix, "", 1);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  int64_t due = 0;
+  std::string stream, clock;
+  REQUIRE(projections::ParseDueKey((*rows)[0].key, &due, &stream, &clock));
+  CHECK(due > T("2026-11-26T10:30:00.000001+01:00").time_since_epoch().count());
+}
+
+TEST_CASE("sla timer: a deadline entry of the older format (the kind byte alone) still fires "
+          "with the clock's data") {
+  SlaFixture f;
+  const std::string s = "ticket-comune-aosta-8";
+  f.Must(kCitizen, s, "open_ticket", Ticket("email", "normal"));  // take in charge 45m
+  ClockRow tp = f.Clock(s, "take_in_charge");
+  const std::string key = projections::DueKey(tp.due, s, "take_in_charge");
+  auto value = f.views->Get(projections::kSlaView, key);
+  REQUIRE(value.ok());
+  REQUIRE(value->has_value());
+  CHECK((*value)->size() > 1);  // this build writes the event's data into the entry
+  auto batch = f.views->NewBatch();
+  batch->For(projections::kSlaView).Put(key, std::string(1, 'w'));
+  REQUIRE(f.views->Commit(*batch).ok());
+
+  f.At("2026-11-26T10:36:00+01:00");  // 80% of 45 minutes
+  auto w = f.Sla(s, "sla.warning", "take_in_charge");
+  REQUIRE(w.size() == 1);
+  CHECK(DataOf(w[0])["elapsed_seconds"] == 36 * 60);
+  CHECK(DataOf(w[0])["warning_at"] == "2026-11-26T10:36:00+01:00");
+  CHECK(DataOf(w[0])["target"] == "45m");
+  f.At("2026-11-26T10:45:00.000001+01:00");
+  CHECK(f.Sla(s, "sla.breached", "take_in_charge").size() == 1);
+  CHECK(f.timer->deduplicated() == 0);
+}
+
 TEST_CASE("sla timer: replaying the log from 0 rebuilds the same rows byte for byte") {
   SlaFixture f;
   const std::string s = "ticket-comune-aosta-6";
