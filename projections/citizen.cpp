@@ -144,6 +144,13 @@ Status FoldCitizen(const Event& event, CitizenRecord& r) {
   return Status::Ok();
 }
 
+std::string OutcomeText(const std::string& outcome) {
+  if (outcome == "accepted") return "accolta";
+  if (outcome == "rejected") return "respinta";
+  if (outcome == "archived") return "archiviata";
+  return outcome;
+}
+
 std::chrono::seconds LockoutDuration(std::chrono::seconds base, uint64_t n) {
   std::chrono::seconds d = base;
   for (uint64_t i = 1; i < n && d < std::chrono::hours(24); ++i) d *= 2;

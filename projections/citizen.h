@@ -61,6 +61,9 @@ struct CitizenRecord {
 };
 Status FoldCitizen(const Event& event, CitizenRecord& record);
 
+// A case.closed outcome as the citizen reads it: accolta, respinta, archiviata (else as given).
+std::string OutcomeText(const std::string& outcome);
+
 // The n-th lockout in a row lasts base * 2^(n-1), at most a day.
 std::chrono::seconds LockoutDuration(std::chrono::seconds base, uint64_t n);
 

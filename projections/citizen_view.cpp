@@ -2,6 +2,7 @@
 // needs no view to be caught up: the citizen reads it right after the message arrives.
 #include <nlohmann/json.hpp>
 
+#include "projections/citizen.h"
 #include "projections/citizen_access.h"
 
 namespace procedo::projections {
@@ -55,7 +56,9 @@ json BuildCitizenCaseView(const std::vector<Event>& events) {
       }
     } else if (e.type == "case.closed") {
       state = "chiusa";
-      view["closure"] = {{"at", at}, {"outcome", d.value("outcome", "")},
+      view["closure"] = {{"at", at},
+                         {"outcome", d.value("outcome", "")},
+                         {"outcome_text", OutcomeText(d.value("outcome", ""))},
                          {"reason", d.value("reason", "")}};
     } else if (e.type == "case.note_added") {
       notes.push_back({{"at", at}, {"text", d.value("note", "")}});

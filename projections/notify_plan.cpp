@@ -28,13 +28,6 @@ std::string UrlEncode(const std::string& s) {
   return out;
 }
 
-std::string Outcome(const std::string& o) {
-  if (o == "accepted") return "accolta";
-  if (o == "rejected") return "respinta";
-  if (o == "archived") return "archiviata";
-  return o;
-}
-
 // An SLA target in the workflows' notation ("30m", "6h", "3bd", "60cd", "20d") read out in
 // Italian; anything else as written.
 std::string TargetText(const std::string& target) {
@@ -189,9 +182,17 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
   if (type == "case.started") password_issue = 1;
   if (password_issue > 0) v["password"] = ctx.password(stream, password_issue);
   v["reason"] = Str(data, "reason");
-  v["outcome"] = Outcome(Str(data, "outcome"));
+  v["outcome"] = OutcomeText(Str(data, "outcome"));
   v["solution"] = Str(data, "solution");
   v["notes"] = Str(data, "note");
+  if (auto docs = data.find("documents"); docs != data.end() && docs->is_array()) {
+    std::string list;
+    for (const auto& d : *docs) {
+      if (!d.is_string()) continue;
+      list += (list.empty() ? "" : "; ") + d.get<std::string>();
+    }
+    v["documents"] = list;
+  }
   if (ctx.email && f.consent_email && !f.email.empty()) {
     if (Status s = Render(templates, type, "email", f.email, v, e, stream, out, password_issue);
         !s.ok()) {

@@ -56,7 +56,7 @@ const std::vector<std::string>& TemplateSet::KnownPlaceholders() {
       "responsible_email", "term_text",   "reason",           "notes",          "outcome",
       "link",           "password",       "ticket",           "technician_name", "level",
       "solution",       "deadline",       "clock",            "target",         "stream",
-      "target_text"};
+      "target_text",    "documents"};
   return names;
 }
 

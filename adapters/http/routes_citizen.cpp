@@ -6,6 +6,7 @@
 #include <set>
 
 #include "adapters/http/api.h"
+#include "projections/case_view.h"
 #include "projections/citizen_access.h"
 
 namespace procedo::http {
@@ -63,6 +64,23 @@ bool RequireCitizen(Api& api, const Request& req, projections::CitizenSession* s
   return true;
 }
 
+// The expected term as a date (seed 002: "i tempi previsti"), by the case view's own
+// computation (business or calendar days, moved by suspensions and closures), as of now.
+void AddDeadline(Api& api, const std::string& case_stream, nlohmann::json& view) {
+  if (api.workflows == nullptr || api.calendars == nullptr || !view.contains("term")) return;
+  auto full = projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, case_stream,
+                                        api.clock.Now());
+  if (!full.ok() || !*full) return;  // the page stays useful without it
+  const nlohmann::json& v = **full;
+  nlohmann::json& term = view["term"];
+  term["deadline"] = v.value("deadline_local", nlohmann::json());
+  if (v.contains("deadline_before_suspension")) {
+    // Suspended: the term is not running; the date it had when it stopped.
+    term["deadline_before_suspension"] = v["deadline_before_suspension"];
+  }
+  if (v.contains("closed_within_term")) term["closed_within_term"] = v["closed_within_term"];
+}
+
 nlohmann::json ParseBody(const Request& req) {
   return nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
 }
@@ -114,6 +132,7 @@ void AddCitizenRoutes(Router& router, Api& api) {
     if (!RequireCitizen(api, req, &s, &denied)) return denied;
     auto view = api.citizen->CaseView(s);
     if (!view.ok()) return Response::FromStatus(view.status());
+    AddDeadline(api, s.case_stream, *view);
     Response r = Response::Json(200, *view);
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;

@@ -136,3 +136,23 @@ TEST_CASE("an unknown case code records nothing", "[citizen]") {
   }
   CHECK(f.Types("citizen-NOPE-1").empty());
 }
+
+TEST_CASE("a resend ends the sessions of the old password", "[citizen]") {
+  LoginFixture f;
+  LoginOutcome in = f.Login(DerivePassword(kSecret, kCase, 1));
+  REQUIRE(in.ok);
+  auto session = f.access->Verify(in.token);
+  REQUIRE(session.ok());
+  CHECK(session->case_stream == kCase);
+  REQUIRE(f.access->Resend(kCase, "op1").ok());
+  auto after = f.access->Verify(in.token);
+  REQUIRE_FALSE(after.ok());
+  CHECK(after.status().code() == Status::Code::kPermissionDenied);
+  CHECK(after.status().message().find("new credentials") != std::string::npos);
+  LoginOutcome again = f.Login(DerivePassword(kSecret, kCase, 2));
+  REQUIRE(again.ok);
+  CHECK(f.access->Verify(again.token).ok());
+  // Sessions expire on the injected clock.
+  f.clock.Advance(std::chrono::minutes(31));
+  CHECK_FALSE(f.access->Verify(again.token).ok());
+}

@@ -187,3 +187,57 @@ TEST_CASE("a channel the server has no sender for is never owed, nor are credent
   CHECK(f.Types("citizen-FC-2") == std::vector<std::string>{"citizen.credentials_issued"});
   CHECK(n.stats().pending == 0);
 }
+
+TEST_CASE("failed deliveries wait base, then twice as long, and stop at max_attempts", "[notify]") {
+  NotifyFixture f;
+  RecordingSender sender;
+  sender.fail_next = 100;
+  f.StartCase(1, true);
+  Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());  // base 1 s, 3 tries
+  REQUIRE(n.CatchUp().ok());
+  using std::chrono::milliseconds;
+  CHECK(*n.Flush() == 1);  // attempt 1 fails: next in 1 s
+  f.clock.Advance(milliseconds(999));
+  CHECK(*n.Flush() == 0);
+  f.clock.Advance(milliseconds(1));
+  CHECK(*n.Flush() == 1);  // attempt 2 fails: next in 2 s
+  f.clock.Advance(milliseconds(1999));
+  CHECK(*n.Flush() == 0);
+  f.clock.Advance(milliseconds(1));
+  CHECK(*n.Flush() == 1);  // attempt 3 fails: the last
+  f.clock.Advance(std::chrono::hours(24));
+  CHECK(*n.Flush() == 0);
+  n.Drain();
+  std::vector<std::string> retry_at, final;
+  auto events = f.log->ReadAll(1, 100);
+  REQUIRE(events.ok());
+  for (const auto& e : *events) {
+    if (e.type != "notification.failed") continue;
+    auto d = json::parse(e.data);
+    retry_at.push_back(d.value("retry_at", ""));
+    final.push_back(d.value("final", false) ? "final" : "");
+  }
+  CHECK(retry_at == std::vector<std::string>{FormatTime(TimePoint(std::chrono::seconds(1'780'000'001))),
+                                             FormatTime(TimePoint(std::chrono::seconds(1'780'000'003))),
+                                             ""});
+  CHECK(final == std::vector<std::string>{"", "", "final"});
+}
+
+TEST_CASE("a mobile number without SMS consent gets no SMS; e-mail consent alone gets e-mail",
+          "[notify]") {
+  NotifyFixture f;
+  RecordingSender sender;
+  f.Append("case-comune-forli-3", "case.started",
+           {{"case_code", "FC-3"},
+            {"applicant", {{"name", "Carla"}, {"email", "carla@example.it"}, {"mobile", "+39 333 9"}}},
+            {"consent", {{"sms", false}, {"email", true}}}});
+  f.Append("case-comune-forli-3", "case.suspended", {{"reason", "Parere"}});
+  Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+  REQUIRE(n.CatchUp().ok());
+  f.Settle(n);
+  REQUIRE(sender.sent.size() == 2);
+  for (const auto& m : sender.sent) {
+    CHECK(m.channel == "email");
+    CHECK(m.recipient == "carla@example.it");
+  }
+}

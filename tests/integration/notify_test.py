@@ -156,7 +156,9 @@ def test_every_change_of_a_case_reaches_the_citizen(env):
 
     steps = [("suspend_case", {"reason": "Manca il parere della Soprintendenza"}, "Sospensione", "sospesa"),
              ("resume_case", {"reason": "Parere pervenuto"}, "Riattivazione", "riattivata"),
-             ("request_integration", {"reason": "Allegare la planimetria catastale"}, "Richiesta di integrazione", "integrazione"),
+             ("request_integration", {"reason": "Allegare la planimetria catastale",
+                                      "documents": ["Planimetria catastale", "Visura"]},
+              "Richiesta di integrazione", "integrazione"),
              ("receive_integration", {}, None, None),
              ("close_case", {"outcome": "accepted", "reason": "Istanza conforme"}, "Chiusura", "chiusa")]
     for command, payload, subject, sms_word in steps:
@@ -166,6 +168,8 @@ def test_every_change_of_a_case_reaches_the_citizen(env):
             assert payload["reason"] in mail["body"] and f"{BASE}/pratica?codice=" in mail["body"]
             assert payload["reason"] in sms.wait("+39 333 1234567", sms_word)["json"]["text"]
     assert "esito: accolta" in box.wait("anna@example.it", "Chiusura")["body"]
+    assert ("Documenti da presentare: Planimetria catastale; Visura"
+            in box.wait("anna@example.it", "Richiesta di integrazione")["body"])
     # receive_integration sends nothing: exactly one mail per notified change.
     assert len(box.find("anna@example.it", "")) == 5
 
@@ -182,6 +186,10 @@ def test_every_change_of_a_case_reaches_the_citizen(env):
     assert [s["reason"] for s in view["suspensions"]] == ["Manca il parere della Soprintendenza",
                                                           "Allegare la planimetria catastale"]
     assert view["closure"]["reason"] == "Istanza conforme"
+    assert view["closure"]["outcome_text"] == "accolta"
+    # The expected date of the term, moved by the two suspensions, and met.
+    assert (instant(view["term"]["deadline"]) - instant(view["started_at"])).days in (59, 60)
+    assert view["term"]["closed_within_term"] is True
     assert [t["label"] for t in view["timeline"]][0] == "Avvio della pratica"
 
 
@@ -256,7 +264,11 @@ def test_opt_out_and_no_consent_get_nothing(env):
     box.wait("later@example.it", "Avvio")
     assert box.find("o@example.it", "Sospensione") == []
     assert box.find("none@example.it", "") == []
-    assert citizen_get(server, token).json()["notifications"] == "opted_out"  # the page stays
+    page = citizen_get(server, token).json()
+    assert page["notifications"] == "opted_out"  # the page stays
+    # Suspended: the term is not running, so no date, but the one it had when it stopped.
+    assert page["state"] == "sospesa" and page["term"]["deadline"] is None
+    assert page["term"]["deadline_before_suspension"]
 
 
 def test_ticket_user_is_told_technician_level_two_and_resolution(env):
@@ -274,8 +286,9 @@ def test_ticket_user_is_told_technician_level_two_and_resolution(env):
     l2 = server.as_("helpdesk_l2", FORLI, "hd2")
     assert l2.command(t, "resolve_ticket", {"solution": "Sostituito il fusore", "answered_by": "email"}).status == 201
     assert "Sostituito il fusore" in box.wait("user@example.it", "risolto")["body"]
-    assert l2.command(t, "close_ticket", {}).status == 201
-    assert f"{BASE}/ticket/" in box.wait("user@example.it", "chiuso")["body"]
+    assert l2.command(t, "close_ticket", {"note": "Verificato con l'utente"}).status == 201
+    closed = box.wait("user@example.it", "chiuso")
+    assert f"{BASE}/ticket/" in closed["body"] and "Note: Verificato con l'utente" in closed["body"]
 
 
 def notification_events(server, message_id):
