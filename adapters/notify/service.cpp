@@ -107,7 +107,8 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg, Log
                                                           svc->templates, *svc->sender, no);
   if (Status s = svc->notifier->Start(); !s.ok()) return s;
   auto st = svc->notifier->stats();
-  svc->summary += fmt::format("; resumed at log position {} (read {} events to catch up)",
+  svc->summary += fmt::format("; resumed from its checkpoint at log position {}, {} new events "
+                              "folded",
                               st.resumed_from, st.applied);
   if (st.notify_from > 1) {
     svc->summary += fmt::format("; events before position {} predate the notifier and get no "
