@@ -1,8 +1,8 @@
 // `procedo token` (development JWTs) and `procedo apikey create` (integrator keys).
 #include <fmt/format.h>
 
+#include "adapters/api_keys.h"
 #include "adapters/cli/common.h"
-#include "adapters/http/api_keys.h"
 #include "adapters/http/auth.h"
 #include "adapters/http/dev_keys.h"
 
@@ -50,7 +50,7 @@ void RegisterApiKey(CLI::App& app, const GlobalOptions& g, int* exit_code) {
   create->callback([&g, exit_code] {
     auto cfg = Load(g);
     if (!cfg.ok()) { *exit_code = Fail(cfg.status()); return; }
-    auto k = http::CreateApiKey(cfg->ApiKeysFile(), tenant, name);
+    auto k = CreateApiKey(cfg->ApiKeysFile(), tenant, name);
     if (!k.ok()) { *exit_code = Fail(k.status()); return; }
     fmt::print("{}\n", k->secret);
     fmt::print(stderr, "key {} for {} stored hashed in {}; send it as 'X-API-Key'. A running server "

@@ -10,8 +10,6 @@
 #include <set>
 #include <sstream>
 
-#include "adapters/http/api_keys.h"
-
 namespace procedo::http {
 
 const std::vector<std::string>& Authenticator::KnownRoles() {
@@ -34,29 +32,14 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions options
     ss << in.rdbuf();
     a->public_keys_.push_back(ss.str());
   }
-  if (Status s = a->ReloadApiKeys(); !s.ok()) return s;
+  auto keys = ApiKeyRing::Load(a->options_.api_keys_file);
+  if (!keys.ok()) return keys.status();
+  a->api_keys_ = std::move(keys).value();
   return a;
 }
 
 Status Authenticator::ReloadApiKeys() {
-  std::map<std::string, Principal> keys;
-  if (!options_.api_keys_file.empty() && std::filesystem::exists(options_.api_keys_file)) {
-    std::ifstream in(options_.api_keys_file);
-    auto j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.contains("keys") || !j["keys"].is_array()) {
-      return Status::InvalidArgument(fmt::format(
-          "API key file '{}' is not {{\"keys\": [...]}}: recreate it with `procedo apikey create`",
-          options_.api_keys_file));
-    }
-    for (const auto& k : j["keys"]) {
-      if (!k.is_object() || !k.value("sha256", nlohmann::json()).is_string()) continue;
-      keys[k["sha256"].get<std::string>()] =
-          Principal{k.value("id", ""), "integrator", k.value("tenant", "")};
-    }
-  }
-  std::lock_guard lock(mu_);
-  api_keys_ = std::move(keys);
-  return Status::Ok();
+  return api_keys_->Reload();
 }
 
 std::variant<Principal, Response> Authenticator::Fail(const Request& req, const std::string& detail) {
@@ -66,7 +49,7 @@ std::variant<Principal, Response> Authenticator::Fail(const Request& req, const 
   if (now - f.window_start > options_.failure_window) f = Failures{0, now};
   ++f.count;
   if (failures_.size() > 100'000) failures_.clear();  // bounded memory under a spray of peers
-  Response r = Response::Problem(401, "unauthenticated", "Authentication required", detail);
+  Response r = Response::FromProblem(Problem::Unauthenticated(detail));
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
 }
@@ -95,13 +78,8 @@ std::variant<Principal, Response> Authenticator::Authenticate(const Request& req
 }
 
 std::variant<Principal, Response> Authenticator::FromApiKey(const Request& req, const std::string& key) {
-  std::string hash = Sha256Hex(key);
-  {
-    std::lock_guard lock(mu_);
-    auto it = api_keys_.find(hash);
-    if (it != api_keys_.end()) return it->second;
-  }
-  return Fail(req, "the API key is not known; ask an administrator for one");
+  if (auto who = api_keys_->Find(key)) return *who;
+  return Fail(req, ApiKeyRing::kUnknownKey);
 }
 
 std::variant<Principal, Response> Authenticator::FromJwt(const Request& req, const std::string& token) {

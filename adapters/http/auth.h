@@ -9,16 +9,14 @@
 #include <variant>
 #include <vector>
 
+#include "adapters/api_keys.h"
 #include "adapters/http/http.h"
+#include "adapters/principal.h"
 #include "engine/clock.h"
 
 namespace procedo::http {
 
-struct Principal {
-  std::string id;      // JWT subject or API key id
-  std::string role;    // operator, validator, ..., integrator, admin
-  std::string tenant;  // owning organisation; admins may have none
-};
+using procedo::Principal;
 
 struct AuthOptions {
   std::vector<std::string> jwt_public_key_files;  // PEM (RSA or EC P-256)
@@ -38,6 +36,8 @@ class Authenticator {
   std::variant<Principal, Response> Authenticate(const Request& req);
   // Re-reads the API key file (after `procedo apikey create`).
   Status ReloadApiKeys();
+  // The integrators' keys, for the other channels that accept them (Kafka commands).
+  std::shared_ptr<const ApiKeyRing> api_keys() const { return api_keys_; }
 
   static const std::vector<std::string>& KnownRoles();
 
@@ -49,8 +49,8 @@ class Authenticator {
 
   AuthOptions options_;
   std::vector<std::string> public_keys_;  // PEM text
+  std::shared_ptr<ApiKeyRing> api_keys_;
   std::mutex mu_;
-  std::map<std::string, Principal> api_keys_;  // sha256 hex -> principal
   struct Failures {
     int count = 0;
     TimePoint window_start;

@@ -25,35 +25,17 @@ Response Response::Json(int status, const nlohmann::json& body) {
 
 Response Response::Problem(int status, const std::string& type, const std::string& title,
                            const std::string& detail, nlohmann::json extra) {
-  nlohmann::json p = std::move(extra);
-  p["type"] = "https://procedo.dev/problems/" + type;
-  p["title"] = title;
-  p["status"] = status;
-  p["detail"] = detail;
-  Response r = Json(status, p);
+  return FromProblem(procedo::Problem{status, type, title, detail, std::move(extra)});
+}
+
+Response Response::FromProblem(const procedo::Problem& p) {
+  Response r = Json(p.status, p.ToJson());
   r.content_type = "application/problem+json";
   return r;
 }
 
 Response Response::FromStatus(const Status& s) {
-  switch (s.code()) {
-    case Status::Code::kInvalidArgument:
-      return Problem(400, "invalid-request", "The request is not valid", s.message());
-    case Status::Code::kConflict: {
-      nlohmann::json extra = nlohmann::json::object();
-      extra["actual_version"] = s.actual_version() ? nlohmann::json(*s.actual_version()) : nlohmann::json(nullptr);
-      return Problem(409, "version-conflict", "The stream moved on", s.message(), extra);
-    }
-    case Status::Code::kNotFound: return Problem(404, "not-found", "Not found", s.message());
-    case Status::Code::kTooLarge: return Problem(413, "too-large", "Too large", s.message());
-    case Status::Code::kPermissionDenied:
-      return Problem(403, "forbidden", "Not allowed", s.message());
-    case Status::Code::kShutdown:
-    case Status::Code::kUnavailable:
-      return Problem(503, "unavailable", "Try again later", s.message());
-    default:
-      return Problem(500, "internal", "Internal error", s.message());
-  }
+  return FromProblem(procedo::Problem::FromStatus(s));
 }
 
 namespace {

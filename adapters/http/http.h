@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/problem.h"
 #include "engine/status.h"
 
 namespace procedo::http {
@@ -51,6 +52,7 @@ struct Response {
   // RFC 9457 problem details. `type` is a short slug, published as https://procedo.dev/problems/<type>.
   static Response Problem(int status, const std::string& type, const std::string& title,
                           const std::string& detail, nlohmann::json extra = nlohmann::json::object());
+  static Response FromProblem(const procedo::Problem& p);
   // Maps an engine Status to the problem it means over HTTP.
   static Response FromStatus(const Status& s);
 };

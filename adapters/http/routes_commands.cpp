@@ -4,7 +4,7 @@
 
 #include <charconv>
 
-#include "adapters/event_json.h"
+#include "adapters/command_service.h"
 #include "adapters/http/api.h"
 #include "engine/calendar.h"
 #include "engine/command_handler.h"
@@ -12,32 +12,6 @@
 
 namespace procedo::http {
 namespace {
-
-nlohmann::json Violations(const std::vector<SchemaViolation>& vs) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& v : vs) out.push_back({{"path", v.path}, {"message", v.message}});
-  return out;
-}
-
-Response FromRejection(const Rejection& r) {
-  switch (r.kind) {
-    case Rejection::Kind::kUnknownCommand:
-      return Response::Problem(404, "unknown-command", "Unknown command", r.message);
-    case Rejection::Kind::kNotAllowedInState:
-      return Response::Problem(409, "not-allowed-in-state", "Not allowed in this state", r.message);
-    case Rejection::Kind::kRoleNotAllowed:
-      return Response::Problem(403, "role-not-allowed", "Your role may not do this", r.message);
-    case Rejection::Kind::kTenantNotAllowed:
-      return Response::Problem(403, "tenant-not-allowed", "Not your organisation's stream", r.message);
-    case Rejection::Kind::kPayloadInvalid:
-      return Response::Problem(422, "payload-invalid", "The command's payload is invalid", r.message,
-                               {{"violations", Violations(r.violations)}});
-    case Rejection::Kind::kGuardRefused:
-      return Response::Problem(422, "guard-refused", "Refused by a rule of the procedure", r.message,
-                               {{"guard", r.guard}});
-  }
-  return Response::Problem(422, "rejected", "Rejected", r.message);
-}
 
 bool ParseVersion(std::string s, uint64_t* v) {
   // If-Match carries an entity tag: "5" or W/"5"; accept the bare number too.
@@ -54,13 +28,8 @@ void AddCommandRoutes(Router& router, Api& api) {
     Principal who;
     Response denied;
     if (!RequirePrincipal(api, req, &who, &denied)) return denied;
-    if (!api.commands) {
-      return Response::Problem(503, "unavailable", "Commands are not available", "no workflows are loaded");
-    }
-    const std::string& stream = req.params["id"];
-    if (Status s = ValidateStreamId(stream); !s.ok()) return Response::FromStatus(s);
     Command cmd;
-    cmd.stream = stream;
+    cmd.stream = req.params["id"];
     cmd.name = req.params["command"];
     cmd.idempotency_key = req.Header("idempotency-key").value_or("");
     cmd.correlation_id = req.Header("x-correlation-id").value_or("");
@@ -79,29 +48,14 @@ void AddCommandRoutes(Router& router, Api& api) {
       }
       cmd.expected_version = expected;
     }
-    Actor actor{who.id, who.role, who.tenant};
-    if (who.role == "admin") {
-      // Administrators belong to no Comune: they act on a stream on behalf of its owner, and the
-      // event still records the admin as its actor. New streams take the token's tenant.
-      auto state = api.commands->Load(stream);
-      if (state.ok() && (*state)->exists()) actor.tenant = (*state)->tenant;
-    }
-    auto outcome = api.commands->Handle(cmd, actor);
-    if (!outcome.ok()) return Response::FromStatus(outcome.status());
-    if (!outcome->accepted()) return FromRejection(*outcome->rejection);
+    // Validation, authorization and the answer are shared with the Kafka command consumer.
+    CommandReply reply = ExecuteCommand(api.commands, who, cmd);
+    if (!reply.accepted()) return Response::FromProblem(*reply.problem);
     api.metrics.append_latency().Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    const AppendResult& a = outcome->append;
-    nlohmann::json body = {{"stream", stream},
-                           {"version", a.stream_version},
-                           {"position", a.last_position},
-                           {"first_position", a.first_position},
-                           {"deduplicated", a.deduplicated},
-                           {"events", nlohmann::json::array()}};
-    for (const auto& e : a.events) body["events"].push_back(EventToJson(*e));
-    Response r = Response::Json(a.deduplicated ? 200 : 201, body);
-    r.headers.emplace_back("ETag", fmt::format("\"{}\"", a.stream_version));
-    r.headers.emplace_back("Location", fmt::format("/v1/streams/{}/events", stream));
+    Response r = Response::Json(reply.status, reply.body);
+    r.headers.emplace_back("ETag", fmt::format("\"{}\"", reply.stream_version));
+    r.headers.emplace_back("Location", fmt::format("/v1/streams/{}/events", cmd.stream));
     return r;
   }, /*blocking=*/true);
 

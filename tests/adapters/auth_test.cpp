@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "adapters/http/api_keys.h"
+#include "adapters/api_keys.h"
 #include "adapters/http/auth.h"
 #include "adapters/http/dev_keys.h"
 #include "support/temp_dir.h"

@@ -1,4 +1,4 @@
-#include "adapters/http/api_keys.h"
+#include "adapters/api_keys.h"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-namespace procedo::http {
+namespace procedo {
 
 std::string Sha256Hex(const std::string& text) {
   unsigned char h[32];
@@ -51,4 +51,39 @@ Result<NewApiKey> CreateApiKey(const std::string& file, const std::string& tenan
   return k;
 }
 
-}  // namespace procedo::http
+Result<std::shared_ptr<ApiKeyRing>> ApiKeyRing::Load(std::string file) {
+  std::shared_ptr<ApiKeyRing> ring(new ApiKeyRing(std::move(file)));
+  if (Status s = ring->Reload(); !s.ok()) return s;
+  return ring;
+}
+
+Status ApiKeyRing::Reload() {
+  std::map<std::string, Principal> keys;
+  if (!file_.empty() && std::filesystem::exists(file_)) {
+    std::ifstream in(file_);
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.contains("keys") || !j["keys"].is_array()) {
+      return Status::InvalidArgument(fmt::format(
+          "API key file '{}' is not {{\"keys\": [...]}}: recreate it with `procedo apikey create`",
+          file_));
+    }
+    for (const auto& k : j["keys"]) {
+      if (!k.is_object() || !k.value("sha256", nlohmann::json()).is_string()) continue;
+      keys[k["sha256"].get<std::string>()] =
+          Principal{k.value("id", ""), "integrator", k.value("tenant", "")};
+    }
+  }
+  std::lock_guard lock(mu_);
+  keys_ = std::move(keys);
+  return Status::Ok();
+}
+
+std::optional<Principal> ApiKeyRing::Find(const std::string& secret) const {
+  const std::string hash = Sha256Hex(secret);
+  std::lock_guard lock(mu_);
+  auto it = keys_.find(hash);
+  if (it == keys_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace procedo

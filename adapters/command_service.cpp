@@ -1,0 +1,79 @@
+#include "adapters/command_service.h"
+
+#include "adapters/event_json.h"
+#include "engine/command_handler.h"
+#include "engine/decide.h"
+
+namespace procedo {
+namespace {
+
+nlohmann::json Violations(const std::vector<SchemaViolation>& vs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : vs) out.push_back({{"path", v.path}, {"message", v.message}});
+  return out;
+}
+
+CommandReply Refused(Problem p) {
+  CommandReply r;
+  r.status = p.status;
+  r.problem = std::move(p);
+  return r;
+}
+
+}  // namespace
+
+Problem ProblemFromRejection(const Rejection& r) {
+  switch (r.kind) {
+    case Rejection::Kind::kUnknownCommand:
+      return {404, "unknown-command", "Unknown command", r.message};
+    case Rejection::Kind::kNotAllowedInState:
+      return {409, "not-allowed-in-state", "Not allowed in this state", r.message};
+    case Rejection::Kind::kRoleNotAllowed:
+      return {403, "role-not-allowed", "Your role may not do this", r.message};
+    case Rejection::Kind::kTenantNotAllowed:
+      return {403, "tenant-not-allowed", "Not your organisation's stream", r.message};
+    case Rejection::Kind::kPayloadInvalid:
+      return {422,
+              "payload-invalid",
+              "The command's payload is invalid",
+              r.message,
+              {{"violations", Violations(r.violations)}}};
+    case Rejection::Kind::kGuardRefused:
+      return {422,
+              "guard-refused",
+              "Refused by a rule of the procedure",
+              r.message,
+              {{"guard", r.guard}}};
+  }
+  return {422, "rejected", "Rejected", r.message};
+}
+
+CommandReply ExecuteCommand(CommandHandler* handler, const Principal& who, const Command& command) {
+  if (handler == nullptr) {
+    return Refused({503, "unavailable", "Commands are not available", "no workflows are loaded"});
+  }
+  if (Status s = ValidateStreamId(command.stream); !s.ok()) {
+    return Refused(Problem::FromStatus(s));
+  }
+  Actor actor{who.id, who.role, who.tenant};
+  if (who.role == "admin") {
+    // Administrators belong to no Comune: they act on a stream on behalf of its owner, and the
+    // event still records the admin as its actor. New streams take the principal's tenant.
+    auto state = handler->Load(command.stream);
+    if (state.ok() && (*state)->exists()) actor.tenant = (*state)->tenant;
+  }
+  auto outcome = handler->Handle(command, actor);
+  if (!outcome.ok()) return Refused(Problem::FromStatus(outcome.status()));
+  if (!outcome->accepted()) return Refused(ProblemFromRejection(*outcome->rejection));
+  const AppendResult& a = outcome->append;
+  CommandReply r;
+  r.status = a.deduplicated ? 200 : 201;
+  r.stream_version = a.stream_version;
+  r.body = {{"stream", command.stream},       {"version", a.stream_version},
+            {"position", a.last_position},    {"first_position", a.first_position},
+            {"deduplicated", a.deduplicated}, {"events", nlohmann::json::array()}};
+  for (const auto& e : a.events) r.body["events"].push_back(EventToJson(*e));
+  return r;
+}
+
+}  // namespace procedo

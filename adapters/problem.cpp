@@ -1,0 +1,42 @@
+#include "adapters/problem.h"
+
+namespace procedo {
+
+nlohmann::json Problem::ToJson() const {
+  nlohmann::json p = extra.is_object() ? extra : nlohmann::json::object();
+  p["type"] = kProblemTypeBase + type;
+  p["title"] = title;
+  p["status"] = status;
+  p["detail"] = detail;
+  return p;
+}
+
+Problem Problem::FromStatus(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument:
+      return {400, "invalid-request", "The request is not valid", s.message()};
+    case Status::Code::kConflict: {
+      nlohmann::json extra = nlohmann::json::object();
+      extra["actual_version"] =
+          s.actual_version() ? nlohmann::json(*s.actual_version()) : nlohmann::json(nullptr);
+      return {409, "version-conflict", "The stream moved on", s.message(), extra};
+    }
+    case Status::Code::kNotFound:
+      return {404, "not-found", "Not found", s.message()};
+    case Status::Code::kTooLarge:
+      return {413, "too-large", "Too large", s.message()};
+    case Status::Code::kPermissionDenied:
+      return {403, "forbidden", "Not allowed", s.message()};
+    case Status::Code::kShutdown:
+    case Status::Code::kUnavailable:
+      return {503, "unavailable", "Try again later", s.message()};
+    default:
+      return {500, "internal", "Internal error", s.message()};
+  }
+}
+
+Problem Problem::Unauthenticated(std::string detail) {
+  return {401, "unauthenticated", "Authentication required", std::move(detail)};
+}
+
+}  // namespace procedo
