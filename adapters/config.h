@@ -36,6 +36,12 @@ struct Config {
   std::string kafka_source = "urn:procedo:local";
   std::string kafka_dataschema_base = "urn:procedo:schemas:events:";
   int64_t kafka_queue_max_messages = 100'000;
+  // Kafka command consumer (adapters/kafka/command_consumer.h): commands from
+  // <topic_prefix>.commands, results to <topic_prefix>.command-results. Independent of
+  // kafka_enabled, which turns on the relay.
+  bool kafka_commands_enabled = false;
+  std::string kafka_commands_group_id;  // empty: <topic_prefix>-commands
+  std::string kafka_commands_instance_id = "procedo";  // static membership; empty: dynamic
 
   // Notifier (adapters/notify, projections/notifier): e-mail over SMTP, SMS over an HTTP gateway.
   // On by default, but the notifier runs only with a channel (smtp_host or sms_url); `serve`

@@ -1,4 +1,5 @@
-// `procedo serve`: the log, the projections, the HTTP API and (when enabled) the Kafka relay.
+// `procedo serve`: the log, the projections, the HTTP API and (when enabled) the Kafka relay and
+// the Kafka command consumer.
 #include <fmt/format.h>
 #include <signal.h>
 
@@ -12,6 +13,7 @@
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
+#include "adapters/kafka/command_consumer.h"
 #include "adapters/kafka/relay.h"
 #include "adapters/notify/service.h"
 #include "domain/calendars.h"
@@ -176,6 +178,47 @@ int Serve(const Config& cfg) {
                      [relay_ptr] { return relay_ptr->Lag().seconds; });
   }
 
+  // Commands from <prefix>.commands, answered as over HTTP (same handler, same API keys).
+  std::unique_ptr<kafka::CommandConsumer> command_consumer;  // stops before the handler
+  if (cfg.kafka_commands_enabled) {
+    auto c = kafka::CommandConsumer::Start(&commands, (*auth)->api_keys(),
+                                           kafka::CommandConsumerOptionsFromConfig(cfg));
+    if (!c.ok()) return Fail(c.status());
+    command_consumer = std::move(c).value();
+    fmt::print("procedo: kafka commands from {} (group {}), results to {}\n",
+               command_consumer->commands_topic(), command_consumer->group_id(),
+               command_consumer->results_topic());
+    kafka::CommandConsumer* consumer = command_consumer.get();
+    api.ready_details = [consumer, relay_details = std::move(api.ready_details)] {
+      nlohmann::json d = relay_details ? relay_details() : nlohmann::json::object();
+      auto st = consumer->Stats();
+      d["kafka_commands"] = {{"lag_messages", st.lag},
+                             {"received", st.received},
+                             {"results_delivered", st.results_delivered},
+                             {"last_error", st.last_error}};
+      return d;
+    };
+    metrics.AddGauge("procedo_kafka_commands_lag_messages",
+                     "Command messages in the assigned partitions not answered yet.",
+                     [consumer] { return static_cast<double>(consumer->Stats().lag); });
+    metrics.AddCounter("procedo_kafka_commands_total", "Command messages answered, by outcome.",
+                       [consumer] {
+                         auto st = consumer->Stats();
+                         auto n = [](uint64_t v) { return static_cast<double>(v); };
+                         return http::Metrics::Series{
+                             {"outcome=\"accepted\"", n(st.accepted)},
+                             {"outcome=\"deduplicated\"", n(st.deduplicated)},
+                             {"outcome=\"refused\"", n(st.refused)},
+                             {"outcome=\"malformed\"", n(st.malformed)},
+                             {"outcome=\"unauthenticated\"", n(st.unauthenticated)}};
+                       });
+    metrics.AddCounter("procedo_kafka_command_results_delivered_total",
+                       "Command results the broker confirmed.", [consumer] {
+                         return http::Metrics::Series{
+                             {"", static_cast<double>(consumer->Stats().results_delivered)}};
+                       });
+  }
+
   // Seed 002: the citizen's routes and (notify.enabled) the notifier; stops before the log closes.
   auto notify_service = notify::StartNotifyService(cfg, **log, **domain, clock);
   if (!notify_service.ok()) return Fail(notify_service.status());
@@ -222,6 +265,7 @@ int Serve(const Config& cfg) {
   sigwait(&stop, &sig);
   fmt::print("procedo: signal {}, stopping\n", sig);
   server.Stop();
+  command_consumer.reset();
   relay.reset();
   sla_timer.Stop();
   runner.Stop();

@@ -45,6 +45,12 @@ void Metrics::AddGauge(const std::string& name, const std::string& help, std::fu
   gauges_[name] = Gauge{help, std::move(value)};
 }
 
+void Metrics::AddCounter(const std::string& name, const std::string& help,
+                         std::function<Series()> series) {
+  std::lock_guard lock(mu_);
+  counters_[name] = Counter{help, std::move(series)};
+}
+
 std::string Metrics::Render() const {
   std::lock_guard lock(mu_);
   std::string out =
@@ -60,6 +66,12 @@ std::string Metrics::Render() const {
   out += append_.Render("procedo_append_duration_seconds", "");
   for (const auto& [name, g] : gauges_) {
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, g.help, name, name, g.value());
+  }
+  for (const auto& [name, c] : counters_) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, c.help, name);
+    for (const auto& [labels, value] : c.series()) {
+      out += fmt::format("{}{} {}\n", name, labels.empty() ? "" : "{" + labels + "}", value);
+    }
   }
   return out;
 }

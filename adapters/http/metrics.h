@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace procedo::http {
 
@@ -30,6 +32,10 @@ class Metrics {
   Histogram& append_latency() { return append_; }
   // Gauges computed when scraped (lag, positions).
   void AddGauge(const std::string& name, const std::string& help, std::function<double()> value);
+  // Counters kept by other components, read when scraped: one series per label set, e.g.
+  // {"outcome=\"accepted\"", 3}.
+  using Series = std::vector<std::pair<std::string, double>>;
+  void AddCounter(const std::string& name, const std::string& help, std::function<Series()> series);
   std::string Render() const;
 
  private:
@@ -41,6 +47,11 @@ class Metrics {
     std::function<double()> value;
   };
   std::map<std::string, Gauge> gauges_;
+  struct Counter {
+    std::string help;
+    std::function<Series()> series;
+  };
+  std::map<std::string, Counter> counters_;
 };
 
 }  // namespace procedo::http

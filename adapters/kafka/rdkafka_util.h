@@ -21,12 +21,18 @@ struct RdKafkaDeleter {
   void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
   void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
   void operator()(rd_kafka_headers_t* h) const { rd_kafka_headers_destroy(h); }
+  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
 };
 using KafkaPtr = std::unique_ptr<rd_kafka_t, RdKafkaDeleter>;
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, RdKafkaDeleter>;
 using TopicPtr = std::unique_ptr<rd_kafka_topic_t, RdKafkaDeleter>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, RdKafkaDeleter>;
 using HeadersPtr = std::unique_ptr<rd_kafka_headers_t, RdKafkaDeleter>;
+using MessagePtr = std::unique_ptr<rd_kafka_message_t, RdKafkaDeleter>;
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, RdKafkaDeleter>;
 
 // A configuration with `props` set; an unknown property or a bad value is an InvalidArgument
 // naming it.
