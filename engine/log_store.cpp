@@ -8,6 +8,7 @@
 
 #include "engine/codec.h"
 #include "engine/log_core.h"
+#include "engine/rocksdb_memory.h"
 
 namespace procedo {
 
@@ -24,17 +25,21 @@ Status LogCore::OpenDb() {
   dbo.create_if_missing = true;
   dbo.create_missing_column_families = true;
   dbo.IncreaseParallelism(2);
+  // One block cache for the whole log, index and filter blocks included: what the log holds in
+  // memory stays bounded however long it grows (rocksdb_memory.h).
+  auto cache = rocksdb::NewLRUCache(kLogBlockCacheBytes);
+  rocksdb::ColumnFamilyOptions plain;
+  plain.table_factory.reset(rocksdb::NewBlockBasedTableFactory(BoundedTableOptions(cache, false)));
   // Events are written once and read in order: LZ4 flushes them at a fraction of Snappy's CPU,
   // which the writer shares with on two cores; the bottom level, where they stay, gets zstd.
-  rocksdb::ColumnFamilyOptions events;
+  rocksdb::ColumnFamilyOptions events = plain;
   events.compression = rocksdb::kLZ4Compression;
   events.bottommost_compression = rocksdb::kZSTD;
   rocksdb::ColumnFamilyOptions point_lookups;
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  point_lookups.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  point_lookups.table_factory.reset(
+      rocksdb::NewBlockBasedTableFactory(BoundedTableOptions(cache, true)));
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {rocksdb::kDefaultColumnFamilyName, plain},
       {"events", events},
       {"streams", point_lookups},
       {"idempotency", point_lookups},
@@ -120,6 +125,12 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(LogOptions options) {
 }
 
 const LogOptions& LogStore::options() const { return core_->options; }
+
+StoreMemory LogStore::Memory() const {
+  StoreMemory m = MeasureRocksDb(*core_->db, core_->handles);
+  m.cache_entries = core_->versions.size();
+  return m;
+}
 
 void LogStore::AppendAsync(AppendRequest request,
                            std::function<void(Result<AppendResult>)> done) {

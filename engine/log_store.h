@@ -12,6 +12,7 @@
 #include "engine/clock.h"
 #include "engine/event.h"
 #include "engine/status.h"
+#include "engine/store_memory.h"
 
 namespace procedo {
 
@@ -100,6 +101,9 @@ class LogStore {
   uint64_t LastPosition() const;
 
   std::unique_ptr<Subscription> Subscribe(uint64_t from_position);
+
+  // cache_entries: the stream versions the writer remembers (LogOptions::stream_cache_entries).
+  StoreMemory Memory() const;
 
   const LogOptions& options() const;
 

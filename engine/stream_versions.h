@@ -27,6 +27,15 @@ class StreamVersions {
     return it->second;
   }
 
+  size_t size() const {
+    size_t n = 0;
+    for (const Shard& s : shards_) {
+      std::lock_guard lock(s.mu);
+      n += s.versions.size();
+    }
+    return n;
+  }
+
   // Called by the writer once the versions are durable, before the appenders are answered, so an
   // appender's next read sees its own write.
   void Set(const std::string& stream, uint64_t version) {

@@ -10,18 +10,19 @@
 #include <set>
 
 #include "engine/codec.h"
+#include "engine/rocksdb_memory.h"
 
 namespace procedo {
 
 constexpr const char* kCheckpoints = "checkpoints";
 
 // Projections look rows up by key on every event; bloom filters keep a miss (a new stream's
-// first event) from reading every level once the view outgrows memory.
-rocksdb::ColumnFamilyOptions ViewCfOptions() {
+// first event) from reading every level once the view outgrows memory. Every projection shares
+// one block cache, and index and filter blocks are charged to it: otherwise RocksDB keeps them
+// outside any bound, and they grow with the rows on disk (every closed case and clock).
+rocksdb::ColumnFamilyOptions ViewCfOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::ColumnFamilyOptions o;
-  rocksdb::BlockBasedTableOptions t;
-  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(BoundedTableOptions(cache, true)));
   return o;
 }
 
@@ -31,6 +32,7 @@ class ViewStoreImpl {
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> cfs;
   rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
   bool sync = false;
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kViewBlockCacheBytes);
 
   ~ViewStoreImpl() {
     for (auto& [_, h] : cfs) db->DestroyColumnFamilyHandle(h);
@@ -117,8 +119,9 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& path,
   if (rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &existing).ok()) {
     names.insert(existing.begin(), existing.end());
   }
+  auto impl = std::make_unique<ViewStoreImpl>();
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
-  for (const auto& n : names) descs.emplace_back(n, ViewCfOptions());
+  for (const auto& n : names) descs.emplace_back(n, ViewCfOptions(impl->cache));
   rocksdb::Options o;
   o.create_if_missing = true;
   o.create_missing_column_families = true;
@@ -129,7 +132,6 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& path,
     return Status::IoError(fmt::format("cannot open the views at '{}' ({}); check the path and "
                                        "that no other procedo process holds it", path, s.ToString()));
   }
-  auto impl = std::make_unique<ViewStoreImpl>();
   impl->db.reset(raw);
   impl->sync = sync;
   for (auto* h : handles) impl->cfs.emplace(h->GetName(), h);
@@ -198,12 +200,18 @@ Status ViewStore::Drop(std::string_view projection) {
     impl_->db->DestroyColumnFamilyHandle(*cf);
     impl_->cfs.erase(name);
     rocksdb::ColumnFamilyHandle* fresh = nullptr;
-    s = impl_->db->CreateColumnFamily(ViewCfOptions(), name, &fresh);
+    s = impl_->db->CreateColumnFamily(ViewCfOptions(impl_->cache), name, &fresh);
     if (s.ok()) impl_->cfs.emplace(name, fresh);
   }
   if (s.ok()) s = impl_->db->Delete(rocksdb::WriteOptions(), impl_->checkpoints, name);
   if (!s.ok()) return Status::IoError(fmt::format("dropping projection {} failed: {}", name, s.ToString()));
   return Status::Ok();
+}
+
+StoreMemory ViewStore::Memory() const {
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs;
+  for (auto& [_, h] : impl_->cfs) cfs.push_back(h);
+  return MeasureRocksDb(*impl_->db, cfs);
 }
 
 std::unique_ptr<ViewStore::Batch> ViewStore::NewBatch() { return std::make_unique<BatchImpl>(*impl_); }

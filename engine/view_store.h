@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/status.h"
+#include "engine/store_memory.h"
 
 namespace procedo {
 
@@ -44,6 +45,7 @@ class ViewStore {
                                     std::string_view after, size_t limit, bool reverse = false) const;
   // The last log position applied to the projection (0: nothing yet).
   uint64_t Checkpoint(std::string_view projection) const;
+  StoreMemory Memory() const;
   // Empties the projection and resets its checkpoint to 0, so it rebuilds from the log's start.
   Status Drop(std::string_view projection);
 

@@ -87,6 +87,9 @@ class SlaTimer {
   SlaTimer& operator=(const SlaTimer&) = delete;
 
   Projection& projection() { return *projection_; }
+  // What the timer and its projection keep in memory, in entries; read while stopped. Bounded by
+  // the calendars in use (and the failures seen), never by the number of clocks.
+  size_t MemoryEntries() const { return projection_->MemoryEntries() + zones_.size() + poisoned_.size(); }
 
   // Starts the reactor. The runner must be the one that applies projection(); the reactor waits
   // on it for its own events to fold back before it looks at the index again.

@@ -241,13 +241,16 @@ void SlaProjection::Reindex(const Event& event, const std::string& tenant,
     rows.Put(k, "");
     index_changes_.push_back({event.position, std::move(k), true});
   }
-  PruneIndexChanges(1 << 16);
+  PruneIndexChanges(prune_at_);
 }
 
 void SlaProjection::PruneIndexChanges(size_t above) {
   if (index_changes_.size() <= above) return;
   const uint64_t committed = views_.Checkpoint(kSlaView);
   std::erase_if(index_changes_, [committed](const IndexChange& c) { return c.position <= committed; });
+  // What is left belongs to the batch being applied: waiting for twice that before the next
+  // look spares each of its events a checkpoint read, and keeps the list near one batch's size.
+  prune_at_ = std::max<size_t>(kPruneAt, 2 * index_changes_.size());
 }
 
 Status SlaProjection::ApplySlaEvent(const Event& event, ViewWriter& rows) {

@@ -38,6 +38,9 @@ class SlaProjection final : public Projection {
   ~SlaProjection() override;
 
   std::string name() const override { return kSlaView; }
+  // Entries held in memory (calendars built, index writes not yet known to be committed); read
+  // while no runner applies events.
+  size_t MemoryEntries() const { return cache_.size() + index_changes_.size(); }
   Status Apply(const Event& event, ViewWriter& rows) override;
 
  private:
@@ -83,6 +86,8 @@ class SlaProjection final : public Projection {
   // Calendar-index writes not yet known to be committed: a closure in the same batch as the
   // clocks it moves must see them, and a ViewWriter cannot scan.
   std::vector<IndexChange> index_changes_;
+  static constexpr size_t kPruneAt = 4096;
+  size_t prune_at_ = kPruneAt;
   uint64_t last_position_ = 0;
 };
 
