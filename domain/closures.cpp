@@ -120,6 +120,67 @@ Status FoldClosureEvent(std::vector<Closure>* closures, std::string_view type,
   return Status::Ok();
 }
 
+Result<StreamClosures> ReadClosures(const LogStore& log, std::string_view calendar_id,
+                                    std::string_view tenant) {
+  const std::string stream = CalendarStream(tenant, calendar_id);
+  StreamClosures out;
+  for (;;) {
+    auto page = log.ReadStream(stream, out.version + 1, Direction::kForward, 1000);
+    if (!page.ok()) return page.status();
+    for (const auto& e : *page) {
+      // A malformed event changes nothing, as in the projections' replay.
+      (void)FoldClosureEvent(&out.closures, e.type, nlohmann::json::parse(e.data, nullptr, false));
+      out.version = e.version;
+    }
+    if (page->size() < 1000) return out;
+  }
+}
+
+namespace {
+
+Result<AppendResult> AppendClosureEvent(LogStore& log, std::string_view calendar_id,
+                                        std::string_view tenant, const char* type,
+                                        const Closure& closure, std::string actor,
+                                        uint64_t read_version) {
+  NewEvent e;
+  e.type = type;
+  e.data = ClosureEventData(calendar_id, tenant, closure).dump();
+  e.tenant = tenant;
+  e.actor = std::move(actor);
+  return log.Append({CalendarStream(tenant, calendar_id),
+                     read_version == 0 ? ExpectedVersion::NoStream()
+                                       : ExpectedVersion::Exact(read_version),
+                     {std::move(e)},
+                     ""});
+}
+
+}  // namespace
+
+Result<AppendResult> AnnounceClosure(LogStore& log, const BusinessCalendar& calendar,
+                                     std::string_view calendar_id, std::string_view tenant,
+                                     const Closure& proposed, std::string actor, TimePoint now) {
+  auto current = ReadClosures(log, calendar_id, tenant);
+  if (!current.ok()) return current.status();
+  if (Status s = CheckClosure(calendar, current->closures, proposed, now); !s.ok()) return s;
+  return AppendClosureEvent(log, calendar_id, tenant, kClosureAnnounced, proposed,
+                            std::move(actor), current->version);
+}
+
+Result<AppendResult> CancelClosure(LogStore& log, std::string_view calendar_id,
+                                   std::string_view tenant, std::string_view closure_id,
+                                   std::string actor) {
+  auto current = ReadClosures(log, calendar_id, tenant);
+  if (!current.ok()) return current.status();
+  for (const auto& c : current->closures) {
+    if (c.id == closure_id) {
+      return AppendClosureEvent(log, calendar_id, tenant, kClosureCancelled, c, std::move(actor),
+                                current->version);
+    }
+  }
+  return Status::NotFound(fmt::format("calendar {} of {} has no closure '{}'", calendar_id,
+                                      tenant, closure_id));
+}
+
 Status ApplyClosures(BusinessCalendar* calendar, const std::vector<Closure>& closures) {
   calendar->ClearClosures();
   for (const auto& c : closures) {

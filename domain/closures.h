@@ -9,6 +9,7 @@
 
 #include "engine/calendar.h"
 #include "engine/clock.h"
+#include "engine/log_store.h"
 #include "engine/status.h"
 
 namespace procedo::domain {
@@ -42,6 +43,29 @@ nlohmann::json ClosureEventData(std::string_view calendar_id, std::string_view t
 // replay never fails on it). Other event types are ignored. Malformed data is InvalidArgument.
 Status FoldClosureEvent(std::vector<Closure>* closures, std::string_view type,
                         const nlohmann::json& data);
+
+// The closures of calendar-<tenant>-<calendar_id> as its events left them, and the stream's
+// version they were read at (0: no stream yet).
+struct StreamClosures {
+  std::vector<Closure> closures;
+  uint64_t version = 0;
+};
+Result<StreamClosures> ReadClosures(const LogStore& log, std::string_view calendar_id,
+                                    std::string_view tenant);
+
+// Appends calendar.closure_announced when CheckClosure allows `proposed` at `now` (InvalidArgument
+// with its reason otherwise). `calendar` is the tenant's calendar; the closures checked against
+// are the stream's. The append expects the version the check read, so of two announcements racing
+// for a year's last closable days one gets a Conflict and is checked again when retried. `actor`
+// is the event's actor JSON.
+Result<AppendResult> AnnounceClosure(LogStore& log, const BusinessCalendar& calendar,
+                                     std::string_view calendar_id, std::string_view tenant,
+                                     const Closure& proposed, std::string actor, TimePoint now);
+// Appends calendar.closure_cancelled for the closure `closure_id`; NotFound when the calendar
+// has none by that id.
+Result<AppendResult> CancelClosure(LogStore& log, std::string_view calendar_id,
+                                   std::string_view tenant, std::string_view closure_id,
+                                   std::string actor);
 
 // Replaces the calendar's closures with `closures`.
 Status ApplyClosures(BusinessCalendar* calendar, const std::vector<Closure>& closures);

@@ -1,10 +1,16 @@
 // `procedo calendar deadline|elapsed`: business-calendar arithmetic over the same calendar files
 // the server uses (<domain_dir>/calendars), for operators checking a deadline by hand.
+// `procedo calendar closure announce|cancel`: service closures appended to the log after seed
+// 004's check (5 days' notice, 8 business days a year), like `procedo log` with serve stopped.
 #include <fmt/format.h>
+
+#include <iostream>
 
 #include "adapters/cli/commands.h"
 #include "adapters/cli/common.h"
+#include "adapters/event_json.h"
 #include "domain/calendars.h"
+#include "domain/closures.h"
 
 namespace procedo::cli {
 namespace {
@@ -46,6 +52,54 @@ Result<TimePoint> ParseOption(const char* name, const std::string& text) {
   auto t = ParseRfc3339(text);
   if (!t.ok()) return Status::InvalidArgument(fmt::format("{}: {}", name, t.status().message()));
   return t;
+}
+
+struct ClosureOptions {
+  std::string calendar;
+  std::string tenant;
+  std::string id;
+  std::string from;
+  std::string to;
+  std::string reason;
+  std::string by = "procedo-cli";
+};
+
+void AddClosureCommon(CLI::App* cmd, ClosureOptions* o) {
+  cmd->add_option("--calendar", o->calendar, "calendar id: a file <domain_dir>/calendars/<id>.json")
+      ->required();
+  cmd->add_option("--tenant", o->tenant, "tenant whose service closes (tenants.json)")->required();
+  cmd->add_option("--id", o->id, "the closure's id, unique within the calendar and tenant")
+      ->required();
+  cmd->add_option("--by", o->by, "who acts (the events' actor id)");
+}
+
+// Runs `append` on the data directory's log and prints the event it appended.
+void AppendClosure(const GlobalOptions& g, const ClosureOptions& o, int* exit_code,
+                   const std::function<Result<AppendResult>(LogStore&, const BusinessCalendar&,
+                                                            const std::string& actor)>& append) {
+  CalendarOptions c;
+  c.calendar = o.calendar;
+  c.tenant = o.tenant;
+  auto cal = OpenCalendar(g, c, exit_code);
+  if (!cal.ok()) return;
+  auto cfg = Load(g);
+  if (!cfg.ok()) {
+    *exit_code = Fail(cfg.status());
+    return;
+  }
+  auto log = OpenLog(*cfg);
+  if (!log.ok()) {
+    *exit_code = Fail(log.status());
+    return;
+  }
+  auto r = append(**log, *cal, nlohmann::json{{"id", o.by}, {"role", "admin"}}.dump());
+  if (!r.ok()) {
+    // Refused by the rule, or no such closure: the user's input.
+    *exit_code = r.status().IsInvalidArgument() || r.status().IsNotFound() ? BadInput(r.status())
+                                                                          : Fail(r.status());
+    return;
+  }
+  for (const auto& e : r->events) std::cout << EventToJson(*e).dump() << "\n";
 }
 
 void AddCommon(CLI::App* cmd, CalendarOptions* o) {
@@ -115,6 +169,41 @@ void RegisterCalendar(CLI::App& app, const GlobalOptions& g, int* exit_code) {
       return;
     }
     fmt::print("{}\n", std::chrono::duration_cast<std::chrono::seconds>(*r).count());
+  });
+
+  auto* closure = cal->add_subcommand(
+      "closure", "Announce or cancel a service closure (appended to the log; stop serve first)");
+  closure->require_subcommand(1);
+  static ClosureOptions a;
+  auto* announce = closure->add_subcommand(
+      "announce", "Close the service from --from to --to (local dates, both included)");
+  AddClosureCommon(announce, &a);
+  announce->add_option("--from", a.from, "first closed day, YYYY-MM-DD")->required();
+  announce->add_option("--to", a.to, "last closed day, YYYY-MM-DD")->required();
+  announce->add_option("--reason", a.reason, "shown to users, in Italian")->required();
+  announce->callback([&g, exit_code] {
+    auto from = domain::ParseDate(a.from);
+    auto to = domain::ParseDate(a.to);
+    if (!from || !to) {
+      *exit_code = BadInput(Status::InvalidArgument("--from and --to are dates YYYY-MM-DD"));
+      return;
+    }
+    const Closure proposed{a.id, *from, *to, a.reason};
+    AppendClosure(g, a, exit_code, [&](LogStore& log, const BusinessCalendar& cal,
+                                       const std::string& actor) {
+      return domain::AnnounceClosure(log, cal, a.calendar, a.tenant, proposed, actor,
+                                     log.options().clock->Now());
+    });
+  });
+
+  static ClosureOptions k;
+  auto* cancel = closure->add_subcommand("cancel", "Cancel an announced closure by its id");
+  AddClosureCommon(cancel, &k);
+  cancel->callback([&g, exit_code] {
+    AppendClosure(g, k, exit_code,
+                  [&](LogStore& log, const BusinessCalendar&, const std::string& actor) {
+                    return domain::CancelClosure(log, k.calendar, k.tenant, k.id, actor);
+                  });
   });
 }
 

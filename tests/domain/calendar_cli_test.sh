@@ -53,6 +53,42 @@ expect "" 2 "2037-12-31" calendar deadline --calendar helpdesk \
 PROCEDO_DOMAIN_DIR=/nonexistent expect "" 1 "domain_dir" calendar deadline --calendar helpdesk \
   --from 2026-11-26T08:00:00+01:00 --add 30m
 
+# Closures go to the log of a scratch data directory; "now" is today, so the dates are relative.
+data=$(mktemp -d)
+trap 'rm -rf "$data"' EXIT
+export PROCEDO_DATA_DIR=$data
+in_days() { date -d "+$1 days" +%F; }
+expect_out() {  # expect_out <stdout substring> <expected exit code> <stderr pattern or -> args...
+  local want=$1 code=$2 pattern=$3
+  shift 3
+  local out err rc
+  err=$(mktemp)
+  out=$("$procedo" "$@" 2>"$err")
+  rc=$?
+  if [[ "$out" != *"$want"* || $rc -ne $code ]] || { [[ $pattern != - ]] && ! grep -q -- "$pattern" "$err"; }; then
+    echo "FAIL: procedo $*"
+    echo "  stdout '$out' (want '$want' in it), exit $rc (want $code), stderr: $(cat "$err")"
+    failures=$((failures + 1))
+  else
+    echo "ok: procedo $* -> exit $rc"
+  fi
+  rm -f "$err"
+}
+day=$(in_days 40)
+expect_out '"type":"calendar.closure_announced"' 0 - calendar closure announce --calendar helpdesk \
+  --tenant comune-forli --id patrono --from "$day" --to "$day" --reason "Chiusura per il patrono"
+expect_out '' 2 "at least 5 days" calendar closure announce --calendar helpdesk \
+  --tenant comune-forli --id urgente --from "$(in_days 2)" --to "$(in_days 2)" --reason "Guasto"
+expect_out '' 2 "already used" calendar closure announce --calendar helpdesk \
+  --tenant comune-forli --id patrono --from "$day" --to "$day" --reason "Di nuovo"
+expect_out '' 2 "YYYY-MM-DD" calendar closure announce --calendar helpdesk \
+  --tenant comune-forli --id x --from "domani" --to "$day" --reason "x"
+expect_out '' 2 "no closure 'nope'" calendar closure cancel --calendar helpdesk \
+  --tenant comune-forli --id nope
+expect_out '"type":"calendar.closure_cancelled"' 0 - calendar closure cancel --calendar helpdesk \
+  --tenant comune-forli --id patrono
+expect_out '"stream":"calendar-comune-forli-helpdesk"' 0 - log read --stream calendar-comune-forli-helpdesk
+
 if [[ $failures -ne 0 ]]; then
   echo "$failures failure(s)"
   exit 1

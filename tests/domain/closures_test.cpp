@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "domain/calendars.h"
+#include "engine/log_fixture.h"
 
 namespace procedo::domain {
 namespace {
@@ -136,6 +137,50 @@ TEST_CASE("closure event data satisfies the event schemas' required fields", "[c
     for (const auto& key : schema.at("required")) CHECK(data.contains(key.get<std::string>()));
     for (const auto& [key, v] : data.items()) CHECK(schema.at("properties").contains(key));
   }
+}
+
+}  // namespace procedo::domain
+
+namespace procedo::domain {
+
+TEST_CASE("announcing and cancelling closures on the log: refused with the reason, checked "
+          "against what the stream holds", "[closures]") {
+  testing::LogFixture logf;
+  const auto cal = Helpdesk();
+  const std::string actor = R"({"id":"resp1","role":"admin"})";
+  const auto june = T("2026-06-01T10:00:00+02:00");
+  const Closure summer{"summer", D(2026, 8, 10), D(2026, 8, 14), "Ferie estive"};
+  auto first = AnnounceClosure(*logf.log, cal, "helpdesk", "comune-forli", summer, actor, june);
+  REQUIRE(first.ok());
+  CHECK(first->events.at(0)->stream == "calendar-comune-forli-helpdesk");
+  CHECK(first->events.at(0)->type == kClosureAnnounced);
+
+  // Too little notice: nothing is appended, the reason says why.
+  auto late = AnnounceClosure(*logf.log, cal, "helpdesk", "comune-forli",
+                              {"local", D(2026, 6, 3), D(2026, 6, 3), "Patrono"}, actor, june);
+  REQUIRE(late.status().IsInvalidArgument());
+  CHECK_THAT(late.status().message(), Catch::Contains("at least 5 days"));
+  // The budget counts what the stream already holds: 5 + 5 > 8.
+  const Closure christmas{"christmas", D(2026, 12, 24), D(2026, 12, 31), "Natale"};
+  auto over = AnnounceClosure(*logf.log, cal, "helpdesk", "comune-forli", christmas, actor, june);
+  REQUIRE(over.status().IsInvalidArgument());
+  CHECK_THAT(over.status().message(), Catch::Contains("10 in all"));
+  // Another tenant's calendar has its own budget.
+  CHECK(AnnounceClosure(*logf.log, cal, "helpdesk", "comune-aosta", christmas, actor, june).ok());
+  CHECK(*logf.log->StreamVersion("calendar-comune-forli-helpdesk") == 1);
+
+  // Cancelling frees the days; an unknown id is NotFound.
+  CHECK(CancelClosure(*logf.log, "helpdesk", "comune-forli", "nope", actor).status().IsNotFound());
+  auto cancelled = CancelClosure(*logf.log, "helpdesk", "comune-forli", "summer", actor);
+  REQUIRE(cancelled.ok());
+  CHECK(cancelled->events.at(0)->type == kClosureCancelled);
+  CHECK(nlohmann::json::parse(cancelled->events.at(0)->data)["from"] == "2026-08-10");
+  CHECK(AnnounceClosure(*logf.log, cal, "helpdesk", "comune-forli", christmas, actor, june).ok());
+  auto now = ReadClosures(*logf.log, "helpdesk", "comune-forli");
+  REQUIRE(now.ok());
+  CHECK(now->version == 3);
+  REQUIRE(now->closures.size() == 1);
+  CHECK(now->closures[0].id == "christmas");
 }
 
 }  // namespace procedo::domain

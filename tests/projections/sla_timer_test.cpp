@@ -264,6 +264,31 @@ TEST_CASE("sla timer: a deadline entry of the older format (the kind byte alone)
   CHECK(f.timer->deduplicated() == 0);
 }
 
+TEST_CASE("sla timer: a closure announced while a clock is paused counts when it resumes") {
+  SlaFixture f;  // Thursday 26 Nov 2026 10:00
+  const std::string s = "case-comune-aosta-10";
+  json p = SamplePayload("start_case");
+  p["procedure_id"] = "road_occupation";  // 20 business days, assistance Mon-Fri 07:30-18:00
+  f.Must(kOperator, s, "start_case", p);
+  f.At("2026-11-27T17:00:00+01:00");  // Friday: 17.5 business hours counted
+  f.Must(kOperator, s, "suspend_case", SamplePayload("suspend_case"));
+  // Mon 14 and Tue 15 Dec closed, announced through the seed 004 check while the term is paused.
+  auto cal = f.calendars.Build("assistance", "comune-aosta");
+  REQUIRE(cal.ok());
+  auto announced = domain::AnnounceClosure(
+      *f.wf.logf.log, *cal, "assistance", "comune-aosta",
+      {"ponte", std::chrono::year{2026} / 12 / 14, std::chrono::year{2026} / 12 / 15, "Ponte"},
+      R"({"id":"resp1","role":"admin"})", f.wf.logf.clock.Now());
+  REQUIRE(announced.ok());
+  f.Settle();
+  CHECK(f.Clock(s, "term").deadline == 0);
+  f.At("2026-11-30T09:00:00+01:00");
+  f.Must(kOperator, s, "resume_case", SamplePayload("resume_case"));
+  // Without the closure: 29 Dec 10:00 (the weekend-pause test). The two closed days push the
+  // remaining 200.5 business hours 21 hours further: 29 Dec 10-18, 30 Dec, 31 Dec 07:30-10:00.
+  CHECK(f.Local(f.Clock(s, "term").deadline) == "2026-12-31T10:00:00+01:00");
+}
+
 TEST_CASE("sla timer: replaying the log from 0 rebuilds the same rows byte for byte") {
   SlaFixture f;
   const std::string s = "ticket-comune-aosta-6";
