@@ -122,7 +122,9 @@ void SlaTimer::Loop() {
     // stored its position before it, so the wait below covers it; a later one lowers floor_
     // again and wakes this loop.
     const int64_t from = floor_.exchange(INT64_MAX);
-    const uint64_t need = last_insert_.load();
+    // The whole log as it is now, not only the inserts: a stop appended in time but not folded
+    // yet must not read as a clock still running past its deadline.
+    const uint64_t need = std::max(last_insert_.load(), log_.LastPosition());
     if (need > runner_->position() && !runner_->WaitFor(need, options_.fold_wait)) {
       lower_floor(from);
       Status f = runner_->failure();

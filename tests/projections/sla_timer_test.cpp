@@ -173,6 +173,28 @@ TEST_CASE("sla timer: a crash after the append and before the fold is answered f
   CHECK(f.Clock(s, "take_in_charge").breached);
 }
 
+TEST_CASE("sla timer: a clock stopped before its deadline but not yet folded when the deadline "
+          "passes gets no breach") {
+  SlaFixture f;  // Thursday 26 Nov 2026 10:00
+  const std::string s = "ticket-comune-aosta-11";
+  f.Must(kCitizen, s, "open_ticket", Ticket("portal", "low"));  // take in charge: 30m
+  f.At("2026-11-26T10:25:00+01:00");
+  REQUIRE(f.Sla(s, "sla.warning").size() == 1);  // at 10:24; the breach is all that is left
+  // Taken in charge at 10:29, in time, while the projection is not running; the reactor then
+  // wakes past the deadline before the runner has folded the stop.
+  f.Close();
+  f.waiter.Set(T("2026-11-26T10:29:00+01:00"));
+  f.wf.Restart();
+  auto taken = f.wf.Run(kL1, s, "take_in_charge", SamplePayload("take_in_charge"));
+  REQUIRE(taken.ok());
+  REQUIRE(taken->accepted());
+  f.waiter.Set(T("2026-11-26T10:31:00+01:00"));
+  f.Open(/*catch_up=*/false, /*runner_first=*/false);
+  f.Settle();
+  CHECK(f.Sla(s, "sla.breached").empty());
+  CHECK(f.Clock(s, "take_in_charge").phase == ClockPhase::kStopped);
+}
+
 TEST_CASE("sla timer: a closure announced mid-flight moves the deadline, its cancellation "
           "moves it back") {
   SlaFixture f;
