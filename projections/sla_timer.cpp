@@ -244,7 +244,12 @@ Result<AppendRequest> SlaTimer::BuildEvent(Due& d) {
   ev.data = data.dump();
   ev.tenant = e.tenant;
   ev.actor = R"({"system":"sla-timer"})";
-  return AppendRequest{d.stream, ExpectedVersion::Any(), {std::move(ev)},
+  // At the stream's version as the log has it now, which the views have folded (Loop waited for
+  // the head): an event still being written (a stop stamped before the deadline) makes this a
+  // Conflict, and the next pass judges the clock with it.
+  auto version = log_.StreamVersion(d.stream);
+  if (!version.ok()) return version.status();
+  return AppendRequest{d.stream, ExpectedVersion::Exact(*version), {std::move(ev)},
                        IdempotencyKey(d.stream, e.clock, e.start_position, e.kind)};
 }
 
@@ -299,8 +304,8 @@ int64_t SlaTimer::Fire(std::vector<Due>& due) {
       wait_for = std::max(wait_for, log_.LastPosition());
       continue;
     }
-    // Moved on between the scan and the read (stopped, paused, folded): the next pass sees it.
-    if (r.status().IsNotFound()) {
+    // Moved on between the scan and the append (stopped, paused, folded): the next pass sees it.
+    if (r.status().IsNotFound() || r.status().IsConflict()) {
       retry = std::min(retry, due[i].due);
       continue;
     }
