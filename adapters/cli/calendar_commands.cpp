@@ -21,6 +21,7 @@ struct CalendarOptions {
   std::string from;
   std::string to;
   std::string add;
+  bool closures = false;  // apply the closures announced in the data directory's log
 };
 
 // Everything the user typed is checked before it is used: a wrong id, time or term is exit 2.
@@ -44,7 +45,21 @@ Result<BusinessCalendar> OpenCalendar(const GlobalOptions& g, const CalendarOpti
     return catalog.status();
   }
   auto cal = catalog->Build(o.calendar, o.tenant);
-  if (!cal.ok()) *exit_code = BadInput(cal.status());
+  if (!cal.ok()) {
+    *exit_code = BadInput(cal.status());
+    return cal;
+  }
+  if (o.closures) {
+    auto log = OpenLog(*cfg);
+    auto closures = log.ok() ? domain::ReadClosures(**log, o.calendar, o.tenant)
+                             : Result<domain::StreamClosures>(log.status());
+    Status applied = closures.ok() ? domain::ApplyClosures(&cal.value(), closures->closures)
+                                   : closures.status();
+    if (!applied.ok()) {
+      *exit_code = Fail(applied);
+      return applied;
+    }
+  }
   return cal;
 }
 
@@ -108,6 +123,8 @@ void AddCommon(CLI::App* cmd, CalendarOptions* o) {
   cmd->add_option("--tenant", o->tenant, "tenant whose patron saint is a holiday (tenants.json)");
   cmd->add_option("--from", o->from, "receipt instant, RFC 3339, e.g. 2026-11-26T09:00:00+01:00")
       ->required();
+  cmd->add_flag("--closures", o->closures,
+                "apply the tenant's closures announced in the log (<data_dir>; stop serve first)");
 }
 
 }  // namespace

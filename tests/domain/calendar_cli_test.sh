@@ -74,9 +74,24 @@ expect_out() {  # expect_out <stdout substring> <expected exit code> <stderr pat
   fi
   rm -f "$err"
 }
-day=$(in_days 40)
+# A Wednesday at least 40 days ahead that no fixed holiday of Forli falls on (Easter Monday never
+# does): a business day, so closing it moves deadlines.
+n=40
+while day=$(in_days $n); [[ $(date -d "$day" +%u) -ne 3 ]] ||
+  [[ " 01-01 01-06 02-04 04-25 05-01 06-02 08-15 10-04 11-01 12-08 12-25 12-26 " == *" ${day:5} "* ]]; do
+  n=$((n + 1))
+done
 expect_out '"type":"calendar.closure_announced"' 0 - calendar closure announce --calendar helpdesk \
   --tenant comune-forli --id patrono --from "$day" --to "$day" --reason "Chiusura per il patrono"
+# The deadline with --closures skips the closed day.
+base=$("$procedo" calendar deadline --calendar helpdesk --tenant comune-forli --from "${day}T08:00:00Z" --add 1bd)
+with=$("$procedo" calendar deadline --calendar helpdesk --tenant comune-forli --from "${day}T08:00:00Z" --add 1bd --closures)
+if [[ -z "$with" || "$with" == "$base" ]]; then
+  echo "FAIL: --closures did not apply the closure of $day ($base / $with)"
+  failures=$((failures + 1))
+else
+  echo "ok: calendar deadline --closures ($base without, $with with the closure of $day)"
+fi
 expect_out '' 2 "at least 5 days" calendar closure announce --calendar helpdesk \
   --tenant comune-forli --id urgente --from "$(in_days 2)" --to "$(in_days 2)" --reason "Guasto"
 expect_out '' 2 "already used" calendar closure announce --calendar helpdesk \
