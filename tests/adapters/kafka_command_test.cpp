@@ -3,7 +3,9 @@
 // against a real broker and a real `procedo serve` is tests/integration/kafka_commands_test.py.
 #include <catch2/catch.hpp>
 #include <map>
+#include <thread>
 
+#include "adapters/kafka/command_consumer.h"
 #include "adapters/kafka/command_message.h"
 #include "domain/workflow_fixture.h"
 #include "engine/json_schema.h"
@@ -258,4 +260,39 @@ TEST_CASE("a command message is answered as over HTTP, keyed by its idempotency 
     CHECK(big["version"] == 1);
     CHECK(r.value.size() < 1000);
   }
+}
+
+TEST_CASE("the consumer refuses bad options; with no broker it reports why and stops at once",
+          "[kafka][commands]") {
+  testing::TempDir dir;
+  auto ring = ApiKeyRing::Load(dir.sub("api-keys.json"));  // no file yet: no integrators
+  REQUIRE(ring.ok());
+  CommandConsumerOptions o;
+  o.bootstrap = "127.0.0.1:1";  // nothing listens there
+  o.topic_prefix = "bad prefix";
+  CHECK(CommandConsumer::Start(nullptr, *ring, o).status().IsInvalidArgument());
+  o.topic_prefix = "p";
+  o.group_id = "";
+  auto no_group = CommandConsumer::Start(nullptr, *ring, o);
+  CHECK_THAT(no_group.status().message(), Catch::Contains("kafka.commands_group_id"));
+  o.group_id = "p-commands";
+  CHECK(CommandConsumer::Start(nullptr, nullptr, o).status().IsInvalidArgument());
+
+  auto c = CommandConsumer::Start(nullptr, *ring, o);
+  REQUIRE(c.ok());
+  CHECK((*c)->commands_topic() == "p.commands");
+  CHECK((*c)->results_topic() == "p.command-results");
+  // The refused connection is reported once librdkafka serves its events (at the latest when
+  // topic creation gives up, after 5 s), and the consumer keeps retrying.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*c)->Stats().last_error.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CommandConsumerStats st = (*c)->Stats();
+  CHECK_THAT(st.last_error, Catch::Contains("127.0.0.1:1"));  // the unreachable broker, named
+  CHECK(st.received == 0);
+  CHECK(st.lag == 0);
+  auto t0 = std::chrono::steady_clock::now();
+  (*c)->Stop();
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
 }
