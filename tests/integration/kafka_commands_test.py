@@ -13,7 +13,7 @@ import uuid
 import pytest
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 
-from kafka_test import BOOTSTRAP, Broker
+from kafka_test import BOOTSTRAP, broker  # noqa: F401  (the module's broker fixture, shared)
 from procedo_server import Server, wait_for
 
 FORLI = "comune-forli"
@@ -21,16 +21,6 @@ TICKET = {"channel": "portal", "priority": "high", "subject": "Stampante guasta"
 CASE = {"procedure_id": "building_permit", "case_code": "FC-2",
         "applicant": {"name": "Mario Bianchi", "email": "mario@example.it"},
         "consent": {"sms": False, "email": True}}
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    b = Broker(tmp_path_factory.mktemp("kafka"))
-    b.start(fresh=True)
-    try:
-        yield b
-    finally:
-        b.stop()
 
 
 class Commands:
