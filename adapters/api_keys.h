@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "adapters/principal.h"
-#include "engine/status.h"
+#include "domain/access.h"
+#include "engine/base/status.h"
 
 namespace procedo {
 

@@ -1,8 +1,8 @@
 #include "adapters/command_service.h"
 
 #include "adapters/event_json.h"
-#include "engine/command_handler.h"
-#include "engine/decide.h"
+#include "engine/workflow/command_handler.h"
+#include "engine/workflow/decide.h"
 
 namespace procedo {
 namespace {
@@ -55,13 +55,14 @@ CommandReply ExecuteCommand(CommandHandler* handler, const Principal& who, const
   if (Status s = ValidateStreamId(command.stream); !s.ok()) {
     return Refused(Problem::FromStatus(s));
   }
-  Actor actor{who.id, who.role, who.tenant};
-  if (who.role == "admin") {
+  std::string owner = who.tenant;
+  if (domain::IsAdmin(who)) {
     // Administrators belong to no Comune: they act on a stream on behalf of its owner, and the
-    // event still records the admin as its actor. New streams take the principal's tenant.
+    // event still records the admin as its actor.
     auto state = handler->Load(command.stream);
-    if (state.ok() && (*state)->exists()) actor.tenant = (*state)->tenant;
+    if (state.ok() && (*state)->exists()) owner = (*state)->tenant;
   }
+  const Actor actor = domain::ActorFor(who, owner);
   auto outcome = handler->Handle(command, actor);
   if (!outcome.ok()) return Refused(Problem::FromStatus(outcome.status()));
   if (!outcome->accepted()) return Refused(ProblemFromRejection(*outcome->rejection));

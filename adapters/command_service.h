@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "adapters/principal.h"
+#include "domain/access.h"
 #include "adapters/problem.h"
-#include "engine/log_store.h"
-#include "engine/workflow.h"
+#include "engine/log/log_store.h"
+#include "engine/workflow/workflow.h"
 
 namespace procedo {
 

@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/event.h"
+#include "engine/log/event.h"
 
 namespace procedo {
 

@@ -10,8 +10,8 @@
 
 #include "bench/bench_util.h"
 #include "domain/procedures.h"
-#include "engine/command_handler.h"
-#include "engine/log_store.h"
+#include "engine/workflow/command_handler.h"
+#include "engine/log/log_store.h"
 
 namespace procedo::bench {
 namespace {

@@ -19,10 +19,10 @@
 #include "bench/cases.h"
 #include "domain/procedures.h"
 #include "domain/calendars.h"
-#include "engine/command_handler.h"
-#include "engine/projection.h"
-#include "engine/view_store.h"
-#include "projections/projections.h"
+#include "engine/workflow/command_handler.h"
+#include "engine/views/projection.h"
+#include "engine/views/view_store.h"
+#include "projections/views/projections.h"
 
 namespace procedo::bench {
 namespace {
@@ -105,7 +105,7 @@ int HttpCases(const Limits& limits, bool get, bool command) {
   auto views = ViewStore::Open(dir.path() + "/views", read_models.Names());
   if (!views.ok()) throw std::runtime_error(views.status().ToString());
   ProjectionRunner runner(**log, **views, read_models.All());
-  runner.Start();
+  if (Status s = runner.Start(); !s.ok()) throw std::runtime_error(s.ToString());
   auto keys = http::EnsureDevKeys(dir.path() + "/keys");
   http::AuthOptions ao;
   ao.jwt_public_key_files = {keys->public_pem_file};

@@ -16,7 +16,7 @@
 #include "adapters/kafka/relay.h"
 #include "bench/bench_util.h"
 #include "bench/cases.h"
-#include "engine/log_store.h"
+#include "engine/log/log_store.h"
 
 namespace procedo::bench {
 namespace {

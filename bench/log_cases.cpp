@@ -8,8 +8,8 @@
 
 #include "bench/bench_util.h"
 #include "bench/cases.h"
-#include "engine/codec.h"
-#include "engine/log_store.h"
+#include "engine/log/codec.h"
+#include "engine/log/log_store.h"
 
 namespace procedo::bench {
 namespace {

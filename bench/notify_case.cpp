@@ -16,8 +16,10 @@
 
 #include "adapters/notify/senders.h"
 #include "bench/cases.h"
-#include "projections/notifier.h"
-#include "projections/notifier_state.h"
+#include "domain/procedures.h"
+#include "engine/workflow/command_handler.h"
+#include "projections/reactors/notifier.h"
+#include "projections/reactors/notifier_state.h"
 
 namespace procedo::bench {
 namespace {
@@ -154,11 +156,15 @@ int RunNotifyCase(const Limits& limits, const std::string& source_dir) {
   Keeping sender(smtp);
   projections::NotifierOptions no;
   no.secret = std::string(32, 'b');
-  no.hash_cost = projections::PasswordHashCost::Minimal();
+  no.hash_cost = domain::PasswordHashCost::Minimal();
   // The notifier's state store, as `procedo serve` opens it: its fold is part of the cost.
   auto state = ViewStore::Open(dir.path() + "/notifier", {projections::kNotifierView});
   if (!state.ok()) throw std::runtime_error(state.status().ToString());
-  projections::Notifier notifier(**log, **state, *schemas, *templates, sender, no);
+  auto dom = domain::LoadDomain(source_dir + "/domain", source_dir + "/schemas");
+  if (!dom.ok()) throw std::runtime_error(dom.status().ToString());
+  // The delivery records are commands of the notification workflow, as in the server.
+  CommandHandler commands(**log, (*dom)->workflows, (*dom)->events, nullptr);
+  projections::Notifier notifier(commands, **state, *templates, sender, no);
   auto t0 = std::chrono::steady_clock::now();
   if (Status s = notifier.CatchUp(); !s.ok()) throw std::runtime_error(s.ToString());
   while (notifier.stats().sent < changes) {

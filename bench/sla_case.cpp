@@ -13,18 +13,18 @@
 #include "bench/sla_support.h"
 #include "domain/calendars.h"
 #include "domain/procedures.h"
-#include "engine/log_store.h"
-#include "engine/projection.h"
-#include "projections/sla_clock.h"
-#include "projections/sla_timer.h"
+#include "engine/log/log_store.h"
+#include "engine/views/projection.h"
+#include "engine/workflow/sla_clock.h"
+#include "projections/reactors/sla_timer.h"
 
 namespace procedo::bench {
 namespace {
 
 using sla::Clock;
 using sla::RssKb;
-using projections::ClockPhase;
-using projections::ClockRow;
+using ::procedo::ClockPhase;
+using ::procedo::ClockRow;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
@@ -145,7 +145,7 @@ int SlaCase(const Limits& limits, const std::string& source_dir) {
     }
     auto t0 = Clock::now();
     for (auto& r : rows) {
-      if (!projections::ComputeDeadline(r, cal, 0.8).ok()) throw std::runtime_error("deadline");
+      if (!ComputeDeadline(r, cal, 0.8).ok()) throw std::runtime_error("deadline");
     }
     const double value = static_cast<double>(rows.size()) / Seconds(t0);
     // The floor: the same count of plain additions of seconds to a time point.
@@ -168,8 +168,9 @@ int SlaCase(const Limits& limits, const std::string& source_dir) {
     projections::ManualWaiter waiter(clock);
     auto log = OpenLog(dir.path() + "/log", false, clock);
     auto views = Must(ViewStore::Open(dir.path() + "/views", {projections::kSlaView}));
-    auto timer = std::make_unique<projections::SlaTimer>(*log, *views, domain->workflows,
-                                                         calendars, waiter);
+    auto handler = std::make_unique<CommandHandler>(*log, domain->workflows, domain->events,
+                                                    nullptr);
+    auto timer = std::make_unique<projections::SlaTimer>(*handler, *views, calendars, waiter);
     const uint64_t tickets = open_clocks / 2;
     t0 = Clock::now();
     OpenTickets(*log, clock, 0, tickets);
@@ -219,17 +220,18 @@ int SlaCase(const Limits& limits, const std::string& source_dir) {
 
     // Breach delay: the reactor on a driven clock, 1,000,000 clocks in the index, a synced log.
     timer.reset();
+    handler.reset();
     log.reset();
     // Back to before the first due instant, so the probes below meet every deadline as it
     // comes instead of a start-up backlog (the log keeps recorded times monotonic regardless).
     clock.Set(Base());
     log = OpenLog(dir.path() + "/log", true, clock);
-    timer = std::make_unique<projections::SlaTimer>(*log, *views, domain->workflows, calendars,
-                                                    waiter);
+    handler = std::make_unique<CommandHandler>(*log, domain->workflows, domain->events, nullptr);
+    timer = std::make_unique<projections::SlaTimer>(*handler, *views, calendars, waiter);
     ProjectionRunner runner(*log, *views, {&timer->projection()});
     if (Status s = runner.CatchUp(); !s.ok()) throw std::runtime_error(s.ToString());
-    runner.Start();
-    timer->Start(runner);
+    if (Status s = runner.Start(); !s.ok()) throw std::runtime_error(s.ToString());
+    if (Status s = timer->Start(runner); !s.ok()) throw std::runtime_error(s.ToString());
     if (!timer->WaitSettled(std::chrono::seconds(600))) throw std::runtime_error("not settled");
     // Each probe moves the driven clock to the next due instant and times every sla event from
     // that instant to the moment a log subscriber sees it: the log publishes an event only after
@@ -275,12 +277,13 @@ int SlaCase(const Limits& limits, const std::string& source_dir) {
     // Closed clocks: rounds that each open and close as many tickets, printing after each what
     // lives in memory. A bounded cache or memtable levels off; a leak keeps climbing.
     timer.reset();
+    handler.reset();
     log.reset();
     // The log remembers the versions of up to a million streams (LogOptions); a quarter of that
     // here lets the rounds reach the cap, so the plateau shows.
     log = OpenLog(dir.path() + "/log", false, clock, 250'000);
-    timer = std::make_unique<projections::SlaTimer>(*log, *views, domain->workflows, calendars,
-                                                    waiter);
+    handler = std::make_unique<CommandHandler>(*log, domain->workflows, domain->events, nullptr);
+    timer = std::make_unique<projections::SlaTimer>(*handler, *views, calendars, waiter);
     const uint64_t churn = std::min<uint64_t>(tickets, 100'000);
     const int churn_rounds = 6;
     fmt::print("sla: {} rounds, each opening and closing {} clocks on {} tickets (MB; entries):\n",

@@ -19,7 +19,7 @@
 #include <tuple>
 #include <vector>
 
-#include "engine/log_store.h"
+#include "engine/log/log_store.h"
 
 namespace procedo::bench::sla {
 

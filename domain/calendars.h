@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/calendar.h"
-#include "engine/status.h"
+#include "engine/calendar/calendar.h"
+#include "engine/base/status.h"
 
 namespace procedo::domain {
 

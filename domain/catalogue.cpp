@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "engine/json_schema.h"
+#include "engine/workflow/json_schema.h"
 
 namespace procedo::domain {
 

@@ -1,6 +1,7 @@
 #include "domain/closures.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <map>
@@ -136,49 +137,114 @@ Result<StreamClosures> ReadClosures(const LogStore& log, std::string_view calend
   }
 }
 
+Command AnnounceClosureCommand(std::string_view calendar_id, std::string_view tenant,
+                               const Closure& closure) {
+  Command c;
+  c.stream = CalendarStream(tenant, calendar_id);
+  c.name = "announce_closure";
+  c.payload = ClosureEventData(calendar_id, tenant, closure);
+  return c;
+}
+
+Command CancelClosureCommand(std::string_view calendar_id, std::string_view tenant,
+                             std::string_view closure_id) {
+  Command c;
+  c.stream = CalendarStream(tenant, calendar_id);
+  c.name = "cancel_closure";
+  c.payload = {{"calendar", calendar_id}, {"tenant", tenant}, {"closure_id", closure_id}};
+  return c;
+}
+
 namespace {
 
-Result<AppendResult> AppendClosureEvent(LogStore& log, std::string_view calendar_id,
-                                        std::string_view tenant, const char* type,
-                                        const Closure& closure, std::string actor,
-                                        uint64_t read_version) {
-  NewEvent e;
-  e.type = type;
-  e.data = ClosureEventData(calendar_id, tenant, closure).dump();
-  e.tenant = tenant;
-  e.actor = std::move(actor);
-  return log.Append({CalendarStream(tenant, calendar_id),
-                     read_version == 0 ? ExpectedVersion::NoStream()
-                                       : ExpectedVersion::Exact(read_version),
-                     {std::move(e)},
-                     ""});
+nlohmann::json ClosuresJson(const std::vector<Closure>& closures) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& c : closures) {
+    a.push_back({{"id", c.id}, {"from", FormatDate(c.from)}, {"to", FormatDate(c.to)},
+                 {"reason", c.reason}});
+  }
+  return a;
+}
+
+std::vector<Closure> ClosuresFromJson(const nlohmann::json& a) {
+  std::vector<Closure> out;
+  if (!a.is_array()) return out;
+  for (const auto& c : a) {
+    auto from = ParseDate(c.value("from", ""));
+    auto to = ParseDate(c.value("to", ""));
+    if (from && to) out.push_back({c.value("id", ""), *from, *to, c.value("reason", "")});
+  }
+  return out;
+}
+
+std::string PayloadText(const DecideContext& c, const char* key) {
+  auto it = c.command.payload.find(key);
+  return it != c.command.payload.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 }  // namespace
 
-Result<AppendResult> AnnounceClosure(LogStore& log, const BusinessCalendar& calendar,
-                                     std::string_view calendar_id, std::string_view tenant,
-                                     const Closure& proposed, std::string actor, TimePoint now) {
-  auto current = ReadClosures(log, calendar_id, tenant);
-  if (!current.ok()) return current.status();
-  if (Status s = CheckClosure(calendar, current->closures, proposed, now); !s.ok()) return s;
-  return AppendClosureEvent(log, calendar_id, tenant, kClosureAnnounced, proposed,
-                            std::move(actor), current->version);
+std::vector<Closure> ClosuresOf(const WorkflowState& state) {
+  auto it = state.derived.find("closures");
+  return it == state.derived.end() ? std::vector<Closure>{} : ClosuresFromJson(*it);
 }
 
-Result<AppendResult> CancelClosure(LogStore& log, std::string_view calendar_id,
-                                   std::string_view tenant, std::string_view closure_id,
-                                   std::string actor) {
-  auto current = ReadClosures(log, calendar_id, tenant);
-  if (!current.ok()) return current.status();
-  for (const auto& c : current->closures) {
-    if (c.id == closure_id) {
-      return AppendClosureEvent(log, calendar_id, tenant, kClosureCancelled, c, std::move(actor),
-                                current->version);
+void RegisterClosureHooks(HookRegistry& hooks, std::shared_ptr<const CalendarCatalog> calendars) {
+  hooks.AddReducer("closures", [](nlohmann::json& derived, const std::string& type,
+                                  const nlohmann::json& data) {
+    std::vector<Closure> closures = ClosuresFromJson(derived);
+    // A malformed event changes nothing, as in the projections' replay.
+    if (FoldClosureEvent(&closures, type, data).ok()) derived = ClosuresJson(closures);
+  });
+  // The stream id names the tenant and calendar; the payload must name the same ones.
+  hooks.AddGuard("calendar_stream_matches",
+                 [calendars](const DecideContext& c) -> std::optional<std::string> {
+                   const std::string calendar = PayloadText(c, "calendar");
+                   const std::string tenant = PayloadText(c, "tenant");
+                   if (CalendarStream(tenant, calendar) != c.command.stream) {
+                     return fmt::format("the payload names calendar {} of {}, but the stream is "
+                                        "{}; send it to {}",
+                                        calendar, tenant, c.command.stream,
+                                        CalendarStream(tenant, calendar));
+                   }
+                   if (calendars->Find(calendar) == nullptr) {
+                     return fmt::format("there is no calendar '{}'; the calendars are: {}",
+                                        calendar, fmt::join(calendars->Ids(), ", "));
+                   }
+                   return std::nullopt;
+                 });
+  hooks.AddGuard("closure_allowed",
+                 [calendars](const DecideContext& c) -> std::optional<std::string> {
+                   auto cal = calendars->Build(PayloadText(c, "calendar"), PayloadText(c, "tenant"));
+                   if (!cal.ok()) return cal.status().message();
+                   auto from = ParseDate(PayloadText(c, "from"));
+                   auto to = ParseDate(PayloadText(c, "to"));
+                   if (!from || !to) return "from and to must be dates YYYY-MM-DD";
+                   Closure proposed{PayloadText(c, "closure_id"), *from, *to,
+                                    PayloadText(c, "reason")};
+                   Status s = CheckClosure(*cal, ClosuresOf(c.state), proposed, c.now);
+                   if (s.ok()) return std::nullopt;
+                   return s.message();
+                 });
+  hooks.AddGuard("closure_exists", [](const DecideContext& c) -> std::optional<std::string> {
+    const std::string id = PayloadText(c, "closure_id");
+    for (const auto& closure : ClosuresOf(c.state)) {
+      if (closure.id == id) return std::nullopt;
     }
-  }
-  return Status::NotFound(fmt::format("calendar {} of {} has no closure '{}'", calendar_id,
-                                      tenant, closure_id));
+    return fmt::format("calendar {} has no closure '{}'", c.command.stream, id);
+  });
+  // A cancellation carries the dates it frees, so readers of the event need no other.
+  hooks.AddEffect("cancelled_closure_dates",
+                  [](const DecideContext& c, const std::string&, nlohmann::json& data) {
+                    const std::string id = PayloadText(c, "closure_id");
+                    for (const auto& closure : ClosuresOf(c.state)) {
+                      if (closure.id == id) {
+                        data["from"] = FormatDate(closure.from);
+                        data["to"] = FormatDate(closure.to);
+                        data["reason"] = closure.reason;
+                      }
+                    }
+                  });
 }
 
 Status ApplyClosures(BusinessCalendar* calendar, const std::vector<Closure>& closures) {

@@ -2,15 +2,17 @@
 // stream calendar-<tenant>-<calendar id>, folded into the closures a BusinessCalendar applies.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "engine/calendar.h"
-#include "engine/clock.h"
-#include "engine/log_store.h"
-#include "engine/status.h"
+#include "engine/calendar/calendar.h"
+#include "engine/base/clock.h"
+#include "engine/log/log_store.h"
+#include "engine/workflow/workflow.h"
+#include "engine/base/status.h"
 
 namespace procedo::domain {
 
@@ -53,19 +55,21 @@ struct StreamClosures {
 Result<StreamClosures> ReadClosures(const LogStore& log, std::string_view calendar_id,
                                     std::string_view tenant);
 
-// Appends calendar.closure_announced when CheckClosure allows `proposed` at `now` (InvalidArgument
-// with its reason otherwise). `calendar` is the tenant's calendar; the closures checked against
-// are the stream's. The append expects the version the check read, so of two announcements racing
-// for a year's last closable days one gets a Conflict and is checked again when retried. `actor`
-// is the event's actor JSON.
-Result<AppendResult> AnnounceClosure(LogStore& log, const BusinessCalendar& calendar,
-                                     std::string_view calendar_id, std::string_view tenant,
-                                     const Closure& proposed, std::string actor, TimePoint now);
-// Appends calendar.closure_cancelled for the closure `closure_id`; NotFound when the calendar
-// has none by that id.
-Result<AppendResult> CancelClosure(LogStore& log, std::string_view calendar_id,
-                                   std::string_view tenant, std::string_view closure_id,
-                                   std::string actor);
+// The calendar workflow (domain/workflows/calendar.json) announces and cancels closures; these
+// are its commands, for the CLI and tests (over HTTP they are
+// POST /v1/streams/calendar-<tenant>-<calendar>/commands/announce_closure|cancel_closure).
+Command AnnounceClosureCommand(std::string_view calendar_id, std::string_view tenant,
+                               const Closure& closure);
+Command CancelClosureCommand(std::string_view calendar_id, std::string_view tenant,
+                             std::string_view closure_id);
+
+class CalendarCatalog;
+// Registers the calendar workflow's reducer ("closures": the stream's closures in
+// state.derived), guards ("calendar_stream_matches", "closure_allowed" with CheckClosure,
+// "closure_exists") and effect ("cancelled_closure_dates").
+void RegisterClosureHooks(HookRegistry& hooks, std::shared_ptr<const CalendarCatalog> calendars);
+// The closures a calendar stream's state holds.
+std::vector<Closure> ClosuresOf(const WorkflowState& state);
 
 // Replaces the calendar's closures with `closures`.
 Status ApplyClosures(BusinessCalendar* calendar, const std::vector<Closure>& closures);

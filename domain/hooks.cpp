@@ -2,7 +2,8 @@
 #include <fmt/format.h>
 
 #include "domain/procedures.h"
-#include "engine/log_store.h"
+#include "engine/log/log_store.h"
+#include "engine/workflow/workflow.h"
 
 namespace procedo::domain {
 namespace {
@@ -12,30 +13,6 @@ using nlohmann::json;
 std::string Field(const json& fields, const char* name) {
   auto it = fields.find(name);
   return (it != fields.end() && it->is_string()) ? it->get<std::string>() : "";
-}
-
-// A gap-free number per counter stream: the counter's version is the number. The claim key
-// makes a retry for the same claimant return the number it already holds, so a command that
-// conflicts after claiming does not burn a number when it is decided again.
-Result<uint64_t> ClaimSequenceNumber(LogStore& log, const std::string& counter,
-                                     const std::string& claim_key, NewEvent event) {
-  auto version = log.StreamVersion(counter);
-  if (!version.ok()) return version.status();
-  uint64_t v = version.value();
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    AppendRequest req{counter,
-                      v == 0 ? ExpectedVersion::NoStream() : ExpectedVersion::Exact(v),
-                      {event},
-                      claim_key};
-    auto r = log.Append(std::move(req));
-    if (r.ok()) return r->stream_version;
-    if (!r.status().IsConflict()) return r.status();
-    // Another claimant took number v+1: this is the counter, not the caller's command, so
-    // taking the next number is the intended outcome, not a blind retry.
-    v = r.status().actual_version().value_or(0);
-  }
-  return Status::Unavailable(fmt::format(
-      "could not claim a number from {} after 1000 attempts; retry the command", counter));
 }
 
 }  // namespace
@@ -158,26 +135,27 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
         return std::nullopt;
       });
 
-  hooks.AddAllocator(
-      "sequence_per_service",
-      [](LogStore& log, const DecideContext& c, const std::string&, json& data) -> Status {
-        json numbers = json::object();
-        for (const auto& s : c.state.fields.value("services", json::array())) {
-          std::string service = s.get<std::string>();
-          NewEvent e;
-          e.type = "sequence.assigned";
-          e.tenant = c.state.tenant;
-          e.actor =
-              json{{"id", c.actor.id}, {"role", c.actor.role}, {"tenant", c.actor.tenant}}.dump();
-          e.data = json{{"claimed_by", c.state.stream}, {"service", service}}.dump();
-          auto n = ClaimSequenceNumber(log, "sequence-" + c.state.tenant + "-" + service,
-                                       "sequence:" + c.state.stream + ":" + service, std::move(e));
-          if (!n.ok()) return n.status();
-          numbers[service] = n.value();
-        }
-        data["sequence_numbers"] = std::move(numbers);
-        return Status::Ok();
-      });
+  // A gap-free number per service and tenant: the counter stream's version is the number. The
+  // counter's event rides in the submission's own batch, expected at the version read here, so
+  // one submission is one durable write; a number another submission took first makes the
+  // append conflict on the counter, and the handler allocates again.
+  hooks.AddAllocator("sequence_per_service",
+                     [](const LogStore& log, const DecideContext& c, const std::string&, json& data,
+                        std::vector<AllocatedEvent>* also) -> Status {
+                       json numbers = json::object();
+                       for (const auto& s : c.state.fields.value("services", json::array())) {
+                         std::string service = s.get<std::string>();
+                         std::string counter = "sequence-" + c.state.tenant + "-" + service;
+                         auto version = log.StreamVersion(counter);
+                         if (!version.ok()) return version.status();
+                         numbers[service] = *version + 1;
+                         also->push_back(
+                             {counter, *version, "sequence.assigned",
+                              json{{"claimed_by", c.state.stream}, {"service", service}}});
+                       }
+                       data["sequence_numbers"] = std::move(numbers);
+                       return Status::Ok();
+                     });
 }
 
 }  // namespace procedo::domain

@@ -3,17 +3,11 @@
 #include <fmt/format.h>
 
 #include "domain/calendars.h"
+#include "domain/citizen_access.h"
+#include "domain/closures.h"
 #include "domain/domain_paths.h"
 
 namespace procedo::domain {
-
-const std::set<std::string>& Roles() {
-  static const std::set<std::string> kRoles = {"operator", "validator",   "operator_validator",
-                                               "region",   "helpdesk_l1", "helpdesk_l2",
-                                               "citizen",  "integrator",  "admin"};
-  return kRoles;
-}
-
 
 Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
                                            const std::string& schemas_dir) {
@@ -41,14 +35,18 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
     if (!t.region.empty()) regions[t.id] = t.region;
   }
 
+  d->calendars = std::make_shared<const CalendarCatalog>(std::move(calendars).value());
   d->hooks = std::make_shared<HookRegistry>();
   RegisterHooks(*d->hooks, d->catalogue, std::move(regions));
+  RegisterClosureHooks(*d->hooks, d->calendars);
+  RegisterCitizenHooks(*d->hooks);
 
   LoaderOptions opts;
   opts.workflow_schema_path = schemas_dir + "/workflow.schema.json";
   opts.event_schemas = &d->events;
   opts.hooks = d->hooks;
   opts.roles = Roles();
+  opts.roles.insert(Actor::kSystemRole);  // the product's own commands (timer, notifier)
   opts.calendars = calendar_ids;
   auto workflows = WorkflowSet::LoadDir(WorkflowsDir(domain_dir), opts);
   if (!workflows.ok()) return workflows.status();

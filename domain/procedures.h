@@ -9,15 +9,15 @@
 
 #include <map>
 
+#include "domain/access.h"
+#include "domain/calendars.h"
 #include "domain/catalogue.h"
-#include "engine/command_handler.h"
-#include "engine/json_schema.h"
-#include "engine/workflow.h"
+#include "engine/workflow/command_handler.h"
+#include "engine/workflow/json_schema.h"
+#include "engine/workflow/workflow.h"
 
 namespace procedo::domain {
 
-// Operatore, Responsabile, Operatore responsabile, Regione, help-desk levels, and the rest.
-const std::set<std::string>& Roles();
 
 // Registers every guard, effect and allocator the definitions may name. `regions` maps a tenant
 // to the Region its applications are forwarded to (domain/calendars/tenants.json).
@@ -29,6 +29,7 @@ struct Domain {
   std::string schemas_dir;
   EventSchemas events;
   std::shared_ptr<const Catalogue> catalogue;
+  std::shared_ptr<const CalendarCatalog> calendars;
   std::shared_ptr<HookRegistry> hooks;
   WorkflowSet workflows;
 };

@@ -1,8 +1,10 @@
 // `procedo token` (development JWTs) and `procedo apikey create` (integrator keys).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "adapters/api_keys.h"
 #include "adapters/cli/common.h"
+#include "domain/access.h"
 #include "adapters/http/auth.h"
 #include "adapters/http/dev_keys.h"
 
@@ -21,12 +23,13 @@ void RegisterToken(CLI::App& app, const GlobalOptions& g, int* exit_code) {
   cmd->callback([&g, exit_code] {
     auto cfg = Load(g);
     if (!cfg.ok()) { *exit_code = Fail(cfg.status()); return; }
-    const auto& roles = http::Authenticator::KnownRoles();
-    if (std::find(roles.begin(), roles.end(), role) == roles.end()) {
-      *exit_code = Fail(Status::InvalidArgument(fmt::format("unknown role '{}'", role)));
+    const auto& roles = domain::Roles();
+    if (!roles.count(role)) {
+      *exit_code = Fail(Status::InvalidArgument(
+          fmt::format("unknown role '{}'; use one of {}", role, fmt::join(roles, ", "))));
       return;
     }
-    if (tenant.empty() && role != "admin") {
+    if (tenant.empty() && role != "admin") {  // domain::IsAdmin: every other role has a tenant
       *exit_code = Fail(Status::InvalidArgument("every role but admin needs --tenant"));
       return;
     }

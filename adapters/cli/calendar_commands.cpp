@@ -11,6 +11,8 @@
 #include "adapters/event_json.h"
 #include "domain/calendars.h"
 #include "domain/closures.h"
+#include "domain/procedures.h"
+#include "engine/workflow/command_handler.h"
 
 namespace procedo::cli {
 namespace {
@@ -88,18 +90,18 @@ void AddClosureCommon(CLI::App* cmd, ClosureOptions* o) {
   cmd->add_option("--by", o->by, "who acts (the events' actor id)");
 }
 
-// Runs `append` on the data directory's log and prints the event it appended.
-void AppendClosure(const GlobalOptions& g, const ClosureOptions& o, int* exit_code,
-                   const std::function<Result<AppendResult>(LogStore&, const BusinessCalendar&,
-                                                            const std::string& actor)>& append) {
-  CalendarOptions c;
-  c.calendar = o.calendar;
-  c.tenant = o.tenant;
-  auto cal = OpenCalendar(g, c, exit_code);
-  if (!cal.ok()) return;
+// Sends `command` to the calendar workflow on the data directory's log, as an administrator of
+// the tenant, and prints the event it recorded (or why it was refused).
+void SendClosureCommand(const GlobalOptions& g, const ClosureOptions& o, const Command& command,
+                        int* exit_code) {
   auto cfg = Load(g);
   if (!cfg.ok()) {
     *exit_code = Fail(cfg.status());
+    return;
+  }
+  auto domain = domain::LoadDomain(cfg->domain_dir, cfg->schemas_dir);
+  if (!domain.ok()) {
+    *exit_code = Fail(domain.status());
     return;
   }
   auto log = OpenLog(*cfg);
@@ -107,14 +109,18 @@ void AppendClosure(const GlobalOptions& g, const ClosureOptions& o, int* exit_co
     *exit_code = Fail(log.status());
     return;
   }
-  auto r = append(**log, *cal, nlohmann::json{{"id", o.by}, {"role", "admin"}}.dump());
+  CommandHandler handler(**log, (*domain)->workflows, (*domain)->events, nullptr);
+  auto r = handler.Handle(command, Actor{o.by, "admin", o.tenant});
   if (!r.ok()) {
-    // Refused by the rule, or no such closure: the user's input.
-    *exit_code = r.status().IsInvalidArgument() || r.status().IsNotFound() ? BadInput(r.status())
-                                                                          : Fail(r.status());
+    *exit_code = r.status().IsInvalidArgument() ? BadInput(r.status()) : Fail(r.status());
     return;
   }
-  for (const auto& e : r->events) std::cout << EventToJson(*e).dump() << "\n";
+  if (!r->accepted()) {
+    // Refused by the rule (notice, yearly budget, a used or unknown id): the user's input.
+    *exit_code = BadInput(Status::InvalidArgument(r->rejection->message));
+    return;
+  }
+  for (const auto& e : r->append.events) std::cout << EventToJson(*e).dump() << "\n";
 }
 
 void AddCommon(CLI::App* cmd, CalendarOptions* o) {
@@ -206,21 +212,15 @@ void RegisterCalendar(CLI::App& app, const GlobalOptions& g, int* exit_code) {
       return;
     }
     const Closure proposed{a.id, *from, *to, a.reason};
-    AppendClosure(g, a, exit_code, [&](LogStore& log, const BusinessCalendar& cal,
-                                       const std::string& actor) {
-      return domain::AnnounceClosure(log, cal, a.calendar, a.tenant, proposed, actor,
-                                     log.options().clock->Now());
-    });
+    SendClosureCommand(g, a, domain::AnnounceClosureCommand(a.calendar, a.tenant, proposed),
+                       exit_code);
   });
 
   static ClosureOptions k;
   auto* cancel = closure->add_subcommand("cancel", "Cancel an announced closure by its id");
   AddClosureCommon(cancel, &k);
   cancel->callback([&g, exit_code] {
-    AppendClosure(g, k, exit_code,
-                  [&](LogStore& log, const BusinessCalendar&, const std::string& actor) {
-                    return domain::CancelClosure(log, k.calendar, k.tenant, k.id, actor);
-                  });
+    SendClosureCommand(g, k, domain::CancelClosureCommand(k.calendar, k.tenant, k.id), exit_code);
   });
 }
 

@@ -5,7 +5,7 @@
 
 #include "adapters/cli/commands.h"
 #include "adapters/config.h"
-#include "engine/log_store.h"
+#include "engine/log/log_store.h"
 
 namespace procedo::cli {
 

@@ -8,10 +8,11 @@
 
 #include "adapters/cli/commands.h"
 #include "adapters/cli/common.h"
+#include "engine/workflow/emitter.h"
 #include "adapters/config.h"
 #include "adapters/event_json.h"
-#include "engine/log_store.h"
-#include "engine/verify.h"
+#include "engine/log/log_store.h"
+#include "engine/log/verify.h"
 
 namespace procedo::cli {
 
@@ -67,15 +68,18 @@ void RegisterLog(CLI::App& app, const GlobalOptions& g, int* exit_code) {
   auto* log = app.add_subcommand("log", "Append to and read the event log directly");
   log->require_subcommand(1);
 
-  static AppendRequest req;
-  static NewEvent ev;
+  // The operators' low-level tool: one event, outside any workflow's decision, but through the
+  // same emitter as every command (schema-checked, stamped, idempotent).
+  static EmitHeader req;
+  static std::string type, data;
   static std::string expected = "any";
-  auto* append = log->add_subcommand("append", "Append one event");
+  auto* append = log->add_subcommand(
+      "append", "Append one event (checked against schemas/events/<type>.json; stop serve first)");
   append->add_option("--stream", req.stream, "stream id, e.g. case-forli-1")->required();
-  append->add_option("--type", ev.type, "event type, e.g. case.started")->required();
-  append->add_option("--data", ev.data, "JSON object")->required();
-  append->add_option("--tenant", ev.tenant, "owning organisation");
-  append->add_option("--actor", ev.actor, "JSON object, e.g. {\"id\":\"u1\",\"role\":\"operator\"}");
+  append->add_option("--type", type, "event type, e.g. case.started")->required();
+  append->add_option("--data", data, "JSON object")->required();
+  append->add_option("--tenant", req.tenant, "owning organisation");
+  append->add_option("--actor", req.actor, "JSON object, e.g. {\"id\":\"u1\",\"role\":\"operator\"}");
   append->add_option("--expected", expected, "any | no-stream | exists | <version>");
   append->add_option("--idempotency-key", req.idempotency_key, "makes a retry safe");
   append->callback([&g, exit_code] {
@@ -91,12 +95,19 @@ void RegisterLog(CLI::App& app, const GlobalOptions& g, int* exit_code) {
       }
       req.expected = ExpectedVersion::Exact(v);
     }
+    auto parsed = nlohmann::json::parse(data, nullptr, false);
+    if (!parsed.is_object()) {
+      *exit_code = Fail(Status::InvalidArgument("--data must be a JSON object"));
+      return;
+    }
     auto cfg = Load(g);
     if (!cfg.ok()) { *exit_code = Fail(cfg.status()); return; }
+    auto schemas = EventSchemas::LoadDir(cfg->schemas_dir + "/events");
+    if (!schemas.ok()) { *exit_code = Fail(schemas.status()); return; }
     auto store = OpenLog(*cfg);
     if (!store.ok()) { *exit_code = Fail(store.status()); return; }
-    req.events = {ev};
-    auto r = (*store)->Append(req);
+    EventEmitter emitter(**store, *schemas);
+    auto r = emitter.Emit(req, {DecidedEvent{type, std::move(parsed), {}}});
     if (!r.ok()) { *exit_code = Fail(r.status()); return; }
     for (const auto& e : r->events) std::cout << EventToJson(*e).dump() << "\n";
   });

@@ -9,8 +9,8 @@
 #include "adapters/cli/common.h"
 #include "domain/calendars.h"
 #include "domain/procedures.h"
-#include "engine/projection.h"
-#include "projections/projections.h"
+#include "engine/views/projection.h"
+#include "projections/views/projections.h"
 
 namespace procedo::cli {
 namespace {

@@ -13,15 +13,15 @@
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
-#include "adapters/kafka/command_consumer.h"
-#include "adapters/kafka/relay.h"
+#include "adapters/kafka/consumers.h"
 #include "adapters/notify/service.h"
 #include "domain/calendars.h"
 #include "domain/procedures.h"
-#include "engine/calendar.h"
-#include "engine/command_handler.h"
-#include "projections/projections.h"
-#include "projections/sla_timer.h"
+#include "engine/calendar/calendar.h"
+#include "engine/views/consumer.h"
+#include "engine/workflow/command_handler.h"
+#include "projections/views/projections.h"
+#include "projections/reactors/sla_timer.h"
 
 namespace procedo::cli {
 namespace {
@@ -105,30 +105,27 @@ int Serve(const Config& cfg) {
              (*domain)->workflows.all().size(), (*domain)->catalogue->entries().size(),
              (*domain)->events.size(), cfg.domain_dir);
 
-  auto calendars = domain::CalendarCatalog::LoadDomain(cfg.domain_dir);
-  if (!calendars.ok()) return Fail(calendars.status());
-  procedo::projections::ProjectionSet read_models((*domain)->workflows, *calendars);
+  const domain::CalendarCatalog& calendars = *(*domain)->calendars;
+  procedo::projections::ProjectionSet read_models((*domain)->workflows, calendars);
   std::vector<std::string> view_names = read_models.Names();
   view_names.push_back(procedo::projections::kSlaView);
   auto views = ViewStore::Open(cfg.ViewsPath(), view_names);
   if (!views.ok()) return Fail(views.status());
   std::vector<Projection*> projections = read_models.All();
-  // The SLA timer's projection rides the same runner; its reactor appends sla.* events.
+  // The SLA timer's projection rides the same runner; its reactor sends the breach commands.
   procedo::projections::SystemWaiter sla_waiter;
   procedo::projections::Waiter* waiter = &sla_waiter;
   if (driven_waiter) waiter = driven_waiter.get();
-  procedo::projections::SlaTimer sla_timer(**log, **views, (*domain)->workflows, *calendars,
-                                           *waiter);
+  procedo::projections::SlaTimer sla_timer(commands, **views, calendars, *waiter);
   projections.push_back(&sla_timer.projection());
   ProjectionRunner runner(**log, **views, projections);
-  // The reactor waits on the runner, so it stops first on every way out of this function.
-  struct StopSla {
-    procedo::projections::SlaTimer& timer;
-    ~StopSla() { timer.Stop(); }
-  } stop_sla{sla_timer};
-  if (Status s = runner.CatchUp(); !s.ok()) return Fail(s);
-  runner.Start();
-  sla_timer.Start(runner);
+  sla_timer.Bind(runner);
+
+  // Everything that follows the log, started in this order and stopped in reverse on every way
+  // out of this function: the reactor waits on the runner, so it stops first.
+  ConsumerSupervisor consumers(**log, clock);
+  consumers.Add(&runner);
+  consumers.Add(&sla_timer);
 
   http::AuthOptions ao;
   ao.jwt_public_key_files = SplitList(cfg.auth_jwt_public_keys);
@@ -148,82 +145,50 @@ int Serve(const Config& cfg) {
   api.runner = &runner;
   api.commands = &commands;
   api.workflows = &(*domain)->workflows;
-  api.calendars = &*calendars;
+  api.calendars = &calendars;
+  api.consumers = &consumers;
+  api.clock_mode = driven_clock ? "driven" : "system";
   api.openapi_json = ReadFileOr(cfg.schemas_dir + "/openapi.json", "{}");
   metrics.AddGauge("procedo_log_position", "Last position of the event log.",
                    [&] { return static_cast<double>((*log)->LastPosition()); });
-  metrics.AddGauge("procedo_projection_lag_events", "Events the slowest projection has yet to apply.",
-                   [&] { return static_cast<double>((*log)->LastPosition() - std::min((*log)->LastPosition(), runner.position())); });
+  http::AddConsumerMetrics(metrics, consumers);
 
-  std::unique_ptr<kafka::KafkaRelay> relay;  // stops before the log closes
+  std::unique_ptr<kafka::RelayConsumer> relay;
   if (cfg.kafka_enabled) {
-    auto r = kafka::KafkaRelay::Start(log->get(), kafka::RelayOptionsFromConfig(cfg));
-    if (!r.ok()) return Fail(r.status());
-    relay = std::move(r).value();
-    fmt::print("procedo: kafka relay to {} (topics {}.<kind>), from position {}\n",
-               cfg.kafka_bootstrap, cfg.kafka_topic_prefix, relay->Lag().confirmed + 1);
-    kafka::KafkaRelay* relay_ptr = relay.get();
-    // A broker outage does not make the API unready (commands keep being accepted); it shows
-    // as lag in the details and the metrics.
-    api.ready_details = [relay_ptr] {
-      auto lag = relay_ptr->Lag();
-      return nlohmann::json{{"kafka_relay", {{"confirmed_position", lag.confirmed},
-                                             {"lag_positions", lag.positions},
-                                             {"lag_seconds", lag.seconds},
-                                             {"last_error", lag.last_error}}}};
-    };
-    metrics.AddGauge("procedo_kafka_relay_lag_events", "Events not yet confirmed by Kafka.",
-                     [relay_ptr] { return static_cast<double>(relay_ptr->Lag().positions); });
-    metrics.AddGauge("procedo_kafka_relay_lag_seconds", "Age of the oldest event not yet confirmed by Kafka.",
-                     [relay_ptr] { return relay_ptr->Lag().seconds; });
+    relay = std::make_unique<kafka::RelayConsumer>(log->get(), kafka::RelayOptionsFromConfig(cfg));
+    consumers.Add(relay.get());
   }
-
   // Commands from <prefix>.commands, answered as over HTTP (same handler, same API keys).
-  std::unique_ptr<kafka::CommandConsumer> command_consumer;  // stops before the handler
+  std::unique_ptr<kafka::CommandsConsumer> command_consumer;
   if (cfg.kafka_commands_enabled) {
-    auto c = kafka::CommandConsumer::Start(&commands, (*auth)->api_keys(),
-                                           kafka::CommandConsumerOptionsFromConfig(cfg));
-    if (!c.ok()) return Fail(c.status());
-    command_consumer = std::move(c).value();
-    fmt::print("procedo: kafka commands from {} (group {}), results to {}\n",
-               command_consumer->commands_topic(), command_consumer->group_id(),
-               command_consumer->results_topic());
-    kafka::CommandConsumer* consumer = command_consumer.get();
-    api.ready_details = [consumer, relay_details = std::move(api.ready_details)] {
-      nlohmann::json d = relay_details ? relay_details() : nlohmann::json::object();
-      auto st = consumer->Stats();
-      d["kafka_commands"] = {{"lag_messages", st.lag},
-                             {"received", st.received},
-                             {"results_delivered", st.results_delivered},
-                             {"last_error", st.last_error}};
-      return d;
-    };
-    metrics.AddGauge("procedo_kafka_commands_lag_messages",
-                     "Command messages in the assigned partitions not answered yet.",
-                     [consumer] { return static_cast<double>(consumer->Stats().lag); });
-    metrics.AddCounter("procedo_kafka_commands_total", "Command messages answered, by outcome.",
-                       [consumer] {
-                         auto st = consumer->Stats();
-                         auto n = [](uint64_t v) { return static_cast<double>(v); };
-                         return http::Metrics::Series{
-                             {"outcome=\"accepted\"", n(st.accepted)},
-                             {"outcome=\"deduplicated\"", n(st.deduplicated)},
-                             {"outcome=\"refused\"", n(st.refused)},
-                             {"outcome=\"malformed\"", n(st.malformed)},
-                             {"outcome=\"unauthenticated\"", n(st.unauthenticated)}};
-                       });
-    metrics.AddCounter("procedo_kafka_command_results_delivered_total",
-                       "Command results the broker confirmed.", [consumer] {
-                         return http::Metrics::Series{
-                             {"", static_cast<double>(consumer->Stats().results_delivered)}};
-                       });
+    command_consumer = std::make_unique<kafka::CommandsConsumer>(
+        &commands, (*auth)->api_keys(), kafka::CommandConsumerOptionsFromConfig(cfg));
+    consumers.Add(command_consumer.get());
   }
 
-  // Seed 002: the citizen's routes and (notify.enabled) the notifier; stops before the log closes.
-  auto notify_service = notify::StartNotifyService(cfg, **log, **domain, clock);
+  // Seed 002: the citizen's routes and (notify.enabled) the notifier.
+  auto notify_service = notify::StartNotifyService(cfg, commands, **domain, clock);
   if (!notify_service.ok()) return Fail(notify_service.status());
-  fmt::print("procedo: {}\n", (*notify_service)->summary);
   api.citizen = (*notify_service)->citizen.get();
+  if ((*notify_service)->notifier) consumers.Add((*notify_service)->notifier.get());
+
+  // Stops every consumer before what they use (the handler, the log, the views) goes away.
+  struct StopConsumers {
+    ConsumerSupervisor& consumers;
+    ~StopConsumers() { consumers.StopAll(); }
+  } stop_consumers{consumers};
+  if (Status s = consumers.StartAll(); !s.ok()) return Fail(s);
+  fmt::print("procedo: {}\n", (*notify_service)->Summary());
+  if (relay) {
+    fmt::print("procedo: kafka relay to {} (topics {}.<kind>), from position {}\n",
+               cfg.kafka_bootstrap, cfg.kafka_topic_prefix, relay->Progress().position + 1);
+  }
+  if (command_consumer) {
+    const auto& o = command_consumer->options();
+    fmt::print("procedo: kafka commands from {}.commands (group {}), results to "
+               "{}.command-results\n",
+               o.topic_prefix, o.group_id, o.topic_prefix);
+  }
 
   http::Router router;
   http::AddAllRoutes(router, api);
@@ -265,10 +230,7 @@ int Serve(const Config& cfg) {
   sigwait(&stop, &sig);
   fmt::print("procedo: signal {}, stopping\n", sig);
   server.Stop();
-  command_consumer.reset();
-  relay.reset();
-  sla_timer.Stop();
-  runner.Stop();
+  consumers.StopAll();
   return 0;
 }
 

@@ -7,20 +7,19 @@
 #include "adapters/http/auth.h"
 #include "adapters/http/http.h"
 #include "adapters/http/metrics.h"
-#include "engine/clock.h"
-#include "engine/log_store.h"
-#include "engine/projection.h"
+#include "engine/base/clock.h"
+#include "engine/log/log_store.h"
+#include "engine/views/projection.h"
 
 namespace procedo {
 class CommandHandler;
+class ConsumerSupervisor;
 struct WorkflowSet;
 }  // namespace procedo
 namespace procedo::domain {
 class CalendarCatalog;
-}  // namespace procedo::domain
-namespace procedo::projections {
 class CitizenAccess;
-}  // namespace procedo::projections
+}  // namespace procedo::domain
 
 namespace procedo::http {
 
@@ -35,10 +34,11 @@ struct Api {
   CommandHandler* commands = nullptr;
   const WorkflowSet* workflows = nullptr;
   const domain::CalendarCatalog* calendars = nullptr;  // for case views as_of an instant
-  projections::CitizenAccess* citizen = nullptr;  // /v1/citizen/*: seed 002's online case
+  domain::CitizenAccess* citizen = nullptr;  // /v1/citizen/*: seed 002's online case
   std::string openapi_json;                       // served at /openapi.json
   std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
-  std::function<nlohmann::json()> ready_details;  // extra /readyz facts (Kafka relay lag, ...)
+  const ConsumerSupervisor* consumers = nullptr;  // every consumer, for /readyz
+  std::string clock_mode = "system";              // "driven" under testing.driven_clock
 };
 
 // Every route of the API: what serve registers and what the OpenAPI test checks.
@@ -55,8 +55,9 @@ void AddTestingClockRoutes(Router& router, Api& api, std::function<void(TimePoin
 
 // Authenticates the request; on failure `out` holds the problem to send.
 bool RequirePrincipal(Api& api, const Request& req, Principal* who, Response* out);
-// May `who` read the stream? Staff and integrators read their tenant's streams, the Region what
-// was forwarded to it, admins everything. Answers 404 (not 403) so existence does not leak.
+// May `who` read the stream? domain::MayRead on the stream's facts (its state, or for streams no
+// workflow handles, the tenant of its first event). Callers answer 404 (not 403) so existence
+// does not leak.
 bool MayRead(Api& api, const Principal& who, const std::string& stream);
 
 }  // namespace procedo::http

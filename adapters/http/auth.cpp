@@ -12,13 +12,6 @@
 
 namespace procedo::http {
 
-const std::vector<std::string>& Authenticator::KnownRoles() {
-  static const std::vector<std::string> roles = {
-      "operator", "validator", "operator_validator", "region", "helpdesk_l1",
-      "helpdesk_l2", "citizen", "integrator", "admin"};
-  return roles;
-}
-
 Result<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions options) {
   std::unique_ptr<Authenticator> a(new Authenticator(std::move(options)));
   for (const auto& f : a->options_.jwt_public_key_files) {
@@ -123,11 +116,11 @@ std::variant<Principal, Response> Authenticator::FromJwt(const Request& req, con
       return Fail(req, fmt::format("the token's issuer must be '{}'", options_.issuer));
     }
     Principal p{claim("sub"), claim("role"), claim("tenant")};
-    const auto& roles = KnownRoles();
-    if (p.id.empty() || std::find(roles.begin(), roles.end(), p.role) == roles.end()) {
+    const auto& roles = domain::Roles();
+    if (p.id.empty() || !roles.count(p.role)) {
       return Fail(req, "the token needs a 'sub' and a 'role' among: " + fmt::format("{}", fmt::join(roles, ", ")));
     }
-    if (p.tenant.empty() && p.role != "admin") return Fail(req, "the token needs a 'tenant' claim");
+    if (p.tenant.empty() && !domain::IsAdmin(p)) return Fail(req, "the token needs a 'tenant' claim");
     std::lock_guard lock(mu_);
     if (verified_.size() >= 100'000) verified_.clear();  // bounded; refills with live tokens
     verified_[token] = Verified{p, exp};

@@ -11,8 +11,8 @@
 
 #include "adapters/api_keys.h"
 #include "adapters/http/http.h"
-#include "adapters/principal.h"
-#include "engine/clock.h"
+#include "domain/access.h"
+#include "engine/base/clock.h"
 
 namespace procedo::http {
 
@@ -39,7 +39,6 @@ class Authenticator {
   // The integrators' keys, for the other channels that accept them (Kafka commands).
   std::shared_ptr<const ApiKeyRing> api_keys() const { return api_keys_; }
 
-  static const std::vector<std::string>& KnownRoles();
 
  private:
   explicit Authenticator(AuthOptions options) : options_(std::move(options)) {}

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "engine/clock.h"
-#include "engine/status.h"
+#include "engine/base/clock.h"
+#include "engine/base/status.h"
 
 namespace procedo::http {
 

@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/problem.h"
-#include "engine/status.h"
+#include "engine/base/status.h"
 
 namespace procedo::http {
 

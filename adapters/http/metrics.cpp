@@ -1,5 +1,7 @@
 #include "adapters/http/metrics.h"
 
+#include "engine/views/consumer.h"
+
 #include <fmt/format.h>
 
 #include <memory>
@@ -51,6 +53,47 @@ void Metrics::AddCounter(const std::string& name, const std::string& help,
   counters_[name] = Counter{help, std::move(series)};
 }
 
+void Metrics::AddGaugeSeries(const std::string& name, const std::string& help,
+                             std::function<Series()> series) {
+  std::lock_guard lock(mu_);
+  gauge_series_[name] = Counter{help, std::move(series)};
+}
+
+void AddConsumerMetrics(Metrics& metrics, const ConsumerSupervisor& consumers) {
+  auto each = [&consumers](auto value) {
+    return [&consumers, value] {
+      Metrics::Series out;
+      for (const auto& s : consumers.Statuses()) {
+        out.emplace_back(fmt::format("consumer=\"{}\"", s.name), value(s.progress));
+      }
+      return out;
+    };
+  };
+  metrics.AddGaugeSeries("procedo_consumer_position",
+                         "Where each consumer is: the last log position it handled.",
+                         each([](const ConsumerProgress& p) { return double(p.position); }));
+  metrics.AddGaugeSeries("procedo_consumer_lag",
+                         "Log positions (messages, for Kafka commands) not handled yet.",
+                         each([](const ConsumerProgress& p) { return double(p.lag.value_or(0)); }));
+  metrics.AddGaugeSeries("procedo_consumer_lag_seconds",
+                         "Age of the oldest event a consumer has not handled; 0 when caught up.",
+                         each([](const ConsumerProgress& p) { return p.lag_seconds; }));
+  metrics.AddGaugeSeries("procedo_consumer_healthy", "1 when the consumer reports no failure.",
+                         each([](const ConsumerProgress& p) { return p.health.ok() ? 1.0 : 0.0; }));
+  metrics.AddCounter("procedo_consumer_events_total",
+                     "What each consumer counted since the server started, by counter.",
+                     [&consumers] {
+                       Metrics::Series out;
+                       for (const auto& s : consumers.Statuses()) {
+                         for (const auto& [counter, v] : s.progress.counters) {
+                           out.emplace_back(
+                               fmt::format("consumer=\"{}\",counter=\"{}\"", s.name, counter), v);
+                         }
+                       }
+                       return out;
+                     });
+}
+
 std::string Metrics::Render() const {
   std::lock_guard lock(mu_);
   std::string out =
@@ -66,6 +109,12 @@ std::string Metrics::Render() const {
   out += append_.Render("procedo_append_duration_seconds", "");
   for (const auto& [name, g] : gauges_) {
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, g.help, name, name, g.value());
+  }
+  for (const auto& [name, c] : gauge_series_) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, c.help, name);
+    for (const auto& [labels, value] : c.series()) {
+      out += fmt::format("{}{} {}\n", name, labels.empty() ? "" : "{" + labels + "}", value);
+    }
   }
   for (const auto& [name, c] : counters_) {
     out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, c.help, name);

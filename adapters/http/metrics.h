@@ -12,6 +12,10 @@
 #include <utility>
 #include <vector>
 
+namespace procedo {
+class ConsumerSupervisor;
+}  // namespace procedo
+
 namespace procedo::http {
 
 class Histogram {
@@ -36,6 +40,8 @@ class Metrics {
   // {"outcome=\"accepted\"", 3}.
   using Series = std::vector<std::pair<std::string, double>>;
   void AddCounter(const std::string& name, const std::string& help, std::function<Series()> series);
+  void AddGaugeSeries(const std::string& name, const std::string& help,
+                      std::function<Series()> series);
   std::string Render() const;
 
  private:
@@ -52,6 +58,11 @@ class Metrics {
     std::function<Series()> series;
   };
   std::map<std::string, Counter> counters_;
+  std::map<std::string, Counter> gauge_series_;
 };
+
+// Every consumer of the supervisor (engine/views/consumer.h) as the same series, labelled
+// consumer="<name>": position, lag, lag in seconds, health, and its own counters.
+void AddConsumerMetrics(Metrics& metrics, const ConsumerSupervisor& consumers);
 
 }  // namespace procedo::http

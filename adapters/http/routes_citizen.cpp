@@ -3,11 +3,10 @@
 // staff JWTs: a citizen token opens /v1/citizen/* and nothing else.
 #include <fmt/format.h>
 
-#include <set>
-
 #include "adapters/http/api.h"
-#include "projections/case_view.h"
-#include "projections/citizen_access.h"
+#include "projections/views/case_view.h"
+#include "domain/citizen_access.h"
+#include "projections/views/citizen_view.h"
 
 namespace procedo::http {
 namespace {
@@ -39,7 +38,7 @@ Response Unavailable() {
 }
 
 // The session, or the problem to answer with.
-bool RequireCitizen(Api& api, const Request& req, projections::CitizenSession* s, Response* out) {
+bool RequireCitizen(Api& api, const Request& req, domain::CitizenSession* s, Response* out) {
   if (!api.citizen) {
     *out = Unavailable();
     return false;
@@ -74,9 +73,10 @@ void AddDeadline(Api& api, const std::string& case_stream, nlohmann::json& view)
   const nlohmann::json& v = **full;
   nlohmann::json& term = view["term"];
   term["deadline"] = v.value("deadline_local", nlohmann::json());
-  if (v.contains("deadline_before_suspension")) {
-    // Suspended: the term is not running; the date it had when it stopped.
-    term["deadline_before_suspension"] = v["deadline_before_suspension"];
+  if (v.contains("deadline_before_suspension_local")) {
+    // Suspended: the term is not running; the date it had when it stopped, in local time as
+    // every other date of the page.
+    term["deadline_before_suspension"] = v["deadline_before_suspension_local"];
   }
   if (v.contains("closed_within_term")) term["closed_within_term"] = v["closed_within_term"];
 }
@@ -91,12 +91,17 @@ void AddCitizenRoutes(Router& router, Api& api) {
   router.Add("POST", "/v1/citizen/login", [&api](Request& req) {
     if (!api.citizen) return Unavailable();
     auto body = ParseBody(req);
-    if (!body.is_object() || !body.contains("case_code") || !body["case_code"].is_string() ||
-        !body.contains("password") || !body["password"].is_string()) {
-      return Response::Problem(400, "malformed-json", "Malformed login",
-                               "send {\"case_code\": \"...\", \"password\": \"...\"}");
+    auto text = [&body](const char* key) -> const std::string* {
+      auto it = body.find(key);
+      return it != body.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+    };
+    if (!body.is_object() || !text("tenant") || !text("case_code") || !text("password")) {
+      return Response::Problem(
+          400, "malformed-json", "Malformed login",
+          "send {\"tenant\": \"<the Comune, as in the message's link>\", \"case_code\": "
+          "\"...\", \"password\": \"...\"}");
     }
-    auto outcome = api.citizen->Login(body["case_code"], body["password"]);
+    auto outcome = api.citizen->Login(*text("tenant"), *text("case_code"), *text("password"));
     if (!outcome.ok()) return Response::FromStatus(outcome.status());
     if (outcome->locked) {
       Response r = Response::Problem(
@@ -127,19 +132,23 @@ void AddCitizenRoutes(Router& router, Api& api) {
   }, /*blocking=*/true);
 
   router.Add("GET", "/v1/citizen/case", [&api](Request& req) {
-    projections::CitizenSession s;
+    domain::CitizenSession s;
     Response denied;
     if (!RequireCitizen(api, req, &s, &denied)) return denied;
-    auto view = api.citizen->CaseView(s);
-    if (!view.ok()) return Response::FromStatus(view.status());
-    AddDeadline(api, s.case_stream, *view);
-    Response r = Response::Json(200, *view);
+    auto events = api.citizen->CaseEvents(s);
+    if (!events.ok()) return Response::FromStatus(events.status());
+    auto opted_out = api.citizen->OptedOut(s);
+    if (!opted_out.ok()) return Response::FromStatus(opted_out.status());
+    nlohmann::json view = projections::BuildCitizenCaseView(*events);
+    view["notifications"] = *opted_out ? "opted_out" : "active";
+    AddDeadline(api, s.case_stream, view);
+    Response r = Response::Json(200, view);
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   }, /*blocking=*/true);
 
   router.Add("POST", "/v1/citizen/opt-out", [&api](Request& req) {
-    projections::CitizenSession s;
+    domain::CitizenSession s;
     Response denied;
     if (!RequireCitizen(api, req, &s, &denied)) return denied;
     if (Status st = api.citizen->OptOut(s); !st.ok()) return Response::FromStatus(st);
@@ -148,7 +157,7 @@ void AddCitizenRoutes(Router& router, Api& api) {
   }, /*blocking=*/true);
 
   router.Add("POST", "/v1/citizen/survey", [&api](Request& req) {
-    projections::CitizenSession s;
+    domain::CitizenSession s;
     Response denied;
     if (!RequireCitizen(api, req, &s, &denied)) return denied;
     auto body = ParseBody(req);
@@ -173,9 +182,7 @@ void AddCitizenRoutes(Router& router, Api& api) {
     if (!api.citizen) return Unavailable();
     const std::string& stream = req.params["id"];
     if (Status s = ValidateStreamId(stream); !s.ok()) return Response::FromStatus(s);
-    static const std::set<std::string> kStaff = {"operator", "operator_validator", "validator",
-                                                 "admin"};
-    if (!kStaff.count(who.role)) {
+    if (!domain::RoleMayRead(who, {"operator", "operator_validator", "validator"})) {
       return Response::Problem(403, "role-not-allowed", "Your role may not do this",
                                "only the office (operators, validators, admins) resends "
                                "credentials");

@@ -6,9 +6,9 @@
 
 #include "adapters/command_service.h"
 #include "adapters/http/api.h"
-#include "engine/calendar.h"
-#include "engine/command_handler.h"
-#include "engine/decide.h"
+#include "engine/calendar/calendar.h"
+#include "engine/workflow/command_handler.h"
+#include "engine/workflow/decide.h"
 
 namespace procedo::http {
 namespace {

@@ -5,7 +5,7 @@
 
 #include "adapters/event_json.h"
 #include "adapters/http/api.h"
-#include "engine/command_handler.h"
+#include "engine/workflow/command_handler.h"
 
 namespace procedo::http {
 namespace {
@@ -20,16 +20,24 @@ Response BadParam(const std::string& name, const std::string& want) {
                            fmt::format("'{}' must be {}", name, want));
 }
 
-std::string TenantOf(Api& api, const std::string& stream) {
+domain::StreamFacts FactsOfStream(Api& api, const std::string& stream) {
+  if (api.commands != nullptr && api.commands->workflows().ForStream(stream) != nullptr) {
+    auto state = api.commands->Load(stream);
+    if (state.ok()) return domain::FactsOf(**state);
+    return {};
+  }
   auto first = api.log.ReadStream(stream, 1, Direction::kForward, 1);
-  return first.ok() && !first->empty() ? first->front().tenant : std::string();
+  domain::StreamFacts f;
+  if (first.ok() && !first->empty()) f.tenant = first->front().tenant;
+  return f;
 }
 
-// Live feed of the log as Server-Sent Events, filtered to what the caller may see.
+// Live feed of the log as Server-Sent Events, filtered to what the caller may see: the same
+// rule as every other read (domain::MayRead), so the Region sees the streams forwarded to it.
 class LogEventSource final : public EventSource {
  public:
-  LogEventSource(std::unique_ptr<Subscription> sub, Principal who)
-      : sub_(std::move(sub)), who_(std::move(who)) {}
+  LogEventSource(Api& api, std::unique_ptr<Subscription> sub, Principal who)
+      : api_(api), sub_(std::move(sub)), who_(std::move(who)) {}
   Result<std::string> Next(std::chrono::milliseconds wait) override {
     auto deadline = std::chrono::steady_clock::now() + wait;
     for (;;) {
@@ -38,7 +46,7 @@ class LogEventSource final : public EventSource {
       if (!batch.ok()) return batch.status();
       std::string frames;
       for (const auto& e : *batch) {
-        if (who_.role != "admin" && e->tenant != who_.tenant) continue;
+        if (!Readable(*e)) continue;
         frames += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e->position, e->type,
                               EventToJson(*e).dump());
       }
@@ -49,6 +57,15 @@ class LogEventSource final : public EventSource {
   void Cancel() override { sub_->Cancel(); }
 
  private:
+  // Events of the reader's own tenant need no lookup; another tenant's are readable when the
+  // stream was forwarded to the reader (its current state decides, as for its history).
+  bool Readable(const Event& e) {
+    if (domain::IsAdmin(who_)) return true;
+    if (e.tenant == who_.tenant) return domain::MayRead(who_, {e.tenant, "", ""});
+    return domain::MayRead(who_, FactsOfStream(api_, e.stream));
+  }
+
+  Api& api_;
   std::unique_ptr<Subscription> sub_;
   Principal who_;
 };
@@ -56,18 +73,7 @@ class LogEventSource final : public EventSource {
 }  // namespace
 
 bool MayRead(Api& api, const Principal& who, const std::string& stream) {
-  if (who.role == "admin") return true;
-  std::string owner = TenantOf(api, stream);
-  if (owner.empty()) return false;
-  if (owner == who.tenant && who.role != "citizen") return true;
-  if (who.role == "region" && api.commands) {
-    auto state = api.commands->Load(stream);
-    if (state.ok() && (*state)->fields.is_object() &&
-        (*state)->fields.value("forwarded_to", nlohmann::json()) == who.tenant) {
-      return true;
-    }
-  }
-  return false;
+  return domain::MayRead(who, FactsOfStream(api, stream));
 }
 
 void AddEventRoutes(Router& router, Api& api) {
@@ -119,7 +125,7 @@ void AddEventRoutes(Router& router, Api& api) {
       from = id + 1;
     }
     Response r;
-    r.events = std::make_shared<LogEventSource>(api.log.Subscribe(from), who);
+    r.events = std::make_shared<LogEventSource>(api, api.log.Subscribe(from), who);
     return r;
   }, /*blocking=*/false);
 }

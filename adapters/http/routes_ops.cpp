@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "adapters/http/api.h"
+#include "engine/views/consumer.h"
 
 namespace procedo::http {
 
@@ -9,17 +10,24 @@ void AddOpsRoutes(Router& router, Api& api) {
   router.Add("GET", "/healthz", [](Request&) { return Response::Json(200, {{"status", "ok"}}); });
 
   router.Add("GET", "/readyz", [&api](Request&) {
-    nlohmann::json d = {{"log_position", api.log.LastPosition()}};
+    nlohmann::json d = {{"log_position", api.log.LastPosition()},
+                        {"consumers", nlohmann::json::object()}};
     bool ready = true;
-    if (api.runner) {
-      d["projections_position"] = api.runner->position();
-      d["projection_lag"] = api.log.LastPosition() - std::min(api.log.LastPosition(), api.runner->position());
-      if (Status s = api.runner->failure(); !s.ok()) {
-        ready = false;
-        d["projection_failure"] = s.message();
+    if (api.consumers != nullptr) {
+      for (const auto& s : api.consumers->Statuses()) {
+        const ConsumerProgress& p = s.progress;
+        nlohmann::json c = {{"position", p.position},
+                            {"lag", p.lag.value_or(0)},
+                            {"lag_seconds", p.lag_seconds},
+                            {"healthy", p.health.ok()},
+                            {"essential", p.essential}};
+        if (!p.health.ok()) c["error"] = p.health.message();
+        for (const auto& [name, v] : p.counters) c["counters"][name] = v;
+        if (!p.health.ok() && p.essential) ready = false;
+        d["consumers"][s.name] = std::move(c);
       }
     }
-    if (api.ready_details) d.update(api.ready_details());
+    d["clock"] = api.clock_mode;
     d["status"] = ready ? "ready" : "failing";
     return Response::Json(ready ? 200 : 503, d);
   });

@@ -7,7 +7,7 @@
 #include <mutex>
 
 #include "adapters/http/api.h"
-#include "engine/calendar.h"
+#include "engine/calendar/calendar.h"
 
 namespace procedo::http {
 namespace {

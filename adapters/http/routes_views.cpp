@@ -4,11 +4,11 @@
 
 #include "adapters/http/api.h"
 #include "adapters/http/view_query.h"
-#include "engine/calendar.h"
-#include "engine/log_store.h"
-#include "projections/audit_trail.h"
-#include "projections/case_view.h"
-#include "projections/case_view_rendered.h"
+#include "engine/calendar/calendar.h"
+#include "engine/log/log_store.h"
+#include "projections/views/audit_trail.h"
+#include "projections/views/case_view.h"
+#include "projections/views/case_view_rendered.h"
 
 namespace procedo::http {
 

@@ -7,10 +7,10 @@
 
 #include "adapters/http/api.h"
 #include "adapters/http/view_query.h"
-#include "projections/helpdesk_kpis.h"
-#include "projections/sla_dashboard.h"
-#include "projections/ticket_queues.h"
-#include "projections/worklists.h"
+#include "projections/views/helpdesk_kpis.h"
+#include "projections/views/sla_dashboard.h"
+#include "projections/views/ticket_queues.h"
+#include "projections/views/worklists.h"
 
 namespace procedo::http {
 

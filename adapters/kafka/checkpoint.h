@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/event.h"
-#include "engine/status.h"
+#include "engine/log/event.h"
+#include "engine/base/status.h"
 
 namespace procedo::kafka {
 

@@ -1,6 +1,6 @@
 #include "adapters/kafka/cloudevent.h"
 
-#include "engine/log_store.h"
+#include "engine/log/log_store.h"
 
 namespace procedo::kafka {
 

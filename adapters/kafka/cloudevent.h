@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/event.h"
+#include "engine/log/event.h"
 
 namespace procedo::kafka {
 

@@ -11,7 +11,7 @@
 
 #include "adapters/api_keys.h"
 #include "adapters/problem.h"
-#include "engine/workflow.h"
+#include "engine/workflow/workflow.h"
 
 namespace procedo {
 class CommandHandler;

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/status.h"
+#include "engine/base/status.h"
 
 namespace procedo::kafka {
 

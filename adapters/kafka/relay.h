@@ -14,8 +14,8 @@
 
 #include "adapters/kafka/cloudevent.h"
 #include "adapters/kafka/rdkafka_util.h"
-#include "engine/clock.h"
-#include "engine/log_store.h"
+#include "engine/base/clock.h"
+#include "engine/log/log_store.h"
 
 namespace procedo {
 struct Config;

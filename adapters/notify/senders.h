@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "projections/notifier.h"
+#include "projections/reactors/notifier.h"
 
 namespace procedo::notify {
 

@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "projections/notifier_state.h"
+#include "projections/reactors/notifier_state.h"
 
 namespace procedo::notify {
 namespace {
@@ -51,20 +51,21 @@ NotifyChannels DescribeChannels(const Config& cfg) {
   return c;
 }
 
-Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg, LogStore& log,
+Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
+                                                          CommandHandler& commands,
                                                           const domain::Domain& domain,
                                                           const Clock& clock) {
   auto svc = std::make_unique<NotifyService>();
-  auto secret = projections::LoadOrCreateSecret(cfg.NotifySecretFile());
+  auto secret = domain::LoadOrCreateSecret(cfg.NotifySecretFile());
   if (!secret.ok()) return secret.status();
   svc->secret = *secret;
-  projections::CitizenAccessOptions cao;
+  domain::CitizenAccessOptions cao;
   cao.secret = svc->secret;
   cao.max_failures = static_cast<int>(cfg.citizen_max_failures);
   cao.lockout_base = std::chrono::seconds(cfg.citizen_lockout_seconds);
   cao.session_ttl = std::chrono::seconds(cfg.citizen_session_seconds);
   cao.clock = &clock;
-  svc->citizen = std::make_unique<projections::CitizenAccess>(log, domain.events, cao);
+  svc->citizen = std::make_unique<domain::CitizenAccess>(commands, cao);
   NotifyChannels channels = DescribeChannels(cfg);
   svc->summary = channels.summary;
   if (!channels.on) return svc;
@@ -103,19 +104,23 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg, Log
   auto state = ViewStore::Open(cfg.NotifierPath(), {projections::kNotifierView});
   if (!state.ok()) return state.status();
   svc->state = std::move(state).value();
-  svc->notifier = std::make_unique<projections::Notifier>(log, *svc->state, domain.events,
-                                                          svc->templates, *svc->sender, no);
-  if (Status s = svc->notifier->Start(); !s.ok()) return s;
-  auto st = svc->notifier->stats();
-  svc->summary += fmt::format("; resumed from its checkpoint at log position {}, {} new events "
-                              "folded",
-                              st.resumed_from, st.applied);
-  if (st.notify_from > 1) {
-    svc->summary += fmt::format("; events before position {} predate the notifier and get no "
-                                "messages (notify.history)",
-                                st.notify_from);
-  }
+  svc->notifier = std::make_unique<projections::Notifier>(commands, *svc->state, svc->templates,
+                                                          *svc->sender, no);
   return svc;
+}
+
+std::string NotifyService::Summary() const {
+  if (!notifier) return summary;
+  auto st = notifier->stats();
+  std::string out = summary + fmt::format("; resumed from its checkpoint at log position {}, {} "
+                                          "new events folded",
+                                          st.resumed_from, st.applied);
+  if (st.notify_from > 1) {
+    out += fmt::format("; events before position {} predate the notifier and get no messages "
+                       "(notify.history)",
+                       st.notify_from);
+  }
+  return out;
 }
 
 }  // namespace procedo::notify

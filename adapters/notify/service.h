@@ -9,20 +9,22 @@
 #include "adapters/config.h"
 #include "adapters/notify/senders.h"
 #include "domain/procedures.h"
-#include "projections/citizen_access.h"
-#include "projections/notifier.h"
+#include "domain/citizen_access.h"
+#include "projections/reactors/notifier.h"
 
 namespace procedo::notify {
 
 struct NotifyService {
   std::string secret;
-  std::unique_ptr<projections::CitizenAccess> citizen;
+  std::unique_ptr<domain::CitizenAccess> citizen;
   projections::TemplateSet templates;
   std::unique_ptr<ChannelSender> sender;
   std::unique_ptr<ViewStore> state;  // <data_dir>/notifier: the notifier's fold and checkpoint
   std::unique_ptr<projections::Notifier> notifier;  // null when off
   // One line for the operator: which channels are on, or why the notifier is off.
   std::string summary;
+  // The same, once the notifier started, with where it resumed.
+  std::string Summary() const;
   ~NotifyService() {
     if (notifier) notifier->Stop();
   }
@@ -37,11 +39,12 @@ struct NotifyChannels {
 };
 NotifyChannels DescribeChannels(const Config& cfg);
 
-// Loads the secret and the templates (<domain_dir>/templates), then catches the notifier up with
-// the log and starts it. Tickets' SLA breaches go to the office of the catalogue entry of their
+// Loads the secret and the templates (<domain_dir>/templates) and makes the notifier, which the
+// server's consumer supervisor starts (it catches up with the log, then follows it). Tickets' SLA breaches go to the office of the catalogue entry of their
 // workflow. The test hook PROCEDO_NOTIFY_CRASH_AFTER_SEND=1 kills the process right after the
 // first message is sent, before its notification.sent is recorded.
-Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg, LogStore& log,
+Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
+                                                          CommandHandler& commands,
                                                           const domain::Domain& domain,
                                                           const Clock& clock);
 

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/notify/senders.h"
-#include "projections/citizen.h"
+#include "domain/citizen.h"
 
 namespace procedo::notify {
 namespace {
@@ -18,7 +18,7 @@ size_t Collect(char* data, size_t size, size_t n, void* user) {
 }  // namespace
 
 std::string SignBody(const std::string& secret, const std::string& body) {
-  return "sha256=" + projections::ToHex(projections::HmacSha256(secret, body));
+  return "sha256=" + domain::ToHex(domain::HmacSha256(secret, body));
 }
 
 SmsGatewaySender::SmsGatewaySender(SmsOptions options) : options_(std::move(options)) {

@@ -5,10 +5,11 @@
 #include <thread>
 
 #include "notify_fixture.h"
-#include "projections/citizen_access.h"
+#include "domain/citizen_access.h"
 
 using namespace procedo;
 using namespace procedo::projections;
+using namespace procedo::domain;
 using procedo::testing::NotifyFixture;
 using std::chrono::seconds;
 
@@ -16,6 +17,7 @@ namespace {
 
 const std::string kSecret(32, 's');
 const std::string kCase = "case-comune-forli-1";
+const std::string kCitizen = "citizen-comune-forli-FC-1";
 
 struct LoginFixture : NotifyFixture {
   std::unique_ptr<CitizenAccess> access;
@@ -23,7 +25,7 @@ struct LoginFixture : NotifyFixture {
     StartCase(1, true);
     auto hash = HashPassword(DerivePassword(kSecret, kCase, 1), PasswordHashCost::Minimal());
     REQUIRE(hash.ok());
-    Append("citizen-FC-1", "citizen.credentials_issued",
+    Append(kCitizen, "citizen.credentials_issued",
            {{"case_stream", kCase},
             {"case_code", "FC-1"},
             {"tenant", "comune-forli"},
@@ -46,10 +48,10 @@ struct LoginFixture : NotifyFixture {
   void Restart(int max_failures = 3) {
     access.reset();
     ReopenLog();
-    access = std::make_unique<CitizenAccess>(*log, schemas, Options(max_failures));
+    access = std::make_unique<CitizenAccess>(*commands, Options(max_failures));
   }
   LoginOutcome Login(const std::string& password) {
-    auto r = access->Login("FC-1", password);
+    auto r = access->Login("comune-forli", "FC-1", password);
     REQUIRE(r.ok());
     return *r;
   }
@@ -89,7 +91,7 @@ TEST_CASE("wrong passwords count across restarts and lockouts in a row double", 
   f.Restart();
   CHECK_FALSE(f.Login("wrong-8").locked);
   CHECK_FALSE(f.Login("wrong-9").locked);  // ...so this is the second in a row, not the third
-  CHECK(f.Types("citizen-FC-1") ==
+  CHECK(f.Types(kCitizen) ==
         std::vector<std::string>{"citizen.credentials_issued", "citizen.login_failed",
                                  "citizen.login_failed", "citizen.locked_out",
                                  "citizen.login_failed", "citizen.login_failed",
@@ -114,13 +116,13 @@ TEST_CASE("parallel wrong passwords for one case code are all counted", "[citize
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&f, t] {
       for (int i = 0; i < 5; ++i) {
-        auto r = f.access->Login("FC-1", "wrong-" + std::to_string(t * 10 + i));
+        auto r = f.access->Login("comune-forli", "FC-1", "wrong-" + std::to_string(t * 10 + i));
         CHECK(r.ok());
       }
     });
   }
   for (auto& th : threads) th.join();
-  auto events = f.log->ReadStream("citizen-FC-1", 1, Direction::kForward, 100);
+  auto events = f.log->ReadStream(kCitizen, 1, Direction::kForward, 100);
   REQUIRE(events.ok());
   REQUIRE(events->size() == 31);
   CHECK(nlohmann::json::parse(events->back().data)["failures"] == 30);
@@ -129,12 +131,14 @@ TEST_CASE("parallel wrong passwords for one case code are all counted", "[citize
 TEST_CASE("an unknown case code records nothing", "[citizen]") {
   LoginFixture f;
   for (int i = 0; i < 5; ++i) {
-    auto r = f.access->Login("NOPE-1", "x");
+    auto r = f.access->Login("comune-forli", "NOPE-1", "x");
     REQUIRE(r.ok());
     CHECK_FALSE(r->ok);
     CHECK_FALSE(r->locked);
   }
-  CHECK(f.Types("citizen-NOPE-1").empty());
+  CHECK(f.Types("citizen-comune-forli-NOPE-1").empty());
+  // A tenant that is not an organisation id is bad input, not a lookup.
+  CHECK(f.access->Login("comune forli", "FC-1", "x").status().IsInvalidArgument());
 }
 
 TEST_CASE("a resend ends the sessions of the old password", "[citizen]") {
@@ -155,4 +159,43 @@ TEST_CASE("a resend ends the sessions of the old password", "[citizen]") {
   // Sessions expire on the injected clock.
   f.clock.Advance(std::chrono::minutes(31));
   CHECK_FALSE(f.access->Verify(again.token).ok());
+}
+
+TEST_CASE("case codes are per Comune: another Comune's code of the same name has its own "
+          "credentials and lockout", "[citizen]") {
+  LoginFixture f;  // comune-forli's FC-1, max 3 failures
+  const std::string right = DerivePassword(kSecret, kCase, 1);
+  // comune-aosta gives its own case the same code.
+  const std::string aosta_case = "case-comune-aosta-1";
+  auto hash = HashPassword(DerivePassword(kSecret, aosta_case, 1), PasswordHashCost::Minimal());
+  REQUIRE(hash.ok());
+  REQUIRE(f.log->Append({"citizen-comune-aosta-FC-1", ExpectedVersion::NoStream(),
+                         {NewEvent{"citizen.credentials_issued",
+                                   nlohmann::json{{"case_stream", aosta_case},
+                                                  {"case_code", "FC-1"},
+                                                  {"tenant", "comune-aosta"},
+                                                  {"issue", 1},
+                                                  {"reason", "start"},
+                                                  {"password_hash", *hash},
+                                                  {"issued_at", "2026-05-28T10:00:00Z"}}
+                                       .dump(),
+                                   "comune-aosta", R"({"id":"op9"})", "", "", {}}},
+                         ""})
+              .ok());
+  // Three wrong passwords lock out Aosta's FC-1 ...
+  for (int i = 0; i < 3; ++i) {
+    auto r = f.access->Login("comune-aosta", "FC-1", "wrong");
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->ok);
+  }
+  auto locked = f.access->Login("comune-aosta", "FC-1", DerivePassword(kSecret, aosta_case, 1));
+  REQUIRE(locked.ok());
+  CHECK(locked->locked);
+  // ... and Forli's FC-1 is untouched: its own password opens its own case.
+  LoginOutcome forli = f.Login(right);
+  REQUIRE(forli.ok);
+  CHECK(forli.session.case_stream == kCase);
+  CHECK(forli.session.tenant == "comune-forli");
+  // Aosta's password does not open Forli's case.
+  CHECK_FALSE(f.Login(DerivePassword(kSecret, aosta_case, 1)).ok);
 }

@@ -8,7 +8,7 @@
 #include "adapters/kafka/command_consumer.h"
 #include "adapters/kafka/command_message.h"
 #include "domain/workflow_fixture.h"
-#include "engine/json_schema.h"
+#include "engine/workflow/json_schema.h"
 
 using namespace procedo;
 using namespace procedo::kafka;

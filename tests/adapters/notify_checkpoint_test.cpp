@@ -8,6 +8,7 @@
 
 using namespace procedo;
 using namespace procedo::projections;
+using namespace procedo::domain;
 using procedo::testing::NotifyFixture;
 using procedo::testing::RecordingSender;
 
@@ -28,7 +29,7 @@ TEST_CASE("a restarted notifier folds only the events after its checkpoint", "[n
   f.Append("case-comune-forli-1", "case.suspended", {{"reason", "Manca la planimetria"}});
   uint64_t first_run_head = 0;
   {
-    Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+    Notifier n(*f.commands, *f.state, f.templates, sender, f.Options());
     REQUIRE(n.CatchUp().ok());
     f.Settle(n);
     CHECK(n.stats().resumed_from == 0);
@@ -41,7 +42,7 @@ TEST_CASE("a restarted notifier folds only the events after its checkpoint", "[n
   f.ReopenState();
   f.Append("case-comune-forli-2", "case.suspended", {{"reason", "Parere della Soprintendenza"}});
 
-  Notifier again(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+  Notifier again(*f.commands, *f.state, f.templates, sender, f.Options());
   REQUIRE(again.CatchUp().ok());
   // Re-reading from position 1 would fold 64 events here.
   CHECK(again.stats().resumed_from == first_run_head);
@@ -55,7 +56,7 @@ TEST_CASE("a restarted notifier folds only the events after its checkpoint", "[n
   // The facts of case 2 (its applicant's name, the consent) came from the stored state.
   CHECK(sender.sent.back().recipient == "anna@example.it");
   CHECK(sender.sent.back().body.find("Gentile Anna") != std::string::npos);
-  CHECK(f.Types("citizen-FC-2").size() == 1);  // credentials were not issued again
+  CHECK(f.Types("citizen-comune-forli-FC-2").size() == 1);  // credentials were not issued again
 }
 
 TEST_CASE(
@@ -71,7 +72,7 @@ TEST_CASE(
   {
     // Folds and commits, then stops before sending: what a crash between planning and sending,
     // or between sending and recording, leaves in the state store.
-    Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+    Notifier n(*f.commands, *f.state, f.templates, sender, f.Options());
     REQUIRE(n.CatchUp().ok());
   }
   f.ReopenState();
@@ -81,7 +82,7 @@ TEST_CASE(
   CHECK(rows->front().value.find(password) == std::string::npos);
   CHECK(sender.sent.empty());
 
-  Notifier again(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+  Notifier again(*f.commands, *f.state, f.templates, sender, f.Options());
   REQUIRE(again.CatchUp().ok());
   CHECK(again.stats().applied == 0);  // nothing new in the log
   REQUIRE(*again.Flush() == 1);
@@ -90,7 +91,7 @@ TEST_CASE(
   const OutgoingMessage& m = sender.sent[0];
   CHECK(m.message_id == MessageId(UuidToString(started->front().id), "email", "anna@example.it"));
   CHECK(m.body.find("Password: " + password) != std::string::npos);
-  CHECK(f.Types("citizen-FC-1") == std::vector<std::string>{"citizen.credentials_issued"});
+  CHECK(f.Types("citizen-comune-forli-FC-1") == std::vector<std::string>{"citizen.credentials_issued"});
   f.Settle(again);
   CHECK(f.Types("notification-" + m.message_id) == std::vector<std::string>{"notification.sent"});
   CHECK(f.state->Scan(kNotifierView, kPendingPrefix, "", 10)->empty());
@@ -102,13 +103,13 @@ TEST_CASE("a failure recorded before a restart keeps its backoff after it", "[no
   sender.fail_next = 1;
   f.StartCase(1, true);
   {
-    Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+    Notifier n(*f.commands, *f.state, f.templates, sender, f.Options());
     REQUIRE(n.CatchUp().ok());
     f.Settle(n);  // attempt 1 fails; retry_at = now + 1 s is recorded and folded
     CHECK(n.stats().failed_attempts == 1);
   }
   f.ReopenState();
-  Notifier again(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+  Notifier again(*f.commands, *f.state, f.templates, sender, f.Options());
   REQUIRE(again.CatchUp().ok());
   CHECK(*again.Flush() == 0);  // not due yet
   f.clock.Advance(std::chrono::seconds(1));
@@ -128,7 +129,7 @@ TEST_CASE("a checkpoint ahead of the log is dropped and the fold starts over", "
   RecordingSender sender;
   for (int n = 1; n <= 3; ++n) f.StartCase(n, false);
   {
-    Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+    Notifier n(*f.commands, *f.state, f.templates, sender, f.Options());
     REQUIRE(n.CatchUp().ok());
     CHECK(n.stats().position == 4);  // 3 cases and the service's start
   }
@@ -151,7 +152,8 @@ TEST_CASE("a checkpoint ahead of the log is dropped and the fold starts over", "
           {}}},
       ""};
   REQUIRE((*shorter)->Append(std::move(r)).ok());
-  Notifier n(**shorter, *f.state, f.schemas, f.templates, sender, f.Options());
+  CommandHandler shorter_commands(**shorter, f.domain->workflows, f.domain->events, nullptr);
+  Notifier n(shorter_commands, *f.state, f.templates, sender, f.Options());
   REQUIRE(n.CatchUp().ok());
   CHECK(n.stats().rebuilt);
   CHECK(n.stats().resumed_from == 0);
@@ -173,11 +175,11 @@ TEST_CASE(
   NotifierOptions o = f.Options();
   o.history = false;
   {
-    Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, o);
+    Notifier n(*f.commands, *f.state, f.templates, sender, o);
     REQUIRE(n.CatchUp().ok());
     CHECK(n.stats().notify_from == 3);
     CHECK(*n.Flush() == 0);
-    CHECK(f.Types("citizen-FC-1").empty());  // no credentials for a start nobody is told of
+    CHECK(f.Types("citizen-comune-forli-FC-1").empty());  // no credentials for a start nobody is told of
     f.Append("case-comune-forli-1", "case.resumed", {{"reason", "Dopo l'attivazione"}});
     f.Settle(n);
     REQUIRE(sender.sent.size() == 1);
@@ -188,7 +190,7 @@ TEST_CASE(
   // says now.
   REQUIRE(f.state->Drop(kNotifierView).ok());
   o.history = true;
-  Notifier again(*f.log, *f.state, f.schemas, f.templates, sender, o);
+  Notifier again(*f.commands, *f.state, f.templates, sender, o);
   REQUIRE(again.CatchUp().ok());
   CHECK(again.stats().notify_from == 3);
   CHECK(*again.Flush() == 0);

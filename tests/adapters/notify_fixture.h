@@ -5,14 +5,17 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "projections/citizen.h"
-#include "projections/notifier.h"
-#include "projections/notifier_state.h"
+#include "domain/citizen_access.h"
+#include "domain/procedures.h"
+#include "engine/workflow/command_handler.h"
+#include "projections/reactors/notifier.h"
+#include "projections/reactors/notifier_state.h"
 #include "support/temp_dir.h"
 
 namespace procedo::testing {
 
 using namespace procedo::projections;
+using namespace procedo::domain;
 using nlohmann::json;
 
 struct RecordingSender final : MessageSender {
@@ -30,29 +33,38 @@ struct RecordingSender final : MessageSender {
 
 struct NotifyFixture {
   testing::TempDir dir;
+  std::unique_ptr<domain::Domain> domain = std::move(
+      domain::LoadDomain(std::string(PROCEDO_SOURCE_DIR) + "/domain",
+                         std::string(PROCEDO_SOURCE_DIR) + "/schemas")
+          .value());
   std::unique_ptr<LogStore> log;
+  // The notifier's and the citizen service's records are commands: a handler over the log.
+  std::unique_ptr<CommandHandler> commands;
   std::unique_ptr<ViewStore> state;  // the notifier's fold and checkpoint
-  EventSchemas schemas;
+  EventSchemas& schemas = domain->events;
   TemplateSet templates;
   ManualClock clock{TimePoint(std::chrono::seconds(1'780'000'000))};
   NotifyFixture() {
     ReopenLog();
     ReopenState();
-    schemas = std::move(EventSchemas::LoadDir(std::string(PROCEDO_SOURCE_DIR) + "/schemas/events"))
-                  .value();
     templates =
         std::move(TemplateSet::LoadDir(std::string(PROCEDO_SOURCE_DIR) + "/domain/templates"))
             .value();
   }
   // Closes and opens the log again, as a restart of the process does.
   void ReopenLog() {
+    commands.reset();
     log.reset();
     LogOptions lo;
     lo.path = dir.sub("log");
     lo.sync = false;
+    lo.clock = &clock;
     auto opened = LogStore::Open(lo);
     REQUIRE(opened.ok());
     log = std::move(opened).value();
+    CommandHandlerOptions co;
+    co.clock = &clock;
+    commands = std::make_unique<CommandHandler>(*log, domain->workflows, domain->events, nullptr, co);
   }
   // Closes and opens the state store again, as a restart of the process does.
   void ReopenState() {

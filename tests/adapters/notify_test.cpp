@@ -7,10 +7,11 @@
 
 #include "adapters/notify/senders.h"
 #include "notify_fixture.h"
-#include "projections/citizen.h"
+#include "domain/citizen.h"
 
 using namespace procedo;
 using namespace procedo::projections;
+using namespace procedo::domain;
 using nlohmann::json;
 using procedo::testing::NotifyFixture;
 using procedo::testing::RecordingSender;
@@ -81,7 +82,7 @@ TEST_CASE("passwords derive per case and issue; only Argon2id hashes verify them
   CHECK(hash->rfind("$argon2id$", 0) == 0);
   CHECK(VerifyPassword(*hash, p1));
   CHECK_FALSE(VerifyPassword(*hash, DerivePassword(secret, "case-forli-1", 2)));
-  CHECK(CitizenStreamFor("FC 2026/1") == "citizen-FC@202026@2F1");
+  CHECK(CitizenStreamFor("comune-forli", "FC 2026/1") == "citizen-comune-forli-FC@202026@2F1");
 }
 
 TEST_CASE("e-mails carry the message id and an encoded subject", "[notify]") {
@@ -108,7 +109,7 @@ TEST_CASE("the notifier issues credentials, sends once, retries on the clock, an
   f.StartCase(2, false);
   f.Append("case-comune-forli-1", "case.suspended", {{"reason", "Manca la planimetria"}});
   {
-    Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+    Notifier n(*f.commands, *f.state, f.templates, sender, f.Options());
     REQUIRE(n.CatchUp().ok());
     sender.fail_next = 1;
     REQUIRE(*n.Flush() == 2);  // start fails, suspension goes
@@ -116,8 +117,8 @@ TEST_CASE("the notifier issues credentials, sends once, retries on the clock, an
     REQUIRE(sender.sent.size() == 1);
     CHECK(sender.sent[0].subject.find("Sospensione") != std::string::npos);
     CHECK(sender.sent[0].body.find("Manca la planimetria") != std::string::npos);
-    CHECK(f.Types("citizen-FC-1") == std::vector<std::string>{"citizen.credentials_issued"});
-    CHECK(f.Types("citizen-FC-2").empty());  // no consent: no credentials, no messages
+    CHECK(f.Types("citizen-comune-forli-FC-1") == std::vector<std::string>{"citizen.credentials_issued"});
+    CHECK(f.Types("citizen-comune-forli-FC-2").empty());  // no consent: no credentials, no messages
     CHECK(*n.Pump() == 0);                   // the retry is not due yet
     f.clock.Advance(std::chrono::milliseconds(999));
     CHECK(*n.Pump() == 0);
@@ -128,15 +129,15 @@ TEST_CASE("the notifier issues credentials, sends once, retries on the clock, an
   REQUIRE(sender.sent.size() == 2);
   const OutgoingMessage& start = sender.sent[1];
   CHECK(start.body.find(DerivePassword(std::string(32, 's'), "case-comune-forli-1", 1)) != std::string::npos);
-  CHECK(start.body.find("https://pa.example.it/pratica?codice=FC-1") != std::string::npos);
+  CHECK(start.body.find("https://pa.example.it/pratica?ente=comune-forli&codice=FC-1") != std::string::npos);
   CHECK(f.Types("notification-" + start.message_id) ==
         std::vector<std::string>{"notification.failed", "notification.sent"});
 
   // A second notifier over the same log owes nothing and issues nothing again.
-  Notifier again(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+  Notifier again(*f.commands, *f.state, f.templates, sender, f.Options());
   REQUIRE(again.CatchUp().ok());
   CHECK(*again.Flush() == 0);
-  CHECK(f.Types("citizen-FC-1").size() == 1);
+  CHECK(f.Types("citizen-comune-forli-FC-1").size() == 1);
   f.Append("case-comune-forli-1", "citizen.opted_out", {{"case_stream", "case-comune-forli-1"}});
   f.Append("case-comune-forli-1", "case.resumed", {{"reason", "ok"}});
   CHECK(*again.Pump(std::chrono::milliseconds(1000)) == 0);  // opted out: nothing goes
@@ -147,7 +148,7 @@ TEST_CASE("a delivery that keeps failing gives up after max_attempts with a fina
   RecordingSender sender;
   sender.fail_next = 100;
   f.StartCase(1, true);
-  Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+  Notifier n(*f.commands, *f.state, f.templates, sender, f.Options());
   REQUIRE(n.CatchUp().ok());
   for (int i = 0; i < 5; ++i) {
     REQUIRE(n.Flush().ok());
@@ -177,14 +178,14 @@ TEST_CASE("a channel the server has no sender for is never owed, nor are credent
             {"consent", {{"sms", true}, {"email", true}}}});
   NotifierOptions o = f.Options();
   o.email = false;  // SMS only: notify.smtp_host is empty
-  Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, o);
+  Notifier n(*f.commands, *f.state, f.templates, sender, o);
   REQUIRE(n.CatchUp().ok());
   f.Settle(n);
   REQUIRE(sender.sent.size() == 1);
   CHECK(sender.sent[0].channel == "sms");
   CHECK(sender.sent[0].recipient == "+39 333 1");
-  CHECK(f.Types("citizen-FC-1").empty());
-  CHECK(f.Types("citizen-FC-2") == std::vector<std::string>{"citizen.credentials_issued"});
+  CHECK(f.Types("citizen-comune-forli-FC-1").empty());
+  CHECK(f.Types("citizen-comune-forli-FC-2") == std::vector<std::string>{"citizen.credentials_issued"});
   CHECK(n.stats().pending == 0);
 }
 
@@ -193,7 +194,7 @@ TEST_CASE("failed deliveries wait base, then twice as long, and stop at max_atte
   RecordingSender sender;
   sender.fail_next = 100;
   f.StartCase(1, true);
-  Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());  // base 1 s, 3 tries
+  Notifier n(*f.commands, *f.state, f.templates, sender, f.Options());  // base 1 s, 3 tries
   REQUIRE(n.CatchUp().ok());
   using std::chrono::milliseconds;
   CHECK(*n.Flush() == 1);  // attempt 1 fails: next in 1 s
@@ -232,7 +233,7 @@ TEST_CASE("a mobile number without SMS consent gets no SMS; e-mail consent alone
             {"applicant", {{"name", "Carla"}, {"email", "carla@example.it"}, {"mobile", "+39 333 9"}}},
             {"consent", {{"sms", false}, {"email", true}}}});
   f.Append("case-comune-forli-3", "case.suspended", {{"reason", "Parere"}});
-  Notifier n(*f.log, *f.state, f.schemas, f.templates, sender, f.Options());
+  Notifier n(*f.commands, *f.state, f.templates, sender, f.Options());
   REQUIRE(n.CatchUp().ok());
   f.Settle(n);
   REQUIRE(sender.sent.size() == 2);

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "adapters/http/api.h"
-#include "engine/log_store.h"
+#include "engine/log/log_store.h"
 #include "support/temp_dir.h"
 
 using namespace procedo;

@@ -4,6 +4,7 @@
 set -u
 procedo=$1
 export PROCEDO_DOMAIN_DIR=$2
+export PROCEDO_SCHEMAS_DIR=$2/../schemas  # the closures are commands, checked against their schemas
 failures=0
 
 expect() {  # expect <expected stdout> <expected exit code> <stderr pattern or -> args...

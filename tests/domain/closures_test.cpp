@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "domain/calendars.h"
+#include "domain/workflow_fixture.h"
 #include "engine/log_fixture.h"
 
 namespace procedo::domain {
@@ -143,44 +144,65 @@ TEST_CASE("closure event data satisfies the event schemas' required fields", "[c
 
 namespace procedo::domain {
 
-TEST_CASE("announcing and cancelling closures on the log: refused with the reason, checked "
-          "against what the stream holds", "[closures]") {
-  testing::LogFixture logf;
-  const auto cal = Helpdesk();
-  const std::string actor = R"({"id":"resp1","role":"admin"})";
-  const auto june = T("2026-06-01T10:00:00+02:00");
+TEST_CASE("announcing and cancelling closures are commands of the calendar workflow: refused "
+          "with the reason, checked against what the stream holds", "[closures]") {
+  testing::WorkflowFixture wf;
+  wf.logf.clock.Set(T("2026-06-01T10:00:00+02:00"));
+  const Actor admin{"resp1", "admin", "comune-forli"};
+  auto send = [&wf](const Command& c, const Actor& who) {
+    auto r = wf.handler->Handle(c, who);
+    REQUIRE(r.ok());
+    return std::move(r).value();
+  };
   const Closure summer{"summer", D(2026, 8, 10), D(2026, 8, 14), "Ferie estive"};
-  auto first = AnnounceClosure(*logf.log, cal, "helpdesk", "comune-forli", summer, actor, june);
-  REQUIRE(first.ok());
-  CHECK(first->events.at(0)->stream == "calendar-comune-forli-helpdesk");
-  CHECK(first->events.at(0)->type == kClosureAnnounced);
+  auto first = send(AnnounceClosureCommand("helpdesk", "comune-forli", summer), admin);
+  REQUIRE(first.accepted());
+  CHECK(first.append.events.at(0)->stream == "calendar-comune-forli-helpdesk");
+  CHECK(first.append.events.at(0)->type == kClosureAnnounced);
+  CHECK(first.append.events.at(0)->actor == R"({"id":"resp1","role":"admin","tenant":"comune-forli"})");
 
   // Too little notice: nothing is appended, the reason says why.
-  auto late = AnnounceClosure(*logf.log, cal, "helpdesk", "comune-forli",
-                              {"local", D(2026, 6, 3), D(2026, 6, 3), "Patrono"}, actor, june);
-  REQUIRE(late.status().IsInvalidArgument());
-  CHECK_THAT(late.status().message(), Catch::Contains("at least 5 days"));
+  auto late = send(AnnounceClosureCommand("helpdesk", "comune-forli",
+                                          {"local", D(2026, 6, 3), D(2026, 6, 3), "Patrono"}),
+                   admin);
+  REQUIRE_FALSE(late.accepted());
+  CHECK(late.rejection->guard == "closure_allowed");
+  CHECK_THAT(late.rejection->message, Catch::Contains("at least 5 days"));
   // The budget counts what the stream already holds: 5 + 5 > 8.
   const Closure christmas{"christmas", D(2026, 12, 24), D(2026, 12, 31), "Natale"};
-  auto over = AnnounceClosure(*logf.log, cal, "helpdesk", "comune-forli", christmas, actor, june);
-  REQUIRE(over.status().IsInvalidArgument());
-  CHECK_THAT(over.status().message(), Catch::Contains("10 in all"));
-  // Another tenant's calendar has its own budget.
-  CHECK(AnnounceClosure(*logf.log, cal, "helpdesk", "comune-aosta", christmas, actor, june).ok());
-  CHECK(*logf.log->StreamVersion("calendar-comune-forli-helpdesk") == 1);
+  auto over = send(AnnounceClosureCommand("helpdesk", "comune-forli", christmas), admin);
+  REQUIRE_FALSE(over.accepted());
+  CHECK_THAT(over.rejection->message, Catch::Contains("10 in all"));
+  // Another tenant's calendar has its own budget; its stream is its own.
+  CHECK(send(AnnounceClosureCommand("helpdesk", "comune-aosta", christmas),
+             Actor{"resp2", "admin", "comune-aosta"})
+            .accepted());
+  CHECK(*wf.logf.log->StreamVersion("calendar-comune-forli-helpdesk") == 1);
+  // A payload naming another calendar than the stream's is refused.
+  Command wrong = AnnounceClosureCommand("helpdesk", "comune-forli", christmas);
+  wrong.stream = "calendar-comune-forli-support";
+  CHECK(send(wrong, admin).rejection->guard == "calendar_stream_matches");
+  // Only administrators announce closures.
+  CHECK(send(AnnounceClosureCommand("helpdesk", "comune-forli", christmas),
+             Actor{"op1", "operator", "comune-forli"})
+            .rejection->kind == Rejection::Kind::kRoleNotAllowed);
 
-  // Cancelling frees the days; an unknown id is NotFound.
-  CHECK(CancelClosure(*logf.log, "helpdesk", "comune-forli", "nope", actor).status().IsNotFound());
-  auto cancelled = CancelClosure(*logf.log, "helpdesk", "comune-forli", "summer", actor);
-  REQUIRE(cancelled.ok());
-  CHECK(cancelled->events.at(0)->type == kClosureCancelled);
-  CHECK(nlohmann::json::parse(cancelled->events.at(0)->data)["from"] == "2026-08-10");
-  CHECK(AnnounceClosure(*logf.log, cal, "helpdesk", "comune-forli", christmas, actor, june).ok());
-  auto now = ReadClosures(*logf.log, "helpdesk", "comune-forli");
+  // Cancelling frees the days; an unknown id is refused by closure_exists.
+  auto unknown = send(CancelClosureCommand("helpdesk", "comune-forli", "nope"), admin);
+  REQUIRE_FALSE(unknown.accepted());
+  CHECK(unknown.rejection->guard == "closure_exists");
+  auto cancelled = send(CancelClosureCommand("helpdesk", "comune-forli", "summer"), admin);
+  REQUIRE(cancelled.accepted());
+  CHECK(cancelled.append.events.at(0)->type == kClosureCancelled);
+  CHECK(nlohmann::json::parse(cancelled.append.events.at(0)->data)["from"] == "2026-08-10");
+  CHECK(send(AnnounceClosureCommand("helpdesk", "comune-forli", christmas), admin).accepted());
+  auto now = ReadClosures(*wf.logf.log, "helpdesk", "comune-forli");
   REQUIRE(now.ok());
   CHECK(now->version == 3);
   REQUIRE(now->closures.size() == 1);
   CHECK(now->closures[0].id == "christmas");
+  // The workflow's state folds the same closures (the reducer the guards read).
+  CHECK(ClosuresOf(wf.State("calendar-comune-forli-helpdesk")).size() == 1);
 }
 
 }  // namespace procedo::domain

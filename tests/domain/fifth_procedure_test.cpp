@@ -36,7 +36,11 @@ TEST_CASE("a fifth procedure is added by dropping files, with no code") {
         "events": [{"type": "stall.granted", "set": {"granted_by": "$actor.id"}}]},
       "refuse_stall": {"from": ["requested"], "to": "refused", "roles": ["operator_validator"],
         "payload": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
-        "events": [{"type": "stall.refused"}]}
+        "events": [{"type": "stall.refused"}]},
+      "record_sla_warning": {"in_any_state": true, "roles": ["system"], "payload": {"type": "object"},
+        "events": [{"type": "sla.warning", "merge": false}]},
+      "record_sla_breach": {"in_any_state": true, "roles": ["system"], "payload": {"type": "object"},
+        "events": [{"type": "sla.breached", "merge": false}]}
     },
     "sla_clocks": [{"id": "answer", "start": ["stall.requested"], "stop": ["stall.granted", "stall.refused"],
                     "target": "10bd", "calendar": "market_office"}]

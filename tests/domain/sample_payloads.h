@@ -56,6 +56,23 @@ inline json SamplePayload(const std::string& command) {
       {"close_ticket", json::object()},
       {"archive_ticket", {{"keywords", {"allegati", "cache"}}}},
       {"reopen_ticket", {{"text", "Il problema si ripresenta"}}},
+      {"record_sla_warning",
+       {{"clock", "answer"},
+        {"target", "3bd"},
+        {"calendar", "support"},
+        {"deadline", "2026-09-24T17:00:00+02:00"},
+        {"started_at", "2026-09-21T16:13:20+02:00"},
+        {"start_position", 1},
+        {"elapsed_seconds", 77760},
+        {"warning_at", "2026-09-24T09:00:00+02:00"}}},
+      {"record_sla_breach",
+       {{"clock", "answer"},
+        {"target", "3bd"},
+        {"calendar", "support"},
+        {"deadline", "2026-09-24T17:00:00+02:00"},
+        {"started_at", "2026-09-21T16:13:20+02:00"},
+        {"start_position", 1},
+        {"elapsed_seconds", 97200}}},
       {"start_enrolment",
        {{"channel", "online"},
         {"applicant", {{"name", "Carla Blanc"}, {"tax_code", "BLNCRL80A41A326K"}}},
@@ -154,6 +171,7 @@ inline json SamplePayloadFor(const std::string& command, const std::string& role
   return p;
 }
 
+// The product's own components (the SLA timer) act for the stream's tenant.
 inline std::string TenantOf(const std::string& role) {
   return role == "region" ? "regione-vda" : "comune-aosta";
 }

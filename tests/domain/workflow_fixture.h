@@ -9,7 +9,7 @@
 #include <string>
 
 #include "domain/procedures.h"
-#include "engine/command_handler.h"
+#include "engine/workflow/command_handler.h"
 #include "engine/log_fixture.h"
 
 namespace procedo::testing {

@@ -26,6 +26,11 @@ TEST_CASE("random command sequences never produce an event the definition forbid
   std::set<std::string> streams;
 
   for (const auto& [wid, def] : f.domain->workflows.all()) {
+    // The product's own workflows name their streams after what they hold (a calendar, a case
+    // code, a message); their own tests cover them.
+    if (wid == "calendar" || wid == "citizen" || wid == "survey" || wid == "notification") {
+      continue;
+    }
     for (int n = 0; n < 12; ++n) {
       std::string stream = fmt::format("{}-comune-aosta-p{}", def->stream_kind, n);
       streams.insert(stream);
@@ -52,17 +57,24 @@ TEST_CASE("random command sequences never produce an event the definition forbid
         }
         outcomes["accepted"]++;
         const CommandSpec& spec = def->commands.at(name);
-        if (spec.initial) {
-          CHECK_FALSE(before.exists());
+        if (!before.exists()) {
+          CHECK(spec.initial);
         } else {
-          CHECK(std::count(spec.from.begin(), spec.from.end(), before.status) == 1);
+          CHECK((spec.any_state ||
+                 std::count(spec.from.begin(), spec.from.end(), before.status) == 1));
           std::string owner = spec.tenant_field
                                   ? before.fields.value(*spec.tenant_field, std::string())
                                   : before.tenant;
           CHECK(who.tenant == owner);
         }
         CHECK(std::count(spec.roles.begin(), spec.roles.end(), who.role) == 1);
-        REQUIRE(r->append.events.size() == spec.events.size());
+        // The command's own events first; what allocators added (a counter's number) after, on
+        // other streams, in the same write.
+        REQUIRE(r->append.events.size() >= spec.events.size());
+        for (size_t i = spec.events.size(); i < r->append.events.size(); ++i) {
+          CHECK(r->append.events[i]->stream != stream);
+          CHECK(r->append.events[i]->position == r->append.events[i - 1]->position + 1);
+        }
         for (size_t i = 0; i < spec.events.size(); ++i) {
           CHECK(r->append.events[i]->type == spec.events[i].type);
           CHECK(r->append.events[i]->version == before.version + i + 1);

@@ -13,10 +13,12 @@ namespace {
 struct Spec {
   std::string workflow;
   std::string command;
-  std::set<std::string> from;  // empty: initial
+  std::set<std::string> from;  // empty: initial; {"*"}: every state of an existing stream
   std::set<std::string> roles;
   bool forwarded_tenant = false;  // the actor must be the tenant the stream was forwarded to
 };
+
+const std::set<std::string> kAnyState = {"*"};
 
 const std::vector<Spec>& Specs() {
   static const std::set<std::string> kStaff = {"operator", "operator_validator"};
@@ -64,6 +66,11 @@ const std::vector<Spec>& Specs() {
        {"draft", "details_completed"},
        {"citizen", "operator"}},
       {"service_enrolment", "submit_enrolment", {"details_completed"}, {"citizen", "operator"}},
+      // The SLA timer's records: the system only, whatever the stream's state.
+      {"admin_case", "record_sla_warning", kAnyState, {"system"}},
+      {"admin_case", "record_sla_breach", kAnyState, {"system"}},
+      {"helpdesk_ticket", "record_sla_warning", kAnyState, {"system"}},
+      {"helpdesk_ticket", "record_sla_breach", kAnyState, {"system"}},
   };
   return kSpecs;
 }
@@ -93,6 +100,12 @@ TEST_CASE("every command x state x role x tenant gives the outcome the seeds pre
   std::map<std::string, int> tally;
   std::set<std::string> commands_seen;
   for (const auto& [wid, def] : f.domain->workflows.all()) {
+    // The procedures' workflows; the product's own (calendar closures, the citizen's access,
+    // the survey, the notifier's records) name their streams after what they hold and have
+    // tests of their own (closures_test, citizen_login_test, notify_test).
+    if (wid == "calendar" || wid == "citizen" || wid == "survey" || wid == "notification") {
+      continue;
+    }
     // The table covers every command the definition declares, and nothing else.
     for (const auto& [name, c] : def->commands) {
       bool found = false;
@@ -108,7 +121,9 @@ TEST_CASE("every command x state x role x tenant gives the outcome the seeds pre
       for (const auto& spec : Specs()) {
         if (spec.workflow != wid) continue;
         commands_seen.insert(wid + "." + spec.command);
-        for (const auto& role : domain::Roles()) {
+        std::set<std::string> roles = domain::Roles();
+        roles.insert(Actor::kSystemRole);
+        for (const auto& role : roles) {
           for (bool own : {true, false}) {
             std::string tenant = own ? TenantOf(role) : "comune-pila";
             Actor who = A(ActorId(role), role, tenant);
@@ -122,7 +137,9 @@ TEST_CASE("every command x state x role x tenant gives the outcome the seeds pre
               expected = Rejection::Kind::kTenantNotAllowed;
             } else if (!spec.roles.count(role)) {
               expected = Rejection::Kind::kRoleNotAllowed;
-            } else if (spec.from.empty() ? st.exists() : !spec.from.count(st.status)) {
+            } else if (spec.from == kAnyState ? !st.exists()
+                       : spec.from.empty()    ? st.exists()
+                                              : !spec.from.count(st.status)) {
               expected = Rejection::Kind::kNotAllowedInState;
             }
             Decision d = Decide(*def, st, cmd, who, f.logf.clock.Now());

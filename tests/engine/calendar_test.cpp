@@ -1,6 +1,6 @@
 // The engine's calendar on its own: construction errors, text forms, DST, ranges, closures.
 // Expected instants are written out by hand from the rules in engine/README.md.
-#include "engine/calendar.h"
+#include "engine/calendar/calendar.h"
 
 #include <catch2/catch.hpp>
 

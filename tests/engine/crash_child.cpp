@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/log_store.h"
+#include "engine/log/log_store.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

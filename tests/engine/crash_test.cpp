@@ -8,7 +8,7 @@
 #include <random>
 
 #include "engine/log_fixture.h"
-#include "engine/verify.h"
+#include "engine/log/verify.h"
 
 using namespace procedo;
 using namespace procedo::testing;

@@ -1,7 +1,7 @@
 // Every kind of bad input is a clear error and appends nothing.
 #include <catch2/catch.hpp>
 
-#include "engine/log_store.h"
+#include "engine/log/log_store.h"
 #include "engine/log_fixture.h"
 
 using namespace procedo;

@@ -66,7 +66,7 @@ TEST_CASE("an idempotency key makes a retry return the first result", "[append][
                                  {Ev("case.started", R"({"n":1})"), Ev("case.noted")}, "req-1"));
   REQUIRE(first.ok());
   REQUIRE_FALSE(first->deduplicated);
-  f.log->Append(Req("case-x-2", ExpectedVersion::Any(), {Ev("case.started")}));
+  REQUIRE(f.log->Append(Req("case-x-2", ExpectedVersion::Any(), {Ev("case.started")})).ok());
 
   SECTION("in a later group commit, and after a restart") {
     for (int round = 0; round < 2; ++round) {
@@ -141,7 +141,7 @@ TEST_CASE("ids are UUIDv7, times come from the injected clock and never run back
 TEST_CASE("the hash chain links every event to the one before", "[append][hash]") {
   LogFixture f;
   for (int i = 0; i < 5; ++i) {
-    f.log->Append(Req("case-x-" + std::to_string(i % 2), ExpectedVersion::Any(), {Ev("case.noted")}));
+    REQUIRE(f.log->Append(Req("case-x-" + std::to_string(i % 2), ExpectedVersion::Any(), {Ev("case.noted")})).ok());
   }
   auto all = f.log->ReadAll(1, 10).value();
   CHECK(all[0].prev_hash == Hash{});

@@ -3,7 +3,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/log_store.h"
+#include "engine/log/log_store.h"
 #include "support/temp_dir.h"
 
 namespace procedo::testing {

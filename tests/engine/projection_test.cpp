@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "engine/log_fixture.h"
-#include "engine/projection.h"
+#include "engine/views/projection.h"
 
 using namespace procedo;
 using namespace procedo::testing;
@@ -70,7 +70,7 @@ TEST_CASE("the live runner follows the log and serves read-your-writes waits", "
   Views v;
   CountingProjection p;
   ProjectionRunner r(*f.log, *v.store, {&p});
-  r.Start();
+  REQUIRE(r.Start().ok());
   AppendTo(f, "case-x-1", 10);
   REQUIRE(r.WaitFor(f.log->LastPosition(), milliseconds(10'000)));
   CHECK(v.store->Get("counts", "case-x-1").value() == "10");
@@ -102,7 +102,7 @@ TEST_CASE("a dropped projection rebuilds to the same rows", "[projection]") {
   for (int i = 0; i < 50; ++i) AppendTo(f, "case-x-" + std::to_string(i % 7), 1);
   {
     ProjectionRunner r(*f.log, *v.store, {&p});
-    r.Start();
+    REQUIRE(r.Start().ok());
     REQUIRE(r.WaitFor(50, milliseconds(10'000)));
   }
   auto live = v.store->Scan("counts", "", "", 1000).value();

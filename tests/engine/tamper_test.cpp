@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 #include <rocksdb/db.h>
 
-#include "engine/codec.h"
+#include "engine/log/codec.h"
 #include "engine/log_fixture.h"
-#include "engine/verify.h"
+#include "engine/log/verify.h"
 
 using namespace procedo;
 using namespace procedo::testing;

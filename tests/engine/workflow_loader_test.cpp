@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 
-#include "engine/decide.h"
-#include "engine/workflow.h"
+#include "engine/workflow/decide.h"
+#include "engine/workflow/workflow.h"
 #include "support/temp_dir.h"
 
 namespace procedo::testing {
@@ -30,7 +30,11 @@ json BaseDefinition() {
                "payload": {"type": "object"}, "events": [{"type": "door.locked", "copy": []}]},
       "paint": {"from": ["closed", "open", "locked"], "roles": ["keeper"],
                 "payload": {"type": "object", "properties": {"colour": {"enum": ["red", "blue"]}}},
-                "events": [{"type": "door.painted"}]}
+                "events": [{"type": "door.painted"}]},
+      "record_sla_warning": {"in_any_state": true, "roles": ["system"], "payload": {"type": "object"},
+                             "events": [{"type": "sla.warning", "merge": false}]},
+      "record_sla_breach": {"in_any_state": true, "roles": ["system"], "payload": {"type": "object"},
+                            "events": [{"type": "sla.breached", "merge": false}]}
     },
     "sla_clocks": [{"id": "draught", "start": ["door.opened"], "stop": ["door.closed"],
                     "target_by": "colour", "targets": {"red": "30m", "blue": "2bd"},
@@ -46,7 +50,8 @@ struct Env {
   Env() {
     std::filesystem::create_directories(dir.sub("events"));
     for (const char* t :
-         {"door.installed", "door.opened", "door.closed", "door.locked", "door.painted"}) {
+         {"door.installed", "door.opened", "door.closed", "door.locked", "door.painted",
+          "sla.warning", "sla.breached"}) {
       std::ofstream(dir.sub("events") + "/" + t + ".json") << R"({"type": "object"})";
     }
     events = EventSchemas::LoadDir(dir.sub("events")).value();
@@ -60,7 +65,7 @@ struct Env {
     opts.workflow_schema_path = std::string(PROCEDO_SOURCE_DIR) + "/schemas/workflow.schema.json";
     opts.event_schemas = &events;
     opts.hooks = hooks;
-    opts.roles = {"keeper", "guest"};
+    opts.roles = {"keeper", "guest", "system"};
     opts.calendars = {"always", "office"};
   }
   std::string Write(const json& def, const std::string& name = "door.json") {
@@ -92,7 +97,7 @@ TEST_CASE("a valid definition loads, with its SLA clocks") {
   INFO(r.status().ToString());
   REQUIRE(r.ok());
   const WorkflowDefinition& d = r.value();
-  CHECK(d.commands.size() == 5);
+  CHECK(d.commands.size() == 7);
   CHECK(d.event_to_state.at("door.opened") == std::optional<std::string>("open"));
   CHECK(d.event_to_state.at("door.painted") == std::nullopt);
   REQUIRE(d.sla_clocks.size() == 1);
@@ -174,9 +179,19 @@ TEST_CASE("each kind of bad definition names the file, the JSON path and the fix
     d["commands"].erase("install");
     ExpectError(env, d, "/commands", {"mark one command \"initial\": true"});
   }
-  SECTION("an initial command with from-states") {
-    d["commands"]["install"]["from"] = {"open"};
-    ExpectError(env, d, "/commands/install/from", {"remove 'from' or 'initial'"});
+  SECTION("a command allowed in any state that also lists from-states") {
+    d["commands"]["paint"]["in_any_state"] = true;
+    ExpectError(env, d, "/commands/paint/from", {"remove 'from' or 'in_any_state'"});
+  }
+  SECTION("clocks without the commands the SLA timer sends") {
+    d["commands"].erase("record_sla_breach");
+    ExpectError(env, d, "/commands/record_sla_breach", {"the SLA timer sends it"});
+  }
+  SECTION("an unknown decider and an unknown reducer") {
+    d["commands"]["paint"]["decider"] = "coin_toss";
+    d["reducers"] = {"history"};
+    ExpectError(env, d, "/commands/paint/decider", {"no decider named 'coin_toss'"});
+    ExpectError(env, d, "/reducers/0", {"no reducer named 'history'"});
   }
   SECTION("one event type leading to two states") {
     d["commands"]["lock"]["events"][0]["type"] = "door.closed";

@@ -56,7 +56,12 @@ def test_health_ready_metrics_openapi(server):
     metrics = server.request("GET", "/metrics")
     assert metrics.status == 200
     assert "procedo_http_request_duration_seconds_bucket" in metrics.body
-    assert "procedo_projection_lag_events" in metrics.body
+    # Every consumer of the log is reported the same way, the projections among them.
+    assert 'procedo_consumer_lag{consumer="projections"}' in metrics.body
+    assert 'procedo_consumer_healthy{consumer="sla_timer"} 1' in metrics.body
+    consumers = ready.json()["consumers"]
+    assert set(consumers) >= {"projections", "sla_timer"}
+    assert all(c["healthy"] for c in consumers.values()), consumers
     spec = server.request("GET", "/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
 

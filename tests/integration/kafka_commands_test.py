@@ -210,13 +210,16 @@ def test_metrics_and_readiness_show_the_consumer(env):
     env.wait("met-1")
     def caught_up():
         ready = env.server.request("GET", "/readyz").json()
-        return ready if ready["kafka_commands"]["lag_messages"] == 0 else None
+        return ready if ready["consumers"]["kafka_commands"]["lag"] == 0 else None
     ready = wait_for(caught_up, 30, "the consumer's lag to reach 0")
-    assert ready["kafka_commands"]["received"] >= 1 and "kafka_relay" in ready
+    consumers = ready["consumers"]
+    assert consumers["kafka_commands"]["counters"]["received"] >= 1
+    assert consumers["kafka_commands"]["counters"]["accepted"] >= 1
+    assert "kafka_relay" in consumers and consumers["kafka_relay"]["healthy"]
     metrics = env.server.request("GET", "/metrics").body
-    assert 'procedo_kafka_commands_total{outcome="accepted"}' in metrics
-    assert "procedo_kafka_commands_lag_messages 0" in metrics
-    assert "procedo_kafka_command_results_delivered_total" in metrics
+    assert 'procedo_consumer_events_total{consumer="kafka_commands",counter="accepted"}' in metrics
+    assert 'procedo_consumer_lag{consumer="kafka_commands"} 0' in metrics
+    assert 'procedo_consumer_events_total{consumer="kafka_commands",counter="results_delivered"}' in metrics
 
 
 def test_a_killed_server_reapplies_nothing(broker, tmp_path):
@@ -274,8 +277,8 @@ def test_a_killed_server_reapplies_nothing(broker, tmp_path):
         c.start()
         c.command("ticket-kill-new", "open_ticket", TICKET, "kill-new")
         assert c.wait("kill-new")[0][1]["status"] == 201
-        ready = c.server.request("GET", "/readyz").json()["kafka_commands"]
-        assert ready["received"] == 1, ready
+        ready = c.server.request("GET", "/readyz").json()["consumers"]["kafka_commands"]
+        assert ready["counters"]["received"] == 1, ready
     finally:
         c.close()
     out = c.server.cli("log", "read", "--limit", "1000000").stdout.splitlines()

@@ -18,7 +18,7 @@
 
 #include "adapters/config.h"
 #include "adapters/kafka/relay.h"
-#include "engine/log_store.h"
+#include "engine/log/log_store.h"
 
 namespace {
 

@@ -66,7 +66,7 @@ def test_failed_logins_and_owed_mail_survive_a_restart(tmp_path):
         locked = login(server, "R-1", "wrong")
         assert locked.status == 429 and int(locked.headers["retry-after"]) == 60
         assert login(server, "R-1", right).status == 429
-        types = [e["type"] for e in server.request("GET", "/v1/streams/citizen-R-1/events",
+        types = [e["type"] for e in server.request("GET", f"/v1/streams/citizen-{FORLI}-R-1/events",
                                                    token=server.token("admin", "")).json()["events"]]
         assert types == ["citizen.credentials_issued", "citizen.login_failed", "citizen.login_failed",
                          "citizen.locked_out"]
@@ -108,7 +108,7 @@ def test_sla_breaches_reach_the_catalogue_office_once_on_a_driven_clock(tmp_path
         assert "60 giorni di calendario" in body and 'orologio "term"' in body
         assert "la pratica S-1 (Permesso di costruire)" in body
         assert f"la scadenza era {breach['data']['deadline']}" in body
-        assert f"{BASE}/pratica?codice=S-1" in body
+        assert f"{BASE}/pratica?ente={FORLI}&codice=S-1" in body
         # A term in calendar days ends with the 60th day after the start, local time (Rome).
         deadline = instant(breach["data"]["deadline"])
         start_day = instant(started["time"]).astimezone(ROME).date()

@@ -116,8 +116,10 @@ def password_of(mail):
     return re.search(r"Password: (\S+)", mail["body"]).group(1)
 
 
-def login(server, code, password):
-    return server.request("POST", "/v1/citizen/login", {"case_code": code, "password": password})
+def login(server, code, password, tenant=FORLI):
+    """The citizen's login: the Comune (the link's `ente`), the case code and the password."""
+    return server.request("POST", "/v1/citizen/login",
+                          {"tenant": tenant, "case_code": code, "password": password})
 
 
 def citizen_get(server, token, path="/v1/citizen/case"):

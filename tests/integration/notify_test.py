@@ -32,7 +32,7 @@ def test_every_change_of_a_case_reaches_the_citizen(env):
     assert "Permesso di costruire" in started["subject"]
     assert "è stata avviata" in started["body"]
     assert "Ing. Maria Rossi" in started["body"] and "Sportello Unico per l'Edilizia" in started["body"]
-    assert f"{BASE}/pratica?codice=FC-2026%2F001" in started["body"]
+    assert f"{BASE}/pratica?ente={FORLI}&codice=FC-2026%2F001" in started["body"]
     assert re.fullmatch(r"<[0-9a-f]{32}@procedo\.local>", started["message_id"])
     text = sms.wait("+39 333 1234567", "avviata")
     assert text["signature_ok"] and re.fullmatch(r"[0-9a-f]{32}", text["key"])
@@ -49,7 +49,7 @@ def test_every_change_of_a_case_reaches_the_citizen(env):
         assert op.command(stream, command, payload).status == 201
         if subject:
             mail = box.wait("anna@example.it", subject)
-            assert payload["reason"] in mail["body"] and f"{BASE}/pratica?codice=" in mail["body"]
+            assert payload["reason"] in mail["body"] and f"{BASE}/pratica?ente={FORLI}&codice=" in mail["body"]
             assert payload["reason"] in sms.wait("+39 333 1234567", sms_word)["json"]["text"]
     assert "esito: accolta" in box.wait("anna@example.it", "Chiusura")["body"]
     assert ("Documenti da presentare: Planimetria catastale; Visura"
@@ -87,7 +87,7 @@ def test_wrong_password_lockout_and_resend(env):
     locked = login(server, "FC-002", "wrong")
     assert locked.status == 429 and int(locked.headers["retry-after"]) == 60
     assert login(server, "FC-002", first).status == 429  # even the right password waits
-    lockouts = server.request("GET", "/v1/streams/citizen-FC-002/events",
+    lockouts = server.request("GET", f"/v1/streams/citizen-{FORLI}-FC-002/events",
                               token=server.token("admin", "")).json()["events"]
     assert [e["type"] for e in lockouts][-1] == "citizen.locked_out"
 

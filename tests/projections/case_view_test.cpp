@@ -1,8 +1,8 @@
 // Seed 002's case view folded from events the real command handler appended.
 #include <fmt/format.h>
 
-#include "projections/case_view.h"
-#include "projections/case_view_rendered.h"
+#include "projections/views/case_view.h"
+#include "projections/views/case_view_rendered.h"
 
 #include "projection_fixture.h"
 

@@ -2,8 +2,8 @@
 // computed by hand below (help desk: Mon-Fri 08:00-13:00 and 14:00-17:00, Europe/Rome, CET in
 // November 2026; reports on non-working days count from 09:00 of the next working day).
 #include "projection_fixture.h"
-#include "projections/helpdesk_kpis.h"
-#include "projections/sla_dashboard.h"
+#include "projections/views/helpdesk_kpis.h"
+#include "projections/views/sla_dashboard.h"
 
 namespace procedo::testing {
 namespace {

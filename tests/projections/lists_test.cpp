@@ -1,7 +1,7 @@
 // Worklists and ticket queues, checked against hand-listed expectations.
 #include "projection_fixture.h"
-#include "projections/ticket_queues.h"
-#include "projections/worklists.h"
+#include "projections/views/ticket_queues.h"
+#include "projections/views/worklists.h"
 
 namespace procedo::testing {
 namespace {

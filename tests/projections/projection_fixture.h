@@ -8,10 +8,10 @@
 
 #include "domain/calendars.h"
 #include "domain/workflow_fixture.h"
-#include "engine/calendar.h"
-#include "engine/projection.h"
-#include "engine/view_store.h"
-#include "projections/projections.h"
+#include "engine/calendar/calendar.h"
+#include "engine/views/projection.h"
+#include "engine/views/view_store.h"
+#include "projections/views/projections.h"
 
 namespace procedo::testing {
 

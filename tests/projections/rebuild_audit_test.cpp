@@ -6,7 +6,7 @@
 
 #include "domain/closures.h"
 #include "projection_fixture.h"
-#include "projections/audit_trail.h"
+#include "projections/views/audit_trail.h"
 
 namespace procedo::testing {
 namespace {
@@ -56,7 +56,7 @@ TEST_CASE("projections rebuilt from 0 equal the live ones, byte for byte",
   ProjectionFixture f;
   {
     ProjectionRunner live(*f.logf.log, *f.views, f.set->All());
-    live.Start();
+    REQUIRE(live.Start().ok());
     for (int round = 0; round < 12; ++round) {
       Traffic(f, round);
       if (round == 5) {

@@ -7,16 +7,16 @@
 #include "domain/calendars.h"
 #include "domain/workflow_fixture.h"
 #include "engine/log_fixture.h"
-#include "engine/projection.h"
-#include "projections/sla_timer_projection.h"
+#include "engine/views/projection.h"
+#include "projections/reactors/sla_timer_projection.h"
 
 namespace procedo::testing {
 namespace {
 
 using nlohmann::json;
-using projections::ClockPhase;
-using projections::ClockRow;
-using projections::StreamClocks;
+using ::procedo::ClockPhase;
+using ::procedo::ClockRow;
+using ::procedo::StreamClocks;
 
 TimePoint At(const std::string& text) { return ParseRfc3339(text).value(); }
 

@@ -12,15 +12,15 @@
 #include "domain/calendars.h"
 #include "domain/closures.h"
 #include "domain/workflow_fixture.h"
-#include "engine/projection.h"
-#include "engine/view_store.h"
-#include "projections/sla_timer.h"
+#include "engine/views/projection.h"
+#include "engine/views/view_store.h"
+#include "projections/reactors/sla_timer.h"
 
 namespace procedo::testing {
 
-using projections::ClockPhase;
-using projections::ClockRow;
-using projections::StreamClocks;
+using ::procedo::ClockPhase;
+using ::procedo::ClockRow;
+using ::procedo::StreamClocks;
 
 inline TimePoint T(const std::string& rfc3339) {
   auto t = ParseRfc3339(rfc3339);
@@ -54,14 +54,14 @@ struct SlaFixture {
     auto v = ViewStore::Open(views_dir, {projections::kSlaView});
     if (!v.ok()) throw std::runtime_error(v.status().ToString());
     views = std::move(v).value();
-    timer = std::make_unique<projections::SlaTimer>(*wf.logf.log, *views, wf.domain->workflows,
-                                                    calendars, waiter, options);
+    timer = std::make_unique<projections::SlaTimer>(*wf.handler, *views, calendars, waiter,
+                                                    options);
     runner = std::make_unique<ProjectionRunner>(*wf.logf.log, *views,
                                                 std::vector<Projection*>{&timer->projection()});
     if (catch_up) REQUIRE(runner->CatchUp().ok());
-    if (runner_first) runner->Start();
-    timer->Start(*runner);
-    if (!runner_first) runner->Start();
+    if (runner_first) REQUIRE(runner->Start().ok());
+    REQUIRE(timer->Start(*runner).ok());
+    if (!runner_first) REQUIRE(runner->Start().ok());
   }
   // A kill as far as the timer can tell: every in-memory object goes, the stores are reopened.
   void Close() {

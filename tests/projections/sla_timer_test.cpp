@@ -295,13 +295,13 @@ TEST_CASE("sla timer: a closure announced while a clock is paused counts when it
   f.At("2026-11-27T17:00:00+01:00");  // Friday: 17.5 business hours counted
   f.Must(kOperator, s, "suspend_case", SamplePayload("suspend_case"));
   // Mon 14 and Tue 15 Dec closed, announced through the seed 004 check while the term is paused.
-  auto cal = f.calendars.Build("assistance", "comune-aosta");
-  REQUIRE(cal.ok());
-  auto announced = domain::AnnounceClosure(
-      *f.wf.logf.log, *cal, "assistance", "comune-aosta",
-      {"ponte", std::chrono::year{2026} / 12 / 14, std::chrono::year{2026} / 12 / 15, "Ponte"},
-      R"({"id":"resp1","role":"admin"})", f.wf.logf.clock.Now());
+  auto announced = f.wf.handler->Handle(
+      domain::AnnounceClosureCommand(
+          "assistance", "comune-aosta",
+          {"ponte", std::chrono::year{2026} / 12 / 14, std::chrono::year{2026} / 12 / 15, "Ponte"}),
+      Actor{"resp1", "admin", "comune-aosta"});
   REQUIRE(announced.ok());
+  REQUIRE(announced->accepted());
   f.Settle();
   CHECK(f.Clock(s, "term").deadline == 0);
   f.At("2026-11-30T09:00:00+01:00");

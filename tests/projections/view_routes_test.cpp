@@ -5,7 +5,7 @@
 
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
-#include "projections/case_view_rendered.h"
+#include "projections/views/case_view_rendered.h"
 #include "projection_fixture.h"
 
 namespace procedo::testing {

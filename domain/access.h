@@ -1,0 +1,72 @@
+// Who may read and act on what: the one place the product decides it. Every HTTP route, the
+// live feed and the Kafka command consumer ask here; workflows still decide, per command, which
+// roles may run it (engine/workflow/decide.h), and this module decides everything around that.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <vector>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/base/status.h"
+#include "engine/workflow/workflow.h"
+
+namespace procedo::domain {
+
+// Who is acting, however they authenticated: staff with a JWT, integrators with an API key,
+// citizens with a session, over HTTP or through the Kafka command topic alike.
+struct Principal {
+  std::string id;      // JWT subject, API key id, or the citizen's case stream
+  std::string role;    // one of Roles()
+  std::string tenant;  // owning organisation; admins may have none
+};
+
+// The roles a credential may carry: Operatore, Responsabile, Operatore responsabile, Regione,
+// the help-desk levels, citizens, integrators and administrators. Never "system": that role is
+// for the product's own components (Actor::System) and no token or key can claim it.
+const std::set<std::string>& Roles();
+bool IsAdmin(const Principal& who);
+
+// What decides who may read a stream, from its state or its view.
+struct StreamFacts {
+  std::string tenant;        // the owner
+  std::string forwarded_to;  // the tenant it was forwarded to (the Region), if any
+  std::string requester;     // the citizen who opened it, if a citizen did
+};
+StreamFacts FactsOf(const WorkflowState& state);
+// The same from a stream's tenant and the shallow merge of its events' data.
+StreamFacts FactsOfFields(const std::string& tenant, const nlohmann::json& fields);
+
+// The owning tenant's staff and integrators; the tenant it was forwarded to (the Region's
+// staff and integrators); the citizen who opened it; administrators everything. A stream the
+// reader may not read does not exist for them (callers answer 404, never 403).
+bool MayRead(const Principal& who, const StreamFacts& stream);
+
+// Lists and dashboards: which tenant's rows a principal reads. Staff read their own; an admin
+// names one with `asked` (or, where `required` is false, reads all with ""). PermissionDenied
+// naming the tenant they may read, or InvalidArgument when an admin must name one.
+Result<std::string> TenantToRead(const Principal& who, const std::optional<std::string>& asked,
+                                 bool required);
+// Whether the role may read a list meant for `roles` (admins may read every list).
+bool RoleMayRead(const Principal& who, std::initializer_list<std::string_view> roles);
+bool RoleMayRead(const Principal& who, const std::vector<std::string>& roles);
+
+// The tenant a stream id names: "case-<tenant>-<n>" and every other kind "<kind>-<tenant>-..."
+// whose id starts with a known tenant; "" when it names none. Streams are only ever created
+// under the creator's own tenant (IsOwnStreamId).
+std::string TenantOfStreamId(std::string_view stream, const std::set<std::string>& tenants);
+
+// The actor a principal's command runs as: its own identity; for an administrator, acting on
+// behalf of the stream's owner (an existing stream's tenant, or the tenant a new stream's id
+// names), still recorded as the administrator.
+Actor ActorFor(const Principal& who, const std::string& owner_tenant);
+
+}  // namespace procedo::domain
+
+namespace procedo {
+// Every edge speaks of principals; they are the domain's.
+using domain::Principal;
+}  // namespace procedo

@@ -1,0 +1,80 @@
+// Private to engine/: the shared state behind LogStore and its Subscriptions.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/log/log_store.h"
+#include "engine/log/stream_versions.h"
+#include "engine/log/uuid.h"
+
+namespace procedo {
+
+struct PendingAppend {
+  AppendRequest request;
+  std::function<void(Result<AppendResult>)> done;
+  Hash fingerprint{};  // of stream, types and data; set when there is an idempotency key
+  size_t bytes = 0;
+};
+
+// Checks and canonicalises a request on the caller's thread, so the writer only sequences.
+Status PrepareAppend(const LogOptions& options, PendingAppend* pending);
+
+class LogCore {
+ public:
+  explicit LogCore(LogOptions opts)
+      : options(std::move(opts)), versions(options.stream_cache_entries), uuids(*options.clock) {}
+  ~LogCore();
+
+  Status OpenDb();
+  void StartWriter();
+  void Stop();  // drains the queue, stops the writer, wakes subscribers
+
+  void Enqueue(std::unique_ptr<PendingAppend> pending);
+  Result<uint64_t> LoadStreamVersion(const std::string& stream) const;
+  // The known version when the writer has it, else the stream index's.
+  Result<uint64_t> CurrentStreamVersion(const std::string& stream) const;
+  Result<std::vector<Event>> ReadRange(uint64_t from, size_t limit) const;
+
+  LogOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* cf_events = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_streams = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_idempotency = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+
+  // Live window for subscribers, guarded by live_mu.
+  mutable std::mutex live_mu;
+  std::condition_variable live_cv;
+  std::vector<EventPtr> ring;
+  uint64_t ring_first = 1;  // lowest position still in the ring
+  bool closed = false;
+  std::atomic<uint64_t> last_position{0};
+  StreamVersions versions;  // written by the writer thread only
+
+ private:
+  void WriterLoop();
+  void ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group);
+  void Publish(const std::vector<EventPtr>& events);
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::unique_ptr<PendingAppend>> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  // Owned by the writer thread.
+  UuidV7Generator uuids;
+  uint64_t next_position_ = 1;
+  Hash last_hash_{};
+  TimePoint last_time_{};
+  Status failure_;  // a failed write poisons the writer: later appends get this error
+};
+
+}  // namespace procedo

@@ -1,0 +1,206 @@
+#include "engine/log/log_store.h"
+
+#include <fmt/format.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include <future>
+
+#include "engine/log/codec.h"
+#include "engine/log/log_core.h"
+#include "engine/base/rocksdb_memory.h"
+
+namespace procedo {
+
+// ---- LogCore: storage ------------------------------------------------------------------------
+
+LogCore::~LogCore() {
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  handles.clear();
+  if (db) db->Close();
+}
+
+Status LogCore::OpenDb() {
+  rocksdb::Options dbo;
+  dbo.create_if_missing = true;
+  dbo.create_missing_column_families = true;
+  dbo.IncreaseParallelism(2);
+  // One block cache for the whole log, index and filter blocks included: what the log holds in
+  // memory stays bounded however long it grows (rocksdb_memory.h).
+  auto cache = rocksdb::NewLRUCache(kLogBlockCacheBytes);
+  rocksdb::ColumnFamilyOptions plain;
+  plain.table_factory.reset(rocksdb::NewBlockBasedTableFactory(BoundedTableOptions(cache, false)));
+  // Events are written once and read in order: LZ4 flushes them at a fraction of Snappy's CPU,
+  // which the writer shares with on two cores; the bottom level, where they stay, gets zstd.
+  rocksdb::ColumnFamilyOptions events = plain;
+  events.compression = rocksdb::kLZ4Compression;
+  events.bottommost_compression = rocksdb::kZSTD;
+  rocksdb::ColumnFamilyOptions point_lookups;
+  point_lookups.table_factory.reset(
+      rocksdb::NewBlockBasedTableFactory(BoundedTableOptions(cache, true)));
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, plain},
+      {"events", events},
+      {"streams", point_lookups},
+      {"idempotency", point_lookups},
+  };
+  rocksdb::DB* raw = nullptr;
+  auto s = rocksdb::DB::Open(dbo, options.path, cfs, &handles, &raw);
+  if (!s.ok()) {
+    return Status::IoError(fmt::format(
+        "cannot open the event log at '{}' ({}); check the path and that no other procedo "
+        "process holds it", options.path, s.ToString()));
+  }
+  db.reset(raw);
+  cf_events = handles[1];
+  cf_streams = handles[2];
+  cf_idempotency = handles[3];
+
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf_events));
+  it->SeekToLast();
+  if (it->Valid()) {
+    auto last = codec::DecodeEvent(std::string_view(it->value().data(), it->value().size()));
+    if (!last.ok()) {
+      return Status::Corruption(fmt::format(
+          "the newest event of the log at '{}' does not decode ({}); run 'procedo verify'",
+          options.path, last.status().message()));
+    }
+    next_position_ = last->position + 1;
+    last_hash_ = last->hash;
+    last_time_ = last->time;
+  }
+  last_position.store(next_position_ - 1);
+  ring.assign(std::max<size_t>(options.live_buffer_events, 16), nullptr);
+  ring_first = next_position_;
+  return Status::Ok();
+}
+
+Result<uint64_t> LogCore::LoadStreamVersion(const std::string& stream) const {
+  const std::string prefix = codec::StreamIndexPrefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf_streams));
+  it->SeekForPrev(codec::StreamIndexKey(stream, UINT64_MAX));
+  if (!it->status().ok()) return Status::IoError("reading the stream index failed: " + it->status().ToString());
+  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
+    return uint64_t{0};
+  }
+  return codec::DecodeFixed64BE(it->key().data() + prefix.size());
+}
+
+Result<uint64_t> LogCore::CurrentStreamVersion(const std::string& stream) const {
+  if (auto known = versions.Find(stream)) return *known;
+  return LoadStreamVersion(stream);
+}
+
+Result<std::vector<Event>> LogCore::ReadRange(uint64_t from, size_t limit) const {
+  std::vector<Event> out;
+  if (limit == 0) return out;
+  rocksdb::ReadOptions ro;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf_events));
+  for (it->Seek(codec::PositionKey(from)); it->Valid() && out.size() < limit; it->Next()) {
+    auto e = codec::DecodeEvent(std::string_view(it->value().data(), it->value().size()));
+    if (!e.ok()) {
+      return Status::Corruption(fmt::format("event at key position {} does not decode: {}",
+                                            codec::DecodeFixed64BE(it->key().data()),
+                                            e.status().message()));
+    }
+    out.push_back(std::move(e).value());
+  }
+  if (!it->status().ok()) return Status::IoError("reading the log failed: " + it->status().ToString());
+  return out;
+}
+
+// ---- LogStore ----------------------------------------------------------------------------------
+
+LogStore::LogStore(std::shared_ptr<LogCore> core) : core_(std::move(core)) {}
+
+LogStore::~LogStore() { core_->Stop(); }
+
+Result<std::unique_ptr<LogStore>> LogStore::Open(LogOptions options) {
+  if (options.path.empty()) return Status::InvalidArgument("the log needs a directory path");
+  if (options.clock == nullptr) return Status::InvalidArgument("the log needs a clock");
+  auto core = std::make_shared<LogCore>(std::move(options));
+  if (Status s = core->OpenDb(); !s.ok()) return s;
+  core->StartWriter();
+  return std::unique_ptr<LogStore>(new LogStore(std::move(core)));
+}
+
+const LogOptions& LogStore::options() const { return core_->options; }
+
+StoreMemory LogStore::Memory() const {
+  StoreMemory m = MeasureRocksDb(*core_->db, core_->handles);
+  m.cache_entries = core_->versions.size();
+  return m;
+}
+
+void LogStore::AppendAsync(AppendRequest request,
+                           std::function<void(Result<AppendResult>)> done) {
+  auto p = std::make_unique<PendingAppend>();
+  p->request = std::move(request);
+  p->done = std::move(done);
+  if (Status s = PrepareAppend(core_->options, p.get()); !s.ok()) {
+    p->done(std::move(s));
+    return;
+  }
+  core_->Enqueue(std::move(p));
+}
+
+Result<AppendResult> LogStore::Append(AppendRequest request) {
+  std::promise<Result<AppendResult>> promise;
+  auto fut = promise.get_future();
+  AppendAsync(std::move(request),
+              [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
+  return fut.get();
+}
+
+Result<std::vector<Event>> LogStore::ReadStream(const std::string& stream, uint64_t from_version,
+                                                Direction direction, size_t limit) const {
+  if (Status s = ValidateStreamId(stream); !s.ok()) return s;
+  const std::string prefix = codec::StreamIndexPrefix(stream);
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(core_->db->NewIterator(rocksdb::ReadOptions(), core_->cf_streams));
+  if (direction == Direction::kForward) {
+    it->Seek(codec::StreamIndexKey(stream, from_version));
+  } else {
+    it->SeekForPrev(codec::StreamIndexKey(stream, from_version));
+  }
+  while (it->Valid() && keys.size() < limit && it->key().starts_with(prefix) &&
+         it->key().size() == prefix.size() + 8) {
+    keys.emplace_back(it->value().data(), it->value().size());
+    if (direction == Direction::kForward) it->Next(); else it->Prev();
+  }
+  if (!it->status().ok()) return Status::IoError("reading the stream index failed: " + it->status().ToString());
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), core_->cf_events);
+  std::vector<std::string> values;
+  auto statuses = core_->db->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  std::vector<Event> out;
+  out.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!statuses[i].ok()) {
+      return Status::Corruption(fmt::format(
+          "stream {} lists position {} but the event is missing ({}); run 'procedo verify'", stream,
+          codec::DecodeFixed64BE(keys[i].data()), statuses[i].ToString()));
+    }
+    auto e = codec::DecodeEvent(values[i]);
+    if (!e.ok()) return e.status();
+    out.push_back(std::move(e).value());
+  }
+  return out;
+}
+
+Result<std::vector<Event>> LogStore::ReadAll(uint64_t from_position, size_t limit) const {
+  return core_->ReadRange(std::max<uint64_t>(from_position, 1), limit);
+}
+
+Result<uint64_t> LogStore::StreamVersion(const std::string& stream) const {
+  if (Status s = ValidateStreamId(stream); !s.ok()) return s;
+  return core_->CurrentStreamVersion(stream);
+}
+
+uint64_t LogStore::LastPosition() const { return core_->last_position.load(std::memory_order_acquire); }
+
+std::unique_ptr<Subscription> LogStore::Subscribe(uint64_t from_position) const {
+  return std::unique_ptr<Subscription>(new Subscription(core_, std::max<uint64_t>(from_position, 1)));
+}
+
+}  // namespace procedo

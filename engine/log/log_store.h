@@ -1,0 +1,132 @@
+// The append-only event log: one writer thread with group commit over RocksDB, reads, and
+// subscriptions. Layout and byte forms: engine/README.md.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/base/clock.h"
+#include "engine/log/event.h"
+#include "engine/base/status.h"
+#include "engine/base/store_memory.h"
+
+namespace procedo {
+
+struct LogOptions {
+  std::string path;                       // the RocksDB directory
+  bool sync = true;                       // fsync the WAL before acknowledging an append
+  size_t max_event_bytes = 1 << 20;       // encoded envelope, data included
+  size_t max_events_per_append = 10'000;
+  size_t max_group_bytes = 32 << 20;      // one group commit's WriteBatch stops growing here
+  size_t live_buffer_events = 1 << 16;    // recent events kept for live subscribers
+  size_t stream_cache_entries = 1 << 20;  // current versions the writer remembers
+  const Clock* clock = &SystemClock::Instance();
+};
+
+struct ExpectedVersion {
+  enum class Kind { kAny, kNoStream, kStreamExists, kExact };
+  Kind kind = Kind::kAny;
+  uint64_t version = 0;
+
+  static ExpectedVersion Any() { return {Kind::kAny, 0}; }
+  static ExpectedVersion NoStream() { return {Kind::kNoStream, 0}; }
+  static ExpectedVersion StreamExists() { return {Kind::kStreamExists, 0}; }
+  static ExpectedVersion Exact(uint64_t v) { return {Kind::kExact, v}; }
+};
+
+// Events for one more stream, written in the same batch as the request's own: one command, one
+// durable write, even when it also takes a number from a counter stream.
+struct StreamAppend {
+  std::string stream;
+  ExpectedVersion expected;
+  std::vector<NewEvent> events;
+};
+
+struct AppendRequest {
+  std::string stream;
+  ExpectedVersion expected;
+  std::vector<NewEvent> events;
+  std::string idempotency_key;  // empty: none
+  // All or nothing with the request's own events; they follow them in the log. A conflict on
+  // one of them names its stream (Status::conflict_stream()).
+  std::vector<StreamAppend> also = {};
+};
+
+using EventPtr = std::shared_ptr<const Event>;
+
+struct AppendResult {
+  uint64_t first_position = 0;
+  uint64_t last_position = 0;
+  uint64_t stream_version = 0;     // the stream's version after this append
+  bool deduplicated = false;       // answered from the idempotency record; nothing appended
+  std::vector<EventPtr> events;    // the events of this append, as stored (`also`'s after)
+};
+
+enum class Direction { kForward, kBackward };
+
+class LogCore;
+
+// Catch-up from the store, then live events from memory, without polling. A subscriber that
+// falls behind the in-memory window silently reads from the store instead; the writer never
+// waits for it.
+class Subscription {
+ public:
+  ~Subscription();
+  // Up to `max` events from next_position() on. Waits up to `wait` when there are none yet and
+  // returns an empty vector on timeout. A Shutdown status when the log closes or Cancel() is called.
+  Result<std::vector<EventPtr>> Next(size_t max, std::chrono::milliseconds wait);
+  uint64_t next_position() const { return next_; }
+  void Cancel();
+
+ private:
+  friend class LogStore;
+  Subscription(std::shared_ptr<LogCore> core, uint64_t from);
+  std::shared_ptr<LogCore> core_;
+  uint64_t next_;
+  std::atomic<bool> cancelled_{false};
+};
+
+class LogStore {
+ public:
+  static Result<std::unique_ptr<LogStore>> Open(LogOptions options);
+  ~LogStore();  // finishes queued appends, then closes
+  LogStore(const LogStore&) = delete;
+  LogStore& operator=(const LogStore&) = delete;
+
+  Result<AppendResult> Append(AppendRequest request);
+  // `done` runs on the writer thread: keep it short and never call Append from it.
+  void AppendAsync(AppendRequest request, std::function<void(Result<AppendResult>)> done);
+
+  // Events of a stream from `from_version` (inclusive) in the given direction. Backward from
+  // UINT64_MAX starts at the newest event.
+  Result<std::vector<Event>> ReadStream(const std::string& stream, uint64_t from_version,
+                                        Direction direction, size_t limit) const;
+  // Events of the whole log from `from_position` (inclusive), in order.
+  Result<std::vector<Event>> ReadAll(uint64_t from_position, size_t limit) const;
+  // 0 when the stream does not exist.
+  Result<uint64_t> StreamVersion(const std::string& stream) const;
+  uint64_t LastPosition() const;
+
+  std::unique_ptr<Subscription> Subscribe(uint64_t from_position) const;
+
+  // cache_entries: the stream versions the writer remembers (LogOptions::stream_cache_entries).
+  StoreMemory Memory() const;
+
+  const LogOptions& options() const;
+
+ private:
+  explicit LogStore(std::shared_ptr<LogCore> core);
+  std::shared_ptr<LogCore> core_;
+};
+
+// Syntax rules of the envelope, shared with the layers that build events.
+Status ValidateStreamId(const std::string& stream);
+Status ValidateEventType(const std::string& type);
+// The aggregate kind of a stream: the part before its first '-' ("case" of "case-forli-1").
+std::string StreamKind(const std::string& stream);
+
+}  // namespace procedo

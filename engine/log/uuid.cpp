@@ -1,0 +1,80 @@
+#include "engine/log/uuid.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <cctype>
+
+namespace procedo {
+
+UuidV7Generator::UuidV7Generator(const Clock& clock) : clock_(clock), rng_(std::random_device{}()) {}
+
+Uuid UuidV7Generator::Next() {
+  std::lock_guard lock(mu_);
+  int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   clock_.Now().time_since_epoch()).count();
+  if (ms > last_ms_) {
+    last_ms_ = ms;
+    counter_ = static_cast<uint16_t>(rng_() & 0x3ff);  // leave headroom for the counter
+  } else {
+    ms = last_ms_;  // a clock that steps back must not reorder ids
+    if (++counter_ > 0xfff) {
+      ++last_ms_;
+      ms = last_ms_;
+      counter_ = 0;
+    }
+  }
+  Uuid u{};
+  for (int i = 0; i < 6; ++i) u[i] = static_cast<uint8_t>(ms >> (40 - 8 * i));
+  u[6] = static_cast<uint8_t>(0x70 | ((counter_ >> 8) & 0x0f));
+  u[7] = static_cast<uint8_t>(counter_ & 0xff);
+  uint64_t r = rng_();
+  u[8] = static_cast<uint8_t>(0x80 | ((r >> 56) & 0x3f));
+  for (int i = 9; i < 16; ++i) u[i] = static_cast<uint8_t>(r >> (8 * (15 - i)));
+  return u;
+}
+
+std::string UuidToString(const Uuid& id) {
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  s.reserve(36);
+  for (size_t i = 0; i < id.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
+    s.push_back(hex[id[i] >> 4]);
+    s.push_back(hex[id[i] & 0xf]);
+  }
+  return s;
+}
+
+std::optional<Uuid> UuidFromString(const std::string& text) {
+  if (text.size() != 36) return std::nullopt;
+  Uuid u{};
+  size_t j = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return std::nullopt;
+      continue;
+    }
+    char c = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i])));
+    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (v < 0) return std::nullopt;
+    u[j / 2] = static_cast<uint8_t>(u[j / 2] | (j % 2 == 0 ? v << 4 : v));
+    ++j;
+  }
+  return u;
+}
+
+std::string HashToHex(const Hash& h) {
+  std::string s;
+  s.reserve(64);
+  for (uint8_t b : h) s += fmt::format("{:02x}", b);
+  return s;
+}
+
+std::string FormatTime(TimePoint t) {
+  auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  auto micros = (t - secs).count();
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z", secs, micros);
+}
+
+}  // namespace procedo

@@ -1,0 +1,325 @@
+#include "engine/workflow/command_handler.h"
+
+#include <fmt/format.h>
+
+namespace procedo {
+
+CommandHandler::CommandHandler(LogStore& log, const WorkflowSet& workflows,
+                               const EventSchemas& event_schemas, SnapshotStore* snapshots,
+                               CommandHandlerOptions options)
+    : log_(log),
+      emitter_(log, event_schemas),
+      workflows_(workflows),
+      event_schemas_(event_schemas),
+      snapshots_(snapshots),
+      options_(options),
+      cache_(options.cache_entries) {}
+
+Result<StatePtr> CommandHandler::Replay(const WorkflowDefinition& def, const std::string& stream) {
+  WorkflowState state;
+  state.stream = stream;
+  if (snapshots_ != nullptr) {
+    auto snap = snapshots_->Latest(stream);
+    // A snapshot folded by another version of the definition may differ from what this one
+    // would fold; replaying is always right, so such a snapshot is skipped.
+    if (snap.ok() && snap->fingerprint == def.fingerprint) {
+      state = std::move(snap->state);
+      snapshots_used_.fetch_add(1, std::memory_order_relaxed);
+    } else if (!snap.ok() && !snap.status().IsNotFound()) {
+      return snap.status();
+    }
+  }
+  constexpr size_t kBatch = 512;
+  while (true) {
+    auto events = log_.ReadStream(stream, state.version + 1, Direction::kForward, kBatch);
+    if (!events.ok()) return events.status();
+    for (const auto& e : events.value()) {
+      if (Status s = ApplyEvent(def, state, e); !s.ok()) return s;
+    }
+    if (events->size() < kBatch) break;
+  }
+  // Not const: Remember may advance it in place once nobody else holds it.
+  return StatePtr(std::make_shared<WorkflowState>(std::move(state)));
+}
+
+namespace {
+
+Status UnknownKind(const std::string& stream) {
+  return Status::InvalidArgument(
+      fmt::format("no workflow handles stream '{}' (kind '{}'); use a stream kind a workflow "
+                  "declares",
+                  stream, StreamKind(stream)),
+      Status::SubCode::kUnknownStreamKind);
+}
+
+}  // namespace
+
+Result<StatePtr> CommandHandler::Load(const std::string& stream) {
+  const WorkflowDefinition* def = workflows_.ForStream(stream);
+  if (def == nullptr) return UnknownKind(stream);
+  if (StatePtr cached = cache_.Get(stream)) {
+    // Commands run asynchronously (HandleAsync) and operators' `procedo log append` move a stream
+    // without passing through this cache: a cached state is used only while it is the log's
+    // current version, else the new events are folded in. One hash lookup; a real race between
+    // two deciders is still a conflict at append.
+    auto current = log_.StreamVersion(stream);
+    if (!current.ok()) return current.status();
+    if (*current == cached->version) return cached;
+    auto newer = log_.ReadStream(stream, cached->version + 1, Direction::kForward, SIZE_MAX);
+    if (newer.ok() && !newer->empty() && newer->front().version == cached->version + 1) {
+      auto next = std::make_shared<WorkflowState>(*cached);
+      for (const auto& e : *newer) {
+        if (Status st = ApplyEvent(*def, *next, e); !st.ok()) return st;
+      }
+      cache_.Put(next);
+      return StatePtr(next);
+    }
+    cache_.Erase(stream);
+  }
+  auto loaded = Replay(*def, stream);
+  if (loaded.ok() && loaded.value()->exists()) cache_.Put(loaded.value());
+  return loaded;
+}
+
+std::optional<Result<CommandOutcome>> CommandHandler::FindPrior(const WorkflowDefinition& def,
+                                                                const Command& command,
+                                                                const std::string& key) {
+  auto events = log_.ReadStream(command.stream, UINT64_MAX, Direction::kBackward,
+                                options_.idempotency_lookback);
+  if (!events.ok()) return std::nullopt;
+  AppendResult r;
+  // Newest first: collect the contiguous run of events the first attempt appended.
+  for (const auto& e : events.value()) {
+    if (e.causation_id == key) {
+      if (r.events.empty()) r.stream_version = e.version;
+      r.events.insert(r.events.begin(), std::make_shared<Event>(e));
+    } else if (!r.events.empty()) {
+      break;
+    }
+  }
+  if (r.events.empty()) return std::nullopt;
+  r.first_position = r.events.front()->position;
+  r.last_position = r.events.back()->position;
+  r.deduplicated = true;
+  // The same key on a different command is a client bug, not a retry.
+  auto spec = def.commands.find(command.name);
+  if (spec == def.commands.end()) return std::nullopt;
+  const auto& spec_events = spec->second.events;
+  bool same = spec_events.size() == r.events.size();
+  for (size_t i = 0; same && i < r.events.size(); ++i) {
+    same = spec_events[i].type == r.events[i]->type;
+  }
+  if (!same) {
+    return Result<CommandOutcome>(Status::InvalidArgument(
+        fmt::format("idempotency key '{}' was already used for a different command on {}; use "
+                    "a new key for a new command",
+                    key, command.stream),
+        Status::SubCode::kIdempotencyKeyReused));
+  }
+  return Result<CommandOutcome>(CommandOutcome{std::nullopt, std::move(r)});
+}
+
+void CommandHandler::Remember(const WorkflowDefinition& def, StatePtr before,
+                              std::vector<DecidedEvent>& events, const AppendResult& result) {
+  const uint64_t before_version = before->version;
+  // Copying a case's fields costs more than deciding; when no other thread holds the old state
+  // (the cache no longer hands it out), it becomes the new one in place. Every state comes from
+  // make_shared<WorkflowState>, so casting away const is sound.
+  cache_.EraseIfCurrent(before);
+  std::shared_ptr<WorkflowState> next;
+  if (before.use_count() == 1) {
+    // Pairs with the release in other holders' reference drops: their reads happen before ours.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    next = std::const_pointer_cast<WorkflowState>(std::move(before));
+  } else {
+    next = std::make_shared<WorkflowState>(*before);
+  }
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& stored = *result.events[i];
+    Apply(def, *next, stored.stream, stored.version, stored.tenant, events[i].type,
+          std::move(events[i].data));
+  }
+  cache_.Put(next);
+  uint64_t n = options_.snapshot_every;
+  if (snapshots_ != nullptr && n > 0 && next->version / n > before_version / n) {
+    // A failed snapshot costs only a longer replay later; the command has succeeded.
+    if (snapshots_->Put(Snapshot{def.fingerprint, *next}).ok()) {
+      snapshots_written_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+Result<CommandHandler::Prepared> CommandHandler::Prepare(
+    const Command& command, std::optional<Result<CommandOutcome>>* early) {
+  if (Status s = ValidateStreamId(command.stream); !s.ok()) return s;
+  Prepared p;
+  p.def = workflows_.ForStream(command.stream);
+  if (p.def == nullptr) return UnknownKind(command.stream);
+  const std::string& key = command.idempotency_key;
+  if (key.size() > 128 || key.find_first_of(" \t\r\n") != std::string::npos) {
+    return Status::InvalidArgument(
+        "the idempotency key must be at most 128 printable characters without spaces");
+  }
+  auto loaded = Load(command.stream);
+  if (!loaded.ok()) return loaded.status();
+  p.state = std::move(loaded).value();
+  if (command.expected_version && *command.expected_version != p.state->version) {
+    // The caller may have read a version newer than a stale cached state: check the log.
+    cache_.Erase(command.stream);
+    loaded = Load(command.stream);
+    if (!loaded.ok()) return loaded.status();
+    p.state = std::move(loaded).value();
+  }
+  if (command.expected_version && *command.expected_version != p.state->version) {
+    if (!key.empty()) {
+      if (auto prior = FindPrior(*p.def, command, key)) {
+        *early = std::move(prior);
+        return p;
+      }
+    }
+    *early = Result<CommandOutcome>(Status::Conflict(
+        fmt::format("stream {} is at version {}, not {}: read it again and decide anew",
+                    command.stream, p.state->version, *command.expected_version),
+        p.state->exists() ? std::optional<uint64_t>(p.state->version) : std::nullopt,
+        p.state->exists() ? Status::SubCode::kVersionMismatch : Status::SubCode::kStreamMissing,
+        command.stream));
+    return p;
+  }
+  p.now = options_.clock->Now();
+  return p;
+}
+
+EmitHeader CommandHandler::Header(const Command& command, const Actor& actor,
+                                  const WorkflowState& state) const {
+  EmitHeader h;
+  h.stream = command.stream;
+  const WorkflowDefinition* def = workflows_.ForStream(command.stream);
+  auto spec = def->commands.find(command.name);
+  if (spec != def->commands.end() && spec->second.concurrent) {
+    h.expected = ExpectedVersion::Any();
+  } else {
+    h.expected =
+        state.exists() ? ExpectedVersion::Exact(state.version) : ExpectedVersion::NoStream();
+  }
+  h.actor = actor.EnvelopeJson();
+  h.tenant = state.exists() ? state.tenant : actor.tenant;
+  h.correlation_id = command.correlation_id;
+  // The key ties the events to the command that caused them: a retry finds them (FindPrior).
+  h.causation_id =
+      command.idempotency_key.empty() ? command.causation_id : command.idempotency_key;
+  h.idempotency_key = command.idempotency_key;
+  return h;
+}
+
+Status CommandHandler::Allocate(const WorkflowDefinition& def, const DecideContext& ctx,
+                                std::vector<DecidedEvent>& events,
+                                std::vector<AllocatedEvent>* also) const {
+  also->clear();
+  for (auto& e : events) {
+    for (const auto& name : e.allocators) {
+      const Allocator* a = def.hooks ? def.hooks->FindAllocator(name) : nullptr;
+      if (a == nullptr) {
+        return Status::InvalidArgument("allocator '" + name + "' is not registered");
+      }
+      if (Status s = (*a)(log_, ctx, e.type, e.data, also); !s.ok()) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+Status DefinitionBug(const Command& command, const WorkflowDefinition& def, const Status& s) {
+  return Status::Corruption(
+      fmt::format("bug: command '{}' of workflow {} produced an event its schema refuses, so "
+                  "nothing was appended: {}; fix the definition's mapping or the hook",
+                  command.name, def.file, s.message()),
+      Status::SubCode::kDefinitionBug);
+}
+
+CommandOutcome NothingAppended(const WorkflowState& state, nlohmann::json reply) {
+  CommandOutcome out;
+  out.append.stream_version = state.version;
+  out.reply = std::move(reply);
+  return out;
+}
+
+}  // namespace
+
+Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Actor& actor) {
+  std::optional<Result<CommandOutcome>> early;
+  auto prepared = Prepare(command, &early);
+  if (!prepared.ok()) return prepared.status();
+  if (early) return std::move(*early);
+  const WorkflowDefinition& def = *prepared->def;
+  StatePtr state = std::move(prepared->state);
+  const std::string& key = command.idempotency_key;
+
+  Decision d = Decide(def, *state, command, actor, prepared->now);
+  if (!d.accepted()) {
+    // A retry after the first attempt succeeded meets the state that attempt produced.
+    if (!key.empty()) {
+      if (auto prior = FindPrior(def, command, key)) return prior.value();
+    }
+    return CommandOutcome{d.rejection(), {}};
+  }
+  if (d.events().empty()) return NothingAppended(*state, std::move(d.reply));
+
+  const EmitHeader header = Header(command, actor, *state);
+  DecideContext ctx{*state, command, actor, prepared->now};
+  std::vector<AllocatedEvent> also;
+  Result<AppendResult> appended = Status::Unavailable("not appended");
+  // A counter another command took first is allocated again; the decision itself still holds
+  // because the command's own stream is still expected at the version it was decided on.
+  for (int attempt = 0;; ++attempt) {
+    if (Status s = Allocate(def, ctx, d.events(), &also); !s.ok()) return s;
+    appended = emitter_.Emit(header, d.events(), also);
+    if (appended.ok() || !appended.status().IsConflict() ||
+        appended.status().conflict_stream() == command.stream || attempt == 100) {
+      break;
+    }
+  }
+  if (!appended.ok()) {
+    if (appended.status().Is(Status::SubCode::kSchemaViolation)) {
+      return DefinitionBug(command, def, appended.status());
+    }
+    cache_.Erase(command.stream);
+    if (!key.empty()) {
+      if (auto prior = FindPrior(def, command, key)) return prior.value();
+    }
+    return appended.status();
+  }
+  if (appended->deduplicated) {
+    cache_.Erase(command.stream);
+  } else {
+    Remember(def, std::move(state), d.events(), appended.value());
+  }
+  return CommandOutcome{std::nullopt, std::move(appended).value(), std::move(d.reply)};
+}
+
+void CommandHandler::HandleAsync(const Command& command, const Actor& actor,
+                                 std::function<void(Result<CommandOutcome>)> done) {
+  std::optional<Result<CommandOutcome>> early;
+  auto prepared = Prepare(command, &early);
+  if (!prepared.ok()) return done(prepared.status());
+  if (early) return done(std::move(*early));
+  const WorkflowDefinition& def = *prepared->def;
+  const WorkflowState& state = *prepared->state;
+  Decision d = Decide(def, state, command, actor, prepared->now);
+  if (!d.accepted()) return done(CommandOutcome{d.rejection(), {}});
+  if (d.events().empty()) return done(NothingAppended(state, std::move(d.reply)));
+  DecideContext ctx{state, command, actor, prepared->now};
+  std::vector<AllocatedEvent> also;
+  if (Status s = Allocate(def, ctx, d.events(), &also); !s.ok()) return done(s);
+  auto req = emitter_.Build(Header(command, actor, state), d.events(), also);
+  if (!req.ok()) return done(DefinitionBug(command, def, req.status()));
+  // The cached state is now behind; the next command on the stream folds what this one added.
+  cache_.Erase(command.stream);
+  log_.AppendAsync(std::move(req).value(),
+                   [done = std::move(done), reply = std::move(d.reply)](Result<AppendResult> r) mutable {
+                     if (!r.ok()) return done(r.status());
+                     done(CommandOutcome{std::nullopt, std::move(r).value(), std::move(reply)});
+                   });
+}
+
+}  // namespace procedo

@@ -1,0 +1,98 @@
+// The command path, the one write path of the product: load the stream's state (cache,
+// snapshot, log), decide, run allocators, and emit (engine/workflow/emitter.h: every event
+// checked against its schema, stamped, appended with the expected version). What the system
+// causes itself (an SLA breach, a delivery record, a login) is a command too, run by a system
+// actor (Actor::System). A conflict goes back to the caller, who decides again on fresh state;
+// nothing here retries a command blindly (a counter taken by a concurrent command is allocated
+// again: the command's own decision still holds).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/workflow/decide.h"
+#include "engine/workflow/emitter.h"
+#include "engine/log/log_store.h"
+#include "engine/workflow/state_cache.h"
+#include "engine/workflow/workflow.h"
+
+namespace procedo {
+
+struct CommandHandlerOptions {
+  size_t cache_entries = 100'000;
+  // A snapshot is stored whenever a command takes a stream past a multiple of this many events.
+  uint64_t snapshot_every = 64;
+  // How far back a retry with an idempotency key looks for the events of its first attempt.
+  size_t idempotency_lookback = 256;
+  const Clock* clock = &SystemClock::Instance();
+};
+
+struct CommandOutcome {
+  // Set when decide refused; nothing was appended.
+  std::optional<Rejection> rejection;
+  // Otherwise what was appended (or, for a retry, what the first attempt appended). A decision
+  // with no events appends nothing: no events, positions 0, the stream's version as it was.
+  AppendResult append;
+  nlohmann::json reply = nullptr;  // a decider's reply (DeciderOutcome::reply)
+  bool accepted() const { return !rejection.has_value(); }
+};
+
+class CommandHandler {
+ public:
+  // Everything passed must outlive the handler. `snapshots` may be null (no snapshots).
+  CommandHandler(LogStore& log, const WorkflowSet& workflows, const EventSchemas& event_schemas,
+                 SnapshotStore* snapshots, CommandHandlerOptions options = {});
+
+  // Errors: InvalidArgument (no workflow for the stream: kUnknownStreamKind; a bad or reused
+  // idempotency key: kIdempotencyKeyReused), Conflict (the stream moved on between load and
+  // append; decide again), Corruption with kDefinitionBug (an emitted event fails its schema: a
+  // bug in a definition or hook, reported and never appended), IoError.
+  Result<CommandOutcome> Handle(const Command& command, const Actor& actor);
+  // The same for reactors that keep many commands in flight (the SLA timer, the notifier's
+  // records): decides on the calling thread, then `done` runs on the log's writer thread once
+  // the append is durable (at once for a rejection or an error before the append). No allocator
+  // retry and no lookup of a prior attempt: a reused key comes back as kIdempotencyKeyReused.
+  void HandleAsync(const Command& command, const Actor& actor,
+                   std::function<void(Result<CommandOutcome>)> done);
+
+  // The stream's current state as this handler sees it (cache, snapshot, then the log).
+  Result<StatePtr> Load(const std::string& stream);
+
+  const StateCache& cache() const { return cache_; }
+  const LogStore& log() const { return log_; }
+  const WorkflowSet& workflows() const { return workflows_; }
+  uint64_t snapshots_written() const { return snapshots_written_.load(); }
+  uint64_t snapshots_used() const { return snapshots_used_.load(); }
+
+ private:
+  Result<StatePtr> Replay(const WorkflowDefinition& def, const std::string& stream);
+  // The outcome of the first attempt of a command with this key, when this stream has it.
+  std::optional<Result<CommandOutcome>> FindPrior(const WorkflowDefinition& def,
+                                                  const Command& command, const std::string& key);
+  void Remember(const WorkflowDefinition& def, StatePtr before,
+                std::vector<DecidedEvent>& events, const AppendResult& result);
+  // Checks and loads: the definition, the key, the state at the expected version. Sets
+  // `early` when the command is answered without deciding (a conflict, or a prior attempt).
+  struct Prepared {
+    const WorkflowDefinition* def = nullptr;
+    StatePtr state;
+    TimePoint now{};
+  };
+  Result<Prepared> Prepare(const Command& command, std::optional<Result<CommandOutcome>>* early);
+  EmitHeader Header(const Command& command, const Actor& actor, const WorkflowState& state) const;
+  Status Allocate(const WorkflowDefinition& def, const DecideContext& ctx,
+                  std::vector<DecidedEvent>& events, std::vector<AllocatedEvent>* also) const;
+
+  LogStore& log_;
+  EventEmitter emitter_;
+  const WorkflowSet& workflows_;
+  const EventSchemas& event_schemas_;
+  SnapshotStore* snapshots_;
+  CommandHandlerOptions options_;
+  StateCache cache_;
+  std::atomic<uint64_t> snapshots_written_{0}, snapshots_used_{0};
+};
+
+}  // namespace procedo

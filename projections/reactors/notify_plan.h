@@ -1,0 +1,71 @@
+// What the notifier sends for an event: pure, so that a restart plans exactly the messages (and
+// message ids) the crashed run planned.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/log/event.h"
+#include "engine/base/status.h"
+#include "projections/reactors/notify_templates.h"
+
+namespace procedo::projections {
+
+struct OutgoingMessage {
+  std::string message_id;  // MessageId(): the same on every attempt and after a restart
+  std::string channel;     // "email" | "sms"
+  std::string recipient;
+  std::string subject;     // e-mail only
+  std::string body;
+  std::string source_stream;
+  std::string source_event_id;
+  std::string source_type;
+  // The credentials issue whose password is in the text (0: none); lets the notifier's state
+  // store the message without the password and derive it again (notifier_state.h).
+  uint64_t password_issue = 0;
+};
+
+// What the notifier remembers of a case or ticket from earlier events.
+struct CaseFacts {
+  std::string tenant, case_code, procedure_name, subject, applicant_name, term_text;
+  std::string email, mobile;  // the citizen's or the ticket's contact
+  bool consent_email = false, consent_sms = false, opted_out = false;
+  nlohmann::json office = nlohmann::json::object();
+  nlohmann::json responsible = nlohmann::json::object();
+  std::string technician_name;
+};
+
+// hex(SHA-256(event id | channel | recipient)), 32 characters.
+std::string MessageId(const std::string& event_id, const std::string& channel,
+                      const std::string& recipient);
+
+struct PlanContext {
+  std::string base_url;
+  std::string sla_fallback_email;
+  // The channels this server has (notify.smtp_host, notify.sms_url): none is planned for one it
+  // lacks, so that nothing is owed that could never go.
+  bool email = true;
+  bool sms = true;
+  // By stream kind, for kinds whose events name no office (tickets): the procedure catalogue
+  // entry of their workflow ({"office": ..., "responsible": ...}), frozen into the facts when the
+  // stream opens, as a case freezes the entry it started under.
+  std::map<std::string, nlohmann::json> catalogue_by_kind;
+  // Issue n of the case's password (DerivePassword with the server secret).
+  std::function<std::string(const std::string& case_stream, uint64_t issue)> password;
+};
+
+// The stream whose facts an event concerns: the event's own, or for citizen.* events the case
+// they name ("" when the event concerns no case or ticket).
+std::string FactsStream(const Event& e, const nlohmann::json& data);
+
+// Updates `facts` with what `e` says and returns the messages it calls for, rendered.
+Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const nlohmann::json& data,
+                                                  const std::string& facts_stream,
+                                                  CaseFacts& facts, const TemplateSet& templates,
+                                                  const PlanContext& ctx);
+
+}  // namespace procedo::projections

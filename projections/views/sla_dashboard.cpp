@@ -1,0 +1,148 @@
+#include "projections/views/sla_dashboard.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace procedo::projections {
+
+using nlohmann::json;
+
+namespace {
+
+std::string Text(const json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+// What the dashboard groups by: office and procedure for cases, level for tickets.
+json Groups(const json& fields) {
+  json g = json::object();
+  for (const char* k : {"office_name", "procedure_id", "level", "channel", "priority"}) {
+    if (fields.contains(k)) g[k] = fields[k];
+  }
+  return g;
+}
+
+void Count(json& node, const std::string& key, bool met) {
+  json& n = node[key];
+  if (!n.is_object()) n = {{"met", 0}, {"breached", 0}};
+  n[met ? "met" : "breached"] = n[met ? "met" : "breached"].get<int64_t>() + 1;
+}
+
+// The clocks as the one clock rule folds them (engine/workflow/sla_clock.h), kept in the
+// stream's facts: the fields that choose targets, each clock's row, and its open-index key.
+StreamClocks ClocksOf(const json& sla, const std::string& workflow, const std::string& tenant) {
+  StreamClocks s;
+  s.workflow = workflow;
+  s.tenant = tenant;
+  if (!sla.is_object()) return s;
+  if (auto fields = sla.find("fields"); fields != sla.end() && fields->is_object()) {
+    for (auto it = fields->begin(); it != fields->end(); ++it) {
+      if (it->is_string()) s.fields[it.key()] = it->get<std::string>();
+    }
+  }
+  if (auto list = sla.find("rows"); list != sla.end() && list->is_array()) {
+    for (const auto& r : *list) s.clocks.push_back(ClockRowFromJson(r));
+  }
+  return s;
+}
+
+json ClocksJson(const StreamClocks& s, json keys) {
+  json rows = json::array();
+  for (const auto& c : s.clocks) rows.push_back(ClockRowToJson(c));
+  return {{"fields", s.fields}, {"rows", std::move(rows)}, {"keys", std::move(keys)}};
+}
+
+}  // namespace
+
+Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
+  auto pe = Parse(event);
+  if (!pe.ok()) return pe.status();
+  if (Status s = calendars_.Observe(*pe, rows); !s.ok()) return s;
+  const WorkflowDefinition* def = workflows_.ForStream(event.stream);
+  if (def == nullptr || def->sla_clocks.empty()) return Status::Ok();
+  auto facts = FoldFacts(workflows_, *pe, rows);
+  if (!facts.ok()) return facts.status();
+  StreamFacts& f = *facts;
+  json& sla = f.extra["sla"];
+  StreamClocks clocks = ClocksOf(sla, def->id, event.tenant);
+  json keys = sla.is_object() && sla.contains("keys") ? sla["keys"] : json::object();
+  const TimePoint t = event.time;
+  const std::string& type = event.type;
+  const StreamClocks before = clocks;
+
+  if (type == kSlaWarningEvent || type == kSlaBreachedEvent) {
+    // The SLA timer's own record of a warning or a breach, for the run it names.
+    ClockRow* c = clocks.Find(pe->data.value("clock", ""));
+    if (c != nullptr && c->open() &&
+        c->start_position == pe->data.value("start_position", uint64_t{0})) {
+      (type == kSlaWarningEvent ? c->warned : c->breached) = true;
+    }
+  } else {
+    const std::string& tenant = event.tenant;
+    ClockCalendars lookup = [this, &tenant, &rows](const std::string& id, std::string* why) {
+      auto cal = calendars_.Get(id, tenant, rows);
+      if (cal.ok()) return *cal;
+      *why = cal.status().message();
+      return static_cast<const BusinessCalendar*>(nullptr);
+    };
+    FoldClockEvent(*def, clocks, type, t, event.position, &pe->data, lookup);
+  }
+
+  for (const ClockRow& c : clocks.clocks) {
+    const ClockRow* was = nullptr;
+    for (const auto& b : before.clocks) {
+      if (b.id == c.id) was = &b;
+    }
+    // A clock that stopped: met or breached, counted in the month it stopped. A clock with no
+    // target (nothing to measure against) counts as neither.
+    if (was != nullptr && was->open() && c.phase == ClockPhase::kStopped && was->budget > 0) {
+      const bool met = MetAt(*was, t);
+      auto cal = calendars_.Get(c.calendar, event.tenant, rows);
+      if (!cal.ok()) return cal.status();
+      auto month = LocalMonth(**cal, t);
+      if (!month.ok()) return month.status();
+      auto row = GetJson(rows, MonthKey(event.tenant, *month));
+      if (!row.ok()) return row.status();
+      json m = row->value_or(json::object());
+      Count(m, "total", met);
+      Count(m["by_clock"], c.id, met);
+      json g = Groups(f.fields);
+      if (g.contains("office_name")) Count(m["by_office"], Text(g["office_name"]), met);
+      if (g.contains("procedure_id")) Count(m["by_procedure"], Text(g["procedure_id"]), met);
+      if (pe->kind == "ticket" && g.contains("level")) Count(m["by_level"], Text(g["level"]), met);
+      PutJson(rows, MonthKey(event.tenant, *month), m);
+    }
+    // The open index: one row per running clock with a deadline, keyed by the instant it
+    // becomes at risk (its warning, else its deadline).
+    std::string wanted;
+    const int64_t at_risk = c.warning_at != 0 ? c.warning_at : c.deadline;
+    if (c.phase == ClockPhase::kRunning && c.deadline != 0) {
+      wanted = Key({"o", event.tenant, Pad20(static_cast<uint64_t>(std::max<int64_t>(0, at_risk))),
+                    event.stream, c.id});
+    }
+    const std::string current = keys.value(c.id, "");
+    if (!current.empty() && current != wanted) rows.Delete(current);
+    if (wanted.empty()) {
+      keys.erase(c.id);
+      continue;
+    }
+    json item = {{"stream", event.stream},
+                 {"kind", pe->kind},
+                 {"clock", c.id},
+                 {"target", c.target},
+                 {"started_at", FormatTime(Tp(c.started_at))},
+                 {"warn_at", FormatTime(Tp(at_risk))},
+                 {"deadline", FormatTime(Tp(c.deadline))},
+                 {"warned", c.warned},
+                 {"breached", c.breached},
+                 {"groups", Groups(f.fields)}};
+    PutJson(rows, wanted, item);
+    keys[c.id] = wanted;
+  }
+  sla = ClocksJson(clocks, std::move(keys));
+  f.extra.erase("clocks");  // the bookkeeping of views written before the shared clock rule
+  return SaveFacts(*pe, f, rows);
+}
+
+}  // namespace procedo::projections
