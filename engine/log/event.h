@@ -1,4 +1,4 @@
-// The event envelope (DESIGN.md "The event"). `data` is kept as canonical JSON text so that
+// The event envelope (engine/README.md). `data` is kept as canonical JSON text so that
 // readers that only route events (replay, relays, subscriptions) never parse it.
 #pragma once
 
@@ -17,7 +17,7 @@ using Uuid = std::array<uint8_t, 16>;
 
 struct Event {
   uint64_t position = 0;   // global order, gap-free, from 1
-  std::string stream;      // aggregate instance, e.g. "case-comune-forli-42"
+  std::string stream;      // aggregate instance, e.g. "case-t1-42"
   uint64_t version = 0;    // order within the stream, from 1
   std::string type;        // "case.started"
   Uuid id{};               // UUIDv7

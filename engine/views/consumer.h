@@ -1,7 +1,7 @@
 // One contract for everything that follows the log (or another source) with a checkpoint: the
-// projection runner, the reactors (SLA timer, notifier) and the Kafka relay and command
-// consumer. A supervisor starts them in order, stops them in reverse, and reports them all the
-// same way, so the server's readiness and metrics need no code per consumer.
+// projection runner, the reactors that act on events, and the relays to and from other systems.
+// A supervisor starts them in order, stops them in reverse, and reports them all the same way,
+// so the server's readiness and metrics need no code per consumer.
 #pragma once
 
 #include <memory>
@@ -35,7 +35,7 @@ struct ConsumerProgress {
 class Consumer {
  public:
   virtual ~Consumer() = default;
-  // Lowercase, stable: "projections", "sla_timer", "notifier", "kafka_relay".
+  // Lowercase, stable, unique in a server: "projections", "sla_timer", ...
   virtual std::string name() const = 0;
   virtual Status Start() = 0;
   virtual void Stop() = 0;

@@ -40,7 +40,7 @@ Status Notifier::IssueCredentials(const std::string& case_stream) {
       ++stats_.credentials_issued;
       return Status::Ok();
     }
-    // Refused: issue 1 is there already (a crash after recording it, before it came back).
+    // Refused: the first credentials are there already (recorded before a crash, not yet folded).
     if (outcome.ok()) return Status::Ok();
     // A login lockout or an opt-out landed on the same citizen stream meanwhile: decide again.
     if (!outcome.status().IsConflict()) return outcome.status();

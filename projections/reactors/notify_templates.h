@@ -1,5 +1,5 @@
 // Notification texts as data: domain/templates/<event type>.<channel>.txt, Italian first
-// (GLOSSARY.md). An e-mail template starts with "Oggetto: <subject>" and a blank line.
+// with the Italian terms of the seeds. An e-mail template starts with "Oggetto: <subject>" and a blank line.
 #pragma once
 
 #include <map>

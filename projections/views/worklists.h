@@ -1,4 +1,4 @@
-// Worklists (issue 5): per tenant and role, the streams waiting for someone's action, oldest first.
+// Worklists: per tenant and role, the streams waiting for someone's action, oldest first.
 #pragma once
 
 #include <string>

@@ -273,13 +273,72 @@ def test_sse_catch_up_live_and_resume(server):
     assert_problem(server.request("GET", "/v1/events", token=admin, headers={"Last-Event-ID": "x"}), 400)
 
 
-def test_sse_is_filtered_by_tenant(server):
-    aosta_op = server.as_("operator", AOSTA, "op-c")
-    mine = aosta_op.command("voucher-comune-aosta-2", "enter_application", voucher_payload()).json()["position"]
-    events = read_sse(server, aosta_op.token, "/v1/events?from=1", 1)
-    # Earlier events belong to Forlì and to another Aosta stream; the first one shown is Aosta's.
-    assert events[0][2]["tenant"] == AOSTA
-    assert events[0][0] <= mine
+def read_sse_until(server, token, path, last, timeout=10):
+    """The events of a stream from its start up to the one at log position `last` (which the
+    reader must be able to see: the read fails by timeout otherwise)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    conn.request("GET", path, headers={"Authorization": "Bearer " + token})
+    r = conn.getresponse()
+    assert r.status == 200
+    events, frame = [], {}
+    while not events or events[-1][0] < last:
+        line = r.fp.readline().decode().rstrip("\r\n")
+        if line == "":
+            if "id" in frame:
+                events.append((int(frame["id"]), frame["event"], json.loads(frame["data"])))
+            frame = {}
+        elif not line.startswith(":") and ": " in line:
+            k, v = line.split(": ", 1)
+            if k in ("id", "event", "data"):
+                frame[k] = v
+    conn.close()
+    return events
+
+
+def test_the_live_feed_shows_each_reader_what_it_may_read(server):
+    """One rule for every read: the live feed shows a Comune its own events only, and the Region
+    the streams forwarded to it (their whole history, as GET /v1/streams/{id}/events does)."""
+    op = server.as_("operator", AOSTA, "op-feed")
+    val = server.as_("validator", AOSTA, "val-feed")
+    forwarded, kept = "voucher-comune-aosta-30", "voucher-comune-aosta-31"
+    assert op.command(forwarded, "enter_application", voucher_payload()).status == 201
+    assert op.command(kept, "enter_application", voucher_payload()).status == 201
+    assert val.command(forwarded, "validate_application", {}).status == 201
+    assert server.as_("operator", FORLI, "op-feed").command(
+        "case-comune-forli-130", "start_case", case_payload("FC-130")).status == 201
+    last = val.command(forwarded, "forward_to_region", {}).json()["position"]
+
+    region = server.as_("region", REGION, "reg-feed")
+    seen = read_sse_until(server, region.token, "/v1/events?from=1", last)
+    streams = {e[2]["stream"] for e in seen}
+    assert forwarded in streams, streams
+    assert [e[1] for e in seen if e[2]["stream"] == forwarded] == [
+        "voucher.entered", "voucher.validated", "voucher.forwarded"]
+    assert kept not in streams and not any(s.startswith("case-") for s in streams), streams
+    # Every stream the Region sees was forwarded to it.
+    for s in streams:
+        assert region.get(f"/v1/streams/{s}/events").status == 200, s
+
+    # Aosta's operator sees every Aosta event, and nothing of Forlì's or the Region's own.
+    mine = read_sse_until(server, op.token, "/v1/events?from=1", last)
+    assert mine and all(e[2]["tenant"] == AOSTA for e in mine)
+    assert {forwarded, kept} <= {e[2]["stream"] for e in mine}
+    # Another Region, to which nothing was forwarded, sees nothing at all.
+    other = server.as_("region", "regione-piemonte", "reg-x")
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=1.5)
+    conn.request("GET", "/v1/events?from=1", headers={"Authorization": "Bearer " + other.token})
+    r = conn.getresponse()
+    assert r.status == 200
+    shown = []
+    try:
+        while True:
+            line = r.fp.readline().decode()
+            if line.startswith("data: "):
+                shown.append(line)
+    except (TimeoutError, OSError):
+        pass
+    conn.close()
+    assert shown == []
 
 
 # ---- hostile clients ---------------------------------------------------------------------------

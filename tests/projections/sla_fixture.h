@@ -38,7 +38,9 @@ struct SlaFixture {
   std::unique_ptr<ProjectionRunner> runner;
   projections::SlaTimerOptions options;  // taken by the next Open()
 
-  explicit SlaFixture(const std::string& start = "2026-11-26T10:00:00+01:00") {
+  explicit SlaFixture(const std::string& start = "2026-11-26T10:00:00+01:00",
+                      const std::string& schemas = SourceDir() + "/schemas")
+      : wf(SourceDir() + "/domain", 64, schemas) {
     auto c = domain::CalendarCatalog::LoadDomain(wf.domain_dir);
     if (!c.ok()) throw std::runtime_error(c.status().ToString());
     calendars = std::move(c).value();
