@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -16,9 +17,17 @@
 
 namespace procedo {
 
+// Where a caller of the synchronous Append waits: the writer fills in the outcome, and wakes all
+// the callers of a group with one broadcast instead of one wake-up call (and one lock) each.
+struct SyncWaiter {
+  std::optional<Result<AppendResult>> outcome;  // written before `ready`
+  std::atomic<bool> ready{false};
+};
+
 struct PendingAppend {
   AppendRequest request;
-  std::function<void(Result<AppendResult>)> done;
+  std::function<void(Result<AppendResult>)> done;  // AppendAsync
+  SyncWaiter* waiter = nullptr;                    // Append
   Hash fingerprint{};  // of stream, types and data; set when there is an idempotency key
   size_t bytes = 0;
 };
@@ -37,6 +46,11 @@ class LogCore {
   void Stop();  // drains the queue, stops the writer, wakes subscribers
 
   void Enqueue(std::unique_ptr<PendingAppend> pending);
+  // Hands `p` its outcome: its callback, or its waiting caller (woken by WakeWaiters).
+  void Complete(PendingAppend& p, Result<AppendResult> outcome);
+  void WakeWaiters();
+  // Waits for the writer to fill in `w`.
+  Result<AppendResult> Wait(SyncWaiter& w);
   Result<uint64_t> LoadStreamVersion(const std::string& stream) const;
   // The known version when the writer has it, else the stream index's.
   Result<uint64_t> CurrentStreamVersion(const std::string& stream) const;
@@ -48,6 +62,8 @@ class LogCore {
   rocksdb::ColumnFamilyHandle* cf_streams = nullptr;
   rocksdb::ColumnFamilyHandle* cf_idempotency = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
+
+  std::atomic<int> completions{0};  // bumped once per answered group; waiters sleep on it
 
   // Live window for subscribers, guarded by live_mu.
   mutable std::mutex live_mu;

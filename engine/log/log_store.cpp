@@ -145,11 +145,13 @@ void LogStore::AppendAsync(AppendRequest request,
 }
 
 Result<AppendResult> LogStore::Append(AppendRequest request) {
-  std::promise<Result<AppendResult>> promise;
-  auto fut = promise.get_future();
-  AppendAsync(std::move(request),
-              [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
-  return fut.get();
+  SyncWaiter waiter;
+  auto p = std::make_unique<PendingAppend>();
+  p->request = std::move(request);
+  p->waiter = &waiter;
+  if (Status s = PrepareAppend(core_->options, p.get()); !s.ok()) return s;
+  core_->Enqueue(std::move(p));
+  return core_->Wait(waiter);
 }
 
 Result<std::vector<Event>> LogStore::ReadStream(const std::string& stream, uint64_t from_version,

@@ -71,8 +71,33 @@ void LogCore::Enqueue(std::unique_ptr<PendingAppend> pending) {
       return;
     }
   }
-  pending->done(Status::Shutdown("the log is closing and takes no more appends; retry on the "
-                                 "next start"));
+  Complete(*pending, Status::Shutdown("the log is closing and takes no more appends; retry on "
+                                      "the next start"));
+  WakeWaiters();
+}
+
+void LogCore::Complete(PendingAppend& p, Result<AppendResult> outcome) {
+  if (p.waiter == nullptr) {
+    p.done(std::move(outcome));
+    return;
+  }
+  p.waiter->outcome.emplace(std::move(outcome));
+  p.waiter->ready.store(true, std::memory_order_release);
+}
+
+void LogCore::WakeWaiters() {
+  completions.fetch_add(1, std::memory_order_release);
+  completions.notify_all();
+}
+
+Result<AppendResult> LogCore::Wait(SyncWaiter& w) {
+  for (;;) {
+    // Read the generation before the flag: an answer that lands in between bumps it, and the
+    // wait below returns at once.
+    const int seen = completions.load(std::memory_order_acquire);
+    if (w.ready.load(std::memory_order_acquire)) return std::move(*w.outcome);
+    completions.wait(seen, std::memory_order_acquire);
+  }
 }
 
 void LogCore::Stop() {
@@ -110,7 +135,8 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
   std::vector<Result<AppendResult>> outcomes;
   outcomes.reserve(group.size());
   if (!failure_.ok()) {
-    for (auto& p : group) p->done(failure_);
+    for (auto& p : group) Complete(*p, failure_);
+    WakeWaiters();
     return;
   }
   rocksdb::WriteBatch batch;
@@ -275,7 +301,8 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
       Publish(published);
     }
   }
-  for (size_t i = 0; i < group.size(); ++i) group[i]->done(std::move(outcomes[i]));
+  for (size_t i = 0; i < group.size(); ++i) Complete(*group[i], std::move(outcomes[i]));
+  WakeWaiters();
 }
 
 void LogCore::Publish(const std::vector<EventPtr>& events) {
