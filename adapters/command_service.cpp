@@ -1,5 +1,7 @@
 #include "adapters/command_service.h"
 
+#include <fmt/format.h>
+
 #include "adapters/event_json.h"
 #include "engine/workflow/command_handler.h"
 #include "engine/workflow/decide.h"
@@ -48,19 +50,43 @@ Problem ProblemFromRejection(const Rejection& r) {
   return {422, "rejected", "Rejected", r.message};
 }
 
-CommandReply ExecuteCommand(CommandHandler* handler, const Principal& who, const Command& command) {
+CommandReply CommandService::Execute(const Principal& who, const Command& command) const {
+  CommandHandler* handler = handler_;
   if (handler == nullptr) {
     return Refused({503, "unavailable", "Commands are not available", "no workflows are loaded"});
   }
   if (Status s = ValidateStreamId(command.stream); !s.ok()) {
     return Refused(Problem::FromStatus(s));
   }
+  auto not_found = [&command] {
+    return Refused({404, "stream-not-found", "Stream not found",
+                    fmt::format("no stream {} that you may act on; a new stream's id names your "
+                                "organisation: <kind>-<tenant>-<id>",
+                                command.stream)});
+  };
   std::string owner = who.tenant;
   if (domain::IsAdmin(who)) {
-    // Administrators belong to no Comune: they act on a stream on behalf of its owner, and the
-    // event still records the admin as its actor.
+    // Administrators belong to no Comune: they act for the stream's owner, or for the tenant a
+    // new stream's id names.
     auto state = handler->Load(command.stream);
-    if (state.ok() && (*state)->exists()) owner = (*state)->tenant;
+    const std::string named = domain::TenantOfStreamId(command.stream, tenants_);
+    if (state.ok() && (*state)->exists()) {
+      owner = (*state)->tenant;
+    } else if (!named.empty()) {
+      owner = named;
+    } else {
+      return Refused({422, "stream-names-no-tenant", "The stream id names no organisation",
+                      fmt::format("{} does not name a known tenant; use <kind>-<tenant>-<id>",
+                                  command.stream)});
+    }
+  } else if (!domain::IdNamesTenant(command.stream, who.tenant)) {
+    // Another tenant's id: only a stream forwarded to this principal's tenant (or its own, from
+    // before ids named tenants) may be acted on.
+    auto state = handler->Load(command.stream);
+    const bool may = state.ok() && (*state)->exists() &&
+                     ((*state)->tenant == who.tenant ||
+                      domain::MayRead(who, domain::FactsOf(**state)));
+    if (!may) return not_found();
   }
   const Actor actor = domain::ActorFor(who, owner);
   auto outcome = handler->Handle(command, actor);

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "domain/access.h"
 #include "adapters/problem.h"
@@ -30,10 +32,26 @@ struct CommandReply {
   bool accepted() const { return !problem.has_value(); }
 };
 
-// Decides and appends `command` as `who`. `handler` may be null (no workflows loaded: 503).
-// Administrators act on an existing stream on behalf of its owning tenant; the event still
-// records the administrator as its actor.
-CommandReply ExecuteCommand(CommandHandler* handler, const Principal& who, const Command& command);
+// One per server, shared by every transport.
+class CommandService {
+ public:
+  // `handler` may be null (no workflows loaded: 503). `tenants`: the organisations the domain
+  // knows (domain/calendars/tenants.json), which stream ids name.
+  CommandService(CommandHandler* handler, std::set<std::string> tenants)
+      : handler_(handler), tenants_(std::move(tenants)) {}
+
+  // Decides and appends `command` as `who`. A stream id names its tenant ("case-<tenant>-<n>"):
+  // a principal creates streams only under its own tenant's ids, and acts on another tenant's
+  // id only where that stream was forwarded to it; anything else is 404, whether the stream
+  // exists or not, so an id of another tenant tells nothing. Administrators act on behalf of the
+  // tenant the stream (or its id) names; the event still records the administrator as its actor.
+  CommandReply Execute(const Principal& who, const Command& command) const;
+  CommandHandler* handler() const { return handler_; }
+
+ private:
+  CommandHandler* handler_;
+  std::set<std::string> tenants_;
+};
 
 // The problem a refusal of decide means: 404 unknown-command, 409 not-allowed-in-state,
 // 403 role-not-allowed / tenant-not-allowed, 422 payload-invalid (with violations) or

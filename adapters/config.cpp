@@ -84,9 +84,13 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"http.idle_timeout", &c.http_idle_timeout},
       {"http.tls_certificate", &c.http_tls_certificate},
       {"http.tls_private_key", &c.http_tls_private_key},
+      {"http.trusted_proxies", &c.http_trusted_proxies},
       {"auth.jwt_public_keys", &c.auth_jwt_public_keys},
       {"auth.jwt_issuer", &c.auth_jwt_issuer},
       {"auth.api_keys_file", &c.auth_api_keys_file},
+      {"auth.max_failures", &c.auth_max_failures},
+      {"auth.max_failures_per_credential", &c.auth_max_failures_per_credential},
+      {"auth.failure_window_seconds", &c.auth_failure_window_seconds},
       {"kafka.enabled", &c.kafka_enabled},
       {"kafka.bootstrap", &c.kafka_bootstrap},
       {"kafka.topic_prefix", &c.kafka_topic_prefix},
@@ -121,6 +125,7 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"citizen.session_seconds", &c.citizen_session_seconds},
       {"testing.driven_clock", &c.testing_driven_clock},
       {"testing.clock_start", &c.testing_clock_start},
+      {"testing.fault_points", &c.testing_fault_points},
   };
   if (!path.empty()) {
     if (!std::filesystem::exists(path)) {

@@ -23,10 +23,17 @@ struct Config {
   int64_t http_idle_timeout = 60;  // seconds a kept-alive connection may sit idle
   std::string http_tls_certificate;  // TLS is on when both are set
   std::string http_tls_private_key;
+  // Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.
+  std::string http_trusted_proxies;
   // Comma-separated PEM files; empty: the development key `procedo token` creates, if present.
   std::string auth_jwt_public_keys;
   std::string auth_jwt_issuer;
   std::string auth_api_keys_file;  // empty: <data_dir>/api-keys.json
+  // Failing authentications after which further failing ones get 429 for the window: per client
+  // address and per credential. Valid credentials are always accepted.
+  int64_t auth_max_failures = 10;
+  int64_t auth_max_failures_per_credential = 3;
+  int64_t auth_failure_window_seconds = 60;
   // Kafka relay (adapters/kafka): every event to <topic_prefix>.<kind>, CloudEvents binary mode.
   bool kafka_enabled = false;
   std::string kafka_bootstrap = "127.0.0.1:19092";
@@ -73,6 +80,9 @@ struct Config {
   // real time at start) and moves only when an admin POSTs /v1/testing/clock.
   bool testing_driven_clock = false;
   std::string testing_clock_start;
+  // Only for tests, and only in builds with fault points (PROCEDO_FAULT_POINTS): comma-separated
+  // faults to inject, e.g. "notify.crash_after_send". Other builds refuse to start with it set.
+  std::string testing_fault_points;
 
   std::string LogPath() const { return data_dir + "/log"; }
   std::string ViewsPath() const { return data_dir + "/views"; }

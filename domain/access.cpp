@@ -72,6 +72,13 @@ bool RoleMayRead(const Principal& who, const std::vector<std::string>& roles) {
   return std::find(roles.begin(), roles.end(), who.role) != roles.end();
 }
 
+bool IdNamesTenant(std::string_view stream, std::string_view tenant) {
+  auto dash = stream.find('-');
+  if (dash == std::string_view::npos || tenant.empty()) return false;
+  std::string_view rest = stream.substr(dash + 1);
+  return rest.size() > tenant.size() && rest.starts_with(tenant) && rest[tenant.size()] == '-';
+}
+
 std::string TenantOfStreamId(std::string_view stream, const std::set<std::string>& tenants) {
   auto dash = stream.find('-');
   if (dash == std::string_view::npos) return {};

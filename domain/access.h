@@ -54,6 +54,8 @@ Result<std::string> TenantToRead(const Principal& who, const std::optional<std::
 bool RoleMayRead(const Principal& who, std::initializer_list<std::string_view> roles);
 bool RoleMayRead(const Principal& who, const std::vector<std::string>& roles);
 
+// Whether a stream id is "<kind>-<tenant>-...", for this tenant.
+bool IdNamesTenant(std::string_view stream, std::string_view tenant);
 // The tenant a stream id names: "case-<tenant>-<n>" and every other kind "<kind>-<tenant>-..."
 // whose id starts with a known tenant; "" when it names none. Streams are only ever created
 // under the creator's own tenant (IsOwnStreamId).

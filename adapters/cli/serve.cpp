@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "adapters/cli/commands.h"
+#include "adapters/command_service.h"
 #include "adapters/cli/common.h"
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
@@ -61,6 +62,7 @@ int Serve(const Config& cfg) {
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGHUP);  // reloads the keys
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
   // testing.driven_clock (tests only): one clock for the log, the commands, the SLA timer, the
@@ -89,6 +91,33 @@ int Serve(const Config& cfg) {
 
   auto log = OpenLog(cfg, &clock);
   if (!log.ok()) return Fail(log.status());
+  if (driven_clock && (*log)->LastPosition() > 0) {
+    // The driven clock never goes back: a restart (without clock_start, at the wall time; with
+    // it, at that instant) resumes at the latest time the log has recorded, if that is later.
+    auto last = (*log)->ReadAll((*log)->LastPosition(), 1);
+    if (last.ok() && !last->empty() && last->front().time > driven_clock->Now()) {
+      driven_clock->Set(last->front().time);
+      fmt::print("procedo: the driven clock resumes at {}, the log's latest time\n",
+                 FormatTime(driven_clock->Now()));
+    }
+  }
+  // Fault points (testing.fault_points) exist only in builds made for the tests.
+  const std::vector<std::string> faults = SplitList(cfg.testing_fault_points);
+#ifndef PROCEDO_FAULT_POINTS
+  if (!faults.empty()) {
+    return Fail(Status::InvalidArgument(
+        "testing.fault_points is set, but this build has no fault points (they exist only in "
+        "builds made with -DPROCEDO_FAULT_POINTS=ON for the tests); remove the setting"));
+  }
+#else
+  for (const auto& f : faults) {
+    if (f != "notify.crash_after_send") {
+      return Fail(Status::InvalidArgument(fmt::format(
+          "testing.fault_points: unknown fault '{}'; the faults are: notify.crash_after_send", f)));
+    }
+    fmt::print("procedo: WARNING: fault point {} is armed; never run production like this\n", f);
+  }
+#endif
   fmt::print("procedo: event log at {} (last position {}, sync={})\n",
              std::filesystem::absolute(cfg.LogPath()).string(), (*log)->LastPosition(), cfg.log_sync);
 
@@ -131,11 +160,14 @@ int Serve(const Config& cfg) {
   ao.jwt_public_key_files = SplitList(cfg.auth_jwt_public_keys);
   ao.api_keys_file = cfg.ApiKeysFile();
   ao.issuer = cfg.auth_jwt_issuer;
-  bool dev_key = false;
-  if (ao.jwt_public_key_files.empty() && std::filesystem::exists(cfg.DevKeyDir() + "/public.pem")) {
-    ao.jwt_public_key_files.push_back(cfg.DevKeyDir() + "/public.pem");
-    dev_key = true;
-  }
+  ao.clock = &clock;  // the one clock: staff tokens expire on the driven clock in tests too
+  ao.trusted_proxies = SplitList(cfg.http_trusted_proxies);
+  ao.max_failures = static_cast<int>(cfg.auth_max_failures);
+  ao.max_failures_per_credential = static_cast<int>(cfg.auth_max_failures_per_credential);
+  ao.failure_window = std::chrono::seconds(cfg.auth_failure_window_seconds);
+  // No key configured: the development key `procedo token` creates, now or later.
+  const bool dev_key = ao.jwt_public_key_files.empty();
+  if (dev_key) ao.optional_key_files.push_back(cfg.DevKeyDir() + "/public.pem");
   auto auth = http::Authenticator::Create(ao);
   if (!auth.ok()) return Fail(auth.status());
 
@@ -144,6 +176,10 @@ int Serve(const Config& cfg) {
   api.views = views->get();
   api.runner = &runner;
   api.commands = &commands;
+  std::set<std::string> tenants;
+  for (const auto& t : calendars.Tenants()) tenants.insert(t.id);
+  const CommandService command_service(&commands, std::move(tenants));
+  api.command_service = &command_service;
   api.workflows = &(*domain)->workflows;
   api.calendars = &calendars;
   api.consumers = &consumers;
@@ -162,7 +198,7 @@ int Serve(const Config& cfg) {
   std::unique_ptr<kafka::CommandsConsumer> command_consumer;
   if (cfg.kafka_commands_enabled) {
     command_consumer = std::make_unique<kafka::CommandsConsumer>(
-        &commands, (*auth)->api_keys(), kafka::CommandConsumerOptionsFromConfig(cfg));
+        &command_service, (*auth)->api_keys(), kafka::CommandConsumerOptionsFromConfig(cfg));
     consumers.Add(command_consumer.get());
   }
 
@@ -217,17 +253,19 @@ int Serve(const Config& cfg) {
   const char* scheme = so.tls_certificate.empty() ? "http" : "https";
   fmt::print("procedo: HTTP API on {}://{}:{} (OpenAPI at /openapi.json)\n", scheme, so.address, *port);
   if (dev_key) {
-    fmt::print("procedo: accepting development tokens; get one with\n"
+    fmt::print("procedo: no JWT key configured: accepting development tokens; get one with\n"
                "  build/bin/procedo token --role operator --tenant comune-forli --sub op1\n");
-  } else if (ao.jwt_public_key_files.empty()) {
-    fmt::print("procedo: no JWT key configured; create a development key and token with\n"
-               "  build/bin/procedo token --role operator --tenant comune-forli --sub op1\n"
-               "  (then restart serve so that it picks up the key)\n");
   }
-  fmt::print("procedo: serving; stop with Ctrl-C\n");
+  fmt::print("procedo: serving; stop with Ctrl-C (SIGHUP reloads the keys)\n");
   std::fflush(stdout);
   int sig = 0;
-  sigwait(&stop, &sig);
+  for (;;) {
+    sigwait(&stop, &sig);
+    if (sig != SIGHUP) break;
+    Status reloaded = (*auth)->Reload();
+    fmt::print("procedo: SIGHUP: {}\n", reloaded.ok() ? "keys reloaded" : reloaded.ToString());
+    std::fflush(stdout);
+  }
   fmt::print("procedo: signal {}, stopping\n", sig);
   server.Stop();
   consumers.StopAll();

@@ -13,6 +13,7 @@
 
 namespace procedo {
 class CommandHandler;
+class CommandService;
 class ConsumerSupervisor;
 struct WorkflowSet;
 }  // namespace procedo
@@ -32,6 +33,7 @@ struct Api {
   ViewStore* views = nullptr;
   ProjectionRunner* runner = nullptr;
   CommandHandler* commands = nullptr;
+  const CommandService* command_service = nullptr;  // commands as every transport runs them
   const WorkflowSet* workflows = nullptr;
   const domain::CalendarCatalog* calendars = nullptr;  // for case views as_of an instant
   domain::CitizenAccess* citizen = nullptr;  // /v1/citizen/*: seed 002's online case

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <jwt.h>
+#include <openssl/sha.h>
 
 #include <cerrno>
 #include <filesystem>
@@ -12,9 +13,35 @@
 
 namespace procedo::http {
 
+namespace {
+
+int64_t MTime(const std::string& path) {
+  std::error_code ec;
+  auto t = std::filesystem::last_write_time(path, ec);
+  return ec ? -1 : static_cast<int64_t>(t.time_since_epoch().count());
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions options) {
   std::unique_ptr<Authenticator> a(new Authenticator(std::move(options)));
-  for (const auto& f : a->options_.jwt_public_key_files) {
+  auto keys = ApiKeyRing::Load(a->options_.api_keys_file);
+  if (!keys.ok()) return keys.status();
+  a->api_keys_ = std::move(keys).value();
+  if (Status s = a->Reload(); !s.ok()) return s;
+  return a;
+}
+
+std::vector<std::string> Authenticator::KeyFiles() const {
+  std::vector<std::string> files = options_.jwt_public_key_files;
+  files.insert(files.end(), options_.optional_key_files.begin(), options_.optional_key_files.end());
+  if (!options_.api_keys_file.empty()) files.push_back(options_.api_keys_file);
+  return files;
+}
+
+Status Authenticator::Reload() {
+  std::vector<std::string> pems;
+  auto read = [&pems](const std::string& f) -> Status {
     std::ifstream in(f);
     if (!in) {
       return Status::InvalidArgument(fmt::format(
@@ -23,60 +50,155 @@ Result<std::unique_ptr<Authenticator>> Authenticator::Create(AuthOptions options
     }
     std::stringstream ss;
     ss << in.rdbuf();
-    a->public_keys_.push_back(ss.str());
+    pems.push_back(ss.str());
+    return Status::Ok();
+  };
+  for (const auto& f : options_.jwt_public_key_files) {
+    if (Status s = read(f); !s.ok()) return s;
   }
-  auto keys = ApiKeyRing::Load(a->options_.api_keys_file);
-  if (!keys.ok()) return keys.status();
-  a->api_keys_ = std::move(keys).value();
-  return a;
-}
-
-Status Authenticator::ReloadApiKeys() {
-  return api_keys_->Reload();
-}
-
-std::variant<Principal, Response> Authenticator::Fail(const Request& req, const std::string& detail) {
+  for (const auto& f : options_.optional_key_files) {
+    if (std::filesystem::exists(f)) {
+      if (Status s = read(f); !s.ok()) return s;
+    }
+  }
+  if (Status s = api_keys_->Reload(); !s.ok()) return s;
+  std::map<std::string, int64_t> mtimes;
+  for (const auto& f : KeyFiles()) mtimes[f] = MTime(f);
   std::lock_guard lock(mu_);
-  auto now = options_.clock->Now();
-  auto& f = failures_[req.remote];
-  if (now - f.window_start > options_.failure_window) f = Failures{0, now};
-  ++f.count;
+  public_keys_ = std::move(pems);
+  mtimes_ = std::move(mtimes);
+  return Status::Ok();
+}
+
+void Authenticator::ReloadIfChanged() {
+  {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_look_ < std::chrono::seconds(1)) return;
+    last_look_ = now;
+    bool changed = false;
+    for (const auto& [f, t] : mtimes_) changed = changed || MTime(f) != t;
+    if (!changed) return;
+  }
+  // A half-written file fails to load and keeps what was there; the next look tries again.
+  (void)Reload();
+}
+
+namespace {
+
+std::string Trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t");
+  const auto e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+// Failures are keyed by a digest of the credential, so the map never holds one in clear.
+std::string CredentialKey(const std::string& credential) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(credential.data()), credential.size(), digest);
+  std::string hex;
+  for (int i = 0; i < 16; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return "c:" + hex;
+}
+
+}  // namespace
+
+std::string Authenticator::ClientAddress(const Request& req) const {
+  const auto& trusted = options_.trusted_proxies;
+  auto is_trusted = [&trusted](const std::string& a) {
+    return std::find(trusted.begin(), trusted.end(), a) != trusted.end();
+  };
+  if (!is_trusted(req.remote)) return req.remote;
+  auto forwarded = req.Header("x-forwarded-for");
+  if (!forwarded) return req.remote;
+  // Each proxy appends the address it received from: walk back from the right past our own.
+  std::vector<std::string> hops;
+  std::stringstream ss(*forwarded);
+  for (std::string hop; std::getline(ss, hop, ',');) hops.push_back(Trim(hop));
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    if (!it->empty() && !is_trusted(*it)) return *it;
+  }
+  return req.remote;
+}
+
+std::optional<Response> Authenticator::Throttled(const std::string& key, int limit,
+                                                 const std::string& who) {
+  auto it = failures_.find(key);
+  const TimePoint now = options_.clock->Now();
+  if (it == failures_.end() || it->second.count < limit ||
+      now - it->second.window_start > options_.failure_window) {
+    return std::nullopt;
+  }
+  auto wait = options_.failure_window - (now - it->second.window_start);
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(wait).count() + 1;
+  Response r = Response::Problem(
+      429, "too-many-failed-authentications", "Too many failed authentications",
+      fmt::format("{} failed attempts from {} within {} s; valid credentials are still accepted, "
+                  "failing ones again in {} s",
+                  it->second.count, who, options_.failure_window.count(), secs));
+  r.headers.emplace_back("Retry-After", std::to_string(secs));
+  return r;
+}
+
+std::variant<Principal, Response> Authenticator::Fail(const Request& req,
+                                                      const std::string& credential,
+                                                      const std::string& detail) {
+  std::lock_guard lock(mu_);
+  const TimePoint now = options_.clock->Now();
   if (failures_.size() > 100'000) failures_.clear();  // bounded memory under a spray of peers
+  const std::string address = "a:" + ClientAddress(req);
+  std::vector<std::string> keys = {address};
+  if (!credential.empty()) keys.push_back(CredentialKey(credential));
+  // Over the limit: this failure comes after `limit` others within the window.
+  std::vector<bool> over;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto& f = failures_[keys[i]];
+    if (now - f.window_start > options_.failure_window) f = Failures{0, now};
+    over.push_back(f.count >= (i == 0 ? options_.max_failures
+                                      : options_.max_failures_per_credential));
+    ++f.count;
+  }
+  if (over[0]) return *Throttled(address, 1, address.substr(2));
+  if (over.size() > 1 && over[1]) return *Throttled(keys[1], 1, "this credential");
   Response r = Response::FromProblem(Problem::Unauthenticated(detail));
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
 }
 
 std::variant<Principal, Response> Authenticator::Authenticate(const Request& req) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = failures_.find(req.remote);
-    if (it != failures_.end() && it->second.count >= options_.max_failures &&
-        options_.clock->Now() - it->second.window_start <= options_.failure_window) {
-      auto wait = options_.failure_window - (options_.clock->Now() - it->second.window_start);
-      auto secs = std::chrono::duration_cast<std::chrono::seconds>(wait).count() + 1;
-      Response r = Response::Problem(
-          429, "too-many-failed-authentications", "Too many failed authentications",
-          fmt::format("{} failed attempts from {}; retry in {} s", it->second.count, req.remote, secs));
-      r.headers.emplace_back("Retry-After", std::to_string(secs));
-      return r;
-    }
-  }
   if (auto key = req.Header("x-api-key")) return FromApiKey(req, *key);
   auto h = req.Header("authorization");
-  if (!h) return Fail(req, "send 'Authorization: Bearer <JWT>' (staff) or 'X-API-Key' (integrators)");
+  if (!h) {
+    return Fail(req, "", "send 'Authorization: Bearer <JWT>' (staff) or 'X-API-Key' (integrators)");
+  }
   if (h->rfind("Bearer ", 0) == 0) return FromJwt(req, h->substr(7));
   if (h->rfind("ApiKey ", 0) == 0) return FromApiKey(req, h->substr(7));
-  return Fail(req, "the Authorization scheme must be Bearer or ApiKey");
+  return Fail(req, *h, "the Authorization scheme must be Bearer or ApiKey");
 }
 
 std::variant<Principal, Response> Authenticator::FromApiKey(const Request& req, const std::string& key) {
   if (auto who = api_keys_->Find(key)) return *who;
-  return Fail(req, ApiKeyRing::kUnknownKey);
+  ReloadIfChanged();  // a key created since the last load
+  if (auto who = api_keys_->Find(key)) return *who;
+  return Fail(req, key, ApiKeyRing::kUnknownKey);
 }
 
-std::variant<Principal, Response> Authenticator::FromJwt(const Request& req, const std::string& token) {
-  if (public_keys_.empty()) return Fail(req, "this server accepts no JWTs: no public key is configured");
+std::variant<Principal, Response> Authenticator::FromJwt(const Request& req,
+                                                         const std::string& token, bool retried) {
+  std::vector<std::string> public_keys;
+  bool throttled = false;
+  {
+    std::lock_guard lock(mu_);
+    public_keys = public_keys_;
+  }
+  if (public_keys.empty()) {
+    ReloadIfChanged();  // the development key, created since the start
+    std::lock_guard lock(mu_);
+    public_keys = public_keys_;
+  }
+  if (public_keys.empty()) {
+    return Fail(req, token, "this server accepts no JWTs: no public key is configured");
+  }
   const auto now_secs = std::chrono::duration_cast<std::chrono::seconds>(
                             options_.clock->Now().time_since_epoch()).count();
   {
@@ -86,8 +208,14 @@ std::variant<Principal, Response> Authenticator::FromJwt(const Request& req, con
       if (it->second.exp >= now_secs) return it->second.who;
       verified_.erase(it);
     }
+    // A token that failed again and again is not verified again (verifying costs the most):
+    // it is one more failing attempt, answered 429.
+    if (Throttled(CredentialKey(token), options_.max_failures_per_credential, "")) {
+      throttled = true;
+    }
   }
-  for (const auto& pem : public_keys_) {
+  if (throttled) return Fail(req, token, "the token failed too often");
+  for (const auto& pem : public_keys) {
     jwt_t* jwt = nullptr;
     int rc = jwt_decode(&jwt, token.c_str(), reinterpret_cast<const unsigned char*>(pem.data()),
                         static_cast<int>(pem.size()));
@@ -97,7 +225,7 @@ std::variant<Principal, Response> Authenticator::FromJwt(const Request& req, con
     // would otherwise verify (algorithm confusion).
     jwt_alg_t alg = jwt_get_alg(jwt);
     if (alg != JWT_ALG_RS256 && alg != JWT_ALG_ES256) {
-      return Fail(req, "the token must be signed with RS256 or ES256");
+      return Fail(req, token, "the token must be signed with RS256 or ES256");
     }
     auto claim = [&](const char* name) {
       const char* v = jwt_get_grant(jwt, name);
@@ -105,28 +233,37 @@ std::variant<Principal, Response> Authenticator::FromJwt(const Request& req, con
     };
     errno = 0;
     long exp = jwt_get_grant_int(jwt, "exp");
-    if (errno == ENOENT || exp <= 0) return Fail(req, "the token has no 'exp' claim");
+    if (errno == ENOENT || exp <= 0) return Fail(req, token, "the token has no 'exp' claim");
     auto now = std::chrono::duration_cast<std::chrono::seconds>(
                    options_.clock->Now().time_since_epoch()).count();
-    if (exp < now) return Fail(req, "the token has expired; get a new one");
+    if (exp < now) return Fail(req, token, "the token has expired; get a new one");
     errno = 0;
     long nbf = jwt_get_grant_int(jwt, "nbf");
-    if (errno != ENOENT && nbf > now + 60) return Fail(req, "the token is not valid yet");
+    if (errno != ENOENT && nbf > now + 60) return Fail(req, token, "the token is not valid yet");
     if (!options_.issuer.empty() && claim("iss") != options_.issuer) {
-      return Fail(req, fmt::format("the token's issuer must be '{}'", options_.issuer));
+      return Fail(req, token, fmt::format("the token's issuer must be '{}'", options_.issuer));
     }
     Principal p{claim("sub"), claim("role"), claim("tenant")};
     const auto& roles = domain::Roles();
     if (p.id.empty() || !roles.count(p.role)) {
-      return Fail(req, "the token needs a 'sub' and a 'role' among: " + fmt::format("{}", fmt::join(roles, ", ")));
+      return Fail(req, token,
+                  "the token needs a 'sub' and a 'role' among: " +
+                      fmt::format("{}", fmt::join(roles, ", ")));
     }
-    if (p.tenant.empty() && !domain::IsAdmin(p)) return Fail(req, "the token needs a 'tenant' claim");
+    if (p.tenant.empty() && !domain::IsAdmin(p)) {
+      return Fail(req, token, "the token needs a 'tenant' claim");
+    }
     std::lock_guard lock(mu_);
     if (verified_.size() >= 100'000) verified_.clear();  // bounded; refills with live tokens
     verified_[token] = Verified{p, exp};
     return p;
   }
-  return Fail(req, "the token does not verify against any configured key");
+  // A key file that changed (a rotated key, a development key made anew) is read again once.
+  if (!retried) {
+    ReloadIfChanged();
+    return FromJwt(req, token, true);
+  }
+  return Fail(req, token, "the token does not verify against any configured key");
 }
 
 }  // namespace procedo::http

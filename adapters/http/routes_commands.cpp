@@ -49,7 +49,11 @@ void AddCommandRoutes(Router& router, Api& api) {
       cmd.expected_version = expected;
     }
     // Validation, authorization and the answer are shared with the Kafka command consumer.
-    CommandReply reply = ExecuteCommand(api.commands, who, cmd);
+    if (api.command_service == nullptr) {
+      return Response::Problem(503, "unavailable", "Commands are not available",
+                               "no workflows are loaded");
+    }
+    CommandReply reply = api.command_service->Execute(who, cmd);
     if (!reply.accepted()) return Response::FromProblem(*reply.problem);
     api.metrics.append_latency().Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

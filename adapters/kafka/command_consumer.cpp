@@ -25,7 +25,7 @@ constexpr std::chrono::milliseconds kMaxBackoff{5000};
 // mutex only.
 class CommandConsumer::Worker {
  public:
-  Worker(CommandHandler* handler, std::shared_ptr<const ApiKeyRing> keys,
+  Worker(const CommandService* handler, std::shared_ptr<const ApiKeyRing> keys,
          const CommandConsumerOptions& o)
       : handler_(handler), keys_(std::move(keys)), o_(o) {}
 
@@ -56,7 +56,7 @@ class CommandConsumer::Worker {
     last_error_ = std::move(text);
   }
 
-  CommandHandler* handler_;
+  const CommandService* handler_;
   std::shared_ptr<const ApiKeyRing> keys_;
   const CommandConsumerOptions& o_;
   const std::string commands_ = o_.topic_prefix + ".commands";
@@ -268,7 +268,7 @@ void CommandConsumer::Worker::Run() {
 CommandConsumer::CommandConsumer(CommandConsumerOptions options) : options_(std::move(options)) {}
 
 Result<std::unique_ptr<CommandConsumer>> CommandConsumer::Start(
-    CommandHandler* handler, std::shared_ptr<const ApiKeyRing> keys,
+    const CommandService* handler, std::shared_ptr<const ApiKeyRing> keys,
     CommandConsumerOptions options) {
   if (!keys) return Status::InvalidArgument("the Kafka command consumer needs the API keys");
   if (!ValidTopicName(options.topic_prefix + ".command-results")) {

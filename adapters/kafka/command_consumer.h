@@ -20,7 +20,7 @@
 
 namespace procedo {
 struct Config;
-class CommandHandler;
+class CommandService;
 }  // namespace procedo
 
 namespace procedo::kafka {
@@ -60,7 +60,7 @@ class CommandConsumer {
  public:
   // `handler` and `keys` must outlive the consumer. Only bad options are errors here; a broker
   // that is down is retried in the background.
-  static Result<std::unique_ptr<CommandConsumer>> Start(CommandHandler* handler,
+  static Result<std::unique_ptr<CommandConsumer>> Start(const CommandService* handler,
                                                         std::shared_ptr<const ApiKeyRing> keys,
                                                         CommandConsumerOptions options);
   ~CommandConsumer();  // Stop()

@@ -137,7 +137,7 @@ CommandResult ProblemResult(const CommandMessage& m, const MessageOrigin& origin
 }  // namespace
 
 CommandResult AnswerCommandMessage(std::string_view value, const MessageOrigin& origin,
-                                   const ApiKeyRing& keys, CommandHandler* handler,
+                                   const ApiKeyRing& keys, const CommandService* commands,
                                    size_t max_value_bytes) {
   CommandMessage m = ParseCommandMessage(value);
   CommandResult r;
@@ -154,7 +154,11 @@ CommandResult AnswerCommandMessage(std::string_view value, const MessageOrigin& 
   } else if (m.problem) {
     r = ProblemResult(m, origin, *m.problem, MessageOutcome::kMalformed, max_value_bytes);
   } else {
-    CommandReply reply = ExecuteCommand(handler, *who, m.command);
+    CommandReply reply =
+        commands != nullptr
+            ? commands->Execute(*who, m.command)
+            : CommandReply{503, {}, Problem{503, "unavailable", "Commands are not available",
+                                            "no workflows are loaded"}, 0};
     if (!reply.accepted()) {
       r = ProblemResult(m, origin, *reply.problem, MessageOutcome::kRefused, max_value_bytes);
     } else {

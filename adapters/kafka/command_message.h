@@ -14,7 +14,7 @@
 #include "engine/workflow/workflow.h"
 
 namespace procedo {
-class CommandHandler;
+class CommandService;
 }
 
 namespace procedo::kafka {
@@ -58,7 +58,7 @@ struct CommandResult {
 // The answer to one command message. A result longer than `max_value_bytes` leaves out the
 // events (`events_omitted`: read them over HTTP) rather than fail to be delivered.
 CommandResult AnswerCommandMessage(std::string_view value, const MessageOrigin& origin,
-                                   const ApiKeyRing& keys, CommandHandler* handler,
+                                   const ApiKeyRing& keys, const CommandService* commands,
                                    size_t max_value_bytes);
 
 }  // namespace procedo::kafka

@@ -30,7 +30,7 @@ class RelayConsumer final : public Consumer {
 
 class CommandsConsumer final : public Consumer {
  public:
-  CommandsConsumer(CommandHandler* handler, std::shared_ptr<const ApiKeyRing> keys,
+  CommandsConsumer(const CommandService* handler, std::shared_ptr<const ApiKeyRing> keys,
                    CommandConsumerOptions options)
       : handler_(handler), keys_(std::move(keys)), options_(std::move(options)) {}
   std::string name() const override { return "kafka_commands"; }
@@ -41,7 +41,7 @@ class CommandsConsumer final : public Consumer {
   const CommandConsumerOptions& options() const { return options_; }
 
  private:
-  CommandHandler* handler_;
+  const CommandService* handler_;
   std::shared_ptr<const ApiKeyRing> keys_;
   CommandConsumerOptions options_;
   mutable std::mutex mu_;

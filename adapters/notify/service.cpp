@@ -99,8 +99,9 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
   no.retry_base = std::chrono::milliseconds(cfg.notify_retry_base_ms);
   no.retry_max = std::chrono::milliseconds(cfg.notify_retry_max_ms);
   no.clock = &clock;
-  const char* crash = std::getenv("PROCEDO_NOTIFY_CRASH_AFTER_SEND");
-  no.crash_after_send = crash != nullptr && std::strcmp(crash, "1") == 0;
+#ifdef PROCEDO_FAULT_POINTS
+  no.crash_after_send = cfg.testing_fault_points.find("notify.crash_after_send") != std::string::npos;
+#endif
   auto state = ViewStore::Open(cfg.NotifierPath(), {projections::kNotifierView});
   if (!state.ok()) return state.status();
   svc->state = std::move(state).value();

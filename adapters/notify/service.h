@@ -41,8 +41,9 @@ NotifyChannels DescribeChannels(const Config& cfg);
 
 // Loads the secret and the templates (<domain_dir>/templates) and makes the notifier, which the
 // server's consumer supervisor starts (it catches up with the log, then follows it). Tickets' SLA breaches go to the office of the catalogue entry of their
-// workflow. The test hook PROCEDO_NOTIFY_CRASH_AFTER_SEND=1 kills the process right after the
-// first message is sent, before its notification.sent is recorded.
+// workflow. In builds with fault points, testing.fault_points =
+// "notify.crash_after_send" kills the process right after the first message is sent, before
+// its notification.sent is recorded.
 Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
                                                           CommandHandler& commands,
                                                           const domain::Domain& domain,

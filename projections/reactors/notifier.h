@@ -51,7 +51,8 @@ struct NotifierOptions {
   std::chrono::milliseconds retry_max{std::chrono::minutes(30)};
   domain::PasswordHashCost hash_cost = domain::PasswordHashCost::Interactive();
   const Clock* clock = &SystemClock::Instance();
-  // Test hook: SIGKILL the process right after the first successful send, before recording it.
+  // Fault point (only in builds with PROCEDO_FAULT_POINTS): SIGKILL the process right after the
+  // first successful send, before recording it.
   bool crash_after_send = false;
 };
 

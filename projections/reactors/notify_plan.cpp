@@ -68,7 +68,10 @@ TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanConte
   v["responsible_email"] = Str(f.responsible, "email");
   v["technician_name"] = f.technician_name;
   if (IsTicket(stream)) {
-    v["ticket"] = stream.substr(7);
+    // What a person quotes on the phone: the id after "ticket-<tenant>-".
+    std::string number = stream.substr(7);
+    if (!f.tenant.empty() && number.starts_with(f.tenant + "-")) number.erase(0, f.tenant.size() + 1);
+    v["ticket"] = number;
     v["link"] = fmt::format("{}/ticket/{}", ctx.base_url, UrlEncode(stream));
   } else {
     // Case codes are unique per Comune: the link names both, and the login page asks for the

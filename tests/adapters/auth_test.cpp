@@ -58,16 +58,50 @@ TEST_CASE("development tokens verify; expiry and rate limits follow the injected
     auto foreign = IssueToken(other->private_pem_file, "x", "admin", "", seconds(60), clock.Now());
     CHECK(StatusOf((*auth)->Authenticate(WithBearer(*foreign))) == 401);
   }
-  SECTION("ten failures lock the peer out until the window passes") {
-    for (int i = 0; i < 9; ++i) CHECK(StatusOf((*auth)->Authenticate(WithBearer("junk", "10.9.9.9"))) == 401);
-    auto fresh = IssueToken(keys->private_pem_file, "op1", "operator", "comune-forli", seconds(600), clock.Now());
+  SECTION("failing attempts are throttled per credential and per address; valid ones never") {
+    auto fresh = IssueToken(keys->private_pem_file, "op1", "operator", "comune-forli",
+                            seconds(600), clock.Now());
+    // The same junk token: 3 failures (max_failures_per_credential), then 429 for it.
+    for (int i = 0; i < 3; ++i) {
+      CHECK(StatusOf((*auth)->Authenticate(WithBearer("junk", "10.9.9.9"))) == 401);
+    }
+    CHECK(StatusOf((*auth)->Authenticate(WithBearer("junk", "10.9.9.9"))) == 429);
+    CHECK(StatusOf((*auth)->Authenticate(WithBearer("junk", "10.2.2.2"))) == 429);  // any address
+    // Other junk from 10.9.9.9 (4 failures so far): the address reaches 10, then 429.
+    for (int i = 0; i < 6; ++i) {
+      CHECK(StatusOf((*auth)->Authenticate(WithBearer("junk-" + std::to_string(i), "10.9.9.9"))) ==
+            401);
+    }
+    auto throttled = (*auth)->Authenticate(WithBearer("junk-x", "10.9.9.9"));
+    REQUIRE(StatusOf(throttled) == 429);
+    CHECK_THAT(std::get<Response>(throttled).body, Catch::Contains("valid credentials"));
+    // A valid token from the very same address is never refused for others' failures.
     CHECK(StatusOf((*auth)->Authenticate(WithBearer(*fresh, "10.9.9.9"))) == 200);
-    CHECK(StatusOf((*auth)->Authenticate(WithBearer("junk", "10.9.9.9"))) == 401);
-    auto locked = (*auth)->Authenticate(WithBearer(*fresh, "10.9.9.9"));
-    REQUIRE(StatusOf(locked) == 429);
-    CHECK(StatusOf((*auth)->Authenticate(WithBearer(*fresh, "10.1.1.1"))) == 200);  // other peers are fine
+    CHECK(StatusOf((*auth)->Authenticate(WithBearer("junk-y", "10.1.1.1"))) == 401);  // other peer
     clock.Advance(seconds(61));
-    CHECK(StatusOf((*auth)->Authenticate(WithBearer(*fresh, "10.9.9.9"))) == 200);
+    CHECK(StatusOf((*auth)->Authenticate(WithBearer("junk-z", "10.9.9.9"))) == 401);
+    CHECK(StatusOf((*auth)->Authenticate(WithBearer("junk", "10.9.9.9"))) == 401);
+  }
+  SECTION("behind a trusted proxy, failures count per client of X-Forwarded-For") {
+    AuthOptions po = o;
+    po.trusted_proxies = {"10.0.0.1"};
+    auto proxied = Authenticator::Create(po);
+    REQUIRE(proxied.ok());
+    auto via = [](const std::string& token, const std::string& client) {
+      Request r = WithBearer(token, "10.0.0.1");
+      r.headers["x-forwarded-for"] = client + ", 10.0.0.1";
+      return r;
+    };
+    for (int i = 0; i < 10; ++i) {
+      CHECK(StatusOf((*proxied)->Authenticate(via("j" + std::to_string(i), "198.51.100.1"))) == 401);
+    }
+    CHECK(StatusOf((*proxied)->Authenticate(via("j-last", "198.51.100.1"))) == 429);
+    // Another client behind the same proxy is not affected.
+    CHECK(StatusOf((*proxied)->Authenticate(via("j-other", "198.51.100.2"))) == 401);
+    // From an untrusted peer, X-Forwarded-For is ignored: the peer itself is counted.
+    Request direct = WithBearer("j-direct", "10.7.7.7");
+    direct.headers["x-forwarded-for"] = "198.51.100.1";
+    CHECK(StatusOf((*proxied)->Authenticate(direct)) == 401);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "adapters/kafka/command_consumer.h"
+#include "adapters/command_service.h"
 #include "adapters/kafka/command_message.h"
 #include "domain/workflow_fixture.h"
 #include "engine/workflow/json_schema.h"
@@ -54,7 +55,7 @@ json Checked(const CommandResult& r) {
 }  // namespace
 
 TEST_CASE("a command message parses into the command HTTP would build", "[kafka][commands]") {
-  auto m = ParseCommandMessage(Message({{"stream", "ticket-forli-1"},
+  auto m = ParseCommandMessage(Message({{"stream", "ticket-comune-forli-1"},
                                         {"command", "open_ticket"},
                                         {"payload", kTicket},
                                         {"expected_version", 0},
@@ -62,7 +63,7 @@ TEST_CASE("a command message parses into the command HTTP would build", "[kafka]
                                         {"correlation_id", "pratica-77"},
                                         {"api_key", "pk_x"}}));
   REQUIRE_FALSE(m.problem);
-  CHECK(m.command.stream == "ticket-forli-1");
+  CHECK(m.command.stream == "ticket-comune-forli-1");
   CHECK(m.command.name == "open_ticket");
   CHECK(m.command.payload == kTicket);
   CHECK(m.command.expected_version == std::optional<uint64_t>(0));
@@ -80,7 +81,7 @@ TEST_CASE("a command message parses into the command HTTP would build", "[kafka]
 
 TEST_CASE("command.json accepts what the consumer accepts", "[kafka][commands]") {
   const JsonSchema& schema = Schema("command.json");
-  json ok = {{"stream", "ticket-forli-1"}, {"command", "open_ticket"}, {"payload", kTicket},
+  json ok = {{"stream", "ticket-comune-forli-1"}, {"command", "open_ticket"}, {"payload", kTicket},
              {"expected_version", 3},      {"idempotency_key", "k-1"}, {"api_key", "pk_x"}};
   CHECK(schema.Validate(ok).empty());
   CHECK_FALSE(ParseCommandMessage(ok.dump()).problem);
@@ -108,7 +109,7 @@ TEST_CASE("a message that is not a JSON object is malformed-json", "[kafka][comm
 }
 
 TEST_CASE("every wrong field is a violation; what could be read is kept", "[kafka][commands]") {
-  auto m = ParseCommandMessage(Message({{"stream", "ticket-forli-1"},
+  auto m = ParseCommandMessage(Message({{"stream", "ticket-comune-forli-1"},
                                         {"command", ""},
                                         {"payload", json::array()},
                                         {"expected_version", -1},
@@ -133,7 +134,7 @@ TEST_CASE("every wrong field is a violation; what could be read is kept", "[kafk
   CHECK_THAT(Violation(p, "/expectedVersion")["message"].get<std::string>(),
              Catch::Contains("unknown field"));
   CHECK_THAT(p.detail, Catch::Contains("and 5 more"));
-  CHECK(m.command.stream == "ticket-forli-1");  // echoed in the result
+  CHECK(m.command.stream == "ticket-comune-forli-1");  // echoed in the result
   CHECK(m.api_key == "pk_x");
 }
 
@@ -146,12 +147,13 @@ TEST_CASE("a command message is answered as over HTTP, keyed by its idempotency 
   REQUIRE(key.ok());
   auto ring = ApiKeyRing::Load(file);
   REQUIRE(ring.ok());
-  MessageOrigin origin{"p.commands", 2, 41, "ticket-forli-1"};
+  MessageOrigin origin{"p.commands", 2, 41, "ticket-comune-forli-1"};
+  const CommandService service(f.handler.get(), {"comune-forli", "comune-aosta"});
   auto answer = [&](const std::string& value, size_t max = 1 << 20) {
-    return AnswerCommandMessage(value, origin, **ring, f.handler.get(), max);
+    return AnswerCommandMessage(value, origin, **ring, &service, max);
   };
   auto command = [&](json extra) {
-    json m = {{"stream", "ticket-forli-1"},
+    json m = {{"stream", "ticket-comune-forli-1"},
               {"command", "open_ticket"},
               {"payload", kTicket},
               {"idempotency_key", "k-1"},
@@ -166,7 +168,7 @@ TEST_CASE("a command message is answered as over HTTP, keyed by its idempotency 
   CHECK(first.key == "k-1");
   json v = Checked(first);
   CHECK(v["status"] == 201);
-  CHECK(v["stream"] == "ticket-forli-1");
+  CHECK(v["stream"] == "ticket-comune-forli-1");
   CHECK(v["command"] == "open_ticket");
   CHECK(v["idempotency_key"] == "k-1");
   CHECK(v["version"] == 1);
@@ -191,7 +193,7 @@ TEST_CASE("a command message is answered as over HTTP, keyed by its idempotency 
   }
   SECTION("refusals carry HTTP's problem types") {
     CommandResult bad = answer(command({{"idempotency_key", "k-2"},
-                                        {"stream", "ticket-forli-2"},
+                                        {"stream", "ticket-comune-forli-2"},
                                         {"payload", {{"channel", "fax"}}}}));
     CHECK(bad.status == 422);
     CHECK(bad.outcome == MessageOutcome::kRefused);
@@ -200,7 +202,7 @@ TEST_CASE("a command message is answered as over HTTP, keyed by its idempotency 
     CHECK(p["type"] == "https://procedo.dev/problems/payload-invalid");
     CHECK(p["title"] == "The command's payload is invalid");
     CHECK(p["violations"].size() >= 2);  // channel not in the enum, priority and subject missing
-    CHECK(p["stream"] == "ticket-forli-2");
+    CHECK(p["stream"] == "ticket-comune-forli-2");
 
     CommandResult role = answer(command({{"idempotency_key", "k-3"},
                                          {"stream", "case-comune-forli-9"},
@@ -235,13 +237,13 @@ TEST_CASE("a command message is answered as over HTTP, keyed by its idempotency 
     CommandResult r = answer("this is not JSON");
     CHECK(r.status == 400);
     CHECK(r.outcome == MessageOutcome::kMalformed);
-    CHECK(r.key == "ticket-forli-1");
+    CHECK(r.key == "ticket-comune-forli-1");
     CHECK(Checked(r)["origin"]["offset"] == 41);
     json no_idem = json::parse(command({}));
     no_idem.erase("idempotency_key");
     r = answer(no_idem.dump());
     CHECK(r.status == 400);
-    CHECK(r.key == "ticket-forli-1");
+    CHECK(r.key == "ticket-comune-forli-1");
     CHECK(Checked(r)["type"] == "https://procedo.dev/problems/invalid-command-message");
     origin.key.clear();
     CHECK(answer("[]").key.empty());
@@ -251,7 +253,7 @@ TEST_CASE("a command message is answered as over HTTP, keyed by its idempotency 
     long_ticket["description"] = std::string(2000, 'x');
     CommandResult r = answer(
         command(
-            {{"idempotency_key", "k-5"}, {"stream", "ticket-forli-5"}, {"payload", long_ticket}}),
+            {{"idempotency_key", "k-5"}, {"stream", "ticket-comune-forli-5"}, {"payload", long_ticket}}),
         1000);
     CHECK(r.status == 201);
     json big = Checked(r);

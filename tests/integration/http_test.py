@@ -106,18 +106,69 @@ def test_api_keys_authenticate_integrators(tmp_path):
         s.stop()
 
 
-def test_failed_authentications_are_rate_limited(tmp_path):
-    s = Server(tmp_path).start()
+def test_failing_authentications_are_throttled_and_valid_ones_never_are(tmp_path):
+    """Failing attempts are throttled per credential and per client address; a valid credential
+    is accepted whatever others behind the same address did (one proxy or NAT per office)."""
+    s = Server(tmp_path, auth_max_failures=6, auth_max_failures_per_credential=2,
+               http_trusted_proxies="127.0.0.1").start()
     try:
-        for _ in range(10):
-            assert s.request("GET", "/v1/events", headers={"Authorization": "Bearer bad"}).status == 401
-        r = s.request("GET", "/v1/events", headers={"Authorization": "Bearer bad"})
+        def get(headers):
+            return s.request("GET", "/v1/events?from=999999", headers=headers, timeout=5)
+        bad = {"Authorization": "Bearer bad"}
+        # The same bad token, sent again and again: 2 failures, then 429 for that token.
+        assert get(bad).status == 401 and get(bad).status == 401
+        r = get(bad)
         assert_problem(r, 429, "too-many-failed-authentications")
         assert int(r.headers["retry-after"]) > 0
-        # Even a valid token waits out the window from that peer.
-        assert s.request("GET", "/v1/events", token=s.token("admin", "")).status == 429
+        # A valid token from the same address is not refused.
+        assert s.request("GET", "/healthz").status == 200
+        admin = {"Authorization": "Bearer " + s.token("admin", "")}
+        assert s.request("GET", "/v1/streams/x-1/state", headers=admin).status in (400, 404)
+        # Other bad tokens from the same address: the address reaches its limit of 6 failures.
+        statuses = [get({"Authorization": f"Bearer bad-{i}"}).status for i in range(4)]
+        assert statuses[:3] == [401, 401, 401] and statuses[3] == 429, statuses
+        # ... and the valid token still passes, from that very address.
+        assert s.request("GET", "/v1/streams/x-1/state", headers=admin).status in (400, 404)
+        # Behind the trusted proxy (the test talks from 127.0.0.1), failures count per client:
+        # another client's first failure is a plain 401, and its valid token passes.
+        other = {"Authorization": "Bearer bad-x", "X-Forwarded-For": "203.0.113.7"}
+        assert get(other).status == 401
+        forwarded_admin = dict(admin, **{"X-Forwarded-For": "203.0.113.7"})
+        assert s.request("GET", "/v1/streams/x-1/state", headers=forwarded_admin).status in (400, 404)
+        # A client cannot escape its own count by naming itself in X-Forwarded-For from an
+        # untrusted peer: here the peer is trusted, so the right-most untrusted hop is the client.
+        spoofed = {"Authorization": "Bearer bad-y", "X-Forwarded-For": "198.51.100.1, 203.0.113.7"}
+        assert get(spoofed).status == 401  # counted for 203.0.113.7, its 2nd failure
     finally:
         s.stop()
+
+
+def test_stream_ids_name_their_tenant(server):
+    """An operator of Aosta cannot take Forli's stream ids; Forli then starts its own; another
+    tenant's id answers the same whether the stream exists or not."""
+    aosta = server.as_("operator", AOSTA, "op-ids")
+    forli = server.as_("operator", FORLI, "op-ids")
+    taken = aosta.command("case-comune-forli-7", "start_case", case_payload("FC-7"))
+    assert_problem(taken, 404, "stream-not-found")
+    assert forli.command("case-comune-forli-7", "start_case", case_payload("FC-7")).status == 201
+    # Existing or not, another tenant's stream reads and acts as "not found", with the same body.
+    exists = aosta.command("case-comune-forli-7", "add_note", {"text": "x"})
+    missing = aosta.command("case-comune-forli-8", "add_note", {"text": "x"})
+    assert exists.status == missing.status == 404
+    assert exists.json()["detail"].replace("-7", "-N") == missing.json()["detail"].replace("-8", "-N")
+    for path in ("events", "state"):
+        a = aosta.get(f"/v1/streams/case-comune-forli-7/{path}")
+        b = aosta.get(f"/v1/streams/case-comune-forli-8/{path}")
+        assert a.status == b.status == 404
+        assert a.json()["detail"].replace("-7", "-N") == b.json()["detail"].replace("-8", "-N")
+    # An id that names no tenant at all cannot be created either.
+    assert_problem(aosta.command("case-7", "start_case", case_payload("X-7")), 404)
+    # The administrator acts for the tenant the id names.
+    admin = server.as_("admin", "")
+    r = admin.command("case-comune-aosta-700", "start_case", case_payload("AO-700"))
+    assert r.status == 201 and r.json()["events"][0]["tenant"] == AOSTA
+    assert_problem(admin.command("case-nowhere-1", "start_case", case_payload("X-1")), 422,
+                   "stream-names-no-tenant")
 
 
 # ---- commands ----------------------------------------------------------------------------------
@@ -438,9 +489,10 @@ def expected(role, own_tenant, route):
         return 403 if role == "citizen" else 200  # everyone else gets a tenant-filtered feed
     if route in ("events", "state"):
         return 200 if own_tenant and role != "citizen" else 404
-    # add_note: the workflow checks the tenant first, then the role (operators and admins).
+    # add_note: a stream of another tenant does not exist for the caller (the id names Forli);
+    # then the workflow checks the role (operators and admins).
     if not own_tenant:
-        return 403
+        return 404
     return 201 if role in ("operator", "operator_validator") else 403
 
 

@@ -115,11 +115,11 @@ def env(broker, tmp_path_factory):
 
 
 def test_an_accepted_command_gets_its_events_and_position(env):
-    env.command("ticket-forli-1", "open_ticket", TICKET, "acc-1", correlation_id="prot-2026-77")
+    env.command("ticket-comune-forli-1", "open_ticket", TICKET, "acc-1", correlation_id="prot-2026-77")
     [(key, r, headers, _)] = env.wait("acc-1")
     assert headers["content-type"] == b"application/json"
     assert r["status"] == 201 and r["deduplicated"] is False
-    assert r["stream"] == "ticket-forli-1" and r["command"] == "open_ticket"
+    assert r["stream"] == "ticket-comune-forli-1" and r["command"] == "open_ticket"
     assert r["idempotency_key"] == "acc-1" and r["correlation_id"] == "prot-2026-77"
     assert r["version"] == 1 and r["position"] == r["first_position"] >= 1
     [event] = r["events"]
@@ -129,7 +129,7 @@ def test_an_accepted_command_gets_its_events_and_position(env):
 
     # The same event over HTTP, at the position the result gave.
     hd = env.server.as_("helpdesk_l1", FORLI, "hd1")
-    events = hd.get("/v1/streams/ticket-forli-1/events").json()["events"]
+    events = hd.get("/v1/streams/ticket-comune-forli-1/events").json()["events"]
     assert [e["id"] for e in events] == [event["id"]]
     assert events[0]["position"] == r["position"]
 
@@ -137,11 +137,11 @@ def test_an_accepted_command_gets_its_events_and_position(env):
 def test_refusals_carry_the_problem_http_gives(env):
     cases = [
         # bad payload: the workflow's schema refuses it, every violation listed
-        ("ticket-forli-2", "open_ticket", {"channel": "fax"}, "ref-payload", None, 422, "payload-invalid"),
+        ("ticket-comune-forli-2", "open_ticket", {"channel": "fax"}, "ref-payload", None, 422, "payload-invalid"),
         # integrators may open tickets, not start cases
         ("case-comune-forli-2", "start_case", CASE, "ref-role", None, 403, "role-not-allowed"),
         # an API key nobody issued
-        ("ticket-forli-3", "open_ticket", TICKET, "ref-key", "pk_" + "0" * 64, 401, "unauthenticated"),
+        ("ticket-comune-forli-3", "open_ticket", TICKET, "ref-key", "pk_" + "0" * 64, 401, "unauthenticated"),
     ]
     for stream, name, payload, idem, api_key, status, kind in cases:
         extra = {"api_key": api_key} if api_key else {}
@@ -160,20 +160,20 @@ def test_refusals_carry_the_problem_http_gives(env):
     assert paths >= {"/channel"} and len(payload_problem["violations"]) >= 2
     # Nothing was appended for any of them.
     admin = env.server.as_("admin", "")
-    for stream in ("ticket-forli-2", "case-comune-forli-2", "ticket-forli-3"):
+    for stream in ("ticket-comune-forli-2", "case-comune-forli-2", "ticket-comune-forli-3"):
         assert admin.get(f"/v1/streams/{stream}/events").json()["events"] == []
 
 
 def test_a_repeated_idempotency_key_is_answered_from_its_first_result(env):
-    env.command("ticket-forli-4", "open_ticket", TICKET, "dup-1")
-    env.command("ticket-forli-4", "open_ticket", TICKET, "dup-1")
+    env.command("ticket-comune-forli-4", "open_ticket", TICKET, "dup-1")
+    env.command("ticket-comune-forli-4", "open_ticket", TICKET, "dup-1")
     (_, first, _, _), (_, second, _, _) = env.wait("dup-1", count=2)
     assert first["status"] == 201 and first["deduplicated"] is False
     assert second["status"] == 200 and second["deduplicated"] is True
     for field in ("version", "position", "first_position", "events"):
         assert second[field] == first[field], field
     hd = env.server.as_("helpdesk_l1", FORLI, "hd1")
-    assert len(hd.get("/v1/streams/ticket-forli-4/events").json()["events"]) == 1
+    assert len(hd.get("/v1/streams/ticket-comune-forli-4/events").json()["events"]) == 1
 
 
 def test_malformed_messages_get_problems_and_the_consumer_goes_on(env):
@@ -183,7 +183,7 @@ def test_malformed_messages_get_problems_and_the_consumer_goes_on(env):
     assert "schemas/kafka/command.json" in r["detail"]
 
     # Valid JSON, no idempotency key and a misspelt field: keyed by the Kafka message key.
-    env.send({"stream": "ticket-forli-5", "command": "open_ticket", "payload": TICKET,
+    env.send({"stream": "ticket-comune-forli-5", "command": "open_ticket", "payload": TICKET,
               "api_key": env.key, "expectedVersion": 0}, key=b"m-2")
     [(_, r, _, _)] = env.wait("m-2")
     assert r["status"] == 400 and r["type"].endswith("/invalid-command-message")
@@ -196,17 +196,17 @@ def test_malformed_messages_get_problems_and_the_consumer_goes_on(env):
     assert r["origin"]["topic"] == f"{env.prefix}.commands"
 
     # No API key: 401, as over HTTP without credentials.
-    env.send({"stream": "ticket-forli-5", "command": "open_ticket", "payload": TICKET,
-              "idempotency_key": "m-3"}, key=b"ticket-forli-5")
+    env.send({"stream": "ticket-comune-forli-5", "command": "open_ticket", "payload": TICKET,
+              "idempotency_key": "m-3"}, key=b"ticket-comune-forli-5")
     assert env.wait("m-3")[0][1]["status"] == 401
 
     # The consumer is still there.
-    env.command("ticket-forli-5", "open_ticket", TICKET, "m-ok")
+    env.command("ticket-comune-forli-5", "open_ticket", TICKET, "m-ok")
     assert env.wait("m-ok")[0][1]["status"] == 201
 
 
 def test_metrics_and_readiness_show_the_consumer(env):
-    env.command("ticket-forli-6", "open_ticket", TICKET, "met-1")
+    env.command("ticket-comune-forli-6", "open_ticket", TICKET, "met-1")
     env.wait("met-1")
     def caught_up():
         ready = env.server.request("GET", "/readyz").json()
@@ -227,8 +227,8 @@ def test_a_killed_server_reapplies_nothing(broker, tmp_path):
     total = 10_000
     try:
         for i in range(total):
-            c.producer.produce(f"{c.prefix}.commands", key=f"ticket-kill-{i}".encode(),
-                               value=json.dumps({"stream": f"ticket-kill-{i}", "command": "open_ticket",
+            c.producer.produce(f"{c.prefix}.commands", key=f"ticket-comune-forli-kill-{i}".encode(),
+                               value=json.dumps({"stream": f"ticket-comune-forli-kill-{i}", "command": "open_ticket",
                                                  "payload": TICKET, "idempotency_key": f"kill-{i}",
                                                  "api_key": c.key}).encode())
             c.producer.poll(0)
@@ -275,7 +275,7 @@ def test_a_killed_server_reapplies_nothing(broker, tmp_path):
             group.close()
         assert committed == high, (committed, high)
         c.start()
-        c.command("ticket-kill-new", "open_ticket", TICKET, "kill-new")
+        c.command("ticket-comune-forli-kill-new", "open_ticket", TICKET, "kill-new")
         assert c.wait("kill-new")[0][1]["status"] == 201
         ready = c.server.request("GET", "/readyz").json()["consumers"]["kafka_commands"]
         assert ready["counters"]["received"] == 1, ready

@@ -158,7 +158,7 @@ def test_opt_out_and_no_consent_get_nothing(env):
 def test_ticket_user_is_told_technician_level_two_and_resolution(env):
     server, box, _ = env
     l1 = server.as_("helpdesk_l1", FORLI, "hd1")
-    t = "ticket-forli-1"
+    t = "ticket-comune-forli-1"
     assert l1.command(t, "open_ticket", {"channel": "email", "priority": "normal", "subject": "Stampante guasta",
                                           "contact": {"email": "user@example.it"}}).status == 201
     assert l1.command(t, "take_in_charge", {"technician": "t1", "technician_name": "Paolo Neri"}).status == 201

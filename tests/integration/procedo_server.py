@@ -97,6 +97,10 @@ class Server:
             self.log.close()
 
     def token(self, role, tenant, sub="u1", ttl=None):
+        # Staff tokens expire on the server's one clock: a driven clock that jumps weeks ahead
+        # needs tokens that last as long.
+        if ttl is None and self.env.get("PROCEDO_TESTING_DRIVEN_CLOCK") == "true":
+            ttl = 365 * 24 * 60
         key = (role, tenant, sub, ttl)
         if key not in self._tokens:
             args = ["token", "--role", role, "--sub", sub]

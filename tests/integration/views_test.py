@@ -49,17 +49,17 @@ def world(tmp_path_factory):
     last = ok(op_a.command("case-comune-aosta-1", "start_case", case_payload("AO-1")))["position"]
     ok(op_a.command("case-comune-aosta-1", "suspend_case", {"reason": "Parere ASL"}))
     for i in range(1, 6):
-        ok(op_a.command(f"voucher-aosta-{i}", "enter_application", voucher_payload()))
-    ok(val_a.command("voucher-aosta-1", "validate_application", {}))
-    ok(val_a.command("voucher-aosta-1", "forward_to_region", {}))
+        ok(op_a.command(f"voucher-comune-aosta-{i}", "enter_application", voucher_payload()))
+    ok(val_a.command("voucher-comune-aosta-1", "validate_application", {}))
+    ok(val_a.command("voucher-comune-aosta-1", "forward_to_region", {}))
     op_f = s.as_("operator", FORLI, "op2")
     ok(op_f.command("case-comune-forli-1", "start_case", case_payload("FO-1")))
-    ok(op_f.command("voucher-forli-1", "enter_application", voucher_payload()))
+    ok(op_f.command("voucher-comune-forli-1", "enter_application", voucher_payload()))
     cit_f = s.as_("citizen", FORLI, "cit1")
-    ok(cit_f.command("ticket-forli-1", "open_ticket",
+    ok(cit_f.command("ticket-comune-forli-1", "open_ticket",
                      {"channel": "portal", "priority": "high", "subject": "Non funziona"}))
     last = ok(s.as_("helpdesk_l1", AOSTA, "hd1").command(
-        "ticket-aosta-1", "open_ticket", {"channel": "email", "priority": "urgent", "subject": "Errore"}))["position"]
+        "ticket-comune-aosta-1", "open_ticket", {"channel": "email", "priority": "urgent", "subject": "Errore"}))["position"]
     s.last_position = last
     yield s
     s.stop()
@@ -120,22 +120,22 @@ def test_worklist_pages_with_cursor_and_tenant_isolation(world):
         cursor = page.get("next_cursor")
         if not cursor:
             break
-    assert seen == [f"voucher-aosta-{i}" for i in range(2, 6)]  # oldest first; 1 was validated
+    assert seen == [f"voucher-comune-aosta-{i}" for i in range(2, 6)]  # oldest first; 1 was validated
     forli = ok(world.as_("validator", FORLI, "val2").get("/v1/worklists/awaiting_validation"))
-    assert [i["stream"] for i in forli["items"]] == ["voucher-forli-1"]
+    assert [i["stream"] for i in forli["items"]] == ["voucher-comune-forli-1"]
     region = ok(world.as_("region", REGION, "reg1").get("/v1/worklists/forwarded_to_region"))
-    assert [i["stream"] for i in region["items"]] == ["voucher-aosta-1"]
+    assert [i["stream"] for i in region["items"]] == ["voucher-comune-aosta-1"]
     # The Region reads what was forwarded to it, and nothing else of the Comune.
     reg = world.as_("region", REGION, "reg1")
-    assert ok(reg.get("/v1/cases/voucher-aosta-1"))["state"] == "forwarded"
-    assert_problem(reg.get("/v1/cases/voucher-aosta-2"), 404)
+    assert ok(reg.get("/v1/cases/voucher-comune-aosta-1"))["state"] == "forwarded"
+    assert_problem(reg.get("/v1/cases/voucher-comune-aosta-2"), 404)
     assert_problem(reg.get("/v1/cases/case-comune-aosta-1"), 404)
 
 
 def test_queues_dashboard_kpis_and_audit(world):
     hd = world.as_("helpdesk_l1", AOSTA, "hd1")
     q = ok(hd.get(f"/v1/queues/tickets?min_position={world.last_position}"))
-    assert [i["stream"] for i in q["items"]] == ["ticket-aosta-1"]
+    assert [i["stream"] for i in q["items"]] == ["ticket-comune-aosta-1"]
     assert q["open_by"]["priority"] == {"urgent": 1}
     assert ok(hd.get("/v1/queues/tickets?priority=high"))["items"] == []
     d = ok(hd.get("/v1/sla/dashboard"))
@@ -157,7 +157,7 @@ def expected(role, tenant, route):
     staff = role not in ("citizen", "integrator")
     if route == "case":  # case-comune-aosta-1
         return 200 if role == "admin" or (tenant == AOSTA and role != "citizen") else 404
-    if route == "ticket":  # ticket-forli-1, opened by citizen cit1 of Forli
+    if route == "ticket":  # ticket-comune-forli-1, opened by citizen cit1 of Forli
         if role == "admin" or (tenant == FORLI and role != "citizen"):
             return 200
         return 200 if (role == "citizen" and tenant == FORLI) else 404
@@ -174,7 +174,7 @@ def expected(role, tenant, route):
 
 ROUTES = {
     "case": "/v1/cases/case-comune-aosta-1",
-    "ticket": "/v1/cases/ticket-forli-1",
+    "ticket": "/v1/cases/ticket-comune-forli-1",
     "worklist": "/v1/worklists/awaiting_validation",
     "queues": "/v1/queues/tickets",
     "dashboard": "/v1/sla/dashboard",
