@@ -22,6 +22,7 @@ LogCore::~LogCore() {
 
 Status LogCore::OpenDb() {
   rocksdb::Options dbo;
+  if (options.env) dbo.env = options.env.get();
   dbo.create_if_missing = true;
   dbo.create_missing_column_families = true;
   dbo.IncreaseParallelism(2);

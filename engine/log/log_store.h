@@ -14,6 +14,10 @@
 #include "engine/base/status.h"
 #include "engine/base/store_memory.h"
 
+namespace rocksdb {
+class Env;
+}
+
 namespace procedo {
 
 struct LogOptions {
@@ -25,6 +29,9 @@ struct LogOptions {
   size_t live_buffer_events = 1 << 16;    // recent events kept for live subscribers
   size_t stream_cache_entries = 1 << 20;  // current versions the writer remembers
   const Clock* clock = &SystemClock::Instance();
+  // Where RocksDB reads and writes files; null is the real file system. The durability test puts
+  // one here that forgets, at a simulated power loss, whatever was never synced.
+  std::shared_ptr<rocksdb::Env> env;
 };
 
 struct ExpectedVersion {

@@ -30,7 +30,7 @@ struct LogFixture {
 
   explicit LogFixture(bool sync = false) {
     options.path = dir.sub("log");
-    options.sync = sync;  // durability is tested by the crash test; unit tests need speed
+    options.sync = sync;  // durability is tested by power_loss_test.cpp; unit tests need speed
     options.clock = &clock;
     Reopen();
   }
