@@ -8,6 +8,7 @@ stopping the consumer, and a SIGKILL of the server mid-way that re-applies nothi
 Nothing here sleeps to wait: every wait polls a condition with a deadline.
 """
 import json
+import os
 import uuid
 
 import pytest
@@ -224,7 +225,7 @@ def test_metrics_and_readiness_show_the_consumer(env):
 
 def test_a_killed_server_reapplies_nothing(broker, tmp_path):
     c = Commands(tmp_path).start()
-    total = 10_000
+    total = int(10_000 * float(os.environ.get("PROCEDO_TEST_SCALE", "1")))
     try:
         for i in range(total):
             c.producer.produce(f"{c.prefix}.commands", key=f"ticket-comune-forli-kill-{i}".encode(),
@@ -238,7 +239,7 @@ def test_a_killed_server_reapplies_nothing(broker, tmp_path):
             c.drain(limit=1)  # one at a time: kill as soon as 100 are out, well before the end
             return len(c.results) if len(c.results) >= 100 else None
         at_kill = wait_for(some_answered, 60, "100 results")
-        c.server.proc.kill()
+        c.server.kill()
         c.server.proc.wait(10)
         c.server.log.close()
         c.drain()

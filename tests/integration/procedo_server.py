@@ -17,6 +17,31 @@ SRC = pathlib.Path(os.environ.get("PROCEDO_SOURCE_DIR", pathlib.Path(__file__).p
 BIN = pathlib.Path(os.environ.get("PROCEDO_BIN", SRC / "build" / "bin")) / "procedo"
 
 
+# What a sanitizer writes when it finds something: any of these in a server's output fails the
+# test that ran it (the server's exit code alone would miss a report printed during a clean stop).
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "UndefinedBehaviorSanitizer", "ThreadSanitizer")
+
+
+def assert_no_sanitizer_report(log_path):
+    text = pathlib.Path(log_path).read_text(errors="replace") if pathlib.Path(log_path).exists() else ""
+    for marker in SANITIZER_REPORTS:
+        at = text.find(marker)
+        assert at < 0, f"{log_path}: a sanitizer reported a problem:\n{text[max(0, at - 200):at + 3000]}"
+
+
+def assert_clean_exit(proc, log_path, expect_killed=False):
+    """A server stopped with SIGTERM must exit 0 with nothing reported; one the test killed with
+    SIGKILL (on purpose) may only have died of that signal."""
+    code = proc.returncode
+    tail = pathlib.Path(log_path).read_text(errors="replace")[-3000:] if pathlib.Path(log_path).exists() else ""
+    if expect_killed:
+        assert code == -signal.SIGKILL, f"procedo serve exited with {code}, not SIGKILL:\n{tail}"
+    else:
+        assert code == 0, f"procedo serve exited with {code} after SIGTERM:\n{tail}"
+    assert_no_sanitizer_report(log_path)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -86,15 +111,33 @@ class Server:
             return False
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
+        """SIGTERM, then the exit must be clean: code 0 within the time limit, no sanitizer
+        report. A server that died already may only have died of a SIGKILL a test sent (or a
+        fault point armed to raise one)."""
+        if not self.proc:
+            return
+        log_path = self.data_dir / "serve.log"
+        try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                    raise AssertionError("procedo serve hung at shutdown (killed after 60 s):\n"
+                                         + log_path.read_text(errors="replace")[-3000:])
+                assert_clean_exit(self.proc, log_path)
+            else:
+                assert_clean_exit(self.proc, log_path, expect_killed=True)
+        finally:
             self.log.close()
+            self.proc = None
+
+    def kill(self):
+        """SIGKILL, as a crash: nothing runs at exit."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(20)
 
     def token(self, role, tenant, sub="u1", ttl=None):
         # Staff tokens expire on the server's one clock: a driven clock that jumps weeks ahead
