@@ -109,7 +109,8 @@ class BusinessCalendar {
 
   const std::string& name() const { return name_; }
   const std::string& time_zone() const { return time_zone_; }
-  // The supported local dates: from 1970-01-02 to the end of the zone's explicit tz data.
+  // The supported local dates: 1970-01-02 to 2199-12-31 (or, for a zone whose tz file has no
+  // usable rule for the years after its explicit data, to the end of that data).
   std::chrono::year_month_day first_date() const;
   std::chrono::year_month_day last_date() const;
 

@@ -1,6 +1,7 @@
 // The time zone behind a BusinessCalendar, precomputed once per zone name and shared: the UTC
-// offset periods, and for each local day whether one offset holds for all of it (the fast path of
-// every calendar computation). Internal to engine/.
+// offset periods up to 2199 (the file's explicit transitions, then its footer's rule), and for
+// each local day whether one offset holds for all of it (the fast path of every calendar
+// computation). Internal to engine/.
 #pragma once
 
 #include <cstdint>
@@ -10,10 +11,6 @@
 
 #include "engine/base/status.h"
 
-namespace date {
-class time_zone;
-}
-
 namespace procedo {
 
 inline constexpr int64_t kMicrosPerSecond = 1'000'000;
@@ -21,7 +18,8 @@ inline constexpr int64_t kMicrosPerDay = 86'400 * kMicrosPerSecond;
 
 class ZoneTable {
  public:
-  // Shared per zone name; thread-safe. InvalidArgument for a name the tz database does not have.
+  // Shared per zone name; thread-safe. InvalidArgument for a name the tz database does not have
+  // or whose file cannot be read.
   static Result<std::shared_ptr<const ZoneTable>> Get(const std::string& name);
 
   static constexpr int32_t kNotUniform = INT32_MIN;
@@ -49,12 +47,14 @@ class ZoneTable {
  private:
   ZoneTable() = default;
   int32_t SearchOffset(int64_t utc) const;
-  const date::time_zone* zone_ = nullptr;
+  int32_t PeriodOffset(size_t k) const { return k == 0 ? offset_before_ : offset_after_[k - 1]; }
+  void Append(int64_t at, int32_t offset);
   int32_t first_day_ = 0;
   int32_t last_day_ = 0;
   std::vector<int64_t> transitions_;   // UTC microseconds, ascending
   std::vector<int32_t> offset_after_;  // seconds, offset_after_[i] from transitions_[i]
   int32_t offset_before_ = 0;          // before transitions_[0]
+  int64_t max_shift_ = 0;              // the largest |offset| of any period, in microseconds
   std::vector<int32_t> uniform_;
 };
 

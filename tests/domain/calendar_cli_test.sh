@@ -49,8 +49,19 @@ expect "" 2 "bad term '30 minutes'" calendar deadline --calendar helpdesk \
   --from 2026-11-26T08:00:00+01:00 --add "30 minutes"
 expect "" 2 "--to" calendar elapsed --calendar helpdesk --from 2026-11-26T08:00:00+01:00 \
   --to yesterday
-expect "" 2 "2037-12-31" calendar deadline --calendar helpdesk \
+# Past 2037, where Debian's tz files stop listing Rome's changes. Saturday 6 Nov 2038 counts as
+# Monday 8 at 09:00 (the receipt rule), so 1bd ends on Tuesday 9 Nov at 17:00, in CET (DST ended
+# on the last Sunday of October, the 31st).
+expect "2038-11-09T17:00:00+01:00" 0 - calendar deadline --calendar helpdesk \
+  --from 2038-11-06T10:00:00+01:00 --add 1bd
+expect "2045-01-02T08:30:00+01:00" 0 - calendar deadline --calendar helpdesk \
   --from 2045-01-02T08:00:00+01:00 --add 30m
+# Friday 26 Mar 2100, 16:00 + 2h: 1 h on Friday; Easter Sunday 28 Mar (also the DST change) and
+# Easter Monday; 1 h on Tuesday 30 from 08:00 CEST.
+expect "2100-03-30T09:00:00+02:00" 0 - calendar deadline --calendar helpdesk \
+  --from 2100-03-26T16:00:00+01:00 --add 2h
+expect "" 2 "2199-12-31" calendar deadline --calendar helpdesk \
+  --from 2200-01-02T08:00:00+01:00 --add 30m
 PROCEDO_DOMAIN_DIR=/nonexistent expect "" 1 "domain_dir" calendar deadline --calendar helpdesk \
   --from 2026-11-26T08:00:00+01:00 --add 30m
 

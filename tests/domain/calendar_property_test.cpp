@@ -42,11 +42,15 @@ BusinessCalendar Build(const Case& c) {
   return *cal;
 }
 
-// Instants from 2025 to mid-2036, at microsecond precision, so deadlines stay in range.
+// Instants at microsecond precision: half from 2025 to mid-2036, where the closures are, half from
+// there to 2190, where the DST changes come from the tz files' footer rule; every deadline stays
+// inside the supported range (to 2199).
 TimePoint RandomInstant(std::mt19937& rng) {
-  const int64_t lo = 1735689600LL * 1'000'000;  // 2025-01-01T00:00:00Z
-  const int64_t hi = 2096496000LL * 1'000'000;  // 2036-06-07T00:00:00Z
-  std::uniform_int_distribution<int64_t> d(lo, hi);
+  const int64_t lo = 1735689600LL * 1'000'000;   // 2025-01-01T00:00:00Z
+  const int64_t mid = 2096496000LL * 1'000'000;  // 2036-06-07T00:00:00Z
+  const int64_t hi = 6942585600LL * 1'000'000;   // 2190-01-01T00:00:00Z
+  const bool early = rng() % 2 == 0;
+  std::uniform_int_distribution<int64_t> d(early ? lo : mid, early ? mid : hi);
   int64_t t = d(rng);
   if (rng() % 2) t -= t % 60'000'000;  // half on whole minutes: window edges get hit
   return TimePoint(Micros(t));

@@ -198,17 +198,26 @@ TEST_CASE("closures are added and removed at run time", "[calendar]") {
   CHECK(*c.AddBusiness(fri, 2h) == T("2026-08-10T09:00:00+02:00"));
 }
 
-TEST_CASE("the supported range ends where the zone's tz data ends", "[calendar]") {
+TEST_CASE("the supported range is 1970-01-02..2199-12-31, past the explicit tz data",
+          "[calendar]") {
   auto c = Make(OfficeSpec());
-  // Debian's TZif files list Rome's transitions up to 2037; date/tz does not extend them.
-  CHECK(static_cast<int>(c.last_date().year()) == 2037);
-  auto r = c.AddBusiness(T("2040-01-02T10:00:00+01:00"), 1h);
+  // Debian's TZif files list Rome's transitions up to 2037; the footer's rule carries DST on.
+  CHECK(c.last_date() == D(2199, 12, 31));
+  CHECK(*c.AddBusiness(T("2040-01-02T10:00:00+01:00"), 1h) == T("2040-01-02T11:00:00+01:00"));
+  CHECK(*c.AddBusiness(T("2040-07-02T16:30:00+02:00"), 1h) == T("2040-07-03T08:30:00+02:00"));
+  // Wed 30 Dec 2037 + 5 business days (the office has only 8 Dec as a holiday): Thu 31, Fri 1,
+  // Mon 4, Tue 5, Wed 6 Jan 2038.
+  CHECK(*c.AddBusinessDays(T("2037-12-30T10:00:00+01:00"), 5) == T("2038-01-06T17:00:00+01:00"));
+  CHECK(c.IsBusinessTime(T("2040-01-02T10:00:00+01:00")));
+  // Office hours in the weeks of the 2040 changes (25 Mar, 28 Oct) keep their wall-clock times.
+  CHECK(*c.NextOpening(T("2040-03-24T12:00:00+01:00")) == T("2040-03-26T08:00:00+02:00"));
+  CHECK(*c.NextOpening(T("2040-10-27T12:00:00+02:00")) == T("2040-10-29T08:00:00+01:00"));
+  auto r = c.AddBusiness(T("2200-01-02T10:00:00+01:00"), 1h);
   REQUIRE_FALSE(r.ok());
-  CHECK_THAT(r.status().message(), Catch::Contains("2037-12-31") && Catch::Contains("Europe/Rome"));
-  CHECK(c.AddBusinessDays(T("2037-12-30T10:00:00+01:00"), 5).status().IsInvalidArgument());
-  CHECK_FALSE(c.IsBusinessTime(T("2040-01-02T10:00:00+01:00")));
+  CHECK_THAT(r.status().message(), Catch::Contains("2199-12-31") && Catch::Contains("Europe/Rome"));
+  CHECK(c.AddBusinessDays(T("2199-12-30T10:00:00+01:00"), 5).status().IsInvalidArgument());
+  CHECK_FALSE(c.IsBusinessTime(T("2200-01-02T10:00:00+01:00")));
   CHECK(c.AddBusiness(T("1969-06-01T10:00:00Z"), 1h).status().IsInvalidArgument());
-  // A zone without DST has no such limit.
   auto utc = Make(AlwaysSpec("Etc/UTC"));
   CHECK(*utc.AddBusiness(T("2150-01-01T00:00:00Z"), 1h) == T("2150-01-01T01:00:00Z"));
 }
