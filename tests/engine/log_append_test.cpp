@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "engine/log_fixture.h"
@@ -100,24 +104,134 @@ TEST_CASE("an idempotency key makes a retry return the first result", "[append][
   }
 }
 
-TEST_CASE("the same key twice in one group commit appends once", "[append][idempotency]") {
-  LogFixture f;
-  std::vector<std::thread> threads;
-  std::vector<Result<AppendResult>> results(8, Status::Shutdown("not run"));
-  for (int i = 0; i < 8; ++i) {
-    threads.emplace_back([&, i] {
-      results[i] = f.log->Append(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.noted")}, "same"));
-    });
+namespace {
+
+// A file system whose WAL writes wait at a gate while it is shut: the writer thread is then held
+// in one group's write, and every append made meanwhile queues for the next group, all of it.
+class GatedFs : public rocksdb::FileSystemWrapper {
+ public:
+  GatedFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "GatedFs"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    auto s = target()->NewWritableFile(name, options, result, dbg);
+    if (s.ok() && name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0) {
+      *result = std::make_unique<File>(std::move(*result), this);
+    }
+    return s;
   }
-  for (auto& t : threads) t.join();
+  void Shut() {
+    std::lock_guard lock(mu_);
+    shut_ = true;
+  }
+  void Open() {
+    {
+      std::lock_guard lock(mu_);
+      shut_ = false;
+    }
+    cv_.notify_all();
+  }
+  // Waits until a WAL write is held at the gate.
+  void WaitHeld() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return held_ > 0; });
+  }
+
+ private:
+  class File : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile> f, GatedFs* fs)
+        : FSWritableFileOwnerWrapper(std::move(f)), fs_(fs) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* dbg) override {
+      fs_->Pass();
+      return target()->Append(data, o, dbg);
+    }
+
+   private:
+    GatedFs* fs_;
+  };
+  void Pass() {
+    std::unique_lock lock(mu_);
+    ++held_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return !shut_; });
+    --held_;
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool shut_ = false;
+  int held_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("the same key several times in one group commit appends once", "[append][idempotency]") {
+  auto gate = std::make_shared<GatedFs>();
+  LogFixture f;
+  f.log.reset();
+  f.options.env = rocksdb::NewCompositeEnv(gate);
+  f.Reopen();
+  // The writer takes a first append and is held in its WAL write ...
+  gate->Shut();
+  // Catch2's assertions are not thread-safe: threads keep results, the test thread checks them.
+  Result<AppendResult> first_result = Status::Shutdown("not run");
+  std::thread first([&] {
+    first_result = f.log->Append(Req("case-x-0", ExpectedVersion::Any(), {Ev("case.noted")}));
+  });
+  gate->WaitHeld();
+  // ... so these eight, queued meanwhile, are all in the next group: one group commit, forced.
+  std::mutex mu;
+  std::vector<Result<AppendResult>> results;
+  std::condition_variable done;
+  for (int i = 0; i < 8; ++i) {
+    f.log->AppendAsync(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.noted")}, "same"),
+                       [&](Result<AppendResult> r) {
+                         std::lock_guard lock(mu);
+                         results.push_back(std::move(r));
+                         done.notify_all();
+                       });
+  }
+  gate->Open();
+  first.join();
+  REQUIRE(first_result.ok());
+  {
+    std::unique_lock lock(mu);
+    done.wait(lock, [&] { return results.size() == 8; });
+  }
   int fresh = 0;
   for (auto& r : results) {
     REQUIRE(r.ok());
-    CHECK(r->first_position == 1);
+    CHECK(r->first_position == 2);
     fresh += r->deduplicated ? 0 : 1;
   }
   CHECK(fresh == 1);
-  CHECK(f.log->LastPosition() == 1);
+  CHECK(f.log->LastPosition() == 2);
+  // The same key with other data in that group is refused as a reused key.
+  gate->Shut();
+  Result<AppendResult> third_result = Status::Shutdown("not run");
+  std::thread third([&] {
+    third_result = f.log->Append(Req("case-x-0", ExpectedVersion::Any(), {Ev("case.noted")}));
+  });
+  gate->WaitHeld();
+  std::vector<Result<AppendResult>> pair;
+  for (const char* data : {R"({"n":1})", R"({"n":2})"}) {
+    f.log->AppendAsync(Req("case-x-2", ExpectedVersion::Any(), {Ev("case.noted", data)}, "twice"),
+                       [&](Result<AppendResult> r) {
+                         std::lock_guard lock(mu);
+                         pair.push_back(std::move(r));
+                         done.notify_all();
+                       });
+  }
+  gate->Open();
+  third.join();
+  REQUIRE(third_result.ok());
+  std::unique_lock lock(mu);
+  done.wait(lock, [&] { return pair.size() == 2; });
+  CHECK(pair[0].ok());
+  REQUIRE_FALSE(pair[1].ok());
+  CHECK(pair[1].status().Is(Status::SubCode::kIdempotencyKeyReused));
 }
 
 TEST_CASE("ids are UUIDv7, times come from the injected clock and never run backwards", "[append]") {

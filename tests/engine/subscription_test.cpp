@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
+
 #include <thread>
 
 #include "engine/log_fixture.h"
@@ -40,9 +42,18 @@ TEST_CASE("a subscription catches up from the store, then goes live", "[subscrip
   CHECK(none->empty());
 
   // Live: a waiting subscriber wakes when the writer publishes, without polling.
-  std::thread writer([&] { AppendN(f, 3, "ticket-1"); });
+  // Catch2's assertions are not thread-safe: the writer counts, the test thread checks.
+  std::atomic<int> appended{0};
+  std::thread writer([&] {
+    for (int i = 0; i < 3; ++i) {
+      if (f.log->Append(Req("ticket-1", ExpectedVersion::Any(), {Ev("case.noted")})).ok()) {
+        ++appended;
+      }
+    }
+  });
   auto live = Drain(*sub, 3);
   writer.join();
+  CHECK(appended == 3);
   CHECK(live == std::vector<uint64_t>{31, 32, 33});
   CHECK(sub->next_position() == 34);
 }

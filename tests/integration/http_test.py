@@ -423,11 +423,24 @@ def test_stalled_clients_are_cut_off(server):
     assert server.request("GET", "/healthz").status == 200
 
 
-def test_read_your_writes_position_is_returned(server):
+def test_read_your_writes(server):
+    """A command's answer carries its position; a read that asks for it sees the write, every
+    time, however far behind the views were when it asked."""
     op = server.as_("operator", FORLI, "op8")
-    r = op.command("case-comune-forli-107", "start_case", case_payload("FC-107")).json()
-    ready = server.request("GET", "/readyz").json()
-    assert ready["log_position"] >= r["position"]
+    stream = "case-comune-forli-107"
+    r = op.command(stream, "start_case", case_payload("FC-107")).json()
+    assert r["position"] >= 1 and r["version"] == 1
+    for i in range(30):
+        w = op.command(stream, "add_note", {"text": f"nota {i}"}).json()
+        view = op.get(f"/v1/cases/{stream}?min_position={w['position']}")
+        assert view.status == 200
+        body = view.json()
+        assert body["version"] == w["version"] == i + 2, body["version"]
+        assert body["timeline"][-1]["details"]["note"] == f"nota {i}"
+    # A position the log has not reached yet: 503 after the wait, saying how far the views are.
+    ahead = op.get(f"/v1/cases/{stream}?min_position={w['position'] + 1000}")
+    assert_problem(ahead, 503, "views-behind")
+    assert ahead.headers["retry-after"] == "1"
 
 
 def test_tls_when_a_certificate_is_configured(tmp_path):

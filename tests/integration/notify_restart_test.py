@@ -127,10 +127,16 @@ def test_sla_breaches_reach_the_catalogue_office_once_on_a_driven_clock(tmp_path
         # neither now nor after a restart (a new run of the SLA timer and of the notifier).
         start_case(op, 2, "S-2", "second@example.it")
         smtp.box.wait("second@example.it", "Avvio")
+        admin = server.token("admin", "")
+        before = server.request("GET", "/v1/testing/clock", token=admin).json()["now"]
+        assert server.request("GET", "/readyz").json()["clock"] == "driven"
         server.stop()
         server.start()
-        # The driven clock resumes where the log left it (never back to the wall time): a day
-        # on, the second case is far from its term, and nothing fired before fires again.
+        # The driven clock resumes where the log left it, never back at the wall time 61 days
+        # earlier: a day on, the second case is far from its term, and nothing fired before
+        # fires again.
+        after = server.request("GET", "/v1/testing/clock", token=admin).json()["now"]
+        assert instant(after) >= instant(before) - datetime.timedelta(seconds=1), (before, after)
         advance(server, DAY)
         start_case(op, 3, "S-3", "third@example.it")
         smtp.box.wait("third@example.it", "Avvio")

@@ -3,7 +3,9 @@ now and as of an instant, worklists, ticket queues, the SLA dashboard, KPIs and 
 read-your-writes with min_position; cursor pagination; 400s naming the parameter; and the
 authorization matrix: every role of two Comuni (and the Region) against every route.
 """
+import datetime
 import urllib.parse
+import zoneinfo
 
 import pytest
 
@@ -140,8 +142,23 @@ def test_queues_dashboard_kpis_and_audit(world):
     assert ok(hd.get("/v1/queues/tickets?priority=high"))["items"] == []
     d = ok(hd.get("/v1/sla/dashboard"))
     assert d["tenant"] == AOSTA and "open" in d and isinstance(d["monthly"], list)
-    k = ok(hd.get("/v1/kpis/helpdesk?month=2026-11"))
-    assert k["month"] == "2026-11" and k["take_in_charge"]["count"] >= 0
+    # A ticket measured from end to end: the month of its events holds its take-in-charge and
+    # its resolution, one each (the other ticket is open: counted as opened only).
+    t = "ticket-comune-aosta-kpi"
+    opened = ok(hd.command(t, "open_ticket", {"channel": "portal", "priority": "normal",
+                                              "subject": "Misura"}))["events"][0]["time"]
+    ok(hd.command(t, "take_in_charge", {"technician": "tec-1", "technician_name": "Tecnico Uno"}))
+    pos = ok(hd.command(t, "resolve_ticket", {"solution": "Fatto", "answered_by": "email"}))["position"]
+    when = datetime.datetime.fromisoformat(opened.replace("Z", "+00:00")).astimezone(
+        zoneinfo.ZoneInfo("Europe/Rome"))
+    month = f"{when.year:04d}-{when.month:02d}"
+    k = ok(hd.get(f"/v1/kpis/helpdesk?month={month}&min_position={pos}"))
+    assert k["month"] == month
+    assert k["opened"] == 2 and k["resolved"] == 1, k
+    assert k["take_in_charge"]["count"] == 1 and k["resolution"]["count"] == 1, k
+    other = f"{when.year - 1:04d}-{when.month:02d}"
+    empty = ok(hd.get(f"/v1/kpis/helpdesk?month={other}"))
+    assert empty["opened"] == 0 and empty["take_in_charge"]["count"] == 0
     a = ok(world.as_("operator", AOSTA, "op1").get("/v1/audit/actors/op1?limit=3"))
     assert len(a["items"]) == 3 and a["next_cursor"]
     positions = [i["position"] for i in a["items"]]
