@@ -3,6 +3,7 @@
 #include <rocksdb/file_system.h>
 
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -165,7 +166,36 @@ class GatedFs : public rocksdb::FileSystemWrapper {
   int held_ = 0;
 };
 
+using AppendCb = std::function<void(Result<AppendResult>)>;
+
 }  // namespace
+
+// Runs `queue` while the writer is held in the WAL write of another append, so that every append
+// `queue` makes lands in the next group commit; returns once they are all answered.
+std::vector<Result<AppendResult>> InOneGroup(LogFixture& f, GatedFs& gate, size_t n,
+                                             const std::function<void(AppendCb)>& queue) {
+  gate.Shut();
+  // Catch2's assertions are not thread-safe: threads keep results, the test thread checks them.
+  Result<AppendResult> held = Status::Shutdown("not run");
+  std::thread first([&] {
+    held = f.log->Append(Req("case-x-0", ExpectedVersion::Any(), {Ev("case.noted")}));
+  });
+  gate.WaitHeld();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Result<AppendResult>> results;
+  queue([&](Result<AppendResult> r) {
+    std::lock_guard lock(mu);
+    results.push_back(std::move(r));
+    cv.notify_all();
+  });
+  gate.Open();
+  first.join();
+  REQUIRE(held.ok());
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return results.size() == n; });
+  return results;
+}
 
 TEST_CASE("the same key several times in one group commit appends once", "[append][idempotency]") {
   auto gate = std::make_shared<GatedFs>();
@@ -173,33 +203,11 @@ TEST_CASE("the same key several times in one group commit appends once", "[appen
   f.log.reset();
   f.options.env = rocksdb::NewCompositeEnv(gate);
   f.Reopen();
-  // The writer takes a first append and is held in its WAL write ...
-  gate->Shut();
-  // Catch2's assertions are not thread-safe: threads keep results, the test thread checks them.
-  Result<AppendResult> first_result = Status::Shutdown("not run");
-  std::thread first([&] {
-    first_result = f.log->Append(Req("case-x-0", ExpectedVersion::Any(), {Ev("case.noted")}));
+  auto results = InOneGroup(f, *gate, 8, [&f](const AppendCb& done) {
+    for (int i = 0; i < 8; ++i) {
+      f.log->AppendAsync(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.noted")}, "same"), done);
+    }
   });
-  gate->WaitHeld();
-  // ... so these eight, queued meanwhile, are all in the next group: one group commit, forced.
-  std::mutex mu;
-  std::vector<Result<AppendResult>> results;
-  std::condition_variable done;
-  for (int i = 0; i < 8; ++i) {
-    f.log->AppendAsync(Req("case-x-1", ExpectedVersion::Any(), {Ev("case.noted")}, "same"),
-                       [&](Result<AppendResult> r) {
-                         std::lock_guard lock(mu);
-                         results.push_back(std::move(r));
-                         done.notify_all();
-                       });
-  }
-  gate->Open();
-  first.join();
-  REQUIRE(first_result.ok());
-  {
-    std::unique_lock lock(mu);
-    done.wait(lock, [&] { return results.size() == 8; });
-  }
   int fresh = 0;
   for (auto& r : results) {
     REQUIRE(r.ok());
@@ -209,26 +217,12 @@ TEST_CASE("the same key several times in one group commit appends once", "[appen
   CHECK(fresh == 1);
   CHECK(f.log->LastPosition() == 2);
   // The same key with other data in that group is refused as a reused key.
-  gate->Shut();
-  Result<AppendResult> third_result = Status::Shutdown("not run");
-  std::thread third([&] {
-    third_result = f.log->Append(Req("case-x-0", ExpectedVersion::Any(), {Ev("case.noted")}));
+  auto pair = InOneGroup(f, *gate, 2, [&f](const AppendCb& done) {
+    for (const char* data : {R"({"n":1})", R"({"n":2})"}) {
+      f.log->AppendAsync(Req("case-x-2", ExpectedVersion::Any(), {Ev("case.noted", data)}, "twice"),
+                         done);
+    }
   });
-  gate->WaitHeld();
-  std::vector<Result<AppendResult>> pair;
-  for (const char* data : {R"({"n":1})", R"({"n":2})"}) {
-    f.log->AppendAsync(Req("case-x-2", ExpectedVersion::Any(), {Ev("case.noted", data)}, "twice"),
-                       [&](Result<AppendResult> r) {
-                         std::lock_guard lock(mu);
-                         pair.push_back(std::move(r));
-                         done.notify_all();
-                       });
-  }
-  gate->Open();
-  third.join();
-  REQUIRE(third_result.ok());
-  std::unique_lock lock(mu);
-  done.wait(lock, [&] { return pair.size() == 2; });
   CHECK(pair[0].ok());
   REQUIRE_FALSE(pair[1].ok());
   CHECK(pair[1].status().Is(Status::SubCode::kIdempotencyKeyReused));

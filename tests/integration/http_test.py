@@ -281,30 +281,41 @@ def test_state_as_of_an_instant(server):
     assert_problem(op.get(f"/v1/streams/{stream}/state?as_of=yesterday"), 400)
 
 
-def read_sse(server, token, path, count, headers=None, timeout=10):
-    """Opens an event stream and returns the first `count` events as (id, type, data)."""
+def sse_events(server, token, path, headers=None, timeout=10):
+    """Opens an event stream and yields its events as (id, type, data), as they arrive."""
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
     h = {"Authorization": "Bearer " + token, "Accept": "text/event-stream"}
     h.update(headers or {})
     conn.request("GET", path, headers=h)
     r = conn.getresponse()
     assert r.status == 200 and r.getheader("Content-Type") == "text/event-stream"
-    events, frame = [], {}
-    while len(events) < count:
-        line = r.fp.readline().decode()
-        if not line:
+    frame = {}
+    try:
+        while True:
+            line = r.fp.readline().decode()
+            if not line:
+                return
+            line = line.rstrip("\r\n")
+            if line == "":
+                if "id" in frame:
+                    yield int(frame["id"]), frame["event"], json.loads(frame["data"])
+                frame = {}
+            elif not line.startswith(":") and ": " in line:
+                k, v = line.split(": ", 1)
+                if k in ("id", "event", "data"):
+                    frame[k] = v
+            # chunk-size lines of the chunked encoding are hex numbers; they have no ": ".
+    finally:
+        conn.close()
+
+
+def read_sse(server, token, path, count, headers=None, timeout=10):
+    """The first `count` events of an event stream."""
+    events = []
+    for e in sse_events(server, token, path, headers, timeout):
+        events.append(e)
+        if len(events) == count:
             break
-        line = line.rstrip("\r\n")
-        if line == "":
-            if "id" in frame:
-                events.append((int(frame["id"]), frame["event"], json.loads(frame["data"])))
-            frame = {}
-        elif not line.startswith(":") and ": " in line:
-            k, v = line.split(": ", 1)
-            if k in ("id", "event", "data"):
-                frame[k] = v
-        # chunk-size lines of the chunked encoding are hex numbers; they have no ": ".
-    conn.close()
     return events
 
 
@@ -325,24 +336,13 @@ def test_sse_catch_up_live_and_resume(server):
 
 
 def read_sse_until(server, token, path, last, timeout=10):
-    """The events of a stream from its start up to the one at log position `last` (which the
-    reader must be able to see: the read fails by timeout otherwise)."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
-    conn.request("GET", path, headers={"Authorization": "Bearer " + token})
-    r = conn.getresponse()
-    assert r.status == 200
-    events, frame = [], {}
-    while not events or events[-1][0] < last:
-        line = r.fp.readline().decode().rstrip("\r\n")
-        if line == "":
-            if "id" in frame:
-                events.append((int(frame["id"]), frame["event"], json.loads(frame["data"])))
-            frame = {}
-        elif not line.startswith(":") and ": " in line:
-            k, v = line.split(": ", 1)
-            if k in ("id", "event", "data"):
-                frame[k] = v
-    conn.close()
+    """The events of a stream up to the one at log position `last` (which the reader must be
+    able to see: the read fails by timeout otherwise)."""
+    events = []
+    for e in sse_events(server, token, path, timeout=timeout):
+        events.append(e)
+        if e[0] >= last:
+            break
     return events
 
 
