@@ -74,6 +74,8 @@ const std::vector<Spec>& Specs() {
       {"admin_case", "record_sla_breach", kAnyState, {"system"}},
       {"helpdesk_ticket", "record_sla_warning", kAnyState, {"system"}},
       {"helpdesk_ticket", "record_sla_breach", kAnyState, {"system"}},
+      {"heating_voucher", "record_sla_warning", kAnyState, {"system"}},
+      {"heating_voucher", "record_sla_breach", kAnyState, {"system"}},
   };
   return kSpecs;
 }
