@@ -180,6 +180,7 @@ Status ParseTenants(const json& doc, const std::string& file,
     info.name = t.at("name").get<std::string>();
     info.patron_saint_name = t.value("patron_saint_name", "");
     info.region = t.value("region", "");
+    info.office = t.value("office", json::object());
     if (t.contains("patron_saint")) {
       const std::string s = t.at("patron_saint").get<std::string>();
       const std::chrono::month_day md{

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/calendar/calendar.h"
 #include "engine/base/status.h"
 
@@ -30,6 +32,8 @@ struct TenantCalendarInfo {
   std::optional<std::chrono::month_day> patron_saint;
   std::string patron_saint_name;
   std::string region;  // the Region's tenant id, where applications are forwarded; "" for none
+  // Where the product's notices to the tenant go ({"name", "email", "phone"}; empty: nowhere).
+  nlohmann::json office = nlohmann::json::object();
 };
 
 class CalendarCatalog {

@@ -50,11 +50,25 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
         return std::nullopt;
       });
 
-  // Freezes the catalogue entry into the case: later catalogue edits never change its term.
+  // Freezes the catalogue entry into the stream: later catalogue edits never change its term. The
+  // entry is the event's procedure_id: a case's comes from its payload, an application's is set
+  // by its workflow. A stream that froze the entry already (an application forwarded again after
+  // corrections) keeps what it froze, as a case keeps the term it started under.
   hooks.AddEffect(
       "catalogue_entry", [catalogue](const DecideContext& c, const std::string&, json& data) {
-        const CatalogueEntry* e = catalogue->Find(c.command.payload.value("procedure_id", ""));
-        if (e == nullptr) return;  // the known_procedure guard refused already
+        static constexpr const char* kFrozen[] = {"procedure_name", "office",    "responsible",
+                                                  "term",           "term_text", "calendar",
+                                                  "catalogue_version"};
+        const std::string id = Field(data, "procedure_id");
+        if (!id.empty() && Field(c.state.fields, "procedure_id") == id &&
+            c.state.fields.contains("catalogue_version")) {
+          for (const char* k : kFrozen) {
+            if (c.state.fields.contains(k)) data[k] = c.state.fields[k];
+          }
+          return;
+        }
+        const CatalogueEntry* e = catalogue->Find(id);
+        if (e == nullptr) return;  // the known_procedure guard or the domain's load refused
         const json& s = e->source;
         data["procedure_name"] = s["name"];
         data["office"] = s["office"];
@@ -65,13 +79,30 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
         data["catalogue_version"] = e->version;
       });
 
-  // Segregation of duties (Bon de Chauffage): whoever entered an application may not validate
-  // it. The operator_validator profile exists precisely to do both, so it is exempt.
+  // Bon de Chauffage rounds: each forwarding to the Region is one more round, and what happens in
+  // a round (a sending back) names it. Counting is what data cannot do. An application forwarded
+  // before rounds were recorded was in its first.
+  hooks.AddEffect("application_round",
+                  [](const DecideContext& c, const std::string& event_type, json& data) {
+                    int64_t round = c.state.fields.value("round", int64_t{0});
+                    if (round == 0 && !Field(c.state.fields, "forwarded_at").empty()) round = 1;
+                    data["round"] = event_type == "voucher.forwarded" ? round + 1 : round;
+                  });
+
+  // Segregation of duties (Bon de Chauffage): whoever entered an application, or corrected it
+  // after the Region sent it back, may not validate it. The operator_validator profile exists
+  // precisely to do both, so it is exempt.
   hooks.AddGuard("segregation_of_duties", [](const DecideContext& c) -> std::optional<std::string> {
     if (c.actor.role == "operator_validator") return std::nullopt;
     if (Field(c.state.fields, "entered_by") == c.actor.id) {
       return fmt::format(
           "'{}' entered this application and may not validate it; a different "
+          "validator must",
+          c.actor.id);
+    }
+    if (Field(c.state.fields, "corrected_by") == c.actor.id) {
+      return fmt::format(
+          "'{}' corrected this application and may not validate the corrections; a different "
           "validator must",
           c.actor.id);
     }

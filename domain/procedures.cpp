@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "domain/calendars.h"
 #include "domain/citizen_access.h"
 #include "domain/closures.h"
@@ -65,6 +67,28 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
           "\n  - catalogue entry '{}' at /calendar: unknown calendar '{}'; use one of {} (the "
           "files of {}), or add a calendar file",
           id, e.calendar, fmt::join(ids, ", "), CalendarsDir(domain_dir));
+    }
+  }
+  // An event that freezes the catalogue entry its workflow names (an application's forwarding)
+  // must name an entry of that workflow: else it would carry no term, and its clock no target.
+  for (const auto& [wid, def] : d->workflows.all()) {
+    for (const auto& [name, command] : def->commands) {
+      for (const auto& e : command.events) {
+        auto id = e.set.find("procedure_id");
+        if (std::find(e.effects.begin(), e.effects.end(), "catalogue_entry") == e.effects.end() ||
+            id == e.set.end() || !id->is_string() || id->get<std::string>().starts_with("$")) {
+          continue;
+        }
+        const CatalogueEntry* entry = d->catalogue->Find(id->get<std::string>());
+        if (entry == nullptr || entry->workflow != wid) {
+          errors += fmt::format(
+              "\n  - workflow '{}' at /commands/{}: '{}' freezes catalogue entry '{}', which is "
+              "not an entry of this workflow; add {}/{}.json with \"workflow\": \"{}\" or fix "
+              "the id",
+              wid, name, e.type, id->get<std::string>(), CatalogueDir(domain_dir),
+              id->get<std::string>(), wid);
+        }
+      }
     }
   }
   if (!errors.empty()) return Status::InvalidArgument("invalid procedure catalogue:" + errors);

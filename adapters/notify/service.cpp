@@ -95,6 +95,7 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
   no.sms = channels.sms;
   no.history = cfg.notify_history;
   no.catalogue_by_kind = CatalogueByKind(domain);
+  no.tenants = domain.calendars;
   no.max_attempts = static_cast<int>(cfg.notify_max_attempts);
   no.retry_base = std::chrono::milliseconds(cfg.notify_retry_base_ms);
   no.retry_max = std::chrono::milliseconds(cfg.notify_retry_max_ms);

@@ -464,6 +464,16 @@ Result<TimePoint> FirstDeadline(const ClockRow& c, const BusinessCalendar& cal) 
   return cal.Add(At(c.started_at), *term);
 }
 
+std::string ClockTenant(const SlaClock& decl, const std::string& stream_tenant,
+                        const nlohmann::json& fields) {
+  if (!decl.tenant_field || !fields.is_object()) return stream_tenant;
+  auto it = fields.find(*decl.tenant_field);
+  if (it == fields.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
+    return stream_tenant;
+  }
+  return it->get<std::string>();
+}
+
 nlohmann::json ClockRowToJson(const ClockRow& c) {
   return {{"id", c.id},
           {"phase", ClockPhaseName(c.phase)},

@@ -150,6 +150,10 @@ void RecomputeClock(ClockRow& c, double warning_fraction, const ClockCalendars& 
 bool MetAt(const ClockRow& c, TimePoint t);
 // The deadline the clock's run has if it never pauses: the target added to its start.
 Result<TimePoint> FirstDeadline(const ClockRow& c, const BusinessCalendar& cal);
+// The tenant accountable for a clock (SlaClock::tenant_field), from the stream's tenant and the
+// shallow merge of its events' data; the stream's own tenant when the field names none.
+std::string ClockTenant(const SlaClock& decl, const std::string& stream_tenant,
+                        const nlohmann::json& fields);
 // A clock's row as JSON, for views that keep their facts as JSON documents.
 nlohmann::json ClockRowToJson(const ClockRow& c);
 ClockRow ClockRowFromJson(const nlohmann::json& j);

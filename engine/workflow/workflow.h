@@ -209,6 +209,9 @@ struct SlaClock {
   std::optional<std::string> target_field;              // or the target read from a field
   std::optional<std::string> calendar;                  // a calendar id
   std::optional<std::string> calendar_field;            // or the calendar read from a field
+  // The organisation accountable for the clock, whose SLA figures count it: the tenant this
+  // state field names (the Region an application was forwarded to), or the stream's own.
+  std::optional<std::string> tenant_field;
   double warning_fraction = 0.8;
 };
 

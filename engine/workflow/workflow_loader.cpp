@@ -277,6 +277,7 @@ void LoadClock(size_t i, const json& j, const LoaderOptions& opts, const Workflo
     }
   }
   if (j.contains("calendar_field")) c.calendar_field = j["calendar_field"].get<std::string>();
+  if (j.contains("tenant_field")) c.tenant_field = j["tenant_field"].get<std::string>();
   c.warning_fraction = j.value("warning_fraction", 0.8);
   out.sla_clocks.push_back(std::move(c));
 }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "domain/citizen.h"
@@ -50,6 +52,22 @@ std::string TargetText(const std::string& target) {
 }
 
 bool IsTicket(const std::string& stream) { return stream.rfind("ticket-", 0) == 0; }
+bool IsApplication(const std::string& stream) { return stream.rfind("voucher-", 0) == 0; }
+
+// What a person quotes: the id after "<kind>-<tenant>-" ("ticket-comune-aosta-12" -> "12").
+std::string Number(const std::string& stream, const std::string& tenant) {
+  std::string number = stream.substr(std::min(stream.find('-'), stream.size() - 1) + 1);
+  if (!tenant.empty() && number.starts_with(tenant + "-")) number.erase(0, tenant.size() + 1);
+  return number;
+}
+
+// An amount in euro as Italian text: "€ 1.234,50".
+std::string EuroText(double amount) {
+  const long long cents = std::llround(amount * 100);
+  std::string whole = std::to_string(cents / 100);
+  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) whole.insert(i, ".");
+  return fmt::format("€ {},{:02}", whole, cents % 100);
+}
 
 TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanContext& ctx) {
   TemplateVars v;
@@ -67,12 +85,19 @@ TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanConte
   v["responsible_phone"] = Str(f.responsible, "phone");
   v["responsible_email"] = Str(f.responsible, "email");
   v["technician_name"] = f.technician_name;
+  const domain::TenantCalendarInfo* tenant =
+      ctx.tenants ? ctx.tenants->FindTenant(f.tenant) : nullptr;
+  if (tenant != nullptr) {
+    v["tenant_name"] = tenant->name;
+    v["tenant_office_name"] = Str(tenant->office, "name");
+    v["tenant_office_email"] = Str(tenant->office, "email");
+  }
   if (IsTicket(stream)) {
-    // What a person quotes on the phone: the id after "ticket-<tenant>-".
-    std::string number = stream.substr(7);
-    if (!f.tenant.empty() && number.starts_with(f.tenant + "-")) number.erase(0, f.tenant.size() + 1);
-    v["ticket"] = number;
+    v["ticket"] = Number(stream, f.tenant);
     v["link"] = fmt::format("{}/ticket/{}", ctx.base_url, UrlEncode(stream));
+  } else if (IsApplication(stream)) {
+    // Applications have no citizen page: no link.
+    v["application"] = Number(stream, f.tenant);
   } else {
     // Case codes are unique per Comune: the link names both, and the login page asks for the
     // password only.
@@ -82,11 +107,13 @@ TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanConte
   return v;
 }
 
+// `audience` picks the template's variant: "" for the citizen's (or the office's, for breaches),
+// ".office" for the copy to the office of the stream's own tenant.
 Status Render(const TemplateSet& templates, const std::string& type, const std::string& channel,
               const std::string& recipient, const TemplateVars& vars, const Event& e,
               const std::string& facts_stream, std::vector<OutgoingMessage>& out,
-              uint64_t password_issue = 0) {
-  const MessageTemplate* t = templates.Find(type, channel);
+              uint64_t password_issue = 0, const std::string& audience = "") {
+  const MessageTemplate* t = templates.Find(type + audience, channel);
   if (t == nullptr) return Status::Ok();  // no template: this channel says nothing of the event
   OutgoingMessage m;
   m.channel = channel;
@@ -107,6 +134,37 @@ Status Render(const TemplateSet& templates, const std::string& type, const std::
   return Status::Ok();
 }
 
+// The Region's outcome on an application (approved, rejected, sent back): to the applicant who
+// gave a contact and consent, and a copy to the office of the Comune that forwarded it.
+Result<std::vector<OutgoingMessage>> PlanOutcome(const Event& e, const json& data,
+                                                 const std::string& stream, const CaseFacts& f,
+                                                 const TemplateSet& templates,
+                                                 const PlanContext& ctx, TemplateVars& v) {
+  std::vector<OutgoingMessage> out;
+  v["reason"] = Str(data, e.type == "voucher.returned" ? "return_reason" : "reason");
+  v["notes"] = Str(data, "note");
+  if (auto a = data.find("amount"); a != data.end() && a->is_number()) {
+    v["amount"] = EuroText(a->get<double>());
+  }
+  if (auto r = data.find("round"); r != data.end() && r->is_number_integer()) {
+    v["round"] = std::to_string(r->get<int64_t>());
+  }
+  auto render = [&](const std::string& channel, const std::string& to,
+                    const std::string& audience) {
+    return Render(templates, e.type, channel, to, v, e, stream, out, 0, audience);
+  };
+  if (!f.opted_out && ctx.email && f.consent_email && !f.email.empty()) {
+    if (Status s = render("email", f.email, ""); !s.ok()) return s;
+  }
+  if (!f.opted_out && ctx.sms && f.consent_sms && !f.mobile.empty()) {
+    if (Status s = render("sms", f.mobile, ""); !s.ok()) return s;
+  }
+  if (ctx.email && !v["tenant_office_email"].empty()) {
+    if (Status s = render("email", v["tenant_office_email"], ".office"); !s.ok()) return s;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string MessageId(const std::string& event_id, const std::string& channel,
@@ -116,7 +174,9 @@ std::string MessageId(const std::string& event_id, const std::string& channel,
 
 std::string FactsStream(const Event& e, const json& data) {
   if (e.type.rfind("citizen.", 0) == 0) return Str(data, "case_stream");
-  if (e.stream.rfind("case-", 0) == 0 || IsTicket(e.stream)) return e.stream;
+  if (e.stream.rfind("case-", 0) == 0 || IsTicket(e.stream) || IsApplication(e.stream)) {
+    return e.stream;
+  }
   return "";
 }
 
@@ -155,6 +215,26 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
       f.office = it->second.value("office", json::object());
       f.responsible = it->second.value("responsible", json::object());
     }
+  } else if (type == "voucher.entered" || type == "voucher.corrected") {
+    f.tenant = e.tenant;
+    // The applicant's contact and consent, as the application gives them; a correction may
+    // replace either.
+    if (auto a = data.find("applicant"); a != data.end() && a->is_object()) {
+      f.applicant_name = Str(*a, "name");
+      f.email = Str(*a, "email");
+      f.mobile = Str(*a, "mobile");
+    }
+    if (auto c = data.find("consent"); c != data.end() && c->is_object()) {
+      f.consent_email = c->value("email", false);
+      f.consent_sms = c->value("sms", false);
+    }
+  } else if (type == "voucher.forwarded" && data.contains("office")) {
+    // The catalogue entry frozen into the forwarding: the Region's office, told of breaches of
+    // its term.
+    f.procedure_name = Str(data, "procedure_name");
+    f.term_text = Str(data, "term_text");
+    f.office = data.value("office", json::object());
+    f.responsible = data.value("responsible", json::object());
   } else if (type == "citizen.opted_out") {
     f.opted_out = true;
   }
@@ -176,6 +256,10 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
     if (Status s = Render(templates, type, "email", to, v, e, stream, out); !s.ok()) return s;
     return out;
   }
+
+  static const std::set<std::string> kOutcomes = {"voucher.approved", "voucher.rejected",
+                                                  "voucher.returned"};
+  if (kOutcomes.count(type)) return PlanOutcome(e, data, stream, f, templates, ctx, v);
 
   static const std::set<std::string> kCitizenTypes = {
       "case.started",   "case.suspended",         "case.integration_requested",

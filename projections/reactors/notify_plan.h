@@ -4,11 +4,13 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "domain/calendars.h"
 #include "engine/log/event.h"
 #include "engine/base/status.h"
 #include "projections/reactors/notify_templates.h"
@@ -29,10 +31,10 @@ struct OutgoingMessage {
   uint64_t password_issue = 0;
 };
 
-// What the notifier remembers of a case or ticket from earlier events.
+// What the notifier remembers of a case, ticket or application from earlier events.
 struct CaseFacts {
   std::string tenant, case_code, procedure_name, subject, applicant_name, term_text;
-  std::string email, mobile;  // the citizen's or the ticket's contact
+  std::string email, mobile;  // the citizen's, the ticket's or the applicant's contact
   bool consent_email = false, consent_sms = false, opted_out = false;
   nlohmann::json office = nlohmann::json::object();
   nlohmann::json responsible = nlohmann::json::object();
@@ -56,10 +58,13 @@ struct PlanContext {
   std::map<std::string, nlohmann::json> catalogue_by_kind;
   // Issue n of the case's password (DerivePassword with the server secret).
   std::function<std::string(const std::string& case_stream, uint64_t issue)> password;
+  // The tenants' names and offices (tenants.json): a Comune is told the Region's outcome on the
+  // applications it forwarded at its office's address, as the tenants' data has it when told.
+  std::shared_ptr<const domain::CalendarCatalog> tenants;
 };
 
-// The stream whose facts an event concerns: the event's own, or for citizen.* events the case
-// they name ("" when the event concerns no case or ticket).
+// The stream whose facts an event concerns: the event's own (a case, a ticket, an application),
+// or for citizen.* events the case they name ("" when the event concerns none of them).
 std::string FactsStream(const Event& e, const nlohmann::json& data);
 
 // Updates `facts` with what `e` says and returns the messages it calls for, rendered.

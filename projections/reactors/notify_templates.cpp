@@ -56,7 +56,8 @@ const std::vector<std::string>& TemplateSet::KnownPlaceholders() {
       "responsible_email", "term_text",   "reason",           "notes",          "outcome",
       "link",           "password",       "ticket",           "technician_name", "level",
       "solution",       "deadline",       "clock",            "target",         "stream",
-      "target_text",    "documents"};
+      "target_text",    "documents",      "application",      "tenant_name",    "tenant_office_name",
+      "tenant_office_email", "amount",    "round"};
   return names;
 }
 
@@ -71,7 +72,8 @@ Result<TemplateSet> TemplateSet::LoadDir(const std::string& dir) {
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     std::string file = entry.path().filename().string();
     if (entry.path().extension() != ".txt") continue;
-    std::string stem = entry.path().stem().string();  // "<type>.<channel>"
+    // "<type>.<channel>", or "<type>.office.<channel>" for the copy to the tenant's office.
+    std::string stem = entry.path().stem().string();
     auto dot = stem.rfind('.');
     std::string channel = dot == std::string::npos ? "" : stem.substr(dot + 1);
     if (channel != "email" && channel != "sms") {

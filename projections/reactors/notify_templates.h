@@ -1,5 +1,7 @@
 // Notification texts as data: domain/templates/<event type>.<channel>.txt, Italian first
-// with the Italian terms of the seeds. An e-mail template starts with "Oggetto: <subject>" and a blank line.
+// with the Italian terms of the seeds; <event type>.office.<channel>.txt is the copy to the office
+// of the stream's own tenant (a Comune told the Region's outcome). An e-mail template starts with
+// "Oggetto: <subject>" and a blank line.
 #pragma once
 
 #include <map>

@@ -12,7 +12,7 @@ namespace procedo::projections {
 ProjectionSet::ProjectionSet(const WorkflowSet& workflows,
                              const domain::CalendarCatalog& calendars) {
   all_.push_back(std::make_unique<CaseViewProjection>(workflows, calendars));
-  all_.push_back(std::make_unique<WorklistsProjection>(workflows));
+  all_.push_back(std::make_unique<WorklistsProjection>(workflows, calendars));
   all_.push_back(std::make_unique<TicketQueuesProjection>(workflows));
   all_.push_back(std::make_unique<SlaDashboardProjection>(workflows, calendars));
   all_.push_back(std::make_unique<HelpdeskKpisProjection>(workflows, calendars));

@@ -29,30 +29,6 @@ void Count(json& node, const std::string& key, bool met) {
   n[met ? "met" : "breached"] = n[met ? "met" : "breached"].get<int64_t>() + 1;
 }
 
-// The clocks as the one clock rule folds them (engine/workflow/sla_clock.h), kept in the
-// stream's facts: the fields that choose targets, each clock's row, and its open-index key.
-StreamClocks ClocksOf(const json& sla, const std::string& workflow, const std::string& tenant) {
-  StreamClocks s;
-  s.workflow = workflow;
-  s.tenant = tenant;
-  if (!sla.is_object()) return s;
-  if (auto fields = sla.find("fields"); fields != sla.end() && fields->is_object()) {
-    for (auto it = fields->begin(); it != fields->end(); ++it) {
-      if (it->is_string()) s.fields[it.key()] = it->get<std::string>();
-    }
-  }
-  if (auto list = sla.find("rows"); list != sla.end() && list->is_array()) {
-    for (const auto& r : *list) s.clocks.push_back(ClockRowFromJson(r));
-  }
-  return s;
-}
-
-json ClocksJson(const StreamClocks& s, json keys) {
-  json rows = json::array();
-  for (const auto& c : s.clocks) rows.push_back(ClockRowToJson(c));
-  return {{"fields", s.fields}, {"rows", std::move(rows)}, {"keys", std::move(keys)}};
-}
-
 }  // namespace
 
 Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
@@ -65,34 +41,22 @@ Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
   if (!facts.ok()) return facts.status();
   StreamFacts& f = *facts;
   json& sla = f.extra["sla"];
-  StreamClocks clocks = ClocksOf(sla, def->id, event.tenant);
+  StreamClocks clocks = ClocksFromFacts(sla, def->id, event.tenant);
   json keys = sla.is_object() && sla.contains("keys") ? sla["keys"] : json::object();
   const TimePoint t = event.time;
-  const std::string& type = event.type;
   const StreamClocks before = clocks;
-
-  if (type == kSlaWarningEvent || type == kSlaBreachedEvent) {
-    // The SLA timer's own record of a warning or a breach, for the run it names.
-    ClockRow* c = clocks.Find(pe->data.value("clock", ""));
-    if (c != nullptr && c->open() &&
-        c->start_position == pe->data.value("start_position", uint64_t{0})) {
-      (type == kSlaWarningEvent ? c->warned : c->breached) = true;
-    }
-  } else {
-    const std::string& tenant = event.tenant;
-    ClockCalendars lookup = [this, &tenant, &rows](const std::string& id, std::string* why) {
-      auto cal = calendars_.Get(id, tenant, rows);
-      if (cal.ok()) return *cal;
-      *why = cal.status().message();
-      return static_cast<const BusinessCalendar*>(nullptr);
-    };
-    FoldClockEvent(*def, clocks, type, t, event.position, &pe->data, lookup);
-  }
+  FoldClocks(*def, *pe, clocks, calendars_, rows);
 
   for (const ClockRow& c : clocks.clocks) {
     const ClockRow* was = nullptr;
     for (const auto& b : before.clocks) {
       if (b.id == c.id) was = &b;
+    }
+    // The clock counts for the organisation accountable for it (the Region's term on an
+    // application counts for the Region), which is not always the stream's owner.
+    std::string tenant = event.tenant;
+    for (const SlaClock& decl : def->sla_clocks) {
+      if (decl.id == c.id) tenant = ClockTenant(decl, event.tenant, f.fields);
     }
     // A clock that stopped: met or breached, counted in the month it stopped. A clock with no
     // target (nothing to measure against) counts as neither.
@@ -102,7 +66,7 @@ Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
       if (!cal.ok()) return cal.status();
       auto month = LocalMonth(**cal, t);
       if (!month.ok()) return month.status();
-      auto row = GetJson(rows, MonthKey(event.tenant, *month));
+      auto row = GetJson(rows, MonthKey(tenant, *month));
       if (!row.ok()) return row.status();
       json m = row->value_or(json::object());
       Count(m, "total", met);
@@ -111,14 +75,14 @@ Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
       if (g.contains("office_name")) Count(m["by_office"], Text(g["office_name"]), met);
       if (g.contains("procedure_id")) Count(m["by_procedure"], Text(g["procedure_id"]), met);
       if (pe->kind == "ticket" && g.contains("level")) Count(m["by_level"], Text(g["level"]), met);
-      PutJson(rows, MonthKey(event.tenant, *month), m);
+      PutJson(rows, MonthKey(tenant, *month), m);
     }
     // The open index: one row per running clock with a deadline, keyed by the instant it
     // becomes at risk (its warning, else its deadline).
     std::string wanted;
     const int64_t at_risk = c.warning_at != 0 ? c.warning_at : c.deadline;
     if (c.phase == ClockPhase::kRunning && c.deadline != 0) {
-      wanted = Key({"o", event.tenant, Pad20(static_cast<uint64_t>(std::max<int64_t>(0, at_risk))),
+      wanted = Key({"o", tenant, Pad20(static_cast<uint64_t>(std::max<int64_t>(0, at_risk))),
                     event.stream, c.id});
     }
     const std::string current = keys.value(c.id, "");
@@ -140,7 +104,7 @@ Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
     PutJson(rows, wanted, item);
     keys[c.id] = wanted;
   }
-  sla = ClocksJson(clocks, std::move(keys));
+  sla = ClocksToFacts(clocks, std::move(keys));
   f.extra.erase("clocks");  // the bookkeeping of views written before the shared clock rule
   return SaveFacts(*pe, f, rows);
 }

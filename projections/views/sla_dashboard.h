@@ -12,6 +12,7 @@
 #include "engine/workflow/sla_clock.h"
 #include "engine/workflow/workflow.h"
 #include "projections/views/calendar_set.h"
+#include "projections/views/clock_facts.h"
 #include "projections/views/rows.h"
 
 namespace procedo::projections {

@@ -1,11 +1,14 @@
-// Worklists: per tenant and role, the streams waiting for someone's action, oldest first.
+// Worklists: per tenant and role, the streams waiting for someone's action, oldest first, or
+// soonest deadline first for a list ordered by an SLA clock (the Region's forwarded applications).
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "domain/calendars.h"
 #include "engine/views/projection.h"
 #include "engine/workflow/workflow.h"
+#include "projections/views/calendar_set.h"
 #include "projections/views/rows.h"
 
 namespace procedo::projections {
@@ -19,6 +22,9 @@ struct WorklistDef {
   // or to the stream's own tenant when empty.
   std::string owner_field;
   std::string description;
+  // Ordered by this SLA clock's deadline, soonest first, each item showing it; empty: by the
+  // instant the stream entered the state, oldest first.
+  std::string order_clock = {};
 };
 const std::vector<WorklistDef>& Worklists();
 const WorklistDef* FindWorklist(const std::string& name);
@@ -26,17 +32,20 @@ const WorklistDef* FindWorklist(const std::string& name);
 class WorklistsProjection final : public Projection {
  public:
   static constexpr const char* kName = "worklists";
-  explicit WorklistsProjection(const WorkflowSet& workflows) : workflows_(workflows) {}
+  WorklistsProjection(const WorkflowSet& workflows, const domain::CalendarCatalog& calendars)
+      : workflows_(workflows), calendars_(calendars) {}
   std::string name() const override { return kName; }
   Status Apply(const Event& event, ViewWriter& rows) override;
 
-  // <tenant> 0x00 <worklist> 0x00 <since: µs, 20 digits> 0x00 <stream>  ->  item JSON.
+  // <tenant> 0x00 <worklist> 0x00 <since, or the deadline: µs, 20 digits> 0x00 <stream>  ->
+  // item JSON.
   static std::string ListPrefix(const std::string& tenant, const std::string& worklist) {
     return Key({tenant, worklist, ""});
   }
 
  private:
   const WorkflowSet& workflows_;
+  CalendarSet calendars_;
 };
 
 }  // namespace procedo::projections

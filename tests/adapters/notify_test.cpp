@@ -45,6 +45,14 @@ TEST_CASE("the shipped templates load and cover every notified event", "[notify]
   }
   CHECK(set->Find("case.started", "sms") != nullptr);
   CHECK(set->Find("case.note_added", "email") == nullptr);
+  // The Region's outcome on an application: the applicant's texts and the Comune office's copy.
+  for (const char* type : {"voucher.approved", "voucher.rejected", "voucher.returned"}) {
+    INFO(type);
+    CHECK(set->Find(type, "email") != nullptr);
+    CHECK(set->Find(type, "sms") != nullptr);
+    CHECK(set->Find(std::string(type) + ".office", "email") != nullptr);
+  }
+  CHECK(set->Find("voucher.forwarded", "email") == nullptr);
 }
 
 TEST_CASE("message ids are deterministic per event, channel and recipient", "[notify]") {

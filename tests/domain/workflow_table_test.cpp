@@ -40,6 +40,9 @@ const std::vector<Spec>& Specs() {
       {"heating_voucher", "forward_to_region", {"validated"}, {"validator", "operator_validator"}},
       {"heating_voucher", "approve_application", {"forwarded"}, {"region"}, true},
       {"heating_voucher", "reject_application", {"forwarded"}, {"region"}, true},
+      // Sent back, the application is the Comune's again until it is forwarded anew.
+      {"heating_voucher", "return_application", {"forwarded"}, {"region"}, true},
+      {"heating_voucher", "correct_application", {"returned"}, kStaff},
       {"helpdesk_ticket", "open_ticket", {}, {"citizen", "helpdesk_l1", "integrator"}},
       {"helpdesk_ticket", "take_in_charge", {"open"}, {"helpdesk_l1"}},
       {"helpdesk_ticket", "escalate_ticket", {"in_progress"}, {"helpdesk_l1"}},
@@ -71,6 +74,8 @@ const std::vector<Spec>& Specs() {
       {"admin_case", "record_sla_breach", kAnyState, {"system"}},
       {"helpdesk_ticket", "record_sla_warning", kAnyState, {"system"}},
       {"helpdesk_ticket", "record_sla_breach", kAnyState, {"system"}},
+      {"heating_voucher", "record_sla_warning", kAnyState, {"system"}},
+      {"heating_voucher", "record_sla_breach", kAnyState, {"system"}},
   };
   return kSpecs;
 }

@@ -152,5 +152,58 @@ TEST_CASE("SLA dashboard: a case's term clock pauses while suspended", "[project
   CHECK(m["by_procedure"]["access_to_records"] == json({{"met", 1}, {"breached", 0}}));
 }
 
+TEST_CASE("SLA dashboard: the Region's term on an application counts for the Region",
+          "[projections][sla]") {
+  ProjectionFixture f;
+  const auto op = A("op1", "operator");
+  const auto val = A("val1", "validator");
+  const auto region = A("reg1", "region", "regione-vda");
+  const std::string s = "voucher-comune-aosta-9";
+  auto open = [&](const std::string& tenant) {
+    std::vector<json> out;
+    for (const auto& r :
+         f.Rows(SlaDashboardProjection::kName, SlaDashboardProjection::OpenPrefix(tenant))) {
+      out.push_back(json::parse(r.value));
+    }
+    return out;
+  };
+  f.MustAt("2026-11-02T09:00:00+01:00", op, s, "enter_application", VoucherPayload());
+  f.MustAt("2026-11-02T09:30:00+01:00", val, s, "validate_application");
+  f.MustAt("2026-11-02T10:00:00+01:00", val, s, "forward_to_region");
+  f.CatchUp();
+  CHECK(open("comune-aosta").empty());
+  auto rows = open("regione-vda");
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["clock"] == "region_term");
+  CHECK(rows[0]["stream"] == s);
+  CHECK(At(rows[0]["deadline"]) == At("2027-01-01T23:59:59.999999+01:00"));
+  CHECK(rows[0]["groups"]["office_name"] == "Dipartimento Industria, Artigianato ed Energia");
+  CHECK(rows[0]["groups"]["procedure_id"] == "heating_voucher");
+
+  // Sent back on day 10, forwarded again 8 days later: the deadline moves by those 8 days.
+  f.MustAt("2026-11-12T10:00:00+01:00", region, s, "return_application",
+           {{"reason", "Manca l'ISEE"}});
+  f.CatchUp();
+  CHECK(open("regione-vda").empty());
+  f.MustAt("2026-11-20T09:00:00+01:00", A("op2", "operator"), s, "correct_application",
+           {{"corrections", "ISEE allegato"}});
+  f.MustAt("2026-11-20T09:30:00+01:00", val, s, "validate_application");
+  f.MustAt("2026-11-20T10:00:00+01:00", val, s, "forward_to_region");
+  f.CatchUp();
+  rows = open("regione-vda");
+  REQUIRE(rows.size() == 1);
+  CHECK(At(rows[0]["deadline"]) == At("2027-01-09T23:59:59.999999+01:00"));
+
+  f.MustAt("2026-12-10T10:00:00+01:00", region, s, "approve_application", {{"amount", 300}});
+  f.CatchUp();
+  CHECK(open("regione-vda").empty());
+  json m = f.Row(SlaDashboardProjection::kName,
+                 SlaDashboardProjection::MonthKey("regione-vda", "2026-12"));
+  CHECK(m["by_clock"]["region_term"] == json({{"met", 1}, {"breached", 0}}));
+  CHECK(m["by_procedure"]["heating_voucher"] == json({{"met", 1}, {"breached", 0}}));
+  CHECK(f.Rows(SlaDashboardProjection::kName, SlaDashboardProjection::MonthPrefix("comune-aosta"))
+            .empty());
+}
+
 }  // namespace
 }  // namespace procedo::testing

@@ -84,6 +84,65 @@ TEST_CASE("worklists: per tenant and role, oldest first, items leave when acted 
   CHECK(list("comune-aosta", "open_cases") == V{"case-aosta-7"});
 }
 
+TEST_CASE("the Region's worklist: soonest deadline of its term first, each with its deadline",
+          "[projections][worklists]") {
+  ProjectionFixture f;
+  const auto op = A("op1", "operator");
+  const auto val = A("val1", "validator");
+  const auto region = A("reg1", "region", "regione-vda");
+  auto forward = [&](const std::string& when, const std::string& stream) {
+    f.MustAt(when, val, stream, "forward_to_region");
+  };
+  for (const char* s : {"voucher-aosta-a", "voucher-aosta-b", "voucher-aosta-c"}) {
+    f.MustAt("2026-11-02T09:00:00+01:00", op, s, "enter_application", VoucherPayload());
+    f.MustAt("2026-11-02T09:30:00+01:00", val, s, "validate_application");
+  }
+  // a: forwarded first, 10 days at the Region, sent back, forwarded again 2 days later: it has
+  // the least time left, though it entered the list last.
+  forward("2026-11-02T10:00:00+01:00", "voucher-aosta-a");
+  forward("2026-11-10T10:00:00+01:00", "voucher-aosta-c");
+  f.MustAt("2026-11-12T10:00:00+01:00", region, "voucher-aosta-a", "return_application",
+           {{"reason", "Manca l'ISEE"}});
+  f.CatchUp();
+  auto list = [&](const std::string& tenant, const std::string& name) {
+    return f.Rows(WorklistsProjection::kName, WorklistsProjection::ListPrefix(tenant, name));
+  };
+  using V = std::vector<std::string>;
+  CHECK(Streams(list("regione-vda", "forwarded_to_region")) == V{"voucher-aosta-c"});
+  auto back = list("comune-aosta", "returned_by_region");
+  REQUIRE(Streams(back) == V{"voucher-aosta-a"});
+  CHECK(json::parse(back[0].value)["return_reason"] == "Manca l'ISEE");
+  CHECK(json::parse(back[0].value)["round"] == 1);
+
+  forward("2026-11-13T10:00:00+01:00", "voucher-aosta-b");
+  f.MustAt("2026-11-14T09:00:00+01:00", A("op2", "operator"), "voucher-aosta-a",
+           "correct_application", {{"corrections", "ISEE allegato"}});
+  f.CatchUp();
+  CHECK(list("comune-aosta", "returned_by_region").empty());
+  CHECK(Streams(list("comune-aosta", "awaiting_validation")) == V{"voucher-aosta-a"});
+  f.MustAt("2026-11-14T09:30:00+01:00", val, "voucher-aosta-a", "validate_application");
+  forward("2026-11-14T10:00:00+01:00", "voucher-aosta-a");
+  f.CatchUp();
+  auto rows = list("regione-vda", "forwarded_to_region");
+  REQUIRE(Streams(rows) == V{"voucher-aosta-a", "voucher-aosta-c", "voucher-aosta-b"});
+  std::vector<std::string> deadlines;
+  for (const auto& r : rows) deadlines.push_back(json::parse(r.value)["deadline_local"]);
+  // 60 calendar days from the forwarding, to the end of the day; a's moved by its 2 days away.
+  CHECK(deadlines == V{"2027-01-03T23:59:59.999999+01:00", "2027-01-09T23:59:59.999999+01:00",
+                       "2027-01-12T23:59:59.999999+01:00"});
+  json first = json::parse(rows[0].value);
+  CHECK(At(first["deadline"]) == At("2027-01-03T23:59:59.999999+01:00"));
+  CHECK(first["term"] == "60cd");
+  CHECK(first["round"] == 2);
+  CHECK(first["since"] == FormatTime(At("2026-11-14T10:00:00+01:00")));
+
+  f.MustAt("2026-11-20T10:00:00+01:00", region, "voucher-aosta-a", "approve_application",
+           {{"amount", 250}});
+  f.CatchUp();
+  CHECK(Streams(list("regione-vda", "forwarded_to_region")) ==
+        V{"voucher-aosta-c", "voucher-aosta-b"});
+}
+
 TEST_CASE("ticket queues by level, technician, priority and channel, with counts",
           "[projections][queues]") {
   ProjectionFixture f;
