@@ -23,6 +23,20 @@ Result<KafkaPtr> MakeClient(rd_kafka_type_t type, ConfPtr conf) {
   return KafkaPtr(rk);
 }
 
+namespace {
+
+// The brokers a client was given, for messages: an operator needs to know which ones failed.
+std::string BootstrapOf(rd_kafka_t* rk) {
+  char buf[512];
+  size_t size = sizeof buf;
+  if (rd_kafka_conf_get(rd_kafka_conf(rk), "bootstrap.servers", buf, &size) != RD_KAFKA_CONF_OK) {
+    return "the configured brokers";
+  }
+  return buf;
+}
+
+}  // namespace
+
 Status CreateTopic(rd_kafka_t* rk, const TopicSpec& spec, std::chrono::milliseconds timeout,
                    const std::function<bool()>& cancelled) {
   char err[512];
@@ -46,12 +60,13 @@ Status CreateTopic(rd_kafka_t* rk, const TopicSpec& spec, std::chrono::milliseco
   }
   if (!ev) {
     return Status::Unavailable(
-        fmt::format("no answer to CreateTopics({}) from the broker", spec.name));
+        fmt::format("no answer to CreateTopics({}) from {}", spec.name, BootstrapOf(rk)));
   }
   Status result;
   if (rd_kafka_event_error(ev)) {
     result = Status::Unavailable(
-        fmt::format("creating topic {}: {}", spec.name, rd_kafka_event_error_string(ev)));
+        fmt::format("creating topic {} on {}: {}", spec.name, BootstrapOf(rk),
+                    rd_kafka_event_error_string(ev)));
   } else {
     size_t n = 0;
     const rd_kafka_topic_result_t** r =
@@ -61,7 +76,8 @@ Status CreateTopic(rd_kafka_t* rk, const TopicSpec& spec, std::chrono::milliseco
       if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) continue;
       const char* msg = rd_kafka_topic_result_error_string(r[i]);
       std::string text =
-          fmt::format("creating topic {}: {}", spec.name, msg ? msg : rd_kafka_err2str(e));
+          fmt::format("creating topic {} on {}: {}", spec.name, BootstrapOf(rk),
+                      msg ? msg : rd_kafka_err2str(e));
       // Bad partition counts or replication factors will not fix themselves; timeouts may.
       result = (e == RD_KAFKA_RESP_ERR_INVALID_PARTITIONS ||
                 e == RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR ||
