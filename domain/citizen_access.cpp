@@ -118,10 +118,13 @@ Result<LoginOutcome> CitizenAccess::Login(const std::string& tenant, const std::
     return Status::InvalidArgument(
         "give tenant (the Comune, 1-64 characters), case_code (1-64 characters) and password");
   }
-  const std::string stream = CitizenStreamFor(tenant, case_code);
-  if (Status s = ValidateStreamId(stream); !s.ok()) {
+  if (Status s = ValidateStreamId(CitizenStreamFor(tenant, "x")); !s.ok()) {
     return Status::InvalidArgument("the tenant is not a valid organisation id");
   }
+  const std::string stream = CitizenStreamFor(tenant, case_code);
+  // A case code whose escaped form makes the stream id too long can have no credentials (they
+  // could not have been issued): a failed login like any other unknown code.
+  if (!ValidateStreamId(stream).ok()) return LoginOutcome{};
   std::lock_guard<std::mutex> lock(
       login_locks_[std::hash<std::string>{}(stream) % login_locks_.size()]);
   Command cmd;
