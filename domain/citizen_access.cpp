@@ -220,7 +220,14 @@ Result<uint64_t> CitizenAccess::Resend(const std::string& case_stream, const std
       return Status::InvalidArgument("the citizen opted out of the service for this case");
     }
     auto it = record->credentials.find(case_stream);
-    const uint64_t issue = (it == record->credentials.end() ? 1 : it->second.issue) + 1;
+    // The first credentials come with the start message; until the notifier has sent them, the
+    // guard would refuse every later issue number.
+    if (it == record->credentials.end()) {
+      return Status::InvalidArgument(
+          "the first credentials of this case have not been issued yet (they come with the "
+          "start message); there are none to resend");
+    }
+    const uint64_t issue = it->second.issue + 1;
     auto cmd = IssueCredentialsCommand(options_.secret, options_.hash_cost, case_stream, code,
                                        tenant, issue, actor_id, options_.clock->Now());
     if (!cmd.ok()) return cmd.status();

@@ -189,6 +189,10 @@ def test_command_lifecycle_with_versions_and_idempotency(server):
     assert retry.json()["position"] == body["position"]
     assert retry.json()["events"][0]["id"] == body["events"][0]["id"]
 
+    # The same key on another command names an earlier request: a conflict, not a retry.
+    reused = op.command(stream, "add_note", {"text": "x"}, headers={"Idempotency-Key": "start-100"})
+    assert_problem(reused, 409, "idempotency-key-reused")
+
     suspend = op.command(stream, "suspend_case", {"reason": "Attesa parere ASL"}, headers={"If-Match": '"1"'})
     assert suspend.status == 201 and suspend.json()["version"] == 2
     stale = op.command(stream, "resume_case", {"reason": "Parere arrivato"}, headers={"If-Match": '"1"'})
@@ -215,6 +219,15 @@ def test_rejections_are_typed_problems(server):
     assert other.command(stream, "suspend_case", {"reason": "x"}).status in (403, 404)
     assert_problem(op.command(stream, "suspend_case", "{not json"), 400, "malformed-json")
     assert_problem(op.command("not a stream", "suspend_case", {}), 400)
+
+
+def test_no_credentials_to_resend_before_the_first_are_issued(server):
+    # This server sends no messages, so the start message's credentials never went out.
+    op = server.as_("operator", FORLI, "op-cred")
+    assert op.command("case-comune-forli-140", "start_case", case_payload("FC-140")).status == 201
+    r = server.request("POST", "/v1/citizen/cases/case-comune-forli-140/credentials", token=op.token)
+    p = assert_problem(r, 409, "not-joined")
+    assert "not been issued yet" in p["detail"]
 
 
 def test_segregation_of_duties_and_the_region(server):
