@@ -12,6 +12,11 @@ nlohmann::json Problem::ToJson() const {
 }
 
 Problem Problem::FromStatus(const Status& s) {
+  // The key names an earlier request: the state of the server, not the form of this one, is
+  // what conflicts with it.
+  if (s.Is(Status::SubCode::kIdempotencyKeyReused)) {
+    return {409, "idempotency-key-reused", "Idempotency key already used", s.message()};
+  }
   switch (s.code()) {
     case Status::Code::kInvalidArgument:
       return {400, "invalid-request", "The request is not valid", s.message()};

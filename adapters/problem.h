@@ -23,8 +23,8 @@ struct Problem {
   // {type: <base><slug>, title, status, detail, ...extra}
   nlohmann::json ToJson() const;
 
-  // What an engine Status means to a client (400, 409 with actual_version, 404, 413, 403, 503,
-  // or 500).
+  // What an engine Status means to a client (400, 409 with actual_version, 409 for a reused
+  // idempotency key, 404, 413, 403, 503, or 500).
   static Problem FromStatus(const Status& s);
   // 401: nobody could be authenticated; `detail` says which credentials to send.
   static Problem Unauthenticated(std::string detail);

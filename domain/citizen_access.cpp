@@ -118,10 +118,13 @@ Result<LoginOutcome> CitizenAccess::Login(const std::string& tenant, const std::
     return Status::InvalidArgument(
         "give tenant (the Comune, 1-64 characters), case_code (1-64 characters) and password");
   }
-  const std::string stream = CitizenStreamFor(tenant, case_code);
-  if (Status s = ValidateStreamId(stream); !s.ok()) {
+  if (Status s = ValidateStreamId(CitizenStreamFor(tenant, "x")); !s.ok()) {
     return Status::InvalidArgument("the tenant is not a valid organisation id");
   }
+  const std::string stream = CitizenStreamFor(tenant, case_code);
+  // A case code whose escaped form makes the stream id too long can have no credentials (they
+  // could not have been issued): a failed login like any other unknown code.
+  if (!ValidateStreamId(stream).ok()) return LoginOutcome{};
   std::lock_guard<std::mutex> lock(
       login_locks_[std::hash<std::string>{}(stream) % login_locks_.size()]);
   Command cmd;
@@ -217,7 +220,14 @@ Result<uint64_t> CitizenAccess::Resend(const std::string& case_stream, const std
       return Status::InvalidArgument("the citizen opted out of the service for this case");
     }
     auto it = record->credentials.find(case_stream);
-    const uint64_t issue = (it == record->credentials.end() ? 1 : it->second.issue) + 1;
+    // The first credentials come with the start message; until the notifier has sent them, the
+    // guard would refuse every later issue number.
+    if (it == record->credentials.end()) {
+      return Status::InvalidArgument(
+          "the first credentials of this case have not been issued yet (they come with the "
+          "start message); there are none to resend");
+    }
+    const uint64_t issue = it->second.issue + 1;
     auto cmd = IssueCredentialsCommand(options_.secret, options_.hash_cost, case_stream, code,
                                        tenant, issue, actor_id, options_.clock->Now());
     if (!cmd.ok()) return cmd.status();

@@ -17,7 +17,7 @@ bool ParseU64(const std::string& s, uint64_t* v) {
 
 Response BadParam(const std::string& name, const std::string& want) {
   return Response::Problem(400, "invalid-parameter", "Invalid query parameter",
-                           fmt::format("'{}' must be {}", name, want));
+                           fmt::format("'{}' must be {}", name, want), {{"parameter", name}});
 }
 
 domain::StreamFacts FactsOfStream(Api& api, const std::string& stream) {
@@ -84,7 +84,11 @@ void AddEventRoutes(Router& router, Api& api) {
     const std::string& stream = req.params["id"];
     if (Status s = ValidateStreamId(stream); !s.ok()) return Response::FromStatus(s);
     uint64_t from = 1, limit = 100;
-    bool backward = req.Query("direction").value_or("forward") == "backward";
+    const std::string direction = req.Query("direction").value_or("forward");
+    if (direction != "forward" && direction != "backward") {
+      return BadParam("direction", "forward or backward");
+    }
+    const bool backward = direction == "backward";
     if (backward) from = UINT64_MAX;
     if (auto f = req.Query("from"); f && !ParseU64(*f, &from)) return BadParam("from", "a version number");
     if (auto l = req.Query("limit"); l && (!ParseU64(*l, &limit) || limit == 0 || limit > 1000)) {

@@ -60,6 +60,9 @@ void AddViewRoutes(Router& router, Api& api) {
         }
         const std::string& stream = req.params["id"];
         if (Status s = ValidateStreamId(stream); !s.ok()) return BadParameter("id", "a stream id");
+        // Also before a view as of an instant, which the log answers: a malformed position is
+        // refused alike.
+        if (!WaitForViews(api, req, &out)) return out;
         if (auto as_of = req.Query("as_of")) {
           auto t = ParseRfc3339(*as_of);
           if (!t.ok())
@@ -73,7 +76,6 @@ void AddViewRoutes(Router& router, Api& api) {
           (**view)["as_of"] = FormatTime(*t);
           return Response::Json(200, **view);
         }
-        if (!WaitForViews(api, req, &out)) return out;
         auto rendered =
             api.views->Get(CaseViewProjection::kName, CaseViewProjection::RenderedKey(stream));
         if (!rendered.ok()) return Response::FromStatus(rendered.status());

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -14,6 +15,12 @@ constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 bool ParseU64(const std::string& s, uint64_t* v) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
   return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+// What the log accepts as a tenant (engine/log/envelope.cpp): nothing else names one.
+bool IsTenantId(const std::string& t) {
+  if (t.empty() || t.size() > 64) return false;
+  return std::all_of(t.begin(), t.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
 // Bounds the work of one page when a filter matches few rows: the page ends early with a cursor.
@@ -64,30 +71,35 @@ Response NotAllowed(const std::string& detail) {
 }
 
 bool WaitForViews(Api& api, const Request& req, Response* out) {
-  auto text = req.Query("min_position");
-  std::string name = "min_position";
-  if (!text) {
-    text = req.Header("x-min-position");
-    name = "X-Min-Position";
+  // Both may be given (the query wins); neither may be malformed.
+  std::optional<uint64_t> target;
+  for (const auto& [name, text] : {std::pair{"X-Min-Position", req.Header("x-min-position")},
+                                   std::pair{"min_position", req.Query("min_position")}}) {
+    if (!text) continue;
+    uint64_t n = 0;
+    if (!ParseU64(*text, &n)) {
+      *out = BadParameter(name, "a log position (the `position` a command answered with)");
+      return false;
+    }
+    target = n;
   }
-  if (!text) return true;
-  uint64_t target = 0;
-  if (!ParseU64(*text, &target)) {
-    *out = BadParameter(name, "a log position (the `position` a command answered with)");
-    return false;
-  }
+  if (!target) return true;
+  // No command answered with a position the log has not reached: past its end, the views are
+  // as new as they can be once they have applied the whole log (waiting longer could only end
+  // in views-behind, and no retry would help).
+  target = std::min(*target, api.log.LastPosition());
   if (api.runner == nullptr) {
     *out = Response::Problem(503, "views-unavailable", "The views are not available",
                              "this server runs no projections");
     return false;
   }
-  if (api.runner->WaitFor(target, api.max_wait)) return true;
+  if (api.runner->WaitFor(*target, api.max_wait)) return true;
   *out = Response::Problem(
       503, "views-behind", "The views are behind",
       fmt::format("the views have applied the log up to position {}, not yet {}, after waiting "
                   "{} ms; retry shortly",
-                  api.runner->position(), target, api.max_wait.count()),
-      {{"views_position", api.runner->position()}, {"min_position", target}});
+                  api.runner->position(), *target, api.max_wait.count()),
+      {{"views_position", api.runner->position()}, {"min_position", *target}});
   out->headers.emplace_back("Retry-After", "1");
   return false;
 }
@@ -95,6 +107,13 @@ bool WaitForViews(Api& api, const Request& req, Response* out) {
 bool TenantFor(const Request& req, const Principal& who, bool required, std::string* tenant,
                Response* out) {
   auto asked = req.Query("tenant");
+  // An empty value is a parameter not given, as a client building the query from a template
+  // sends it.
+  if (asked && asked->empty()) asked.reset();
+  if (asked && !IsTenantId(*asked)) {
+    *out = BadParameter("tenant", "a tenant id: 1 to 64 printable ASCII characters, no spaces");
+    return false;
+  }
   if (who.role != "admin") {
     if (asked && *asked != who.tenant) {
       *out = NotAllowed(fmt::format("you read tenant {} only", who.tenant));
@@ -103,7 +122,7 @@ bool TenantFor(const Request& req, const Principal& who, bool required, std::str
     *tenant = who.tenant;
     return true;
   }
-  if (!asked || asked->empty()) {
+  if (!asked) {
     if (required) {
       *out = BadParameter("tenant", "the tenant to read (admins read any tenant, one at a time)");
       return false;
@@ -124,13 +143,20 @@ bool ParsePage(const Request& req, const std::string& prefix, PageRequest* page,
     }
     page->limit = n;
   }
-  if (auto c = req.Query("cursor")) {
+  if (auto c = req.Query("cursor"); c && !c->empty()) {
     auto key = DecodeCursor(*c);
-    if (!key || !key->starts_with(prefix) || key->size() == prefix.size()) {
+    if (!key) {
       *out = BadParameter("cursor", "the next_cursor of a previous page of the same query");
       return false;
     }
-    page->after = *key;
+    // A cursor is a place in the list's order: one from elsewhere starts the page at the
+    // beginning (before this list) or gives an empty page (after it), never another list's rows.
+    if (key->starts_with(prefix)) {
+      page->after = *key;
+    } else if (*key > prefix) {
+      page->after = prefix;
+      page->after.append(8, '\xff');
+    }
   }
   return true;
 }

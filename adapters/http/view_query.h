@@ -18,12 +18,14 @@ std::optional<std::string> DecodeCursor(const std::string& text);
 Response BadParameter(const std::string& name, const std::string& want);
 Response NotAllowed(const std::string& detail);
 
-// Waits for `?min_position=N` / `X-Min-Position: N` when given. False with `out` set to the
-// problem (400 for a bad number, 503 when the views are still behind after Api::max_wait).
+// Waits for `?min_position=N` / `X-Min-Position: N` when given (a position past the end of the
+// log waits for the whole log). False with `out` set to the problem (400 for a bad number, 503
+// when the views are still behind after Api::max_wait).
 bool WaitForViews(Api& api, const Request& req, Response* out);
 
 // The tenant whose rows the caller reads: its own, or for admins `?tenant=` (`required` makes
-// an admin name one). False with `out` set.
+// an admin name one; empty is not given). False with `out` set: 400 for a malformed tenant id,
+// 403 for another tenant's.
 bool TenantFor(const Request& req, const Principal& who, bool required, std::string* tenant,
                Response* out);
 
@@ -31,7 +33,8 @@ struct PageRequest {
   size_t limit = 50;
   std::string after;  // a row key; empty: from the start of the prefix
 };
-// `?limit=` (1..500) and `?cursor=` (must decode to a key under `prefix`).
+// `?limit=` (1..500) and `?cursor=` (base64url; empty is not given; a cursor of another list
+// starts this one at its beginning or past its end).
 bool ParsePage(const Request& req, const std::string& prefix, PageRequest* page, Response* out);
 
 struct Page {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -67,7 +68,41 @@ static std::string ContextToPointer(const std::vector<std::string>& context) {
   return out;
 }
 
+namespace {
+
+bool IntegralFloat(const nlohmann::json& v) {
+  if (!v.is_number_float()) return false;
+  const double d = v.get<double>();
+  return std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 9.0e18;
+}
+
+bool HasIntegralFloat(const nlohmann::json& v) {
+  if (IntegralFloat(v)) return true;
+  if (!v.is_structured()) return false;
+  for (const auto& item : v) {
+    if (HasIntegralFloat(item)) return true;
+  }
+  return false;
+}
+
+void IntegralFloatsToIntegers(nlohmann::json& v) {
+  if (IntegralFloat(v)) {
+    v = static_cast<int64_t>(v.get<double>());
+  } else if (v.is_structured()) {
+    for (auto& item : v) IntegralFloatsToIntegers(item);
+  }
+}
+
+}  // namespace
+
 std::vector<SchemaViolation> JsonSchema::Validate(const nlohmann::json& document) const {
+  // JSON Schema's "integer" is any number without a fractional part, 3.0 included; valijson
+  // looks at how the number was written, so such numbers are shown to it as integers.
+  if (HasIntegralFloat(document)) {
+    nlohmann::json copy = document;
+    IntegralFloatsToIntegers(copy);
+    return Validate(copy);
+  }
   // The validator caches compiled regexes and is not thread-safe; one per thread is enough.
   thread_local valijson::Validator validator;
   valijson::adapters::NlohmannJsonAdapter target(document);

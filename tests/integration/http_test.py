@@ -189,6 +189,10 @@ def test_command_lifecycle_with_versions_and_idempotency(server):
     assert retry.json()["position"] == body["position"]
     assert retry.json()["events"][0]["id"] == body["events"][0]["id"]
 
+    # The same key on another command names an earlier request: a conflict, not a retry.
+    reused = op.command(stream, "add_note", {"text": "x"}, headers={"Idempotency-Key": "start-100"})
+    assert_problem(reused, 409, "idempotency-key-reused")
+
     suspend = op.command(stream, "suspend_case", {"reason": "Attesa parere ASL"}, headers={"If-Match": '"1"'})
     assert suspend.status == 201 and suspend.json()["version"] == 2
     stale = op.command(stream, "resume_case", {"reason": "Parere arrivato"}, headers={"If-Match": '"1"'})
@@ -217,10 +221,20 @@ def test_rejections_are_typed_problems(server):
     assert_problem(op.command("not a stream", "suspend_case", {}), 400)
 
 
+def test_no_credentials_to_resend_before_the_first_are_issued(server):
+    # This server sends no messages, so the start message's credentials never went out.
+    op = server.as_("operator", FORLI, "op-cred")
+    assert op.command("case-comune-forli-140", "start_case", case_payload("FC-140")).status == 201
+    r = server.request("POST", "/v1/citizen/cases/case-comune-forli-140/credentials", token=op.token)
+    p = assert_problem(r, 409, "not-joined")
+    assert "not been issued yet" in p["detail"]
+
+
 def test_segregation_of_duties_and_the_region(server):
     op = server.as_("operator", AOSTA, "op-a")
     stream = "voucher-comune-aosta-1"
-    assert op.command(stream, "enter_application", voucher_payload()).status == 201
+    # JSON Schema's integers include 3.0, as a client holding floats writes them.
+    assert op.command(stream, "enter_application", dict(voucher_payload(), household_members=3.0)).status == 201
     # The same person who entered it may not validate it, even holding the validator role
     # (an operator_validator may, by seed 000: it enters and validates in one step).
     same = server.as_("validator", AOSTA, "op-a")
@@ -264,6 +278,8 @@ def test_stream_history_pages(server):
     assert [e["version"] for e in back["events"]] == [5, 4]
     assert_problem(op.get(f"/v1/streams/{stream}/events?limit=0"), 400, "invalid-parameter")
     assert_problem(op.get(f"/v1/streams/{stream}/events?from=x"), 400, "invalid-parameter")
+    p = assert_problem(op.get(f"/v1/streams/{stream}/events?direction=sideways"), 400)
+    assert p["parameter"] == "direction"
     for e in rest["events"]:
         assert len(e["hash"]) == 64 and len(e["prev_hash"]) == 64
 

@@ -4,6 +4,7 @@ read-your-writes with min_position; cursor pagination; 400s naming the parameter
 authorization matrix: every role of two Comuni (and the Region) against every route.
 """
 import datetime
+import time
 import urllib.parse
 import zoneinfo
 
@@ -89,10 +90,16 @@ def test_case_view_with_read_your_writes_and_as_of(world):
     assert_problem(op.get("/v1/cases/case-comune-aosta-1?as_of=2000-01-01T00:00:00Z"), 404)
 
 
-def test_views_behind_is_503_after_the_bounded_wait(world):
+def test_a_position_past_the_end_of_the_log_waits_for_the_whole_log_only(world):
+    # No command answered with it: the views cannot be newer than the whole log.
     op = world.as_("operator", AOSTA, "op1")
-    p = assert_problem(op.get("/v1/cases/case-comune-aosta-1?min_position=999999999"), 503)
-    assert p["type"].endswith("/views-behind") and p["min_position"] == 999999999
+    started = time.monotonic()
+    assert ok(op.get("/v1/cases/case-comune-aosta-1?min_position=999999999"))["stream"]
+    assert ok(op.get("/v1/cases/case-comune-aosta-1", headers={"X-Min-Position": "999999999"}))
+    assert time.monotonic() - started < 2
+    # A malformed header is refused even when the query parameter, which wins, is fine.
+    assert_problem(op.get("/v1/cases/case-comune-aosta-1?min_position=1",
+                          headers={"X-Min-Position": "m"}), 400, "X-Min-Position")
 
 
 def test_bad_parameters_name_the_parameter(world):
@@ -109,6 +116,23 @@ def test_bad_parameters_name_the_parameter(world):
     assert_problem(admin.get("/v1/worklists/awaiting_validation"), 400, "tenant")
     assert_problem(val.get("/v1/worklists/no_such_list"), 404)
     assert_problem(world.request("GET", "/v1/worklists/awaiting_validation"), 401)
+
+
+def test_empty_parameters_are_not_given_and_cursors_only_place_a_page(world):
+    val = world.as_("validator", AOSTA, "val1")
+    admin = world.as_("admin", "", "root")
+    first = ok(val.get("/v1/worklists/awaiting_validation?limit=2"))
+    # An empty cursor or tenant, as a client filling a template sends them, is not given.
+    assert ok(val.get("/v1/worklists/awaiting_validation?limit=2&cursor=&tenant=")) == first
+    assert_problem(admin.get("/v1/worklists/awaiting_validation?tenant="), 400, "tenant")
+    assert_problem(admin.get("/v1/worklists/awaiting_validation?tenant=comune%20aosta"), 400, "tenant")
+    assert ok(admin.get(f"/v1/worklists/awaiting_validation?limit=2&tenant={AOSTA}")) == first
+    # Another list's cursor reads no row of that list: this one from its start, or nothing.
+    other = ok(world.as_("operator", AOSTA, "op1").get("/v1/audit/actors/op1?limit=1"))["next_cursor"]
+    page = ok(val.get(f"/v1/worklists/awaiting_validation?limit=2&cursor={other}"))
+    assert page["items"] in ([], first["items"]), page
+    assert ok(val.get("/v1/worklists/awaiting_validation?limit=2&cursor=AAAA"))["items"] == first["items"]
+    assert ok(val.get("/v1/worklists/awaiting_validation?cursor=____"))["items"] == []
 
 
 def test_worklist_pages_with_cursor_and_tenant_isolation(world):

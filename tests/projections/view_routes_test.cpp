@@ -163,5 +163,26 @@ TEST_CASE("case view route: the ready-to-send and the assembled answer agree, al
   CHECK(f.Get("/v1/cases/" + s, {}, "admin", "").status == 200);
 }
 
+TEST_CASE("read your writes: 503 while the views are behind the log, never past its end",
+          "[projections][routes]") {
+  RouteFixture f;
+  ProjectionRunner runner(*f.logf.log, *f.views, f.set->All());
+  f.api->runner = &runner;
+  f.api->max_wait = std::chrono::milliseconds(20);
+  const std::string s = "case-comune-aosta-3";
+  f.Must(A("op1", "operator"), s, "start_case", CasePayload("access_to_records", "AO-3"));
+  const std::string path = "/v1/cases/" + s;
+  http::Response behind = f.Get(path, {{"min_position", "1"}}, "operator", "comune-aosta");
+  REQUIRE(behind.status == 503);
+  CHECK(json::parse(behind.body)["type"] == "https://procedo.dev/problems/views-behind");
+  // A position no command answered with is waited for as the end of the log, not for ever.
+  http::Response ahead = f.Get(path, {{"min_position", "999"}}, "operator", "comune-aosta");
+  REQUIRE(ahead.status == 503);
+  CHECK(json::parse(ahead.body)["min_position"] == 1);
+  REQUIRE(runner.CatchUp().ok());
+  CHECK(f.Get(path, {{"min_position", "999"}}, "operator", "comune-aosta").status == 200);
+  CHECK(f.Get(path, {{"min_position", "x"}}, "operator", "comune-aosta").status == 400);
+}
+
 }  // namespace
 }  // namespace procedo::testing
