@@ -15,7 +15,7 @@ namespace {
 bool RequireAdmin(Api& api, const Request& req, Response* out) {
   Principal who;
   if (!RequirePrincipal(api, req, &who, out)) return false;
-  if (who.role != "admin") {
+  if (!domain::IsAdmin(who)) {
     *out = Response::Problem(403, "role-not-allowed", "Your role may not do this",
                              "only an admin moves the test clock");
     return false;

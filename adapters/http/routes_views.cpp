@@ -24,15 +24,9 @@ Response StreamNotFound(const std::string& stream) {
                            fmt::format("no stream {} that you may read", stream));
 }
 
-// Who may read a stream's view, decided from the view itself: the owning tenant's staff, the
-// tenant it was forwarded to (the Region), a citizen the request is theirs, admins everything.
+// Who may read a stream's view: the one rule (domain/access.h), on the facts the view keeps.
 bool MayReadView(const Principal& who, const projections::ViewAccess& view) {
-  if (who.role == "admin") return true;
-  if (who.role == "citizen") {
-    return view.tenant == who.tenant && !view.requester.empty() && view.requester == who.id;
-  }
-  if (who.role == "region") return view.forwarded_to == who.tenant || view.tenant == who.tenant;
-  return view.tenant == who.tenant;
+  return domain::MayRead(who, view);
 }
 
 // Waiting for the views or folding the log blocks; reading a stored row does not.
@@ -129,7 +123,7 @@ void AddViewRoutes(Router& router, Api& api) {
         if (!ParsePage(req, prefix, &page, &out)) return out;
         auto result = ScanPage(
             *api.views, projections::AuditTrailProjection::kName, prefix, page, [&who](json& item) {
-              return who.role == "admin" || item.value("tenant", "") == who.tenant;
+              return domain::IsAdmin(who) || item.value("tenant", "") == who.tenant;
             });
         if (!result.ok()) return Response::FromStatus(result.status());
         return Response::Json(200, PageBody(std::move(result).value(), {{"actor", actor}}));

@@ -25,12 +25,8 @@ std::string Text(const json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-bool RoleIn(const Principal& who, std::initializer_list<const char*> roles) {
-  if (who.role == "admin") return true;
-  for (const char* r : roles) {
-    if (who.role == r) return true;
-  }
-  return false;
+bool RoleIn(const Principal& who, std::initializer_list<std::string_view> roles) {
+  return domain::RoleMayRead(who, roles);
 }
 
 Response Unavailable() {
@@ -87,8 +83,7 @@ Response Worklist(Api& api, Request& req) {
         404, "unknown-worklist", "Unknown worklist",
         fmt::format("no worklist '{}'; the worklists are: {}", name, fmt::join(names, ", ")));
   }
-  if (who.role != "admin" &&
-      std::find(list->roles.begin(), list->roles.end(), who.role) == list->roles.end()) {
+  if (!domain::RoleMayRead(who, list->roles)) {
     return NotAllowed(
         fmt::format("worklist {} is for the roles {}", name, fmt::join(list->roles, ", ")));
   }

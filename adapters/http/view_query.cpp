@@ -114,24 +114,15 @@ bool TenantFor(const Request& req, const Principal& who, bool required, std::str
     *out = BadParameter("tenant", "a tenant id: 1 to 64 printable ASCII characters, no spaces");
     return false;
   }
-  if (who.role != "admin") {
-    if (asked && *asked != who.tenant) {
-      *out = NotAllowed(fmt::format("you read tenant {} only", who.tenant));
-      return false;
-    }
-    *tenant = who.tenant;
+  auto read = domain::TenantToRead(who, asked, required);
+  if (read.ok()) {
+    *tenant = std::move(read).value();
     return true;
   }
-  if (!asked) {
-    if (required) {
-      *out = BadParameter("tenant", "the tenant to read (admins read any tenant, one at a time)");
-      return false;
-    }
-    tenant->clear();
-    return true;
-  }
-  *tenant = *asked;
-  return true;
+  *out = read.status().IsInvalidArgument()
+             ? BadParameter("tenant", "the tenant to read (admins read any tenant, one at a time)")
+             : NotAllowed(read.status().message());
+  return false;
 }
 
 bool ParsePage(const Request& req, const std::string& prefix, PageRequest* page, Response* out) {
