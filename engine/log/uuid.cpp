@@ -72,9 +72,15 @@ std::string HashToHex(const Hash& h) {
 }
 
 std::string FormatTime(TimePoint t) {
-  auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  auto micros = (t - secs).count();
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z", secs, micros);
+  // Civil arithmetic on the microsecond clock itself: fmt's chrono formatting goes through the
+  // system clock's nanoseconds, which overflow after 2262, and any instant a client may send
+  // (as_of in year 9999) must print.
+  const auto day = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day date{day};
+  const std::chrono::hh_mm_ss<Micros> time{t - day};
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{:06d}Z", int{date.year()},
+                     unsigned{date.month()}, unsigned{date.day()}, time.hours().count(),
+                     time.minutes().count(), time.seconds().count(), time.subseconds().count());
 }
 
 }  // namespace procedo

@@ -246,6 +246,17 @@ TEST_CASE("ids are UUIDv7, times come from the injected clock and never run back
   CHECK(FormatTime(a.events[0]->time) == "2026-09-21T14:13:20.000000Z");
 }
 
+TEST_CASE("every instant a client may send prints, before 1970 and after 2262", "[time]") {
+  using std::chrono::microseconds;
+  // 2561 is past what the system clock's nanoseconds hold; a view asked as_of then must answer.
+  CHECK(FormatTime(TimePoint(std::chrono::seconds(18'667'763'584)) + microseconds(722'840)) ==
+        "2561-07-23T01:53:04.722840Z");
+  CHECK(FormatTime(TimePoint(std::chrono::seconds(253'402'300'799))) ==
+        "9999-12-31T23:59:59.000000Z");
+  CHECK(FormatTime(TimePoint(microseconds(-1))) == "1969-12-31T23:59:59.999999Z");
+  CHECK(FormatTime(TimePoint{}) == "1970-01-01T00:00:00.000000Z");
+}
+
 TEST_CASE("the hash chain links every event to the one before", "[append][hash]") {
   LogFixture f;
   for (int i = 0; i < 5; ++i) {

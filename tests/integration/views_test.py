@@ -88,6 +88,9 @@ def test_case_view_with_read_your_writes_and_as_of(world):
     assert old["as_of"]
     # Before the first event there was nothing to see.
     assert_problem(op.get("/v1/cases/case-comune-aosta-1?as_of=2000-01-01T00:00:00Z"), 404)
+    # Far in the future (past what nanoseconds since 1970 hold) the view is today's, and says so.
+    later = ok(op.get("/v1/cases/case-comune-aosta-1?as_of=2561-07-22T14%3A28%3A04.72284-11%3A25"))
+    assert later["state"] == "resumed" and later["as_of"] == "2561-07-23T01:53:04.722840Z"
 
 
 def test_a_position_past_the_end_of_the_log_waits_for_the_whole_log_only(world):
