@@ -87,6 +87,17 @@ nlohmann::json ParseBody(const Request& req) {
 
 }  // namespace
 
+Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s) {
+  auto events = api.citizen->CaseEvents(s);
+  if (!events.ok()) return events.status();
+  auto opted_out = api.citizen->OptedOut(s);
+  if (!opted_out.ok()) return opted_out.status();
+  nlohmann::json view = projections::BuildCitizenCaseView(*events);
+  view["notifications"] = *opted_out ? "opted_out" : "active";
+  AddDeadline(api, s.case_stream, view);
+  return view;
+}
+
 void AddCitizenRoutes(Router& router, Api& api) {
   router.Add("POST", "/v1/citizen/login", [&api](Request& req) {
     if (!api.citizen) return Unavailable();
@@ -135,14 +146,9 @@ void AddCitizenRoutes(Router& router, Api& api) {
     domain::CitizenSession s;
     Response denied;
     if (!RequireCitizen(api, req, &s, &denied)) return denied;
-    auto events = api.citizen->CaseEvents(s);
-    if (!events.ok()) return Response::FromStatus(events.status());
-    auto opted_out = api.citizen->OptedOut(s);
-    if (!opted_out.ok()) return Response::FromStatus(opted_out.status());
-    nlohmann::json view = projections::BuildCitizenCaseView(*events);
-    view["notifications"] = *opted_out ? "opted_out" : "active";
-    AddDeadline(api, s.case_stream, view);
-    Response r = Response::Json(200, view);
+    auto view = CitizenCaseView(api, s);
+    if (!view.ok()) return Response::FromStatus(view.status());
+    Response r = Response::Json(200, *view);
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   }, /*blocking=*/true);
