@@ -7,6 +7,7 @@
 #include "projections/views/case_view.h"
 #include "domain/citizen_access.h"
 #include "projections/views/citizen_view.h"
+#include "engine/views/view_store.h"
 
 namespace procedo::http {
 namespace {
@@ -64,13 +65,29 @@ bool RequireCitizen(Api& api, const Request& req, domain::CitizenSession* s, Res
 }
 
 // The expected term as a date (seed 002: "i tempi previsti"), by the case view's own
-// computation (business or calendar days, moved by suspensions and closures), as of now.
-void AddDeadline(Api& api, const std::string& case_stream, nlohmann::json& view) {
+// computation (business or calendar days, moved by suspensions and closures). The live view has
+// it when it has caught up with the case's last event (`version`): the same fold over the same
+// events. Otherwise the case is folded from the log as of now, so the page never shows a date
+// older than the message that brought the citizen here.
+void AddDeadline(Api& api, const std::string& case_stream, uint64_t version,
+                 nlohmann::json& view) {
   if (api.workflows == nullptr || api.calendars == nullptr || !view.contains("term")) return;
-  auto full = projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, case_stream,
-                                        api.clock.Now());
-  if (!full.ok() || !*full) return;  // the page stays useful without it
-  const nlohmann::json& v = **full;
+  std::optional<nlohmann::json> found;
+  if (api.views != nullptr) {
+    auto row = api.views->Get(projections::CaseViewProjection::kName,
+                              projections::CaseViewProjection::SummaryKey(case_stream));
+    if (row.ok() && *row) {
+      auto live = nlohmann::json::parse(**row, nullptr, false);
+      if (live.is_object() && live.value("version", uint64_t{0}) == version) found = live;
+    }
+  }
+  if (!found) {
+    auto full = projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, case_stream,
+                                          api.clock.Now());
+    if (!full.ok() || !*full) return;  // the page stays useful without it
+    found = std::move(**full);
+  }
+  const nlohmann::json& v = *found;
   nlohmann::json& term = view["term"];
   term["deadline"] = v.value("deadline_local", nlohmann::json());
   if (v.contains("deadline_before_suspension_local")) {
@@ -94,7 +111,7 @@ Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s
   if (!opted_out.ok()) return opted_out.status();
   nlohmann::json view = projections::BuildCitizenCaseView(*events);
   view["notifications"] = *opted_out ? "opted_out" : "active";
-  AddDeadline(api, s.case_stream, view);
+  AddDeadline(api, s.case_stream, events->empty() ? 0 : events->back().version, view);
   return view;
 }
 

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <kainjow/mustache.hpp>
@@ -117,7 +118,9 @@ Result<std::unique_ptr<Site>> Site::Load(const std::string& dir) {
   }
   if (ec || !site->templates_.count("layout")) {
     return Status::NotFound(fmt::format(
-        "no page templates in {}/templates (set web.dir to the source's adapters/web)", dir));
+        "no page templates in {}/templates: set web.dir to the source's adapters/web, or "
+        "web.enabled = false to serve no pages",
+        dir));
   }
   std::map<std::string, std::string> renamed;  // logical name -> /static/<hashed name>
   bool complete = true;
@@ -152,17 +155,27 @@ Result<std::unique_ptr<Site>> Site::Load(const std::string& dir) {
   return site;
 }
 
+namespace {
+// A template parsed once per thread: kainjow's render is not const, so threads never share one.
+mu::mustache& Parsed(uint64_t site, const std::string& name, const std::string& text) {
+  thread_local std::map<std::pair<uint64_t, std::string>, std::unique_ptr<mu::mustache>> cache;
+  auto& slot = cache[{site, name}];
+  if (!slot) slot = std::make_unique<mu::mustache>(text);
+  return *slot;
+}
+std::atomic<uint64_t> next_site{1};
+}  // namespace
+
+Site::Site() : serial_(next_site++) {}
+
 std::string Site::Render(const std::string& page, const std::string& title,
                          nlohmann::json data) const {
   auto it = templates_.find(page);
   if (it == templates_.end()) return {};
   data["title"] = title;
-  mu::mustache body(it->second);
-  std::string content = body.render(ToData(data));
+  std::string content = Parsed(serial_, page, it->second).render(ToData(data));
   nlohmann::json layout = {{"title", title}, {"content", content}, {"styles", urls_}};
-  if (data.contains("header")) layout["header"] = data["header"];
-  mu::mustache frame(templates_.at("layout"));
-  return frame.render(ToData(layout));
+  return Parsed(serial_, "layout", templates_.at("layout")).render(ToData(layout));
 }
 
 const Asset* Site::FindAsset(const std::string& name) const {

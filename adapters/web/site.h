@@ -3,6 +3,7 @@
 // CSRF check. Pages know nothing of Beast: they answer http::Request with http::Response.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -21,6 +22,7 @@ struct Asset {
 
 class Site {
  public:
+  Site();
   // `dir`: the web folder (templates/, assets/, and node_modules/ with Bootstrap Italia as
   // scripts/setup installs it). Missing templates are an error; a missing Bootstrap Italia only
   // leaves the pages unstyled (`styled()` says which).
@@ -39,6 +41,7 @@ class Site {
   std::map<std::string, Asset> assets_;            // by hashed name
   nlohmann::json urls_ = nlohmann::json::array();  // the layout's style sheets, in order
   bool styled_ = false;
+  uint64_t serial_;  // tells this site's parsed templates from another's
 };
 
 // An HTML page with the security headers: a Content-Security-Policy allowing only this origin's

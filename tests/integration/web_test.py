@@ -27,8 +27,7 @@ WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def env(tmp_path_factory):
     smtp = SmtpServer().start()
     server = notify_server(tmp_path_factory.mktemp("web"), smtp, testing_driven_clock="true",
-                           testing_clock_start="2026-11-23T08:00:00Z",
-                           web_dir=str(SRC / "adapters" / "web"))
+                           testing_clock_start="2026-11-23T08:00:00Z")
     base = f"http://127.0.0.1:{server.port}"
     server.env["PROCEDO_NOTIFY_BASE_URL"] = base
     server.start()
