@@ -54,6 +54,11 @@ struct Pages {
   http::Response Login(int status, const std::string& ente, const std::string& codice, json errors,
                        json alert, const http::Request& req) const {
     json data = {{"ente", ente}, {"codice", codice}, {"ente_known", !ente.empty()}};
+    // The Comune by its name where the domain knows it; an unknown id is shown as sent (and
+    // the login then fails like a wrong password: nothing tells which Comuni have cases).
+    const domain::TenantCalendarInfo* known =
+        api.calendars != nullptr ? api.calendars->FindTenant(ente) : nullptr;
+    data["ente_name"] = known != nullptr ? known->name : ente;
     for (const char* field : {"ente", "codice", "password"}) {
       if (errors.contains(field)) data["error_" + std::string(field)] = errors[field];
     }

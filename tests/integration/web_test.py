@@ -102,6 +102,7 @@ def test_the_citizen_follows_the_link_and_reads_the_case(env):
     assert headers["referrer-policy"] == "same-origin"
     assert c.page.locator("html").get_attribute("lang") == "it"
     assert c.page.input_value("#codice") == "FC-2026/101"  # from the link
+    assert c.page.inner_text("#ente-nome") == "Comune di Forlì"
     c.check("login")
 
     # Keyboard only: the skip link is the first stop, then the form.
