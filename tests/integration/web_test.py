@@ -168,6 +168,14 @@ def test_the_citizen_follows_the_link_and_reads_the_case(env):
     assert server.request("GET", "/v1/citizen/case", headers={"Authorization": f"Bearer {cookie['value']}"}
                           ).json()["notifications"] == "opted_out"
 
+    # Closed: the outcome and its reason, and the term met.
+    assert op.command(stream, "close_case", {"outcome": "accepted", "reason": "Istanza conforme al <PRG>"}).status == 201
+    page.reload()
+    assert page.inner_text("#stato") == "chiusa"
+    assert page.inner_text("#chiusura") == "Chiusa il 23/11/2026 alle 09:00 con esito accolta. Motivo: Istanza conforme al <PRG>"
+    assert "Conclusa entro il termine." in page.locator("main").inner_text()
+    c.check("case-closed")
+
     # A forged CSRF token changes nothing.
     before = len(events_of(server, f"citizen-{FORLI}-FC-2026@2F101"))
     forged = c.post("/pratica/rinuncia", {"csrf": "0" * 64})
@@ -264,4 +272,12 @@ def test_assets_are_hashed_cached_and_only_those_needed(env):
     assert server.request("GET", "/static/bootstrap-italia.min.css").status == 404
     assert server.request("GET", "/static/..%2Fpackage.json").status == 404
     c.check("login-no-code")
+    # Without the link's Comune the login asks for it, and says so when it is missing.
+    c.page.goto(f"{base}/pratica")
+    c.page.fill("#codice", "FC-1")
+    c.page.fill("#password", "x")
+    c.page.click("button:has-text('Accedi')")
+    assert c.page.inner_text("#ente-errore").startswith("Indica il codice dell'ente")
+    assert c.page.get_attribute("#ente", "aria-describedby") == "ente-errore"
+    c.check("login-no-comune")
     c.close()
