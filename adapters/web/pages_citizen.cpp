@@ -13,7 +13,6 @@ namespace procedo::web {
 namespace {
 
 using nlohmann::json;
-using Form = std::map<std::string, std::string>;
 
 constexpr const char* kSession = "procedo_pratica";
 // Which case the browser last opened (the Comune and the case code, nothing secret): after the
@@ -66,13 +65,22 @@ struct Pages {
     return Page(status, "login", "Accedi alla tua pratica", std::move(data), req, false);
   }
 
-  // The session from the cookie; nullopt when absent, forged, expired or superseded.
-  std::optional<domain::CitizenSession> Session(const http::Request& req) const {
+  // The session from the cookie: nullopt when absent, forged, expired or superseded (the citizen
+  // logs in again); an error only when the service could not tell.
+  Result<std::optional<domain::CitizenSession>> Session(const http::Request& req) const {
     std::string token = Cookie(req, kSession);
-    if (token.empty() || api.citizen == nullptr) return std::nullopt;
+    if (token.empty()) return std::optional<domain::CitizenSession>();
     auto s = api.citizen->Verify(token);
-    if (!s.ok()) return std::nullopt;
-    return *s;
+    if (s.ok()) return std::optional<domain::CitizenSession>(*s);
+    if (s.status().code() == Status::Code::kPermissionDenied) {
+      return std::optional<domain::CitizenSession>();
+    }
+    return s.status();
+  }
+
+  http::Response Busy(const http::Request& req) const {
+    return Error(503, "Servizio momentaneamente non disponibile",
+                 "Non è stato possibile completare l'operazione. Riprova tra qualche minuto.", req);
   }
 
   // Back to the login, saying why, with the Comune and code of the case last opened.
@@ -268,15 +276,17 @@ json Pages::CaseData(const json& v, const domain::CitizenSession& s) const {
 
 http::Response Pages::ShowCase(const http::Request& req, json errors, int status) const {
   if (api.citizen == nullptr) return Unavailable(req);
-  auto session = Session(req);
-  if (!session) return LoginAgain(req);
-  auto view = http::CitizenCaseView(api, *session);
-  auto answered = api.citizen->SurveyAnswered(*session);
+  auto found = Session(req);
+  if (!found.ok()) return Busy(req);
+  if (!*found) return LoginAgain(req);
+  const domain::CitizenSession& session = **found;
+  auto view = http::CitizenCaseView(api, session);
+  auto answered = api.citizen->SurveyAnswered(session);
   if (!view.ok() || !answered.ok()) {
     return Error(503, "Servizio momentaneamente non disponibile",
                  "Non è stato possibile leggere la pratica. Riprova tra qualche minuto.", req);
   }
-  json d = CaseData(*view, *session);
+  json d = CaseData(*view, session);
   d["survey_open"] = !*answered;
   for (auto& [k, e] : errors.items()) d["error_" + k] = e;
   const std::string outcome = req.Query("esito").value_or("");
@@ -300,8 +310,10 @@ http::Response Pages::DoSurvey(const http::Request& req) const {
   if (api.citizen == nullptr) return Unavailable(req);
   auto form = ParseForm(req.body);
   if (!form || !CsrfValid(req, *form)) return Forbidden(req);
-  auto session = Session(req);
-  if (!session) return LoginAgain(req);
+  auto found = Session(req);
+  if (!found.ok()) return Busy(req);
+  if (!*found) return LoginAgain(req);
+  const domain::CitizenSession& session = **found;
   const std::string rating = (*form)["voto"], comment = (*form)["commento"];
   json errors = json::object();
   if (rating.size() != 1 || rating[0] < '1' || rating[0] > '5') {
@@ -314,7 +326,7 @@ http::Response Pages::DoSurvey(const http::Request& req) const {
         kMaxComment, comment.size());
   }
   if (!errors.empty()) return ShowCase(req, errors, 400);
-  Status st = api.citizen->AnswerSurvey(*session, rating[0] - '0', comment);
+  Status st = api.citizen->AnswerSurvey(session, rating[0] - '0', comment);
   if (st.IsConflict()) return SeeOther("/pratica/caso?esito=questionario-gia-compilato");
   if (!st.ok()) {
     return Error(503, "Servizio momentaneamente non disponibile",
@@ -327,9 +339,11 @@ http::Response Pages::DoOptOut(const http::Request& req) const {
   if (api.citizen == nullptr) return Unavailable(req);
   auto form = ParseForm(req.body);
   if (!form || !CsrfValid(req, *form)) return Forbidden(req);
-  auto session = Session(req);
-  if (!session) return LoginAgain(req);
-  if (Status st = api.citizen->OptOut(*session); !st.ok()) {
+  auto found = Session(req);
+  if (!found.ok()) return Busy(req);
+  if (!*found) return LoginAgain(req);
+  const domain::CitizenSession& session = **found;
+  if (Status st = api.citizen->OptOut(session); !st.ok()) {
     return Error(503, "Servizio momentaneamente non disponibile",
                  "Non è stato possibile registrare la rinuncia. Riprova tra qualche minuto.", req);
   }

@@ -67,8 +67,8 @@ std::string FormToken(const http::Request& req, http::Response* out, bool secure
 // Whether the form's token matches the cookie's (constant time).
 bool CsrfValid(const http::Request& req, const std::map<std::string, std::string>& form);
 
-// "26/11/2026 alle 09:30" from an RFC 3339 instant in the Italian local time it was written in
-// (the views' *_local fields); instants in UTC go through `to_local` first.
+// "26/11/2026 alle 09:30" and "26/11/2026" from an RFC 3339 instant written in Italian local
+// time (the views' *_local fields, or an instant passed through the calendar's FormatLocal).
 std::string ItalianDateTime(const std::string& rfc3339_local);
 std::string ItalianDate(const std::string& rfc3339_local);
 
