@@ -123,6 +123,8 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"citizen.max_failures", &c.citizen_max_failures},
       {"citizen.lockout_seconds", &c.citizen_lockout_seconds},
       {"citizen.session_seconds", &c.citizen_session_seconds},
+      {"web.enabled", &c.web_enabled},
+      {"web.dir", &c.web_dir},
       {"testing.driven_clock", &c.testing_driven_clock},
       {"testing.clock_start", &c.testing_clock_start},
       {"testing.fault_points", &c.testing_fault_points},

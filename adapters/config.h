@@ -76,6 +76,9 @@ struct Config {
   int64_t citizen_max_failures = 5;
   int64_t citizen_lockout_seconds = 60;
   int64_t citizen_session_seconds = 1800;
+  // The citizens' pages (adapters/web): templates, styles and fonts are read from web_dir at start.
+  bool web_enabled = true;
+  std::string web_dir = "adapters/web";
   // Only for tests: the server's one clock stands at testing.clock_start (RFC 3339; empty: the
   // real time at start) and moves only when an admin POSTs /v1/testing/clock.
   bool testing_driven_clock = false;

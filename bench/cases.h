@@ -10,7 +10,7 @@ int AppendCase(const std::string& name, int threads, const Limits& limits);
 int AppendBatchCase(const Limits& limits);
 int ReplayCase(const Limits& limits);
 int RunCommandCase(const Limits& limits, const std::string& source_dir);
-int HttpCases(const Limits& limits, bool get, bool command);
+int HttpCases(const Limits& limits, bool get, bool command, bool page);
 int KafkaCase(const Limits& limits, const std::string& source_dir);
 int SlaCase(const Limits& limits, const std::string& source_dir);
 int RunNotifyCase(const Limits& limits, const std::string& source_dir);

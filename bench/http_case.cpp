@@ -2,6 +2,9 @@
 // by the real projections), on the real HTTP server, versus nginx serving the same JSON bytes as
 // a static file, in the same run. http-command: wrk POSTing start_case
 // commands (each to a new stream), versus the in-process command throughput of the same run.
+// http-page: wrk against the citizen's case page (`GET /pratica/caso` with a session cookie:
+// session check, the case's events, the term's date, the template), versus nginx serving the
+// same HTML bytes.
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,10 +18,12 @@
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
+#include "adapters/web/web.h"
 #include "bench/bench_util.h"
 #include "bench/cases.h"
 #include "domain/procedures.h"
 #include "domain/calendars.h"
+#include "domain/citizen_access.h"
 #include "engine/workflow/command_handler.h"
 #include "engine/views/projection.h"
 #include "engine/views/view_store.h"
@@ -89,7 +94,7 @@ int FreePort() {
 
 }  // namespace
 
-int HttpCases(const Limits& limits, bool get, bool command) {
+int HttpCases(const Limits& limits, bool get, bool command, bool page) {
   const int secs = static_cast<int>(std::max<int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(limits.max_time).count()));
   ScratchDir dir("http");
   LogOptions lo;
@@ -117,8 +122,18 @@ int HttpCases(const Limits& limits, bool get, bool command) {
   api.views = views->get();
   api.runner = &runner;
   api.calendars = &*calendars;
+  // The citizen's side, with the credentials the start message would carry.
+  domain::CitizenAccessOptions cao;
+  cao.secret = "bench-secret";
+  cao.session_ttl = std::chrono::hours(24);
+  cao.hash_cost = domain::PasswordHashCost::Minimal();
+  domain::CitizenAccess citizen(handler, cao);
+  api.citizen = &citizen;
+  auto site = web::Site::Load(std::string(PROCEDO_SOURCE_DIR) + "/adapters/web");
+  if (!site.ok()) throw std::runtime_error(site.status().ToString());
   http::Router router;
   http::AddAllRoutes(router, api);
+  web::AddCitizenPages(router, api, **site, {});
   http::ServerOptions so;
   so.port = 0;
   http::Server server(so, router);
@@ -144,6 +159,19 @@ int HttpCases(const Limits& limits, bool get, bool command) {
       throw std::runtime_error(fmt::format("cannot run {} on the benchmark case: {}", name,
                                            r.ok() ? r->rejection->message : r.status().ToString()));
     }
+  }
+  std::string citizen_cookie;
+  if (page) {
+    const std::string stream = "case-comune-forli-1";
+    auto issue = domain::IssueCredentialsCommand(cao.secret, cao.hash_cost, stream, "FC-1",
+                                                 "comune-forli", 1, "bench",
+                                                 SystemClock::Instance().Now());
+    if (!issue.ok()) throw std::runtime_error(issue.status().ToString());
+    auto issued = handler.Handle(*issue, domain::CitizenServiceActor("comune-forli"));
+    if (!issued.ok() || !issued->accepted()) throw std::runtime_error("cannot issue credentials");
+    auto login = citizen.Login("comune-forli", "FC-1", domain::DerivePassword(cao.secret, stream, 1));
+    if (!login.ok() || !login->ok) throw std::runtime_error("the citizen cannot log in");
+    citizen_cookie = "procedo_pratica=" + login->token;
   }
   if (!runner.WaitFor((*log)->LastPosition(), std::chrono::seconds(10))) {
     throw std::runtime_error("the views did not catch up with the benchmark case");
@@ -172,6 +200,33 @@ int HttpCases(const Limits& limits, bool get, bool command) {
     }
     fmt::print("http-get: {} bytes per answer; p99 procedo {} nginx {}\n", body.size(), api_get.p99, base.p99);
     PrintResult("http-get", api_get.rps, base.rps);
+  }
+  if (page) {
+    const std::string path = "/pratica/caso";
+    auto api_page = RunWrk(fmt::format("http://127.0.0.1:{}{}", *port, path), secs,
+                           "Cookie: " + citizen_cookie);
+    std::string body;
+    {
+      http::Request req;
+      req.method = "GET";
+      req.path = path;
+      req.headers["cookie"] = citizen_cookie;
+      auto m = router.Find(req);
+      http::Response r = (*m.handler)(req);
+      if (r.status != 200) throw std::runtime_error(fmt::format("the case page answered {}", r.status));
+      body = r.body;
+    }
+    int nport = FreePort();
+    WrkResult base;
+    {
+      Nginx nginx(dir.path() + "/nginx-page", body, nport);
+      std::string url = fmt::format("http://127.0.0.1:{}/v1/case.json", nport);
+      for (int i = 0; i < 100 && system(("curl -sf -o /dev/null " + url).c_str()) != 0; ++i) usleep(50'000);
+      base = RunWrk(url, secs, "");
+    }
+    fmt::print("http-page: {} bytes of HTML; p99 procedo {} nginx {}\n", body.size(), api_page.p99,
+               base.p99);
+    PrintResult("http-page", api_page.rps, base.rps);
   }
   if (command) {
     std::string script = dir.path() + "/post.lua";

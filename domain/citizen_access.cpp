@@ -263,6 +263,18 @@ Result<bool> CitizenAccess::OptedOut(const CitizenSession& session) {
   return record->opted_out.count(session.case_stream) > 0;
 }
 
+std::string CitizenAccess::SurveyMarker(const std::string& case_stream) const {
+  // The marker's stream name is a one-way function of the case: it proves "answered" without
+  // naming the case.
+  return "survey_marker-" + ToHex(HmacSha256(options_.secret, "survey|" + case_stream)).substr(0, 40);
+}
+
+Result<bool> CitizenAccess::SurveyAnswered(const CitizenSession& session) const {
+  auto version = commands_.log().StreamVersion(SurveyMarker(session.case_stream));
+  if (!version.ok()) return version.status();
+  return *version > 0;
+}
+
 Status CitizenAccess::AnswerSurvey(const CitizenSession& session, int rating,
                                    const std::string& comment) {
   if (rating < 1 || rating > 5 || comment.size() > 2000) {
@@ -275,14 +287,10 @@ Status CitizenAccess::AnswerSurvey(const CitizenSession& session, int rating,
   Command cmd;
   cmd.stream = "survey-" + start.tenant + "-" + procedure;
   cmd.name = "record_survey_answer";
-  // The marker's stream name is a one-way function of the case: it proves "answered" without
-  // naming the case.
   cmd.payload = {{"procedure_id", procedure},
                  {"rating", rating},
                  {"month", FormatTime(options_.clock->Now()).substr(0, 7)},
-                 {"marker", "survey_marker-" + ToHex(HmacSha256(options_.secret,
-                                                               "survey|" + session.case_stream))
-                                                   .substr(0, 40)}};
+                 {"marker", SurveyMarker(session.case_stream)}};
   if (!comment.empty()) cmd.payload["comment"] = comment;
   for (int attempt = 0; attempt < 20; ++attempt) {
     auto outcome = commands_.Handle(cmd, Actor::System("survey", start.tenant));

@@ -77,6 +77,8 @@ class CitizenAccess {
   Status OptOut(const CitizenSession& session);
   // Conflict when this case's survey was answered already.
   Status AnswerSurvey(const CitizenSession& session, int rating, const std::string& comment);
+  // Whether this case's survey was answered (its page offers the survey only once).
+  Result<bool> SurveyAnswered(const CitizenSession& session) const;
   // Whether the citizen stopped the service for the session's case.
   Result<bool> OptedOut(const CitizenSession& session);
   // The events of the session's case, for its page.
@@ -86,6 +88,7 @@ class CitizenAccess {
   Result<CitizenRecord> ReadRecord(const std::string& stream);
   Result<std::vector<Event>> ReadCase(const std::string& case_stream) const;
   std::string SignSession(const CitizenSession& s) const;
+  std::string SurveyMarker(const std::string& case_stream) const;
 
   CommandHandler& commands_;
   CitizenAccessOptions options_;

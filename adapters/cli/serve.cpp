@@ -14,6 +14,7 @@
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
+#include "adapters/web/web.h"
 #include "adapters/kafka/consumers.h"
 #include "adapters/notify/service.h"
 #include "domain/calendars.h"
@@ -228,6 +229,20 @@ int Serve(const Config& cfg) {
 
   http::Router router;
   http::AddAllRoutes(router, api);
+  // The citizens' pages (adapters/web): HTML over the same services as the JSON routes.
+  std::unique_ptr<web::Site> site;
+  if (cfg.web_enabled) {
+    auto loaded = web::Site::Load(cfg.web_dir);
+    if (!loaded.ok()) return Fail(loaded.status());
+    site = std::move(*loaded);
+    web::AddAssetRoutes(router, *site);
+    web::AddCitizenPages(router, api, *site,
+                         {.secure_cookies = !cfg.http_tls_certificate.empty()});
+    fmt::print("procedo: web pages at /pratica{}\n",
+               site->styled() ? ""
+                              : " (unstyled: Bootstrap Italia is missing under web.dir's "
+                                "node_modules; scripts/setup installs it)");
+  }
   if (driven_waiter) {
     http::AddTestingClockRoutes(router, api,
                                 [w = driven_waiter.get()](TimePoint t) { w->Set(t); });

@@ -20,6 +20,7 @@ struct WorkflowSet;
 namespace procedo::domain {
 class CalendarCatalog;
 class CitizenAccess;
+struct CitizenSession;
 }  // namespace procedo::domain
 
 namespace procedo::http {
@@ -54,6 +55,11 @@ void AddViewRoutes(Router& router, Api& api);
 // Only with testing.driven_clock (not in AddAllRoutes, not in the OpenAPI document): GET and
 // POST /v1/testing/clock read and move api.clock through `move_to`, for admins.
 void AddTestingClockRoutes(Router& router, Api& api, std::function<void(TimePoint)> move_to);
+
+// The citizen's case (seed 002) as GET /v1/citizen/case answers it and the web page shows it:
+// the case's own events folded for the citizen, whether messages were stopped, and the term's
+// expected date as of now.
+Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s);
 
 // Authenticates the request; on failure `out` holds the problem to send.
 bool RequirePrincipal(Api& api, const Request& req, Principal* who, Response* out);

@@ -7,6 +7,7 @@
 #include "projections/views/case_view.h"
 #include "domain/citizen_access.h"
 #include "projections/views/citizen_view.h"
+#include "engine/views/view_store.h"
 
 namespace procedo::http {
 namespace {
@@ -64,13 +65,29 @@ bool RequireCitizen(Api& api, const Request& req, domain::CitizenSession* s, Res
 }
 
 // The expected term as a date (seed 002: "i tempi previsti"), by the case view's own
-// computation (business or calendar days, moved by suspensions and closures), as of now.
-void AddDeadline(Api& api, const std::string& case_stream, nlohmann::json& view) {
+// computation (business or calendar days, moved by suspensions and closures). The live view has
+// it when it has caught up with the case's last event (`version`): the same fold over the same
+// events. Otherwise the case is folded from the log as of now, so the page never shows a date
+// older than the message that brought the citizen here.
+void AddDeadline(Api& api, const std::string& case_stream, uint64_t version,
+                 nlohmann::json& view) {
   if (api.workflows == nullptr || api.calendars == nullptr || !view.contains("term")) return;
-  auto full = projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, case_stream,
-                                        api.clock.Now());
-  if (!full.ok() || !*full) return;  // the page stays useful without it
-  const nlohmann::json& v = **full;
+  std::optional<nlohmann::json> found;
+  if (api.views != nullptr) {
+    auto row = api.views->Get(projections::CaseViewProjection::kName,
+                              projections::CaseViewProjection::SummaryKey(case_stream));
+    if (row.ok() && *row) {
+      auto live = nlohmann::json::parse(**row, nullptr, false);
+      if (live.is_object() && live.value("version", uint64_t{0}) == version) found = live;
+    }
+  }
+  if (!found) {
+    auto full = projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, case_stream,
+                                          api.clock.Now());
+    if (!full.ok() || !*full) return;  // the page stays useful without it
+    found = std::move(**full);
+  }
+  const nlohmann::json& v = *found;
   nlohmann::json& term = view["term"];
   term["deadline"] = v.value("deadline_local", nlohmann::json());
   if (v.contains("deadline_before_suspension_local")) {
@@ -86,6 +103,17 @@ nlohmann::json ParseBody(const Request& req) {
 }
 
 }  // namespace
+
+Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s) {
+  auto events = api.citizen->CaseEvents(s);
+  if (!events.ok()) return events.status();
+  auto opted_out = api.citizen->OptedOut(s);
+  if (!opted_out.ok()) return opted_out.status();
+  nlohmann::json view = projections::BuildCitizenCaseView(*events);
+  view["notifications"] = *opted_out ? "opted_out" : "active";
+  AddDeadline(api, s.case_stream, events->empty() ? 0 : events->back().version, view);
+  return view;
+}
 
 void AddCitizenRoutes(Router& router, Api& api) {
   router.Add("POST", "/v1/citizen/login", [&api](Request& req) {
@@ -135,14 +163,9 @@ void AddCitizenRoutes(Router& router, Api& api) {
     domain::CitizenSession s;
     Response denied;
     if (!RequireCitizen(api, req, &s, &denied)) return denied;
-    auto events = api.citizen->CaseEvents(s);
-    if (!events.ok()) return Response::FromStatus(events.status());
-    auto opted_out = api.citizen->OptedOut(s);
-    if (!opted_out.ok()) return Response::FromStatus(opted_out.status());
-    nlohmann::json view = projections::BuildCitizenCaseView(*events);
-    view["notifications"] = *opted_out ? "opted_out" : "active";
-    AddDeadline(api, s.case_stream, view);
-    Response r = Response::Json(200, view);
+    auto view = CitizenCaseView(api, s);
+    if (!view.ok()) return Response::FromStatus(view.status());
+    Response r = Response::Json(200, *view);
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   }, /*blocking=*/true);

@@ -206,7 +206,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         static_cast<bhttp::status>(r.status), version);
     res->set(bhttp::field::server, "procedo");
     res->set(bhttp::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->set(k, v);
+    // insert, not set: a page may set two cookies, each in its own Set-Cookie.
+    for (auto& [k, v] : r.headers) res->insert(k, v);
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();

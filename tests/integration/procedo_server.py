@@ -82,6 +82,7 @@ class Server:
             "PROCEDO_DATA_DIR": str(self.data_dir),
             "PROCEDO_DOMAIN_DIR": str(SRC / "domain"),
             "PROCEDO_SCHEMAS_DIR": str(SRC / "schemas"),
+            "PROCEDO_WEB_DIR": str(SRC / "adapters" / "web"),
             "PROCEDO_HTTP_LISTEN": f"127.0.0.1:{self.port}",
             "PROCEDO_LOG_SYNC": "false",
         })

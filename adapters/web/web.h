@@ -1,0 +1,20 @@
+// The pages people open in a browser: "La tua pratica on line" for citizens (seed 002) and the
+// static assets they use. They render what the API's routes read and send commands through the
+// same service (domain/citizen_access.h, adapters/command_service.h); no rule lives here.
+#pragma once
+
+#include "adapters/http/api.h"
+#include "adapters/web/site.h"
+
+namespace procedo::web {
+
+struct WebOptions {
+  bool secure_cookies = false;  // the server speaks TLS
+};
+
+// GET /static/{name}: the hashed assets, cached for a year.
+void AddAssetRoutes(http::Router& router, const Site& site);
+// /pratica (login), /pratica/caso (the case), and the forms they post to.
+void AddCitizenPages(http::Router& router, http::Api& api, const Site& site, WebOptions options);
+
+}  // namespace procedo::web
