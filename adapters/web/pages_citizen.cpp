@@ -189,6 +189,13 @@ struct Pages {
     return r;
   }
 
+  http::Response NotFound(const http::Request& req) const {
+    return Error(404, "Pagina non trovata",
+                 "La pagina richiesta non esiste. Per vedere la tua pratica usa il collegamento "
+                 "ricevuto nei messaggi, oppure accedi dalla pagina di accesso.",
+                 req);
+  }
+
   http::Response Forbidden(const http::Request& req) const {
     return Error(403, "Richiesta non valida",
                  "Il modulo è scaduto o non proviene da questa pagina. Torna alla pagina, "
@@ -376,6 +383,9 @@ void AddCitizenPages(http::Router& router, http::Api& api, const Site& site, Web
   router.Add("POST", "/pratica/questionario", page(&Pages::DoSurvey), /*blocking=*/true);
   router.Add("POST", "/pratica/rinuncia", page(&Pages::DoOptOut), /*blocking=*/true);
   router.Add("POST", "/pratica/esci", page(&Pages::DoLogout));
+  // Any other address under /pratica (a mistyped link, a form's address opened directly) is a
+  // page in Italian, not the API's problem+json.
+  router.Add("GET", "/pratica/{page}", page(&Pages::NotFound));
 }
 
 void AddAssetRoutes(http::Router& router, const Site& site) {

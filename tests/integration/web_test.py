@@ -280,4 +280,12 @@ def test_assets_are_hashed_cached_and_only_those_needed(env):
     assert c.page.inner_text("#ente-errore").startswith("Indica il codice dell'ente")
     assert c.page.get_attribute("#ente", "aria-describedby") == "ente-errore"
     c.check("login-no-comune")
+    # An address under /pratica that is no page, or a form's address opened directly, answers
+    # with a page in Italian, not with the API's JSON.
+    for path in ("/pratica/nonesiste", "/pratica/accesso"):
+        r = server.request("GET", path)
+        assert r.status == 404 and r.headers["content-type"].startswith("text/html"), (path, r)
+        assert "Pagina non trovata" in r.body and "content-security-policy" in r.headers
+    c.page.goto(f"{base}/pratica/nonesiste")
+    c.check("not-found")
     c.close()
