@@ -1,6 +1,6 @@
 // The zone table past the end of the explicit tz data (2037 in Debian's files): offsets and
 // local-to-UTC conversions to 2199, against hand-worked instants and against the changes Python's
-// zoneinfo computes (tests/engine/data/tz_transitions.txt, generated once).
+// zoneinfo computes (tz_transitions.txt, which the build makes with tests/engine/tz_transitions.py).
 #include "engine/calendar/calendar_zone.h"
 
 #include <algorithm>
@@ -52,7 +52,7 @@ int32_t ParseOffset(const std::string& s) {  // +hh:mm
 }
 
 std::map<std::string, Expected> ReadExpected() {
-  std::ifstream in(PROCEDO_SOURCE_DIR "/tests/engine/data/tz_transitions.txt");
+  std::ifstream in(PROCEDO_TZ_TRANSITIONS);
   REQUIRE(in);
   std::map<std::string, Expected> zones;
   Expected* z = nullptr;

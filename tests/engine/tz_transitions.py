@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Prints every UTC offset change from 2030 to 2199 of a few zones, as Python's zoneinfo sees them
-(it applies the POSIX TZ footer of the system's TZif files), for calendar_zone_test.cpp. Run once:
+(it applies the POSIX TZ footer of the system's TZif files), for calendar_zone_test.cpp. The build
+runs it (tests/engine/CMakeLists.txt), so the oracle reads the same tz files as the engine:
 
-  python3 tests/engine/data/tz_transitions.py > tests/engine/data/tz_transitions.txt
+  python3 tests/engine/tz_transitions.py > build/tests/engine/tz_transitions.txt
 """
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
