@@ -7,6 +7,7 @@
 #include "adapters/web/web.h"
 #include "domain/calendars.h"
 #include "domain/citizen_access.h"
+#include "engine/base/url.h"
 #include "engine/calendar/calendar.h"
 
 namespace procedo::web {

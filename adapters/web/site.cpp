@@ -248,18 +248,6 @@ std::string SetCookie(const std::string& name, const std::string& value, const s
   return c;
 }
 
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
-}
-
 namespace {
 constexpr const char* kCsrfCookie = "procedo_csrf";
 bool WellFormedToken(const std::string& t) {

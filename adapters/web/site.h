@@ -58,7 +58,6 @@ std::string Cookie(const http::Request& req, const std::string& name);
 // when the server speaks TLS.
 std::string SetCookie(const std::string& name, const std::string& value, const std::string& path,
                       long long max_age, bool secure);
-std::string UrlEncode(const std::string& s);
 
 // CSRF, double-submit: a random token in an HttpOnly, SameSite=Strict cookie, and the same token
 // in each form. A page with a form calls FormToken: the cookie's token, or a new one whose

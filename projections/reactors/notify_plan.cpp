@@ -7,6 +7,7 @@
 #include <set>
 
 #include "domain/citizen.h"
+#include "engine/base/url.h"
 
 namespace procedo::projections {
 
@@ -20,18 +21,6 @@ using nlohmann::json;
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
   return (it != j.end() && it->is_string()) ? it->get<std::string>() : "";
-}
-
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += fmt::format("%{:02X}", c);
-    }
-  }
-  return out;
 }
 
 // An SLA target in the workflows' notation ("30m", "6h", "3bd", "60cd", "20d") read out in
