@@ -188,15 +188,6 @@ int Serve(const Config& cfg) {
   api.openapi_json = ReadFileOr(cfg.schemas_dir + "/openapi.json", "{}");
   metrics.AddGauge("procedo_log_position", "Last position of the event log.",
                    [&] { return static_cast<double>((*log)->LastPosition()); });
-  metrics.AddCounter("procedo_log_group_commits_total",
-                     "Group commits made durable; path=\"handed_over\" were synced while the "
-                     "writer sequenced the next group.",
-                     [&] {
-                       const CommitStats c = (*log)->Commits();
-                       return http::Metrics::Series{
-                           {"path=\"inline\"", static_cast<double>(c.groups - c.handed_over)},
-                           {"path=\"handed_over\"", static_cast<double>(c.handed_over)}};
-                     });
   http::AddConsumerMetrics(metrics, consumers);
 
   std::unique_ptr<kafka::RelayConsumer> relay;

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -36,22 +35,6 @@ struct PendingAppend {
 // Checks and canonicalises a request on the caller's thread, so the writer only sequences.
 Status PrepareAppend(const LogOptions& options, PendingAppend* pending);
 
-// One group of appends the writer has sequenced into a batch that is not durable yet. The writer
-// sequences the next group while the committer makes this one durable; until then, what the next
-// group must see of this one (stream versions, idempotency keys) is read from here.
-struct PreparedGroup {
-  struct Keyed {
-    Hash fingerprint{};
-    AppendResult result;
-  };
-  std::vector<std::unique_ptr<PendingAppend>> appends;
-  std::vector<Result<AppendResult>> outcomes;  // one per append, same order
-  rocksdb::WriteBatch batch;
-  std::vector<EventPtr> published;
-  std::unordered_map<std::string, uint64_t> versions;  // stream -> its version after this group
-  std::unordered_map<std::string, Keyed> keys;         // idempotency key -> what it answered
-};
-
 class LogCore {
  public:
   explicit LogCore(LogOptions opts)
@@ -80,8 +63,6 @@ class LogCore {
   rocksdb::ColumnFamilyHandle* cf_idempotency = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
 
-  std::atomic<uint64_t> groups_committed{0};
-  std::atomic<uint64_t> groups_handed_over{0};
   std::atomic<int> completions{0};  // bumped once per answered group; waiters sleep on it
 
   // Live window for subscribers, guarded by live_mu.
@@ -95,16 +76,8 @@ class LogCore {
 
  private:
   void WriterLoop();
-  void CommitterLoop();
-  // Sequences `g.appends` after everything sequenced before, `inflight` included (log_group.cpp).
-  void Prepare(PreparedGroup& g, const PreparedGroup* inflight);
-  Result<uint64_t> VersionBefore(const std::string& stream, const PreparedGroup& g,
-                                 const PreparedGroup* inflight) const;
-  // Makes `g` durable (unless an earlier group failed), publishes it and answers its appends;
-  // true when it wrote a batch.
-  bool Commit(PreparedGroup& g);
+  void ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group);
   void Publish(const std::vector<EventPtr>& events);
-  bool QueueEmpty();
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
@@ -112,23 +85,12 @@ class LogCore {
   bool stopping_ = false;
   std::thread writer_;
 
-  // The hand-over between the writer and the committer: at most one group in flight.
-  std::mutex commit_mu_;
-  std::condition_variable commit_cv_;
-  PreparedGroup* handed_ = nullptr;  // set by the writer, cleared by the committer when durable
-  bool commit_stop_ = false;
-  std::thread committer_;
-
-  // Owned by the writer thread: where the next sequenced event goes, including groups that are
-  // sequenced but not yet durable.
+  // Owned by the writer thread.
   UuidV7Generator uuids;
   uint64_t next_position_ = 1;
   Hash last_hash_{};
   TimePoint last_time_{};
-  // A failed write poisons the log: this group and every later one get this error. Written by
-  // the committer before `failed_` is set.
-  Status failure_;
-  std::atomic<bool> failed_{false};
+  Status failure_;  // a failed write poisons the writer: later appends get this error
 };
 
 }  // namespace procedo

@@ -133,11 +133,6 @@ StoreMemory LogStore::Memory() const {
   return m;
 }
 
-CommitStats LogStore::Commits() const {
-  return CommitStats{core_->groups_committed.load(std::memory_order_relaxed),
-                     core_->groups_handed_over.load(std::memory_order_relaxed)};
-}
-
 void LogStore::AppendAsync(AppendRequest request,
                            std::function<void(Result<AppendResult>)> done) {
   auto p = std::make_unique<PendingAppend>();

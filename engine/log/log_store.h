@@ -75,12 +75,6 @@ struct AppendResult {
 
 enum class Direction { kForward, kBackward };
 
-// How the group commits went, for metrics and for tests that must know both paths ran.
-struct CommitStats {
-  uint64_t groups = 0;       // groups made durable
-  uint64_t handed_over = 0;  // of which synced by the committer while the writer sequenced on
-};
-
 class LogCore;
 
 // Catch-up from the store, then live events from memory, without polling. A subscriber that
@@ -111,8 +105,7 @@ class LogStore {
   LogStore& operator=(const LogStore&) = delete;
 
   Result<AppendResult> Append(AppendRequest request);
-  // `done` runs on the writer's or the committer's thread, in log order: keep it short and never
-  // call Append from it.
+  // `done` runs on the writer thread: keep it short and never call Append from it.
   void AppendAsync(AppendRequest request, std::function<void(Result<AppendResult>)> done);
 
   // Events of a stream from `from_version` (inclusive) in the given direction. Backward from
@@ -129,7 +122,6 @@ class LogStore {
 
   // cache_entries: the stream versions the writer remembers (LogOptions::stream_cache_entries).
   StoreMemory Memory() const;
-  CommitStats Commits() const;
 
   const LogOptions& options() const;
 

@@ -1,16 +1,64 @@
-// The writer and the committer. The writer takes every append waiting at that moment as one group
-// and sequences it into one WriteBatch (log_group.cpp); the committer writes and syncs it (group
-// commit). While one group is being synced, the writer sequences the next, so on a busy log the
-// sync no longer stops the sequencing. With nothing else waiting, the writer commits the group
-// itself: a lone caller pays no hand-over between threads.
+// The single writer: sequences every append, and groups all appends waiting at that moment into
+// one WriteBatch and one WAL sync (group commit).
+#include <fmt/format.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstring>
+
+#include "engine/log/codec.h"
 #include "engine/log/log_core.h"
 
 namespace procedo {
+namespace {
+
+// Idempotency record: fingerprint(32) | first position | event count | stream version after,
+// the three numbers as 8-byte big-endian.
+std::string EncodeIdempotency(const Hash& fp, uint64_t first, uint64_t count, uint64_t version) {
+  std::string v(reinterpret_cast<const char*>(fp.data()), fp.size());
+  codec::PutFixed64BE(&v, first);
+  codec::PutFixed64BE(&v, count);
+  codec::PutFixed64BE(&v, version);
+  return v;
+}
+
+Status CheckExpected(const std::string& stream, const ExpectedVersion& want, uint64_t current) {
+  auto actual = current == 0 ? std::nullopt : std::optional<uint64_t>(current);
+  auto conflict = [&](const std::string& wanted, Status::SubCode sub) {
+    return Status::Conflict(
+        fmt::format("stream {} {} but the append expected {}: read the stream again, decide on "
+                    "its current state and retry",
+                    stream, current == 0 ? "does not exist" : fmt::format("is at version {}", current),
+                    wanted),
+        actual, sub, stream);
+  };
+  switch (want.kind) {
+    case ExpectedVersion::Kind::kAny: return Status::Ok();
+    case ExpectedVersion::Kind::kNoStream:
+      return current == 0 ? Status::Ok() : conflict("no stream", Status::SubCode::kStreamExists);
+    case ExpectedVersion::Kind::kStreamExists:
+      return current != 0 ? Status::Ok()
+                          : conflict("an existing stream", Status::SubCode::kStreamMissing);
+    case ExpectedVersion::Kind::kExact:
+      return current == want.version
+                 ? Status::Ok()
+                 : conflict(fmt::format("version {}", want.version),
+                            current == 0 ? Status::SubCode::kStreamMissing
+                                         : Status::SubCode::kVersionMismatch);
+  }
+  return Status::Ok();
+}
+
+Status KeyReused(const std::string& key) {
+  return Status::InvalidArgument(
+      fmt::format("idempotency key '{}' was already used for a different request; use a new key "
+                  "for a new request",
+                  key),
+      Status::SubCode::kIdempotencyKeyReused);
+}
+
+}  // namespace
 
 void LogCore::StartWriter() {
-  committer_ = std::thread([this] { CommitterLoop(); });
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -58,123 +106,203 @@ void LogCore::Stop() {
     stopping_ = true;
     queue_cv_.notify_one();
   }
-  if (writer_.joinable()) writer_.join();  // it stops the committer once all is durable
+  if (writer_.joinable()) writer_.join();
   std::lock_guard lock(live_mu);
   closed = true;
   live_cv.notify_all();
 }
 
-bool LogCore::QueueEmpty() {
-  std::lock_guard lock(queue_mu_);
-  return queue_.empty();
-}
-
 void LogCore::WriterLoop() {
-  // Two groups take turns: one at the committer, one being sequenced. `in_flight` is the one the
-  // committer may not have made durable yet, whose keys and versions the next group must see.
-  auto current = std::make_unique<PreparedGroup>();
-  std::unique_ptr<PreparedGroup> handed;
-  const PreparedGroup* in_flight = nullptr;
-  auto wait_committer_idle = [&] {
-    std::unique_lock lock(commit_mu_);
-    commit_cv_.wait(lock, [&] { return handed_ == nullptr; });
-  };
+  std::vector<std::unique_ptr<PendingAppend>> group;
   for (;;) {
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) break;  // stopping, and everything queued has been taken
+      if (queue_.empty()) return;  // stopping, and everything queued has been answered
       size_t bytes = 0;
-      while (!queue_.empty() && (current->appends.empty() ||
-                                 bytes + queue_.front()->bytes <= options.max_group_bytes)) {
+      while (!queue_.empty() && (group.empty() || bytes + queue_.front()->bytes <= options.max_group_bytes)) {
         bytes += queue_.front()->bytes;
-        current->appends.push_back(std::move(queue_.front()));
+        group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
-    if (failed_.load(std::memory_order_acquire)) {
-      Commit(*current);  // answers every append with the failure
-    } else {
-      Prepare(*current, in_flight);
-      const bool more_waiting = !QueueEmpty();
-      wait_committer_idle();  // groups become durable in the order they were sequenced
-      if (!more_waiting) {
-        Commit(*current);
-        in_flight = nullptr;
-      } else {
-        handed.swap(current);  // the committer is idle: the group it had is no longer read
-        in_flight = handed.get();
-        {
-          std::lock_guard lock(commit_mu_);
-          handed_ = handed.get();
+    ProcessGroup(group);
+    group.clear();
+  }
+}
+
+void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
+  std::vector<Result<AppendResult>> outcomes;
+  outcomes.reserve(group.size());
+  if (!failure_.ok()) {
+    for (auto& p : group) Complete(*p, failure_);
+    WakeWaiters();
+    return;
+  }
+  rocksdb::WriteBatch batch;
+  uint64_t pos = next_position_;
+  Hash prev = last_hash_;
+  TimePoint t_last = last_time_;
+  const TimePoint now = options.clock->Now();
+  std::unordered_map<std::string, uint64_t> local_versions;
+  std::unordered_map<std::string, size_t> local_keys;  // idempotency key -> outcome index
+  std::vector<EventPtr> published;
+
+  for (auto& p : group) {
+    const AppendRequest& r = p->request;
+    if (!r.idempotency_key.empty()) {
+      if (auto it = local_keys.find(r.idempotency_key); it != local_keys.end()) {
+        const PendingAppend& first = *group[it->second];
+        if (first.fingerprint != p->fingerprint) {
+          outcomes.push_back(KeyReused(r.idempotency_key));
+        } else {
+          AppendResult dup = outcomes[it->second].value();
+          dup.deduplicated = true;
+          outcomes.push_back(std::move(dup));
         }
-        commit_cv_.notify_all();
-        if (!current) current = std::make_unique<PreparedGroup>();
+        continue;
+      }
+      std::string rec;
+      auto s = db->Get(rocksdb::ReadOptions(), cf_idempotency, r.idempotency_key, &rec);
+      if (s.ok()) {
+        if (rec.size() != 56 || std::memcmp(rec.data(), p->fingerprint.data(), 32) != 0) {
+          outcomes.push_back(KeyReused(r.idempotency_key));
+          continue;
+        }
+        AppendResult dup;
+        dup.first_position = codec::DecodeFixed64BE(rec.data() + 32);
+        uint64_t count = codec::DecodeFixed64BE(rec.data() + 40);
+        dup.last_position = dup.first_position + count - 1;
+        dup.stream_version = codec::DecodeFixed64BE(rec.data() + 48);
+        dup.deduplicated = true;
+        auto events = ReadRange(dup.first_position, count);
+        if (!events.ok()) {
+          outcomes.push_back(events.status());
+          continue;
+        }
+        for (auto& e : events.value()) dup.events.push_back(std::make_shared<Event>(std::move(e)));
+        outcomes.push_back(std::move(dup));
+        continue;
+      }
+      if (!s.IsNotFound()) {
+        outcomes.push_back(Status::IoError("reading the idempotency record failed: " + s.ToString()));
+        continue;
       }
     }
-    // Reused: its containers keep their capacity.
-    current->appends.clear();
-    current->outcomes.clear();
-    current->batch.Clear();
-    current->published.clear();
-    current->versions.clear();
-    current->keys.clear();
-  }
-  wait_committer_idle();
-  {
-    std::lock_guard lock(commit_mu_);
-    commit_stop_ = true;
-  }
-  commit_cv_.notify_all();
-  committer_.join();
-}
 
-void LogCore::CommitterLoop() {
-  std::unique_lock lock(commit_mu_);
-  for (;;) {
-    commit_cv_.wait(lock, [&] { return commit_stop_ || handed_ != nullptr; });
-    if (handed_ == nullptr) return;
-    PreparedGroup* g = handed_;
-    lock.unlock();
-    if (Commit(*g)) groups_handed_over.fetch_add(1, std::memory_order_relaxed);
-    lock.lock();
-    handed_ = nullptr;
-    commit_cv_.notify_all();
-  }
-}
+    // Every stream of the request must be where the request expects it before anything of it
+    // goes into the batch: all or nothing.
+    struct Part {
+      const std::string* stream;
+      std::vector<NewEvent>* events;
+      uint64_t current;
+    };
+    Part parts_inline[2];
+    std::vector<Part> parts_more;
+    const size_t n_parts = 1 + r.also.size();
+    auto part = [&](size_t i) -> Part& { return i < 2 ? parts_inline[i] : parts_more[i - 2]; };
+    if (n_parts > 2) parts_more.resize(n_parts - 2);
+    Status refused;
+    for (size_t i = 0; i < n_parts && refused.ok(); ++i) {
+      const std::string& stream = i == 0 ? r.stream : r.also[i - 1].stream;
+      const ExpectedVersion& expected = i == 0 ? r.expected : r.also[i - 1].expected;
+      uint64_t current = 0;
+      if (auto it = local_versions.find(stream); it != local_versions.end()) {
+        current = it->second;
+      } else if (auto known = versions.Find(stream)) {
+        current = *known;
+      } else {
+        auto loaded = LoadStreamVersion(stream);
+        if (!loaded.ok()) {
+          refused = loaded.status();
+          break;
+        }
+        current = *loaded;
+      }
+      refused = CheckExpected(stream, expected, current);
+      part(i) = Part{&stream, i == 0 ? &p->request.events : &p->request.also[i - 1].events,
+                     current};
+    }
+    if (!refused.ok()) {
+      outcomes.push_back(std::move(refused));
+      continue;
+    }
 
-bool LogCore::Commit(PreparedGroup& g) {
-  bool failed = failed_.load(std::memory_order_acquire);
-  bool written = false;
-  if (!failed && g.batch.Count() > 0) {
+    AppendResult res;
+    res.first_position = pos;
+    size_t count = 0;
+    for (size_t k = 0; k < n_parts; ++k) {
+      const Part& pt = part(k);
+      const std::string& stream = *pt.stream;
+      for (size_t i = 0; i < pt.events->size(); ++i) {
+        // The request is not needed after this: move its strings into the stored event.
+        NewEvent& ne = (*pt.events)[i];
+        auto e = std::make_shared<Event>();
+        e->position = pos++;
+        e->stream = stream;
+        e->version = pt.current + i + 1;
+        e->type = std::move(ne.type);
+        e->id = ne.id ? *ne.id : uuids.Next();
+        t_last = std::max(now, t_last);  // recorded time never runs backwards along the log
+        e->time = t_last;
+        e->tenant = std::move(ne.tenant);
+        e->actor = std::move(ne.actor);
+        e->correlation_id = std::move(ne.correlation_id);
+        e->causation_id = std::move(ne.causation_id);
+        e->data = std::move(ne.data);
+        e->prev_hash = prev;
+        std::string value = codec::EncodeEvent(*e);
+        e->hash = prev = codec::SealEncodedEvent(&value);
+        // Keys built in place: a bulk append writes two of them per event.
+        char pos_key[8], version_be[8];
+        for (int b = 0; b < 8; ++b) {
+          pos_key[b] = static_cast<char>(e->position >> (56 - 8 * b));
+          version_be[b] = static_cast<char>(e->version >> (56 - 8 * b));
+        }
+        batch.Put(cf_events, rocksdb::Slice(pos_key, 8), value);
+        rocksdb::Slice index_key[3] = {rocksdb::Slice(stream), rocksdb::Slice("\0", 1),
+                                       rocksdb::Slice(version_be, 8)};
+        rocksdb::Slice index_value(pos_key, 8);
+        batch.Put(cf_streams, rocksdb::SliceParts(index_key, 3),
+                  rocksdb::SliceParts(&index_value, 1));
+        res.events.push_back(e);
+        published.push_back(std::move(e));
+      }
+      count += pt.events->size();
+      local_versions[stream] = pt.current + pt.events->size();
+    }
+    res.last_position = pos - 1;
+    res.stream_version = part(0).current + r.events.size();
+    if (!r.idempotency_key.empty()) {
+      batch.Put(cf_idempotency, r.idempotency_key,
+                EncodeIdempotency(p->fingerprint, res.first_position, count, res.stream_version));
+      local_keys.emplace(r.idempotency_key, outcomes.size());
+    }
+    outcomes.push_back(std::move(res));
+  }
+
+  if (batch.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = options.sync;
-    auto s = db->Write(wo, &g.batch);
+    auto s = db->Write(wo, &batch);
     if (!s.ok()) {
       failure_ = Status::IoError("writing to the log failed (" + s.ToString() +
                                  "); nothing of this group was appended; restart the server after "
                                  "fixing the disk");
-      failed_.store(true, std::memory_order_release);
-      failed = true;
+      for (size_t i = 0; i < group.size(); ++i) {
+        if (outcomes[i].ok()) outcomes[i] = failure_;
+      }
+      published.clear();
     } else {
-      written = true;
-      groups_committed.fetch_add(1, std::memory_order_relaxed);
-      for (auto& [stream, v] : g.versions) versions.Set(stream, v);
-      Publish(g.published);
+      next_position_ = pos;
+      last_hash_ = prev;
+      last_time_ = t_last;
+      for (auto& [stream, v] : local_versions) versions.Set(stream, v);
+      Publish(published);
     }
   }
-  // A group taken after a failure was never sequenced: it has no outcomes yet.
-  if (g.outcomes.size() < g.appends.size()) {
-    g.outcomes.resize(g.appends.size(), Result<AppendResult>(failure_));
-  }
-  if (failed) {
-    for (auto& o : g.outcomes) {
-      if (o.ok()) o = failure_;
-    }
-  }
-  for (size_t i = 0; i < g.appends.size(); ++i) Complete(*g.appends[i], std::move(g.outcomes[i]));
+  for (size_t i = 0; i < group.size(); ++i) Complete(*group[i], std::move(outcomes[i]));
   WakeWaiters();
-  return written;
 }
 
 void LogCore::Publish(const std::vector<EventPtr>& events) {
