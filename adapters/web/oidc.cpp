@@ -153,7 +153,9 @@ Result<SignIn> OidcClient::Begin() {
   auto p = Discover();
   if (!p.ok()) return p.status();
   auto state = RandomToken(), nonce = RandomToken(), verifier = RandomToken();
-  if (!state.ok() || !nonce.ok() || !verifier.ok()) return state.status();
+  for (const auto* r : {&state, &nonce, &verifier}) {
+    if (!r->ok()) return r->status();
+  }
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(verifier->data()), verifier->size(), digest);
   const std::string challenge = Base64Url(digest, sizeof digest);

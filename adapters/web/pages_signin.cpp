@@ -102,8 +102,11 @@ http::Response ShowSignIn(const Console& c, const http::Request& req) {
                 nullptr);
 }
 
+// Why a sign-in failed is for the server's operators (the page tells the person what to do).
+void Report(const Status& s) { fmt::print(stderr, "procedo: console sign-in: {}\n", s.message()); }
+
 http::Response Unavailable(const Console& c, const http::Request& req, const Status& s) {
-  (void)s;  // the cause is the operator's to read in the provider's logs, not the person's
+  Report(s);
   return c.Error(503, "Accesso momentaneamente non disponibile",
                  "Il servizio di identità dell'ente non risponde. Riprova tra qualche minuto; se "
                  "il problema continua, avvisa l'assistenza tecnica.",
@@ -146,6 +149,7 @@ http::Response FinishSignIn(const Console& c, const http::Request& req) {
             "questo browser, oppure è già stata usata o è scaduta. Riparti dalla pagina di "
             "accesso.");
       default:
+        Report(done.status());
         return refused(
             "Il servizio di identità non ha confermato la tua identità a questa console: la "
             "risposta non era valida, oppure il tuo profilo non indica un ruolo e un ente "
