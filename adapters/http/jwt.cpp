@@ -99,7 +99,7 @@ std::string Base64UrlDecode(const std::string& in, bool* ok) {
       out.push_back(static_cast<char>((acc >> bits) & 0xff));
     }
   }
-  *ok = !out.empty();
+  if (out.empty()) *ok = false;  // never back to true: one bad member spoils the key
   return out;
 }
 
