@@ -125,6 +125,14 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"citizen.session_seconds", &c.citizen_session_seconds},
       {"web.enabled", &c.web_enabled},
       {"web.dir", &c.web_dir},
+      {"oidc.issuer", &c.oidc_issuer},
+      {"oidc.client_id", &c.oidc_client_id},
+      {"oidc.client_secret", &c.oidc_client_secret},
+      {"oidc.redirect_uri", &c.oidc_redirect_uri},
+      {"oidc.scopes", &c.oidc_scopes},
+      {"oidc.role_claim", &c.oidc_role_claim},
+      {"oidc.tenant_claim", &c.oidc_tenant_claim},
+      {"oidc.session_seconds", &c.oidc_session_seconds},
       {"testing.driven_clock", &c.testing_driven_clock},
       {"testing.clock_start", &c.testing_clock_start},
       {"testing.fault_points", &c.testing_fault_points},
@@ -171,6 +179,13 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
         "notify.retry_base_ms, citizen.session_seconds at least 60");
   }
   if (c.data_dir.empty()) return Status::InvalidArgument("data_dir is empty; name a directory");
+  if (!c.oidc_issuer.empty() && (c.oidc_client_id.empty() || c.oidc_session_seconds < 60 ||
+                                 c.oidc_role_claim.empty() || c.oidc_tenant_claim.empty())) {
+    return Status::InvalidArgument(
+        "oidc.issuer is set, so oidc.client_id, oidc.role_claim and oidc.tenant_claim must be "
+        "set too and oidc.session_seconds be at least 60 (the client is registered with the "
+        "identity provider)");
+  }
   if (c.kafka_partitions < 1 || c.kafka_partitions > 10'000 || c.kafka_replication < 1 ||
       c.kafka_replication > 32'767 || c.kafka_queue_max_messages < 1 ||
       c.kafka_queue_max_messages > 10'000'000) {

@@ -79,6 +79,17 @@ struct Config {
   // The citizens' pages (adapters/web): templates, styles and fonts are read from web_dir at start.
   bool web_enabled = true;
   std::string web_dir = "adapters/web";
+  // The staff console's sign-in (adapters/web/oidc.h): the organisation's OpenID provider. Empty
+  // issuer: the console says it is not configured. redirect_uri empty:
+  // <notify.base_url>/console/accesso/ritorno.
+  std::string oidc_issuer;
+  std::string oidc_client_id;
+  std::string oidc_client_secret;
+  std::string oidc_redirect_uri;
+  std::string oidc_scopes = "openid profile";
+  std::string oidc_role_claim = "role";
+  std::string oidc_tenant_claim = "tenant";
+  int64_t oidc_session_seconds = 8 * 3600;
   // Only for tests: the server's one clock stands at testing.clock_start (RFC 3339; empty: the
   // real time at start) and moves only when an admin POSTs /v1/testing/clock.
   bool testing_driven_clock = false;
@@ -99,6 +110,10 @@ struct Config {
   std::string KafkaRelayPath() const { return data_dir + "/kafka-relay"; }
   // The notifier's state and checkpoint; deleting it costs a fold of the whole log, nothing else.
   std::string NotifierPath() const { return data_dir + "/notifier"; }
+  std::string OidcRedirectUri() const {
+    return oidc_redirect_uri.empty() ? notify_base_url + "/console/accesso/ritorno"
+                                     : oidc_redirect_uri;
+  }
 };
 
 using EnvLookup = std::function<const char*(const char*)>;

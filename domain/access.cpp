@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "engine/workflow/decide.h"
+
 namespace procedo::domain {
 
 const std::set<std::string>& Roles() {
@@ -98,6 +100,34 @@ Actor ActorFor(const Principal& who, const std::string& owner_tenant) {
   Actor a{who.id, who.role, who.tenant};
   if (IsAdmin(who)) a.tenant = owner_tenant;
   return a;
+}
+
+std::vector<std::string> CommandsOffered(const WorkflowDefinition& def, const WorkflowState& state,
+                                         const Principal& who, TimePoint now) {
+  std::vector<std::string> out;
+  const Actor actor = ActorFor(who, state.tenant);
+  for (const auto& [name, spec] : def.commands) {
+    Command probe;
+    probe.stream = state.stream;
+    probe.name = name;
+    // An empty payload: decide judges tenant, role and state before the payload, so a refusal
+    // of those kinds means the command is not for this actor now; any later one (the payload,
+    // a guard) is the form's to show once it is filled in.
+    Decision d = Decide(def, state, probe, actor, now);
+    if (d.accepted()) {
+      out.push_back(name);
+      continue;
+    }
+    switch (d.rejection().kind) {
+      case Rejection::Kind::kPayloadInvalid:
+      case Rejection::Kind::kGuardRefused:
+        out.push_back(name);
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
 }
 
 }  // namespace procedo::domain

@@ -66,6 +66,12 @@ std::string TenantOfStreamId(std::string_view stream, const std::set<std::string
 // names), still recorded as the administrator.
 Actor ActorFor(const Principal& who, const std::string& owner_tenant);
 
+// The commands `who` may run on the stream now (on a stream that does not exist yet: those that
+// start one), judged as decide judges them (tenant, role, state), before any payload is written:
+// what a form may offer. A command offered may still be refused for its payload or by a guard.
+std::vector<std::string> CommandsOffered(const WorkflowDefinition& def, const WorkflowState& state,
+                                         const Principal& who, TimePoint now);
+
 }  // namespace procedo::domain
 
 namespace procedo {

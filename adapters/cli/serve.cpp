@@ -14,6 +14,7 @@
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
+#include "adapters/web/oidc.h"
 #include "adapters/web/web.h"
 #include "adapters/kafka/consumers.h"
 #include "adapters/notify/service.h"
@@ -229,8 +230,10 @@ int Serve(const Config& cfg) {
 
   http::Router router;
   http::AddAllRoutes(router, api);
-  // The citizens' pages (adapters/web): HTML over the same services as the JSON routes.
+  // The citizens' pages and the staff console (adapters/web): HTML over the same services as
+  // the JSON routes.
   std::unique_ptr<web::Site> site;
+  std::unique_ptr<web::OidcClient> oidc;
   if (cfg.web_enabled) {
     auto loaded = web::Site::Load(cfg.web_dir);
     if (!loaded.ok()) return Fail(loaded.status());
@@ -242,6 +245,25 @@ int Serve(const Config& cfg) {
                site->styled() ? ""
                               : " (unstyled: Bootstrap Italia is missing under web.dir's "
                                 "node_modules; scripts/setup installs it)");
+    // The staff console: its sign-in is the organisation's identity provider, when configured.
+    if (!cfg.oidc_issuer.empty()) {
+      web::OidcOptions o;
+      o.issuer = cfg.oidc_issuer;
+      o.client_id = cfg.oidc_client_id;
+      o.client_secret = cfg.oidc_client_secret;
+      o.redirect_uri = cfg.OidcRedirectUri();
+      o.scopes = cfg.oidc_scopes;
+      o.role_claim = cfg.oidc_role_claim;
+      o.tenant_claim = cfg.oidc_tenant_claim;
+      o.session_ttl = std::chrono::seconds(cfg.oidc_session_seconds);
+      o.clock = &clock;
+      oidc = std::make_unique<web::OidcClient>(std::move(o));
+    }
+    web::AddConsolePages(router, api, *site, oidc.get(),
+                         {.secure_cookies = !cfg.http_tls_certificate.empty()});
+    fmt::print("procedo: staff console at /console{}\n",
+               oidc ? fmt::format(", sign-in with {}", cfg.oidc_issuer)
+                    : " (no sign-in: set oidc.issuer, oidc.client_id and oidc.client_secret)");
   }
   if (driven_waiter) {
     http::AddTestingClockRoutes(router, api,

@@ -61,6 +61,12 @@ void AddTestingClockRoutes(Router& router, Api& api, std::function<void(TimePoin
 // expected date as of now.
 Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s);
 
+// What GET /v1/cases/{id}, /v1/worklists/{name} and /v1/queues/tickets answer `who` (params and
+// query in `req`), for the pages that show the same views to a principal signed in another way.
+Response CaseViewFor(Api& api, const Principal& who, Request& req);
+Response WorklistFor(Api& api, const Principal& who, Request& req);
+Response TicketQueueFor(Api& api, const Principal& who, Request& req);
+
 // Authenticates the request; on failure `out` holds the problem to send.
 bool RequirePrincipal(Api& api, const Request& req, Principal* who, Response* out);
 // May `who` read the stream? domain::MayRead on the stream's facts (its state, or for streams no

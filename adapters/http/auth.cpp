@@ -1,8 +1,9 @@
 #include "adapters/http/auth.h"
 
+#include "adapters/http/jwt.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <jwt.h>
 #include <openssl/sha.h>
 
 #include <cerrno>
@@ -215,48 +216,18 @@ std::variant<Principal, Response> Authenticator::FromJwt(const Request& req,
     }
   }
   if (throttled) return Fail(req, token, "the token failed too often");
-  for (const auto& pem : public_keys) {
-    jwt_t* jwt = nullptr;
-    int rc = jwt_decode(&jwt, token.c_str(), reinterpret_cast<const unsigned char*>(pem.data()),
-                        static_cast<int>(pem.size()));
-    if (rc != 0 || jwt == nullptr) continue;
-    std::unique_ptr<jwt_t, decltype(&jwt_free)> guard(jwt, jwt_free);
-    // Only asymmetric algorithms: an HS256 token "signed" with the public key as its secret
-    // would otherwise verify (algorithm confusion).
-    jwt_alg_t alg = jwt_get_alg(jwt);
-    if (alg != JWT_ALG_RS256 && alg != JWT_ALG_ES256) {
-      return Fail(req, token, "the token must be signed with RS256 or ES256");
-    }
-    auto claim = [&](const char* name) {
-      const char* v = jwt_get_grant(jwt, name);
-      return std::string(v ? v : "");
-    };
-    errno = 0;
-    long exp = jwt_get_grant_int(jwt, "exp");
-    if (errno == ENOENT || exp <= 0) return Fail(req, token, "the token has no 'exp' claim");
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                   options_.clock->Now().time_since_epoch()).count();
-    if (exp < now) return Fail(req, token, "the token has expired; get a new one");
-    errno = 0;
-    long nbf = jwt_get_grant_int(jwt, "nbf");
-    if (errno != ENOENT && nbf > now + 60) return Fail(req, token, "the token is not valid yet");
-    if (!options_.issuer.empty() && claim("iss") != options_.issuer) {
-      return Fail(req, token, fmt::format("the token's issuer must be '{}'", options_.issuer));
-    }
-    Principal p{claim("sub"), claim("role"), claim("tenant")};
-    const auto& roles = domain::Roles();
-    if (p.id.empty() || !roles.count(p.role)) {
-      return Fail(req, token,
-                  "the token needs a 'sub' and a 'role' among: " +
-                      fmt::format("{}", fmt::join(roles, ", ")));
-    }
-    if (p.tenant.empty() && !domain::IsAdmin(p)) {
-      return Fail(req, token, "the token needs a 'tenant' claim");
-    }
+  JwtRules rules;
+  rules.issuer = options_.issuer;
+  rules.now = options_.clock->Now();
+  auto verified = VerifyJwt(token, public_keys, rules);
+  if (verified.ok()) {
     std::lock_guard lock(mu_);
     if (verified_.size() >= 100'000) verified_.clear();  // bounded; refills with live tokens
-    verified_[token] = Verified{p, exp};
-    return p;
+    verified_[token] = Verified{verified->who, verified->exp};
+    return verified->who;
+  }
+  if (verified.status().code() != Status::Code::kNotFound) {
+    return Fail(req, token, verified.status().message());
   }
   // A key file that changed (a rotated key, a development key made anew) is read again once.
   if (!retried) {

@@ -42,6 +42,59 @@ Response Unavailable() {
 
 }  // namespace
 
+Response CaseViewFor(Api& api, const Principal& who, Request& req) {
+  Response out;
+  if (api.views == nullptr || api.workflows == nullptr || api.calendars == nullptr) {
+    return Unavailable();
+  }
+  const std::string& stream = req.params["id"];
+  if (Status s = ValidateStreamId(stream); !s.ok()) return BadParameter("id", "a stream id");
+  // Also before a view as of an instant, which the log answers: a malformed position is
+  // refused alike.
+  if (!WaitForViews(api, req, &out)) return out;
+  if (auto as_of = req.Query("as_of")) {
+    auto t = ParseRfc3339(*as_of);
+    if (!t.ok())
+      return BadParameter("as_of", "an RFC 3339 instant, e.g. 2026-11-25T10:00:00+01:00");
+    auto view =
+        projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, stream, *t);
+    if (!view.ok()) return Response::FromStatus(view.status());
+    if (!view->has_value() || !MayReadView(who, projections::AccessOf(**view))) {
+      return StreamNotFound(stream);
+    }
+    (**view)["as_of"] = FormatTime(*t);
+    return Response::Json(200, **view);
+  }
+  auto rendered =
+      api.views->Get(CaseViewProjection::kName, CaseViewProjection::RenderedKey(stream));
+  if (!rendered.ok()) return Response::FromStatus(rendered.status());
+  if (rendered->has_value()) {
+    if (auto view = projections::DecodeRenderedView(**rendered)) {
+      if (!MayReadView(who, view->access)) return StreamNotFound(stream);
+      Response r;
+      r.body = std::move(view->body);
+      r.headers.emplace_back("ETag", fmt::format("\"{}\"", view->version));
+      return r;
+    }
+  }
+  // A long stream, or views written before rendering: assembled from summary and timeline.
+  auto row =
+      api.views->Get(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream));
+  if (!row.ok()) return Response::FromStatus(row.status());
+  if (!row->has_value()) return StreamNotFound(stream);
+  json summary = json::parse(**row, nullptr, false);
+  if (summary.is_discarded() || !MayReadView(who, projections::AccessOf(summary))) {
+    return StreamNotFound(stream);
+  }
+  auto timeline = api.views->Scan(CaseViewProjection::kName,
+                                  CaseViewProjection::TimelinePrefix(stream), "", 100'000);
+  if (!timeline.ok()) return Response::FromStatus(timeline.status());
+  Response r;
+  r.body = projections::RenderCaseViewText(summary, *timeline);
+  r.headers.emplace_back("ETag", fmt::format("\"{}\"", summary.value("version", uint64_t{0})));
+  return r;
+}
+
 void AddViewRoutes(Router& router, Api& api) {
   router.AddBlockingWhen(
       "GET", "/v1/cases/{id}",
@@ -49,55 +102,7 @@ void AddViewRoutes(Router& router, Api& api) {
         Principal who;
         Response out;
         if (!RequirePrincipal(api, req, &who, &out)) return out;
-        if (api.views == nullptr || api.workflows == nullptr || api.calendars == nullptr) {
-          return Unavailable();
-        }
-        const std::string& stream = req.params["id"];
-        if (Status s = ValidateStreamId(stream); !s.ok()) return BadParameter("id", "a stream id");
-        // Also before a view as of an instant, which the log answers: a malformed position is
-        // refused alike.
-        if (!WaitForViews(api, req, &out)) return out;
-        if (auto as_of = req.Query("as_of")) {
-          auto t = ParseRfc3339(*as_of);
-          if (!t.ok())
-            return BadParameter("as_of", "an RFC 3339 instant, e.g. 2026-11-25T10:00:00+01:00");
-          auto view =
-              projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, stream, *t);
-          if (!view.ok()) return Response::FromStatus(view.status());
-          if (!view->has_value() || !MayReadView(who, projections::AccessOf(**view))) {
-            return StreamNotFound(stream);
-          }
-          (**view)["as_of"] = FormatTime(*t);
-          return Response::Json(200, **view);
-        }
-        auto rendered =
-            api.views->Get(CaseViewProjection::kName, CaseViewProjection::RenderedKey(stream));
-        if (!rendered.ok()) return Response::FromStatus(rendered.status());
-        if (rendered->has_value()) {
-          if (auto view = projections::DecodeRenderedView(**rendered)) {
-            if (!MayReadView(who, view->access)) return StreamNotFound(stream);
-            Response r;
-            r.body = std::move(view->body);
-            r.headers.emplace_back("ETag", fmt::format("\"{}\"", view->version));
-            return r;
-          }
-        }
-        // A long stream, or views written before rendering: assembled from summary and timeline.
-        auto row =
-            api.views->Get(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream));
-        if (!row.ok()) return Response::FromStatus(row.status());
-        if (!row->has_value()) return StreamNotFound(stream);
-        json summary = json::parse(**row, nullptr, false);
-        if (summary.is_discarded() || !MayReadView(who, projections::AccessOf(summary))) {
-          return StreamNotFound(stream);
-        }
-        auto timeline = api.views->Scan(CaseViewProjection::kName,
-                                        CaseViewProjection::TimelinePrefix(stream), "", 100'000);
-        if (!timeline.ok()) return Response::FromStatus(timeline.status());
-        Response r;
-        r.body = projections::RenderCaseViewText(summary, *timeline);
-        r.headers.emplace_back("ETag", fmt::format("\"{}\"", summary.value("version", uint64_t{0})));
-        return r;
+        return CaseViewFor(api, who, req);
       },
       CaseViewBlocks);
 

@@ -69,10 +69,10 @@ bool ValidMonth(const std::string& m) {
   return month >= 1 && month <= 12;
 }
 
-Response Worklist(Api& api, Request& req) {
-  Principal who;
+}  // namespace
+
+Response WorklistFor(Api& api, const Principal& who, Request& req) {
   Response out;
-  if (!RequirePrincipal(api, req, &who, &out)) return out;
   if (api.views == nullptr) return Unavailable();
   const std::string& name = req.params["name"];
   const pj::WorklistDef* list = pj::FindWorklist(name);
@@ -102,10 +102,8 @@ Response Worklist(Api& api, Request& req) {
                     {{"worklist", name}, {"tenant", tenant}, {"description", list->description}}));
 }
 
-Response TicketQueue(Api& api, Request& req) {
-  Principal who;
+Response TicketQueueFor(Api& api, const Principal& who, Request& req) {
   Response out;
-  if (!RequirePrincipal(api, req, &who, &out)) return out;
   if (api.views == nullptr) return Unavailable();
   if (!RoleIn(who, {"helpdesk_l1", "helpdesk_l2"})) {
     return NotAllowed("ticket queues are for the help desk (helpdesk_l1, helpdesk_l2)");
@@ -152,6 +150,8 @@ Response TicketQueue(Api& api, Request& req) {
   return Response::Json(
       200, PageBody(std::move(result).value(), {{"tenant", tenant}, {"open_by", counts}}));
 }
+
+namespace {
 
 Response SlaDashboard(Api& api, Request& req) {
   Principal who;
@@ -309,10 +309,22 @@ Response HelpdeskKpis(Api& api, Request& req) {
 
 void AddViewListRoutes(Router& router, Api& api) {
   router.Add(
-      "GET", "/v1/worklists/{name}", [&api](Request& req) { return Worklist(api, req); },
+      "GET", "/v1/worklists/{name}",
+      [&api](Request& req) {
+        Principal who;
+        Response out;
+        if (!RequirePrincipal(api, req, &who, &out)) return out;
+        return WorklistFor(api, who, req);
+      },
       /*blocking=*/true);
   router.Add(
-      "GET", "/v1/queues/tickets", [&api](Request& req) { return TicketQueue(api, req); },
+      "GET", "/v1/queues/tickets",
+      [&api](Request& req) {
+        Principal who;
+        Response out;
+        if (!RequirePrincipal(api, req, &who, &out)) return out;
+        return TicketQueueFor(api, who, req);
+      },
       /*blocking=*/true);
   router.Add(
       "GET", "/v1/sla/dashboard", [&api](Request& req) { return SlaDashboard(api, req); },

@@ -122,6 +122,13 @@ Result<std::unique_ptr<Site>> Site::Load(const std::string& dir) {
         "web.enabled = false to serve no pages",
         dir));
   }
+  if (auto text = ReadFile(root / "labels.json"); text.ok()) {
+    site->labels_ = nlohmann::json::parse(*text, nullptr, false);
+    if (!site->labels_.is_object()) {
+      return Status::InvalidArgument(
+          fmt::format("{}/labels.json is not a JSON object; fix its syntax", dir));
+    }
+  }
   std::map<std::string, std::string> renamed;  // logical name -> /static/<hashed name>
   bool complete = true;
   for (const Source& f : kFonts) {
@@ -168,13 +175,22 @@ std::atomic<uint64_t> next_site{1};
 
 Site::Site() : serial_(next_site++) {}
 
-std::string Site::Render(const std::string& page, const std::string& title,
-                         nlohmann::json data) const {
+std::string Site::Render(const std::string& page, const std::string& title, nlohmann::json data,
+                         const Chrome& chrome) const {
   auto it = templates_.find(page);
   if (it == templates_.end()) return {};
   data["title"] = title;
-  std::string content = Parsed(serial_, page, it->second).render(ToData(data));
-  nlohmann::json layout = {{"title", title}, {"content", content}, {"styles", urls_}};
+  mu::data d = ToData(data);
+  for (const auto& [name, text] : templates_) {
+    if (name.rfind('_', 0) != 0) continue;
+    const std::string* body = &text;
+    d.set(name, mu::partial([body] { return *body; }));
+  }
+  std::string content = Parsed(serial_, page, it->second).render(d);
+  nlohmann::json layout = {{"title", title},       {"content", content},
+                           {"styles", urls_},      {"brand", chrome.brand},
+                           {"tagline", chrome.tagline}, {"home", chrome.home},
+                           {"user", chrome.user}};
   return Parsed(serial_, "layout", templates_.at("layout")).render(ToData(layout));
 }
 
@@ -241,8 +257,9 @@ std::string Cookie(const http::Request& req, const std::string& name) {
 }
 
 std::string SetCookie(const std::string& name, const std::string& value, const std::string& path,
-                      long long max_age, bool secure) {
-  std::string c = fmt::format("{}={}; Path={}; HttpOnly; SameSite=Strict", name, value, path);
+                      long long max_age, bool secure, bool lax) {
+  std::string c = fmt::format("{}={}; Path={}; HttpOnly; SameSite={}", name, value, path,
+                              lax ? "Lax" : "Strict");
   if (max_age >= 0) c += fmt::format("; Max-Age={}", max_age);
   if (secure) c += "; Secure";
   return c;

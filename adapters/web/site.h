@@ -15,6 +15,15 @@
 
 namespace procedo::web {
 
+// What every page of one area shares around its content: the header's name and home link, and
+// for signed-in staff, who they are and the sign-out form.
+struct Chrome {
+  std::string brand = "La tua pratica on line";
+  std::string tagline = "Lo stato delle pratiche presentate agli uffici";
+  std::string home = "/pratica";
+  nlohmann::json user = nullptr;  // {name, role, tenant, csrf}: the header's sign-out form
+};
+
 struct Asset {
   std::string content_type;
   std::string body;
@@ -30,10 +39,15 @@ class Site {
 
   // templates/<page>.mustache with `data`, inside templates/layout.mustache. Every value is
   // HTML-escaped by the templates ({{ }}); only the layout takes the rendered page unescaped.
-  std::string Render(const std::string& page, const std::string& title, nlohmann::json data) const;
+  // Templates named _<name> are partials every page may include ({{> _name}}).
+  std::string Render(const std::string& page, const std::string& title, nlohmann::json data,
+                     const Chrome& chrome = {}) const;
   // By the hashed name under /static/.
   const Asset* FindAsset(const std::string& name) const;
   bool styled() const { return styled_; }
+  // labels.json: the Italian names of roles, worklists, states, events and guard refusals the
+  // console shows (the workflows' own payload schemas carry their forms' labels).
+  const nlohmann::json& labels() const { return labels_; }
   const std::map<std::string, Asset>& assets() const { return assets_; }
 
  private:
@@ -41,6 +55,7 @@ class Site {
   std::map<std::string, Asset> assets_;            // by hashed name
   nlohmann::json urls_ = nlohmann::json::array();  // the layout's style sheets, in order
   bool styled_ = false;
+  nlohmann::json labels_ = nlohmann::json::object();
   uint64_t serial_;  // tells this site's parsed templates from another's
 };
 
@@ -54,10 +69,11 @@ http::Response SeeOther(const std::string& location);
 // application/x-www-form-urlencoded; nullopt for a malformed body.
 std::optional<std::map<std::string, std::string>> ParseForm(const std::string& body);
 std::string Cookie(const http::Request& req, const std::string& name);
-// `max_age` < 0: a session cookie; 0: deletes it. HttpOnly and SameSite=Strict always; Secure
-// when the server speaks TLS.
+// `max_age` < 0: a session cookie; 0: deletes it. HttpOnly always, SameSite=Strict unless `lax`
+// (a cookie that must come along when another site sends the browser back, as an identity
+// provider does after a sign-in); Secure when the server speaks TLS.
 std::string SetCookie(const std::string& name, const std::string& value, const std::string& path,
-                      long long max_age, bool secure);
+                      long long max_age, bool secure, bool lax = false);
 
 // CSRF, double-submit: a random token in an HttpOnly, SameSite=Strict cookie, and the same token
 // in each form. A page with a form calls FormToken: the cookie's token, or a new one whose

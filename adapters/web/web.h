@@ -1,5 +1,5 @@
-// The pages people open in a browser: "La tua pratica on line" for citizens (seed 002) and the
-// static assets they use. They render what the API's routes read and send commands through the
+// The pages people open in a browser: "La tua pratica on line" for citizens (seed 002), the
+// staff console, and the static assets they use. They render what the API's routes read and send commands through the
 // same service (domain/citizen_access.h, adapters/command_service.h); no rule lives here.
 #pragma once
 
@@ -16,5 +16,13 @@ struct WebOptions {
 void AddAssetRoutes(http::Router& router, const Site& site);
 // /pratica (login), /pratica/caso (the case), and the forms they post to.
 void AddCitizenPages(http::Router& router, http::Api& api, const Site& site, WebOptions options);
+
+class OidcClient;
+// The staff console under /console: sign-in with the organisation's identity provider (`oidc`;
+// null: the pages say the console is not configured), the worklists of the signed-in role, and
+// each case with its timeline and the commands the person may run, as forms generated from the
+// workflow data and sent through the one command path (adapters/command_service.h).
+void AddConsolePages(http::Router& router, http::Api& api, const Site& site, OidcClient* oidc,
+                     WebOptions options);
 
 }  // namespace procedo::web

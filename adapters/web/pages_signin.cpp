@@ -1,0 +1,210 @@
+// The console's sign-in with the organisation's identity provider (adapters/web/oidc.h), its
+// sign-out, and what every console page shares. The session cookie is SameSite=Lax, not Strict:
+// the provider's redirect back is a navigation from another site, after which a Strict cookie
+// would stay behind and the person would look signed out; every form still carries a CSRF token.
+#include <fmt/format.h>
+
+#include "adapters/web/console.h"
+#include "domain/calendars.h"
+
+namespace procedo::web {
+
+using nlohmann::json;
+
+std::optional<StaffSession> Console::Session(const http::Request& req) const {
+  if (oidc == nullptr) return std::nullopt;
+  const std::string id = Cookie(req, kConsoleSession);
+  if (id.empty()) return std::nullopt;
+  return oidc->Find(id);
+}
+
+http::Response Console::Page(int status, const std::string& page, const std::string& title,
+                             json data, const http::Request& req, const StaffSession* who) const {
+  http::Response cookies;
+  const std::string csrf = FormToken(req, &cookies, options.secure_cookies);
+  data["csrf"] = csrf;
+  Chrome chrome{"Procedo, console degli uffici", "Pratiche, domande e ticket dell'ente",
+                "/console", nullptr};
+  if (who != nullptr) {
+    chrome.user = {{"name", who->name.empty() ? who->who.id : who->name},
+                   {"role", Label("roles", who->who.role)},
+                   {"tenant", TenantName(who->who.tenant)},
+                   {"csrf", csrf}};
+  }
+  http::Response r = Html(status, site.Render(page, title, std::move(data), chrome), true);
+  for (auto& h : cookies.headers) r.headers.push_back(h);
+  return r;
+}
+
+http::Response Console::Error(int status, const std::string& title, const std::string& text,
+                              const http::Request& req, const StaffSession* who) const {
+  return Page(status, "console_error", title, {{"heading", title}, {"text", text}}, req, who);
+}
+
+http::Response Console::Forbidden(const http::Request& req, const StaffSession* who) const {
+  return Error(403, "Richiesta non valida",
+               "Il modulo è scaduto o non proviene da questa pagina. Torna alla pagina, "
+               "ricaricala e riprova: nulla è stato modificato.",
+               req, who);
+}
+
+http::Response Console::SignInAgain() const {
+  return SeeOther("/console/accesso?esito=sessione-scaduta");
+}
+
+std::string Console::Label(const std::string& section, const std::string& key) const {
+  const json& labels = site.labels();
+  if (labels.contains(section) && labels[section].contains(key) &&
+      labels[section][key].is_string()) {
+    return labels[section][key];
+  }
+  return key;
+}
+
+std::string Console::StateLabel(const std::string& kind, const std::string& state) const {
+  const json& labels = site.labels();
+  if (labels.contains("states") && labels["states"].contains(kind) &&
+      labels["states"][kind].contains(state)) {
+    return labels["states"][kind][state];
+  }
+  return state;
+}
+
+std::string Console::TenantName(const std::string& tenant) const {
+  const domain::TenantCalendarInfo* t =
+      api.calendars != nullptr ? api.calendars->FindTenant(tenant) : nullptr;
+  if (t != nullptr) return t->name;
+  // The Regions own no calendar of their own: their names are the console's labels.
+  if (std::string name = Label("regions", tenant); name != tenant) return name;
+  return tenant.empty() ? "tutti gli enti" : tenant;
+}
+
+std::string Console::Local(const std::string& utc) const {
+  auto t = ParseRfc3339(utc);
+  if (!zone || !t.ok()) return utc;
+  return ItalianDateTime(zone->FormatLocal(*t));
+}
+
+namespace {
+
+http::Response ShowSignIn(const Console& c, const http::Request& req) {
+  if (auto s = c.Session(req)) return SeeOther("/console");
+  json d = {{"configured", c.oidc != nullptr}};
+  static const std::map<std::string, std::pair<std::string, std::string>> kOutcomes = {
+      {"sessione-scaduta",
+       {"warning", "La sessione è scaduta o non è più valida: accedi di nuovo."}},
+      {"uscito", {"info", "Sei uscito dalla console. Per rientrare, accedi di nuovo."}},
+  };
+  if (auto it = kOutcomes.find(req.Query("esito").value_or("")); it != kOutcomes.end()) {
+    d["alert"] = {{"kind", it->second.first}, {"text", it->second.second}};
+  }
+  return c.Page(c.oidc != nullptr ? 200 : 503, "console_signin", "Accedi alla console", d, req,
+                nullptr);
+}
+
+// Why a sign-in failed is for the server's operators (the page tells the person what to do).
+void Report(const Status& s) { fmt::print(stderr, "procedo: console sign-in: {}\n", s.message()); }
+
+http::Response Unavailable(const Console& c, const http::Request& req, const Status& s) {
+  Report(s);
+  return c.Error(503, "Accesso momentaneamente non disponibile",
+                 "Il servizio di identità dell'ente non risponde. Riprova tra qualche minuto; se "
+                 "il problema continua, avvisa l'assistenza tecnica.",
+                 req, nullptr);
+}
+
+http::Response StartSignIn(const Console& c, const http::Request& req) {
+  if (c.oidc == nullptr) return SeeOther("/console/accesso");
+  auto s = c.oidc->Begin();
+  if (!s.ok()) return Unavailable(c, req, s.status());
+  http::Response r = SeeOther(s->url);
+  // Lax: the provider sends the browser back from its own site.
+  r.headers.emplace_back("Set-Cookie", SetCookie(kSignInState, s->state, "/console/accesso", 600,
+                                                 c.options.secure_cookies, /*lax=*/true));
+  return r;
+}
+
+http::Response FinishSignIn(const Console& c, const http::Request& req) {
+  if (c.oidc == nullptr) return SeeOther("/console/accesso");
+  auto refused = [&](const std::string& text) {
+    http::Response r = c.Error(403, "Accesso non riuscito", text, req, nullptr);
+    r.headers.emplace_back("Set-Cookie", SetCookie(kSignInState, "", "/console/accesso", 0,
+                                                   c.options.secure_cookies, true));
+    return r;
+  };
+  if (auto error = req.Query("error")) {
+    return refused(
+        "Il servizio di identità non ha concluso l'accesso (l'hai annullato, oppure le tue "
+        "credenziali non sono abilitate a questa console). Riprova dalla pagina di accesso.");
+  }
+  auto done = c.oidc->Finish(req.Query("state").value_or(""), Cookie(req, kSignInState),
+                             req.Query("code").value_or(""));
+  if (!done.ok()) {
+    switch (done.status().code()) {
+      case Status::Code::kUnavailable:
+        return Unavailable(c, req, done.status());
+      case Status::Code::kInvalidArgument:
+        return refused(
+            "Questa risposta del servizio di identità non corrisponde a un accesso avviato da "
+            "questo browser, oppure è già stata usata o è scaduta. Riparti dalla pagina di "
+            "accesso.");
+      default:
+        Report(done.status());
+        return refused(
+            "Il servizio di identità non ha confermato la tua identità a questa console: la "
+            "risposta non era valida, oppure il tuo profilo non indica un ruolo e un ente "
+            "ammessi. Riparti dalla pagina di accesso; se il problema continua, chiedi "
+            "all'amministratore di verificare il tuo profilo.");
+    }
+  }
+  http::Response r = SeeOther("/console");
+  r.headers.emplace_back("Set-Cookie",
+                         SetCookie(kConsoleSession, done->first, "/console",
+                                   c.oidc->session_ttl().count(), c.options.secure_cookies, true));
+  r.headers.emplace_back("Set-Cookie", SetCookie(kSignInState, "", "/console/accesso", 0,
+                                                 c.options.secure_cookies, true));
+  return r;
+}
+
+http::Response SignOut(const Console& c, const http::Request& req) {
+  auto form = ParseForm(req.body);
+  if (!form || !CsrfValid(req, *form)) return c.Forbidden(req, nullptr);
+  if (c.oidc != nullptr) c.oidc->End(Cookie(req, kConsoleSession));
+  http::Response r = SeeOther("/console/accesso?esito=uscito");
+  r.headers.emplace_back("Set-Cookie", SetCookie(kConsoleSession, "", "/console", 0,
+                                                 c.options.secure_cookies, true));
+  return r;
+}
+
+}  // namespace
+
+void AddSignInPages(http::Router& router, std::shared_ptr<Console> console) {
+  auto page = [console](http::Response (*handler)(const Console&, const http::Request&)) {
+    return [console, handler](http::Request& req) {
+      try {
+        return handler(*console, req);
+      } catch (const std::exception&) {
+        return console->Error(500, "Errore del servizio",
+                              "Si è verificato un errore imprevisto. Riprova tra qualche minuto.",
+                              req, nullptr);
+      }
+    };
+  };
+  router.Add("GET", "/console/accesso", page(&ShowSignIn));
+  // Both call the provider over the network: off the network threads.
+  router.Add("GET", "/console/accesso/avvia", page(&StartSignIn), /*blocking=*/true);
+  router.Add("GET", "/console/accesso/ritorno", page(&FinishSignIn), /*blocking=*/true);
+  router.Add("POST", "/console/esci", page(&SignOut));
+}
+
+void AddConsolePages(http::Router& router, http::Api& api, const Site& site, OidcClient* oidc,
+                     WebOptions options) {
+  auto console = std::make_shared<Console>(Console{api, site, oidc, options, std::nullopt});
+  if (api.calendars != nullptr) {
+    if (auto cal = api.calendars->Build("always", ""); cal.ok()) console->zone = std::move(*cal);
+  }
+  AddSignInPages(router, console);
+  AddWorkPages(router, console);
+}
+
+}  // namespace procedo::web

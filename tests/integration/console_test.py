@@ -1,0 +1,409 @@
+"""The staff console in a real Chromium (Debian's, driven by Playwright) against a real
+`procedo serve` and a real OpenID provider (npm oidc-provider, run by Node on loopback, with its
+own login form): people sign in at the provider, land on the worklists of their role, start a case
+and suspend it from forms generated from the workflow data, validate a heating-voucher
+application and forward it, and the Region finds it in its worklist. Forged CSRF tokens, forged or
+replayed callbacks, a profile without a valid role, another Comune's case and an expired session
+are refused and change nothing. axe-core checks every console page at WCAG 2.1 AA; screenshots at
+desktop and 360 px go under the build folder. The server runs on a driven clock that starts at
+the real time (the provider's ID tokens carry real instants), so the session expires without
+waiting.
+"""
+import datetime
+import json
+import re
+import subprocess
+import urllib.parse
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from browser_support import CHROMIUM, SHOTS, Browser
+from notify_support import AOSTA, FORLI, advance, stream_events
+from procedo_server import SRC, Server, free_port
+
+OIDC_DIR = SRC / "tests" / "integration" / "oidc"
+SECRET = "segreto-del-client-di-prova"
+ACCOUNTS = {
+    "olga": {"name": "Olga Operatrice", "role": "operator", "tenant": AOSTA},
+    "rita": {"name": "Rita Responsabile", "role": "validator", "tenant": AOSTA},
+    "regina": {"name": "Regina Regione", "role": "region", "tenant": "regione-vda"},
+    "franco": {"name": "Franco di Forlì", "role": "operator", "tenant": FORLI},
+    "tina": {"name": "Tina dell'Help desk", "role": "helpdesk_l1", "tenant": FORLI},
+    "cuoco": {"name": "Carlo Cuoco", "role": "chef", "tenant": AOSTA},
+}
+
+
+class Provider:
+    """oidc-provider as its own process: the organisation's identity provider."""
+
+    def __init__(self, tmp, redirect_uri):
+        self.port = free_port()
+        self.issuer = f"http://127.0.0.1:{self.port}"
+        self.config = tmp / "oidc.json"
+        self.config.write_text(json.dumps({
+            "port": self.port, "issuer": self.issuer, "accounts": ACCOUNTS,
+            "clients": [{"client_id": "procedo-console", "client_secret": SECRET,
+                         "redirect_uris": [redirect_uri]}]}))
+        self.log = open(tmp / "oidc.log", "w")
+        self.proc = subprocess.Popen(["node", str(OIDC_DIR / "provider.mjs"), str(self.config)],
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True)
+        assert self.proc.stdout.readline().strip() == "ready", (tmp / "oidc.log").read_text()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("console")
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    server = Server(tmp, testing_driven_clock="true", testing_clock_start=now)
+    base = f"http://127.0.0.1:{server.port}"
+    idp = Provider(tmp, f"{base}/console/accesso/ritorno")
+    server.env.update({"PROCEDO_NOTIFY_BASE_URL": base, "PROCEDO_OIDC_ISSUER": idp.issuer,
+                       "PROCEDO_OIDC_CLIENT_ID": "procedo-console",
+                       "PROCEDO_OIDC_CLIENT_SECRET": SECRET,
+                       "PROCEDO_OIDC_SCOPES": "openid profile procedo"})
+    server.start()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield server, browser, base
+        browser.close()
+    server.stop()
+    idp.stop()
+
+
+class Staff(Browser):
+    def post(self, path, form):
+        return super().post(path, form, under="/console")
+
+    def sign_in(self, base, login):
+        """At the provider's own login form, as a person would; back on the console's home."""
+        self.page.goto(f"{base}/console/accesso")
+        self.page.click("#accedi")
+        self.at_provider(login)
+        assert self.page.url == f"{base}/console", self.page.url
+
+    def at_provider(self, login):
+        """Signs in at the provider's login form (any password: it is a test provider) and
+        confirms what it shares with the console, if it asks; the provider then sends the
+        browser back to the console."""
+        if self.page.locator("input[name=login]").count() == 0:
+            return  # the provider remembers this browser's sign-in and sent it straight back
+        self.page.fill("input[name=login]", login)
+        self.page.fill("input[name=password]", "qualunque")
+        with self.page.expect_navigation():
+            self.page.click("button[type=submit]")
+        if "/interaction/" in self.page.url:
+            with self.page.expect_navigation():
+                self.page.click("button[type=submit]")
+        self.csp_errors.clear()  # the provider's pages are not ours
+
+    def open_form(self, title):
+        self.page.click(f"summary:has-text('{title}')")
+
+
+def case_events(server, stream):
+    return [e["type"] for e in stream_events(server, stream)]
+
+
+def test_an_operator_signs_in_starts_a_case_and_suspends_it(env):
+    server, browser, base = env
+    op = Staff(browser)
+    r = op.page.goto(f"{base}/console")
+    assert op.page.url == f"{base}/console/accesso"
+    headers = r.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "unsafe-inline" not in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+    op.check("console-signin")
+
+    op.sign_in(base, "olga")
+    assert op.page.url == f"{base}/console"
+    cookie = next(c for c in op.context.cookies() if c["name"] == "procedo_console")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/console"
+    assert op.page.inner_text("#utente") == "Olga Operatrice"
+    assert "Operatore · Comune di Aosta" in op.page.locator("header").inner_text()
+    # The operator's lists (not the validator's, not the Region's) and what it may start.
+    assert op.page.locator("#elenco-open_cases").count() == 1
+    assert op.page.locator("#elenco-awaiting_validation").count() == 0
+    assert op.page.locator("#elenco-forwarded_to_region").count() == 0
+    starts = op.page.inner_text("#avvia")
+    assert "Avvia la pratica" in starts and "Inserisci la domanda" in starts
+    assert "Inserisci e valida la domanda" not in starts  # that one is the operator-validator's
+    op.check("console-home-operator")
+
+    op.page.click("text=Avvia la pratica")
+    assert op.page.url == f"{base}/console/nuova/admin_case/start_case"
+    assert op.page.locator("label[for=start-case-applicant-name]").inner_text() == "Nome e cognome (obbligatorio)"
+    assert op.page.locator("#start-case-consent-email").get_attribute("type") == "checkbox"
+    op.check("console-new-case")
+    # Sent empty: each required field says so, nothing is appended.
+    op.page.click("button:has-text('Avvia la pratica')")
+    assert op.page.inner_text("#start-case-case-code-errore") == "Compila «Codice pratica»: è obbligatorio."
+    assert op.page.inner_text("#start-case-applicant-name-errore") == "Compila «Nome e cognome»: è obbligatorio."
+    assert op.page.get_attribute("#start-case-case-code", "aria-invalid") == "true"
+    op.check("console-new-case-errors")
+    # A malformed e-mail and an unknown procedure: the schema's and the guard's refusals, in Italian.
+    op.page.fill("#start-case-procedure-id", "building_permit")
+    op.page.fill("#start-case-case-code", "AO-2026/7")
+    op.page.fill("#start-case-applicant-name", "Mario <b>Rossi</b>")
+    op.page.fill("#start-case-applicant-email", "non-una-mail")
+    op.page.click("button:has-text('Avvia la pratica')")
+    assert "«E-mail» non ha il formato atteso" in op.page.inner_text("#start-case-applicant-email-errore")
+    assert op.page.input_value("#start-case-case-code") == "AO-2026/7"  # what was typed stays
+    op.page.fill("#start-case-applicant-email", "mario@example.it")
+    op.page.fill("#start-case-procedure-id", "procedimento_inesistente")
+    op.page.click("button:has-text('Avvia la pratica')")
+    assert "non è nel catalogo" in op.page.inner_text("[role=alert]")
+    op.page.fill("#start-case-procedure-id", "building_permit")
+    op.page.click("label[for=start-case-consent-email]")  # Bootstrap Italia draws the box on the label
+    op.page.click("button:has-text('Avvia la pratica')")
+    op.page.wait_for_url(re.compile(r".*/console/pratiche/case-comune-aosta-[0-9a-f]+\?esito=start_case.*"))
+    stream = urllib.parse.unquote(op.page.url.split("/console/pratiche/")[1].split("?")[0])
+    assert "«Avvia la pratica» è stato registrato" in op.page.inner_text("#esito")
+    assert op.page.inner_text("h1") == "Pratica AO-2026/7"
+    assert op.page.inner_text("#stato") == "in corso"
+    main = op.page.locator("main").inner_text()
+    assert "Mario <b>Rossi</b>" in main and op.page.locator("main b").count() == 0  # escaped
+    assert "Permesso di costruire" in main and "Scadenza del termine" in main
+    assert "Avvio della pratica, olga (Operatore)" in op.page.inner_text("#cronologia")
+    events = stream_events(server, stream)
+    assert [e["type"] for e in events] == ["case.started"]
+    assert events[0]["actor"]["id"] == "olga" and events[0]["data"]["consent"] == {"sms": False, "email": True}
+    op.check("console-case")
+
+    # Suspending: the reason is required, then the state and the timeline say it.
+    op.open_form("Sospendi la pratica")
+    op.page.click("#modulo-suspend_case button[type=submit]")
+    assert op.page.inner_text("#suspend-case-reason-errore") == "Compila «Motivo»: è obbligatorio."
+    assert op.page.locator("#modulo-suspend_case").is_visible()  # its details stay open
+    op.check("console-case-form-error")
+    op.page.fill("#suspend-case-reason", "Manca il parere della Soprintendenza")
+    op.page.click("#modulo-suspend_case button[type=submit]")
+    op.page.wait_for_url(re.compile(r".*esito=suspend_case.*"))
+    assert op.page.inner_text("#stato") == "sospesa"
+    assert "Sospensione, olga (Operatore). Manca il parere della Soprintendenza" in op.page.inner_text("#cronologia")
+    assert op.page.locator("summary:has-text('Riattiva la pratica')").count() == 1
+    assert op.page.locator("summary:has-text('Sospendi la pratica')").count() == 0
+    op.check("console-case-suspended")
+    assert case_events(server, stream) == ["case.started", "case.suspended"]
+
+    # A forged CSRF token: 403, nothing appended.
+    forged = op.post(f"/console/pratiche/{stream}/resume_case", {"csrf": "0" * 64, "f.reason": "x"})
+    assert forged.status == 403 and "nulla è stato modificato" in forged.text()
+    # A form sent again (the same idempotency key) runs once; a stale one is told why.
+    token = op.csrf()
+    assert case_events(server, stream) == ["case.started", "case.suspended"]
+    stale = op.post(f"/console/pratiche/{stream}/add_note",
+                    {"csrf": token, "versione": "1", "chiave": "k1", "f.text": "nota"})
+    assert stale.status == 409 and "Qualcun altro ha modificato la pratica" in stale.text()
+    assert case_events(server, stream) == ["case.started", "case.suspended"]
+
+    # Another Comune's operator: the case does not exist for them, and cannot be acted on.
+    other = Staff(browser)
+    other.sign_in(base, "franco")
+    r = other.page.goto(f"{base}/console/pratiche/{stream}")
+    assert r.status == 404 and "Pratica non trovata" in other.page.inner_text("h1")
+    other.check("console-not-found")
+    refused = other.post(f"/console/pratiche/{stream}/resume_case",
+                         {"csrf": other.csrf(), "f.reason": "Riattivo io"})
+    assert refused.status == 404
+    assert case_events(server, stream) == ["case.started", "case.suspended"]
+    other.close()
+
+    # Signing out ends the session on the server, whatever the browser keeps.
+    op.page.click("header button:has-text('Esci')")
+    op.page.wait_for_url(f"{base}/console/accesso?esito=uscito")
+    assert "Sei uscito" in op.page.inner_text("[role=alert]")
+    op.check("console-signed-out")
+    op.context.add_cookies([{**cookie}])
+    op.page.goto(f"{base}/console")
+    assert op.page.url.startswith(f"{base}/console/accesso")
+    op.close()
+
+
+def test_a_validator_forwards_an_application_and_the_region_sees_it(env):
+    server, browser, base = env
+    op = Staff(browser)
+    op.sign_in(base, "olga")
+    op.page.click("text=Inserisci la domanda")
+    form = op.page
+    form.fill("#enter-application-applicant-name", "Lucia Neri")
+    form.fill("#enter-application-applicant-tax-code", "NRELCU80A41A326K")
+    form.fill("#enter-application-address", "Via Festaz 10, Aosta")
+    form.fill("#enter-application-household-members", "tre")
+    form.select_option("#enter-application-fuel", "pellet")
+    assert form.locator("#enter-application-fuel option[value=pellet]").inner_text() == "pellet"
+    form.click("button:has-text('Inserisci la domanda')")
+    assert form.inner_text("#enter-application-household-members-errore") == \
+        "Scrivi in «Componenti del nucleo familiare» un numero intero da 1 a 30."
+    op.check("console-new-voucher-errors")
+    form.fill("#enter-application-household-members", "3")
+    form.fill("#enter-application-isee", "12500,50")
+    form.click("button:has-text('Inserisci la domanda')")
+    form.wait_for_url(re.compile(r".*/console/pratiche/voucher-comune-aosta-.*"))
+    stream = urllib.parse.unquote(form.url.split("/console/pratiche/")[1].split("?")[0])
+    data = stream_events(server, stream)[0]["data"]
+    assert data["household_members"] == 3 and data["isee"] == 12500.5 and data["fuel"] == "pellet"
+    assert form.inner_text("#stato") == "inserita"
+    assert form.locator("summary:has-text('Valida la domanda')").count() == 0  # not the operator's
+    op.close()
+
+    val = Staff(browser)
+    val.sign_in(base, "rita")
+    assert stream in val.page.locator("#elenco-awaiting_validation").inner_html()
+    val.check("console-home-validator")
+    val.page.click(f"#elenco-awaiting_validation a[href='/console/pratiche/{stream}']")
+    val.open_form("Valida la domanda")
+    val.check("console-voucher")
+    val.page.click("#modulo-validate_application button[type=submit]")
+    val.page.wait_for_url(re.compile(r".*esito=validate_application.*"))
+    assert val.page.inner_text("#stato") == "validata"
+    val.open_form("Invia alla Regione")
+    val.page.click("#modulo-forward_to_region button[type=submit]")
+    val.page.wait_for_url(re.compile(r".*esito=forward_to_region.*"))
+    assert val.page.inner_text("#stato") == "inviata alla Regione"
+    assert "Inviata a\nRegione Autonoma Valle d'Aosta" in val.page.locator("dl.facts").inner_text()
+    val.close()
+
+    region = Staff(browser)
+    region.sign_in(base, "regina")
+    listed = region.page.locator("#elenco-forwarded_to_region")
+    assert stream in listed.inner_html() and "Lucia Neri" in listed.inner_text()
+    assert region.page.locator("#elenco-forwarded_to_region th:has-text('Scadenza')").count() == 1
+    region.check("console-home-region")
+    region.page.click(f"#elenco-forwarded_to_region a[href='/console/pratiche/{stream}']")
+    for title in ("Accogli la domanda", "Respingi la domanda", "Rinvia al Comune per correzioni"):
+        assert region.page.locator(f"summary:has-text('{title}')").count() == 1
+    region.open_form("Accogli la domanda")
+    region.page.fill("#approve-application-amount", "350,50")
+    region.check("console-region-application")
+    region.page.click("#modulo-approve_application button[type=submit]")
+    region.page.wait_for_url(re.compile(r".*esito=approve_application.*"))
+    assert region.page.inner_text("#stato") == "accolta"
+    assert stream_events(server, stream)[-1]["data"]["amount"] == 350.5
+    region.close()
+
+
+def test_the_help_desk_works_a_ticket_from_its_queue(env):
+    server, browser, base = env
+    hd = Staff(browser)
+    hd.sign_in(base, "tina")
+    assert "Nessun ticket aperto." in hd.page.inner_text("#coda-ticket")
+    hd.page.click("text=Apri un ticket")
+    hd.page.select_option("#open-ticket-channel", "phone")
+    hd.page.select_option("#open-ticket-priority", "high")
+    hd.page.fill("#open-ticket-subject", "Il portale non accetta il PDF")
+    hd.check("console-new-ticket")
+    hd.page.click("button:has-text('Apri un ticket')")
+    hd.page.wait_for_url(re.compile(r".*/console/pratiche/ticket-comune-forli-.*"))
+    stream = urllib.parse.unquote(hd.page.url.split("/console/pratiche/")[1].split("?")[0])
+    assert hd.page.inner_text("#stato") == "aperto"
+    hd.page.goto(f"{base}/console")
+    queue = hd.page.inner_text("#coda-ticket")
+    assert "Il portale non accetta il PDF" in queue and "alta" in queue and "aperto" in queue
+    assert stream in hd.page.locator("#elenco-tickets_to_take").inner_html()
+    hd.check("console-home-helpdesk")
+
+    hd.page.click(f"#coda-ticket a[href='/console/pratiche/{stream}']")
+    hd.open_form("Prendi in carico")
+    hd.page.fill("#take-in-charge-technician", "t-7")
+    hd.page.fill("#take-in-charge-technician-name", "Tommaso Tecnico")
+    hd.page.click("#modulo-take_in_charge button[type=submit]")
+    hd.page.wait_for_url(re.compile(r".*esito=take_in_charge.*"))
+    assert hd.page.inner_text("#stato") == "in lavorazione"
+    assert "Tecnico\nTommaso Tecnico" in hd.page.locator("dl.facts").inner_text()
+    hd.check("console-ticket")
+    hd.open_form("Risolvi")
+    hd.page.fill("#resolve-ticket-solution", "Ridotta la dimensione del file: ora si carica.")
+    hd.page.select_option("#resolve-ticket-answered-by", "email")
+    hd.page.click("#modulo-resolve_ticket button[type=submit]")
+    hd.page.wait_for_url(re.compile(r".*esito=resolve_ticket.*"))
+    hd.open_form("Chiudi il ticket")
+    hd.page.click("#modulo-close_ticket button[type=submit]")
+    hd.page.wait_for_url(re.compile(r".*esito=close_ticket.*"))
+    assert hd.page.inner_text("#stato") == "chiuso"
+    assert case_events(server, stream) == ["ticket.opened", "ticket.taken_in_charge",
+                                           "ticket.resolved", "ticket.closed"]
+    hd.page.goto(f"{base}/console")
+    assert "Nessun ticket aperto." in hd.page.inner_text("#coda-ticket")
+    hd.close()
+
+
+def test_forged_replayed_and_refused_sign_ins(env):
+    server, browser, base = env
+    # A callback with a state this server never issued.
+    b = Staff(browser)
+    r = b.page.goto(f"{base}/console/accesso/ritorno?code=abc&state=inventato")
+    assert r.status == 403 and "non corrisponde a un accesso avviato" in b.page.inner_text("main")
+    b.check("console-signin-refused")
+
+    # A sign-in's state taken to another browser (login CSRF): refused there, and spent.
+    asked = []
+    b.page.on("request", lambda req: asked.append(req.url))
+    b.page.goto(f"{base}/console/accesso/avvia")
+    state = next(urllib.parse.parse_qs(urllib.parse.urlparse(u).query)["state"][0]
+                 for u in asked if "state=" in u)
+    thief = Staff(browser)
+    r = thief.page.goto(f"{base}/console/accesso/ritorno?code=abc&state={state}")
+    assert r.status == 403 and "non corrisponde a un accesso avviato" in thief.page.inner_text("main")
+    assert not any(c["name"] == "procedo_console" for c in thief.context.cookies())
+    thief.close()
+    b.at_provider("olga")  # the person's own sign-in then comes back with a spent state
+    assert b.page.url.startswith(f"{base}/console/accesso/ritorno")
+    assert "non corrisponde a un accesso avviato" in b.page.inner_text("main")
+    assert not any(c["name"] == "procedo_console" for c in b.context.cookies())
+
+    b.close()
+
+    # A forged code with the right state: the provider's token endpoint refuses it.
+    forger = Staff(browser)
+    asked = []
+    forger.page.on("request", lambda req: asked.append(req.url))
+    forger.page.goto(f"{base}/console/accesso/avvia")
+    state = next(urllib.parse.parse_qs(urllib.parse.urlparse(u).query)["state"][0]
+                 for u in asked if "state=" in u)
+    r = forger.page.goto(f"{base}/console/accesso/ritorno?code=manomesso&state={state}")
+    assert r.status == 403 and "non ha confermato la tua identità" in forger.page.inner_text("main")
+    assert not any(c["name"] == "procedo_console" for c in forger.context.cookies())
+    forger.close()
+
+    # A genuine callback used twice: the second time it is refused.
+    again = Staff(browser)
+    asked = []
+    again.page.on("request", lambda req: asked.append(req.url))
+    again.sign_in(base, "olga")
+    callback = next(u for u in asked if "/console/accesso/ritorno" in u)
+    r = again.page.goto(callback)
+    assert r.status == 403 and "non corrisponde a un accesso avviato" in again.page.inner_text("main")
+    again.close()
+
+    # A person the provider knows, with a role this product does not: no session.
+    chef = Staff(browser)
+    chef.page.goto(f"{base}/console/accesso")
+    chef.page.click("#accedi")
+    chef.at_provider("cuoco")
+    assert chef.page.url.startswith(f"{base}/console/accesso/ritorno")
+    assert "non ha confermato la tua identità" in chef.page.inner_text("main")
+    assert not any(c["name"] == "procedo_console" for c in chef.context.cookies())
+    chef.close()
+
+
+def test_the_session_expires_on_the_servers_clock(env):
+    """Last: it moves the server's clock past the provider's tokens."""
+    server, browser, base = env
+    op = Staff(browser)
+    op.sign_in(base, "olga")
+    advance(server, 8 * 3600 - 60)
+    assert op.page.goto(f"{base}/console").url == f"{base}/console"
+    advance(server, 61)
+    op.page.goto(f"{base}/console")
+    assert op.page.url == f"{base}/console/accesso?esito=sessione-scaduta"
+    assert "La sessione è scaduta" in op.page.inner_text("[role=alert]")
+    op.check("console-session-expired")
+    op.close()
