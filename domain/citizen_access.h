@@ -17,6 +17,10 @@
 
 namespace procedo::domain {
 
+// The longest survey comment, in characters (code points), as the survey workflow's schema
+// counts them (maxLength): accented letters count one each, whatever their bytes.
+inline constexpr size_t kSurveyCommentMax = 2000;
+
 struct CitizenAccessOptions {
   std::string secret;
   int max_failures = 5;  // wrong passwords in a row (counted in the log) before a lockout
@@ -75,7 +79,8 @@ class CitizenAccess {
   // service or opted out.
   Result<uint64_t> Resend(const std::string& case_stream, const std::string& actor_id);
   Status OptOut(const CitizenSession& session);
-  // Conflict when this case's survey was answered already.
+  // Conflict when this case's survey was answered already; InvalidArgument for a rating outside
+  // 1..5 or a comment over kSurveyCommentMax characters.
   Status AnswerSurvey(const CitizenSession& session, int rating, const std::string& comment);
   // Whether this case's survey was answered (its page offers the survey only once).
   Result<bool> SurveyAnswered(const CitizenSession& session) const;

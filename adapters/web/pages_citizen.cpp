@@ -8,6 +8,7 @@
 #include "domain/calendars.h"
 #include "domain/citizen_access.h"
 #include "engine/base/url.h"
+#include "engine/base/utf8.h"
 #include "engine/calendar/calendar.h"
 
 namespace procedo::web {
@@ -19,7 +20,7 @@ constexpr const char* kSession = "procedo_pratica";
 // Which case the browser last opened (the Comune and the case code, nothing secret): after the
 // session expires, the login page is filled in again.
 constexpr const char* kLastCase = "procedo_pratica_ultima";
-constexpr size_t kMaxCode = 64, kMaxPassword = 256, kMaxComment = 2000;
+constexpr size_t kMaxCode = 64, kMaxPassword = 256;
 
 struct Pages {
   http::Api& api;
@@ -327,11 +328,11 @@ http::Response Pages::DoSurvey(const http::Request& req) const {
   if (rating.size() != 1 || rating[0] < '1' || rating[0] > '5') {
     errors["voto"] = "Scegli un voto da 1 (per niente soddisfatto) a 5 (molto soddisfatto).";
   }
-  if (comment.size() > kMaxComment) {
+  if (const size_t length = Utf8Length(comment); length > domain::kSurveyCommentMax) {
     errors["commento"] = fmt::format(
         "Il commento può avere al massimo {} caratteri (ne hai "
         "scritti {}).",
-        kMaxComment, comment.size());
+        domain::kSurveyCommentMax, length);
   }
   if (!errors.empty()) return ShowCase(req, errors, 400);
   Status st = api.citizen->AnswerSurvey(session, rating[0] - '0', comment);
