@@ -185,6 +185,7 @@ int Serve(const Config& cfg) {
   api.calendars = &calendars;
   api.consumers = &consumers;
   api.clock_mode = driven_clock ? "driven" : "system";
+  api.tls = !cfg.http_tls_certificate.empty();
   api.openapi_json = ReadFileOr(cfg.schemas_dir + "/openapi.json", "{}");
   metrics.AddGauge("procedo_log_position", "Last position of the event log.",
                    [&] { return static_cast<double>((*log)->LastPosition()); });
@@ -237,7 +238,7 @@ int Serve(const Config& cfg) {
     site = std::move(*loaded);
     web::AddAssetRoutes(router, *site);
     web::AddCitizenPages(router, api, *site,
-                         {.secure_cookies = !cfg.http_tls_certificate.empty()});
+                         {.secure_cookies = api.tls});
     fmt::print("procedo: web pages at /pratica{}\n",
                site->styled() ? ""
                               : " (unstyled: Bootstrap Italia is missing under web.dir's "
