@@ -13,6 +13,7 @@
 
 #include "engine/log/log_store.h"
 #include "engine/workflow/command_handler.h"
+#include "domain/access.h"
 #include "domain/citizen.h"
 
 namespace procedo::domain {
@@ -86,6 +87,11 @@ class CitizenAccess {
   Result<bool> SurveyAnswered(const CitizenSession& session) const;
   // Whether the citizen stopped the service for the session's case.
   Result<bool> OptedOut(const CitizenSession& session);
+  // Whether a ticket's link carries its key (TicketKeyValid with the server secret): its
+  // requester's only credential.
+  bool TicketKeyValid(const TicketLink& link) const {
+    return domain::TicketKeyValid(options_.secret, link);
+  }
   // The events of the session's case, for its page.
   Result<std::vector<Event>> CaseEvents(const CitizenSession& session) const;
 

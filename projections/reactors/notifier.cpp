@@ -29,6 +29,9 @@ Notifier::Notifier(CommandHandler& commands, ViewStore& state, const TemplateSet
             [this](const std::string& s, uint64_t n) {
               return DerivePassword(options_.secret, s, n);
             },
+            [this](const std::string& tenant, const std::string& s) {
+              return domain::DeriveTicketKey(options_.secret, tenant, s);
+            },
             options_.tenants} {}
 
 Notifier::~Notifier() {
