@@ -379,31 +379,15 @@ void AddCitizenPages(http::Router& router, http::Api& api, const Site& site, Web
       }
     };
   };
-  router.Add("GET", "/pratica", page(&Pages::ShowLogin));
+  AddPageRoute(router, "/pratica", page(&Pages::ShowLogin));
   router.Add("POST", "/pratica/accesso", page(&Pages::DoLogin), /*blocking=*/true);
-  router.Add("GET", "/pratica/caso", page(&Pages::ShowCaseNow), /*blocking=*/true);
+  AddPageRoute(router, "/pratica/caso", page(&Pages::ShowCaseNow), /*blocking=*/true);
   router.Add("POST", "/pratica/questionario", page(&Pages::DoSurvey), /*blocking=*/true);
   router.Add("POST", "/pratica/rinuncia", page(&Pages::DoOptOut), /*blocking=*/true);
   router.Add("POST", "/pratica/esci", page(&Pages::DoLogout));
   // Any other address under /pratica (a mistyped link, a form's address opened directly) is a
   // page in Italian, not the API's problem+json.
-  router.Add("GET", "/pratica/{page}", page(&Pages::NotFound));
-}
-
-void AddAssetRoutes(http::Router& router, const Site& site) {
-  router.Add("GET", "/static/{name}", [&site](http::Request& req) {
-    const Asset* a = site.FindAsset(req.params["name"]);
-    if (a == nullptr) {
-      return Html(404, "<!doctype html><title>Non trovato</title><p>Risorsa non trovata.</p>",
-                  false);
-    }
-    http::Response r;
-    r.content_type = a->content_type;
-    r.body = a->body;
-    r.headers = {{"Cache-Control", "public, max-age=31536000, immutable"},
-                 {"X-Content-Type-Options", "nosniff"}};
-    return r;
-  });
+  AddPageRoute(router, "/pratica/{page}", page(&Pages::NotFound));
 }
 
 }  // namespace procedo::web

@@ -50,6 +50,10 @@ class Site {
 http::Response Html(int status, std::string body, bool private_page);
 // 303 to `location` (redirect after post), with the same headers.
 http::Response SeeOther(const std::string& location);
+// Registers a page for GET and HEAD: HEAD runs the same handler, and the server sends its
+// headers without the body, so both always agree.
+void AddPageRoute(http::Router& router, const std::string& pattern, http::Handler handler,
+                  bool blocking = false);
 
 // application/x-www-form-urlencoded; nullopt for a malformed body.
 std::optional<std::map<std::string, std::string>> ParseForm(const std::string& body);
