@@ -239,7 +239,8 @@ int Serve(const Config& cfg) {
     web::AddAssetRoutes(router, *site);
     web::AddCitizenPages(router, api, *site,
                          {.secure_cookies = api.tls});
-    fmt::print("procedo: web pages at /pratica{}\n",
+    web::AddTicketPages(router, api, *site);
+    fmt::print("procedo: web pages at /pratica and /ticket{}\n",
                site->styled() ? ""
                               : " (unstyled: Bootstrap Italia is missing under web.dir's "
                                 "node_modules; scripts/setup installs it)");

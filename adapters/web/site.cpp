@@ -175,8 +175,16 @@ std::string Site::Render(const std::string& page, const std::string& title,
   auto it = templates_.find(page);
   if (it == templates_.end()) return {};
   data["title"] = title;
+  nlohmann::json service = data.value("site", nlohmann::json::object());
   std::string content = Parsed(serial_, page, it->second).render(ToData(data));
-  nlohmann::json layout = {{"title", title}, {"content", content}, {"styles", urls_}};
+  if (!service.contains("name")) {
+    service = {{"name", "La tua pratica on line"},
+               {"tagline", "Lo stato delle pratiche presentate agli uffici"},
+               {"home", "/pratica"},
+               {"footer", "Servizio di consultazione delle pratiche amministrative."}};
+  }
+  nlohmann::json layout = {
+      {"title", title}, {"content", content}, {"styles", urls_}, {"site", service}};
   return Parsed(serial_, "layout", templates_.at("layout")).render(ToData(layout));
 }
 

@@ -30,6 +30,8 @@ class Site {
 
   // templates/<page>.mustache with `data`, inside templates/layout.mustache. Every value is
   // HTML-escaped by the templates ({{ }}); only the layout takes the rendered page unescaped.
+  // `data["site"]` names the service in the header, title and footer ({name, tagline, home,
+  // footer}); without it, "La tua pratica on line".
   std::string Render(const std::string& page, const std::string& title, nlohmann::json data) const;
   // By the hashed name under /static/.
   const Asset* FindAsset(const std::string& name) const;
