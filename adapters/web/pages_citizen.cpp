@@ -90,12 +90,10 @@ struct Pages {
     bool ok = true;
     std::string last = http::UrlDecode(Cookie(req, kLastCase), &ok);
     auto form = ok ? ParseForm(last) : std::nullopt;
-    std::string query = "esito=sessione-scaduta";
-    if (form) {
-      query = fmt::format("ente={}&codice={}&{}", UrlEncode((*form)["ente"]),
-                          UrlEncode((*form)["codice"]), query);
-    }
-    return SeeOther("/pratica?" + query);
+    if (!form) return SeeOther("/pratica?" + UrlQuery({{"esito", "sessione-scaduta"}}));
+    return SeeOther("/pratica?" + UrlQuery({{"ente", (*form)["ente"]},
+                                            {"codice", (*form)["codice"]},
+                                            {"esito", "sessione-scaduta"}}));
   }
 
   http::Response Unavailable(const http::Request& req) const {
@@ -185,8 +183,7 @@ struct Pages {
                                      std::max<long long>(0, ttl.count()), options.secure_cookies));
     r.headers.emplace_back(
         "Set-Cookie",
-        SetCookie(kLastCase,
-                  UrlEncode(fmt::format("ente={}&codice={}", UrlEncode(ente), UrlEncode(codice))),
+        SetCookie(kLastCase, UrlEncode(UrlQuery({{"ente", ente}, {"codice", codice}})),
                   "/pratica", 30 * 24 * 3600, options.secure_cookies));
     return r;
   }

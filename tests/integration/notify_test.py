@@ -173,4 +173,8 @@ def test_ticket_user_is_told_technician_level_two_and_resolution(env):
     assert "Sostituito il fusore" in box.wait("user@example.it", "risolto")["body"]
     assert l2.command(t, "close_ticket", {"note": "Verificato con l'utente"}).status == 201
     closed = box.wait("user@example.it", "chiuso")
-    assert f"{BASE}/ticket/" in closed["body"] and "Note: Verificato con l'utente" in closed["body"]
+    assert "Note: Verificato con l'utente" in closed["body"]
+    # Every message of the ticket links to its requester's page with the same key.
+    links = {re.search(r"(\S+/ticket\?\S+)", m["body"]).group(1) for m in box.find("user@example.it", "Ticket")}
+    assert len(links) == 1
+    assert re.fullmatch(re.escape(f"{BASE}/ticket?ente={FORLI}&id={t}&chiave=") + "[0-9a-f]{32}", links.pop())
