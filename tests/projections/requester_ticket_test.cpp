@@ -9,6 +9,9 @@ namespace {
 using nlohmann::json;
 using projections::RequesterTicketProjection;
 
+// The view's instants (UTC, as FormatTime writes them) of a local time in Rome.
+std::string Utc(const std::string& local) { return FormatTime(At(local)); }
+
 std::vector<std::string> Texts(const json& row) {
   std::vector<std::string> out;
   for (const auto& m : row["messages"]) out.push_back(m["text"]);
@@ -37,10 +40,10 @@ TEST_CASE("the requester's ticket: technician, level, clocks as the clock rule f
   const json& tp = row["clocks"]["take_in_charge"];
   CHECK(tp["phase"] == "stopped");
   CHECK(tp["met"] == true);
-  CHECK(tp["stopped_at"] == "2026-11-24T08:10:00Z");
+  CHECK(tp["stopped_at"] == Utc("2026-11-24T09:10:00+01:00"));
   const json& tr = row["clocks"]["resolution"];
   CHECK(tr["phase"] == "running");
-  CHECK(tr["deadline"] == "2026-11-24T15:10:00Z");
+  CHECK(tr["deadline"] == Utc("2026-11-24T16:10:00+01:00"));
 
   // Information requested at 10:00: paused with 5 h 10 min of business time left; the answer
   // at 11:00 resumes it, and the deadline moves by the hour it waited.
@@ -50,8 +53,8 @@ TEST_CASE("the requester's ticket: technician, level, clocks as the clock rule f
   row = f.Row(RequesterTicketProjection::kName, "ticket-1");
   CHECK(row["state"] == "waiting_user");
   CHECK(row["clocks"]["resolution"]["phase"] == "paused");
-  CHECK(row["clocks"]["resolution"]["paused_at"] == "2026-11-24T09:00:00Z");
-  CHECK(row["clocks"]["resolution"]["deadline_before_pause"] == "2026-11-24T15:10:00Z");
+  CHECK(row["clocks"]["resolution"]["paused_at"] == Utc("2026-11-24T10:00:00+01:00"));
+  CHECK(row["clocks"]["resolution"]["deadline_before_pause"] == Utc("2026-11-24T16:10:00+01:00"));
   CHECK(row["clocks"]["resolution"]["remaining_seconds"] == (5 * 60 + 10) * 60);
   CHECK(row["clocks"]["resolution"]["deadline"].is_null());
   f.MustAt("2026-11-24T11:00:00+01:00", hd, "ticket-1", "receive_information",
@@ -63,7 +66,7 @@ TEST_CASE("the requester's ticket: technician, level, clocks as the clock rule f
   CHECK(row["clocks"]["resolution"]["phase"] == "running");
   CHECK_FALSE(row["clocks"]["resolution"].contains("paused_at"));
   // Level 2: 8 business hours, with the 50 minutes before the pause and the 30 after it counted.
-  CHECK(row["clocks"]["resolution"]["deadline"] == "2026-11-25T09:10:00Z");
+  CHECK(row["clocks"]["resolution"]["deadline"] == Utc("2026-11-25T10:10:00+01:00"));
   CHECK(row["level"] == 2);
   CHECK(row["technician_name"] == "Luca Verdi");
 
