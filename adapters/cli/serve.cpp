@@ -237,8 +237,7 @@ int Serve(const Config& cfg) {
     if (!loaded.ok()) return Fail(loaded.status());
     site = std::move(*loaded);
     web::AddAssetRoutes(router, *site);
-    web::AddCitizenPages(router, api, *site,
-                         {.secure_cookies = api.tls});
+    web::AddCitizenPages(router, api, *site, {.secure_cookies = api.tls});
     web::AddTicketPages(router, api, *site);
     fmt::print("procedo: web pages at /pratica and /ticket{}\n",
                site->styled() ? ""

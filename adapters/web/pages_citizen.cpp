@@ -183,8 +183,8 @@ struct Pages {
                                      std::max<long long>(0, ttl.count()), options.secure_cookies));
     r.headers.emplace_back(
         "Set-Cookie",
-        SetCookie(kLastCase, UrlEncode(UrlQuery({{"ente", ente}, {"codice", codice}})),
-                  "/pratica", 30 * 24 * 3600, options.secure_cookies));
+        SetCookie(kLastCase, UrlEncode(UrlQuery({{"ente", ente}, {"codice", codice}})), "/pratica",
+                  30 * 24 * 3600, options.secure_cookies));
     return r;
   }
 

@@ -24,7 +24,10 @@ Notifier::Notifier(CommandHandler& commands, ViewStore& state, const TemplateSet
       templates_(templates),
       sender_(sender),
       options_(std::move(options)),
-      plan_{options_.base_url, options_.sla_fallback_email, options_.email, options_.sms,
+      plan_{options_.base_url,
+            options_.sla_fallback_email,
+            options_.email,
+            options_.sms,
             options_.catalogue_by_kind,
             [this](const std::string& s, uint64_t n) {
               return DerivePassword(options_.secret, s, n);

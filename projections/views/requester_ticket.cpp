@@ -13,7 +13,9 @@ using nlohmann::json;
 
 namespace {
 
-json Instant(int64_t us) { return us != 0 ? json(FormatTime(Tp(us))) : json(nullptr); }
+json Instant(int64_t us) {
+  return us != 0 ? json(FormatTime(Tp(us))) : json(nullptr);
+}
 
 // What the page says of one clock: where it stands now, and what its last pause or stop left
 // (the deadline it had then, the business time still allowed, whether it was met). `was` is the

@@ -97,9 +97,10 @@ TEST_CASE(
   CHECK(f.state->Scan(kNotifierView, kPendingPrefix, "", 10)->empty());
 }
 
-TEST_CASE("a ticket's message links to its page with the key, which the state store never "
-          "holds",
-          "[notify][ticket]") {
+TEST_CASE(
+    "a ticket's message links to its page with the key, which the state store never "
+    "holds",
+    "[notify][ticket]") {
   NotifyFixture f;
   RecordingSender sender;
   const std::string stream = "ticket-comune-forli-3";

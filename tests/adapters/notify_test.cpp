@@ -94,9 +94,10 @@ TEST_CASE("passwords derive per case and issue; only Argon2id hashes verify them
   CHECK(CitizenStreamFor("comune-forli", "FC 2026/1") == "citizen-comune-forli-FC@202026@2F1");
 }
 
-TEST_CASE("a ticket's page key derives from the secret, tenant and stream; only it opens the "
-          "page, and only for that tenant's ticket",
-          "[citizen][ticket]") {
+TEST_CASE(
+    "a ticket's page key derives from the secret, tenant and stream; only it opens the "
+    "page, and only for that tenant's ticket",
+    "[citizen][ticket]") {
   const std::string secret(32, 'k');
   const std::string stream = "ticket-comune-forli-7";
   const std::string key = DeriveTicketKey(secret, "comune-forli", stream);
@@ -123,7 +124,8 @@ TEST_CASE("a ticket's page key derives from the secret, tenant and stream; only 
   // A valid link opens a ticket of its own tenant only.
   const domain::StreamFacts forli{"comune-forli", "", ""};
   CHECK(RequesterMayRead({"comune-forli", stream, key}, forli));
-  CHECK_FALSE(RequesterMayRead({"comune-forli", stream, key}, domain::StreamFacts{"comune-aosta", "", ""}));
+  CHECK_FALSE(
+      RequesterMayRead({"comune-forli", stream, key}, domain::StreamFacts{"comune-aosta", "", ""}));
   CHECK_FALSE(RequesterMayRead({"comune-forli", "case-comune-forli-7", key}, forli));
   CHECK_FALSE(RequesterMayRead({"comune-forli", stream, key}, domain::StreamFacts{}));
 

@@ -10,7 +10,9 @@ using nlohmann::json;
 using projections::RequesterTicketProjection;
 
 // The view's instants (UTC, as FormatTime writes them) of a local time in Rome.
-std::string Utc(const std::string& local) { return FormatTime(At(local)); }
+std::string Utc(const std::string& local) {
+  return FormatTime(At(local));
+}
 
 std::vector<std::string> Texts(const json& row) {
   std::vector<std::string> out;
@@ -18,9 +20,10 @@ std::vector<std::string> Texts(const json& row) {
   return out;
 }
 
-TEST_CASE("the requester's ticket: technician, level, clocks as the clock rule folds them, and "
-          "only the texts meant for the requester",
-          "[projections][ticket]") {
+TEST_CASE(
+    "the requester's ticket: technician, level, clocks as the clock rule folds them, and "
+    "only the texts meant for the requester",
+    "[projections][ticket]") {
   ProjectionFixture f;
   const auto hd = A("hd", "helpdesk_l1");
   const auto l2 = A("hd2", "helpdesk_l2");
@@ -59,8 +62,9 @@ TEST_CASE("the requester's ticket: technician, level, clocks as the clock rule f
   CHECK(row["clocks"]["resolution"]["deadline"].is_null());
   f.MustAt("2026-11-24T11:00:00+01:00", hd, "ticket-1", "receive_information",
            {{"answer", "Firefox"}});
-  f.MustAt("2026-11-24T11:30:00+01:00", hd, "ticket-1", "escalate_ticket",
-           {{"reason", "Errore del server"}, {"technician", "t9"}, {"technician_name", "Luca Verdi"}});
+  f.MustAt(
+      "2026-11-24T11:30:00+01:00", hd, "ticket-1", "escalate_ticket",
+      {{"reason", "Errore del server"}, {"technician", "t9"}, {"technician_name", "Luca Verdi"}});
   f.CatchUp();
   row = f.Row(RequesterTicketProjection::kName, "ticket-1");
   CHECK(row["clocks"]["resolution"]["phase"] == "running");
