@@ -1,8 +1,12 @@
 #include "domain/access.h"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include <algorithm>
+#include <map>
+
+#include "domain/citizen.h"
 
 #include "engine/workflow/decide.h"
 
@@ -46,6 +50,33 @@ bool MayRead(const Principal& who, const StreamFacts& stream) {
   return !stream.forwarded_to.empty() && stream.forwarded_to == who.tenant;
 }
 
+bool TicketKeyValid(const std::string& secret, const TicketLink& link) {
+  const std::string want = DeriveTicketKey(secret, link.tenant, link.stream);
+  return link.key.size() == want.size() &&
+         CRYPTO_memcmp(link.key.data(), want.data(), want.size()) == 0;
+}
+
+bool RequesterMayRead(const TicketLink& link, const StreamFacts& stream) {
+  return link.stream.starts_with("ticket-") && !stream.tenant.empty() &&
+         stream.tenant == link.tenant && IdNamesTenant(link.stream, link.tenant);
+}
+
+const char* RequesterText(std::string_view type) {
+  static const std::map<std::string_view, const char*> kText = {
+      {"ticket.opened", "description"},
+      {"ticket.escalated", "reason"},
+      {"ticket.information_requested", "question"},
+      {"ticket.information_received", "answer"},
+      {"ticket.reminder_received", "reminder"},
+      {"ticket.complaint_received", "complaint"},
+      {"ticket.resolved", "solution"},
+      {"ticket.closed", "note"},
+      {"ticket.reopened", "reopen_reason"},
+  };
+  auto it = kText.find(type);
+  return it == kText.end() ? nullptr : it->second;
+}
+
 Result<std::string> TenantToRead(const Principal& who, const std::optional<std::string>& asked,
                                  bool required) {
   if (!IsAdmin(who)) {
@@ -79,6 +110,16 @@ bool IdNamesTenant(std::string_view stream, std::string_view tenant) {
   if (dash == std::string_view::npos || tenant.empty()) return false;
   std::string_view rest = stream.substr(dash + 1);
   return rest.size() > tenant.size() && rest.starts_with(tenant) && rest[tenant.size()] == '-';
+}
+
+std::string StreamNumber(std::string_view stream, std::string_view tenant) {
+  const size_t dash = stream.find('-');
+  std::string_view number = dash == std::string_view::npos ? stream : stream.substr(dash + 1);
+  if (!tenant.empty() && number.size() > tenant.size() && number.starts_with(tenant) &&
+      number[tenant.size()] == '-') {
+    number.remove_prefix(tenant.size() + 1);
+  }
+  return std::string(number);
 }
 
 std::string TenantOfStreamId(std::string_view stream, const std::set<std::string>& tenants) {

@@ -45,6 +45,26 @@ StreamFacts FactsOfFields(const std::string& tenant, const nlohmann::json& field
 // reader may not read does not exist for them (callers answer 404, never 403).
 bool MayRead(const Principal& who, const StreamFacts& stream);
 
+// A ticket's requester reads its page without an account, through the link of its messages:
+// the tenant, the stream and the ticket's key (DeriveTicketKey, domain/citizen.h).
+struct TicketLink {
+  std::string tenant;
+  std::string stream;
+  std::string key;
+};
+// Whether the link's key is the one of its tenant and stream, compared in constant time. Judged
+// on the link alone, before anything is read, so that a wrong key (or another tenant's link)
+// takes the same path whether the ticket exists or not.
+bool TicketKeyValid(const std::string& secret, const TicketLink& link);
+// Whether a link whose key is valid opens this stream: a ticket owned by the link's tenant.
+bool RequesterMayRead(const TicketLink& link, const StreamFacts& stream);
+// What the requester reads of a ticket's events: the text (a field of the event's data) that
+// was addressed to them or is their own: the description, the question asked and the answer,
+// reminders and complaints, an escalation's reason and the solution (both also in their
+// e-mails), the closing note, the reopening. Nullptr for every other event: its text, if any,
+// stays with the help desk.
+const char* RequesterText(std::string_view event_type);
+
 // Lists and dashboards: which tenant's rows a principal reads. Staff read their own; an admin
 // names one with `asked` (or, where `required` is false, reads all with ""). PermissionDenied
 // naming the tenant they may read, or InvalidArgument when an admin must name one.
@@ -53,6 +73,11 @@ Result<std::string> TenantToRead(const Principal& who, const std::optional<std::
 // Whether the role may read a list meant for `roles` (admins may read every list).
 bool RoleMayRead(const Principal& who, std::initializer_list<std::string_view> roles);
 bool RoleMayRead(const Principal& who, const std::vector<std::string>& roles);
+
+// The number a person quotes for a stream, as its messages and pages show it: the id after
+// "<kind>-<tenant>-" ("ticket-comune-aosta-12" -> "12"), or after "<kind>-" when it does not
+// name `tenant`.
+std::string StreamNumber(std::string_view stream, std::string_view tenant);
 
 // Whether a stream id is "<kind>-<tenant>-...", for this tenant.
 bool IdNamesTenant(std::string_view stream, std::string_view tenant);

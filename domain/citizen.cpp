@@ -89,6 +89,12 @@ std::string DerivePassword(const std::string& secret, const std::string& case_st
   return pw;
 }
 
+std::string DeriveTicketKey(const std::string& secret, const std::string& tenant,
+                            const std::string& ticket_stream) {
+  return ToHex(HmacSha256(secret, fmt::format("ticket-key|{}|{}", tenant, ticket_stream)))
+      .substr(0, 32);
+}
+
 PasswordHashCost PasswordHashCost::Interactive() {
   return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
 }

@@ -30,6 +30,13 @@ Result<std::string> LoadOrCreateSecret(const std::string& path);
 std::string DerivePassword(const std::string& secret, const std::string& case_stream,
                            uint64_t issue);
 
+// The key of a ticket's page for its requester, who has no account: HMAC-SHA256(secret,
+// "ticket-key|<tenant>|<stream>") in 32 hex characters (128 bits), in every message's link. Derived
+// like a password, so neither the log nor the notifier's rows hold it, and it cannot be guessed
+// from the stream id, which is a counter.
+std::string DeriveTicketKey(const std::string& secret, const std::string& tenant,
+                            const std::string& ticket_stream);
+
 struct PasswordHashCost {
   unsigned long long ops;
   size_t mem;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
+#include "engine/base/utf8.h"
 #include "engine/calendar/calendar.h"
 
 namespace procedo::domain {
@@ -277,8 +278,9 @@ Result<bool> CitizenAccess::SurveyAnswered(const CitizenSession& session) const 
 
 Status CitizenAccess::AnswerSurvey(const CitizenSession& session, int rating,
                                    const std::string& comment) {
-  if (rating < 1 || rating > 5 || comment.size() > 2000) {
-    return Status::InvalidArgument("rating is 1 to 5; comment at most 2000 characters");
+  if (rating < 1 || rating > 5 || Utf8Length(comment) > kSurveyCommentMax) {
+    return Status::InvalidArgument(
+        fmt::format("rating is 1 to 5; comment at most {} characters", kSurveyCommentMax));
   }
   auto events = ReadCase(session.case_stream);
   if (!events.ok()) return events.status();

@@ -13,9 +13,14 @@
 
 #include "engine/log/log_store.h"
 #include "engine/workflow/command_handler.h"
+#include "domain/access.h"
 #include "domain/citizen.h"
 
 namespace procedo::domain {
+
+// The longest survey comment, in characters (code points), as the survey workflow's schema
+// counts them (maxLength): accented letters count one each, whatever their bytes.
+inline constexpr size_t kSurveyCommentMax = 2000;
 
 struct CitizenAccessOptions {
   std::string secret;
@@ -75,12 +80,18 @@ class CitizenAccess {
   // service or opted out.
   Result<uint64_t> Resend(const std::string& case_stream, const std::string& actor_id);
   Status OptOut(const CitizenSession& session);
-  // Conflict when this case's survey was answered already.
+  // Conflict when this case's survey was answered already; InvalidArgument for a rating outside
+  // 1..5 or a comment over kSurveyCommentMax characters.
   Status AnswerSurvey(const CitizenSession& session, int rating, const std::string& comment);
   // Whether this case's survey was answered (its page offers the survey only once).
   Result<bool> SurveyAnswered(const CitizenSession& session) const;
   // Whether the citizen stopped the service for the session's case.
   Result<bool> OptedOut(const CitizenSession& session);
+  // Whether a ticket's link carries its key (TicketKeyValid with the server secret): its
+  // requester's only credential.
+  bool TicketKeyValid(const TicketLink& link) const {
+    return domain::TicketKeyValid(options_.secret, link);
+  }
   // The events of the session's case, for its page.
   Result<std::vector<Event>> CaseEvents(const CitizenSession& session) const;
 

@@ -186,6 +186,7 @@ int Serve(const Config& cfg) {
   api.calendars = &calendars;
   api.consumers = &consumers;
   api.clock_mode = driven_clock ? "driven" : "system";
+  api.tls = !cfg.http_tls_certificate.empty();
   api.openapi_json = ReadFileOr(cfg.schemas_dir + "/openapi.json", "{}");
   metrics.AddGauge("procedo_log_position", "Last position of the event log.",
                    [&] { return static_cast<double>((*log)->LastPosition()); });
@@ -239,9 +240,9 @@ int Serve(const Config& cfg) {
     if (!loaded.ok()) return Fail(loaded.status());
     site = std::move(*loaded);
     web::AddAssetRoutes(router, *site);
-    web::AddCitizenPages(router, api, *site,
-                         {.secure_cookies = !cfg.http_tls_certificate.empty()});
-    fmt::print("procedo: web pages at /pratica{}\n",
+    web::AddCitizenPages(router, api, *site, {.secure_cookies = api.tls});
+    web::AddTicketPages(router, api, *site);
+    fmt::print("procedo: web pages at /pratica and /ticket{}\n",
                site->styled() ? ""
                               : " (unstyled: Bootstrap Italia is missing under web.dir's "
                                 "node_modules; scripts/setup installs it)");

@@ -42,6 +42,9 @@ struct Api {
   std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
   const ConsumerSupervisor* consumers = nullptr;  // every consumer, for /readyz
   std::string clock_mode = "system";              // "driven" under testing.driven_clock
+  // The server speaks TLS: cookies are then Secure (a browser drops a Secure cookie that came
+  // over plain HTTP from any host but localhost).
+  bool tls = false;
 };
 
 // Every route of the API: what serve registers and what the OpenAPI test checks.
@@ -66,6 +69,9 @@ Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s
 Response CaseViewFor(Api& api, const Principal& who, Request& req);
 Response WorklistFor(Api& api, const Principal& who, Request& req);
 Response TicketQueueFor(Api& api, const Principal& who, Request& req);
+// The Set-Cookie value of a citizen's session for /v1/citizen/*: HttpOnly and SameSite=Strict
+// always, Secure under TLS only.
+std::string CitizenCookie(const std::string& token, std::chrono::seconds ttl, bool tls);
 
 // Authenticates the request; on failure `out` holds the problem to send.
 bool RequirePrincipal(Api& api, const Request& req, Principal* who, Response* out);

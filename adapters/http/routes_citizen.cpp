@@ -104,6 +104,11 @@ nlohmann::json ParseBody(const Request& req) {
 
 }  // namespace
 
+std::string CitizenCookie(const std::string& token, std::chrono::seconds ttl, bool tls) {
+  return fmt::format("{}={}; Path=/v1/citizen; Max-Age={}; HttpOnly; SameSite=Strict{}", kCookie,
+                     token, std::max<int64_t>(0, ttl.count()), tls ? "; Secure" : "");
+}
+
 Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s) {
   auto events = api.citizen->CaseEvents(s);
   if (!events.ok()) return events.status();
@@ -151,10 +156,7 @@ void AddCitizenRoutes(Router& router, Api& api) {
                                       {"token_type", "Bearer"},
                                       {"expires_at", FormatTime(outcome->session.expires)},
                                       {"case_code", outcome->session.case_code}});
-    r.headers.emplace_back("Set-Cookie",
-                           fmt::format("{}={}; Path=/v1/citizen; Max-Age={}; HttpOnly; Secure; "
-                                       "SameSite=Strict",
-                                       kCookie, outcome->token, std::max<int64_t>(0, ttl.count())));
+    r.headers.emplace_back("Set-Cookie", CitizenCookie(outcome->token, ttl, api.tls));
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   }, /*blocking=*/true);

@@ -198,19 +198,41 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       server_.opt.on_response(*req, r.status, secs);
     }
     if (r.events) return StartEvents(std::move(r), version);
+    if (req->method == "HEAD") return SendHead(std::move(r), version, keep_alive);
     Send(std::move(r), version, keep_alive);
   }
 
   void Send(Response r, unsigned version, bool keep_alive) {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
         static_cast<bhttp::status>(r.status), version);
-    res->set(bhttp::field::server, "procedo");
-    res->set(bhttp::field::content_type, r.content_type);
-    // insert, not set: a page may set two cookies, each in its own Set-Cookie.
-    for (auto& [k, v] : r.headers) res->insert(k, v);
+    SetHeaders(*res, r);
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
+    Write(std::move(res));
+  }
+
+  // HEAD (routes that answer it run the GET's handler): GET's headers, Content-Length included,
+  // and no body.
+  void SendHead(Response r, unsigned version, bool keep_alive) {
+    auto res = std::make_shared<bhttp::response<bhttp::empty_body>>(
+        static_cast<bhttp::status>(r.status), version);
+    SetHeaders(*res, r);
+    res->content_length(r.body.size());
+    res->keep_alive(keep_alive);
+    Write(std::move(res));
+  }
+
+  template <class Message>
+  static void SetHeaders(Message& res, const Response& r) {
+    res.set(bhttp::field::server, "procedo");
+    res.set(bhttp::field::content_type, r.content_type);
+    // insert, not set: a page may set two cookies, each in its own Set-Cookie.
+    for (auto& [k, v] : r.headers) res.insert(k, v);
+  }
+
+  template <class Message>
+  void Write(std::shared_ptr<Message> res) {
     beast::get_lowest_layer(stream_).expires_after(server_.opt.write_timeout);
     bhttp::async_write(stream_, *res,
                        [self = this->shared_from_this(), res](beast::error_code ec, size_t) {

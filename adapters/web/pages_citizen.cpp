@@ -8,6 +8,7 @@
 #include "domain/calendars.h"
 #include "domain/citizen_access.h"
 #include "engine/base/url.h"
+#include "engine/base/utf8.h"
 #include "engine/calendar/calendar.h"
 
 namespace procedo::web {
@@ -19,7 +20,7 @@ constexpr const char* kSession = "procedo_pratica";
 // Which case the browser last opened (the Comune and the case code, nothing secret): after the
 // session expires, the login page is filled in again.
 constexpr const char* kLastCase = "procedo_pratica_ultima";
-constexpr size_t kMaxCode = 64, kMaxPassword = 256, kMaxComment = 2000;
+constexpr size_t kMaxCode = 64, kMaxPassword = 256;
 
 struct Pages {
   http::Api& api;
@@ -89,12 +90,10 @@ struct Pages {
     bool ok = true;
     std::string last = http::UrlDecode(Cookie(req, kLastCase), &ok);
     auto form = ok ? ParseForm(last) : std::nullopt;
-    std::string query = "esito=sessione-scaduta";
-    if (form) {
-      query = fmt::format("ente={}&codice={}&{}", UrlEncode((*form)["ente"]),
-                          UrlEncode((*form)["codice"]), query);
-    }
-    return SeeOther("/pratica?" + query);
+    if (!form) return SeeOther("/pratica?" + UrlQuery({{"esito", "sessione-scaduta"}}));
+    return SeeOther("/pratica?" + UrlQuery({{"ente", (*form)["ente"]},
+                                            {"codice", (*form)["codice"]},
+                                            {"esito", "sessione-scaduta"}}));
   }
 
   http::Response Unavailable(const http::Request& req) const {
@@ -184,9 +183,8 @@ struct Pages {
                                      std::max<long long>(0, ttl.count()), options.secure_cookies));
     r.headers.emplace_back(
         "Set-Cookie",
-        SetCookie(kLastCase,
-                  UrlEncode(fmt::format("ente={}&codice={}", UrlEncode(ente), UrlEncode(codice))),
-                  "/pratica", 30 * 24 * 3600, options.secure_cookies));
+        SetCookie(kLastCase, UrlEncode(UrlQuery({{"ente", ente}, {"codice", codice}})), "/pratica",
+                  30 * 24 * 3600, options.secure_cookies));
     return r;
   }
 
@@ -327,11 +325,11 @@ http::Response Pages::DoSurvey(const http::Request& req) const {
   if (rating.size() != 1 || rating[0] < '1' || rating[0] > '5') {
     errors["voto"] = "Scegli un voto da 1 (per niente soddisfatto) a 5 (molto soddisfatto).";
   }
-  if (comment.size() > kMaxComment) {
+  if (const size_t length = Utf8Length(comment); length > domain::kSurveyCommentMax) {
     errors["commento"] = fmt::format(
         "Il commento può avere al massimo {} caratteri (ne hai "
         "scritti {}).",
-        kMaxComment, comment.size());
+        domain::kSurveyCommentMax, length);
   }
   if (!errors.empty()) return ShowCase(req, errors, 400);
   Status st = api.citizen->AnswerSurvey(session, rating[0] - '0', comment);
@@ -378,31 +376,15 @@ void AddCitizenPages(http::Router& router, http::Api& api, const Site& site, Web
       }
     };
   };
-  router.Add("GET", "/pratica", page(&Pages::ShowLogin));
+  AddPageRoute(router, "/pratica", page(&Pages::ShowLogin));
   router.Add("POST", "/pratica/accesso", page(&Pages::DoLogin), /*blocking=*/true);
-  router.Add("GET", "/pratica/caso", page(&Pages::ShowCaseNow), /*blocking=*/true);
+  AddPageRoute(router, "/pratica/caso", page(&Pages::ShowCaseNow), /*blocking=*/true);
   router.Add("POST", "/pratica/questionario", page(&Pages::DoSurvey), /*blocking=*/true);
   router.Add("POST", "/pratica/rinuncia", page(&Pages::DoOptOut), /*blocking=*/true);
   router.Add("POST", "/pratica/esci", page(&Pages::DoLogout));
   // Any other address under /pratica (a mistyped link, a form's address opened directly) is a
   // page in Italian, not the API's problem+json.
-  router.Add("GET", "/pratica/{page}", page(&Pages::NotFound));
-}
-
-void AddAssetRoutes(http::Router& router, const Site& site) {
-  router.Add("GET", "/static/{name}", [&site](http::Request& req) {
-    const Asset* a = site.FindAsset(req.params["name"]);
-    if (a == nullptr) {
-      return Html(404, "<!doctype html><title>Non trovato</title><p>Risorsa non trovata.</p>",
-                  false);
-    }
-    http::Response r;
-    r.content_type = a->content_type;
-    r.body = a->body;
-    r.headers = {{"Cache-Control", "public, max-age=31536000, immutable"},
-                 {"X-Content-Type-Options", "nosniff"}};
-    return r;
-  });
+  AddPageRoute(router, "/pratica/{page}", page(&Pages::NotFound));
 }
 
 }  // namespace procedo::web

@@ -11,6 +11,8 @@
 #include <kainjow/mustache.hpp>
 #include <sstream>
 
+#include "adapters/web/web.h"
+
 namespace procedo::web {
 namespace {
 
@@ -190,7 +192,7 @@ std::string Site::Render(const std::string& page, const std::string& title, nloh
   nlohmann::json layout = {{"title", title},       {"content", content},
                            {"styles", urls_},      {"brand", chrome.brand},
                            {"tagline", chrome.tagline}, {"home", chrome.home},
-                           {"user", chrome.user}};
+                           {"footer", chrome.footer},   {"user", chrome.user}};
   return Parsed(serial_, "layout", templates_.at("layout")).render(ToData(layout));
 }
 
@@ -220,6 +222,12 @@ http::Response SeeOther(const std::string& location) {
   http::Response r = Html(303, "", true);
   r.headers.emplace_back("Location", location);
   return r;
+}
+
+void AddPageRoute(http::Router& router, const std::string& pattern, http::Handler handler,
+                  bool blocking) {
+  router.Add("GET", pattern, handler, blocking);
+  router.Add("HEAD", pattern, std::move(handler), blocking);
 }
 
 std::optional<std::map<std::string, std::string>> ParseForm(const std::string& b) {
@@ -301,6 +309,22 @@ std::string ItalianDateTime(const std::string& t) {
 std::string ItalianDate(const std::string& t) {
   if (t.size() < 10) return t;
   return fmt::format("{}/{}/{}", t.substr(8, 2), t.substr(5, 2), t.substr(0, 4));
+}
+
+void AddAssetRoutes(http::Router& router, const Site& site) {
+  AddPageRoute(router, "/static/{name}", [&site](http::Request& req) {
+    const Asset* a = site.FindAsset(req.params["name"]);
+    if (a == nullptr) {
+      return Html(404, "<!doctype html><title>Non trovato</title><p>Risorsa non trovata.</p>",
+                  false);
+    }
+    http::Response r;
+    r.content_type = a->content_type;
+    r.body = a->body;
+    r.headers = {{"Cache-Control", "public, max-age=31536000, immutable"},
+                 {"X-Content-Type-Options", "nosniff"}};
+    return r;
+  });
 }
 
 }  // namespace procedo::web

@@ -21,6 +21,7 @@ struct Chrome {
   std::string brand = "La tua pratica on line";
   std::string tagline = "Lo stato delle pratiche presentate agli uffici";
   std::string home = "/pratica";
+  std::string footer = "Servizio di consultazione delle pratiche amministrative.";
   nlohmann::json user = nullptr;  // {name, role, tenant, csrf}: the header's sign-out form
 };
 
@@ -65,6 +66,10 @@ class Site {
 http::Response Html(int status, std::string body, bool private_page);
 // 303 to `location` (redirect after post), with the same headers.
 http::Response SeeOther(const std::string& location);
+// Registers a page for GET and HEAD: HEAD runs the same handler, and the server sends its
+// headers without the body, so both always agree.
+void AddPageRoute(http::Router& router, const std::string& pattern, http::Handler handler,
+                  bool blocking = false);
 
 // application/x-www-form-urlencoded; nullopt for a malformed body.
 std::optional<std::map<std::string, std::string>> ParseForm(const std::string& body);

@@ -1,6 +1,7 @@
-// The pages people open in a browser: "La tua pratica on line" for citizens (seed 002), the
-// staff console, and the static assets they use. They render what the API's routes read and send commands through the
-// same service (domain/citizen_access.h, adapters/command_service.h); no rule lives here.
+// The pages people open in a browser: "La tua pratica on line" for citizens (seed 002), a
+// help-desk ticket for its requester (seed 004), the staff console, and the static assets they
+// use. They render what the API's routes read and send commands through the same service
+// (domain/citizen_access.h, adapters/command_service.h); no rule lives here.
 #pragma once
 
 #include "adapters/http/api.h"
@@ -16,6 +17,9 @@ struct WebOptions {
 void AddAssetRoutes(http::Router& router, const Site& site);
 // /pratica (login), /pratica/caso (the case), and the forms they post to.
 void AddCitizenPages(http::Router& router, http::Api& api, const Site& site, WebOptions options);
+// /ticket?ente=<tenant>&id=<stream>&chiave=<key>: a help-desk ticket for its requester, from the
+// link of the ticket's messages (read-only).
+void AddTicketPages(http::Router& router, http::Api& api, const Site& site);
 
 class OidcClient;
 // The staff console under /console: sign-in with the organisation's identity provider (`oidc`;

@@ -2,8 +2,10 @@
 // unreserved characters), one rule for every link the product writes.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace procedo {
 
@@ -21,6 +23,19 @@ inline std::string UrlEncode(std::string_view s) {
       out += kHex[c >> 4];
       out += kHex[c & 15];
     }
+  }
+  return out;
+}
+
+// "n1=v1&n2=v2", every name and value percent-encoded: a link's query, written one way.
+inline std::string UrlQuery(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> params) {
+  std::string out;
+  for (const auto& [name, value] : params) {
+    if (!out.empty()) out += '&';
+    out += UrlEncode(name);
+    out += '=';
+    out += UrlEncode(value);
   }
   return out;
 }

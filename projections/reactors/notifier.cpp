@@ -24,10 +24,16 @@ Notifier::Notifier(CommandHandler& commands, ViewStore& state, const TemplateSet
       templates_(templates),
       sender_(sender),
       options_(std::move(options)),
-      plan_{options_.base_url, options_.sla_fallback_email, options_.email, options_.sms,
+      plan_{options_.base_url,
+            options_.sla_fallback_email,
+            options_.email,
+            options_.sms,
             options_.catalogue_by_kind,
             [this](const std::string& s, uint64_t n) {
               return DerivePassword(options_.secret, s, n);
+            },
+            [this](const std::string& tenant, const std::string& s) {
+              return domain::DeriveTicketKey(options_.secret, tenant, s);
             },
             options_.tenants} {}
 

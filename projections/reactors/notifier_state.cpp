@@ -17,6 +17,15 @@ using nlohmann::json;
 // holds it; were a citizen's own reason to contain it, the citizen would see their own password
 // in their own message, nothing more.
 constexpr const char* kPasswordMark = "\x01password\x01";
+// Stands for a ticket's page key in a stored message, for the same reason.
+constexpr const char* kTicketKeyMark = "\x01ticket-key\x01";
+
+// The key a ticket's messages carry in their link (none for other streams' messages).
+std::string TicketKeyOf(const OutgoingMessage& m, const std::string& tenant,
+                        const std::string& secret) {
+  if (!m.source_stream.starts_with("ticket-") || tenant.empty()) return "";
+  return domain::DeriveTicketKey(secret, tenant, m.source_stream);
+}
 
 void ReplaceAll(std::string& s, const std::string& from, const std::string& to) {
   if (from.empty()) return;
@@ -101,6 +110,9 @@ std::string EncodePending(const PendingRow& p, const std::string& secret) {
     ReplaceAll(subject, pw, kPasswordMark);
     ReplaceAll(body, pw, kPasswordMark);
   }
+  const std::string key = TicketKeyOf(m, p.tenant, secret);
+  ReplaceAll(subject, key, kTicketKeyMark);
+  ReplaceAll(body, key, kTicketKeyMark);
   return json{{"message_id", m.message_id},
               {"channel", m.channel},
               {"recipient", m.recipient},
@@ -140,6 +152,10 @@ Result<PendingRow> DecodePending(const std::string& row, const std::string& secr
     ReplaceAll(m.body, kPasswordMark, pw);
   }
   p.tenant = Str(j, "tenant");
+  if (const std::string key = TicketKeyOf(m, p.tenant, secret); !key.empty()) {
+    ReplaceAll(m.subject, kTicketKeyMark, key);
+    ReplaceAll(m.body, kTicketKeyMark, key);
+  }
   p.attempts = j.value("attempts", 0);
   p.retry_at = TimePoint(std::chrono::microseconds(j.value("retry_at", int64_t{0})));
   return p;

@@ -8,9 +8,10 @@
 //   p/<message id>  a planned message without notification.sent or a final notification.failed:
 //                   the rendered message, attempts and retry_at from the last recorded failure
 //
-// A planned start or resend message holds the citizen's password. The row never does: the
-// password is cut out of the text and derived again from the secret when the row is read, so
-// this store, like the log, reveals nothing without the secret (projections/NOTIFY.md).
+// A planned start or resend message holds the citizen's password, a ticket's message the key of
+// the ticket's page. The row never does: each is cut out of the text and derived again from the
+// secret when the row is read, so this store, like the log, reveals nothing without the secret
+// (projections/NOTIFY.md).
 #pragma once
 
 #include <string>
@@ -43,7 +44,8 @@ struct PendingRow {
   int attempts = 0;      // failures recorded so far
   TimePoint retry_at{};  // epoch: due at once
 };
-// `secret` derives the password that EncodePending cuts out and DecodePending puts back.
+// `secret` derives the password and the ticket key that EncodePending cuts out and DecodePending
+// puts back.
 std::string EncodePending(const PendingRow& p, const std::string& secret);
 Result<PendingRow> DecodePending(const std::string& row, const std::string& secret);
 

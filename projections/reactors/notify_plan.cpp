@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 
+#include "domain/access.h"
 #include "domain/citizen.h"
 #include "engine/base/url.h"
 
@@ -43,13 +44,6 @@ std::string TargetText(const std::string& target) {
 bool IsTicket(const std::string& stream) { return stream.rfind("ticket-", 0) == 0; }
 bool IsApplication(const std::string& stream) { return stream.rfind("voucher-", 0) == 0; }
 
-// What a person quotes: the id after "<kind>-<tenant>-" ("ticket-comune-aosta-12" -> "12").
-std::string Number(const std::string& stream, const std::string& tenant) {
-  std::string number = stream.substr(std::min(stream.find('-'), stream.size() - 1) + 1);
-  if (!tenant.empty() && number.starts_with(tenant + "-")) number.erase(0, tenant.size() + 1);
-  return number;
-}
-
 // An amount in euro as Italian text: "€ 1.234,50".
 std::string EuroText(double amount) {
   const long long cents = std::llround(amount * 100);
@@ -82,16 +76,19 @@ TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanConte
     v["tenant_office_email"] = Str(tenant->office, "email");
   }
   if (IsTicket(stream)) {
-    v["ticket"] = Number(stream, f.tenant);
-    v["link"] = fmt::format("{}/ticket/{}", ctx.base_url, UrlEncode(stream));
+    v["ticket"] = domain::StreamNumber(stream, f.tenant);
+    // The requester has no account: the link's key is what opens the ticket's page.
+    const std::string key = ctx.ticket_key ? ctx.ticket_key(f.tenant, stream) : "";
+    v["link"] = fmt::format("{}/ticket?{}", ctx.base_url,
+                            UrlQuery({{"ente", f.tenant}, {"id", stream}, {"chiave", key}}));
   } else if (IsApplication(stream)) {
     // Applications have no citizen page: no link.
-    v["application"] = Number(stream, f.tenant);
+    v["application"] = domain::StreamNumber(stream, f.tenant);
   } else {
     // Case codes are unique per Comune: the link names both, and the login page asks for the
     // password only.
-    v["link"] = fmt::format("{}/pratica?ente={}&codice={}", ctx.base_url, UrlEncode(f.tenant),
-                            UrlEncode(f.case_code));
+    v["link"] = fmt::format("{}/pratica?{}", ctx.base_url,
+                            UrlQuery({{"ente", f.tenant}, {"codice", f.case_code}}));
   }
   return v;
 }

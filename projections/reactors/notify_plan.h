@@ -58,6 +58,9 @@ struct PlanContext {
   std::map<std::string, nlohmann::json> catalogue_by_kind;
   // Issue n of the case's password (DerivePassword with the server secret).
   std::function<std::string(const std::string& case_stream, uint64_t issue)> password;
+  // The key of a ticket's page (DeriveTicketKey with the server secret), in its messages' link.
+  std::function<std::string(const std::string& tenant, const std::string& ticket_stream)>
+      ticket_key;
   // The tenants' names and offices (tenants.json): a Comune is told the Region's outcome on the
   // applications it forwarded at its office's address, as the tenants' data has it when told.
   std::shared_ptr<const domain::CalendarCatalog> tenants;

@@ -3,6 +3,7 @@
 #include "projections/views/audit_trail.h"
 #include "projections/views/case_view.h"
 #include "projections/views/helpdesk_kpis.h"
+#include "projections/views/requester_ticket.h"
 #include "projections/views/sla_dashboard.h"
 #include "projections/views/ticket_queues.h"
 #include "projections/views/worklists.h"
@@ -17,6 +18,7 @@ ProjectionSet::ProjectionSet(const WorkflowSet& workflows,
   all_.push_back(std::make_unique<SlaDashboardProjection>(workflows, calendars));
   all_.push_back(std::make_unique<HelpdeskKpisProjection>(workflows, calendars));
   all_.push_back(std::make_unique<AuditTrailProjection>());
+  all_.push_back(std::make_unique<RequesterTicketProjection>(workflows, calendars));
 }
 
 std::vector<std::string> ProjectionSet::Names() const {

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "adapters/api_keys.h"
+#include "adapters/http/api.h"
 #include "adapters/http/auth.h"
 #include "adapters/http/dev_keys.h"
 #include "support/temp_dir.h"
@@ -160,4 +161,14 @@ TEST_CASE("the router matches patterns, reports 405 with the allowed methods", "
   CHECK(ok);
   UrlDecode("%zz", &ok);
   CHECK_FALSE(ok);
+}
+
+TEST_CASE("the citizen's session cookie is Secure under TLS only", "[citizen]") {
+  // Over plain HTTP a browser drops a Secure cookie from any host but localhost: the session
+  // would never come back.
+  const std::string plain = CitizenCookie("tok", seconds(1800), false);
+  CHECK(plain == "procedo_citizen=tok; Path=/v1/citizen; Max-Age=1800; HttpOnly; SameSite=Strict");
+  const std::string tls = CitizenCookie("tok", seconds(1800), true);
+  CHECK(tls == plain + "; Secure");
+  CHECK(CitizenCookie("tok", seconds(-5), false).find("Max-Age=0;") != std::string::npos);
 }

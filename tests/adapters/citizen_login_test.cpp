@@ -202,3 +202,19 @@ TEST_CASE("case codes are per Comune: another Comune's code of the same name has
   // Aosta's password does not open Forli's case.
   CHECK_FALSE(f.Login(DerivePassword(kSecret, aosta_case, 1)).ok);
 }
+
+TEST_CASE("the survey comment's limit counts characters, not bytes", "[citizen][survey]") {
+  LoginFixture f;
+  f.Append("case-comune-forli-2", "case.started",
+           {{"case_code", "FC-2"}, {"procedure_id", "building_permit"}});
+  const CitizenSession session{"case-comune-forli-2", "FC-2", "comune-forli", 1, {}};
+  // "è" is two bytes: the longest comment is kSurveyCommentMax of them, twice as many bytes.
+  std::string longest;
+  for (size_t i = 0; i < kSurveyCommentMax; ++i) longest += "è";
+  REQUIRE(longest.size() == 2 * kSurveyCommentMax);
+  const std::string survey = "survey-comune-forli-building_permit";
+  CHECK(f.access->AnswerSurvey(session, 4, longest + "a").IsInvalidArgument());
+  CHECK(f.Types(survey).empty());
+  REQUIRE(f.access->AnswerSurvey(session, 4, longest).ok());
+  CHECK(f.Types(survey) == std::vector<std::string>{"survey.answered"});
+}

@@ -97,6 +97,42 @@ TEST_CASE(
   CHECK(f.state->Scan(kNotifierView, kPendingPrefix, "", 10)->empty());
 }
 
+TEST_CASE(
+    "a ticket's message links to its page with the key, which the state store never "
+    "holds",
+    "[notify][ticket]") {
+  NotifyFixture f;
+  RecordingSender sender;
+  const std::string stream = "ticket-comune-forli-3";
+  f.Append(stream, "ticket.opened",
+           {{"channel", "portal"},
+            {"priority", "normal"},
+            {"subject", "Accesso a CPortal"},
+            {"contact", {{"email", "ugo@example.it"}}},
+            {"level", 1}});
+  f.Append(stream, "ticket.taken_in_charge",
+           {{"technician", "t1"}, {"technician_name", "Paola Neri"}});
+  const std::string key = DeriveTicketKey(f.Options().secret, "comune-forli", stream);
+  {
+    Notifier n(*f.commands, *f.state, f.templates, sender, f.Options());
+    REQUIRE(n.CatchUp().ok());
+  }
+  f.ReopenState();
+  auto rows = f.state->Scan(kNotifierView, kPendingPrefix, "", 10);
+  REQUIRE(rows.ok());
+  REQUIRE(rows->size() == 1);
+  CHECK(rows->front().value.find(key) == std::string::npos);
+
+  Notifier again(*f.commands, *f.state, f.templates, sender, f.Options());
+  REQUIRE(again.CatchUp().ok());
+  REQUIRE(*again.Flush() == 1);
+  again.Drain();
+  REQUIRE(sender.sent.size() == 1);
+  CHECK(sender.sent[0].body.find("https://pa.example.it/ticket?ente=comune-forli&id=" + stream +
+                                 "&chiave=" + key) != std::string::npos);
+  CHECK(sender.sent[0].body.find("Paola Neri") != std::string::npos);
+}
+
 TEST_CASE("a failure recorded before a restart keeps its backoff after it", "[notify]") {
   NotifyFixture f;
   RecordingSender sender;

@@ -7,6 +7,7 @@
 
 #include "adapters/notify/senders.h"
 #include "notify_fixture.h"
+#include "domain/access.h"
 #include "domain/citizen.h"
 
 using namespace procedo;
@@ -91,6 +92,46 @@ TEST_CASE("passwords derive per case and issue; only Argon2id hashes verify them
   CHECK(VerifyPassword(*hash, p1));
   CHECK_FALSE(VerifyPassword(*hash, DerivePassword(secret, "case-forli-1", 2)));
   CHECK(CitizenStreamFor("comune-forli", "FC 2026/1") == "citizen-comune-forli-FC@202026@2F1");
+}
+
+TEST_CASE(
+    "a ticket's page key derives from the secret, tenant and stream; only it opens the "
+    "page, and only for that tenant's ticket",
+    "[citizen][ticket]") {
+  const std::string secret(32, 'k');
+  const std::string stream = "ticket-comune-forli-7";
+  const std::string key = DeriveTicketKey(secret, "comune-forli", stream);
+  CHECK(key.size() == 32);
+  CHECK(key.find_first_not_of("0123456789abcdef") == std::string::npos);
+  CHECK(key == DeriveTicketKey(secret, "comune-forli", stream));
+  // Not guessable from the id: every other ticket, tenant or secret has another key.
+  CHECK(key != DeriveTicketKey(secret, "comune-forli", "ticket-comune-forli-8"));
+  CHECK(key != DeriveTicketKey(secret, "comune-aosta", stream));
+  CHECK(key != DeriveTicketKey(std::string(32, 'j'), "comune-forli", stream));
+  // Independent of the case passwords that derive from the same secret.
+  CHECK(key.substr(0, 12) != DerivePassword(secret, stream, 1));
+
+  CHECK(TicketKeyValid(secret, {"comune-forli", stream, key}));
+  std::string tampered = key;
+  tampered[5] = tampered[5] == 'a' ? 'b' : 'a';
+  CHECK_FALSE(TicketKeyValid(secret, {"comune-forli", stream, tampered}));
+  CHECK_FALSE(TicketKeyValid(secret, {"comune-forli", stream, key.substr(0, 31)}));
+  CHECK_FALSE(TicketKeyValid(secret, {"comune-forli", stream, key + "0"}));
+  CHECK_FALSE(TicketKeyValid(secret, {"comune-forli", stream, ""}));
+  CHECK_FALSE(TicketKeyValid(secret, {"comune-aosta", stream, key}));
+  CHECK_FALSE(TicketKeyValid(secret, {"comune-forli", "ticket-comune-forli-8", key}));
+
+  // A valid link opens a ticket of its own tenant only.
+  const domain::StreamFacts forli{"comune-forli", "", ""};
+  CHECK(RequesterMayRead({"comune-forli", stream, key}, forli));
+  CHECK_FALSE(
+      RequesterMayRead({"comune-forli", stream, key}, domain::StreamFacts{"comune-aosta", "", ""}));
+  CHECK_FALSE(RequesterMayRead({"comune-forli", "case-comune-forli-7", key}, forli));
+  CHECK_FALSE(RequesterMayRead({"comune-forli", stream, key}, domain::StreamFacts{}));
+
+  CHECK(StreamNumber(stream, "comune-forli") == "7");
+  CHECK(StreamNumber("ticket-comune-forli-2026-12", "comune-forli") == "2026-12");
+  CHECK(StreamNumber("ticket-7", "comune-forli") == "7");
 }
 
 TEST_CASE("e-mails carry the message id and an encoded subject", "[notify]") {

@@ -1,11 +1,21 @@
 """La tua pratica on line in a real Chromium (Debian's, driven by Playwright) against a real
 `procedo serve` and a real SMTP server (aiosmtpd): the citizen follows the link of the start
 message, logs in and reads the case; the office suspends it and the page says why; the survey
-once; the opt-out; wrong passwords, the lockout, and bad input through the forms. axe-core checks
-every page at WCAG 2.1 AA; screenshots at desktop and phone widths go under the build folder.
+once; the opt-out; wrong passwords, the lockout, and bad input through the forms. A help-desk
+requester follows the link of a ticket's message to its page, which shows the technician and the
+times, and the pause while information is requested; a wrong key, another tenant's link or a
+missing ticket all get the same 404. HEAD answers every page with GET's headers and no body.
+axe-core checks every page at WCAG 2.1 AA; screenshots at desktop and phone widths go under the
+build folder.
 The server runs on a driven clock, so an expired session needs no waiting.
 """
+import hashlib
+import hmac
+import os
+import pathlib
 import re
+import socket
+import urllib.parse
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -247,3 +257,122 @@ def test_assets_are_hashed_cached_and_only_those_needed(env):
     c.page.goto(f"{base}/pratica/nonesiste")
     c.check("not-found")
     c.close()
+
+
+def ticket_link_of(mail):
+    return re.search(r"(http://127\.0\.0\.1:\d+/ticket\?\S+)", mail["body"]).group(1)
+
+
+def raw_head(server, path):
+    """HEAD on the wire: the status line and headers, and whatever bytes follow them (none)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(f"HEAD {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, rest
+
+
+def test_the_requester_follows_the_ticket_link(env):
+    server, box, browser, base = env
+    # A Tuesday at 09:00 in Rome, inside the help desk's hours (the clock only moves forward).
+    r = server.request("POST", "/v1/testing/clock", {"to": "2026-11-24T09:00:00+01:00"},
+                       token=server.token("admin", ""))
+    assert r.status == 200, r
+    hd = server.as_("helpdesk_l1", FORLI, "hd1")
+    stream = f"ticket-{FORLI}-1"
+    assert hd.command(stream, "open_ticket", {
+        "channel": "portal", "priority": "normal", "subject": "Non riesco ad allegare la planimetria",
+        "description": "Il portale rifiuta il file <PDF> da 3 MB.",
+        "contact": {"email": "ugo@example.it"}}).status == 201
+    advance(server, 600)
+    assert hd.command(stream, "take_in_charge", {"technician": "t7", "technician_name": "Paola Neri"}).status == 201
+    mail = box.wait("ugo@example.it", "Ticket 1 preso in carico")
+    link = ticket_link_of(mail)
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
+    assert query["ente"] == [FORLI] and query["id"] == [stream]
+    # The key is the one the secret derives for this tenant and ticket, not the stream id.
+    secret = (server.data_dir / "notify-secret").read_bytes()
+    want = hmac.new(secret, f"ticket-key|{FORLI}|{stream}".encode(), hashlib.sha256).hexdigest()[:32]
+    assert query["chiave"] == [want]
+
+    c = Citizen(browser)
+    page = c.page
+    response = page.goto(link)
+    assert response.status == 200
+    headers = response.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["cache-control"] == "no-store" and headers["referrer-policy"] == "same-origin"
+    assert page.locator("h1").inner_text() == "Ticket 1"
+    assert page.inner_text("#numero") == "1"
+    assert page.inner_text("#tecnico") == "Paola Neri"
+    assert page.inner_text("#stato") == "in lavorazione"
+    assert page.inner_text("#livello") == "primo livello"
+    assert page.inner_text("#oggetto") == "Non riesco ad allegare la planimetria"
+    # TP of the portal channel: 30 business minutes, met at 09:10; TR: 6 business hours from then.
+    assert page.inner_text("#tempo-presa-in-carico") == \
+        "Preso in carico il 24/11/2026 alle 09:10, entro il tempo previsto."
+    assert page.inner_text("#tempo-risoluzione") == "Entro il 24/11/2026 alle 16:10."
+    assert "Il portale rifiuta il file <PDF> da 3 MB." in page.inner_text("#messaggi")
+    c.check("ticket")
+
+    # The technician asks for information: the resolution clock stops and the page says so.
+    advance(server, 50 * 60)
+    assert hd.command(stream, "request_information",
+                      {"question": "Quale browser usi? <b>Chrome</b> o <script>x()</script>"}).status == 201
+    page.reload()
+    assert page.inner_text("#stato") == "in attesa delle informazioni richieste"
+    assert "il tempo di risoluzione è sospeso" in page.inner_text("#in-attesa")
+    assert page.inner_text("#tempo-risoluzione") == (
+        "Sospeso dal 24/11/2026 alle 10:00, in attesa delle informazioni richieste. Alla ripresa "
+        "resteranno 5 ore e 10 minuti di orario di servizio. Prima della sospensione scadeva il "
+        "24/11/2026 alle 16:10.")
+    assert "Quale browser usi? <b>Chrome</b> o <script>x()</script>" in page.inner_text("#messaggi")
+    assert page.locator("#messaggi b, #messaggi script").count() == 0
+    c.check("ticket-paused")
+
+    # HEAD: the headers GET sends, Content-Length included, and no body.
+    path = link[len(base):]
+    get = server.request("GET", path)
+    status, head_headers, rest = raw_head(server, path)
+    assert status == 200 and rest == b""
+    assert int(head_headers["content-length"]) == len(get.body.encode())
+    for name in ("content-type", "content-security-policy", "cache-control", "x-frame-options"):
+        assert head_headers[name] == get.headers[name], name
+
+    # A tampered key, another tenant's link, a ticket that does not exist (with the key the
+    # secret would give it) and no key at all: one and the same 404 page.
+    key = query["chiave"][0]
+    tampered = key[:-1] + ("0" if key[-1] != "0" else "1")
+    missing = f"ticket-{FORLI}-99"
+    missing_key = hmac.new(secret, f"ticket-key|{FORLI}|{missing}".encode(), hashlib.sha256).hexdigest()[:32]
+    wrong = [f"/ticket?ente={FORLI}&id={stream}&chiave={tampered}",
+             f"/ticket?ente=comune-aosta&id={stream}&chiave={key}",
+             f"/ticket?ente={FORLI}&id={missing}&chiave={missing_key}",
+             f"/ticket?ente={FORLI}&id={stream}"]
+    answers = [server.request("GET", p) for p in wrong]
+    mains = [re.search(r"<main.*</main>", a.body, re.S).group(0) for a in answers]
+    assert all(a.status == 404 for a in answers), answers
+    assert len(set(mains)) == 1 and "Ticket non trovato" in mains[0] and "Paola" not in mains[0]
+    assert all(a.headers["content-type"].startswith("text/html") for a in answers)
+    status, _, rest = raw_head(server, wrong[0])
+    assert status == 404 and rest == b""
+    page.goto(base + wrong[0])
+    c.check("ticket-not-found")
+    c.close()
+
+
+def test_head_answers_every_page_like_get(env):
+    server, _, _, _ = env
+    css = re.search(r'href="(/static/[^"]+\.css)"', server.request("GET", "/pratica").body).group(1)
+    for path in ("/pratica", f"/pratica?ente={FORLI}&codice=FC-1", "/pratica/caso", "/pratica/nonesiste", css,
+                 "/static/nonesiste.css"):
+        get = server.request("GET", path)
+        status, headers, rest = raw_head(server, path)
+        assert status == get.status and rest == b"", path
+        assert int(headers["content-length"]) == len(get.body.encode()), path
+        assert headers["content-type"] == get.headers["content-type"], path
+        assert headers.get("cache-control") == get.headers.get("cache-control"), path
