@@ -138,7 +138,8 @@ def test_throttled_authentication_is_documented(tmp_path):
             if operation.definition.raw.get("security") == [] or operation.path.startswith("/v1/citizen/") \
                     and operation.path != "/v1/citizen/cases/{id}/credentials":
                 continue  # open routes, and the citizen's own session (their lockout is their own)
-            path = {p.name: {"id": "case-comune-forli-1", "name": "open_cases"}[p.name]
+            path = {p.name: {"id": "case-comune-forli-1", "name": "open_cases",
+                              "number": "TCK-2026-000001"}[p.name]
                     for p in operation.path_parameters}
             query = {"month": "2026-11"} if operation.path == "/v1/kpis/helpdesk" else {}
             body = {"body": {}, "media_type": "application/json"} if operation.method == "post" else {}
