@@ -29,7 +29,7 @@ Notifier::Notifier(CommandHandler& commands, ViewStore& state, const TemplateSet
             [this](const std::string& s, uint64_t n) {
               return DerivePassword(options_.secret, s, n);
             },
-            options_.tenants} {}
+            options_.tenants, options_.reply_to} {}
 
 Notifier::~Notifier() {
   Stop();
