@@ -45,6 +45,11 @@ StreamFacts FactsOfFields(const std::string& tenant, const nlohmann::json& field
 // reader may not read does not exist for them (callers answer 404, never 403).
 bool MayRead(const Principal& who, const StreamFacts& stream);
 
+// A help desk's mailbox belongs to one tenant: what arrives in it is filed only onto that
+// tenant's own streams, whatever a message's headers point at (a forged In-Reply-To naming
+// another Comune's ticket must not reach it).
+bool MailboxMayFile(const std::string& mailbox_tenant, const StreamFacts& stream);
+
 // Lists and dashboards: which tenant's rows a principal reads. Staff read their own; an admin
 // names one with `asked` (or, where `required` is false, reads all with ""). PermissionDenied
 // naming the tenant they may read, or InvalidArgument when an admin must name one.
