@@ -101,16 +101,22 @@ Result<std::vector<projections::MailSummary>> ImapMailSource::List(uint64_t from
   std::vector<projections::MailSummary> out;
   // "n:*" names the last message even when its UID is below n: ask only when there is more.
   if (from_uid >= status->uidnext) return out;
-  auto text = Perform("/" + options_.folder,
-                      fmt::format("UID FETCH {}:* (UID RFC822.SIZE FLAGS)", std::max<uint64_t>(from_uid, 1)));
-  if (!text.ok()) return text.status();
-  std::istringstream lines(*text);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.find(" FETCH ") == std::string::npos) continue;
-    auto uid = NumberAfter(line, "UID");
-    auto size = NumberAfter(line, "RFC822.SIZE");
-    if (!uid || *uid < from_uid) continue;
-    out.push_back({*uid, size.value_or(0), line.find(kFiledKeyword) != std::string::npos});
+  // In windows of UIDs: libcurl caps what one command may answer, and a mailbox with a backlog
+  // of thousands of messages would pass that cap in one.
+  constexpr uint64_t kWindow = 100;
+  for (uint64_t first = std::max<uint64_t>(from_uid, 1); first < status->uidnext; first += kWindow) {
+    const uint64_t last = std::min(first + kWindow, status->uidnext) - 1;
+    auto text = Perform("/" + options_.folder,
+                        fmt::format("UID FETCH {}:{} (UID RFC822.SIZE FLAGS)", first, last));
+    if (!text.ok()) return text.status();
+    std::istringstream lines(*text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(" FETCH ") == std::string::npos) continue;
+      auto uid = NumberAfter(line, "UID");
+      auto size = NumberAfter(line, "RFC822.SIZE");
+      if (!uid || *uid < first || *uid > last) continue;
+      out.push_back({*uid, size.value_or(0), line.find(kFiledKeyword) != std::string::npos});
+    }
   }
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a.uid < b.uid; });

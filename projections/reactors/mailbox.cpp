@@ -127,7 +127,10 @@ Status MailboxReactor::SaveCheckpoint() const {
 }
 
 Status MailboxReactor::PollOnce() {
+  // The checkpoint only spares the next pass a re-read: the flags and the idempotency keys keep
+  // what was filed from being filed twice. So it is written once a pass, not once a message.
   auto fail = [this](Status s) {
+    if (Status saved = SaveCheckpoint(); s.ok()) s = saved;
     std::lock_guard lock(mu_);
     health_ = s;
     return s;
@@ -164,12 +167,9 @@ Status MailboxReactor::PollOnce() {
       std::lock_guard lock(mu_);
       counters_[kNames[static_cast<int>(*outcome)]] += 1;
     }
-    {
-      std::lock_guard lock(mu_);
-      last_uid_ = m.uid;
-      pending_ -= pending_ > 0 ? 1 : 0;
-    }
-    if (Status s = SaveCheckpoint(); !s.ok()) return fail(s);
+    std::lock_guard lock(mu_);
+    last_uid_ = m.uid;
+    pending_ -= pending_ > 0 ? 1 : 0;
   }
   return fail(Status::Ok());
 }
