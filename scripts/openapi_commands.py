@@ -134,7 +134,7 @@ def create_operation(definition, name, command):
     responses.update({code: {"$ref": f"#/components/responses/{ref}"}
                       for code, ref in ANSWERS.items() if code != "404"})
     return {
-        "operationId": f"{kind}.create",
+        "operationId": f"create{kind.capitalize()}",
         "tags": [f"{definition['id']} commands"],
         "summary": f"Opens a {kind} under a name and a number the server gives",
         "description": (f"Runs {name} (workflow {definition['id']}) on a new stream "
