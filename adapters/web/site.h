@@ -21,8 +21,8 @@ struct Chrome {
   std::string brand = "La tua pratica on line";
   std::string tagline = "Lo stato delle pratiche presentate agli uffici";
   std::string home = "/pratica";
-  std::string footer = "Servizio di consultazione delle pratiche amministrative.";
   nlohmann::json user = nullptr;  // {name, role, tenant, csrf}: the header's sign-out form
+  std::string footer = "Servizio di consultazione delle pratiche amministrative.";
 };
 
 struct Asset {
