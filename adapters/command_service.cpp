@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "adapters/event_json.h"
+#include "domain/numbers.h"
 #include "engine/workflow/command_handler.h"
 #include "engine/workflow/decide.h"
 
@@ -96,10 +97,41 @@ CommandReply CommandService::Execute(const Principal& who, const Command& comman
   CommandReply r;
   r.status = a.deduplicated ? 200 : 201;
   r.stream_version = a.stream_version;
-  r.body = {{"stream", command.stream},       {"version", a.stream_version},
-            {"position", a.last_position},    {"first_position", a.first_position},
-            {"deduplicated", a.deduplicated}, {"events", nlohmann::json::array()}};
-  for (const auto& e : a.events) r.body["events"].push_back(EventToJson(*e));
+  // The answer is about the command's stream: what an allocator added to other streams in the
+  // same batch (a number's counter) is not, and a retry answered from the stream would not have
+  // it, so first and retried answers name the same events and positions.
+  uint64_t first = 0, last = 0;
+  nlohmann::json events = nlohmann::json::array();
+  for (const auto& e : a.events) {
+    if (e->stream != command.stream) continue;
+    if (first == 0) first = e->position;
+    last = e->position;
+    events.push_back(EventToJson(*e));
+  }
+  r.body = {{"stream", command.stream}, {"version", a.stream_version},
+            {"position", last},         {"first_position", first},
+            {"deduplicated", a.deduplicated}, {"events", std::move(events)}};
+  return r;
+}
+
+CommandReply CommandService::Create(const Principal& who, const std::string& kind,
+                                    Command command) const {
+  if (who.tenant.empty()) {
+    return Refused({422, "stream-names-no-tenant", "No organisation to create it for",
+                    fmt::format("you belong to no organisation; name the stream yourself with "
+                                "POST /v1/streams/{}-<tenant>-<id>/commands/{}",
+                                kind, command.name)});
+  }
+  command.stream = domain::NewStreamId(kind, who.tenant, command.idempotency_key);
+  CommandReply r = Execute(who, command);
+  if (!r.accepted()) return r;
+  for (const auto& e : r.body["events"]) {
+    auto number = e.find("data");
+    if (number != e.end() && number->contains("number") && (*number)["number"].is_string()) {
+      r.body["number"] = (*number)["number"];
+      break;
+    }
+  }
   return r;
 }
 

@@ -46,6 +46,11 @@ class CommandService {
   // exists or not, so an id of another tenant tells nothing. Administrators act on behalf of the
   // tenant the stream (or its id) names; the event still records the administrator as its actor.
   CommandReply Execute(const Principal& who, const Command& command) const;
+  // A command that creates a stream the server names (POST /v1/tickets): `command.stream` is
+  // ignored and becomes "<kind>-<who's tenant>-<id>" (domain::NewStreamId, derived from the
+  // idempotency key when there is one, so a retry meets its first attempt). The body also
+  // carries the number the stream was given, when it was given one.
+  CommandReply Create(const Principal& who, const std::string& kind, Command command) const;
   CommandHandler* handler() const { return handler_; }
 
  private:

@@ -120,6 +120,18 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"notify.retry_base_ms", &c.notify_retry_base_ms},
       {"notify.retry_max_ms", &c.notify_retry_max_ms},
       {"notify.timeout_ms", &c.notify_timeout_ms},
+      {"mail.enabled", &c.mail_enabled},
+      {"mail.tenant", &c.mail_tenant},
+      {"mail.address", &c.mail_address},
+      {"mail.imap_url", &c.mail_imap_url},
+      {"mail.folder", &c.mail_folder},
+      {"mail.username", &c.mail_username},
+      {"mail.password", &c.mail_password},
+      {"mail.starttls", &c.mail_starttls},
+      {"mail.poll_seconds", &c.mail_poll_seconds},
+      {"mail.reopen_window_hours", &c.mail_reopen_window_hours},
+      {"mail.max_message_bytes", &c.mail_max_message_bytes},
+      {"mail.timeout_ms", &c.mail_timeout_ms},
       {"citizen.max_failures", &c.citizen_max_failures},
       {"citizen.lockout_seconds", &c.citizen_lockout_seconds},
       {"citizen.session_seconds", &c.citizen_session_seconds},
@@ -177,6 +189,12 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
         "notify.max_attempts, notify.retry_base_ms, citizen.max_failures and "
         "citizen.lockout_seconds must be at least 1, notify.retry_max_ms at least "
         "notify.retry_base_ms, citizen.session_seconds at least 60");
+  }
+  if (c.mail_poll_seconds < 1 || c.mail_reopen_window_hours < 0 ||
+      c.mail_max_message_bytes < 1024 || c.mail_timeout_ms < 1) {
+    return Status::InvalidArgument(
+        "mail.poll_seconds must be at least 1, mail.reopen_window_hours at least 0, "
+        "mail.max_message_bytes at least 1024 and mail.timeout_ms at least 1");
   }
   if (c.data_dir.empty()) return Status::InvalidArgument("data_dir is empty; name a directory");
   if (!c.oidc_issuer.empty() && (c.oidc_client_id.empty() || c.oidc_session_seconds < 60 ||

@@ -72,6 +72,20 @@ struct Config {
   int64_t notify_retry_base_ms = 2000;
   int64_t notify_retry_max_ms = 1800000;
   int64_t notify_timeout_ms = 10000;
+  // The help desk's mailbox (projections/reactors/mailbox.h, adapters/mail): read over IMAP when
+  // mail.tenant is set, each new message filed as a ticket of that tenant.
+  bool mail_enabled = true;
+  std::string mail_tenant;   // empty: no mailbox is read
+  std::string mail_address;  // the mailbox's address: Reply-To of the tenant's ticket mail
+  std::string mail_imap_url = "imap://127.0.0.1:143";
+  std::string mail_folder = "INBOX";
+  std::string mail_username;
+  std::string mail_password;
+  bool mail_starttls = false;
+  int64_t mail_poll_seconds = 60;
+  int64_t mail_reopen_window_hours = 168;
+  int64_t mail_max_message_bytes = 10 << 20;
+  int64_t mail_timeout_ms = 30000;
   // The citizen's login (seed 002).
   int64_t citizen_max_failures = 5;
   int64_t citizen_lockout_seconds = 60;
@@ -114,6 +128,8 @@ struct Config {
     return oidc_redirect_uri.empty() ? notify_base_url + "/console/accesso/ritorno"
                                      : oidc_redirect_uri;
   }
+  // The mailbox's checkpoint and the originals and attachments of what it filed.
+  std::string MailPath() const { return data_dir + "/mail"; }
 };
 
 using EnvLookup = std::function<const char*(const char*)>;

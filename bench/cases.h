@@ -14,5 +14,6 @@ int HttpCases(const Limits& limits, bool get, bool command, bool page);
 int KafkaCase(const Limits& limits, const std::string& source_dir);
 int SlaCase(const Limits& limits, const std::string& source_dir);
 int RunNotifyCase(const Limits& limits, const std::string& source_dir);
+int RunMailCase(const Limits& limits, const std::string& source_dir);
 
 }  // namespace procedo::bench

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
       {"kafka", [&] { return KafkaCase(limits, PROCEDO_SOURCE_DIR); }},
       {"sla", [&] { return SlaCase(limits, PROCEDO_SOURCE_DIR); }},
       {"notify", [&] { return RunNotifyCase(limits, PROCEDO_SOURCE_DIR); }},
+      {"mail-in", [&] { return RunMailCase(limits, PROCEDO_SOURCE_DIR); }},
   };
   auto usage = [&] {
     fmt::print(stderr, "usage: procedo-bench CASE... | all\ncases:");

@@ -77,6 +77,12 @@ const char* RequesterText(std::string_view type) {
   return it == kText.end() ? nullptr : it->second;
 }
 
+bool MailboxMayFile(const std::string& mailbox_tenant, const StreamFacts& stream) {
+  // Not MayRead: a Region reads what was forwarded to it, but mail to a Comune's help desk is
+  // the Comune's alone.
+  return !mailbox_tenant.empty() && stream.tenant == mailbox_tenant;
+}
+
 Result<std::string> TenantToRead(const Principal& who, const std::optional<std::string>& asked,
                                  bool required) {
   if (!IsAdmin(who)) {

@@ -64,6 +64,10 @@ bool RequesterMayRead(const TicketLink& link, const StreamFacts& stream);
 // e-mails), the closing note, the reopening. Nullptr for every other event: its text, if any,
 // stays with the help desk.
 const char* RequesterText(std::string_view event_type);
+// A help desk's mailbox belongs to one tenant: what arrives in it is filed only onto that
+// tenant's own streams, whatever a message's headers point at (a forged In-Reply-To naming
+// another Comune's ticket must not reach it).
+bool MailboxMayFile(const std::string& mailbox_tenant, const StreamFacts& stream);
 
 // Lists and dashboards: which tenant's rows a principal reads. Staff read their own; an admin
 // names one with `asked` (or, where `required` is false, reads all with ""). PermissionDenied

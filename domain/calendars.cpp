@@ -16,6 +16,8 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "engine/calendar/calendar_zone.h"
+
 #include "domain/domain_paths.h"
 #include "domain/holidays.h"
 
@@ -181,6 +183,13 @@ Status ParseTenants(const json& doc, const std::string& file,
     info.patron_saint_name = t.value("patron_saint_name", "");
     info.region = t.value("region", "");
     info.office = t.value("office", json::object());
+    info.time_zone = t.value("time_zone", std::string(kDefaultTimeZone));
+    if (auto zone = ZoneTable::Get(info.time_zone); !zone.ok()) {
+      return Status::InvalidArgument(fmt::format(
+          "{}: at /{}/time_zone: '{}' is not a zone of the tz database; write an IANA name such "
+          "as Europe/Rome",
+          file, id, info.time_zone));
+    }
     if (t.contains("patron_saint")) {
       const std::string s = t.at("patron_saint").get<std::string>();
       const std::chrono::month_day md{

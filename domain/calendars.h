@@ -26,6 +26,9 @@ struct CalendarDefinition {
   bool patron_saint = true;
 };
 
+// Where a tenant with no `time_zone` in tenants.json lives.
+inline constexpr const char* kDefaultTimeZone = "Europe/Rome";
+
 struct TenantCalendarInfo {
   std::string id;
   std::string name;
@@ -34,6 +37,8 @@ struct TenantCalendarInfo {
   std::string region;  // the Region's tenant id, where applications are forwarded; "" for none
   // Where the product's notices to the tenant go ({"name", "email", "phone"}; empty: nowhere).
   nlohmann::json office = nlohmann::json::object();
+  // IANA zone of the tenant's local dates (the year of the numbers it issues).
+  std::string time_zone = kDefaultTimeZone;
 };
 
 class CalendarCatalog {

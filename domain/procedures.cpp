@@ -8,6 +8,7 @@
 #include "domain/citizen_access.h"
 #include "domain/closures.h"
 #include "domain/domain_paths.h"
+#include "domain/numbers.h"
 
 namespace procedo::domain {
 
@@ -42,6 +43,7 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
   RegisterHooks(*d->hooks, d->catalogue, std::move(regions));
   RegisterClosureHooks(*d->hooks, d->calendars);
   RegisterCitizenHooks(*d->hooks);
+  RegisterNumberHooks(*d->hooks, d->calendars);
 
   LoaderOptions opts;
   opts.workflow_schema_path = schemas_dir + "/workflow.schema.json";

@@ -2,7 +2,9 @@
 """Writes into schemas/openapi.json one operation per workflow command a credential may send
 (POST /v1/streams/{id}/commands/<command>), its request body the command's payload schema from
 domain/workflows/, so that the document states what each command accepts. Commands only the
-system runs (role "system") are left out: every credential gets 403 for them.
+system runs (role "system") are left out: every credential gets 403 for them. The routes that
+create a stream under a name and number the server gives (POST /v1/tickets) take the payload
+of their creating command, and are written the same way.
 
     scripts/openapi_commands.py          rewrite the document's command operations
     scripts/openapi_commands.py --check  exit 1 if the document differs from the workflows
@@ -31,6 +33,10 @@ ANSWERS = {
     "429": "TooManyFailedAuthentications",
     "503": "Unavailable",
 }
+
+
+# Routes that create a stream the server names: path -> (workflow id, creating command).
+CREATES = {"/v1/tickets": ("helpdesk_ticket", "open_ticket")}
 
 
 def workflows():
@@ -105,6 +111,45 @@ def operation(definition, name, command):
     }
 
 
+def create_operation(definition, name, command):
+    """POST /v1/tickets: the creating command's payload, answered with the new stream, its
+    number and where to find it by that number."""
+    kind = definition["stream_kind"]
+    payload = copy.deepcopy(command.get("payload") or {"type": "object"})
+    result = {"allOf": [{"$ref": "#/components/schemas/CommandResult"},
+                        {"type": "object", "required": ["number"],
+                         "properties": {"number": {"type": "string",
+                                                   "description": "The number people quote, "
+                                                                  "per tenant and year"}}}]}
+    answered = {"content": {"application/json": {"schema": result}},
+                "headers": {"ETag": {"$ref": "#/components/headers/ETag"},
+                            "Location": {"description": "The new stream, by its number",
+                                         "schema": {"type": "string"}}},
+                "links": {"byNumber": {"operationId": "getTicketByNumber",
+                                       "parameters": {"number": "$response.body#/number"},
+                                       "description": "The new ticket, by its number"}}}
+    responses = {"201": dict(answered, description="Created, with its number"),
+                 "200": dict(answered, description="A retry with the same Idempotency-Key, "
+                                                   "answered from its record")}
+    responses.update({code: {"$ref": f"#/components/responses/{ref}"}
+                      for code, ref in ANSWERS.items() if code != "404"})
+    return {
+        "operationId": f"create{kind.capitalize()}",
+        "tags": [f"{definition['id']} commands"],
+        "summary": f"Opens a {kind} under a name and a number the server gives",
+        "description": (f"Runs {name} (workflow {definition['id']}) on a new stream "
+                        f"{kind}-<your tenant>-<id> and gives it the next number of your "
+                        "organisation's year (TCK-2026-000123), gap-free. With an Idempotency-Key "
+                        "a retry is answered from the first attempt (200). Roles: "
+                        f"{', '.join(command.get('roles', []))}."),
+        "parameters": [{"$ref": "#/components/parameters/IdempotencyKey"},
+                       {"$ref": "#/components/parameters/CorrelationId"}],
+        "requestBody": {"content": {"application/json": {"schema": payload}},
+                        "required": bool(payload.get("required"))},
+        "responses": responses,
+    }
+
+
 def stream_id(kind):
     return {"name": "id", "in": "path", "required": True,
             "description": f"A {kind} stream: {kind}-<tenant>-<id>, e.g. {kind}-comune-forli-42 (a "
@@ -115,7 +160,8 @@ def stream_id(kind):
 
 def generate(document):
     doc = copy.deepcopy(document)
-    paths = {p: v for p, v in doc["paths"].items() if not p.startswith(PREFIX)}
+    paths = {p: v for p, v in doc["paths"].items()
+             if not p.startswith(PREFIX) and p not in CREATES}
     params = doc["components"]["parameters"]
     answered = doc["components"]["responses"]
     generated = ("StreamId.", "Appended.", "Deduplicated.")
@@ -132,6 +178,10 @@ def generate(document):
         answered.update(answers(kind))
         for name in sendable:
             commands[PREFIX + name] = {"post": operation(definition, name, definition["commands"][name])}
+    by_id = {d["id"]: d for d in workflows()}
+    for path, (workflow, name) in CREATES.items():
+        definition = by_id[workflow]
+        commands[path] = {"post": create_operation(definition, name, definition["commands"][name])}
     # Commands come right after the stream routes, in workflow order.
     ordered = {}
     for p, v in paths.items():

@@ -17,6 +17,7 @@
 #include "adapters/web/oidc.h"
 #include "adapters/web/web.h"
 #include "adapters/kafka/consumers.h"
+#include "adapters/mail/service.h"
 #include "adapters/notify/service.h"
 #include "domain/calendars.h"
 #include "domain/procedures.h"
@@ -113,9 +114,11 @@ int Serve(const Config& cfg) {
   }
 #else
   for (const auto& f : faults) {
-    if (f != "notify.crash_after_send") {
+    if (f != "notify.crash_after_send" && f != "mail.crash_after_file") {
       return Fail(Status::InvalidArgument(fmt::format(
-          "testing.fault_points: unknown fault '{}'; the faults are: notify.crash_after_send", f)));
+          "testing.fault_points: unknown fault '{}'; the faults are: notify.crash_after_send, "
+          "mail.crash_after_file",
+          f)));
     }
     fmt::print("procedo: WARNING: fault point {} is armed; never run production like this\n", f);
   }
@@ -210,6 +213,10 @@ int Serve(const Config& cfg) {
   if (!notify_service.ok()) return Fail(notify_service.status());
   api.citizen = (*notify_service)->citizen.get();
   if ((*notify_service)->notifier) consumers.Add((*notify_service)->notifier.get());
+  // The help desk's mailbox in (mail.tenant): after the notifier, whose records it reads.
+  auto mail_service = mail::StartMailService(cfg, commands, *waiter);
+  if (!mail_service.ok()) return Fail(mail_service.status());
+  if ((*mail_service)->reactor) consumers.Add((*mail_service)->reactor.get());
 
   // Stops every consumer before what they use (the handler, the log, the views) goes away.
   struct StopConsumers {
@@ -218,6 +225,7 @@ int Serve(const Config& cfg) {
   } stop_consumers{consumers};
   if (Status s = consumers.StartAll(); !s.ok()) return Fail(s);
   fmt::print("procedo: {}\n", (*notify_service)->Summary());
+  fmt::print("procedo: {}\n", (*mail_service)->summary);
   if (relay) {
     fmt::print("procedo: kafka relay to {} (topics {}.<kind>), from position {}\n",
                cfg.kafka_bootstrap, cfg.kafka_topic_prefix, relay->Progress().position + 1);

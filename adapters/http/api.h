@@ -52,6 +52,8 @@ void AddAllRoutes(Router& router, Api& api);
 void AddOpsRoutes(Router& router, Api& api);
 void AddEventRoutes(Router& router, Api& api);
 void AddCommandRoutes(Router& router, Api& api);
+// POST /v1/tickets (a ticket under a server-issued number) and GET /v1/tickets/{number}.
+void AddTicketRoutes(Router& router, Api& api);
 void AddCitizenRoutes(Router& router, Api& api);
 // Queries over the projections: case views, worklists, ticket queues, SLA dashboard, KPIs, audit.
 void AddViewRoutes(Router& router, Api& api);

@@ -6,6 +6,7 @@ void AddAllRoutes(Router& router, Api& api) {
   AddOpsRoutes(router, api);
   AddEventRoutes(router, api);
   AddCommandRoutes(router, api);
+  AddTicketRoutes(router, api);
   AddCitizenRoutes(router, api);
   AddViewRoutes(router, api);
 }

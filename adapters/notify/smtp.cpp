@@ -57,11 +57,14 @@ std::string FormatEmail(const projections::OutgoingMessage& m, const std::string
   std::string body64 = Base64(m.body);
   std::string wrapped;
   for (size_t i = 0; i < body64.size(); i += 76) wrapped += body64.substr(i, 76) + "\r\n";
+  // Answers to a ticket's mail go to the help desk's mailbox, not to the unattended sender.
+  const std::string reply_to =
+      m.reply_to.empty() ? "" : fmt::format("Reply-To: <{}>\r\n", OneLine(m.reply_to));
   return fmt::format(
-      "From: {}\r\nTo: <{}>\r\nSubject: =?UTF-8?B?{}?=\r\nMessage-ID: <{}@{}>\r\n"
+      "From: {}\r\nTo: <{}>\r\n{}Subject: =?UTF-8?B?{}?=\r\nMessage-ID: <{}@{}>\r\n"
       "Date: {:%a, %d %b %Y %H:%M:%S} +0000\r\nMIME-Version: 1.0\r\n"
       "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}",
-      OneLine(from), OneLine(m.recipient), Base64(OneLine(m.subject)), m.message_id, domain,
+      OneLine(from), OneLine(m.recipient), reply_to, Base64(OneLine(m.subject)), m.message_id, domain,
       std::chrono::floor<std::chrono::seconds>(now), wrapped);
 }
 

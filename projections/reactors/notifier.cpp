@@ -35,7 +35,7 @@ Notifier::Notifier(CommandHandler& commands, ViewStore& state, const TemplateSet
             [this](const std::string& tenant, const std::string& s) {
               return domain::DeriveTicketKey(options_.secret, tenant, s);
             },
-            options_.tenants} {}
+            options_.tenants, options_.reply_to} {}
 
 Notifier::~Notifier() {
   Stop();

@@ -43,6 +43,7 @@ struct NotifierOptions {
   bool email = true, sms = true;   // the channels there are a sender for
   std::map<std::string, nlohmann::json> catalogue_by_kind;  // see PlanContext
   std::shared_ptr<const domain::CalendarCatalog> tenants;   // see PlanContext
+  std::map<std::string, std::string> reply_to;              // see PlanContext
   // Whether events from before the notifier first ran on this log get their messages. The first
   // start appends notification.service_started; with history false, the events before it only
   // teach the notifier facts (a log of years must not become a flood of stale messages).

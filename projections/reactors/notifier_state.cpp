@@ -71,6 +71,7 @@ std::string EncodeFacts(const StoredFacts& s) {
               {"office", f.office},
               {"responsible", f.responsible},
               {"technician_name", f.technician_name},
+              {"number", f.number},
               {"issued", s.issued}}
       .dump();
 }
@@ -98,6 +99,7 @@ Result<StoredFacts> DecodeFacts(const std::string& row) {
   f.office = j.value("office", json::object());
   f.responsible = j.value("responsible", json::object());
   f.technician_name = Str(j, "technician_name");
+  f.number = Str(j, "number");
   s.issued = j.value("issued", uint64_t{0});
   return s;
 }
@@ -118,6 +120,7 @@ std::string EncodePending(const PendingRow& p, const std::string& secret) {
               {"recipient", m.recipient},
               {"subject", subject},
               {"body", body},
+              {"reply_to", m.reply_to},
               {"source_stream", m.source_stream},
               {"source_event_id", m.source_event_id},
               {"source_type", m.source_type},
@@ -142,6 +145,7 @@ Result<PendingRow> DecodePending(const std::string& row, const std::string& secr
   m.recipient = Str(j, "recipient");
   m.subject = Str(j, "subject");
   m.body = Str(j, "body");
+  m.reply_to = Str(j, "reply_to");
   m.source_stream = Str(j, "source_stream");
   m.source_event_id = Str(j, "source_event_id");
   m.source_type = Str(j, "source_type");

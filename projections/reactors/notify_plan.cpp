@@ -43,6 +43,14 @@ std::string TargetText(const std::string& target) {
 
 bool IsTicket(const std::string& stream) { return stream.rfind("ticket-", 0) == 0; }
 bool IsApplication(const std::string& stream) { return stream.rfind("voucher-", 0) == 0; }
+bool IsMailbox(const std::string& stream) { return stream.rfind("mailbox-", 0) == 0; }
+
+// A size in bytes as Italian text, in MB with one decimal: "20,3 MB".
+std::string MegabytesText(const json& bytes) {
+  const double mb = bytes.is_number() ? bytes.get<double>() / (1024.0 * 1024.0) : 0;
+  const long long tenths = std::llround(mb * 10);
+  return fmt::format("{},{} MB", tenths / 10, tenths % 10);
+}
 
 // An amount in euro as Italian text: "€ 1.234,50".
 std::string EuroText(double amount) {
@@ -76,7 +84,7 @@ TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanConte
     v["tenant_office_email"] = Str(tenant->office, "email");
   }
   if (IsTicket(stream)) {
-    v["ticket"] = domain::StreamNumber(stream, f.tenant);
+    v["ticket"] = f.number.empty() ? domain::StreamNumber(stream, f.tenant) : f.number;
     // The requester has no account: the link's key is what opens the ticket's page.
     const std::string key = ctx.ticket_key ? ctx.ticket_key(f.tenant, stream) : "";
     v["link"] = fmt::format("{}/ticket?{}", ctx.base_url,
@@ -160,16 +168,18 @@ std::string MessageId(const std::string& event_id, const std::string& channel,
 
 std::string FactsStream(const Event& e, const json& data) {
   if (e.type.rfind("citizen.", 0) == 0) return Str(data, "case_stream");
-  if (e.stream.rfind("case-", 0) == 0 || IsTicket(e.stream) || IsApplication(e.stream)) {
+  if (e.stream.rfind("case-", 0) == 0 || IsTicket(e.stream) || IsApplication(e.stream) ||
+      IsMailbox(e.stream)) {
     return e.stream;
   }
   return "";
 }
 
-Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& data,
-                                                  const std::string& stream, CaseFacts& f,
-                                                  const TemplateSet& templates,
-                                                  const PlanContext& ctx) {
+namespace {
+
+Result<std::vector<OutgoingMessage>> Plan(const Event& e, const json& data,
+                                          const std::string& stream, CaseFacts& f,
+                                          const TemplateSet& templates, const PlanContext& ctx) {
   std::vector<OutgoingMessage> out;
   const std::string& type = e.type;
   // Facts first, so that a message renders with what its own event says.
@@ -191,6 +201,7 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
   } else if (type == "ticket.opened") {
     f.tenant = e.tenant;
     f.subject = Str(data, "subject");
+    f.number = Str(data, "number");
     const json& c = data.contains("contact") ? data["contact"] : json::object();
     // Seed 004: the help desk tells whoever left a contact; giving it is the consent.
     f.email = Str(c, "email");
@@ -231,6 +242,18 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
   }
 
   TemplateVars v = Vars(stream, f, ctx);
+  if (type == "mail.refused") {
+    // The help desk's mailbox refused a message: its sender is told why, whoever they are.
+    f.tenant = e.tenant;
+    if (!ctx.email) return out;
+    v["subject"] = Str(data, "subject");
+    v["message_size"] = MegabytesText(data.value("size_bytes", json()));
+    v["message_limit"] = MegabytesText(data.value("limit_bytes", json()));
+    if (Status s = Render(templates, type, "email", Str(data, "to"), v, e, stream, out); !s.ok()) {
+      return s;
+    }
+    return out;
+  }
   if (type == "sla.breached") {
     std::string to = Str(f.office, "email");
     if (to.empty()) to = ctx.sla_fallback_email;
@@ -250,8 +273,9 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
   static const std::set<std::string> kCitizenTypes = {
       "case.started",   "case.suspended",         "case.integration_requested",
       "case.resumed",   "case.closed",            "citizen.credentials_issued",
-      "ticket.taken_in_charge", "ticket.escalated", "ticket.resolved",
-      "ticket.closed"};
+      "ticket.opened", "ticket.taken_in_charge", "ticket.escalated",
+      "ticket.information_requested", "ticket.resolved", "ticket.closed",
+      "ticket.reopened"};
   if (!kCitizenTypes.count(type) || f.opted_out) return out;
   uint64_t password_issue = 0;
   if (type == "citizen.credentials_issued") {
@@ -261,7 +285,7 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
   }
   if (type == "case.started") password_issue = 1;
   if (password_issue > 0) v["password"] = ctx.password(stream, password_issue);
-  v["reason"] = Str(data, "reason");
+  v["reason"] = Str(data, type == "ticket.information_requested" ? "question" : "reason");
   v["outcome"] = OutcomeText(Str(data, "outcome"));
   v["solution"] = Str(data, "solution");
   v["notes"] = Str(data, "note");
@@ -283,6 +307,23 @@ Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& da
     if (Status s = Render(templates, type, "sms", f.mobile, v, e, stream, out, password_issue);
         !s.ok()) {
       return s;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& data,
+                                                  const std::string& stream, CaseFacts& f,
+                                                  const TemplateSet& templates,
+                                                  const PlanContext& ctx) {
+  auto out = Plan(e, data, stream, f, templates, ctx);
+  // A ticket's mail is answered to the help desk's mailbox, which files the answer onto it.
+  auto box = ctx.reply_to.find(f.tenant);
+  if (out.ok() && (IsTicket(stream) || IsMailbox(stream)) && box != ctx.reply_to.end()) {
+    for (auto& m : *out) {
+      if (m.channel == "email") m.reply_to = box->second;
     }
   }
   return out;

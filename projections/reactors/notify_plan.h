@@ -23,6 +23,9 @@ struct OutgoingMessage {
   std::string recipient;
   std::string subject;     // e-mail only
   std::string body;
+  // E-mail only: where answers go (a help-desk ticket's: the tenant's mailbox, which files them
+  // onto the ticket); empty: no Reply-To.
+  std::string reply_to;
   std::string source_stream;
   std::string source_event_id;
   std::string source_type;
@@ -39,6 +42,7 @@ struct CaseFacts {
   nlohmann::json office = nlohmann::json::object();
   nlohmann::json responsible = nlohmann::json::object();
   std::string technician_name;
+  std::string number;  // a ticket's number (TCK-2026-000123), as its opening gave it
 };
 
 // hex(SHA-256(event id | channel | recipient)), 32 characters.
@@ -64,6 +68,8 @@ struct PlanContext {
   // The tenants' names and offices (tenants.json): a Comune is told the Region's outcome on the
   // applications it forwarded at its office's address, as the tenants' data has it when told.
   std::shared_ptr<const domain::CalendarCatalog> tenants;
+  // By tenant: the help-desk mailbox that answers to its tickets' mail go to (mail.address).
+  std::map<std::string, std::string> reply_to;
 };
 
 // The stream whose facts an event concerns: the event's own (a case, a ticket, an application),

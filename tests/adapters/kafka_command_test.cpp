@@ -189,7 +189,7 @@ TEST_CASE("a command message is answered as over HTTP, keyed by its idempotency 
     CHECK(a["deduplicated"] == true);
     CHECK(a["position"] == v["position"]);
     CHECK(a["events"] == v["events"]);
-    CHECK(f.logf.log->LastPosition() == 1);
+    CHECK(f.logf.log->LastPosition() == 2);  // the ticket and its number, once
   }
   SECTION("refusals carry HTTP's problem types") {
     CommandResult bad = answer(command({{"idempotency_key", "k-2"},
@@ -216,7 +216,7 @@ TEST_CASE("a command message is answered as over HTTP, keyed by its idempotency 
                                              {"payload", {{"text", "Sollecito"}}}}));
     CHECK(conflict.status == 409);
     CHECK(Checked(conflict)["actual_version"] == 1);
-    CHECK(f.logf.log->LastPosition() == 1);
+    CHECK(f.logf.log->LastPosition() == 2);  // nothing after the ticket and its number
   }
   SECTION("an unknown or missing API key is 401, before the command is looked at") {
     CommandResult r = answer(command({{"api_key", key->secret + "x"}, {"payload", 5}}));

@@ -53,6 +53,7 @@ inline json SamplePayload(const std::string& command) {
         {"technician_name", "Sara Verdi"}}},
       {"request_information", {{"question", "Quale browser usa?"}}},
       {"receive_information", {{"answer", "Firefox 128"}}},
+      {"record_message", {{"text", "Uso Firefox 128 su Windows 11"}}},
       {"record_reminder", {{"text", "Sollecito: nessuna risposta"}}},
       {"record_complaint", {{"text", "Reclamo per i tempi"}}},
       {"resolve_ticket", {{"solution", "Svuotare la cache del browser"}, {"answered_by", "email"}}},

@@ -344,10 +344,11 @@ def test_sse_catch_up_live_and_resume(server):
     assert first[0][0] == start and first[0][1] == "case.started"
     for i in range(3):
         op.command(stream, "add_note", {"text": f"n{i}"})
-    # Resume after the first event: the three notes follow, in order, nothing repeated.
-    resumed = read_sse(server, admin, "/v1/events?from=1", 3, headers={"Last-Event-ID": str(start)})
-    assert [e[0] for e in resumed] == [start + 1, start + 2, start + 3]
-    assert all(e[1] == "case.note_added" for e in resumed)
+    # Resume after the first event: the case's number (written with it), then the three notes,
+    # in order, nothing repeated.
+    resumed = read_sse(server, admin, "/v1/events?from=1", 4, headers={"Last-Event-ID": str(start)})
+    assert [e[0] for e in resumed] == [start + 1, start + 2, start + 3, start + 4]
+    assert [e[1] for e in resumed] == ["number.assigned"] + ["case.note_added"] * 3
     assert_problem(server.request("GET", "/v1/events", token=admin, headers={"Last-Event-ID": "x"}), 400)
 
 

@@ -34,6 +34,7 @@ class Mailbox:
         with self.lock:
             self.messages.append({"to": list(envelope.rcpt_tos), "subject": str(msg["subject"]),
                                   "message_id": str(msg["message-id"]),
+                                  "reply_to": str(msg["reply-to"] or ""),
                                   "body": msg.get_content()})
         return "250 OK"
 
