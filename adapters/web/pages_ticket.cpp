@@ -181,7 +181,10 @@ json TicketPages::TicketData(const json& v) const {
   const domain::TenantCalendarInfo* known =
       api.calendars != nullptr ? api.calendars->FindTenant(tenant) : nullptr;
   const int64_t level = v.value("level", int64_t{1});
-  json d = {{"number", domain::StreamNumber(Str(v, "stream"), tenant)},
+  // The number the server issued (TCK-2026-000123); a ticket opened before numbers existed has
+  // only its stream's.
+  const std::string number = Str(v, "number");
+  json d = {{"number", number.empty() ? domain::StreamNumber(Str(v, "stream"), tenant) : number},
             {"subject", Str(v, "subject")},
             {"state", StateLabel(Str(v, "state"))},
             {"waiting", Str(v, "state") == "waiting_user"},

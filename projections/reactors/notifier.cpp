@@ -45,7 +45,7 @@ Notifier::~Notifier() {
 void Notifier::Forget(const std::string& message_id) {
   auto it = pending_.find(message_id);
   if (it == pending_.end()) return;
-  queue_.erase(it->second.queued);
+  if (it->second.queued.second != 0) queue_.erase(it->second.queued);
   pending_.erase(it);
 }
 
@@ -148,7 +148,7 @@ Status Notifier::Owe(OutgoingMessage m, const std::string& tenant, ViewWriter& r
 }
 
 void Notifier::Schedule(Pending& p, TimePoint at) {
-  queue_.erase(p.queued);
+  if (p.queued.second != 0) queue_.erase(p.queued);
   p.next_try = at;
   p.queued = {at, seq_++};
   queue_[p.queued] = p.message.message_id;

@@ -112,7 +112,9 @@ class Notifier final : public Consumer {
     std::string tenant;
     int attempts = 0;
     TimePoint next_try{};
-    std::pair<TimePoint, uint64_t> queued{};  // its key in queue_
+    // Its key in queue_; sequence 0 means not queued (sequences start at 1, so that an entry
+    // not yet queued never names another's key and unqueues it).
+    std::pair<TimePoint, uint64_t> queued{};
   };
   Status Load();
   // Reads (or, on the first start, appends) notification.service_started: notify_from_.
@@ -142,7 +144,7 @@ class Notifier final : public Consumer {
   std::set<std::string> need_credentials_;            // started with consent, none issued yet
   std::unordered_map<std::string, Pending> pending_;  // by message id
   std::map<std::pair<TimePoint, uint64_t>, std::string> queue_;  // (next try, seq) -> id
-  uint64_t seq_ = 0;
+  uint64_t seq_ = 1;
   uint64_t notify_from_ = 0;
 
   std::atomic<uint64_t> in_flight_{0};

@@ -73,7 +73,7 @@ Status RequesterTicketProjection::Apply(const Event& event, ViewWriter& rows) {
       to != def->event_to_state.end() && to->second) {
     view["state"] = *to->second;
   }
-  for (const char* k : {"subject", "channel", "priority", "technician_name"}) {
+  for (const char* k : {"number", "subject", "channel", "priority", "technician_name"}) {
     if (auto it = d.find(k); it != d.end() && it->is_string()) view[k] = *it;
   }
   if (auto it = d.find("level"); it != d.end() && it->is_number_integer()) view["level"] = *it;

@@ -290,7 +290,8 @@ def test_the_requester_follows_the_ticket_link(env):
         "contact": {"email": "ugo@example.it"}}).status == 201
     advance(server, 600)
     assert hd.command(stream, "take_in_charge", {"technician": "t7", "technician_name": "Paola Neri"}).status == 201
-    mail = box.wait("ugo@example.it", "Ticket 1 preso in carico")
+    # The number the server issued on opening is the one in the mail and on the page.
+    mail = box.wait("ugo@example.it", "Ticket TCK-2026-000001 preso in carico")
     link = ticket_link_of(mail)
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
     assert query["ente"] == [FORLI] and query["id"] == [stream]
@@ -306,8 +307,8 @@ def test_the_requester_follows_the_ticket_link(env):
     headers = response.headers
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["cache-control"] == "no-store" and headers["referrer-policy"] == "same-origin"
-    assert page.locator("h1").inner_text() == "Ticket 1"
-    assert page.inner_text("#numero") == "1"
+    assert page.locator("h1").inner_text() == "Ticket TCK-2026-000001"
+    assert page.inner_text("#numero") == "TCK-2026-000001"
     assert page.inner_text("#tecnico") == "Paola Neri"
     assert page.inner_text("#stato") == "in lavorazione"
     assert page.inner_text("#livello") == "primo livello"

@@ -38,6 +38,7 @@ TEST_CASE(
   CHECK(row["technician_name"] == "Paola Neri");
   CHECK(row["level"] == 1);
   CHECK(row["tenant"] == "comune-aosta");
+  CHECK(row["number"] == "TCK-2026-000001");  // the number the server issued on opening
   // TP: 30 business minutes from 09:00, stopped at 09:10; TR: 6 business hours from 09:10,
   // across the lunch break.
   const json& tp = row["clocks"]["take_in_charge"];
