@@ -300,17 +300,6 @@ bool CsrfValid(const http::Request& req, const std::map<std::string, std::string
   return CRYPTO_memcmp(cookie.data(), it->second.data(), cookie.size()) == 0;
 }
 
-std::string ItalianDateTime(const std::string& t) {
-  if (t.size() < 16) return t;
-  return fmt::format("{}/{}/{} alle {}", t.substr(8, 2), t.substr(5, 2), t.substr(0, 4),
-                     t.substr(11, 5));
-}
-
-std::string ItalianDate(const std::string& t) {
-  if (t.size() < 10) return t;
-  return fmt::format("{}/{}/{}", t.substr(8, 2), t.substr(5, 2), t.substr(0, 4));
-}
-
 void AddAssetRoutes(http::Router& router, const Site& site) {
   AddPageRoute(router, "/static/{name}", [&site](http::Request& req) {
     const Asset* a = site.FindAsset(req.params["name"]);

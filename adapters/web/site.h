@@ -11,6 +11,7 @@
 #include <string>
 
 #include "adapters/http/http.h"
+#include "domain/italian_text.h"
 #include "engine/base/status.h"
 
 namespace procedo::web {
@@ -89,7 +90,7 @@ bool CsrfValid(const http::Request& req, const std::map<std::string, std::string
 
 // "26/11/2026 alle 09:30" and "26/11/2026" from an RFC 3339 instant written in Italian local
 // time (the views' *_local fields, or an instant passed through the calendar's FormatLocal).
-std::string ItalianDateTime(const std::string& rfc3339_local);
-std::string ItalianDate(const std::string& rfc3339_local);
+using domain::ItalianDate;
+using domain::ItalianDateTime;
 
 }  // namespace procedo::web

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "domain/closures.h"
 #include "engine/calendar/calendar.h"
 #include "projections/reactors/notifier_state.h"
 
@@ -35,7 +36,11 @@ Notifier::Notifier(CommandHandler& commands, ViewStore& state, const TemplateSet
             [this](const std::string& tenant, const std::string& s) {
               return domain::DeriveTicketKey(options_.secret, tenant, s);
             },
-            options_.tenants, options_.reply_to} {}
+            options_.tenants, options_.reply_to} {
+  if (options_.workflows != nullptr && options_.tenants) {
+    calendars_ = std::make_unique<CalendarSet>(*options_.tenants);
+  }
+}
 
 Notifier::~Notifier() {
   Stop();
@@ -85,6 +90,11 @@ Status Notifier::Apply(const Event& e, ViewWriter& rows) {
     }
     return Status::Ok();
   }
+  if (calendars_ && (e.type == domain::kClosureAnnounced || e.type == domain::kClosureCancelled)) {
+    auto pe = Parse(e);
+    if (!pe.ok()) return pe.status();
+    return calendars_->Observe(*pe, rows);
+  }
   std::string fs = FactsStream(e, data);
   if (fs.empty()) return Status::Ok();
   auto stored = rows.Get(FactsKey(fs));
@@ -100,6 +110,7 @@ Status Notifier::Apply(const Event& e, ViewWriter& rows) {
     rows.Delete(OwedCredentialsKey(fs));
     need_credentials_.erase(fs);
   }
+  if (Status s = FoldTicketClocks(e, sf, rows); !s.ok()) return s;
   CaseFacts& facts = sf.facts;
   auto planned = PlanMessages(e, data, fs, facts, templates_, plan_);
   if (!planned.ok()) {

@@ -23,7 +23,9 @@
 #include "engine/views/view_store.h"
 #include "domain/citizen_access.h"
 #include "projections/reactors/notify_plan.h"
+#include "projections/reactors/notifier_state.h"
 #include "projections/reactors/notify_templates.h"
+#include "projections/views/calendar_set.h"
 
 namespace procedo::projections {
 
@@ -44,6 +46,9 @@ struct NotifierOptions {
   std::map<std::string, nlohmann::json> catalogue_by_kind;  // see PlanContext
   std::shared_ptr<const domain::CalendarCatalog> tenants;   // see PlanContext
   std::map<std::string, std::string> reply_to;              // see PlanContext
+  // The workflows whose SLA clocks give the times a ticket's messages promise (with `tenants`'
+  // calendars); null: the messages promise none.
+  const WorkflowSet* workflows = nullptr;
   // Whether events from before the notifier first ran on this log get their messages. The first
   // start appends notification.service_started; with history false, the events before it only
   // teach the notifier facts (a log of years must not become a flood of stale messages).
@@ -122,6 +127,9 @@ class Notifier final : public Consumer {
   // Folds `events` into the state and commits them with the checkpoint.
   Status Fold(const std::vector<const Event*>& events);
   Status Apply(const Event& e, ViewWriter& rows);
+  // Moves a ticket's clocks with its event by the one clock rule and keeps in its facts the times
+  // they promise; folds the closures every later deadline counts with.
+  Status FoldTicketClocks(const Event& e, StoredFacts& sf, ViewWriter& rows);
   Status Owe(OutgoingMessage m, const std::string& tenant, ViewWriter& rows);
   void Forget(const std::string& message_id);
   void Schedule(Pending& p, TimePoint at);
@@ -136,6 +144,7 @@ class Notifier final : public Consumer {
   MessageSender& sender_;
   NotifierOptions options_;
   PlanContext plan_;  // from options_
+  std::unique_ptr<CalendarSet> calendars_;  // with options_.workflows and options_.tenants
   std::unique_ptr<Subscription> sub_;
 
   // In memory only what is owed; the facts of cases and tickets stay in the state store. pending_

@@ -72,6 +72,10 @@ std::string EncodeFacts(const StoredFacts& s) {
               {"responsible", f.responsible},
               {"technician_name", f.technician_name},
               {"number", f.number},
+              {"take_in_charge_by", f.take_in_charge_by},
+              {"resolution_by", f.resolution_by},
+              {"resolution_target", f.resolution_target},
+              {"sla", s.sla},
               {"issued", s.issued}}
       .dump();
 }
@@ -100,6 +104,10 @@ Result<StoredFacts> DecodeFacts(const std::string& row) {
   f.responsible = j.value("responsible", json::object());
   f.technician_name = Str(j, "technician_name");
   f.number = Str(j, "number");
+  f.take_in_charge_by = Str(j, "take_in_charge_by");
+  f.resolution_by = Str(j, "resolution_by");
+  f.resolution_target = Str(j, "resolution_target");
+  s.sla = j.value("sla", json::object());
   s.issued = j.value("issued", uint64_t{0});
   return s;
 }

@@ -34,6 +34,7 @@ inline constexpr const char* kPendingPrefix = "p/";
 struct StoredFacts {
   CaseFacts facts;
   uint64_t issued = 0;
+  nlohmann::json sla = nlohmann::json::object();  // a ticket's clocks (ClocksToFacts)
 };
 std::string EncodeFacts(const StoredFacts& f);
 Result<StoredFacts> DecodeFacts(const std::string& row);

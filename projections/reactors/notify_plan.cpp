@@ -85,6 +85,9 @@ TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanConte
   }
   if (IsTicket(stream)) {
     v["ticket"] = f.number.empty() ? domain::StreamNumber(stream, f.tenant) : f.number;
+    v["take_in_charge_by"] = f.take_in_charge_by;
+    v["resolution_by"] = f.resolution_by;
+    v["resolution_target"] = f.resolution_target.empty() ? "" : TargetText(f.resolution_target);
     // The requester has no account: the link's key is what opens the ticket's page.
     const std::string key = ctx.ticket_key ? ctx.ticket_key(f.tenant, stream) : "";
     v["link"] = fmt::format("{}/ticket?{}", ctx.base_url,

@@ -43,6 +43,10 @@ struct CaseFacts {
   nlohmann::json responsible = nlohmann::json::object();
   std::string technician_name;
   std::string number;  // a ticket's number (TCK-2026-000123), as its opening gave it
+  // What a ticket's SLA clocks promise at the event, in Italian local time ("24/11/2026 alle
+  // 09:30"); empty when the clock is not running. resolution_target: the resolution target the
+  // ticket's fields choose ("6h"), said before that clock starts.
+  std::string take_in_charge_by, resolution_by, resolution_target;
 };
 
 // hex(SHA-256(event id | channel | recipient)), 32 characters.

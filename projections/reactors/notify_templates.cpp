@@ -57,7 +57,8 @@ const std::vector<std::string>& TemplateSet::KnownPlaceholders() {
       "link",           "password",       "ticket",           "technician_name", "level",
       "solution",       "deadline",       "clock",            "target",         "stream",
       "target_text",    "documents",      "application",      "tenant_name",    "tenant_office_name",
-      "tenant_office_email", "amount",    "round",            "message_size",   "message_limit"};
+      "tenant_office_email", "amount",    "round",            "message_size",   "message_limit",
+      "take_in_charge_by", "resolution_by", "resolution_target"};
   return names;
 }
 

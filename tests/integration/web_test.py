@@ -290,8 +290,12 @@ def test_the_requester_follows_the_ticket_link(env):
         "contact": {"email": "ugo@example.it"}}).status == 201
     advance(server, 600)
     assert hd.command(stream, "take_in_charge", {"technician": "t7", "technician_name": "Paola Neri"}).status == 201
-    # The number the server issued on opening is the one in the mail and on the page.
+    # The number the server issued on opening is the one in the mail and on the page; the
+    # acknowledgement and the taken-in-charge mail promise the times the page shows.
+    ack = box.wait("ugo@example.it", "Ticket TCK-2026-000001 ricevuto")
+    assert "Un tecnico la prenderà in carico entro il 24/11/2026 alle 09:30." in ack["body"], ack
     mail = box.wait("ugo@example.it", "Ticket TCK-2026-000001 preso in carico")
+    assert "La risoluzione è prevista entro il 24/11/2026 alle 16:10." in mail["body"], mail
     link = ticket_link_of(mail)
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
     assert query["ente"] == [FORLI] and query["id"] == [stream]

@@ -1,0 +1,15 @@
+// Instants as Italian readers expect them in pages and messages: "24/11/2026 alle 09:30". One
+// rule, so the ticket page and the ticket's e-mail never write the same deadline two ways.
+#pragma once
+
+#include <string>
+
+namespace procedo::domain {
+
+// From an RFC 3339 local time ("2026-11-24T09:30:00+01:00"): "24/11/2026 alle 09:30". Anything
+// shorter is returned as it is.
+std::string ItalianDateTime(const std::string& rfc3339_local);
+// "24/11/2026".
+std::string ItalianDate(const std::string& rfc3339_local);
+
+}  // namespace procedo::domain

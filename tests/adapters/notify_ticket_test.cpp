@@ -1,0 +1,109 @@
+// What a ticket's requester is told of its times: the acknowledgement names the take-in-charge
+// deadline and the resolution target, the taken-in-charge message the resolution deadline, all
+// as the SLA clocks fold them (closures included), in Italian local time.
+#include <catch2/catch.hpp>
+
+#include "engine/calendar/calendar.h"
+#include "notify_fixture.h"
+
+using namespace procedo;
+using namespace procedo::projections;
+using nlohmann::json;
+using procedo::testing::NotifyFixture;
+using procedo::testing::RecordingSender;
+
+namespace {
+
+TimePoint At(const std::string& rfc3339) {
+  return ParseRfc3339(rfc3339).value();
+}
+
+const OutgoingMessage* Find(const RecordingSender& s, const std::string& subject) {
+  for (const auto& m : s.sent) {
+    if (m.subject == subject) return &m;
+  }
+  return nullptr;
+}
+
+json Opening() {
+  return {{"channel", "portal"},
+          {"priority", "normal"},
+          {"subject", "Accesso a CPortal"},
+          {"number", "TCK-2026-000003"},
+          {"contact", {{"email", "ugo@example.it"}}},
+          {"level", 1}};
+}
+
+}  // namespace
+
+TEST_CASE("a ticket's messages promise the times its SLA clocks fold to", "[notify][ticket]") {
+  NotifyFixture f;
+  RecordingSender sender;
+  NotifierOptions o = f.Options();
+  o.tenants = f.domain->calendars;
+  o.workflows = &f.domain->workflows;
+  Notifier n(*f.commands, *f.state, f.templates, sender, o);
+  REQUIRE(n.CatchUp().ok());
+  const std::string stream = "ticket-comune-forli-3";
+
+  // A Tuesday at 09:00 in Rome: the portal's take-in-charge time is 30 business minutes.
+  f.clock.Set(At("2026-11-24T09:00:00+01:00"));
+  f.Append(stream, "ticket.opened", Opening());
+  f.Settle(n);
+  const OutgoingMessage* ack = Find(sender, "Ticket TCK-2026-000003 ricevuto");
+  REQUIRE(ack != nullptr);
+  CHECK(ack->body.find("Un tecnico la prenderà in carico entro il 24/11/2026 alle 09:30") !=
+        std::string::npos);
+  CHECK(ack->body.find(
+            "Dalla presa in carico, il tempo previsto per la risoluzione è di 6 ore lavorative") !=
+        std::string::npos);
+
+  // Taken in charge at 09:10: six business hours from then, across the lunch break.
+  f.clock.Set(At("2026-11-24T09:10:00+01:00"));
+  f.Append(stream, "ticket.taken_in_charge",
+           {{"technician", "t1"}, {"technician_name", "Paola Neri"}});
+  f.Settle(n);
+  const OutgoingMessage* taken = Find(sender, "Ticket TCK-2026-000003 preso in carico");
+  REQUIRE(taken != nullptr);
+  CHECK(taken->body.find("La risoluzione è prevista entro il 24/11/2026 alle 16:10.") !=
+        std::string::npos);
+}
+
+TEST_CASE("a closure announced before the opening moves the promised time", "[notify][ticket]") {
+  NotifyFixture f;
+  RecordingSender sender;
+  NotifierOptions o = f.Options();
+  o.tenants = f.domain->calendars;
+  o.workflows = &f.domain->workflows;
+  Notifier n(*f.commands, *f.state, f.templates, sender, o);
+  REQUIRE(n.CatchUp().ok());
+  f.clock.Set(At("2026-11-23T12:00:00+01:00"));
+  f.Append("calendar-comune-forli-helpdesk", "calendar.closure_announced",
+           {{"calendar", "helpdesk"},
+            {"tenant", "comune-forli"},
+            {"closure_id", "sciopero"},
+            {"from", "2026-11-24"},
+            {"to", "2026-11-24"},
+            {"reason", "Sciopero"}});
+  f.clock.Set(At("2026-11-24T09:00:00+01:00"));
+  f.Append("ticket-comune-forli-3", "ticket.opened", Opening());
+  f.Settle(n);
+  const OutgoingMessage* ack = Find(sender, "Ticket TCK-2026-000003 ricevuto");
+  REQUIRE(ack != nullptr);
+  CAPTURE(ack->body);
+  CHECK(ack->body.find("entro il 24/11/2026") == std::string::npos);
+  // The closed Tuesday counts as a day off: received at 09:00 of the next business day.
+  CHECK(ack->body.find("Un tecnico la prenderà in carico entro il 25/11/2026 alle 09:30.") !=
+        std::string::npos);
+
+  // Without workflows the notifier promises no time, and says nothing wrong.
+  NotifyFixture g;
+  RecordingSender plain;
+  Notifier m(*g.commands, *g.state, g.templates, plain, g.Options());
+  REQUIRE(m.CatchUp().ok());
+  g.Append("ticket-comune-forli-3", "ticket.opened", Opening());
+  g.Settle(m);
+  REQUIRE(plain.sent.size() == 1);
+  CHECK(plain.sent[0].body.find("entro il") == std::string::npos);
+  CHECK(plain.sent[0].body.find("Le scriveremo a ogni passo") != std::string::npos);
+}
