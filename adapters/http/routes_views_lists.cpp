@@ -235,6 +235,12 @@ Response SlaDashboard(Api& api, Request& req) {
         n["percent_met"] = total > 0 ? 100.0 * n["met"].get<double>() / total : 100.0;
       }
     };
+    // A month may so far hold only reminders or complaints, and months folded before they were
+    // counted hold none: every month answers with the same fields.
+    if (!m.contains("total")) m["total"] = {{"met", 0}, {"breached", 0}};
+    for (const char* k : {"reminders", "complaints"}) {
+      if (!m.contains(k)) m[k] = 0;
+    }
     json total = {{"total", m["total"]}};
     pct(total);
     m["total"] = total["total"];

@@ -52,12 +52,16 @@ http::Response ShowHome(const Console& c, const http::Request& req, const StaffS
     for (const json& item : page->value("items", json::array())) {
       const std::string level = item.contains("level") ? item["level"].dump() : "";
       queue.push_back({{"href", "/console/pratiche/" + UrlEncode(Text(item, "stream"))},
-                       {"code", Text(item, "stream")},
+                       // The number the requester quotes; tickets from before numbers: the id.
+                       {"number", item.contains("number") ? Text(item, "number")
+                                                          : Text(item, "stream")},
                        {"subject", Text(item, "subject")},
                        {"priority", c.Label("priorities", Text(item, "priority"))},
                        {"state", c.StateLabel("ticket", Text(item, "state"))},
                        {"level", level},
                        {"technician", Text(item, "technician_name")},
+                       {"reminders", item.value("reminders", 0)},
+                       {"complaints", item.value("complaints", 0)},
                        {"opened", c.Local(Text(item, "opened_at"))}});
     }
   }

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+
+#include "engine/workflow/sla_clock.h"
 
 namespace procedo::projections {
 
@@ -21,18 +24,18 @@ const SlaClock* FindClock(const WorkflowDefinition& def, const std::string& id) 
   return nullptr;
 }
 
-// The clock's target for the ticket, in business time; nullopt when it has none.
+// The clock's target for the ticket, in business time, as the one clock rule chooses it;
+// nullopt when it has none or it is counted in days (not a help-desk figure).
 std::optional<Micros> Target(const SlaClock* c, const json& fields) {
-  if (c == nullptr || !c->target_by) return std::nullopt;
-  auto v = fields.find(*c->target_by);
-  if (v == fields.end()) return std::nullopt;
-  auto it = c->targets.find(Text(*v));
-  if (it == c->targets.end()) return std::nullopt;
-  if (it->second.unit == SlaTarget::Unit::kBusinessMinutes)
-    return std::chrono::minutes(it->second.amount);
-  if (it->second.unit == SlaTarget::Unit::kBusinessHours)
-    return std::chrono::hours(it->second.amount);
-  return std::nullopt;
+  if (c == nullptr) return std::nullopt;
+  std::map<std::string, std::string> by_name;
+  for (const auto& [k, v] : fields.items()) by_name[k] = Text(v);
+  const ClockChoice choice = ChooseTarget(*c, by_name);
+  if (choice.target.empty()) return std::nullopt;
+  auto term = TermOf(choice.target);
+  if (!term.ok()) return std::nullopt;
+  if (term->kind != CalendarTerm::Kind::kBusinessTime) return std::nullopt;
+  return term->business_time;
 }
 
 json EmptyMonth() {
@@ -41,6 +44,8 @@ json EmptyMonth() {
           {"resolved", 0},
           {"closed", 0},
           {"reopened", 0},
+          {"reminders", 0},
+          {"complaints", 0},
           {"take_in_charge", measure},
           {"resolution", measure}};
 }
@@ -87,7 +92,8 @@ Status HelpdeskKpisProjection::Apply(const Event& event, ViewWriter& rows) {
   if (def == nullptr) return Status::Ok();
   const std::string& type = event.type;
   if (type != "ticket.opened" && type != "ticket.taken_in_charge" && type != "ticket.reopened" &&
-      type != "ticket.resolved" && type != "ticket.closed") {
+      type != "ticket.resolved" && type != "ticket.closed" && type != "ticket.reminder_received" &&
+      type != "ticket.complaint_received") {
     return Status::Ok();
   }
   auto facts = FoldFacts(workflows_, *pe, rows);
@@ -106,7 +112,8 @@ Status HelpdeskKpisProjection::Apply(const Event& event, ViewWriter& rows) {
   if (!row.ok()) return row.status();
   json m = row->value_or(EmptyMonth());
 
-  auto bump = [&m](const char* k) { m[k] = m[k].get<int64_t>() + 1; };
+  // Months folded before reminders and complaints were counted have no such field.
+  auto bump = [&m](const char* k) { m[k] = m.value(k, int64_t{0}) + 1; };
   if (type == "ticket.opened") {
     bump("opened");
     f.extra["opened"] = Us(event.time);
@@ -130,6 +137,10 @@ Status HelpdeskKpisProjection::Apply(const Event& event, ViewWriter& rows) {
     }
   } else if (type == "ticket.closed") {
     bump("closed");
+  } else if (type == "ticket.reminder_received") {
+    bump("reminders");
+  } else if (type == "ticket.complaint_received") {
+    bump("complaints");
   }
   PutJson(rows, key, m);
   return SaveFacts(*pe, f, rows);
@@ -141,10 +152,16 @@ json RenderKpis(const json& row) {
   const int64_t measured = tp["count"].get<int64_t>() + tr["count"].get<int64_t>();
   const int64_t breached = tp["breached"].get<int64_t>() + tr["breached"].get<int64_t>();
   const int64_t resolved = row.value("resolved", 0);
-  json out = {{"opened", row["opened"]}, {"resolved", row["resolved"]},
-              {"closed", row["closed"]}, {"reopened", row["reopened"]},
-              {"take_in_charge", tp},    {"resolution", tr},
-              {"breach_rate", nullptr},  {"reopen_rate", nullptr}};
+  json out = {{"opened", row["opened"]},
+              {"resolved", row["resolved"]},
+              {"closed", row["closed"]},
+              {"reopened", row["reopened"]},
+              {"reminders", row.value("reminders", 0)},
+              {"complaints", row.value("complaints", 0)},
+              {"take_in_charge", tp},
+              {"resolution", tr},
+              {"breach_rate", nullptr},
+              {"reopen_rate", nullptr}};
   if (measured > 0)
     out["breach_rate"] = static_cast<double>(breached) / static_cast<double>(measured);
   if (resolved > 0) {

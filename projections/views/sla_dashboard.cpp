@@ -31,6 +31,27 @@ void Count(json& node, const std::string& key, bool met) {
 
 }  // namespace
 
+// A reminder (sollecito) or a complaint (reclamo) on a ticket: counted on its at-risk rows and in
+// the month it arrived, in the local time of the calendar its first clock counts on.
+Status SlaDashboardProjection::CountPush(const Event& event, const StreamClocks& clocks,
+                                         StreamFacts& f, ViewWriter& rows) {
+  const char* counter = event.type == "ticket.reminder_received"    ? "reminders"
+                        : event.type == "ticket.complaint_received" ? "complaints"
+                                                                    : nullptr;
+  if (counter == nullptr || clocks.clocks.empty()) return Status::Ok();
+  f.extra[counter] = f.extra.value(counter, int64_t{0}) + 1;
+  auto cal = calendars_.Get(clocks.clocks.front().calendar, event.tenant, rows);
+  if (!cal.ok()) return Status::Ok();  // a clock without a calendar has no month either
+  auto month = LocalMonth(**cal, event.time);
+  if (!month.ok()) return month.status();
+  auto row = GetJson(rows, MonthKey(event.tenant, *month));
+  if (!row.ok()) return row.status();
+  json m = row->value_or(json::object());
+  m[counter] = m.value(counter, int64_t{0}) + 1;
+  PutJson(rows, MonthKey(event.tenant, *month), m);
+  return Status::Ok();
+}
+
 Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
   auto pe = Parse(event);
   if (!pe.ok()) return pe.status();
@@ -46,6 +67,7 @@ Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
   const TimePoint t = event.time;
   const StreamClocks before = clocks;
   FoldClocks(*def, *pe, clocks, calendars_, rows);
+  if (Status s = CountPush(event, clocks, f, rows); !s.ok()) return s;
 
   for (const ClockRow& c : clocks.clocks) {
     const ClockRow* was = nullptr;
@@ -101,6 +123,9 @@ Status SlaDashboardProjection::Apply(const Event& event, ViewWriter& rows) {
                  {"warned", c.warned},
                  {"breached", c.breached},
                  {"groups", Groups(f.fields)}};
+    for (const char* k : {"reminders", "complaints"}) {
+      if (f.extra.contains(k)) item[k] = f.extra[k];
+    }
     PutJson(rows, wanted, item);
     keys[c.id] = wanted;
   }

@@ -27,13 +27,16 @@ class SlaDashboardProjection final : public Projection {
 
   // "o" 0x00 <tenant> 0x00 <warn at: µs, 20 digits> 0x00 <stream> 0x00 <clock>  ->  open clock.
   static std::string OpenPrefix(const std::string& tenant) { return Key({"o", tenant, ""}); }
-  // "m" 0x00 <tenant> 0x00 <YYYY-MM>  ->  met / breached counts of the clocks stopped that month.
+  // "m" 0x00 <tenant> 0x00 <YYYY-MM>  ->  met / breached counts of the clocks stopped that month,
+  // and the tickets' reminders and complaints that arrived in it.
   static std::string MonthKey(const std::string& tenant, const std::string& month) {
     return Key({"m", tenant, month});
   }
   static std::string MonthPrefix(const std::string& tenant) { return Key({"m", tenant, ""}); }
 
  private:
+  Status CountPush(const Event& event, const StreamClocks& clocks, StreamFacts& f,
+                   ViewWriter& rows);
   const WorkflowSet& workflows_;
   CalendarSet calendars_;
 };

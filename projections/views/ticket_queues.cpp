@@ -18,6 +18,9 @@ std::string TicketQueuesProjection::PriorityRank(const std::string& priority) {
 
 namespace {
 
+const std::pair<const char*, const char*> kRequesterPushes[] = {
+    {"ticket.reminder_received", "reminders"}, {"ticket.complaint_received", "complaints"}};
+
 bool Open(const std::string& state) {
   // Whatever the workflow adds between opening and resolution (waiting for the user, ...) is open.
   return !state.empty() && state != "resolved" && state != "closed" && state != "archived";
@@ -52,6 +55,11 @@ Status TicketQueuesProjection::Apply(const Event& event, ViewWriter& rows) {
     f.extra["opened_at"] = FormatTime(event.time);
   }
   const std::string opened_key = f.extra["opened_key"];
+  // Reminders (solleciti) and complaints (reclami) change no state, but whoever picks the next
+  // ticket from a queue must see them.
+  for (const auto& [type, counter] : kRequesterPushes) {
+    if (event.type == type) f.extra[counter] = f.extra.value(counter, int64_t{0}) + 1;
+  }
 
   // (dimension, value) pairs the ticket is queued under now.
   std::set<std::pair<std::string, std::string>> wanted;
@@ -76,9 +84,12 @@ Status TicketQueuesProjection::Apply(const Event& event, ViewWriter& rows) {
                {"state", f.state},
                {"opened_at", f.extra["opened_at"]},
                {"updated_at", FormatTime(event.time)}};
-  for (const char* k :
-       {"level", "technician", "technician_name", "priority", "channel", "subject", "category"}) {
+  for (const char* k : {"number", "level", "technician", "technician_name", "priority", "channel",
+                        "subject", "category"}) {
     if (f.fields.contains(k)) item[k] = f.fields[k];
+  }
+  for (const auto& [type, counter] : kRequesterPushes) {
+    item[counter] = f.extra.value(counter, int64_t{0});
   }
   json queued = json::array();
   for (const auto& [dim, value] : wanted) {

@@ -319,6 +319,16 @@ def test_the_help_desk_works_a_ticket_from_its_queue(env):
     assert hd.page.inner_text("#stato") == "in lavorazione"
     assert "Tecnico\nTommaso Tecnico" in hd.page.locator("dl.facts").inner_text()
     hd.check("console-ticket")
+    # A reminder from the requester, recorded by the operator who took the call: the queue shows
+    # it beside the ticket's number.
+    hd.open_form("Registra un sollecito")
+    hd.page.fill("#record-reminder-text", "Quando sarà risolto?")
+    hd.page.click("#modulo-record_reminder button[type=submit]")
+    hd.page.wait_for_url(re.compile(r".*esito=record_reminder.*"))
+    hd.page.goto(f"{base}/console")
+    cells = hd.page.locator("#coda-ticket tbody tr td").all_inner_texts()
+    assert re.fullmatch(r"TCK-\d{4}-000001", cells[0]) and cells[6:8] == ["1", "0"], cells
+    hd.page.click(f"#coda-ticket a[href='/console/pratiche/{stream}']")
     hd.open_form("Risolvi")
     hd.page.fill("#resolve-ticket-solution", "Ridotta la dimensione del file: ora si carica.")
     hd.page.select_option("#resolve-ticket-answered-by", "email")
@@ -329,7 +339,8 @@ def test_the_help_desk_works_a_ticket_from_its_queue(env):
     hd.page.wait_for_url(re.compile(r".*esito=close_ticket.*"))
     assert hd.page.inner_text("#stato") == "chiuso"
     assert case_events(server, stream) == ["ticket.opened", "ticket.taken_in_charge",
-                                           "ticket.resolved", "ticket.closed"]
+                                           "ticket.reminder_received", "ticket.resolved",
+                                           "ticket.closed"]
     hd.page.goto(f"{base}/console")
     assert "Nessun ticket aperto." in hd.page.inner_text("#coda-ticket")
     hd.close()

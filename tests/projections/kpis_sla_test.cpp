@@ -58,6 +58,9 @@ void Week(ProjectionFixture& f) {
            kSolve);
   f.MustAt("2026-11-10T09:00:00+01:00", cit, "ticket-6", "open_ticket",
            TicketPayload("portal", "normal"));
+  // A reminder on the ticket still waiting, and a complaint about one resolved last week.
+  f.MustAt("2026-11-10T09:05:00+01:00", cit, "ticket-6", "record_reminder", {{"text", "Allora?"}});
+  f.MustAt("2026-11-10T09:06:00+01:00", hd, "ticket-3", "record_complaint", {{"text", "Lenti"}});
   f.CatchUp();
 }
 
@@ -77,6 +80,8 @@ TEST_CASE("help-desk KPIs: counts, exact mean and 90th percentile, breach and re
   CHECK(k["resolved"] == 5);
   CHECK(k["closed"] == 1);
   CHECK(k["reopened"] == 1);
+  CHECK(k["reminders"] == 1);
+  CHECK(k["complaints"] == 1);
   CHECK(k["take_in_charge"]["mean_seconds"].get<double>() == 2460.0);
   CHECK(k["take_in_charge"]["p90_seconds"] == 5400);
   CHECK(k["take_in_charge"]["breached"] == 1);  // t4
@@ -101,6 +106,8 @@ TEST_CASE("SLA dashboard: open clocks by warning instant, met and breached per m
   // exactly 6 h, which is on time.
   CHECK(month["by_clock"]["take_in_charge"] == json({{"met", 4}, {"breached", 1}}));
   CHECK(month["by_clock"]["resolution"] == json({{"met", 4}, {"breached", 1}}));
+  CHECK(month["reminders"] == 1);
+  CHECK(month["complaints"] == 1);
 
   std::vector<json> open;
   for (const auto& r :
@@ -117,6 +124,7 @@ TEST_CASE("SLA dashboard: open clocks by warning instant, met and breached per m
   REQUIRE(tp6.is_object());
   CHECK(At(tp6["warn_at"]) == At("2026-11-10T09:24:00+01:00"));
   CHECK(At(tp6["deadline"]) == At("2026-11-10T09:30:00+01:00"));
+  CHECK(tp6["reminders"] == 1);  // the clock at risk shows the requester pressing
   CHECK(find("ticket-5", "take_in_charge").is_null());  // stopped
   CHECK(find("ticket-5", "resolution").is_object());    // running
   CHECK(find("ticket-1", "resolution").is_null());

@@ -165,6 +165,10 @@ TEST_CASE("ticket queues by level, technician, priority and channel, with counts
            {{"technician", "tec-bianchi"}, {"technician_name", "Sara Bianchi"}});
   f.MustAt("2026-11-03T11:00:00+01:00", hd, "ticket-3", "resolve_ticket",
            {{"solution", "Cache"}, {"answered_by", "email"}});
+  // Recorded by the operator who took the calls.
+  f.MustAt("2026-11-03T11:30:00+01:00", hd, "ticket-1", "record_reminder", {{"text", "Allora?"}});
+  f.MustAt("2026-11-03T11:40:00+01:00", hd, "ticket-1", "record_reminder", {{"text", "Ancora?"}});
+  f.MustAt("2026-11-03T11:50:00+01:00", hd, "ticket-4", "record_complaint", {{"text", "Lenti"}});
   f.CatchUp();
   auto queue = [&](const std::string& dim, const std::string& value) {
     return Streams(f.Rows(TicketQueuesProjection::kName,
@@ -184,6 +188,16 @@ TEST_CASE("ticket queues by level, technician, priority and channel, with counts
   all.pop_back();
   CHECK(Streams(f.Rows(TicketQueuesProjection::kName, all)) ==
         V{"ticket-2", "ticket-4", "ticket-1"});
+  // Reminders and complaints change no queue, but each item shows how many it had.
+  std::map<std::string, std::pair<int64_t, int64_t>> pushes;
+  for (const auto& r : f.Rows(TicketQueuesProjection::kName, all)) {
+    json item = json::parse(r.value);
+    pushes[item["stream"]] = {item["reminders"], item["complaints"]};
+    CHECK(item["number"].get<std::string>().rfind("TCK-2026-", 0) == 0);
+  }
+  CHECK(pushes["ticket-1"] == std::pair<int64_t, int64_t>{2, 0});
+  CHECK(pushes["ticket-4"] == std::pair<int64_t, int64_t>{0, 1});
+  CHECK(pushes["ticket-2"] == std::pair<int64_t, int64_t>{0, 0});
 
   std::map<std::string, int64_t> counts;
   const std::string cp = TicketQueuesProjection::CountPrefix("comune-aosta");
