@@ -91,9 +91,7 @@ Status Notifier::Apply(const Event& e, ViewWriter& rows) {
     return Status::Ok();
   }
   if (calendars_ && (e.type == domain::kClosureAnnounced || e.type == domain::kClosureCancelled)) {
-    auto pe = Parse(e);
-    if (!pe.ok()) return pe.status();
-    return calendars_->Observe(*pe, rows);
+    return FoldClosure(e, data, rows);
   }
   std::string fs = FactsStream(e, data);
   if (fs.empty()) return Status::Ok();
@@ -190,6 +188,19 @@ Status Notifier::Load() {
       p.tenant = std::move(row->tenant);
       p.attempts = row->attempts;
       Schedule(p, row->retry_at);
+    }
+    if (page->size() < 1024) break;
+    after = page->back().key;
+  }
+  for (std::string after;;) {
+    auto page = state_.Scan(kNotifierView, kOpenTicketPrefix, after, 1024);
+    if (!page.ok()) return page.status();
+    for (const auto& r : *page) {
+      const std::string rest = r.key.substr(std::string(kOpenTicketPrefix).size());
+      const size_t slash = rest.find('/');
+      if (slash != std::string::npos) {
+        open_tickets_[rest.substr(0, slash)].insert(rest.substr(slash + 1));
+      }
     }
     if (page->size() < 1024) break;
     after = page->back().key;

@@ -130,6 +130,9 @@ class Notifier final : public Consumer {
   // Moves a ticket's clocks with its event by the one clock rule and keeps in its facts the times
   // they promise; folds the closures every later deadline counts with.
   Status FoldTicketClocks(const Event& e, StoredFacts& sf, ViewWriter& rows);
+  // A closure announced or cancelled: folded into the calendars; an announcement is told to the
+  // requesters of the tenant's open tickets whose clocks count on that calendar.
+  Status FoldClosure(const Event& e, const nlohmann::json& data, ViewWriter& rows);
   Status Owe(OutgoingMessage m, const std::string& tenant, ViewWriter& rows);
   void Forget(const std::string& message_id);
   void Schedule(Pending& p, TimePoint at);
@@ -151,6 +154,7 @@ class Notifier final : public Consumer {
   // runs ahead of the stored rows: a message leaves it when delivered or given up, its row when
   // the record of that comes back from the log.
   std::set<std::string> need_credentials_;            // started with consent, none issued yet
+  std::map<std::string, std::set<std::string>> open_tickets_;  // tenant -> open ticket streams
   std::unordered_map<std::string, Pending> pending_;  // by message id
   std::map<std::pair<TimePoint, uint64_t>, std::string> queue_;  // (next try, seq) -> id
   uint64_t seq_ = 1;

@@ -28,6 +28,8 @@ std::string FactsKey(const std::string& stream);
 std::string OwedCredentialsKey(const std::string& stream);
 std::string PendingKey(const std::string& message_id);
 inline constexpr const char* kOwedCredentialsPrefix = "c/";
+// "o/<tenant>/<stream>": a ticket still open, whose requester hears of the help desk's closures.
+inline constexpr const char* kOpenTicketPrefix = "o/";
 inline constexpr const char* kPendingPrefix = "p/";
 
 // The facts row plus the highest credentials issue seen for the case.

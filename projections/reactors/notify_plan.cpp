@@ -8,6 +8,7 @@
 
 #include "domain/access.h"
 #include "domain/citizen.h"
+#include "domain/italian_text.h"
 #include "engine/base/url.h"
 
 namespace procedo::projections {
@@ -316,6 +317,27 @@ Result<std::vector<OutgoingMessage>> Plan(const Event& e, const json& data,
 }
 
 }  // namespace
+
+Result<std::vector<OutgoingMessage>> PlanClosureNotice(const Event& e, const json& data,
+                                                       const std::string& ticket_stream,
+                                                       const CaseFacts& f,
+                                                       const TemplateSet& templates,
+                                                       const PlanContext& ctx) {
+  std::vector<OutgoingMessage> out;
+  if (!ctx.email || f.email.empty() || f.opted_out) return out;
+  TemplateVars v = Vars(ticket_stream, f, ctx);
+  v["reason"] = Str(data, "reason");
+  v["closure_from"] = domain::ItalianDate(Str(data, "from"));
+  v["closure_to"] = domain::ItalianDate(Str(data, "to"));
+  if (Status s = Render(templates, e.type, "email", f.email, v, e, ticket_stream, out); !s.ok()) {
+    return s;
+  }
+  auto box = ctx.reply_to.find(f.tenant);
+  for (auto& m : out) {
+    if (box != ctx.reply_to.end()) m.reply_to = box->second;
+  }
+  return out;
+}
 
 Result<std::vector<OutgoingMessage>> PlanMessages(const Event& e, const json& data,
                                                   const std::string& stream, CaseFacts& f,

@@ -76,6 +76,14 @@ struct PlanContext {
   std::map<std::string, std::string> reply_to;
 };
 
+// A closure of the help desk announced (calendar.closure_announced), told to the requester of
+// one of the tenant's open tickets, whose facts are `f`: what the closure means for that ticket.
+Result<std::vector<OutgoingMessage>> PlanClosureNotice(const Event& e, const nlohmann::json& data,
+                                                       const std::string& ticket_stream,
+                                                       const CaseFacts& f,
+                                                       const TemplateSet& templates,
+                                                       const PlanContext& ctx);
+
 // The stream whose facts an event concerns: the event's own (a case, a ticket, an application),
 // or for citizen.* events the case they name ("" when the event concerns none of them).
 std::string FactsStream(const Event& e, const nlohmann::json& data);

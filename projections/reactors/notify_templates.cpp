@@ -58,7 +58,7 @@ const std::vector<std::string>& TemplateSet::KnownPlaceholders() {
       "solution",       "deadline",       "clock",            "target",         "stream",
       "target_text",    "documents",      "application",      "tenant_name",    "tenant_office_name",
       "tenant_office_email", "amount",    "round",            "message_size",   "message_limit",
-      "take_in_charge_by", "resolution_by", "resolution_target"};
+      "take_in_charge_by", "resolution_by", "resolution_target", "closure_from", "closure_to"};
   return names;
 }
 

@@ -9,6 +9,10 @@ using nlohmann::json;
 const char* const TicketQueuesProjection::kDimensions[4] = {"level", "technician", "priority",
                                                             "channel"};
 
+bool TicketQueuesProjection::Open(const std::string& state) {
+  return !state.empty() && state != "resolved" && state != "closed" && state != "archived";
+}
+
 std::string TicketQueuesProjection::PriorityRank(const std::string& priority) {
   if (priority == "urgent") return "0";
   if (priority == "high") return "1";
@@ -21,10 +25,6 @@ namespace {
 const std::pair<const char*, const char*> kRequesterPushes[] = {
     {"ticket.reminder_received", "reminders"}, {"ticket.complaint_received", "complaints"}};
 
-bool Open(const std::string& state) {
-  // Whatever the workflow adds between opening and resolution (waiting for the user, ...) is open.
-  return !state.empty() && state != "resolved" && state != "closed" && state != "archived";
-}
 
 std::string Text(const json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();

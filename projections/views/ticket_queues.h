@@ -28,6 +28,9 @@ class TicketQueuesProjection final : public Projection {
   static std::string CountPrefix(const std::string& tenant) { return Key({"\x01n", tenant, ""}); }
   static const char* const kDimensions[4];
   static std::string PriorityRank(const std::string& priority);
+  // Whether a ticket in `state` still waits for the help desk: whatever the workflow puts between
+  // opening and resolution (waiting for the user, ...) is open.
+  static bool Open(const std::string& state);
 
  private:
   const WorkflowSet& workflows_;

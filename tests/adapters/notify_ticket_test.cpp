@@ -2,6 +2,7 @@
 // deadline and the resolution target, the taken-in-charge message the resolution deadline, all
 // as the SLA clocks fold them (closures included), in Italian local time.
 #include <catch2/catch.hpp>
+#include <set>
 
 #include "engine/calendar/calendar.h"
 #include "notify_fixture.h"
@@ -106,4 +107,63 @@ TEST_CASE("a closure announced before the opening moves the promised time", "[no
   REQUIRE(plain.sent.size() == 1);
   CHECK(plain.sent[0].body.find("entro il") == std::string::npos);
   CHECK(plain.sent[0].body.find("Le scriveremo a ogni passo") != std::string::npos);
+}
+
+TEST_CASE("a closure of the help desk is told to the requesters of its open tickets, once each",
+          "[notify][ticket]") {
+  NotifyFixture f;
+  RecordingSender sender;
+  NotifierOptions o = f.Options();
+  o.tenants = f.domain->calendars;
+  o.workflows = &f.domain->workflows;
+  auto opening = [](const std::string& email, const std::string& number) {
+    json d = Opening();
+    d["contact"] = {{"email", email}};
+    d["number"] = number;
+    return d;
+  };
+  f.clock.Set(At("2026-12-01T09:00:00+01:00"));
+  f.Append("ticket-comune-forli-1", "ticket.opened", opening("ugo@example.it", "TCK-2026-000001"));
+  f.Append("ticket-comune-forli-2", "ticket.opened", opening("eva@example.it", "TCK-2026-000002"));
+  f.Append("ticket-comune-forli-3", "ticket.opened", opening("ugo@example.it", "TCK-2026-000003"));
+  f.Append("ticket-comune-forli-4", "ticket.opened", opening("rita@example.it", "TCK-2026-000004"));
+  f.Append("ticket-comune-forli-4", "ticket.taken_in_charge",
+           {{"technician", "t1"}, {"technician_name", "Paola Neri"}});
+  f.Append("ticket-comune-forli-4", "ticket.resolved", {{"solution", "Fatto"}});
+  auto closure = [&](const std::string& tenant, const std::string& calendar,
+                     const std::string& id) {
+    f.Append("calendar-" + tenant + "-" + calendar, "calendar.closure_announced",
+             {{"calendar", calendar},
+              {"tenant", tenant},
+              {"closure_id", id},
+              {"from", "2026-12-24"},
+              {"to", "2026-12-31"},
+              {"reason", "festività natalizie"}});
+  };
+  {
+    Notifier n(*f.commands, *f.state, f.templates, sender, o);
+    REQUIRE(n.CatchUp().ok());
+    f.Settle(n);
+  }
+  sender.sent.clear();
+  // Another Comune's closure, and a calendar no ticket counts on: nobody here is told.
+  closure("comune-aosta", "helpdesk", "natale");
+  closure("comune-forli", "assistance", "natale");
+  // The restarted notifier knows the open tickets from its state, not from memory.
+  f.ReopenState();
+  Notifier n(*f.commands, *f.state, f.templates, sender, o);
+  REQUIRE(n.CatchUp().ok());
+  f.Settle(n);
+  CHECK(sender.sent.empty());
+
+  closure("comune-forli", "helpdesk", "natale");
+  f.Settle(n);
+  std::multiset<std::string> to;
+  for (const auto& m : sender.sent) {
+    to.insert(m.recipient);
+    CHECK(m.body.find("sospeso dal 24/12/2026 al 31/12/2026 compresi (festività natalizie)") !=
+          std::string::npos);
+  }
+  // Ugo has two open tickets and gets one message; Rita's ticket is resolved.
+  CHECK(to == std::multiset<std::string>{"eva@example.it", "ugo@example.it"});
 }

@@ -178,3 +178,51 @@ def test_ticket_user_is_told_technician_level_two_and_resolution(env):
     links = {re.search(r"(\S+/ticket\?\S+)", m["body"]).group(1) for m in box.find("user@example.it", "Ticket")}
     assert len(links) == 1
     assert re.fullmatch(re.escape(f"{BASE}/ticket?ente={FORLI}&id={t}&chiave=") + "[0-9a-f]{32}", links.pop())
+
+
+def test_a_closure_announced_over_http_is_checked_and_told_to_open_tickets(tmp_path):
+    """Seed 004: the help desk may close for at most 8 business days a year, announced at least
+    5 days ahead; the requesters of open tickets are told, once each, while the server runs."""
+    smtp = SmtpServer().start()
+    server = notify_server(tmp_path, smtp, testing_driven_clock="true",
+                           testing_clock_start="2026-12-01T08:00:00Z").start()
+    try:
+        hd = server.as_("helpdesk_l1", FORLI, "hd1")
+        for n, email in [(1, "ugo@example.it"), (2, "eva@example.it"), (3, "rita@example.it")]:
+            assert hd.command(f"ticket-{FORLI}-{n}", "open_ticket", {
+                "channel": "portal", "priority": "normal", "subject": f"Richiesta {n}",
+                "contact": {"email": email}}).status == 201
+        assert hd.command(f"ticket-{FORLI}-3", "take_in_charge",
+                          {"technician": "t1", "technician_name": "Paola Neri"}).status == 201
+        assert hd.command(f"ticket-{FORLI}-3", "resolve_ticket",
+                          {"solution": "Fatto", "answered_by": "email"}).status == 201
+        box = smtp.box
+        box.wait("rita@example.it", "risolto")
+
+        admin = server.as_("admin", FORLI, "adm")
+        stream = f"calendar-{FORLI}-helpdesk"
+        closure = {"calendar": "helpdesk", "tenant": FORLI, "closure_id": "natale-2026",
+                   "from": "2026-12-28", "to": "2026-12-30", "reason": "festività natalizie"}
+        # Too short a notice: refused with the first possible day, and nothing is told.
+        early = admin.command(stream, "announce_closure", dict(closure, **{"from": "2026-12-03"}))
+        assert early.status == 422 and "2026-12-06" in early.body, early
+        # Staff of the help desk may not close it: only an administrator.
+        assert hd.command(stream, "announce_closure", closure).status == 403
+
+        assert admin.command(stream, "announce_closure", closure).status == 201
+        for who in ("ugo@example.it", "eva@example.it"):
+            mail = box.wait(who, "l'assistenza sarà sospesa")
+            assert "sospeso dal 28/12/2026 al 30/12/2026 compresi (festività natalizie)" in mail["body"]
+        # More than 8 business days in the year: refused.
+        long = dict(closure, closure_id="estate", **{"from": "2026-12-14", "to": "2026-12-23"})
+        assert admin.command(stream, "announce_closure", long).status == 422
+        assert admin.command(stream, "cancel_closure", {"calendar": "helpdesk", "tenant": FORLI,
+                                                        "closure_id": "natale-2026"}).status == 201
+        assert admin.command(stream, "cancel_closure", {"calendar": "helpdesk", "tenant": FORLI,
+                                                        "closure_id": "natale-2026"}).status == 422
+        # Once each, and nobody with only resolved tickets.
+        assert len(box.find("ugo@example.it", "sospesa")) == 1
+        assert box.find("rita@example.it", "sospesa") == []
+    finally:
+        server.stop()
+        smtp.stop()
