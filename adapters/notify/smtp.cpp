@@ -1,23 +1,16 @@
 #include <curl/curl.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <cstring>
 
 #include "adapters/notify/senders.h"
+#include "engine/base/base64.h"
 
 namespace procedo::notify {
 namespace {
 
-std::string Base64(const std::string& in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
+std::string Base64(const std::string& in) { return Base64Encode(in); }
 
 std::string AddressOf(const std::string& from) {
   auto lt = from.find('<'), gt = from.find('>');

@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -10,28 +9,14 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/http/jwt.h"
+#include "engine/base/base64.h"
 #include "engine/base/url.h"
 
 namespace procedo::web {
 namespace {
 
 std::string Base64Url(const unsigned char* bytes, size_t n) {
-  std::string out(4 * ((n + 2) / 3) + 1, '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes,
-                            static_cast<int>(n));
-  out.resize(static_cast<size_t>(len));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
-  return out;
-}
-
-std::string Base64(const std::string& s) {
-  std::string out(4 * ((s.size() + 2) / 3) + 1, '\0');
-  int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(s.data()),
-                            static_cast<int>(s.size()));
-  out.resize(static_cast<size_t>(len));
-  return out;
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(bytes), n));
 }
 
 // 32 random bytes, base64url: state, nonce, PKCE verifier and session ids alike.
@@ -215,7 +200,7 @@ Result<std::pair<std::string, StaffSession>> OidcClient::Finish(const std::strin
       UrlEncode(options_.client_id));
   // client_secret_basic, with id and secret form-encoded first (RFC 6749 §2.3.1).
   const std::string basic =
-      "Basic " + Base64(UrlEncode(options_.client_id) + ":" + UrlEncode(options_.client_secret));
+      "Basic " + Base64Encode(UrlEncode(options_.client_id) + ":" + UrlEncode(options_.client_secret));
   auto reply = Call(p->token_endpoint, &form, basic, options_.timeout);
   if (!reply.ok()) return reply.status();
   auto tokens = nlohmann::json::parse(reply->body, nullptr, false);

@@ -23,8 +23,11 @@ http::Response Console::Page(int status, const std::string& page, const std::str
   http::Response cookies;
   const std::string csrf = FormToken(req, &cookies, options.secure_cookies);
   data["csrf"] = csrf;
-  Chrome chrome{"Procedo, console degli uffici", "Pratiche, domande e ticket dell'ente",
-                "/console", nullptr};
+  Chrome chrome{.brand = "Procedo, console degli uffici",
+                .tagline = "Pratiche, domande e ticket dell'ente",
+                .home = "/console",
+                .user = nullptr,
+                .footer = "Console riservata al personale degli uffici."};
   if (who != nullptr) {
     chrome.user = {{"name", who->name.empty() ? who->who.id : who->name},
                    {"role", Label("roles", who->who.role)},
