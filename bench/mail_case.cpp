@@ -180,7 +180,7 @@ int RunMailCase(const Limits& limits, const std::string& source_dir) {
   for (const auto& [name, value] : reactor.Progress().counters) {
     if (name == "opened") opened = static_cast<uint64_t>(value);
   }
-  fmt::print("mail-in: {} messages -> {} tickets opened (sync appends, originals stored, "
+  fmt::print("mail-in: {} messages -> {} tickets opened (durable appends in groups, originals stored, "
              "flagged, checkpointed) in {:.2f} s\n",
              messages, opened, secs);
   PrintResult("mail-in", static_cast<double>(opened) / secs, baseline);

@@ -96,10 +96,11 @@ void RegisterCitizenHooks(HookRegistry& hooks) {
   // One answer per case: the marker stream (a keyed hash of the case, so it names no case) is
   // created in the same batch as the answer, and exists once the case has answered.
   hooks.AddAllocator("survey_answered_once",
-                     [](const LogStore& log, const DecideContext& c, const std::string&, json&,
+                     [](const StreamVersionOf& version_of, const DecideContext& c,
+                        const std::string&, json&,
                         std::vector<AllocatedEvent>* also) -> Status {
                        const std::string marker = c.command.payload.value("marker", "");
-                       auto version = log.StreamVersion(marker);
+                       auto version = version_of(marker);
                        if (!version.ok()) return version.status();
                        if (*version > 0) {
                          return Status::Conflict(

@@ -171,13 +171,14 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
   // one submission is one durable write; a number another submission took first makes the
   // append conflict on the counter, and the handler allocates again.
   hooks.AddAllocator("sequence_per_service",
-                     [](const LogStore& log, const DecideContext& c, const std::string&, json& data,
+                     [](const StreamVersionOf& version_of, const DecideContext& c,
+                        const std::string&, json& data,
                         std::vector<AllocatedEvent>* also) -> Status {
                        json numbers = json::object();
                        for (const auto& s : c.state.fields.value("services", json::array())) {
                          std::string service = s.get<std::string>();
                          std::string counter = "sequence-" + c.state.tenant + "-" + service;
-                         auto version = log.StreamVersion(counter);
+                         auto version = version_of(counter);
                          if (!version.ok()) return version.status();
                          numbers[service] = *version + 1;
                          also->push_back(

@@ -34,7 +34,8 @@ Result<int> LocalYear(TimePoint now, const std::string& zone) {
 }
 
 Allocator NumberAllocator(std::string series, std::shared_ptr<const CalendarCatalog> tenants) {
-  return [series = std::move(series), tenants](const LogStore& log, const DecideContext& c,
+  return [series = std::move(series), tenants](const StreamVersionOf& version_of,
+                                              const DecideContext& c,
                                               const std::string&, json& data,
                                               std::vector<AllocatedEvent>* also) -> Status {
     // A stream keeps the number it was given first (an event emitted again on the same stream).
@@ -47,7 +48,7 @@ Allocator NumberAllocator(std::string series, std::shared_ptr<const CalendarCata
     auto year = LocalYear(c.now, info != nullptr ? info->time_zone : kDefaultTimeZone);
     if (!year.ok()) return year.status();
     const std::string counter = CounterStream(tenant, series, *year);
-    auto version = log.StreamVersion(counter);
+    auto version = version_of(counter);
     if (!version.ok()) return version.status();
     IssuedNumber number{series, *year, *version + 1};
     data["number"] = number.Text();

@@ -131,9 +131,19 @@ Result<projections::InboundMail> ImapMailSource::Fetch(uint64_t uid, bool header
   return ParseMail(std::move(raw).value());
 }
 
-Status ImapMailSource::MarkFiled(uint64_t uid) {
+Status ImapMailSource::MarkFiled(const std::vector<uint64_t>& uids) {
+  if (uids.empty()) return Status::Ok();
+  // One STORE for the group, its UIDs as an IMAP sequence set of runs ("3:9,12,15:16").
+  std::string set;
+  for (size_t i = 0; i < uids.size();) {
+    size_t j = i;
+    while (j + 1 < uids.size() && uids[j + 1] == uids[j] + 1) ++j;
+    if (!set.empty()) set += ',';
+    set += j == i ? fmt::format("{}", uids[i]) : fmt::format("{}:{}", uids[i], uids[j]);
+    i = j + 1;
+  }
   auto out = Perform("/" + options_.folder,
-                     fmt::format("UID STORE {} +FLAGS.SILENT (\\Seen {})", uid, kFiledKeyword));
+                     fmt::format("UID STORE {} +FLAGS.SILENT (\\Seen {})", set, kFiledKeyword));
   return out.ok() ? Status::Ok() : out.status();
 }
 

@@ -32,7 +32,7 @@ class ImapMailSource final : public projections::MailSource {
   Result<projections::MailboxStatus> State() override;
   Result<std::vector<projections::MailSummary>> List(uint64_t from_uid) override;
   Result<projections::InboundMail> Fetch(uint64_t uid, bool headers_only) override;
-  Status MarkFiled(uint64_t uid) override;
+  Status MarkFiled(const std::vector<uint64_t>& uids) override;
 
   // The keyword that marks a message filed (with \Seen).
   static constexpr const char* kFiledKeyword = "$ProcedoFiled";

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <future>
+
 namespace procedo {
 
 CommandHandler::CommandHandler(LogStore& log, const WorkflowSet& workflows,
@@ -213,19 +216,71 @@ EmitHeader CommandHandler::Header(const Command& command, const Actor& actor,
 
 Status CommandHandler::Allocate(const WorkflowDefinition& def, const DecideContext& ctx,
                                 std::vector<DecidedEvent>& events,
-                                std::vector<AllocatedEvent>* also) const {
+                                std::vector<AllocatedEvent>* also) {
   also->clear();
+  const StreamVersionOf version_of = [this](const std::string& stream) -> Result<uint64_t> {
+    auto v = log_.StreamVersion(stream);
+    if (!v.ok()) return v;
+    std::lock_guard lock(counters_mu_);
+    auto it = counters_in_flight_.find(stream);
+    return it == counters_in_flight_.end() ? *v : std::max(*v, it->second.first);
+  };
   for (auto& e : events) {
     for (const auto& name : e.allocators) {
       const Allocator* a = def.hooks ? def.hooks->FindAllocator(name) : nullptr;
       if (a == nullptr) {
         return Status::InvalidArgument("allocator '" + name + "' is not registered");
       }
-      if (Status s = (*a)(log_, ctx, e.type, e.data, also); !s.ok()) return s;
+      if (Status s = (*a)(version_of, ctx, e.type, e.data, also); !s.ok()) return s;
     }
   }
   return Status::Ok();
 }
+
+void CommandHandler::AllocateAndAppend(const WorkflowDefinition& def, const DecideContext& ctx,
+                                       const EmitHeader& header, std::vector<DecidedEvent>& events,
+                                       std::function<void(Result<AppendResult>)> done) {
+  std::unique_lock lock(counters_mu_);
+  std::vector<AllocatedEvent> also;
+  if (Status s = Allocate(def, ctx, events, &also); !s.ok()) {
+    lock.unlock();
+    return done(s);
+  }
+  auto req = emitter_.Build(header, events, also);
+  if (!req.ok()) {
+    lock.unlock();
+    return done(req.status());
+  }
+  std::vector<std::string> counters;
+  for (const auto& a : also) {
+    auto& [version, n] = counters_in_flight_[a.stream];
+    version = std::max(version, a.expected_version + 1);
+    ++n;
+    counters.push_back(a.stream);
+  }
+  log_.AppendAsync(std::move(req).value(), [this, counters = std::move(counters),
+                                            done = std::move(done)](Result<AppendResult> r) {
+    {
+      std::lock_guard inner(counters_mu_);
+      for (const auto& c : counters) {
+        auto it = counters_in_flight_.find(c);
+        if (it != counters_in_flight_.end() && --it->second.second == 0) {
+          counters_in_flight_.erase(it);
+        }
+      }
+    }
+    done(std::move(r));
+  });
+}
+
+namespace {
+
+bool Allocates(const std::vector<DecidedEvent>& events) {
+  return std::any_of(events.begin(), events.end(),
+                     [](const DecidedEvent& e) { return !e.allocators.empty(); });
+}
+
+}  // namespace
 
 namespace {
 
@@ -267,13 +322,20 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
 
   const EmitHeader header = Header(command, actor, *state);
   DecideContext ctx{*state, command, actor, prepared->now};
-  std::vector<AllocatedEvent> also;
   Result<AppendResult> appended = Status::Unavailable("not appended");
+  const bool allocates = Allocates(d.events());
   // A counter another command took first is allocated again; the decision itself still holds
   // because the command's own stream is still expected at the version it was decided on.
   for (int attempt = 0;; ++attempt) {
-    if (Status s = Allocate(def, ctx, d.events(), &also); !s.ok()) return s;
-    appended = emitter_.Emit(header, d.events(), also);
+    if (allocates) {
+      std::promise<Result<AppendResult>> answer;
+      auto future = answer.get_future();
+      AllocateAndAppend(def, ctx, header, d.events(),
+                        [&answer](Result<AppendResult> r) { answer.set_value(std::move(r)); });
+      appended = future.get();
+    } else {
+      appended = emitter_.Emit(header, d.events(), {});
+    }
     if (appended.ok() || !appended.status().IsConflict() ||
         appended.status().conflict_stream() == command.stream || attempt == 100) {
       break;
@@ -309,9 +371,24 @@ void CommandHandler::HandleAsync(const Command& command, const Actor& actor,
   if (!d.accepted()) return done(CommandOutcome{d.rejection(), {}});
   if (d.events().empty()) return done(NothingAppended(state, std::move(d.reply)));
   DecideContext ctx{state, command, actor, prepared->now};
-  std::vector<AllocatedEvent> also;
-  if (Status s = Allocate(def, ctx, d.events(), &also); !s.ok()) return done(s);
-  auto req = emitter_.Build(Header(command, actor, state), d.events(), also);
+  if (Allocates(d.events())) {
+    // Numbers are taken past those still in flight, so many commands share one group commit.
+    cache_.Erase(command.stream);
+    AllocateAndAppend(
+        def, ctx, Header(command, actor, state), d.events(),
+        [done = std::move(done), reply = std::move(d.reply), name = command.name,
+         &def](Result<AppendResult> r) mutable {
+          if (!r.ok() && r.status().Is(Status::SubCode::kSchemaViolation)) {
+            Command c;
+            c.name = name;
+            return done(DefinitionBug(c, def, r.status()));
+          }
+          if (!r.ok()) return done(r.status());
+          done(CommandOutcome{std::nullopt, std::move(r).value(), std::move(reply)});
+        });
+    return;
+  }
+  auto req = emitter_.Build(Header(command, actor, state), d.events(), {});
   if (!req.ok()) return done(DefinitionBug(command, def, req.status()));
   // The cached state is now behind; the next command on the stream folds what this one added.
   cache_.Erase(command.stream);

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -83,7 +85,13 @@ class CommandHandler {
   Result<Prepared> Prepare(const Command& command, std::optional<Result<CommandOutcome>>* early);
   EmitHeader Header(const Command& command, const Actor& actor, const WorkflowState& state) const;
   Status Allocate(const WorkflowDefinition& def, const DecideContext& ctx,
-                  std::vector<DecidedEvent>& events, std::vector<AllocatedEvent>* also) const;
+                  std::vector<DecidedEvent>& events, std::vector<AllocatedEvent>* also);
+  // Allocates and enqueues the append of a command whose events have allocators, under
+  // counters_mu_, counting the counters it advances as in flight until the log answers: the
+  // next command allocates past them, and reaches the log's queue after this one.
+  void AllocateAndAppend(const WorkflowDefinition& def, const DecideContext& ctx,
+                         const EmitHeader& header, std::vector<DecidedEvent>& events,
+                         std::function<void(Result<AppendResult>)> done);
 
   LogStore& log_;
   EventEmitter emitter_;
@@ -93,6 +101,11 @@ class CommandHandler {
   CommandHandlerOptions options_;
   StateCache cache_;
   std::atomic<uint64_t> snapshots_written_{0}, snapshots_used_{0};
+  // Counter streams with appends in flight: the version the last of them gives the stream, and
+  // how many are in flight. Recursive: the log answers a request it refuses at once, on the
+  // enqueuing thread, which holds the lock.
+  std::recursive_mutex counters_mu_;
+  std::unordered_map<std::string, std::pair<uint64_t, uint32_t>> counters_in_flight_;
 };
 
 }  // namespace procedo

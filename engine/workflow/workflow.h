@@ -94,12 +94,16 @@ struct AllocatedEvent {
   std::string type;
   nlohmann::json data;
 };
-// An allocator runs in the command handler after decide and before the append, with read access
-// to the log, for what must be derived from it (gap-free sequence numbers: the counter stream's
-// version is the number). It completes `data` and adds the counter's event to `also`; when a
-// concurrent command took the same number first, the append conflicts on the counter and the
-// handler runs the allocator again.
-using Allocator = std::function<Status(const LogStore& log, const DecideContext&,
+// A stream's version as an allocator must count it: the log's, or past it, the version the
+// command handler's appends still in flight will give it (so that commands kept in flight
+// together take consecutive numbers instead of the same one).
+using StreamVersionOf = std::function<Result<uint64_t>(const std::string& stream)>;
+// An allocator runs in the command handler after decide and before the append, for what must be
+// derived from the log (gap-free sequence numbers: the counter stream's version is the number).
+// It completes `data` and adds the counter's event to `also`; when a concurrent command took the
+// same number first, the append conflicts on the counter and the handler runs the allocator
+// again.
+using Allocator = std::function<Status(const StreamVersionOf& version_of, const DecideContext&,
                                        const std::string& event_type, nlohmann::json& data,
                                        std::vector<AllocatedEvent>* also)>;
 

@@ -29,7 +29,7 @@ std::string Field(const json& fields, const char* name) {
   return it != fields.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-Status WriteDurably(const std::string& path, const std::string& bytes) {
+Status WriteFile(const std::string& path, const std::string& bytes, bool sync) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return Status::IoError(fmt::format("cannot write {}; check the data directory", tmp));
@@ -42,7 +42,7 @@ Status WriteDurably(const std::string& path, const std::string& bytes) {
     }
     done += static_cast<size_t>(n);
   }
-  const bool synced = ::fsync(fd) == 0;
+  const bool synced = !sync || ::fsync(fd) == 0;
   ::close(fd);
   std::error_code ec;
   if (synced) fs::rename(tmp, path, ec);
@@ -123,70 +123,49 @@ Status MailboxReactor::LoadCheckpoint() {
 }
 
 Status MailboxReactor::SaveCheckpoint() const {
-  return WriteDurably(options_.checkpoint_file, fmt::format("{} {}\n", uidvalidity_, last_uid_));
+  return WriteFile(options_.checkpoint_file, fmt::format("{} {}\n", uidvalidity_, last_uid_),
+                   /*sync=*/true);
 }
 
-Status MailboxReactor::PollOnce() {
-  // The checkpoint only spares the next pass a re-read: the flags and the idempotency keys keep
-  // what was filed from being filed twice. So it is written once a pass, not once a message.
-  auto fail = [this](Status s) {
-    if (Status saved = SaveCheckpoint(); s.ok()) s = saved;
-    std::lock_guard lock(mu_);
-    health_ = s;
-    return s;
-  };
-  auto status = source_.State();
-  if (!status.ok()) return fail(status.status());
-  if (status->uidvalidity != uidvalidity_) {
-    // A new or rebuilt mailbox: its UIDs start again. Flags and idempotency keys still keep
-    // what was filed from being filed twice.
-    std::lock_guard lock(mu_);
-    uidvalidity_ = status->uidvalidity;
-    last_uid_ = 0;
-  }
-  auto list = source_.List(last_uid_ + 1);
-  if (!list.ok()) return fail(list.status());
-  {
-    std::lock_guard lock(mu_);
-    pending_ = 0;
-    for (const auto& m : *list) pending_ += m.uid > last_uid_ ? 1 : 0;
-  }
-  for (const auto& m : *list) {
-    if (m.uid <= last_uid_) continue;
-    if (!running_ && thread_.joinable()) break;
-    if (!m.filed) {
-      auto outcome = Handle(m, status->uidvalidity);
-      if (!outcome.ok()) return fail(outcome.status());
-      static constexpr const char* kNames[] = {"opened", "filed", "resumed",
-                                               "reopened", "ignored", "refused"};
-#ifdef PROCEDO_FAULT_POINTS
-      if (options_.crash_after_file && *outcome != Outcome::kIgnored) ::raise(SIGKILL);
-#endif
-      // Only now, with the command durable, is the message flagged.
-      if (Status s = source_.MarkFiled(m.uid); !s.ok()) return fail(s);
-      std::lock_guard lock(mu_);
-      counters_[kNames[static_cast<int>(*outcome)]] += 1;
-    }
-    std::lock_guard lock(mu_);
-    last_uid_ = m.uid;
-    pending_ -= pending_ > 0 ? 1 : 0;
-  }
-  return fail(Status::Ok());
-}
-
-Result<std::string> MailboxReactor::StoreBlob(const std::string& bytes) const {
+Result<std::string> MailboxReactor::StoreBlob(const std::string& bytes) {
   const std::string sha = domain::ToHex(domain::Sha256(bytes));
   const fs::path dir = fs::path(options_.blob_dir) / sha.substr(0, 2);
   const fs::path path = dir / sha;
   std::error_code ec;
-  if (fs::exists(path, ec)) return sha;  // the same content is stored once
+  if (fs::exists(path, ec)) {
+    // The same content is stored once. A file a crash cut before its group was synced is not
+    // that content: it is written again.
+    std::ifstream in(path, std::ios::binary);
+    std::string stored((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (stored.size() == bytes.size() && domain::ToHex(domain::Sha256(stored)) == sha) return sha;
+  }
   fs::create_directories(dir, ec);
-  if (Status s = WriteDurably(path.string(), bytes); !s.ok()) return s;
+  // Written whole under a temporary name, renamed, and synced with the rest of the group before
+  // any command names it (SyncBlobs): a crash leaves no half blob under its hash.
+  if (Status s = WriteFile(path.string(), bytes, /*sync=*/false); !s.ok()) return s;
+  blobs_dirty_ = true;
   return sha;
+}
+
+Status MailboxReactor::SyncBlobs() {
+  if (!blobs_dirty_) return Status::Ok();
+  int fd = ::open(options_.blob_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  // syncfs: one journal commit for every file and directory the group wrote, where an fsync
+  // each would cost one per file.
+  const bool synced = fd >= 0 && ::syncfs(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!synced) {
+    return Status::IoError(fmt::format("syncing the mail originals in {} failed; check the disk",
+                                       options_.blob_dir));
+  }
+  blobs_dirty_ = false;
+  return Status::Ok();
 }
 
 Result<CommandOutcome> MailboxReactor::Send(const std::string& stream, const std::string& command,
                                             json payload, const std::string& key) {
+  // The payload may name originals and attachments: they are durable before it is.
+  if (Status s = SyncBlobs(); !s.ok()) return s;
   Command c;
   c.stream = stream;
   c.name = command;
@@ -238,7 +217,8 @@ Result<MailboxReactor::Outcome> MailboxReactor::Refuse(const MailSummary& summar
 }
 
 Result<MailboxReactor::Outcome> MailboxReactor::Handle(const MailSummary& summary,
-                                                       uint64_t uidvalidity) {
+                                                       uint64_t uidvalidity,
+                                                       std::vector<Command>* opens) {
   if (summary.size > options_.max_message_bytes) {
     auto head = source_.Fetch(summary.uid, /*headers_only=*/true);
     if (!head.ok()) return head.status();
@@ -285,14 +265,14 @@ Result<MailboxReactor::Outcome> MailboxReactor::Handle(const MailSummary& summar
     json p = {{"channel", "email"}, {"priority", "normal"}, {"subject", subject},
               {"description", text}, {"contact", {{"email", from}}}, {"email", email}};
     if (!related.empty()) p["related_ticket"] = related;
-    auto out = Send(domain::NewStreamId("ticket", options_.tenant, key), "open_ticket", p, key);
-    if (!out.ok()) return out.status();
-    if (!out->accepted()) {
-      return Status::Corruption(fmt::format(
-          "the help-desk workflow refused to open a ticket for a message of the mailbox ({}): "
-          "{}; fix the workflow's open_ticket command or the mailbox reactor",
-          mail.message_id, out->rejection->message));
-    }
+    // Opened with the rest of the group (OpenTickets): nothing in the group can answer a ticket
+    // that does not exist yet, as no mail of it has gone out.
+    Command c;
+    c.stream = domain::NewStreamId("ticket", options_.tenant, key);
+    c.name = "open_ticket";
+    c.payload = std::move(p);
+    c.idempotency_key = key;
+    opens->push_back(std::move(c));
     return Outcome::kOpened;
   };
   const std::string thread = ThreadOf(mail);

@@ -71,8 +71,8 @@ class MailSource {
   virtual Result<std::vector<MailSummary>> List(uint64_t from_uid) = 0;
   // The whole message, or only its header (for one too large to fetch).
   virtual Result<InboundMail> Fetch(uint64_t uid, bool headers_only) = 0;
-  // Marks the message handled (seen and flagged), so no later pass takes it again.
-  virtual Status MarkFiled(uint64_t uid) = 0;
+  // Marks the messages handled (seen and flagged), so no later pass takes them again.
+  virtual Status MarkFiled(const std::vector<uint64_t>& uids) = 0;
 };
 
 struct MailboxOptions {
@@ -88,7 +88,7 @@ struct MailboxOptions {
   std::string blob_dir;         // originals and attachments by SHA-256 of their content
   std::string checkpoint_file;  // "<uidvalidity> <last uid>"
   // Fault point (only in builds with PROCEDO_FAULT_POINTS): SIGKILL the process right after the
-  // first message's command is durable, before the message is flagged.
+  // first group's commands are durable, before its messages are flagged.
   bool crash_after_file = false;
 };
 
@@ -104,21 +104,30 @@ class MailboxReactor final : public Consumer {
   ConsumerProgress Progress() const override;
 
   // One pass over the new messages, as the polling thread makes it (tests and the benchmark).
+  // Messages go in groups of kGroup: their originals are made durable together, the tickets
+  // they open are appended together (one group commit), and they are flagged together.
   Status PollOnce();
+  static constexpr size_t kGroup = 64;
 
  private:
   enum class Outcome { kOpened, kFiled, kResumed, kReopened, kIgnored, kRefused };
   void Run();
   Status LoadCheckpoint();
   Status SaveCheckpoint() const;
-  // Files one message; ok when it may be flagged (filed, deduplicated, or deliberately ignored).
-  Result<Outcome> Handle(const MailSummary& summary, uint64_t uidvalidity);
+  // Files one message; ok when it may be flagged once `opens` are durable (filed, deduplicated,
+  // deliberately ignored, or a new ticket whose open_ticket it adds to `opens`).
+  Result<Outcome> Handle(const MailSummary& summary, uint64_t uidvalidity,
+                         std::vector<Command>* opens);
+  // Appends the group's new tickets together, after their originals are durable.
+  Status OpenTickets(const std::vector<Command>& opens);
+  // Makes the blobs written since the last call durable (one sync for the group, not one per file).
+  Status SyncBlobs();
   // A message over the size limit, read from its header alone.
   Result<Outcome> Refuse(const MailSummary& summary, const InboundMail& head,
                          const std::string& key);
   // The ticket a message answers, in this mailbox's tenant only; "" for none.
   std::string ThreadOf(const InboundMail& mail);
-  Result<std::string> StoreBlob(const std::string& bytes) const;
+  Result<std::string> StoreBlob(const std::string& bytes);
   Result<CommandOutcome> Send(const std::string& stream, const std::string& command,
                               nlohmann::json payload, const std::string& key);
 
@@ -129,6 +138,7 @@ class MailboxReactor final : public Consumer {
 
   mutable std::mutex mu_;  // guards what Progress reads
   uint64_t uidvalidity_ = 0, last_uid_ = 0, pending_ = 0;
+  bool blobs_dirty_ = false;  // the polling thread's only
   Status health_;
   std::map<std::string, double> counters_;
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <numeric>
 #include <thread>
 
@@ -101,6 +103,54 @@ TEST_CASE("parallel openings get gap-free numbers per tenant and year", "[number
   auto elsewhere = domain::StreamOfNumber(*f.logf.log, "comune-torino",
                                           *domain::FindNumber("TCK-2026-000001", "TCK"));
   CHECK(elsewhere.status().IsNotFound());
+}
+
+TEST_CASE("openings kept in flight together take consecutive numbers, with sync ones between",
+          "[numbers]") {
+  WorkflowFixture f;
+  const Actor who = A("hd", "helpdesk_l1", "comune-forli");
+  constexpr int kAsync = 300, kSync = 40;
+  std::mutex mu;
+  std::condition_variable cv;
+  int answered = 0;
+  std::vector<std::string> async_numbers;
+  std::atomic<int> failures{0};
+  // A writer answering synchronously meanwhile numbers past the ones in flight too.
+  std::thread sync_writer([&] {
+    for (int i = 0; i < kSync; ++i) {
+      Command c{domain::NewStreamId("ticket", "comune-forli", ""), "open_ticket", kTicket, "", ""};
+      auto r = f.handler->Handle(c, who);
+      if (!r.ok() || !r->accepted()) failures++;
+      else {
+        std::lock_guard lock(mu);
+        async_numbers.push_back(NumberOf(*r));
+      }
+    }
+  });
+  for (int i = 0; i < kAsync; ++i) {
+    Command c{domain::NewStreamId("ticket", "comune-forli", ""), "open_ticket", kTicket, "", ""};
+    f.handler->HandleAsync(c, who, [&](Result<CommandOutcome> r) {
+      std::lock_guard lock(mu);
+      // In flight together they never take one number twice: none conflicts on the counter.
+      if (!r.ok() || !r->accepted()) failures++;
+      else async_numbers.push_back(NumberOf(*r));
+      ++answered;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return answered == kAsync; });
+  }
+  sync_writer.join();
+  CHECK(failures == 0);
+  std::vector<uint64_t> all;
+  for (const auto& n : async_numbers) all.push_back(domain::FindNumber(n, "TCK")->n);
+  std::sort(all.begin(), all.end());
+  std::vector<uint64_t> expected(kAsync + kSync);
+  std::iota(expected.begin(), expected.end(), 1);
+  CHECK(all == expected);
+  CHECK(f.logf.log->StreamVersion("number-comune-forli-tck-2026").value() == kAsync + kSync);
 }
 
 TEST_CASE("the year is the tenant's local year: a new series starts at midnight in Rome",

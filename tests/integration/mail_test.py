@@ -207,10 +207,10 @@ def test_a_sigkill_between_filing_and_flagging_opens_no_ticket_twice(tmp_path):
             server.start()
         except AssertionError:
             pass  # the fault point may fire before the server answers /healthz
-        # The first pass files the first message, then the process dies before flagging it.
+        # The first pass files the group (all three), then the process dies before flagging it.
         wait_for(lambda: server.proc.poll() is not None, 30, "the fault point's SIGKILL")
         server.stop()
-        assert dovecot.filed() == 0 and len(tickets_of(server)) == 1
+        assert dovecot.filed() == 0 and len(tickets_of(server)) == 3
         server.env.pop("PROCEDO_TESTING_FAULT_POINTS")
         server.start()
         poll(server, dovecot, 3)
