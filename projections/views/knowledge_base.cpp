@@ -176,6 +176,9 @@ void KnowledgeBase::Loop() {
 ConsumerProgress KnowledgeBase::Progress() const {
   ConsumerProgress p;
   p.position = position();
+  // A failing index only leaves the help desk without suggestions: commands and every other
+  // view go on, so the server stays ready (the failure shows in /readyz and /metrics).
+  p.essential = false;
   std::lock_guard lock(mu_);
   p.health = failure_;
   return p;

@@ -168,3 +168,9 @@ def test_rebuilt_from_the_log_answers_the_same(server, tickets):
     shutil.rmtree(server.data_dir / "kb")
     server.start()
     assert [numbers(kb(server, AOSTA, q=q)) for q in queries] == before
+
+
+def test_readiness_reports_the_knowledge_base(server, tickets):
+    consumers = ok(server.request("GET", "/readyz"))["consumers"]
+    kb_status = consumers["knowledge_base"]
+    assert kb_status["healthy"] is True and kb_status["essential"] is False, kb_status
