@@ -114,6 +114,8 @@ struct Config {
 
   std::string LogPath() const { return data_dir + "/log"; }
   std::string ViewsPath() const { return data_dir + "/views"; }
+  // The knowledge base's Xapian index (a view with its own storage and checkpoint).
+  std::string KbPath() const { return data_dir + "/kb"; }
   std::string DevKeyDir() const { return data_dir + "/dev-keys"; }
   std::string ApiKeysFile() const {
     return auth_api_keys_file.empty() ? data_dir + "/api-keys.json" : auth_api_keys_file;

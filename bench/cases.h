@@ -15,5 +15,6 @@ int KafkaCase(const Limits& limits, const std::string& source_dir);
 int SlaCase(const Limits& limits, const std::string& source_dir);
 int RunNotifyCase(const Limits& limits, const std::string& source_dir);
 int RunMailCase(const Limits& limits, const std::string& source_dir);
+int KbCase(const Limits& limits);
 
 }  // namespace procedo::bench

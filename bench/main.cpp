@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
       {"sla", [&] { return SlaCase(limits, PROCEDO_SOURCE_DIR); }},
       {"notify", [&] { return RunNotifyCase(limits, PROCEDO_SOURCE_DIR); }},
       {"mail-in", [&] { return RunMailCase(limits, PROCEDO_SOURCE_DIR); }},
+      {"kb", [&] { return KbCase(limits); }},
   };
   auto usage = [&] {
     fmt::print(stderr, "usage: procedo-bench CASE... | all\ncases:");

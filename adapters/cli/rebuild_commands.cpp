@@ -10,6 +10,7 @@
 #include "domain/calendars.h"
 #include "domain/procedures.h"
 #include "engine/views/projection.h"
+#include "projections/views/knowledge_base.h"
 #include "projections/views/projections.h"
 
 namespace procedo::cli {
@@ -50,6 +51,24 @@ class ProgressBar {
   bool complete_ = false;
 };
 
+// The knowledge base keeps its own index (a Xapian database): dropped and folded again.
+int RebuildKb(const Config& cfg, const LogStore& log) {
+  const std::string dir = cfg.KbPath();
+  fmt::print(stderr, "rebuilding {} from position 0\n", procedo::projections::KnowledgeBase::kName);
+  const auto start = std::chrono::steady_clock::now();
+  if (Status s = procedo::projections::KbIndex::Remove(dir); !s.ok()) return Fail(s);
+  auto kb = procedo::projections::KnowledgeBase::Open(log, dir);
+  if (!kb.ok()) return Fail(Explain(kb.status(), "knowledge base"));
+  if (Status s = (*kb)->CatchUp(); !s.ok()) return Fail(s);
+  auto docs = (*kb)->DocumentCount();
+  if (!docs.ok()) return Fail(docs.status());
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  fmt::print(stderr, "rebuilt {}: {} events, {} archived tickets in {:.2f} s\n",
+             procedo::projections::KnowledgeBase::kName, (*kb)->position(), *docs, secs);
+  return 0;
+}
+
 int Rebuild(const Config& cfg, const std::string& name, bool list) {
   auto domain = domain::LoadDomain(cfg.domain_dir, cfg.schemas_dir);
   if (!domain.ok()) return Fail(domain.status());
@@ -67,14 +86,18 @@ int Rebuild(const Config& cfg, const std::string& name, bool list) {
     for (const auto& n : set.Names()) {
       fmt::print("{:<16} at position {} of {}\n", n, (*views)->Checkpoint(n), head);
     }
+    auto kb = procedo::projections::KnowledgeBase::Open(**log, cfg.KbPath());
+    if (!kb.ok()) return Fail(Explain(kb.status(), "knowledge base"));
+    fmt::print("{:<16} at position {} of {}\n", (*kb)->name(), (*kb)->position(), head);
     return 0;
   }
+  const bool kb = name == "all" || name == procedo::projections::KnowledgeBase::kName;
   std::vector<Projection*> targets;
   if (name == "all") {
     targets = set.All();
   } else if (Projection* p = set.Find(name)) {
     targets.push_back(p);
-  } else {
+  } else if (!kb) {
     return Fail(Status::InvalidArgument(fmt::format(
         "no projection named '{}'; `procedo rebuild --list` shows them (or rebuild all)", name)));
   }
@@ -96,6 +119,7 @@ int Rebuild(const Config& cfg, const std::string& name, bool list) {
     fmt::print(stderr, "\nrebuilt {}: {} events in {:.2f} s ({:.0f} events/s)\n", p->name(), n,
                secs, secs > 0 ? static_cast<double>(n) / secs : 0.0);
   }
+  if (kb) return RebuildKb(cfg, **log);
   return 0;
 }
 

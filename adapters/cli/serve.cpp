@@ -24,6 +24,7 @@
 #include "engine/calendar/calendar.h"
 #include "engine/views/consumer.h"
 #include "engine/workflow/command_handler.h"
+#include "projections/views/knowledge_base.h"
 #include "projections/views/projections.h"
 #include "projections/reactors/sla_timer.h"
 
@@ -160,6 +161,9 @@ int Serve(const Config& cfg) {
   ConsumerSupervisor consumers(**log, clock);
   consumers.Add(&runner);
   consumers.Add(&sla_timer);
+  auto kb = procedo::projections::KnowledgeBase::Open(**log, cfg.KbPath());
+  if (!kb.ok()) return Fail(kb.status());
+  consumers.Add(kb->get());
 
   http::AuthOptions ao;
   ao.jwt_public_key_files = SplitList(cfg.auth_jwt_public_keys);
@@ -180,6 +184,7 @@ int Serve(const Config& cfg) {
   http::Api api(**log, **auth, metrics, clock);
   api.views = views->get();
   api.runner = &runner;
+  api.kb = kb->get();
   api.commands = &commands;
   std::set<std::string> tenants;
   for (const auto& t : calendars.Tenants()) tenants.insert(t.id);

@@ -17,6 +17,9 @@ class CommandService;
 class ConsumerSupervisor;
 struct WorkflowSet;
 }  // namespace procedo
+namespace procedo::projections {
+class KnowledgeBase;
+}  // namespace procedo::projections
 namespace procedo::domain {
 class CalendarCatalog;
 class CitizenAccess;
@@ -38,6 +41,7 @@ struct Api {
   const WorkflowSet* workflows = nullptr;
   const domain::CalendarCatalog* calendars = nullptr;  // for case views as_of an instant
   domain::CitizenAccess* citizen = nullptr;  // /v1/citizen/*: seed 002's online case
+  projections::KnowledgeBase* kb = nullptr;  // GET /v1/kb: the help desk's knowledge base
   std::string openapi_json;                       // served at /openapi.json
   std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
   const ConsumerSupervisor* consumers = nullptr;  // every consumer, for /readyz
@@ -57,6 +61,8 @@ void AddTicketRoutes(Router& router, Api& api);
 void AddCitizenRoutes(Router& router, Api& api);
 // Queries over the projections: case views, worklists, ticket queues, SLA dashboard, KPIs, audit.
 void AddViewRoutes(Router& router, Api& api);
+// GET /v1/kb and /v1/kb/similar/{ticket}: the help desk's knowledge base.
+void AddKbRoutes(Router& router, Api& api);
 // Only with testing.driven_clock (not in AddAllRoutes, not in the OpenAPI document): GET and
 // POST /v1/testing/clock read and move api.clock through `move_to`, for admins.
 void AddTestingClockRoutes(Router& router, Api& api, std::function<void(TimePoint)> move_to);
@@ -71,6 +77,9 @@ Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s
 Response CaseViewFor(Api& api, const Principal& who, Request& req);
 Response WorklistFor(Api& api, const Principal& who, Request& req);
 Response TicketQueueFor(Api& api, const Principal& who, Request& req);
+// What GET /v1/kb/similar/{ticket} answers `who` (`ticket` in req.params): the archived tickets
+// most like the ticket, for the console's ticket page.
+Response KbSimilarFor(Api& api, const Principal& who, Request& req);
 // The Set-Cookie value of a citizen's session for /v1/citizen/*: HttpOnly and SameSite=Strict
 // always, Secure under TLS only.
 std::string CitizenCookie(const std::string& token, std::chrono::seconds ttl, bool tls);

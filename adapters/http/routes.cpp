@@ -9,6 +9,7 @@ void AddAllRoutes(Router& router, Api& api) {
   AddTicketRoutes(router, api);
   AddCitizenRoutes(router, api);
   AddViewRoutes(router, api);
+  AddKbRoutes(router, api);
 }
 
 }  // namespace procedo::http

@@ -290,8 +290,25 @@ def test_a_validator_forwards_an_application_and_the_region_sees_it(env):
     region.close()
 
 
+def archive_solved_ticket(server, subject, solution):
+    """A ticket of Forlì taken through to the knowledge base over the API."""
+    api = server.as_("helpdesk_l1", "comune-forli", "kb-seed")
+    opened = server.request("POST", "/v1/tickets", {"channel": "portal", "priority": "normal", "subject": subject},
+                            token=api.token)
+    assert opened.status == 201, opened
+    stream = opened.json()["stream"]
+    for command, payload in [("take_in_charge", {"technician": "t-1", "technician_name": "Paola Neri"}),
+                             ("resolve_ticket", {"solution": solution, "answered_by": "email"}),
+                             ("close_ticket", {}), ("archive_ticket", {})]:
+        r = api.command(stream, command, payload)
+        assert r.status == 201, (command, r)
+    return opened.json()["number"]
+
+
 def test_the_help_desk_works_a_ticket_from_its_queue(env):
     server, browser, base = env
+    solved = archive_solved_ticket(server, "Il portale rifiuta il PDF allegato",
+                                   "Comprimere il PDF sotto i 20 MB e caricarlo di nuovo.")
     hd = Staff(browser)
     hd.sign_in(base, "tina")
     assert "Nessun ticket aperto." in hd.page.inner_text("#coda-ticket")
@@ -318,6 +335,9 @@ def test_the_help_desk_works_a_ticket_from_its_queue(env):
     hd.page.wait_for_url(re.compile(r".*esito=take_in_charge.*"))
     assert hd.page.inner_text("#stato") == "in lavorazione"
     assert "Tecnico\nTommaso Tecnico" in hd.page.locator("dl.facts").inner_text()
+    # Taken in charge: the solved tickets most like it, from the knowledge base.
+    similar = hd.page.inner_text("#simili")
+    assert solved in similar and "Comprimere il PDF sotto i 20 MB" in similar, similar
     hd.check("console-ticket")
     # A reminder from the requester, recorded by the operator who took the call: the queue shows
     # it beside the ticket's number.

@@ -143,9 +143,10 @@ def test_throttled_authentication_is_documented(tmp_path):
                     and operation.path != "/v1/citizen/cases/{id}/credentials":
                 continue  # open routes, and the citizen's own session (their lockout is their own)
             path = {p.name: {"id": "case-comune-forli-1", "name": "open_cases",
-                              "number": "TCK-2026-000001"}[p.name]
+                              "number": "TCK-2026-000001", "ticket": "TCK-2026-000001"}[p.name]
                     for p in operation.path_parameters}
-            query = {"month": "2026-11"} if operation.path == "/v1/kpis/helpdesk" else {}
+            query = {"/v1/kpis/helpdesk": {"month": "2026-11"},
+                     "/v1/kb": {"q": "stampante"}}.get(operation.path, {})
             body = {"body": {}, "media_type": "application/json"} if operation.method == "post" else {}
             case = operation.Case(path_parameters=path, query=query,
                                   headers=bad, **body)
