@@ -20,6 +20,7 @@ struct WorkflowSet;
 namespace procedo::domain {
 class CalendarCatalog;
 class CitizenAccess;
+class ServiceCatalogue;
 struct CitizenSession;
 }  // namespace procedo::domain
 
@@ -37,6 +38,7 @@ struct Api {
   const CommandService* command_service = nullptr;  // commands as every transport runs them
   const WorkflowSet* workflows = nullptr;
   const domain::CalendarCatalog* calendars = nullptr;  // for case views as_of an instant
+  const domain::ServiceCatalogue* services = nullptr;  // GET /v1/services: seed 003
   domain::CitizenAccess* citizen = nullptr;  // /v1/citizen/*: seed 002's online case
   std::string openapi_json;                       // served at /openapi.json
   std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
@@ -55,6 +57,8 @@ void AddCommandRoutes(Router& router, Api& api);
 // POST /v1/tickets (a ticket under a server-issued number) and GET /v1/tickets/{number}.
 void AddTicketRoutes(Router& router, Api& api);
 void AddCitizenRoutes(Router& router, Api& api);
+// GET /v1/services: the tenant's on-demand services, sites, tariffs and step-2 questions.
+void AddServiceRoutes(Router& router, Api& api);
 // Queries over the projections: case views, worklists, ticket queues, SLA dashboard, KPIs, audit.
 void AddViewRoutes(Router& router, Api& api);
 // Only with testing.driven_clock (not in AddAllRoutes, not in the OpenAPI document): GET and
