@@ -1,6 +1,6 @@
 // The enrolment's guards over the services catalogue (seed 003): step 1 chooses offered services
 // at one of their sites, step 2 answers each chosen service's questions. The rules themselves
-// are in service_checks.cpp, which the web form asks too.
+// are in service_checks.cpp, for every caller.
 #include "domain/procedures.h"
 #include "domain/services.h"
 
@@ -17,6 +17,16 @@ void RegisterServiceHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCata
         if (problems.empty()) return std::nullopt;
         return JoinProblems(problems);
       });
+
+  // The application records the catalogue version it was made under, as a case records its
+  // procedure's: the Comune may edit its services later, rankings read what the citizen saw.
+  hooks.AddEffect("services_catalogue_version",
+                  [services](const DecideContext& c, const std::string&, nlohmann::json& data) {
+                    const std::string tenant = c.state.exists() ? c.state.tenant : c.actor.tenant;
+                    if (const TenantServices* t = services->ForTenant(tenant)) {
+                      data["services_version"] = t->version;
+                    }
+                  });
 
   hooks.AddGuard(
       "details_answer_questions", [services](const DecideContext& c) -> std::optional<std::string> {

@@ -244,6 +244,7 @@ TEST_CASE("enrolment: refused choices and answers append nothing and say what to
     const WorkflowState st = f.State(s);
     CHECK(st.status == "submitted");
     CHECK(st.fields["site"] == "primaria_saint_roch");
+    CHECK(st.fields["services_version"] == 1);  // the catalogue it was made under
     CHECK(st.fields["details"]["canteen"]["diet"] == "vegetarian");
     CHECK(st.fields["sequence_numbers"] == json{{"canteen", 1}, {"transport", 1}});
     // Home care is given at home: its own application, at its own "site".
