@@ -166,4 +166,33 @@ std::map<std::string, std::string> CatalogueErrors(const http::Api& api, const C
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> EnrolmentSummary(const http::Api& api,
+                                                                  const WorkflowState& state) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const json services = state.fields.value("services", json::array());
+  if (!services.is_array() || !state.fields.contains("site")) return out;
+  const domain::TenantServices* c = CatalogueOf(api, state.tenant);
+  auto name_of = [c](const std::string& id) {
+    const domain::Service* s = c != nullptr ? c->Find(id) : nullptr;
+    return s != nullptr ? s->name : id;  // withdrawn since: its id is all there is
+  };
+  std::vector<std::string> names;
+  for (const auto& s : services) {
+    if (s.is_string()) names.push_back(name_of(s.get<std::string>()));
+  }
+  out.emplace_back("Servizi richiesti", fmt::format("{}", fmt::join(names, ", ")));
+  std::string site = state.fields.value("site", "");
+  for (const auto& s : c != nullptr ? c->sites : json::array()) {
+    if (s["id"] == site) site = s["name"].get<std::string>();
+  }
+  out.emplace_back("Plesso", site);
+  const json numbers = state.fields.value("sequence_numbers", json::object());
+  for (const auto& s : services) {
+    if (!s.is_string() || !numbers.contains(s.get<std::string>())) continue;
+    out.emplace_back(fmt::format("Progressivo per «{}»", name_of(s.get<std::string>())),
+                     numbers[s.get<std::string>()].dump());
+  }
+  return out;
+}
+
 }  // namespace procedo::web

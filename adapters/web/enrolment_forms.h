@@ -9,6 +9,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "adapters/http/api.h"
 #include "adapters/web/schema_form.h"
@@ -33,5 +35,11 @@ std::map<std::string, std::string> CatalogueErrors(const http::Api& api, const C
                                                    const WorkflowState& state,
                                                    const nlohmann::json& schema,
                                                    const nlohmann::json& payload);
+
+// The summary of an enrolment (seed 003: what the applicant is handed at the end): the chosen
+// services and the site by their catalogue names, and once it is submitted the sequence number
+// of each service, as {name, value} pairs; empty for a stream that is no enrolment.
+std::vector<std::pair<std::string, std::string>> EnrolmentSummary(const http::Api& api,
+                                                                  const WorkflowState& state);
 
 }  // namespace procedo::web

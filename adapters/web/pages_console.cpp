@@ -165,6 +165,10 @@ http::Response ShowCase(const Console& c, const http::Request& in, const StaffSe
                           ? Text(fields, "applicant_name")
                           : Text(view->value("applicant", json::object()), "name"));
   fact("Ente", c.TenantName(loaded->state.tenant));
+  for (const auto& [name, value] : EnrolmentSummary(c.api, loaded->state)) fact(name, value);
+  if (!Text(loaded->state.fields, "submitted_at").empty()) {
+    fact("Presentata il", c.Local(Text(loaded->state.fields, "submitted_at")));
+  }
   if (!Text(*view, "forwarded_to").empty()) fact("Inviata a", c.TenantName(Text(*view, "forwarded_to")));
   fact("Tecnico", Text(fields, "technician_name"));
   fact("Termine", Text(view->value("term", json::object()), "text"));

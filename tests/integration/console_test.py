@@ -394,6 +394,12 @@ def test_an_operator_enters_a_paper_enrolment_from_the_services_catalogue(env):
     op.page.wait_for_url(re.compile(r".*esito=submit_enrolment.*"))
     assert op.page.inner_text("#stato") == "presentata"
     assert "Domanda presentata, olga (Operatore)" in op.page.inner_text("#cronologia")
+    # The summary handed to the applicant: services, site, each service's number, date and time.
+    facts = op.page.locator("dl.facts").inner_text()
+    assert "Servizi richiesti\nMensa scolastica, Trasporto scolastico" in facts
+    assert "Plesso\nScuola primaria Saint-Roch" in facts
+    assert re.search(r"Progressivo per «Mensa scolastica»\n[0-9]+", facts), facts
+    assert re.search(r"Presentata il\n[0-9]{2}/[0-9]{2}/[0-9]{4} alle [0-9]{2}:[0-9]{2}", facts), facts
     op.check("console-enrolment-submitted")
     events = stream_events(server, stream)
     assert [e["type"] for e in events] == ["enrolment.started", "enrolment.details_completed",
