@@ -5,5 +5,6 @@ namespace procedo::domain {
 std::string CalendarsDir(const std::string& d) { return d + "/calendars"; }
 std::string WorkflowsDir(const std::string& d) { return d + "/workflows"; }
 std::string CatalogueDir(const std::string& d) { return d + "/catalogue"; }
+std::string ServicesDir(const std::string& d) { return d + "/services"; }
 
 }  // namespace procedo::domain

@@ -8,5 +8,6 @@ namespace procedo::domain {
 std::string CalendarsDir(const std::string& domain_dir);
 std::string WorkflowsDir(const std::string& domain_dir);
 std::string CatalogueDir(const std::string& domain_dir);
+std::string ServicesDir(const std::string& domain_dir);  // on-demand services, per tenant
 
 }  // namespace procedo::domain

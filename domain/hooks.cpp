@@ -144,28 +144,6 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
     return std::nullopt;
   });
 
-  // Step 2 must give the details of exactly the services chosen in step 1.
-  hooks.AddGuard(
-      "details_cover_services", [](const DecideContext& c) -> std::optional<std::string> {
-        const json& details =
-            c.command.payload.contains("details") ? c.command.payload["details"] : json::object();
-        const json services = c.state.fields.value("services", json::array());
-        for (const auto& s : services) {
-          if (!details.contains(s.get<std::string>())) {
-            return fmt::format(
-                "details for service '{}' are missing; give one entry per chosen "
-                "service",
-                s.get<std::string>());
-          }
-        }
-        for (const auto& [k, v] : details.items()) {
-          if (std::find(services.begin(), services.end(), json(k)) == services.end()) {
-            return fmt::format("details given for '{}', which was not chosen in step 1", k);
-          }
-        }
-        return std::nullopt;
-      });
-
   // A gap-free number per service and tenant: the counter stream's version is the number. The
   // counter's event rides in the submission's own batch, expected at the version read here, so
   // one submission is one durable write; a number another submission took first makes the

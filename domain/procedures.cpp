@@ -38,11 +38,19 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
     if (!t.region.empty()) regions[t.id] = t.region;
   }
 
+  std::set<std::string> tenant_ids;
+  for (const auto& t : calendars->Tenants()) tenant_ids.insert(t.id);
+  auto services = ServiceCatalogue::LoadDir(ServicesDir(domain_dir),
+                                            schemas_dir + "/services.schema.json", tenant_ids);
+  if (!services.ok()) return services.status();
+  d->services = std::make_shared<const ServiceCatalogue>(std::move(services).value());
+
   d->calendars = std::make_shared<const CalendarCatalog>(std::move(calendars).value());
   d->hooks = std::make_shared<HookRegistry>();
   RegisterHooks(*d->hooks, d->catalogue, std::move(regions));
   RegisterClosureHooks(*d->hooks, d->calendars);
   RegisterCitizenHooks(*d->hooks);
+  RegisterServiceHooks(*d->hooks, d->services);
   RegisterNumberHooks(*d->hooks, d->calendars);
 
   LoaderOptions opts;

@@ -192,6 +192,7 @@ int Serve(const Config& cfg) {
   api.command_service = &command_service;
   api.workflows = &(*domain)->workflows;
   api.calendars = &calendars;
+  api.services = (*domain)->services.get();
   api.consumers = &consumers;
   api.clock_mode = driven_clock ? "driven" : "system";
   api.tls = !cfg.http_tls_certificate.empty();

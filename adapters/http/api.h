@@ -23,6 +23,7 @@ class KnowledgeBase;
 namespace procedo::domain {
 class CalendarCatalog;
 class CitizenAccess;
+class ServiceCatalogue;
 struct CitizenSession;
 }  // namespace procedo::domain
 
@@ -40,6 +41,7 @@ struct Api {
   const CommandService* command_service = nullptr;  // commands as every transport runs them
   const WorkflowSet* workflows = nullptr;
   const domain::CalendarCatalog* calendars = nullptr;  // for case views as_of an instant
+  const domain::ServiceCatalogue* services = nullptr;  // GET /v1/services: seed 003
   domain::CitizenAccess* citizen = nullptr;  // /v1/citizen/*: seed 002's online case
   projections::KnowledgeBase* kb = nullptr;  // GET /v1/kb: the help desk's knowledge base
   std::string openapi_json;                       // served at /openapi.json
@@ -59,6 +61,8 @@ void AddCommandRoutes(Router& router, Api& api);
 // POST /v1/tickets (a ticket under a server-issued number) and GET /v1/tickets/{number}.
 void AddTicketRoutes(Router& router, Api& api);
 void AddCitizenRoutes(Router& router, Api& api);
+// GET /v1/services: the tenant's on-demand services, sites, tariffs and step-2 questions.
+void AddServiceRoutes(Router& router, Api& api);
 // Queries over the projections: case views, worklists, ticket queues, SLA dashboard, KPIs, audit.
 void AddViewRoutes(Router& router, Api& api);
 // GET /v1/kb and /v1/kb/similar/{ticket}: the help desk's knowledge base.

@@ -8,6 +8,7 @@ void AddAllRoutes(Router& router, Api& api) {
   AddCommandRoutes(router, api);
   AddTicketRoutes(router, api);
   AddCitizenRoutes(router, api);
+  AddServiceRoutes(router, api);
   AddViewRoutes(router, api);
   AddKbRoutes(router, api);
 }

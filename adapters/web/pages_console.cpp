@@ -1,12 +1,14 @@
 // The console's work pages: a case (or application, or ticket) with its timeline and the
 // commands its reader may run now, and the forms that start a new one. Reading goes through the API's own view functions and domain/access.h; every form is
-// generated from the command's payload schema (schema_form.h) and sent through the one command
-// path (adapters/command_service.h): this layer never appends and decides nothing.
+// generated from the command's payload schema (schema_form.h; the enrolment's from the services
+// catalogue, enrolment_forms.h) and sent through the one command path
+// (adapters/command_service.h): this layer never appends and decides nothing.
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
 #include "adapters/command_service.h"
 #include "adapters/web/console.h"
+#include "adapters/web/enrolment_forms.h"
 #include "adapters/web/schema_form.h"
 #include "engine/base/url.h"
 #include "engine/workflow/command_handler.h"
@@ -57,14 +59,18 @@ struct Outcome {
   std::map<std::string, std::string> errors;  // by field; "" for the whole form
 };
 
-// What a refusal of the command path means to the person at the form.
-Outcome Explain(const Console& c, const CommandSpec& spec, const json& payload,
-                const Problem& p, const std::string& kind, const std::string& state) {
+// What a refusal of the command path means to the person at the form (`schema`: the one it was
+// generated from).
+Outcome Explain(const Console& c, const CommandSpec& spec, const json& schema, const json& payload,
+                const Problem& p, const std::string& kind, const WorkflowState& st,
+                const std::string& tenant) {
   Outcome o;
   o.command = spec.name;
+  const std::string& state = st.status;
   if (p.type == "payload-invalid") {
-    o.errors = ErrorsOf(spec.payload->source(), payload, p.extra.value("violations", json::array()));
+    o.errors = ErrorsOf(schema, payload, p.extra.value("violations", json::array()));
   } else if (p.type == "guard-refused") {
+    o.errors = CatalogueErrors(c.api, spec, tenant, st, schema, payload);
     const std::string guard = p.extra.value("guard", "");
     std::string text = c.Label("guards", guard);
     o.errors[""] = text == guard ? "Una regola del procedimento non consente l'operazione: "
@@ -87,10 +93,10 @@ Outcome Explain(const Console& c, const CommandSpec& spec, const json& payload,
   return o;
 }
 
-json FormFor(const std::string& stream, const CommandSpec& spec, uint64_t version,
-             const std::string& action, const Outcome* o) {
+json FormFor(const std::string& stream, const CommandSpec& spec, const json& schema,
+             uint64_t version, const std::string& action, const Outcome* o) {
   const bool mine = o != nullptr && o->command == spec.name;
-  json f = FormOf(spec.payload->source(), spec.name, mine ? o->values : FormValues{},
+  json f = FormOf(schema, spec.name, mine ? o->values : FormValues{},
                   mine ? o->errors : std::map<std::string, std::string>{});
   f["command"] = spec.name;
   f["title"] = CommandTitle(spec);
@@ -182,6 +188,10 @@ http::Response ShowCase(const Console& c, const http::Request& in, const StaffSe
                           ? Text(fields, "applicant_name")
                           : Text(view->value("applicant", json::object()), "name"));
   fact("Ente", c.TenantName(loaded->state.tenant));
+  for (const auto& [name, value] : EnrolmentSummary(c.api, loaded->state)) fact(name, value);
+  if (!Text(loaded->state.fields, "submitted_at").empty()) {
+    fact("Presentata il", c.Local(Text(loaded->state.fields, "submitted_at")));
+  }
   if (!Text(*view, "forwarded_to").empty()) fact("Inviata a", c.TenantName(Text(*view, "forwarded_to")));
   fact("Tecnico", Text(fields, "technician_name"));
   fact("Termine", Text(view->value("term", json::object()), "text"));
@@ -213,7 +223,8 @@ http::Response ShowCase(const Console& c, const http::Request& in, const StaffSe
        domain::CommandsOffered(*loaded->def, loaded->state, s.who, c.api.clock.Now())) {
     const CommandSpec& spec = loaded->def->commands.at(name);
     if (spec.initial && spec.from.empty()) continue;
-    json f = FormFor(stream, spec, loaded->state.version,
+    json f = FormFor(stream, spec, FormSchema(c.api, spec, loaded->state.tenant, loaded->state),
+                     loaded->state.version,
                      fmt::format("/console/pratiche/{}/{}", UrlEncode(stream), name), outcome);
     if (f["complete"].get<bool>()) forms.push_back(std::move(f));
   }
@@ -232,12 +243,14 @@ http::Response ShowCase(const Console& c, const http::Request& in, const StaffSe
 // or nullopt with `outcome` set to what to show next to the form.
 std::optional<http::Response> Run(const Console& c, const StaffSession& s, const CommandSpec& spec,
                                   const std::string& stream, const FormValues& form,
-                                  const std::string& kind, const std::string& state,
-                                  const std::string& done, Outcome* outcome, int* status) {
+                                  const std::string& kind, const WorkflowState& st,
+                                  const std::string& tenant, const std::string& done,
+                                  Outcome* outcome, int* status) {
+  const json schema = FormSchema(c.api, spec, tenant, st);
   Command cmd;
   cmd.stream = stream;
   cmd.name = spec.name;
-  cmd.payload = PayloadOf(spec.payload->source(), form);
+  cmd.payload = FormPayload(spec, schema, form);
   if (auto k = form.find("chiave"); k != form.end() && !k->second.empty()) {
     cmd.idempotency_key = "console-" + k->second;
   }
@@ -249,7 +262,7 @@ std::optional<http::Response> Run(const Console& c, const StaffSession& s, const
     return SeeOther(fmt::format("{}?esito={}&dopo={}", done, spec.name,
                                 reply.body.value("position", uint64_t{0})));
   }
-  *outcome = Explain(c, spec, cmd.payload, *reply.problem, kind, state);
+  *outcome = Explain(c, spec, schema, cmd.payload, *reply.problem, kind, st, tenant);
   outcome->values = form;
   *status = reply.problem->status >= 500 ? 503 : reply.problem->status;
   return std::nullopt;
@@ -267,8 +280,8 @@ http::Response DoCommand(const Console& c, const http::Request& req, const Staff
   if (it == loaded->def->commands.end()) return NotFound(c, req, &s);
   Outcome outcome;
   int status = 422;
-  if (auto r = Run(c, s, it->second, stream, *form, loaded->def->stream_kind,
-                   loaded->state.status, "/console/pratiche/" + UrlEncode(stream), &outcome,
+  if (auto r = Run(c, s, it->second, stream, *form, loaded->def->stream_kind, loaded->state,
+                   loaded->state.tenant, "/console/pratiche/" + UrlEncode(stream), &outcome,
                    &status)) {
     return *r;
   }
@@ -287,7 +300,7 @@ http::Response ShowNew(const Console& c, const http::Request& req, const StaffSe
   auto offered = domain::CommandsOffered(*def, fresh, s.who, c.api.clock.Now());
   if (std::find(offered.begin(), offered.end(), name) == offered.end()) return NotFound(c, req, &s);
   const CommandSpec& spec = def->commands.at(name);
-  json f = FormFor(fresh.stream, spec, 0,
+  json f = FormFor(fresh.stream, spec, FormSchema(c.api, spec, s.who.tenant, fresh), 0,
                    fmt::format("/console/nuova/{}/{}", def->id, name), outcome);
   f["open"] = true;
   json d = {{"form", f}, {"kind", c.Label("kinds", def->stream_kind)}};
@@ -312,8 +325,8 @@ http::Response DoNew(const Console& c, const http::Request& req, const StaffSess
   (*form).erase("versione");
   Outcome outcome;
   int status = 422;
-  if (auto r = Run(c, s, it->second, stream, *form, def->stream_kind, "",
-                   "/console/pratiche/" + UrlEncode(stream), &outcome, &status)) {
+  if (auto r = Run(c, s, it->second, stream, *form, def->stream_kind, WorkflowState{},
+                   s.who.tenant, "/console/pratiche/" + UrlEncode(stream), &outcome, &status)) {
     return *r;
   }
   return ShowNew(c, req, s, &outcome, status == 404 ? 422 : status);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "adapters/web/console.h"
+#include "adapters/web/enrolment_forms.h"
 #include "adapters/web/schema_form.h"
 #include "engine/base/url.h"
 #include "projections/views/worklists.h"
@@ -71,7 +72,8 @@ http::Response ShowHome(const Console& c, const http::Request& req, const StaffS
       WorkflowState fresh;
       fresh.stream = NewStreamId(*def, s.who);
       for (const auto& name : domain::CommandsOffered(*def, fresh, s.who, c.api.clock.Now())) {
-        const json form = FormOf(def->commands.at(name).payload->source(), name, {}, {});
+        const json form =
+            FormOf(FormSchema(c.api, def->commands.at(name), s.who.tenant, fresh), name, {}, {});
         if (!form["complete"].get<bool>()) continue;
         starts.push_back({{"href", fmt::format("/console/nuova/{}/{}", id, name)},
                           {"title", CommandTitle(def->commands.at(name))}});

@@ -213,7 +213,8 @@ TEST_CASE("sequence numbers stay gap-free and unique under concurrent submission
         start["services"] = {"canteen"};
         for (auto [name, payload] :
              {std::pair{"start_enrolment", start},
-              std::pair{"complete_details", json{{"details", {{"canteen", json::object()}}}}},
+              std::pair{"complete_details",
+                        json{{"details", {{"canteen", SampleAnswers("canteen")}}}}},
               std::pair{"submit_enrolment", json::object()}}) {
           auto r = h.Handle(Command{s, name, payload, "", ""}, who);
           if (!r.ok() || !r->accepted()) {

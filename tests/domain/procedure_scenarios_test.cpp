@@ -142,9 +142,10 @@ TEST_CASE("enrolment: online and paper applications share one gap-free sequence 
   auto enrol = [&](const std::string& stream, const Actor& who, json services) {
     json start = SamplePayloadFor("start_enrolment", who.role);
     start["services"] = services;
+    if (who.tenant == "comune-forli") start["site"] = "primaria_saffi";
     f.Must(who, stream, "start_enrolment", start);
     json details = json::object();
-    for (const auto& s : services) details[s.get<std::string>()] = {{"note", "x"}};
+    for (const auto& s : services) details[s.get<std::string>()] = SampleAnswers(s);
     f.Must(who, stream, "complete_details", {{"details", details}});
     return Data(f.Must(who, stream, "submit_enrolment"));
   };
@@ -157,7 +158,7 @@ TEST_CASE("enrolment: online and paper applications share one gap-free sequence 
   CHECK(c["sequence_numbers"] == json{{"canteen", 3}, {"transport", 2}});
   CHECK(c["submitted_at"] == FormatTime(f.logf.clock.Now()));
   // Another tenant has its own sequence.
-  json d = enrol("enrolment-comune-pila-1", A("cit9", "citizen", "comune-pila"), {"canteen"});
+  json d = enrol("enrolment-comune-forli-1", A("cit9", "citizen", "comune-forli"), {"canteen"});
   CHECK(d["sequence_numbers"] == json{{"canteen", 1}});
   // The counter stream is the record of who holds which number.
   auto counter =
@@ -172,8 +173,8 @@ TEST_CASE("enrolment: online and paper applications share one gap-free sequence 
   f.Must(A("cit4", "citizen"), "enrolment-comune-aosta-9", "start_enrolment",
          SamplePayload("start_enrolment"));
   CHECK(Refused(f, A("cit4", "citizen"), "enrolment-comune-aosta-9", "complete_details",
-                {{"details", {{"canteen", json::object()}}}})
-            .guard == "details_cover_services");
+                {{"details", {{"canteen", SampleAnswers("canteen")}}}})
+            .guard == "details_answer_questions");
 }
 
 TEST_CASE("administrative case: the case keeps the catalogue entry it started under") {

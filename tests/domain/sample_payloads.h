@@ -1,4 +1,5 @@
-// A valid payload for every command of the four workflows, and the path of commands that takes a
+// A valid payload for every command of the four workflows (the enrolment's services, site and
+// answers from domain/services/comune-aosta.json), and the path of commands that takes a
 // new stream into each state.
 #pragma once
 
@@ -83,10 +84,11 @@ inline json SamplePayload(const std::string& command) {
         {"beneficiary",
          {{"name", "Luca Blanc"}, {"tax_code", "BLNLCU15C10A326P"}, {"birth_date", "2015-03-10"}}},
         {"services", {"canteen", "transport"}},
-        {"site", "Scuola primaria Saint-Roch"}}},
+        {"site", "primaria_saint_roch"}}},
       {"complete_details",
        {{"details",
-         {{"canteen", {{"diet", "vegetarian"}}}, {"transport", {{"stop", "Piazza Chanoux"}}}}}}},
+         {{"canteen", {{"diet", "vegetarian"}, {"days_per_week", 5}}},
+          {"transport", {{"stop", "piazza_chanoux"}, {"trips", "both"}}}}}}},
       {"submit_enrolment", json::object()},
   };
   if (command == "enter_and_validate_application") return SamplePayload("enter_application");
@@ -178,6 +180,19 @@ inline json SamplePayloadFor(const std::string& command, const std::string& role
   json p = SamplePayload(command);
   if (command == "start_enrolment" && role != "citizen") p["channel"] = "paper";
   return p;
+}
+
+// Valid step-2 answers for a service of comune-aosta's catalogue.
+inline json SampleAnswers(const std::string& service) {
+  static const std::map<std::string, json> kAnswers = {
+      {"canteen", {{"diet", "standard"}, {"days_per_week", 5}}},
+      {"transport", {{"stop", "piazza_chanoux"}, {"trips", "both"}}},
+      {"nursery",
+       {{"attendance", "full_time"}, {"start_date", "2026-09-07"}, {"both_parents_working", true}}},
+      {"home_care",
+       {{"address", "Via Festaz 20, Aosta"}, {"hours_per_week", 6}, {"lives_alone", true}}},
+  };
+  return kAnswers.at(service);
 }
 
 // The product's own components (the SLA timer) act for the stream's tenant.

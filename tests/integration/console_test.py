@@ -366,6 +366,81 @@ def test_the_help_desk_works_a_ticket_from_its_queue(env):
     hd.close()
 
 
+def test_an_operator_enters_a_paper_enrolment_from_the_services_catalogue(env):
+    """Seed 003: the office enters paper applications. Step 1 offers the Comune's services and
+    sites (domain/services/comune-aosta.json), step 2 each chosen service's questions; the
+    catalogue's refusals come back at their fields and append nothing."""
+    server, browser, base = env
+    op = Staff(browser)
+    op.sign_in(base, "olga")
+    op.page.click("text=Iscrivi ai servizi")
+    assert op.page.url == f"{base}/console/nuova/service_enrolment/start_enrolment"
+    assert op.page.locator("label[for=start-enrolment-services-canteen]").inner_text() == "Mensa scolastica"
+    assert op.page.locator("#start-enrolment-services-nursery").get_attribute("type") == "checkbox"
+    assert "Scuola primaria Saint-Roch" in op.page.inner_text("#start-enrolment-site")
+    op.check("console-new-enrolment")
+    op.page.select_option("#start-enrolment-channel", "paper")
+    op.page.fill("#start-enrolment-applicant-name", "Carla Blanc")
+    op.page.fill("#start-enrolment-applicant-tax-code", "BLNCRL80A41A326K")
+    op.page.fill("#start-enrolment-beneficiary-name", "Luca Blanc")
+    op.page.fill("#start-enrolment-beneficiary-tax-code", "BLNLCU15C10A326P")
+    op.page.fill("#start-enrolment-beneficiary-birth-date", "2015-03-10")
+    op.page.click("label[for=start-enrolment-services-canteen]")
+    op.page.click("label[for=start-enrolment-services-nursery]")
+    op.page.select_option("#start-enrolment-site", "primaria_saint_roch")
+    op.page.click("button:has-text('Iscrivi ai servizi')")
+    # The nursery is not given at a primary school: said at the site, nothing appended.
+    assert "non offre «Asilo nido»" in op.page.inner_text("#start-enrolment-site-errore")
+    assert op.page.get_attribute("#start-enrolment-site", "aria-invalid") == "true"
+    assert op.page.is_checked("#start-enrolment-services-canteen")  # what was chosen stays
+    op.check("console-new-enrolment-errors")
+    op.page.click("label[for=start-enrolment-services-nursery]")
+    op.page.click("label[for=start-enrolment-services-transport]")
+    op.page.click("button:has-text('Iscrivi ai servizi')")
+    op.page.wait_for_url(re.compile(r".*/console/pratiche/enrolment-comune-aosta-[0-9a-f]+\?esito=start_enrolment.*"))
+    stream = urllib.parse.unquote(op.page.url.split("/console/pratiche/")[1].split("?")[0])
+    events = stream_events(server, stream)
+    assert [e["type"] for e in events] == ["enrolment.started"]
+    assert events[0]["data"]["services"] == ["canteen", "transport"]
+    assert events[0]["data"]["site"] == "primaria_saint_roch" and events[0]["data"]["channel"] == "paper"
+
+    # Step 2: the two services' questions, under their names.
+    op.page.click("summary:has-text(\"Completa l'iscrizione\")")
+    assert op.page.locator("label[for=complete-details-details-canteen-diet]").inner_text() == \
+        "Mensa scolastica: Dieta (obbligatorio)"
+    assert "Stazione ferroviaria" in op.page.inner_text("#complete-details-details-transport-stop")
+    op.page.select_option("#complete-details-details-canteen-diet", "vegetarian")
+    op.page.fill("#complete-details-details-canteen-days-per-week", "9")
+    op.page.select_option("#complete-details-details-transport-stop", "stazione")
+    op.page.select_option("#complete-details-details-transport-trips", "both")
+    op.page.click("#modulo-complete_details button[type=submit]")
+    assert "da 1 a 5" in op.page.inner_text("#complete-details-details-canteen-days-per-week-errore")
+    op.check("console-enrolment-details-error")
+    assert case_events(server, stream) == ["enrolment.started"]
+    op.page.fill("#complete-details-details-canteen-days-per-week", "5")
+    op.page.click("#modulo-complete_details button[type=submit]")
+    op.page.wait_for_url(re.compile(r".*esito=complete_details.*"))
+    op.open_form("Presenta la domanda")
+    op.page.click("#modulo-submit_enrolment button[type=submit]")
+    op.page.wait_for_url(re.compile(r".*esito=submit_enrolment.*"))
+    assert op.page.inner_text("#stato") == "presentata"
+    assert "Domanda presentata, olga (Operatore)" in op.page.inner_text("#cronologia")
+    # The summary handed to the applicant: services, site, each service's number, date and time.
+    facts = op.page.locator("dl.facts").inner_text()
+    assert "Servizi richiesti\nMensa scolastica, Trasporto scolastico" in facts
+    assert "Plesso\nScuola primaria Saint-Roch" in facts
+    assert re.search(r"Progressivo per «Mensa scolastica»\n[0-9]+", facts), facts
+    assert re.search(r"Presentata il\n[0-9]{2}/[0-9]{2}/[0-9]{4} alle [0-9]{2}:[0-9]{2}", facts), facts
+    op.check("console-enrolment-submitted")
+    events = stream_events(server, stream)
+    assert [e["type"] for e in events] == ["enrolment.started", "enrolment.details_completed",
+                                           "enrolment.submitted"]
+    assert events[1]["data"]["details"] == {"canteen": {"diet": "vegetarian", "days_per_week": 5},
+                                            "transport": {"stop": "stazione", "trips": "both"}}
+    assert set(events[2]["data"]["sequence_numbers"]) == {"canteen", "transport"}
+    op.close()
+
+
 def test_forged_replayed_and_refused_sign_ins(env):
     server, browser, base = env
     # A callback with a state this server never issued.

@@ -251,6 +251,54 @@ def test_segregation_of_duties_and_the_region(server):
     assert server.as_("region", "regione-piemonte", "reg-2").get(f"/v1/streams/{stream}/events").status == 404
 
 
+def test_services_catalogue_drives_the_enrolment(server):
+    """GET /v1/services answers the caller's Comune's catalogue; the enrolment's two steps accept
+    what it lists and refuse the rest with the guard's reason, appending nothing."""
+    citizen = server.as_("citizen", FORLI, "cit-enrol")
+    r = citizen.get("/v1/services")
+    assert r.status == 200, r
+    catalogue = r.json()
+    assert catalogue["tenant"] == FORLI and catalogue["version"] >= 1
+    services = {s["id"]: s for s in catalogue["services"]}
+    assert {"canteen", "nursery", "transport", "home_care"} <= set(services)
+    canteen = services["canteen"]
+    assert canteen["regime"] == "prepaid" and canteen["tariffs"][0]["amount_cents"] > 0
+    assert all(site["name"] for site in canteen["sites"])
+    diet = next(q for q in canteen["questions"] if q["id"] == "diet")
+    assert diet["type"] == "choice" and diet["required"] and len(diet["choices"]) >= 2
+    # Another Comune's catalogue is not the caller's to read; an admin names the one to read.
+    assert_problem(server.as_("operator", AOSTA, "op-s").get(f"/v1/services?tenant={FORLI}"), 403)
+    assert_problem(server.as_("admin", "").get("/v1/services"), 400)
+    torino = server.as_("admin", "").get("/v1/services?tenant=comune-torino")
+    assert torino.status == 200 and torino.json()["services"] == []
+
+    start = {"channel": "online",
+             "applicant": {"name": "Carla Rossi", "tax_code": "RSSCRL80A41D704K"},
+             "beneficiary": {"name": "Luca Rossi", "tax_code": "RSSLCU15C10D704P",
+                             "birth_date": "2015-03-10"},
+             "services": ["canteen", "swimming_pool"], "site": canteen["sites"][0]["id"]}
+    stream = "enrolment-comune-forli-500"
+    p = assert_problem(citizen.command(stream, "start_enrolment", start), 422, "guard-refused")
+    assert p["guard"] == "services_offered" and "swimming_pool" in p["detail"]
+    assert citizen.get(f"/v1/streams/{stream}/events").status == 404  # nothing appended
+    start["services"] = ["canteen"]
+    assert citizen.command(stream, "start_enrolment", start).status == 201
+
+    def answer(q):
+        return {"text": "nessuna", "integer": q.get("min", 1), "date": "2026-09-14",
+                "boolean": True}.get(q["type"]) if q["type"] != "choice" else q["choices"][0]["value"]
+    details = {q["id"]: answer(q) for q in canteen["questions"] if q["required"]}
+    bad = dict(details, diet="kosher")
+    p = assert_problem(citizen.command(stream, "complete_details", {"details": {"canteen": bad}}),
+                       422, "guard-refused")
+    assert p["guard"] == "details_answer_questions" and "diet" in p["detail"]
+    assert citizen.get(f"/v1/streams/{stream}/state").json()["version"] == 1
+    assert citizen.command(stream, "complete_details", {"details": {"canteen": details}}).status == 201
+    submitted = citizen.command(stream, "submit_enrolment", {})
+    assert submitted.status == 201
+    assert submitted.json()["events"][0]["data"]["sequence_numbers"] == {"canteen": 1}
+
+
 def test_tenants_never_see_each_other(server):
     op = server.as_("operator", FORLI, "op3")
     stream = "case-comune-forli-102"

@@ -1,0 +1,237 @@
+#include "domain/services.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "engine/workflow/json_schema.h"
+
+namespace procedo::domain {
+namespace {
+
+using nlohmann::json;
+
+ServiceQuestion::Type TypeOf(const std::string& t) {
+  if (t == "integer") return ServiceQuestion::Type::kInteger;
+  if (t == "date") return ServiceQuestion::Type::kDate;
+  if (t == "boolean") return ServiceQuestion::Type::kBoolean;
+  if (t == "choice") return ServiceQuestion::Type::kChoice;
+  return ServiceQuestion::Type::kText;
+}
+
+// What the schema cannot say about one tenant's file, appended to `errors`.
+class FileChecker {
+ public:
+  FileChecker(const std::string& file, std::string* errors) : file_(file), errors_(errors) {}
+
+  void Error(const std::string& path, const std::string& what) {
+    *errors_ += fmt::format("\n  - {} at {}: {}", file_, path, what);
+  }
+
+  TenantServices Parse(const json& j, const std::string& tenant) {
+    TenantServices out;
+    out.tenant = tenant;
+    out.version = j["version"].get<uint32_t>();
+    out.sites = j["sites"];
+    out.source = j;
+    std::set<std::string> site_ids;
+    for (size_t i = 0; i < j["sites"].size(); ++i) {
+      const std::string id = j["sites"][i]["id"].get<std::string>();
+      if (!site_ids.insert(id).second) {
+        Error(fmt::format("/sites/{}/id", i),
+              fmt::format("site id '{}' is already used; give each site its own id", id));
+      }
+    }
+    std::set<std::string> service_ids;
+    for (size_t i = 0; i < j["services"].size(); ++i) {
+      const json& s = j["services"][i];
+      const std::string at = fmt::format("/services/{}", i);
+      Service service;
+      service.id = s["id"].get<std::string>();
+      service.name = s["name"].get<std::string>();
+      service.source = s;
+      if (!service_ids.insert(service.id).second) {
+        Error(at + "/id", fmt::format("service id '{}' is already used; give each service its "
+                                      "own id",
+                                      service.id));
+      }
+      std::set<std::string> mine;
+      for (size_t k = 0; k < s["sites"].size(); ++k) {
+        const std::string site = s["sites"][k].get<std::string>();
+        if (!site_ids.count(site)) {
+          Error(fmt::format("{}/sites/{}", at, k),
+                fmt::format("unknown site '{}'; add it to /sites or use one of its ids", site));
+        } else if (!mine.insert(site).second) {
+          Error(fmt::format("{}/sites/{}", at, k),
+                fmt::format("site '{}' is listed twice; list it once", site));
+        }
+        service.sites.push_back(site);
+      }
+      CheckTariffs(s["tariffs"], at + "/tariffs");
+      service.questions = ParseQuestions(s["questions"], at + "/questions");
+      out.services.push_back(std::move(service));
+    }
+    return out;
+  }
+
+ private:
+  void CheckTariffs(const json& tariffs, const std::string& at) {
+    std::set<std::string> ids;
+    for (size_t i = 0; i < tariffs.size(); ++i) {
+      const json& t = tariffs[i];
+      const std::string here = fmt::format("{}/{}", at, i);
+      const std::string id = t["id"].get<std::string>();
+      if (!ids.insert(id).second) {
+        Error(here + "/id",
+              fmt::format("tariff id '{}' is already used in this service; give each tariff "
+                          "its own id",
+                          id));
+      }
+      const bool per_period = t["per"].get<std::string>() == "period";
+      if (per_period && !t.contains("period")) {
+        Error(here, "a tariff per period needs \"period\": \"month\" or \"school_year\"; add it");
+      }
+      if (!per_period && t.contains("period")) {
+        Error(here + "/period",
+              "a tariff per use has no billing period; remove \"period\" or make it "
+              "\"per\": \"period\"");
+      }
+      const int64_t full = t["amount_cents"].get<int64_t>();
+      int64_t prev_band = -1, prev_amount = -1;
+      const json reductions = t.value("reductions", json::array());
+      for (size_t k = 0; k < reductions.size(); ++k) {
+        const std::string r = fmt::format("{}/reductions/{}", here, k);
+        const int64_t band = reductions[k]["isee_up_to_cents"].get<int64_t>();
+        const int64_t amount = reductions[k]["amount_cents"].get<int64_t>();
+        if (band <= prev_band) {
+          Error(r + "/isee_up_to_cents",
+                fmt::format("ISEE bands must rise: {} does not exceed the band before ({}); "
+                            "list the bands from the lowest ISEE up",
+                            band, prev_band));
+        }
+        if (amount >= full) {
+          Error(r + "/amount_cents",
+                fmt::format("a reduction of {} cents is not below the full amount of {} cents; "
+                            "lower it or remove the band",
+                            amount, full));
+        }
+        if (amount < prev_amount) {
+          Error(r + "/amount_cents",
+                fmt::format("a higher ISEE band would pay less ({} cents) than the band before "
+                            "({} cents); order the amounts with the bands",
+                            amount, prev_amount));
+        }
+        prev_band = band;
+        prev_amount = amount;
+      }
+    }
+  }
+
+  std::vector<ServiceQuestion> ParseQuestions(const json& questions, const std::string& at) {
+    std::vector<ServiceQuestion> out;
+    std::set<std::string> ids;
+    for (size_t i = 0; i < questions.size(); ++i) {
+      const json& q = questions[i];
+      const std::string here = fmt::format("{}/{}", at, i);
+      ServiceQuestion question;
+      question.id = q["id"].get<std::string>();
+      question.label = q["label"].get<std::string>();
+      question.type = TypeOf(q["type"].get<std::string>());
+      question.required = q["required"].get<bool>();
+      if (!ids.insert(question.id).second) {
+        Error(here + "/id", fmt::format("question id '{}' is already used in this service; give "
+                                        "each question its own id",
+                                        question.id));
+      }
+      const bool choice = question.type == ServiceQuestion::Type::kChoice;
+      if (choice && !q.contains("choices")) {
+        Error(here, "a choice question needs \"choices\" (at least two); add them");
+      }
+      if (!choice && q.contains("choices")) {
+        Error(here + "/choices",
+              "only a question of type \"choice\" has choices; remove them or change the type");
+      }
+      std::set<std::string> values;
+      for (size_t k = 0; choice && k < q.value("choices", json::array()).size(); ++k) {
+        const std::string v = q["choices"][k]["value"].get<std::string>();
+        if (!values.insert(v).second) {
+          Error(fmt::format("{}/choices/{}/value", here, k),
+                fmt::format("choice '{}' is listed twice; give each choice its own value", v));
+        }
+        question.choices.push_back(v);
+      }
+      const bool integer = question.type == ServiceQuestion::Type::kInteger;
+      for (const char* bound : {"min", "max"}) {
+        if (!q.contains(bound)) continue;
+        if (!integer) {
+          Error(fmt::format("{}/{}", here, bound),
+                fmt::format("only an integer question has \"{}\"; remove it", bound));
+          continue;
+        }
+        (std::string(bound) == "min" ? question.min : question.max) = q[bound].get<int64_t>();
+      }
+      if (question.min && question.max && *question.min > *question.max) {
+        Error(here + "/min",
+              fmt::format("min {} is above max {}; swap them", *question.min, *question.max));
+      }
+      out.push_back(std::move(question));
+    }
+    return out;
+  }
+
+  const std::string& file_;
+  std::string* errors_;
+};
+
+}  // namespace
+
+const Service* TenantServices::Find(const std::string& id) const {
+  for (const auto& s : services) {
+    if (s.id == id) return &s;
+  }
+  return nullptr;
+}
+
+Result<ServiceCatalogue> ServiceCatalogue::LoadDir(const std::string& dir,
+                                                   const std::string& schema_path,
+                                                   const std::set<std::string>& tenants) {
+  ServiceCatalogue out;
+  if (!std::filesystem::is_directory(dir)) return out;
+  auto schema = JsonSchema::LoadFile(schema_path);
+  if (!schema.ok()) return schema.status();
+  auto listed = JsonFilesIn(dir, "services catalogue");
+  if (!listed.ok()) return listed.status();
+  std::string errors;
+  for (const auto& f : *listed) {
+    const std::string tenant = std::filesystem::path(f).stem().string();
+    if (!tenants.count(tenant)) {
+      errors += fmt::format(
+          "\n  - {}: no tenant '{}' in tenants.json; name the file after a tenant "
+          "(<tenant>.json) or add the tenant",
+          f, tenant);
+      continue;
+    }
+    auto doc = ReadJsonFile(f);
+    if (!doc.ok()) {
+      errors += "\n  - " + doc.status().message();
+      continue;
+    }
+    auto violations = schema.value()->Validate(*doc);
+    for (const auto& v : violations) {
+      errors += fmt::format("\n  - {} at {}: {}; make it match {}", f,
+                            v.path.empty() ? "/" : v.path, v.message, schema_path);
+    }
+    if (!violations.empty()) continue;
+    FileChecker check(f, &errors);
+    out.tenants_.emplace(tenant, check.Parse(*doc, tenant));
+  }
+  if (!errors.empty()) return Status::InvalidArgument("invalid services catalogue:" + errors);
+  return out;
+}
+
+const TenantServices* ServiceCatalogue::ForTenant(const std::string& tenant) const {
+  auto it = tenants_.find(tenant);
+  return it == tenants_.end() ? nullptr : &it->second;
+}
+
+}  // namespace procedo::domain
