@@ -347,7 +347,7 @@ def test_the_help_desk_works_a_ticket_from_its_queue(env):
     hd.page.wait_for_url(re.compile(r".*esito=record_reminder.*"))
     hd.page.goto(f"{base}/console")
     cells = hd.page.locator("#coda-ticket tbody tr td").all_inner_texts()
-    assert re.fullmatch(r"TCK-\d{4}-000001", cells[0]) and cells[6:8] == ["1", "0"], cells
+    assert re.fullmatch(r"TCK-\d{4}-\d{6}", cells[0]) and cells[6:8] == ["1", "0"], cells
     hd.page.click(f"#coda-ticket a[href='/console/pratiche/{stream}']")
     hd.open_form("Risolvi")
     hd.page.fill("#resolve-ticket-solution", "Ridotta la dimensione del file: ora si carica.")
