@@ -128,6 +128,7 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"mail.username", &c.mail_username},
       {"mail.password", &c.mail_password},
       {"mail.starttls", &c.mail_starttls},
+      {"mail.idle", &c.mail_idle},
       {"mail.poll_seconds", &c.mail_poll_seconds},
       {"mail.reopen_window_hours", &c.mail_reopen_window_hours},
       {"mail.max_message_bytes", &c.mail_max_message_bytes},

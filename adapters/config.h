@@ -83,6 +83,7 @@ struct Config {
   std::string mail_password;
   bool mail_starttls = false;
   int64_t mail_poll_seconds = 60;
+  bool mail_idle = true;  // IMAP IDLE wakes the reactor as mail arrives; the poll is the backstop
   int64_t mail_reopen_window_hours = 168;
   int64_t mail_max_message_bytes = 10 << 20;
   int64_t mail_timeout_ms = 30000;

@@ -43,6 +43,7 @@ ImapMailSource::ImapMailSource(ImapOptions options) : options_(std::move(options
 }
 
 ImapMailSource::~ImapMailSource() {
+  CloseIdle();
   if (curl_) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 

@@ -33,6 +33,9 @@ class ImapMailSource final : public projections::MailSource {
   Result<std::vector<projections::MailSummary>> List(uint64_t from_uid) override;
   Result<projections::InboundMail> Fetch(uint64_t uid, bool headers_only) override;
   Status MarkFiled(const std::vector<uint64_t>& uids) override;
+  // IMAP IDLE (RFC 2177) on a connection of its own, opened on first use and again after a
+  // failure; the reading stays on the main connection.
+  Result<bool> AwaitNew(std::chrono::milliseconds slice) override;
 
   // The keyword that marks a message filed (with \Seen).
   static constexpr const char* kFiledKeyword = "$ProcedoFiled";
@@ -42,10 +45,21 @@ class ImapMailSource final : public projections::MailSource {
   // `url_path` and returns what the server sent back (untagged lines or the message body).
   Result<std::string> Perform(const std::string& url_path, const std::string& request);
 
+  Status OpenIdle();
+  void CloseIdle();
+  Status SendLine(const std::string& line);
+  // Reads from the IDLE connection until `until` appears in what it received, or the timeout.
+  Result<bool> ReadUntil(const std::string& until, std::chrono::milliseconds timeout);
+
   ImapOptions options_;
   std::string base_;  // url without a trailing slash
   std::mutex mu_;
   void* curl_ = nullptr;  // CURL*, kept out of the header
+  // The IDLE connection: its handle, what it received not yet consumed, when IDLE was issued.
+  std::mutex idle_mu_;
+  void* idle_ = nullptr;
+  std::string idle_buffer_;
+  std::chrono::steady_clock::time_point idle_since_{};
 };
 
 }  // namespace procedo::mail

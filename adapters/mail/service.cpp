@@ -37,6 +37,7 @@ Result<std::unique_ptr<MailService>> StartMailService(const Config& cfg, Command
   mo.address = cfg.mail_address;
   mo.own_addresses = {cfg.mail_address, AddressOf(cfg.notify_from)};
   mo.poll_interval = std::chrono::seconds(cfg.mail_poll_seconds);
+  mo.idle = cfg.mail_idle;
   mo.reopen_window = std::chrono::hours(cfg.mail_reopen_window_hours);
   mo.max_message_bytes = static_cast<uint64_t>(cfg.mail_max_message_bytes);
   mo.blob_dir = cfg.MailPath() + "/blobs";
@@ -47,8 +48,9 @@ Result<std::unique_ptr<MailService>> StartMailService(const Config& cfg, Command
 #endif
   svc->reactor =
       std::make_unique<projections::MailboxReactor>(commands, *svc->source, waiter, mo);
-  svc->summary = fmt::format("mailbox of {} at {}/{}, every {} s", cfg.mail_tenant,
-                             cfg.mail_imap_url, cfg.mail_folder, cfg.mail_poll_seconds);
+  svc->summary = fmt::format("mailbox of {} at {}/{}, {}every {} s", cfg.mail_tenant,
+                             cfg.mail_imap_url, cfg.mail_folder,
+                             cfg.mail_idle ? "IMAP IDLE and " : "", cfg.mail_poll_seconds);
   return svc;
 }
 

@@ -98,9 +98,17 @@ void MailboxReactor::Run() {
   while (running_) {
     (void)PollOnce();  // its failure is in health_, and the next pass tries again
     const TimePoint next = clock.Now() + options_.poll_interval;
+    bool idle = options_.idle;
     while (running_) {
       const uint64_t seen = waiter_.Epoch();
       if (clock.Now() >= next) break;
+      if (idle) {
+        // In short slices, so that Stop and the interval's end are seen while idling.
+        auto fresh = source_.AwaitNew(std::chrono::milliseconds(500));
+        if (fresh.ok() && *fresh) break;
+        if (fresh.ok()) continue;
+        idle = false;  // no IDLE this interval (unsupported, or the connection dropped)
+      }
       // Other components wake the shared waiter too: only the interval's end polls again.
       waiter_.WaitUntil(next, seen);
     }

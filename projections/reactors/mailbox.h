@@ -73,6 +73,12 @@ class MailSource {
   virtual Result<InboundMail> Fetch(uint64_t uid, bool headers_only) = 0;
   // Marks the messages handled (seen and flagged), so no later pass takes them again.
   virtual Status MarkFiled(const std::vector<uint64_t>& uids) = 0;
+  // Waits up to `slice` for the mailbox to announce new mail (IMAP IDLE): true when it did. A
+  // source that cannot tell answers an error, and the reactor polls on its interval alone.
+  virtual Result<bool> AwaitNew(std::chrono::milliseconds slice) {
+    (void)slice;
+    return Status::Unavailable("this mail source cannot announce new mail; polling instead");
+  }
 };
 
 struct MailboxOptions {
@@ -81,6 +87,9 @@ struct MailboxOptions {
   // Our own senders (the mailbox, the notifier's From): mail from them is a loop.
   std::vector<std::string> own_addresses;
   std::chrono::seconds poll_interval{60};
+  // Also wake as soon as the server announces new mail (IMAP IDLE), the interval staying as the
+  // backstop; false: the interval alone.
+  bool idle = true;
   // An answer to the closing mail within this long after the closing reopens the ticket; later
   // (or once archived) it opens a new ticket linked to the old one.
   std::chrono::seconds reopen_window{std::chrono::hours(24 * 7)};

@@ -28,6 +28,8 @@ def mail_settings(dovecot, **extra):
                     mail_imap_url=f"imap://127.0.0.1:{dovecot.imap_port}",
                     mail_username="helpdesk", mail_password="segreta", mail_poll_seconds=POLL,
                     mail_reopen_window_hours=168, mail_max_message_bytes=LIMIT,
+                    # These tests say when a pass runs by moving the clock; IDLE has its own.
+                    mail_idle="false",
                     testing_driven_clock="true", testing_clock_start="2026-11-24T09:00:00+01:00")
     settings.update(extra)
     return settings
@@ -236,3 +238,27 @@ def tickets_of(server):
         events = [json.loads(line) for line in lines if line.strip()]
         return [e["data"] for e in events if e["type"] == "ticket.opened"]
     return list(tickets(server).values())
+
+
+def test_idle_reads_new_mail_without_waiting_for_the_poll(tmp_path):
+    """With IMAP IDLE the mailbox announces new mail and the server reads it at once: the driven
+    clock never reaches the hour-long poll interval here, so only IDLE can file the second
+    message (without it, the message waits for the poll: the other tests move the clock)."""
+    dovecot = Dovecot(tmp_path, {"helpdesk": "segreta"}).start()
+    smtp = SmtpServer().start()
+    (tmp_path / "procedo").mkdir()
+    server = notify_server(tmp_path / "procedo", smtp,
+                           **mail_settings(dovecot, mail_poll_seconds=3600, mail_idle="true"))
+    try:
+        dovecot.deliver(message("prima@example.it", "Prima richiesta", "Testo"))
+        server.start()
+        # The first pass, at start, files what is there.
+        wait_for(lambda: dovecot.filed() == 1, 30, "the first pass")
+        dovecot.deliver(message("seconda@example.it", "Seconda richiesta", "Testo"))
+        wait_for(lambda: dovecot.filed() == 2, 30, "the message announced by IDLE")
+        assert sorted(d["contact"]["email"] for d in tickets(server).values()) == [
+            "prima@example.it", "seconda@example.it"]
+    finally:
+        server.stop()
+        smtp.stop()
+        dovecot.stop()
