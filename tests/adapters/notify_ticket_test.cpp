@@ -35,14 +35,21 @@ json Opening() {
           {"level", 1}};
 }
 
+// The notifier as `procedo serve` builds it: with the tenants' calendars and the workflows'
+// clocks, so that ticket messages can promise times.
+NotifierOptions WithClocks(NotifyFixture& f) {
+  NotifierOptions o = f.Options();
+  o.tenants = f.domain->calendars;
+  o.workflows = &f.domain->workflows;
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("a ticket's messages promise the times its SLA clocks fold to", "[notify][ticket]") {
   NotifyFixture f;
   RecordingSender sender;
-  NotifierOptions o = f.Options();
-  o.tenants = f.domain->calendars;
-  o.workflows = &f.domain->workflows;
+  const NotifierOptions o = WithClocks(f);
   Notifier n(*f.commands, *f.state, f.templates, sender, o);
   REQUIRE(n.CatchUp().ok());
   const std::string stream = "ticket-comune-forli-3";
@@ -73,9 +80,7 @@ TEST_CASE("a ticket's messages promise the times its SLA clocks fold to", "[noti
 TEST_CASE("a closure announced before the opening moves the promised time", "[notify][ticket]") {
   NotifyFixture f;
   RecordingSender sender;
-  NotifierOptions o = f.Options();
-  o.tenants = f.domain->calendars;
-  o.workflows = &f.domain->workflows;
+  const NotifierOptions o = WithClocks(f);
   Notifier n(*f.commands, *f.state, f.templates, sender, o);
   REQUIRE(n.CatchUp().ok());
   f.clock.Set(At("2026-11-23T12:00:00+01:00"));
@@ -113,9 +118,7 @@ TEST_CASE("a closure of the help desk is told to the requesters of its open tick
           "[notify][ticket]") {
   NotifyFixture f;
   RecordingSender sender;
-  NotifierOptions o = f.Options();
-  o.tenants = f.domain->calendars;
-  o.workflows = &f.domain->workflows;
+  const NotifierOptions o = WithClocks(f);
   auto opening = [](const std::string& email, const std::string& number) {
     json d = Opening();
     d["contact"] = {{"email", email}};
