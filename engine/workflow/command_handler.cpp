@@ -18,6 +18,11 @@ CommandHandler::CommandHandler(LogStore& log, const WorkflowSet& workflows,
       options_(options),
       cache_(options.cache_entries) {}
 
+CommandHandler::~CommandHandler() {
+  std::unique_lock lock(counters_mu_);
+  counters_done_.wait(lock, [this] { return counters_in_flight_.empty(); });
+}
+
 Result<StatePtr> CommandHandler::Replay(const WorkflowDefinition& def, const std::string& stream) {
   WorkflowState state;
   state.stream = stream;
@@ -268,6 +273,7 @@ void CommandHandler::AllocateAndAppend(const WorkflowDefinition& def, const Deci
           counters_in_flight_.erase(it);
         }
       }
+      if (counters_in_flight_.empty()) counters_done_.notify_all();
     }
     done(std::move(r));
   });
@@ -328,10 +334,12 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   // because the command's own stream is still expected at the version it was decided on.
   for (int attempt = 0;; ++attempt) {
     if (allocates) {
-      std::promise<Result<AppendResult>> answer;
-      auto future = answer.get_future();
+      // Shared with the callback: the log's thread may still be inside set_value when this one
+      // wakes and leaves.
+      auto answer = std::make_shared<std::promise<Result<AppendResult>>>();
+      auto future = answer->get_future();
       AllocateAndAppend(def, ctx, header, d.events(),
-                        [&answer](Result<AppendResult> r) { answer.set_value(std::move(r)); });
+                        [answer](Result<AppendResult> r) { answer->set_value(std::move(r)); });
       appended = future.get();
     } else {
       appended = emitter_.Emit(header, d.events(), {});

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <condition_variable>
 #include <mutex>
 #include <unordered_map>
 #include <memory>
@@ -46,6 +47,8 @@ class CommandHandler {
   // Everything passed must outlive the handler. `snapshots` may be null (no snapshots).
   CommandHandler(LogStore& log, const WorkflowSet& workflows, const EventSchemas& event_schemas,
                  SnapshotStore* snapshots, CommandHandlerOptions options = {});
+  // Waits for the appends it still has in flight: their answers come back through it.
+  ~CommandHandler();
 
   // Errors: InvalidArgument (no workflow for the stream: kUnknownStreamKind; a bad or reused
   // idempotency key: kIdempotencyKeyReused), Conflict (the stream moved on between load and
@@ -105,6 +108,7 @@ class CommandHandler {
   // how many are in flight. Recursive: the log answers a request it refuses at once, on the
   // enqueuing thread, which holds the lock.
   std::recursive_mutex counters_mu_;
+  std::condition_variable_any counters_done_;  // counters_in_flight_ became empty
   std::unordered_map<std::string, std::pair<uint64_t, uint32_t>> counters_in_flight_;
 };
 
