@@ -118,7 +118,10 @@ Status ImapMailSource::OpenIdle() {
 Result<bool> ImapMailSource::AwaitNew(std::chrono::milliseconds slice) {
   std::lock_guard lock(idle_mu_);
   if (!idle_) {
+    // Mail that arrived after the last pass read the folder and before IDLE began is announced
+    // by no one: with IDLE now running, a pass is due, and later mail will be announced.
     if (Status s = OpenIdle(); !s.ok()) return s;
+    return true;
   } else if (std::chrono::steady_clock::now() - idle_since_ > kReissueIdle) {
     Status s = SendLine("DONE\r\n");
     auto done = s.ok() ? ReadUntil("i2 ", options_.timeout) : Result<bool>(s);
@@ -134,6 +137,7 @@ Result<bool> ImapMailSource::AwaitNew(std::chrono::milliseconds slice) {
     }
     idle_buffer_.clear();
     idle_since_ = std::chrono::steady_clock::now();
+    return true;  // what was announced between DONE and the new IDLE went with the buffer
   }
   // "* 12 EXISTS": a message arrived (RFC 3501 7.3.1). What came before it is consumed with it.
   auto got = ReadUntil(" EXISTS", slice);

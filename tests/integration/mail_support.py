@@ -31,6 +31,8 @@ default_internal_user = {user}
 default_internal_group = {group}
 default_login_user = {user}
 mail_location = maildir:{dir}/mail/%u
+# IDLE hears of new mail by inotify; where that is not delivered, Dovecot looks again this often.
+mailbox_idle_check_interval = 1 secs
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {dir}/passwd

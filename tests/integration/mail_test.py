@@ -256,7 +256,7 @@ def test_idle_reads_new_mail_without_waiting_for_the_poll(tmp_path):
         # The first pass, at start, files what is there.
         wait_for(lambda: dovecot.filed() == 1, 30, "the first pass")
         dovecot.deliver(message("seconda@example.it", "Seconda richiesta", "Testo"))
-        wait_for(lambda: dovecot.filed() == 2, 30, "the message announced by IDLE")
+        wait_for(lambda: dovecot.filed() == 2, 60, "the message announced by IDLE")
         assert sorted(d["contact"]["email"] for d in tickets(server).values()) == [
             "prima@example.it", "seconda@example.it"]
     finally:
