@@ -1,8 +1,26 @@
 #include "engine/views/consumer.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace procedo {
+
+Status ReadToHead(const LogStore& log, uint64_t from,
+                  const std::function<Status(const std::vector<EventPtr>& page)>& apply) {
+  const uint64_t head = log.LastPosition();
+  uint64_t next = from;
+  while (next <= head) {
+    auto events = log.ReadAll(next, std::min<uint64_t>(4096, head - next + 1));
+    if (!events.ok()) return events.status();
+    if (events->empty()) break;
+    std::vector<EventPtr> page;
+    page.reserve(events->size());
+    for (auto& e : *events) page.push_back(std::make_shared<Event>(std::move(e)));
+    if (Status s = apply(page); !s.ok()) return s;
+    next = page.back()->position + 1;
+  }
+  return Status::Ok();
+}
 
 void ConsumerSupervisor::Add(Consumer* consumer) {
   std::lock_guard lock(mu_);
@@ -53,8 +71,7 @@ std::vector<ConsumerStatus> ConsumerSupervisor::Statuses() const {
         auto next = log_.ReadAll(s.progress.position + 1, 1);
         if (next.ok() && !next->empty()) {
           auto age = clock_.Now() - next->front().time;
-          s.progress.lag_seconds =
-              std::max(0.0, std::chrono::duration<double>(age).count());
+          s.progress.lag_seconds = std::max(0.0, std::chrono::duration<double>(age).count());
         }
       }
     }

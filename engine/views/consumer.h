@@ -4,6 +4,7 @@
 // so the server's readiness and metrics need no code per consumer.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <mutex>
@@ -71,5 +72,10 @@ class ConsumerSupervisor {
   std::vector<Consumer*> consumers_;
   size_t started_ = 0;
 };
+
+// A consumer's catch-up: the log from `from` to its head as it is now, in pages of shared events,
+// each handed to `apply` in order; the first error stops it.
+Status ReadToHead(const LogStore& log, uint64_t from,
+                  const std::function<Status(const std::vector<EventPtr>& page)>& apply);
 
 }  // namespace procedo

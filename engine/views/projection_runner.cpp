@@ -15,7 +15,9 @@ ProjectionRunner::ProjectionRunner(LogStore& log, ViewStore& views,
   position_.store(projections_.empty() ? log_.LastPosition() : low);
 }
 
-ProjectionRunner::~ProjectionRunner() { Stop(); }
+ProjectionRunner::~ProjectionRunner() {
+  Stop();
+}
 
 Status ProjectionRunner::ApplyBatch(const std::vector<EventPtr>& events) {
   if (events.empty()) return Status::Ok();
@@ -27,9 +29,10 @@ Status ProjectionRunner::ApplyBatch(const std::vector<EventPtr>& events) {
       if (e->position <= checkpoints_[i]) continue;  // this projection has it already
       ViewWriter& rows = batch->For(p->name());
       if (Status s = p->Apply(*e, rows); !s.ok()) {
-        return Status(Status::Corruption(fmt::format("projection {} failed on position {} ({}): "
-                                                     "fix the projection, then `procedo rebuild {}`",
-                                                     p->name(), e->position, s.message(), p->name())));
+        return Status(
+            Status::Corruption(fmt::format("projection {} failed on position {} ({}): "
+                                           "fix the projection, then `procedo rebuild {}`",
+                                           p->name(), e->position, s.message(), p->name())));
       }
       touched = true;
     }
@@ -43,7 +46,8 @@ Status ProjectionRunner::ApplyBatch(const std::vector<EventPtr>& events) {
   }
   {
     std::lock_guard lock(mu_);
-    position_.store(projections_.empty() ? events.back()->position : low, std::memory_order_release);
+    position_.store(projections_.empty() ? events.back()->position : low,
+                    std::memory_order_release);
   }
   advanced_.notify_all();
   return Status::Ok();
@@ -51,19 +55,11 @@ Status ProjectionRunner::ApplyBatch(const std::vector<EventPtr>& events) {
 
 Status ProjectionRunner::CatchUp(const std::function<void(uint64_t, uint64_t)>& progress) {
   const uint64_t head = log_.LastPosition();
-  uint64_t next = position() + 1;
-  while (next <= head) {
-    auto events = log_.ReadAll(next, std::min<uint64_t>(4096, head - next + 1));
-    if (!events.ok()) return events.status();
-    if (events->empty()) break;
-    std::vector<EventPtr> batch;
-    batch.reserve(events->size());
-    for (auto& e : *events) batch.push_back(std::make_shared<Event>(std::move(e)));
-    if (Status s = ApplyBatch(batch); !s.ok()) return s;
-    next = batch.back()->position + 1;
-    if (progress) progress(batch.back()->position, head);
-  }
-  return Status::Ok();
+  return ReadToHead(log_, position() + 1, [&](const std::vector<EventPtr>& page) {
+    if (Status s = ApplyBatch(page); !s.ok()) return s;
+    if (progress) progress(page.back()->position, head);
+    return Status::Ok();
+  });
 }
 
 Status ProjectionRunner::Start() {
@@ -112,8 +108,9 @@ void ProjectionRunner::Loop() {
 
 bool ProjectionRunner::WaitFor(uint64_t target, std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  return advanced_.wait_for(lock, timeout, [&] { return position() >= target || !failure_.ok(); }) &&
-         position() >= target;
+  return advanced_.wait_for(lock, timeout, [&] {
+    return position() >= target || !failure_.ok();
+  }) && position() >= target;
 }
 
 std::vector<ProjectionStatus> ProjectionRunner::Statuses() const {

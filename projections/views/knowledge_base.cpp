@@ -125,17 +125,10 @@ Status KnowledgeBase::Apply(const std::vector<EventPtr>& events) {
 }
 
 Status KnowledgeBase::CatchUp() {
-  const uint64_t head = log_.LastPosition();
-  uint64_t next = position() + 1;
-  while (next <= head) {
-    auto events = log_.ReadAll(next, std::min<uint64_t>(4096, head - next + 1));
-    if (!events.ok()) return events.status();
-    if (events->empty()) break;
-    std::vector<EventPtr> batch;
-    batch.reserve(events->size());
-    for (auto& e : *events) batch.push_back(std::make_shared<Event>(std::move(e)));
-    if (Status s = Apply(batch); !s.ok()) return s;
-    next = batch.back()->position + 1;
+  if (Status s = ReadToHead(log_, position() + 1,
+                            [this](const std::vector<EventPtr>& page) { return Apply(page); });
+      !s.ok()) {
+    return s;
   }
   std::lock_guard lock(index_mu_);
   if (committed_ == position()) return Status::Ok();
