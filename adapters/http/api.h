@@ -74,7 +74,10 @@ void AddTestingClockRoutes(Router& router, Api& api, std::function<void(TimePoin
 // The citizen's case (seed 002) as GET /v1/citizen/case answers it and the web page shows it:
 // the case's own events folded for the citizen, whether messages were stopped, and the term's
 // expected date as of now.
-Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s);
+// `settled` (optional): set when the view depends on the case's events alone (its term's date
+// was kept by the projections at the case's version), not on the time it was asked.
+Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s,
+                                       bool* settled = nullptr);
 
 // What GET /v1/cases/{id}, /v1/worklists/{name} and /v1/queues/tickets answer `who` (params and
 // query in `req`), for the pages that show the same views to a principal signed in another way.

@@ -69,10 +69,13 @@ bool RequireCitizen(Api& api, const Request& req, domain::CitizenSession* s, Res
 // it when it has caught up with the case's last event (`version`): the same fold over the same
 // events. Otherwise the case is folded from the log as of now, so the page never shows a date
 // older than the message that brought the citizen here.
-void AddDeadline(Api& api, const std::string& case_stream, uint64_t version,
+// True when the term's date came from the case view kept at this version (or the case has no
+// term): then the answer depends on the case's events alone, not on the time of the request.
+bool AddDeadline(Api& api, const std::string& case_stream, uint64_t version,
                  nlohmann::json& view) {
-  if (api.workflows == nullptr || api.calendars == nullptr || !view.contains("term")) return;
+  if (api.workflows == nullptr || api.calendars == nullptr || !view.contains("term")) return true;
   std::optional<nlohmann::json> found;
+  bool settled = true;
   if (api.views != nullptr) {
     auto row = api.views->Get(projections::CaseViewProjection::kName,
                               projections::CaseViewProjection::SummaryKey(case_stream));
@@ -84,8 +87,9 @@ void AddDeadline(Api& api, const std::string& case_stream, uint64_t version,
   if (!found) {
     auto full = projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, case_stream,
                                           api.clock.Now());
-    if (!full.ok() || !*full) return;  // the page stays useful without it
+    if (!full.ok() || !*full) return false;  // the page stays useful without it
     found = std::move(**full);
+    settled = false;
   }
   const nlohmann::json& v = *found;
   nlohmann::json& term = view["term"];
@@ -96,6 +100,7 @@ void AddDeadline(Api& api, const std::string& case_stream, uint64_t version,
     term["deadline_before_suspension"] = v["deadline_before_suspension_local"];
   }
   if (v.contains("closed_within_term")) term["closed_within_term"] = v["closed_within_term"];
+  return settled;
 }
 
 nlohmann::json ParseBody(const Request& req) {
@@ -109,14 +114,17 @@ std::string CitizenCookie(const std::string& token, std::chrono::seconds ttl, bo
                      token, std::max<int64_t>(0, ttl.count()), tls ? "; Secure" : "");
 }
 
-Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s) {
+Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s,
+                                       bool* settled) {
   auto events = api.citizen->CaseEvents(s);
   if (!events.ok()) return events.status();
   auto opted_out = api.citizen->OptedOut(s);
   if (!opted_out.ok()) return opted_out.status();
   nlohmann::json view = projections::BuildCitizenCaseView(*events);
   view["notifications"] = *opted_out ? "opted_out" : "active";
-  AddDeadline(api, s.case_stream, events->empty() ? 0 : events->back().version, view);
+  const bool from_view =
+      AddDeadline(api, s.case_stream, events->empty() ? 0 : events->back().version, view);
+  if (settled != nullptr) *settled = from_view;
   return view;
 }
 

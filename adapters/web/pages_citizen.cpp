@@ -4,8 +4,10 @@
 // say in Italian what the outcome was.
 #include <fmt/format.h>
 
+#include "adapters/web/page_cache.h"
 #include "adapters/web/web.h"
 #include "domain/calendars.h"
+#include "domain/citizen.h"
 #include "domain/citizen_access.h"
 #include "engine/base/url.h"
 #include "engine/base/utf8.h"
@@ -27,6 +29,7 @@ struct Pages {
   const Site& site;
   WebOptions options;
   std::optional<BusinessCalendar> zone;  // Europe/Rome, for the instants the log records in UTC
+  std::shared_ptr<PageCache> cache = std::make_shared<PageCache>();
 
   std::string Local(const std::string& utc) const {
     auto t = ParseRfc3339(utc);
@@ -286,16 +289,6 @@ http::Response Pages::ShowCase(const http::Request& req, json errors, int status
   if (!found.ok()) return Busy(req);
   if (!*found) return LoginAgain(req);
   const domain::CitizenSession& session = **found;
-  auto view = http::CitizenCaseView(api, session);
-  auto answered = api.citizen->SurveyAnswered(session);
-  if (!view.ok() || !answered.ok()) {
-    return Error(503, "Servizio momentaneamente non disponibile",
-                 "Non è stato possibile leggere la pratica. Riprova tra qualche minuto.", req);
-  }
-  json d = CaseData(*view, session);
-  d["survey_open"] = !*answered;
-  for (auto& [k, e] : errors.items()) d["error_" + k] = e;
-  const std::string outcome = req.Query("esito").value_or("");
   static const std::map<std::string, std::string> kOutcomes = {
       {"questionario",
        "Grazie: la tua risposta al questionario è stata registrata in forma "
@@ -307,9 +300,43 @@ http::Response Pages::ShowCase(const http::Request& req, json errors, int status
        "Non riceverai più messaggi su questa pratica. Questa pagina resta "
        "consultabile con le credenziali che hai."},
   };
-  if (auto it = kOutcomes.find(outcome); it != kOutcomes.end()) d["notice"] = it->second;
+  const auto outcome = kOutcomes.find(req.Query("esito").value_or(""));
+  // The case's events, the citizen's record (messages stopped or not) and the survey's marker.
+  auto version = api.log.StreamVersion(session.case_stream);
+  auto record = api.log.StreamVersion(domain::CitizenStreamFor(session.tenant, session.case_code));
+  auto answered = api.citizen->SurveyAnswered(session);
+  if (!version.ok() || !record.ok() || !answered.ok()) return Busy(req);
+  // Every input of the page but the browser's CSRF token: the same key renders the same page.
+  const std::string key =
+      fmt::format("case|{}|{}|{}|{:d}|{}", session.case_stream, *version, *record, *answered,
+                  outcome == kOutcomes.end() ? "" : outcome->first);
+  const bool cacheable = errors.empty() && status == 200;
+  http::Response cookies;
+  const std::string csrf = FormToken(req, &cookies, options.secure_cookies);
+  auto respond = [&](int code, std::string html) {
+    http::Response r = Html(code, std::move(html), true);
+    for (auto& h : cookies.headers) r.headers.push_back(h);
+    return r;
+  };
+  if (cacheable) {
+    if (auto html = cache->Find(key, csrf)) return respond(200, std::move(*html));
+  }
+  bool settled = false;
+  auto view = http::CitizenCaseView(api, session, &settled);
+  if (!view.ok()) {
+    return Error(503, "Servizio momentaneamente non disponibile",
+                 "Non è stato possibile leggere la pratica. Riprova tra qualche minuto.", req);
+  }
+  json d = CaseData(*view, session);
+  d["survey_open"] = !*answered;
+  for (auto& [k, e] : errors.items()) d["error_" + k] = e;
+  if (outcome != kOutcomes.end()) d["notice"] = outcome->second;
+  d["csrf"] = cache->TokenPlaceholder();
   const std::string title = fmt::format("Pratica {}", d["case_code"].get<std::string>());
-  return Page(status, "case", title, std::move(d), req, true);
+  std::string html = site.Render("case", title, std::move(d));
+  // A term's date computed for this moment (the views behind the log) is not kept.
+  if (cacheable && settled) cache->Put(key, html);
+  return respond(status, cache->Fill(std::move(html), csrf));
 }
 
 http::Response Pages::DoSurvey(const http::Request& req) const {
@@ -378,7 +405,7 @@ void AddCitizenPages(http::Router& router, http::Api& api, const Site& site, Web
   };
   AddPageRoute(router, "/pratica", page(&Pages::ShowLogin));
   router.Add("POST", "/pratica/accesso", page(&Pages::DoLogin), /*blocking=*/true);
-  AddPageRoute(router, "/pratica/caso", page(&Pages::ShowCaseNow), /*blocking=*/true);
+  AddPageRoute(router, "/pratica/caso", page(&Pages::ShowCaseNow));
   router.Add("POST", "/pratica/questionario", page(&Pages::DoSurvey), /*blocking=*/true);
   router.Add("POST", "/pratica/rinuncia", page(&Pages::DoOptOut), /*blocking=*/true);
   router.Add("POST", "/pratica/esci", page(&Pages::DoLogout));
