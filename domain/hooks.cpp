@@ -114,6 +114,7 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
     if (c.actor.role != "citizen") return std::nullopt;
     std::string owner = Field(c.state.fields, "opened_by");
     if (owner.empty()) owner = Field(c.state.fields, "started_by");
+    if (owner.empty()) owner = Field(c.state.fields, "holder");  // a service account
     if (owner != c.actor.id) {
       return "a citizen may act only on requests they submitted themselves";
     }

@@ -90,6 +90,11 @@ inline json SamplePayload(const std::string& command) {
          {{"canteen", {{"diet", "vegetarian"}, {"days_per_week", 5}}},
           {"transport", {{"stop", "piazza_chanoux"}, {"trips", "both"}}}}}}},
       {"submit_enrolment", json::object()},
+      {"rank_for_service", {{"service", "canteen"}}},
+      {"admit_to_service", {{"service", "canteen"}}},
+      {"place_on_waiting_list", {{"service", "canteen"}, {"reason", "Posti esauriti"}}},
+      {"reject_for_service", {{"service", "canteen"}, {"reason", "Domanda fuori termine"}}},
+      {"withdraw_from_service", {{"service", "canteen"}}},
   };
   if (command == "enter_and_validate_application") return SamplePayload("enter_application");
   auto it = kPayloads.find(command);
