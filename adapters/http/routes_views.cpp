@@ -13,6 +13,7 @@
 namespace procedo::http {
 
 void AddViewListRoutes(Router& router, Api& api);
+void AddAccountRoutes(Router& router, Api& api);
 
 namespace {
 
@@ -136,6 +137,7 @@ void AddViewRoutes(Router& router, Api& api) {
       /*blocking=*/true);
 
   AddViewListRoutes(router, api);
+  AddAccountRoutes(router, api);
 }
 
 }  // namespace procedo::http

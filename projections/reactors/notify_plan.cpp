@@ -54,6 +54,14 @@ std::string MegabytesText(const json& bytes) {
 }
 
 // An amount in euro as Italian text: "€ 1.234,50".
+std::string CentsText(long long cents) {
+  const bool negative = cents < 0;
+  if (negative) cents = -cents;
+  std::string whole = std::to_string(cents / 100);
+  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) whole.insert(i, ".");
+  return fmt::format("€ {}{},{:02}", negative ? "-" : "", whole, cents % 100);
+}
+
 std::string EuroText(double amount) {
   const long long cents = std::llround(amount * 100);
   std::string whole = std::to_string(cents / 100);
@@ -176,6 +184,8 @@ std::string FactsStream(const Event& e, const json& data) {
       IsMailbox(e.stream)) {
     return e.stream;
   }
+  // Of a service account only the alert is told: its other events (every meal) say nothing.
+  if (e.type == "account.low_credit_reached") return e.stream;
   return "";
 }
 
@@ -255,6 +265,25 @@ Result<std::vector<OutgoingMessage>> Plan(const Event& e, const json& data,
     v["message_limit"] = MegabytesText(data.value("limit_bytes", json()));
     if (Status s = Render(templates, type, "email", Str(data, "to"), v, e, stream, out); !s.ok()) {
       return s;
+    }
+    return out;
+  }
+  if (type == "account.low_credit_reached") {
+    // The holder chose the channels and gave the addresses with the alert itself.
+    f.tenant = e.tenant;
+    v = Vars(stream, f, ctx);
+    v["service_name"] = Str(data, "service_name");
+    v["beneficiary_name"] = Str(data, "beneficiary_name");
+    v["balance"] = CentsText(data.value("balance_cents", 0LL));
+    v["threshold"] = CentsText(data.value("threshold_cents", 0LL));
+    for (const auto& channel : data.value("channels", json::array())) {
+      const bool email = channel == "email";
+      const std::string to = Str(data, email ? "email" : "phone");
+      if (to.empty() || !(email ? ctx.email : ctx.sms)) continue;
+      if (Status s = Render(templates, type, email ? "email" : "sms", to, v, e, stream, out);
+          !s.ok()) {
+        return s;
+      }
     }
     return out;
   }

@@ -58,7 +58,8 @@ const std::vector<std::string>& TemplateSet::KnownPlaceholders() {
       "solution",       "deadline",       "clock",            "target",         "stream",
       "target_text",    "documents",      "application",      "tenant_name",    "tenant_office_name",
       "tenant_office_email", "amount",    "round",            "message_size",   "message_limit",
-      "take_in_charge_by", "resolution_by", "resolution_target", "closure_from", "closure_to"};
+      "take_in_charge_by", "resolution_by", "resolution_target", "closure_from", "closure_to",
+      "service_name", "beneficiary_name", "balance", "threshold"};
   return names;
 }
 

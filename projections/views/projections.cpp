@@ -1,5 +1,6 @@
 #include "projections/views/projections.h"
 
+#include "projections/views/accounts.h"
 #include "projections/views/audit_trail.h"
 #include "projections/views/case_view.h"
 #include "projections/views/helpdesk_kpis.h"
@@ -19,6 +20,7 @@ ProjectionSet::ProjectionSet(const WorkflowSet& workflows,
   all_.push_back(std::make_unique<HelpdeskKpisProjection>(workflows, calendars));
   all_.push_back(std::make_unique<AuditTrailProjection>());
   all_.push_back(std::make_unique<RequesterTicketProjection>(workflows, calendars));
+  all_.push_back(std::make_unique<AccountsProjection>());
 }
 
 std::vector<std::string> ProjectionSet::Names() const {
