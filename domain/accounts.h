@@ -37,6 +37,8 @@ RankingScore ScoreApplication(const Service& service, const nlohmann::json& enro
 
 // Ranking, admission, waiting list, rejection and withdrawal on the enrolment.
 void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services);
+// The household workflow: members m1 (the applicant), m2, ... and no dependant declared twice.
+void RegisterHouseholdHooks(HookRegistry& hooks);
 // The account workflow: its ledger, movements, low-credit alert and invoices.
 void RegisterAccountHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services);
 

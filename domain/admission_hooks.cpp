@@ -90,6 +90,8 @@ json AccountOpened(const Service& service, const DecideContext& c) {
   if (service.low_credit_threshold_cents) {
     data["low_credit_threshold_cents"] = *service.low_credit_threshold_cents;
   }
+  // The household member the position belongs to, when the application named one.
+  if (auto it = f.find("household"); it != f.end() && it->is_object()) data["household"] = *it;
   if (auto it = f.find("services_version"); it != f.end() && it->is_number_integer()) {
     data["services_version"] = *it;
   }

@@ -144,6 +144,8 @@ std::string NewStreamId(std::string_view kind, std::string_view tenant,
 void RegisterNumberHooks(HookRegistry& hooks, std::shared_ptr<const CalendarCatalog> tenants) {
   hooks.AddAllocator("ticket_number", NumberAllocator(std::string(kTicketSeries), tenants));
   hooks.AddAllocator("case_number", NumberAllocator(std::string(kCaseSeries), tenants));
+  hooks.AddAllocator("household_number",
+                     NumberAllocator(std::string(kHouseholdSeries), tenants));
 }
 
 }  // namespace procedo::domain

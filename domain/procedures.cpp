@@ -54,6 +54,7 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
   RegisterServiceHooks(*d->hooks, d->services);
   RegisterAdmissionHooks(*d->hooks, d->services);
   RegisterAccountHooks(*d->hooks, d->services);
+  RegisterHouseholdHooks(*d->hooks);
   RegisterNumberHooks(*d->hooks, d->calendars);
 
   LoaderOptions opts;

@@ -21,8 +21,9 @@ json Opened(const Event& event, const json& d) {
             {"balance_cents", 0},     {"topped_up_cents", 0},      {"usage_quantity", 0},
             {"usage_cents", 0},       {"invoiced_cents", 0},       {"movements", 0},
             {"low_credit_alerts", 0}, {"invoices", json::object()}};
-  for (const char* k : {"enrolment", "service", "service_name", "site", "regime", "tariffs",
-                        "beneficiary_name", "holder", "opened_at", "low_credit_threshold_cents"}) {
+  for (const char* k :
+       {"enrolment", "service", "service_name", "site", "regime", "tariffs", "beneficiary_name",
+        "holder", "household", "opened_at", "low_credit_threshold_cents"}) {
     if (d.contains(k)) s[k] = d[k];
   }
   return s;

@@ -285,6 +285,42 @@ TEST_CASE("bad movements are refused with what to do, and nothing is half-applie
   }
 }
 
+TEST_CASE("a household numbers itself and its members; a position names the member it is for",
+          "[accounts]") {
+  WorkflowFixture f;
+  const Actor cit = A("cit1", "citizen");
+  const std::string h = "household-comune-aosta-1";
+  auto registered = f.Must(cit, h, "register_household", SamplePayload("register_household"));
+  json first = json::parse(registered.append.events.at(0)->data);
+  CHECK(first["number"] == "NUC-2026-000001");
+  CHECK(first["member"] == "m1");
+  CHECK(first["source"] == "declared");
+  auto luca = f.Must(cit, h, "declare_dependant", SamplePayload("declare_dependant"));
+  CHECK(json::parse(luca.append.events.at(0)->data)["member"] == "m2");
+  json anna = {
+      {"name", "Anna Blanc"}, {"tax_code", "BLNNNA18E50A326Q"}, {"birth_date", "2018-05-10"}};
+  CHECK(json::parse(
+            f.Must(cit, h, "declare_dependant", anna).append.events.at(0)->data)["member"] == "m3");
+  CHECK_THAT(Refused(f, cit, h, "declare_dependant", SamplePayload("declare_dependant")).message,
+             Catch::Contains("already member m2"));
+  CHECK(Refused(f, A("cit2", "citizen"), h, "declare_dependant", anna).guard ==
+        "requester_if_citizen");
+  CHECK(f.State(h).derived["household_members"].size() == 3);
+
+  // The application for Anna names her member id; her position carries it.
+  const std::string s = "enrolment-comune-aosta-1";
+  json start = SamplePayload("start_enrolment");
+  start["services"] = {"canteen"};
+  start["household"] = {{"stream", h}, {"member", "m3"}};
+  f.Must(cit, s, "start_enrolment", start);
+  f.Must(cit, s, "complete_details", {{"details", {{"canteen", SampleAnswers("canteen")}}}});
+  f.Must(cit, s, "submit_enrolment");
+  f.Must(kOp, s, "rank_for_service", {{"service", "canteen"}});
+  f.Must(kOp, s, "admit_to_service", {{"service", "canteen"}});
+  CHECK(f.State(domain::AccountStream(s, "canteen")).fields["household"] ==
+        json({{"stream", h}, {"member", "m3"}}));
+}
+
 TEST_CASE("the loader refuses a ranking that is not the catalogue's sites or ends in a tie",
           "[accounts]") {
   TempDir tmp;

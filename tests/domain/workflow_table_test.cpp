@@ -77,6 +77,9 @@ const std::vector<Spec>& Specs() {
        {"draft", "details_completed"},
        {"citizen", "operator"}},
       {"service_enrolment", "submit_enrolment", {"details_completed"}, {"citizen", "operator"}},
+      // The household the applicant registers and the dependants they declare.
+      {"household", "register_household", {}, {"citizen", "operator"}},
+      {"household", "declare_dependant", {"registered"}, {"citizen", "operator"}},
       // Per chosen service, after submission: the Ente ranks and decides, the citizen withdraws.
       {"service_enrolment", "rank_for_service", {"submitted"}, kStaff},
       {"service_enrolment", "admit_to_service", {"submitted"}, kStaff},
