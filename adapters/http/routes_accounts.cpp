@@ -1,7 +1,8 @@
-// Seed 003's accounts over HTTP, all from the accounts projection: one position (its balance or
+// Seed 003's accounts over HTTP, from the accounts projection: one position (its balance or
 // accounting situation, one point read), its movements, a holder's positions (the citizen's own
-// and their children's), and the Ente's uses of a service per site and day. Who may read what is
-// domain/access.h's.
+// and their children's), and the Ente's uses of a service per site and day; and from the
+// rankings projection the Ente's ranking of a service at a site. Who may read what is
+// domain/access.h's: the rankings, like the uses, are the Ente's staff's (MayReadServiceUsage).
 #include <fmt/format.h>
 
 #include <regex>
@@ -10,6 +11,7 @@
 #include "adapters/http/view_query.h"
 #include "domain/access.h"
 #include "projections/views/accounts.h"
+#include "projections/views/rankings.h"
 
 namespace procedo::http {
 namespace {
@@ -161,6 +163,42 @@ void AddAccountRoutes(Router& router, Api& api) {
         return Response::Json(200,
                               PageBody(std::move(result).value(),
                                        {{"tenant", tenant}, {"service", service}, {"site", site}}));
+      },
+      /*blocking=*/true);
+
+  // The ranking in order, each application with its score and outcome, and the counts per
+  // outcome: the first "waiting" is the next to admit when a place frees up.
+  router.Add(
+      "GET", "/v1/services/{service}/sites/{site}/ranking",
+      [&api](Request& req) {
+        Principal who;
+        Response out;
+        if (!RequirePrincipal(api, req, &who, &out)) return out;
+        if (api.views == nullptr) return Unavailable();
+        if (!domain::MayReadServiceUsage(who)) {
+          return NotAllowed("the rankings of a service are the Ente's staff's to read");
+        }
+        const std::string& service = req.params["service"];
+        const std::string& site = req.params["site"];
+        if (!IsId(service)) return BadParameter("service", "a service id of GET /v1/services");
+        if (!IsId(site)) return BadParameter("site", "a site id of GET /v1/services");
+        std::string tenant;
+        if (!TenantFor(req, who, /*required=*/true, &tenant, &out)) return out;
+        if (!WaitForViews(api, req, &out)) return out;
+        using projections::RankingsProjection;
+        auto counts = api.views->Get(RankingsProjection::kName,
+                                     RankingsProjection::CountsKey(tenant, service, site));
+        if (!counts.ok()) return Response::FromStatus(counts.status());
+        const std::string prefix = RankingsProjection::RankingPrefix(tenant, service, site);
+        PageRequest page;
+        if (!ParsePage(req, prefix, &page, &out)) return out;
+        auto result = ScanPage(*api.views, RankingsProjection::kName, prefix, page,
+                               [](json&) { return true; });
+        if (!result.ok()) return Response::FromStatus(result.status());
+        json body = {{"tenant", tenant}, {"service", service}, {"site", site}};
+        body["counts"] =
+            counts->has_value() ? json::parse(**counts, nullptr, false) : json::object();
+        return Response::Json(200, PageBody(std::move(result).value(), std::move(body)));
       },
       /*blocking=*/true);
 }

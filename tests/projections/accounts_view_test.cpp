@@ -4,12 +4,14 @@
 #include "domain/accounts.h"
 #include "projection_fixture.h"
 #include "projections/views/accounts.h"
+#include "projections/views/rankings.h"
 
 namespace procedo::testing {
 namespace {
 
 using nlohmann::json;
 using projections::AccountsProjection;
+using projections::RankingsProjection;
 
 const Actor kOp = A("op1", "operator");
 
@@ -89,6 +91,55 @@ TEST_CASE("the accounts view folds balances, movements, holders and uses per day
   CHECK_FALSE(domain::MayRead(Principal{"cit2", "citizen", "comune-aosta"}, facts));
   CHECK(domain::MayRead(Principal{"op9", "operator", "comune-aosta"}, facts));
   CHECK_FALSE(domain::MayRead(Principal{"op9", "operator", "comune-forli"}, facts));
+}
+
+TEST_CASE("the rankings view orders applications by score and follows each outcome",
+          "[projections][accounts]") {
+  ProjectionFixture f;
+  // Presented in this order; ranked by ISEE band first, residence next, presentation last.
+  const std::vector<std::pair<int64_t, bool>> applicants = {
+      {3'000'000, true}, {500'000, false}, {500'000, true}, {3'000'000, true}};
+  for (size_t i = 0; i < applicants.size(); ++i) {
+    const std::string s = "enrolment-comune-aosta-" + std::to_string(i + 1);
+    json start = {
+        {"channel", "online"},
+        {"applicant", {{"name", "Carla Blanc"}, {"tax_code", "BLNCRL80A41A326K"}}},
+        {"beneficiary",
+         {{"name", "Luca Blanc"}, {"tax_code", "BLNLCU15C10A326P"}, {"birth_date", "2015-03-10"}}},
+        {"services", {"canteen"}},
+        {"site", "primaria_einaudi"},
+        {"isee_cents", applicants[i].first},
+        {"resident", applicants[i].second}};
+    const Actor cit = A("cit" + std::to_string(i + 1), "citizen");
+    f.Must(cit, s, "start_enrolment", start);
+    f.Must(cit, s, "complete_details",
+           {{"details", {{"canteen", {{"diet", "standard"}, {"days_per_week", 5}}}}}});
+    f.Must(cit, s, "submit_enrolment");
+    f.Must(kOp, s, "rank_for_service", {{"service", "canteen"}});
+  }
+  f.Must(kOp, "enrolment-comune-aosta-3", "admit_to_service", {{"service", "canteen"}});
+  f.Must(kOp, "enrolment-comune-aosta-2", "place_on_waiting_list", {{"service", "canteen"}});
+  f.Must(kOp, "enrolment-comune-aosta-4", "reject_for_service",
+         {{"service", "canteen"}, {"reason", "Domanda incompleta"}});
+  f.Must(A("cit3", "citizen"), "enrolment-comune-aosta-3", "withdraw_from_service",
+         {{"service", "canteen"}});
+  f.CatchUp();
+
+  auto rows = f.Rows(RankingsProjection::kName, RankingsProjection::RankingPrefix(
+                                                    "comune-aosta", "canteen", "primaria_einaudi"));
+  std::vector<std::string> order, outcomes;
+  for (const auto& r : rows) {
+    json row = json::parse(r.value);
+    order.push_back(row["enrolment"]);
+    outcomes.push_back(row["outcome"]);
+  }
+  CHECK(order == std::vector<std::string>{"enrolment-comune-aosta-3", "enrolment-comune-aosta-2",
+                                          "enrolment-comune-aosta-1", "enrolment-comune-aosta-4"});
+  CHECK(outcomes == std::vector<std::string>{"withdrawn", "waiting", "ranked", "rejected"});
+  CHECK(json::parse(rows[3].value)["reason"] == "Domanda incompleta");
+  CHECK(f.Row(RankingsProjection::kName,
+              RankingsProjection::CountsKey("comune-aosta", "canteen", "primaria_einaudi")) ==
+        json({{"ranked", 1}, {"admitted", 0}, {"waiting", 1}, {"rejected", 1}, {"withdrawn", 1}}));
 }
 
 }  // namespace procedo::testing

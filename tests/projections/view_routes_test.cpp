@@ -239,6 +239,13 @@ TEST_CASE(
             .empty());
   CHECK(f.Get(usage, {}, "citizen", "comune-aosta").status == 403);
   CHECK(f.Get(usage, {{"from", "1 novembre"}}, "operator", "comune-aosta").status == 400);
+
+  const std::string ranking = "/v1/services/canteen/sites/primaria_saint_roch/ranking";
+  json ranked = json::parse(f.Get(ranking, {}, "operator", "comune-aosta").body);
+  REQUIRE(ranked["items"].size() == 1);
+  CHECK(ranked["items"][0]["outcome"] == "admitted");
+  CHECK(ranked["counts"]["admitted"] == 1);
+  CHECK(f.Get(ranking, {}, "citizen", "comune-aosta").status == 403);
 }
 
 }  // namespace
