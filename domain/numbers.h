@@ -51,8 +51,9 @@ Result<std::string> StreamOfNumber(const LogStore& log, std::string_view tenant,
 std::string NewStreamId(std::string_view kind, std::string_view tenant,
                         std::string_view idempotency_key);
 
-// The allocators "ticket_number", "case_number" and "household_number": the year is the local year of the command's
-// instant in the tenant's time zone (tenants.json `time_zone`, default Europe/Rome).
+// The allocators "ticket_number", "case_number" and "household_number": the year is the local year
+// of the command's instant in the tenant's time zone (tenants.json `time_zone`, default
+// Europe/Rome).
 void RegisterNumberHooks(HookRegistry& hooks, std::shared_ptr<const CalendarCatalog> tenants);
 
 }  // namespace procedo::domain

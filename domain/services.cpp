@@ -89,8 +89,8 @@ class FileChecker {
   ServiceRanking ParseRanking(const json& r, const Service& service, const std::string& at) {
     ServiceRanking out;
     for (const auto& c : r["criteria"]) out.criteria.push_back(c.get<std::string>());
-    const bool by_isee = std::find(out.criteria.begin(), out.criteria.end(), "isee_band") !=
-                         out.criteria.end();
+    const bool by_isee =
+        std::find(out.criteria.begin(), out.criteria.end(), "isee_band") != out.criteria.end();
     if (out.criteria.back() != "sequence") {
       Error(at + "/criteria",
             "the order of presentation breaks every tie, so \"sequence\" must be the last "

@@ -39,8 +39,8 @@ struct ServiceTariff {
 
 // How the Ente ranks a service's applications (graduatoria) and its places per site.
 struct ServiceRanking {
-  std::vector<std::string> criteria;  // "isee_band", "residence", "sequence"; sequence last
-  std::vector<int64_t> isee_bands;    // upper bounds, rising
+  std::vector<std::string> criteria;      // "isee_band", "residence", "sequence"; sequence last
+  std::vector<int64_t> isee_bands;        // upper bounds, rising
   std::map<std::string, int64_t> places;  // per site of the service
 };
 
@@ -53,7 +53,7 @@ struct Service {
   std::vector<ServiceTariff> tariffs;
   ServiceRanking ranking;
   std::optional<int64_t> low_credit_threshold_cents;  // prepaid only: the Ente's default
-  nlohmann::json source;  // the whole entry, as written
+  nlohmann::json source;                              // the whole entry, as written
   const ServiceTariff* FindTariff(const std::string& id) const;
 };
 

@@ -13,9 +13,9 @@
 
 namespace procedo::projections {
 
+using domain::OutcomeText;
 using domain::Sha256;
 using domain::ToHex;
-using domain::OutcomeText;
 namespace {
 
 using nlohmann::json;
@@ -38,13 +38,20 @@ std::string TargetText(const std::string& target) {
   if (unit == "m") return n + (one ? " minuto lavorativo" : " minuti lavorativi");
   if (unit == "h") return n + (one ? " ora lavorativa" : " ore lavorative");
   if (unit == "bd") return n + (one ? " giorno lavorativo" : " giorni lavorativi");
-  if (unit == "cd" || unit == "d") return n + (one ? " giorno di calendario" : " giorni di calendario");
+  if (unit == "cd" || unit == "d")
+    return n + (one ? " giorno di calendario" : " giorni di calendario");
   return target;
 }
 
-bool IsTicket(const std::string& stream) { return stream.rfind("ticket-", 0) == 0; }
-bool IsApplication(const std::string& stream) { return stream.rfind("voucher-", 0) == 0; }
-bool IsMailbox(const std::string& stream) { return stream.rfind("mailbox-", 0) == 0; }
+bool IsTicket(const std::string& stream) {
+  return stream.rfind("ticket-", 0) == 0;
+}
+bool IsApplication(const std::string& stream) {
+  return stream.rfind("voucher-", 0) == 0;
+}
+bool IsMailbox(const std::string& stream) {
+  return stream.rfind("mailbox-", 0) == 0;
+}
 
 // A size in bytes as Italian text, in MB with one decimal: "20,3 MB".
 std::string MegabytesText(const json& bytes) {
@@ -303,12 +310,19 @@ Result<std::vector<OutgoingMessage>> Plan(const Event& e, const json& data,
                                                   "voucher.returned"};
   if (kOutcomes.count(type)) return PlanOutcome(e, data, stream, f, templates, ctx, v);
 
-  static const std::set<std::string> kCitizenTypes = {
-      "case.started",   "case.suspended",         "case.integration_requested",
-      "case.resumed",   "case.closed",            "citizen.credentials_issued",
-      "ticket.opened", "ticket.taken_in_charge", "ticket.escalated",
-      "ticket.information_requested", "ticket.resolved", "ticket.closed",
-      "ticket.reopened"};
+  static const std::set<std::string> kCitizenTypes = {"case.started",
+                                                      "case.suspended",
+                                                      "case.integration_requested",
+                                                      "case.resumed",
+                                                      "case.closed",
+                                                      "citizen.credentials_issued",
+                                                      "ticket.opened",
+                                                      "ticket.taken_in_charge",
+                                                      "ticket.escalated",
+                                                      "ticket.information_requested",
+                                                      "ticket.resolved",
+                                                      "ticket.closed",
+                                                      "ticket.reopened"};
   if (!kCitizenTypes.count(type) || f.opted_out) return out;
   uint64_t password_issue = 0;
   if (type == "citizen.credentials_issued") {
