@@ -81,6 +81,10 @@ Status AccountsProjection::Apply(const Event& event, ViewWriter& rows) {
     if (d.contains("balance_cents")) s["balance_cents"] = d["balance_cents"];
     s["usage_quantity"] = Int(s, "usage_quantity") + Int(d, "quantity");
     s["usage_cents"] = Int(s, "usage_cents") + Int(d, "amount_cents");
+    // The consumption per month, as the citizen reads it (pasti consumati a settembre).
+    json& month = s["consumption"][Text(d, "period")];
+    month["quantity"] = Int(month, "quantity") + Int(d, "quantity");
+    month["amount_cents"] = Int(month, "amount_cents") + Int(d, "amount_cents");
     if (Status st = AddUse(rows, event.tenant, s, d); !st.ok()) return st;
   } else if (event.type == "account.invoice_issued") {
     s["invoices"][Text(d, "period")] = Int(d, "total_cents");

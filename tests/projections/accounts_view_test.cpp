@@ -65,6 +65,7 @@ TEST_CASE("the accounts view folds balances, movements, holders and uses per day
   CHECK(row["usage_quantity"] == 3);
   CHECK(row["movements"] == 4);
   CHECK(row["beneficiary_name"] == "Luca Blanc");
+  CHECK(row["consumption"] == json({{"2026-09", {{"quantity", 3}, {"amount_cents", 1170}}}}));
   json periodic = f.Row(AccountsProjection::kName, AccountsProjection::SummaryKey(care));
   CHECK(periodic["usage_cents"] == 3 * 900);  // ISEE 10,000 euro: the second band
   CHECK(periodic["regime"] == "periodic");
