@@ -1,6 +1,6 @@
 // balance: the balance query of a beneficiary with five school years of daily meals (1,300
-// movements), answered from the accounts projection as GET /v1/accounts/{id} answers it (the
-// position's row read, decoded and checked against domain/access.h), against the view store's
+// movements), answered from the accounts projection as GET /v1/accounts/{id}/balance answers it
+// (the balance row read, decoded and checked against domain/access.h), against the view store's
 // point get of that same row in the same run. A fold of the account's stream is timed too, as
 // a note: what the query would cost without the projection.
 #include <fmt/format.h>
@@ -103,7 +103,7 @@ int BalanceCase(const Limits& limits, const std::string& source_dir) {
     if (Status st = runner.CatchUp(); !st.ok()) throw std::runtime_error(st.ToString());
   }
 
-  const std::string key = projections::AccountsProjection::SummaryKey(account);
+  const std::string key = projections::AccountsProjection::BalanceKey(account);
   const Principal reader{"cit1", "citizen", "comune-aosta"};
   std::vector<double> ours, base;
   int64_t balance = 0;

@@ -39,9 +39,12 @@ Response Unavailable() {
                            "this server runs no projections");
 }
 
-// The position's summary row when `who` may read it.
-Result<std::optional<json>> Summary(Api& api, const Principal& who, const std::string& id) {
-  auto row = api.views->Get(AccountsProjection::kName, AccountsProjection::SummaryKey(id));
+// The position's summary row (or its balance row) when `who` may read it.
+Result<std::optional<json>> Summary(Api& api, const Principal& who, const std::string& id,
+                                    bool balance_only = false) {
+  auto row =
+      api.views->Get(AccountsProjection::kName, balance_only ? AccountsProjection::BalanceKey(id)
+                                                             : AccountsProjection::SummaryKey(id));
   if (!row.ok()) return row.status();
   if (!row->has_value()) return std::optional<json>();
   json s = json::parse(**row, nullptr, false);
@@ -68,6 +71,26 @@ void AddAccountRoutes(Router& router, Api& api) {
         }
         if (!WaitForViews(api, req, &out)) return out;
         auto s = Summary(api, who, id);
+        if (!s.ok()) return Response::FromStatus(s.status());
+        if (!s->has_value()) return NoAccount(id);
+        return Response::Json(200, **s);
+      },
+      /*blocking=*/true);
+
+  // The balance alone: one small row, whatever the account's history.
+  router.Add(
+      "GET", "/v1/accounts/{id}/balance",
+      [&api](Request& req) {
+        Principal who;
+        Response out;
+        if (!RequirePrincipal(api, req, &who, &out)) return out;
+        if (api.views == nullptr) return Unavailable();
+        const std::string& id = req.params["id"];
+        if (!id.starts_with("account-") || !ValidateStreamId(id).ok()) {
+          return BadParameter("id", "an account id (account-<tenant>-<enrolment>-<service>)");
+        }
+        if (!WaitForViews(api, req, &out)) return out;
+        auto s = Summary(api, who, id, /*balance_only=*/true);
         if (!s.ok()) return Response::FromStatus(s.status());
         if (!s->has_value()) return NoAccount(id);
         return Response::Json(200, **s);

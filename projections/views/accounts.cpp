@@ -103,6 +103,11 @@ Status AccountsProjection::Apply(const Event& event, ViewWriter& rows) {
   }
   s["version"] = event.version;
   PutJson(rows, key, s);
+  json balance = {{"stream", event.stream}, {"version", event.version}};
+  for (const char* k : {"tenant", "holder", "regime", "state", "balance_cents"}) {
+    if (s.contains(k)) balance[k] = s[k];
+  }
+  PutJson(rows, BalanceKey(event.stream), balance);
   if (!Text(s, "holder").empty()) {
     json mine = s;
     mine.erase("tariffs");

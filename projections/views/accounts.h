@@ -20,6 +20,9 @@ class AccountsProjection final : public Projection {
   // "a" 0x00 <account stream>  ->  the position: service, site, regime, beneficiary, holder,
   // state, balance_cents (prepaid), usage and invoiced totals (periodic), alert, counts.
   static std::string SummaryKey(const std::string& account) { return Key({"a", account}); }
+  // "b" 0x00 <account>  ->  {stream, tenant, holder, regime, state, balance_cents, version}: the
+  // balance alone, small whatever the account's history, for the balance read.
+  static std::string BalanceKey(const std::string& account) { return Key({"b", account}); }
   // "m" 0x00 <account> 0x00 <version>  ->  one movement (top-up, usage, invoice), in order.
   static std::string MovementsPrefix(const std::string& account) { return Key({"m", account, ""}); }
   // "h" 0x00 <tenant> 0x00 <holder> 0x00 <account>  ->  the holder's position, as the summary.

@@ -214,6 +214,12 @@ TEST_CASE(
   REQUIRE(mine.status == 200);
   CHECK(json::parse(mine.body)["balance_cents"] == 2000 - 520);
   CHECK(f.Get("/v1/accounts/" + account, {}, "citizen", "comune-aosta", "u2").status == 404);
+  http::Response balance =
+      f.Get("/v1/accounts/" + account + "/balance", {}, "citizen", "comune-aosta");
+  REQUIRE(balance.status == 200);
+  CHECK(json::parse(balance.body)["balance_cents"] == 2000 - 520);
+  CHECK(f.Get("/v1/accounts/" + account + "/balance", {}, "citizen", "comune-aosta", "u2").status ==
+        404);
   CHECK(f.Get("/v1/accounts/" + account, {}, "operator", "comune-aosta").status == 200);
   CHECK(f.Get("/v1/accounts/" + account, {}, "operator", "comune-forli").status == 404);
   CHECK(f.Get("/v1/accounts/case-comune-aosta-1", {}, "operator", "comune-aosta").status == 400);
