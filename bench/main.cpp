@@ -13,8 +13,10 @@ using namespace procedo::bench;
 
 int main(int argc, char** argv) {
   Limits limits;
-  if (const char* s = std::getenv("PROCEDO_BENCH_SECONDS")) limits.max_time = std::chrono::seconds(std::atoi(s));
-  if (const char* s = std::getenv("PROCEDO_BENCH_EVENTS")) limits.max_events = std::strtoull(s, nullptr, 10);
+  if (const char* s = std::getenv("PROCEDO_BENCH_SECONDS"))
+    limits.max_time = std::chrono::seconds(std::atoi(s));
+  if (const char* s = std::getenv("PROCEDO_BENCH_EVENTS"))
+    limits.max_events = std::strtoull(s, nullptr, 10);
   limits.skip_baseline = std::getenv("PROCEDO_BENCH_NO_BASELINE") != nullptr;
   const std::map<std::string, std::function<int()>> cases = {
       {"append-1", [&] { return AppendCase("append-1", 1, limits); }},
@@ -31,12 +33,14 @@ int main(int argc, char** argv) {
       {"notify", [&] { return RunNotifyCase(limits, PROCEDO_SOURCE_DIR); }},
       {"mail-in", [&] { return RunMailCase(limits, PROCEDO_SOURCE_DIR); }},
       {"kb", [&] { return KbCase(limits); }},
+      {"balance", [&] { return BalanceCase(limits, PROCEDO_SOURCE_DIR); }},
   };
   auto usage = [&] {
     fmt::print(stderr, "usage: procedo-bench CASE... | all\ncases:");
     for (auto& [name, _] : cases) fmt::print(stderr, " {}", name);
-    fmt::print(stderr, "\nenvironment: PROCEDO_BENCH_SECONDS (10), PROCEDO_BENCH_EVENTS (1000000), "
-                       "PROCEDO_BENCH_DIR (build/bench-data)\n");
+    fmt::print(stderr,
+               "\nenvironment: PROCEDO_BENCH_SECONDS (10), PROCEDO_BENCH_EVENTS (1000000), "
+               "PROCEDO_BENCH_DIR (build/bench-data)\n");
     return 2;
   };
   if (argc < 2) return usage();

@@ -7,7 +7,6 @@
 #include <map>
 
 #include "domain/citizen.h"
-
 #include "engine/workflow/decide.h"
 
 namespace procedo::domain {
@@ -19,7 +18,9 @@ const std::set<std::string>& Roles() {
   return kRoles;
 }
 
-bool IsAdmin(const Principal& who) { return who.role == "admin"; }
+bool IsAdmin(const Principal& who) {
+  return who.role == "admin";
+}
 
 StreamFacts FactsOfFields(const std::string& tenant, const nlohmann::json& fields) {
   StreamFacts f;
@@ -32,6 +33,8 @@ StreamFacts FactsOfFields(const std::string& tenant, const nlohmann::json& field
   // Who opened a ticket, or who started an enrolment online, is its requester.
   f.requester = text("opened_by");
   if (f.requester.empty() && text("channel") == "online") f.requester = text("started_by");
+  // A service account is its holder's: the citizen whose online application was admitted.
+  if (f.requester.empty()) f.requester = text("holder");
   return f;
 }
 
@@ -43,11 +46,21 @@ bool MayRead(const Principal& who, const StreamFacts& stream) {
   if (IsAdmin(who)) return true;
   if (stream.tenant.empty()) return false;
   if (who.role == "citizen") {
-    return stream.tenant == who.tenant && !stream.requester.empty() &&
-           stream.requester == who.id;
+    return stream.tenant == who.tenant && !stream.requester.empty() && stream.requester == who.id;
   }
   if (stream.tenant == who.tenant) return true;
   return !stream.forwarded_to.empty() && stream.forwarded_to == who.tenant;
+}
+
+StreamFacts AccountFacts(const std::string& tenant, const std::string& holder) {
+  StreamFacts f;
+  f.tenant = tenant;
+  f.requester = holder;
+  return f;
+}
+
+bool MayReadServiceUsage(const Principal& who) {
+  return RoleMayRead(who, {"operator", "validator", "operator_validator", "integrator"});
 }
 
 bool TicketKeyValid(const std::string& secret, const TicketLink& link) {

@@ -3,13 +3,12 @@
 // roles may run it (engine/workflow/decide.h), and this module decides everything around that.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
-#include <vector>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
+#include <vector>
 
 #include "engine/base/status.h"
 #include "engine/workflow/workflow.h"
@@ -77,6 +76,13 @@ Result<std::string> TenantToRead(const Principal& who, const std::optional<std::
 // Whether the role may read a list meant for `roles` (admins may read every list).
 bool RoleMayRead(const Principal& who, std::initializer_list<std::string_view> roles);
 bool RoleMayRead(const Principal& who, const std::vector<std::string>& roles);
+
+// Seed 003's accounts: a position is read as a stream whose requester is its holder (MayRead on
+// the tenant and `holder`), and so is the list of a holder's positions. The uses of a service
+// per site and day are the Ente's: its staff and integrators (and administrators), never a
+// citizen.
+StreamFacts AccountFacts(const std::string& tenant, const std::string& holder);
+bool MayReadServiceUsage(const Principal& who);
 
 // The number a person quotes for a stream, as its messages and pages show it: the id after
 // "<kind>-<tenant>-" ("ticket-comune-aosta-12" -> "12"), or after "<kind>-" when it does not

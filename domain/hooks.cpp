@@ -54,30 +54,31 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
   // entry is the event's procedure_id: a case's comes from its payload, an application's is set
   // by its workflow. A stream that froze the entry already (an application forwarded again after
   // corrections) keeps what it froze, as a case keeps the term it started under.
-  hooks.AddEffect(
-      "catalogue_entry", [catalogue](const DecideContext& c, const std::string&, json& data) {
-        static constexpr const char* kFrozen[] = {"procedure_name", "office",    "responsible",
-                                                  "term",           "term_text", "calendar",
-                                                  "catalogue_version"};
-        const std::string id = Field(data, "procedure_id");
-        if (!id.empty() && Field(c.state.fields, "procedure_id") == id &&
-            c.state.fields.contains("catalogue_version")) {
-          for (const char* k : kFrozen) {
-            if (c.state.fields.contains(k)) data[k] = c.state.fields[k];
-          }
-          return;
-        }
-        const CatalogueEntry* e = catalogue->Find(id);
-        if (e == nullptr) return;  // the known_procedure guard or the domain's load refused
-        const json& s = e->source;
-        data["procedure_name"] = s["name"];
-        data["office"] = s["office"];
-        data["responsible"] = s["responsible"];
-        data["term"] = e->TermTarget();
-        data["term_text"] = s["term"].value("text", "");
-        data["calendar"] = e->calendar;
-        data["catalogue_version"] = e->version;
-      });
+  hooks.AddEffect("catalogue_entry",
+                  [catalogue](const DecideContext& c, const std::string&, json& data) {
+                    static constexpr const char* kFrozen[] = {
+                        "procedure_name", "office",   "responsible",      "term",
+                        "term_text",      "calendar", "catalogue_version"};
+                    const std::string id = Field(data, "procedure_id");
+                    if (!id.empty() && Field(c.state.fields, "procedure_id") == id &&
+                        c.state.fields.contains("catalogue_version")) {
+                      for (const char* k : kFrozen) {
+                        if (c.state.fields.contains(k)) data[k] = c.state.fields[k];
+                      }
+                      return;
+                    }
+                    const CatalogueEntry* e = catalogue->Find(id);
+                    if (e == nullptr)
+                      return;  // the known_procedure guard or the domain's load refused
+                    const json& s = e->source;
+                    data["procedure_name"] = s["name"];
+                    data["office"] = s["office"];
+                    data["responsible"] = s["responsible"];
+                    data["term"] = e->TermTarget();
+                    data["term_text"] = s["term"].value("text", "");
+                    data["calendar"] = e->calendar;
+                    data["catalogue_version"] = e->version;
+                  });
 
   // Bon de Chauffage rounds: each forwarding to the Region is one more round, and what happens in
   // a round (a sending back) names it. Counting is what data cannot do. An application forwarded
@@ -114,6 +115,7 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
     if (c.actor.role != "citizen") return std::nullopt;
     std::string owner = Field(c.state.fields, "opened_by");
     if (owner.empty()) owner = Field(c.state.fields, "started_by");
+    if (owner.empty()) owner = Field(c.state.fields, "holder");  // a service account
     if (owner != c.actor.id) {
       return "a citizen may act only on requests they submitted themselves";
     }
@@ -148,24 +150,23 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
   // counter's event rides in the submission's own batch, expected at the version read here, so
   // one submission is one durable write; a number another submission took first makes the
   // append conflict on the counter, and the handler allocates again.
-  hooks.AddAllocator("sequence_per_service",
-                     [](const StreamVersionOf& version_of, const DecideContext& c,
-                        const std::string&, json& data,
-                        std::vector<AllocatedEvent>* also) -> Status {
-                       json numbers = json::object();
-                       for (const auto& s : c.state.fields.value("services", json::array())) {
-                         std::string service = s.get<std::string>();
-                         std::string counter = "sequence-" + c.state.tenant + "-" + service;
-                         auto version = version_of(counter);
-                         if (!version.ok()) return version.status();
-                         numbers[service] = *version + 1;
-                         also->push_back(
-                             {counter, *version, "sequence.assigned",
-                              json{{"claimed_by", c.state.stream}, {"service", service}}});
-                       }
-                       data["sequence_numbers"] = std::move(numbers);
-                       return Status::Ok();
-                     });
+  hooks.AddAllocator(
+      "sequence_per_service",
+      [](const StreamVersionOf& version_of, const DecideContext& c, const std::string&, json& data,
+         std::vector<AllocatedEvent>* also) -> Status {
+        json numbers = json::object();
+        for (const auto& s : c.state.fields.value("services", json::array())) {
+          std::string service = s.get<std::string>();
+          std::string counter = "sequence-" + c.state.tenant + "-" + service;
+          auto version = version_of(counter);
+          if (!version.ok()) return version.status();
+          numbers[service] = *version + 1;
+          also->push_back({counter, *version, "sequence.assigned",
+                           json{{"claimed_by", c.state.stream}, {"service", service}}});
+        }
+        data["sequence_numbers"] = std::move(numbers);
+        return Status::Ok();
+      });
 }
 
 }  // namespace procedo::domain

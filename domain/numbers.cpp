@@ -20,7 +20,9 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-bool Digit(char c) { return c >= '0' && c <= '9'; }
+bool Digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // The local year of `now` in `zone`: a ticket opened at 00:30 on 1 January in Rome is of the new
 // year although UTC still says 31 December.
@@ -34,10 +36,9 @@ Result<int> LocalYear(TimePoint now, const std::string& zone) {
 }
 
 Allocator NumberAllocator(std::string series, std::shared_ptr<const CalendarCatalog> tenants) {
-  return [series = std::move(series), tenants](const StreamVersionOf& version_of,
-                                              const DecideContext& c,
-                                              const std::string&, json& data,
-                                              std::vector<AllocatedEvent>* also) -> Status {
+  return [series = std::move(series), tenants](
+             const StreamVersionOf& version_of, const DecideContext& c, const std::string&,
+             json& data, std::vector<AllocatedEvent>* also) -> Status {
     // A stream keeps the number it was given first (an event emitted again on the same stream).
     if (auto it = c.state.fields.find("number"); it != c.state.fields.end() && it->is_string()) {
       data["number"] = *it;
@@ -60,7 +61,9 @@ Allocator NumberAllocator(std::string series, std::shared_ptr<const CalendarCata
 
 }  // namespace
 
-std::string IssuedNumber::Text() const { return fmt::format("{}-{:04}-{:06}", series, year, n); }
+std::string IssuedNumber::Text() const {
+  return fmt::format("{}-{:04}-{:06}", series, year, n);
+}
 
 std::string CounterStream(std::string_view tenant, std::string_view series, int year) {
   return fmt::format("number-{}-{}-{:04}", tenant, Lower(series), year);
@@ -118,8 +121,8 @@ Result<std::string> StreamOfNumber(const LogStore& log, std::string_view tenant,
   }
   json data = json::parse(events->front().data, nullptr, false);
   if (!data.is_object() || !data.contains("claimed_by") || !data["claimed_by"].is_string()) {
-    return Status::Corruption(fmt::format("{} at version {} has no claimed_by; run procedo verify",
-                                          counter, number.n));
+    return Status::Corruption(
+        fmt::format("{} at version {} has no claimed_by; run procedo verify", counter, number.n));
   }
   return data["claimed_by"].get<std::string>();
 }
@@ -144,6 +147,7 @@ std::string NewStreamId(std::string_view kind, std::string_view tenant,
 void RegisterNumberHooks(HookRegistry& hooks, std::shared_ptr<const CalendarCatalog> tenants) {
   hooks.AddAllocator("ticket_number", NumberAllocator(std::string(kTicketSeries), tenants));
   hooks.AddAllocator("case_number", NumberAllocator(std::string(kCaseSeries), tenants));
+  hooks.AddAllocator("household_number", NumberAllocator(std::string(kHouseholdSeries), tenants));
 }
 
 }  // namespace procedo::domain

@@ -19,6 +19,9 @@ namespace procedo::domain {
 // A series: tickets "TCK", administrative cases "PRA" (pratica).
 inline constexpr std::string_view kTicketSeries = "TCK";
 inline constexpr std::string_view kCaseSeries = "PRA";
+// Households (nucleo familiare, seed 003): the server's number for a family, never its members'
+// fiscal codes.
+inline constexpr std::string_view kHouseholdSeries = "NUC";
 
 struct IssuedNumber {
   std::string series;  // "TCK"
@@ -48,8 +51,9 @@ Result<std::string> StreamOfNumber(const LogStore& log, std::string_view tenant,
 std::string NewStreamId(std::string_view kind, std::string_view tenant,
                         std::string_view idempotency_key);
 
-// The allocators "ticket_number" and "case_number": the year is the local year of the command's
-// instant in the tenant's time zone (tenants.json `time_zone`, default Europe/Rome).
+// The allocators "ticket_number", "case_number" and "household_number": the year is the local year
+// of the command's instant in the tenant's time zone (tenants.json `time_zone`, default
+// Europe/Rome).
 void RegisterNumberHooks(HookRegistry& hooks, std::shared_ptr<const CalendarCatalog> tenants);
 
 }  // namespace procedo::domain

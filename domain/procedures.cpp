@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "domain/accounts.h"
 #include "domain/calendars.h"
 #include "domain/citizen_access.h"
 #include "domain/closures.h"
@@ -51,6 +52,9 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
   RegisterClosureHooks(*d->hooks, d->calendars);
   RegisterCitizenHooks(*d->hooks);
   RegisterServiceHooks(*d->hooks, d->services);
+  RegisterAdmissionHooks(*d->hooks, d->services);
+  RegisterAccountHooks(*d->hooks, d->services);
+  RegisterHouseholdHooks(*d->hooks);
   RegisterNumberHooks(*d->hooks, d->calendars);
 
   LoaderOptions opts;

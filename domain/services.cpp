@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "engine/workflow/json_schema.h"
@@ -67,7 +68,17 @@ class FileChecker {
         }
         service.sites.push_back(site);
       }
-      CheckTariffs(s["tariffs"], at + "/tariffs");
+      service.prepaid = s["regime"].get<std::string>() == "prepaid";
+      service.tariffs = CheckTariffs(s["tariffs"], at + "/tariffs");
+      service.ranking = ParseRanking(s["ranking"], service, at + "/ranking");
+      if (s.contains("low_credit_threshold_cents")) {
+        if (!service.prepaid) {
+          Error(at + "/low_credit_threshold_cents",
+                "only a prepaid service has a low-credit threshold; remove it or make the "
+                "regime \"prepaid\"");
+        }
+        service.low_credit_threshold_cents = s["low_credit_threshold_cents"].get<int64_t>();
+      }
       service.questions = ParseQuestions(s["questions"], at + "/questions");
       out.services.push_back(std::move(service));
     }
@@ -75,7 +86,48 @@ class FileChecker {
   }
 
  private:
-  void CheckTariffs(const json& tariffs, const std::string& at) {
+  ServiceRanking ParseRanking(const json& r, const Service& service, const std::string& at) {
+    ServiceRanking out;
+    for (const auto& c : r["criteria"]) out.criteria.push_back(c.get<std::string>());
+    const bool by_isee =
+        std::find(out.criteria.begin(), out.criteria.end(), "isee_band") != out.criteria.end();
+    if (out.criteria.back() != "sequence") {
+      Error(at + "/criteria",
+            "the order of presentation breaks every tie, so \"sequence\" must be the last "
+            "criterion; add it at the end");
+    }
+    for (const auto& b : r.value("isee_bands_up_to_cents", json::array())) {
+      const int64_t band = b.get<int64_t>();
+      if (!out.isee_bands.empty() && band <= out.isee_bands.back()) {
+        Error(at + "/isee_bands_up_to_cents",
+              fmt::format("ISEE bands must rise: {} does not exceed {}; list them lowest first",
+                          band, out.isee_bands.back()));
+      }
+      out.isee_bands.push_back(band);
+    }
+    if (by_isee && out.isee_bands.empty()) {
+      Error(at, "the criterion isee_band needs \"isee_bands_up_to_cents\"; add the bands");
+    }
+    for (const auto& [site, n] : r["places"].items()) {
+      if (std::find(service.sites.begin(), service.sites.end(), site) == service.sites.end()) {
+        Error(at + "/places/" + site,
+              fmt::format("'{}' is not a site of service '{}'; give places only for its sites",
+                          site, service.id));
+      }
+      out.places[site] = n.get<int64_t>();
+    }
+    for (const auto& site : service.sites) {
+      if (!out.places.count(site)) {
+        Error(at + "/places",
+              fmt::format("site '{}' of service '{}' has no number of places; add \"{}\": <n>",
+                          site, service.id, site));
+      }
+    }
+    return out;
+  }
+
+  std::vector<ServiceTariff> CheckTariffs(const json& tariffs, const std::string& at) {
+    std::vector<ServiceTariff> parsed;
     std::set<std::string> ids;
     for (size_t i = 0; i < tariffs.size(); ++i) {
       const json& t = tariffs[i];
@@ -124,7 +176,18 @@ class FileChecker {
         prev_band = band;
         prev_amount = amount;
       }
+      ServiceTariff tariff;
+      tariff.id = id;
+      tariff.per_use = !per_period;
+      tariff.period = t.value("period", "");
+      tariff.amount_cents = full;
+      for (const auto& r : reductions) {
+        tariff.reductions.emplace_back(r["isee_up_to_cents"].get<int64_t>(),
+                                       r["amount_cents"].get<int64_t>());
+      }
+      parsed.push_back(std::move(tariff));
     }
+    return parsed;
   }
 
   std::vector<ServiceQuestion> ParseQuestions(const json& questions, const std::string& at) {
@@ -184,6 +247,21 @@ class FileChecker {
 };
 
 }  // namespace
+
+int64_t ServiceTariff::AmountFor(std::optional<int64_t> isee_cents) const {
+  if (!isee_cents) return amount_cents;
+  for (const auto& [up_to, amount] : reductions) {
+    if (*isee_cents <= up_to) return amount;
+  }
+  return amount_cents;
+}
+
+const ServiceTariff* Service::FindTariff(const std::string& id) const {
+  for (const auto& t : tariffs) {
+    if (t.id == id) return &t;
+  }
+  return nullptr;
+}
 
 const Service* TenantServices::Find(const std::string& id) const {
   for (const auto& s : services) {

@@ -26,12 +26,35 @@ struct ServiceQuestion {
   std::vector<std::string> choices;  // the values a choice question accepts
 };
 
+struct ServiceTariff {
+  std::string id;
+  bool per_use = true;  // false: per billing period
+  std::string period;   // "month" or "school_year" for a tariff per period
+  int64_t amount_cents = 0;
+  std::vector<std::pair<int64_t, int64_t>> reductions;  // (ISEE up to, amount), lowest band first
+  // The amount an ISEE pays: the first band it falls in, the full amount above the last band or
+  // when no ISEE was declared.
+  int64_t AmountFor(std::optional<int64_t> isee_cents) const;
+};
+
+// How the Ente ranks a service's applications (graduatoria) and its places per site.
+struct ServiceRanking {
+  std::vector<std::string> criteria;      // "isee_band", "residence", "sequence"; sequence last
+  std::vector<int64_t> isee_bands;        // upper bounds, rising
+  std::map<std::string, int64_t> places;  // per site of the service
+};
+
 struct Service {
   std::string id;
   std::string name;
+  bool prepaid = false;            // regime: prepaid, else periodic billing
   std::vector<std::string> sites;  // site ids
   std::vector<ServiceQuestion> questions;
-  nlohmann::json source;  // the whole entry, as written
+  std::vector<ServiceTariff> tariffs;
+  ServiceRanking ranking;
+  std::optional<int64_t> low_credit_threshold_cents;  // prepaid only: the Ente's default
+  nlohmann::json source;                              // the whole entry, as written
+  const ServiceTariff* FindTariff(const std::string& id) const;
 };
 
 // One tenant's catalogue.

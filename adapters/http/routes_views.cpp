@@ -13,6 +13,7 @@
 namespace procedo::http {
 
 void AddViewListRoutes(Router& router, Api& api);
+void AddAccountRoutes(Router& router, Api& api);
 
 namespace {
 
@@ -56,8 +57,7 @@ Response CaseViewFor(Api& api, const Principal& who, Request& req) {
     auto t = ParseRfc3339(*as_of);
     if (!t.ok())
       return BadParameter("as_of", "an RFC 3339 instant, e.g. 2026-11-25T10:00:00+01:00");
-    auto view =
-        projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, stream, *t);
+    auto view = projections::CaseViewAsOf(api.log, *api.workflows, *api.calendars, stream, *t);
     if (!view.ok()) return Response::FromStatus(view.status());
     if (!view->has_value() || !MayReadView(who, projections::AccessOf(**view))) {
       return StreamNotFound(stream);
@@ -78,8 +78,7 @@ Response CaseViewFor(Api& api, const Principal& who, Request& req) {
     }
   }
   // A long stream, or views written before rendering: assembled from summary and timeline.
-  auto row =
-      api.views->Get(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream));
+  auto row = api.views->Get(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream));
   if (!row.ok()) return Response::FromStatus(row.status());
   if (!row->has_value()) return StreamNotFound(stream);
   json summary = json::parse(**row, nullptr, false);
@@ -136,6 +135,7 @@ void AddViewRoutes(Router& router, Api& api) {
       /*blocking=*/true);
 
   AddViewListRoutes(router, api);
+  AddAccountRoutes(router, api);
 }
 
 }  // namespace procedo::http

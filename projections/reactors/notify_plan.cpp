@@ -13,9 +13,9 @@
 
 namespace procedo::projections {
 
+using domain::OutcomeText;
 using domain::Sha256;
 using domain::ToHex;
-using domain::OutcomeText;
 namespace {
 
 using nlohmann::json;
@@ -38,13 +38,20 @@ std::string TargetText(const std::string& target) {
   if (unit == "m") return n + (one ? " minuto lavorativo" : " minuti lavorativi");
   if (unit == "h") return n + (one ? " ora lavorativa" : " ore lavorative");
   if (unit == "bd") return n + (one ? " giorno lavorativo" : " giorni lavorativi");
-  if (unit == "cd" || unit == "d") return n + (one ? " giorno di calendario" : " giorni di calendario");
+  if (unit == "cd" || unit == "d")
+    return n + (one ? " giorno di calendario" : " giorni di calendario");
   return target;
 }
 
-bool IsTicket(const std::string& stream) { return stream.rfind("ticket-", 0) == 0; }
-bool IsApplication(const std::string& stream) { return stream.rfind("voucher-", 0) == 0; }
-bool IsMailbox(const std::string& stream) { return stream.rfind("mailbox-", 0) == 0; }
+bool IsTicket(const std::string& stream) {
+  return stream.rfind("ticket-", 0) == 0;
+}
+bool IsApplication(const std::string& stream) {
+  return stream.rfind("voucher-", 0) == 0;
+}
+bool IsMailbox(const std::string& stream) {
+  return stream.rfind("mailbox-", 0) == 0;
+}
 
 // A size in bytes as Italian text, in MB with one decimal: "20,3 MB".
 std::string MegabytesText(const json& bytes) {
@@ -54,6 +61,14 @@ std::string MegabytesText(const json& bytes) {
 }
 
 // An amount in euro as Italian text: "€ 1.234,50".
+std::string CentsText(long long cents) {
+  const bool negative = cents < 0;
+  if (negative) cents = -cents;
+  std::string whole = std::to_string(cents / 100);
+  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) whole.insert(i, ".");
+  return fmt::format("€ {}{},{:02}", negative ? "-" : "", whole, cents % 100);
+}
+
 std::string EuroText(double amount) {
   const long long cents = std::llround(amount * 100);
   std::string whole = std::to_string(cents / 100);
@@ -176,6 +191,8 @@ std::string FactsStream(const Event& e, const json& data) {
       IsMailbox(e.stream)) {
     return e.stream;
   }
+  // Of a service account only the alert is told: its other events (every meal) say nothing.
+  if (e.type == "account.low_credit_reached") return e.stream;
   return "";
 }
 
@@ -258,6 +275,25 @@ Result<std::vector<OutgoingMessage>> Plan(const Event& e, const json& data,
     }
     return out;
   }
+  if (type == "account.low_credit_reached") {
+    // The holder chose the channels and gave the addresses with the alert itself.
+    f.tenant = e.tenant;
+    v = Vars(stream, f, ctx);
+    v["service_name"] = Str(data, "service_name");
+    v["beneficiary_name"] = Str(data, "beneficiary_name");
+    v["balance"] = CentsText(data.value("balance_cents", 0LL));
+    v["threshold"] = CentsText(data.value("threshold_cents", 0LL));
+    for (const auto& channel : data.value("channels", json::array())) {
+      const bool email = channel == "email";
+      const std::string to = Str(data, email ? "email" : "phone");
+      if (to.empty() || !(email ? ctx.email : ctx.sms)) continue;
+      if (Status s = Render(templates, type, email ? "email" : "sms", to, v, e, stream, out);
+          !s.ok()) {
+        return s;
+      }
+    }
+    return out;
+  }
   if (type == "sla.breached") {
     std::string to = Str(f.office, "email");
     if (to.empty()) to = ctx.sla_fallback_email;
@@ -274,12 +310,19 @@ Result<std::vector<OutgoingMessage>> Plan(const Event& e, const json& data,
                                                   "voucher.returned"};
   if (kOutcomes.count(type)) return PlanOutcome(e, data, stream, f, templates, ctx, v);
 
-  static const std::set<std::string> kCitizenTypes = {
-      "case.started",   "case.suspended",         "case.integration_requested",
-      "case.resumed",   "case.closed",            "citizen.credentials_issued",
-      "ticket.opened", "ticket.taken_in_charge", "ticket.escalated",
-      "ticket.information_requested", "ticket.resolved", "ticket.closed",
-      "ticket.reopened"};
+  static const std::set<std::string> kCitizenTypes = {"case.started",
+                                                      "case.suspended",
+                                                      "case.integration_requested",
+                                                      "case.resumed",
+                                                      "case.closed",
+                                                      "citizen.credentials_issued",
+                                                      "ticket.opened",
+                                                      "ticket.taken_in_charge",
+                                                      "ticket.escalated",
+                                                      "ticket.information_requested",
+                                                      "ticket.resolved",
+                                                      "ticket.closed",
+                                                      "ticket.reopened"};
   if (!kCitizenTypes.count(type) || f.opted_out) return out;
   uint64_t password_issue = 0;
   if (type == "citizen.credentials_issued") {

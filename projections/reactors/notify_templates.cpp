@@ -37,7 +37,8 @@ Result<std::string> RenderTemplate(const std::string& text, const TemplateVars& 
     std::string end_tag = "{{/" + name + "}}";
     size_t end = text.find(end_tag, close + 2);
     if (end == std::string::npos) {
-      return Status::InvalidArgument(fmt::format("section '{{{{#{}}}}}' has no '{}'", name, end_tag));
+      return Status::InvalidArgument(
+          fmt::format("section '{{{{#{}}}}}' has no '{}'", name, end_tag));
     }
     if (!it->second.empty()) {
       auto inner = RenderTemplate(text.substr(close + 2, end - close - 2), vars);
@@ -50,15 +51,49 @@ Result<std::string> RenderTemplate(const std::string& text, const TemplateVars& 
 }
 
 const std::vector<std::string>& TemplateSet::KnownPlaceholders() {
-  static const std::vector<std::string> names = {
-      "case_code",      "procedure_name", "subject",          "applicant_name", "office_name",
-      "office_phone",   "office_email",   "responsible_name", "responsible_phone",
-      "responsible_email", "term_text",   "reason",           "notes",          "outcome",
-      "link",           "password",       "ticket",           "technician_name", "level",
-      "solution",       "deadline",       "clock",            "target",         "stream",
-      "target_text",    "documents",      "application",      "tenant_name",    "tenant_office_name",
-      "tenant_office_email", "amount",    "round",            "message_size",   "message_limit",
-      "take_in_charge_by", "resolution_by", "resolution_target", "closure_from", "closure_to"};
+  static const std::vector<std::string> names = {"case_code",
+                                                 "procedure_name",
+                                                 "subject",
+                                                 "applicant_name",
+                                                 "office_name",
+                                                 "office_phone",
+                                                 "office_email",
+                                                 "responsible_name",
+                                                 "responsible_phone",
+                                                 "responsible_email",
+                                                 "term_text",
+                                                 "reason",
+                                                 "notes",
+                                                 "outcome",
+                                                 "link",
+                                                 "password",
+                                                 "ticket",
+                                                 "technician_name",
+                                                 "level",
+                                                 "solution",
+                                                 "deadline",
+                                                 "clock",
+                                                 "target",
+                                                 "stream",
+                                                 "target_text",
+                                                 "documents",
+                                                 "application",
+                                                 "tenant_name",
+                                                 "tenant_office_name",
+                                                 "tenant_office_email",
+                                                 "amount",
+                                                 "round",
+                                                 "message_size",
+                                                 "message_limit",
+                                                 "take_in_charge_by",
+                                                 "resolution_by",
+                                                 "resolution_target",
+                                                 "closure_from",
+                                                 "closure_to",
+                                                 "service_name",
+                                                 "beneficiary_name",
+                                                 "balance",
+                                                 "threshold"};
   return names;
 }
 
@@ -78,8 +113,8 @@ Result<TemplateSet> TemplateSet::LoadDir(const std::string& dir) {
     auto dot = stem.rfind('.');
     std::string channel = dot == std::string::npos ? "" : stem.substr(dot + 1);
     if (channel != "email" && channel != "sms") {
-      return Status::InvalidArgument(fmt::format(
-          "{}/{}: name it <event type>.email.txt or <event type>.sms.txt", dir, file));
+      return Status::InvalidArgument(
+          fmt::format("{}/{}: name it <event type>.email.txt or <event type>.sms.txt", dir, file));
     }
     std::ifstream in(entry.path());
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -101,9 +136,10 @@ Result<TemplateSet> TemplateSet::LoadDir(const std::string& dir) {
     }
     for (const std::string* part : {&t.subject, &t.body}) {
       if (auto r = RenderTemplate(*part, probe); !r.ok()) {
-        return Status::InvalidArgument(fmt::format("{}/{}: {}; known placeholders are in "
-                                                   "projections/NOTIFY.md",
-                                                   dir, file, r.status().message()));
+        return Status::InvalidArgument(
+            fmt::format("{}/{}: {}; known placeholders are in "
+                        "projections/NOTIFY.md",
+                        dir, file, r.status().message()));
       }
     }
     set.templates_[stem] = std::move(t);

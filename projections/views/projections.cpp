@@ -1,8 +1,10 @@
 #include "projections/views/projections.h"
 
+#include "projections/views/accounts.h"
 #include "projections/views/audit_trail.h"
 #include "projections/views/case_view.h"
 #include "projections/views/helpdesk_kpis.h"
+#include "projections/views/rankings.h"
 #include "projections/views/requester_ticket.h"
 #include "projections/views/sla_dashboard.h"
 #include "projections/views/ticket_queues.h"
@@ -19,6 +21,8 @@ ProjectionSet::ProjectionSet(const WorkflowSet& workflows,
   all_.push_back(std::make_unique<HelpdeskKpisProjection>(workflows, calendars));
   all_.push_back(std::make_unique<AuditTrailProjection>());
   all_.push_back(std::make_unique<RequesterTicketProjection>(workflows, calendars));
+  all_.push_back(std::make_unique<AccountsProjection>());
+  all_.push_back(std::make_unique<RankingsProjection>());
 }
 
 std::vector<std::string> ProjectionSet::Names() const {

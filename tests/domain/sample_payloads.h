@@ -90,6 +90,16 @@ inline json SamplePayload(const std::string& command) {
          {{"canteen", {{"diet", "vegetarian"}, {"days_per_week", 5}}},
           {"transport", {{"stop", "piazza_chanoux"}, {"trips", "both"}}}}}}},
       {"submit_enrolment", json::object()},
+      {"rank_for_service", {{"service", "canteen"}}},
+      {"admit_to_service", {{"service", "canteen"}}},
+      {"place_on_waiting_list", {{"service", "canteen"}, {"reason", "Posti esauriti"}}},
+      {"reject_for_service", {{"service", "canteen"}, {"reason", "Domanda fuori termine"}}},
+      {"withdraw_from_service", {{"service", "canteen"}}},
+      {"register_household",
+       {{"applicant", {{"name", "Carla Blanc"}, {"tax_code", "BLNCRL80A41A326K"}}},
+        {"resident", false}}},
+      {"declare_dependant",
+       {{"name", "Luca Blanc"}, {"tax_code", "BLNLCU15C10A326P"}, {"birth_date", "2015-03-10"}}},
   };
   if (command == "enter_and_validate_application") return SamplePayload("enter_application");
   auto it = kPayloads.find(command);
@@ -162,6 +172,7 @@ inline std::vector<Step> PathTo(const std::string& workflow, const std::string& 
         {"resolve_ticket", "helpdesk_l1", "hd1"},
         {"close_ticket", "helpdesk_l1", "hd1"},
         {"archive_ticket", "helpdesk_l1", "hd1"}}},
+      {{"household", "registered"}, {{"register_household", "citizen", "cit1"}}},
       {{"service_enrolment", "draft"}, {{"start_enrolment", "citizen", "cit1"}}},
       {{"service_enrolment", "details_completed"},
        {{"start_enrolment", "citizen", "cit1"}, {"complete_details", "citizen", "cit1"}}},

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "domain/closures.h"
+#include "domain/sample_payloads.h"
 #include "projection_fixture.h"
 #include "projections/views/audit_trail.h"
 
@@ -49,6 +50,23 @@ void Traffic(ProjectionFixture& f, int round) {
     f.MustAt(day + "T15:40:00+01:00", hd, "ticket-" + n, "resolve_ticket",
              {{"solution", "Fatto"}, {"answered_by", "phone"}});
   }
+  // An enrolment admitted to the canteen, its account topped up and a meal consumed.
+  const std::string s = "enrolment-comune-aosta-" + n;
+  const auto cit = A("cit" + n, "citizen");
+  json start = SamplePayload("start_enrolment");
+  start["services"] = {"canteen"};
+  f.MustAt(day + "T16:00:00+01:00", cit, s, "start_enrolment", start);
+  f.MustAt(day + "T16:01:00+01:00", cit, s, "complete_details",
+           {{"details", {{"canteen", {{"diet", "standard"}, {"days_per_week", 5}}}}}});
+  f.MustAt(day + "T16:02:00+01:00", cit, s, "submit_enrolment");
+  f.MustAt(day + "T16:03:00+01:00", op, s, "rank_for_service", {{"service", "canteen"}});
+  f.MustAt(day + "T16:04:00+01:00", op, s, "admit_to_service", {{"service", "canteen"}});
+  const std::string account = "account-comune-aosta-" + n + "-canteen";
+  f.MustAt(day + "T16:05:00+01:00", op, account, "top_up_account",
+           {{"movement_id", "R" + n}, {"amount_cents", 1000}});
+  f.MustAt(
+      day + "T16:06:00+01:00", op, account, "record_usage",
+      {{"movement_id", "M" + n}, {"date", day.substr(0, 10)}, {"site", "primaria_saint_roch"}});
 }
 
 TEST_CASE("projections rebuilt from 0 equal the live ones, byte for byte",

@@ -1,12 +1,15 @@
 // The view routes in process, on a driven clock: which open SLA clocks the dashboard calls at
 // risk or breached depends on the query's "now", never on the view (which holds no wall time).
-#include <catch2/catch.hpp>
 #include <fmt/format.h>
+
+#include <catch2/catch.hpp>
 
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
-#include "projections/views/case_view_rendered.h"
+#include "domain/accounts.h"
+#include "domain/sample_payloads.h"
 #include "projection_fixture.h"
+#include "projections/views/case_view_rendered.h"
 
 namespace procedo::testing {
 namespace {
@@ -39,9 +42,10 @@ struct RouteFixture : ProjectionFixture {
   }
 
   http::Response Get(const std::string& path, std::map<std::string, std::string> query,
-                     const std::string& role, const std::string& tenant) {
+                     const std::string& role, const std::string& tenant,
+                     const std::string& subject = "u1") {
     auto token =
-        http::IssueToken(private_key, "u1", role, tenant, std::chrono::hours(1), now.Now());
+        http::IssueToken(private_key, subject, role, tenant, std::chrono::hours(1), now.Now());
     REQUIRE(token.ok());
     http::Request req;
     req.method = "GET";
@@ -157,7 +161,8 @@ TEST_CASE("case view route: the ready-to-send and the assembled answer agree, al
   CHECK(v["case_code"] == first["case_code"]);
   CHECK(v["timeline"][0] == first["timeline"][0]);
   CHECK(long_view.headers.at(0) ==
-        std::pair<std::string, std::string>{"ETag", fmt::format("\"{}\"", v["version"].get<uint64_t>())});
+        std::pair<std::string, std::string>{"ETag",
+                                            fmt::format("\"{}\"", v["version"].get<uint64_t>())});
   CHECK(f.Get("/v1/cases/" + s, {}, "operator", "comune-forli").status == 404);
   CHECK(f.Get("/v1/cases/" + s, {}, "citizen", "comune-aosta").status == 404);
   CHECK(f.Get("/v1/cases/" + s, {}, "admin", "").status == 200);
@@ -182,6 +187,71 @@ TEST_CASE("read your writes: 503 while the views are behind the log, never past 
   REQUIRE(runner.CatchUp().ok());
   CHECK(f.Get(path, {{"min_position", "999"}}, "operator", "comune-aosta").status == 200);
   CHECK(f.Get(path, {{"min_position", "x"}}, "operator", "comune-aosta").status == 400);
+}
+
+TEST_CASE(
+    "account routes: the holder and the Ente's staff read a position, the uses per day are "
+    "the staff's",
+    "[projections][routes][accounts]") {
+  RouteFixture f;
+  const auto cit = A("u1", "citizen");
+  const auto op = A("op1", "operator");
+  const std::string s = "enrolment-comune-aosta-1";
+  json start = SamplePayload("start_enrolment");
+  start["services"] = {"canteen"};
+  f.MustAt("2026-11-02T09:00:00+01:00", cit, s, "start_enrolment", start);
+  f.Must(cit, s, "complete_details", {{"details", {{"canteen", SampleAnswers("canteen")}}}});
+  f.Must(cit, s, "submit_enrolment");
+  f.Must(op, s, "rank_for_service", {{"service", "canteen"}});
+  f.Must(op, s, "admit_to_service", {{"service", "canteen"}});
+  const std::string account = domain::AccountStream(s, "canteen");
+  f.Must(op, account, "top_up_account", {{"movement_id", "R1"}, {"amount_cents", 2000}});
+  f.Must(op, account, "record_usage",
+         {{"movement_id", "M1"}, {"date", "2026-11-02"}, {"site", "primaria_saint_roch"}});
+  f.CatchUp();
+
+  http::Response mine = f.Get("/v1/accounts/" + account, {}, "citizen", "comune-aosta");
+  REQUIRE(mine.status == 200);
+  CHECK(json::parse(mine.body)["balance_cents"] == 2000 - 520);
+  CHECK(f.Get("/v1/accounts/" + account, {}, "citizen", "comune-aosta", "u2").status == 404);
+  http::Response balance =
+      f.Get("/v1/accounts/" + account + "/balance", {}, "citizen", "comune-aosta");
+  REQUIRE(balance.status == 200);
+  CHECK(json::parse(balance.body)["balance_cents"] == 2000 - 520);
+  CHECK(f.Get("/v1/accounts/" + account + "/balance", {}, "citizen", "comune-aosta", "u2").status ==
+        404);
+  CHECK(f.Get("/v1/accounts/" + account, {}, "operator", "comune-aosta").status == 200);
+  CHECK(f.Get("/v1/accounts/" + account, {}, "operator", "comune-forli").status == 404);
+  CHECK(f.Get("/v1/accounts/case-comune-aosta-1", {}, "operator", "comune-aosta").status == 400);
+
+  json movements = json::parse(
+      f.Get("/v1/accounts/" + account + "/movements", {}, "citizen", "comune-aosta").body);
+  REQUIRE(movements["items"].size() == 2);
+  CHECK(movements["items"][1]["movement_id"] == "M1");
+
+  json positions = json::parse(f.Get("/v1/accounts", {}, "citizen", "comune-aosta").body);
+  REQUIRE(positions["items"].size() == 1);
+  CHECK(positions["items"][0]["stream"] == account);
+  CHECK(f.Get("/v1/accounts", {{"holder", "u1"}}, "citizen", "comune-aosta", "u2").status == 403);
+  CHECK(json::parse(
+            f.Get("/v1/accounts", {{"holder", "u1"}}, "operator", "comune-aosta").body)["items"]
+            .size() == 1);
+
+  const std::string usage = "/v1/services/canteen/sites/primaria_saint_roch/usage";
+  json days = json::parse(f.Get(usage, {{"from", "2026-11-01"}}, "operator", "comune-aosta").body);
+  REQUIRE(days["items"].size() == 1);
+  CHECK(days["items"][0]["quantity"] == 1);
+  CHECK(json::parse(f.Get(usage, {{"to", "2026-11-01"}}, "operator", "comune-aosta").body)["items"]
+            .empty());
+  CHECK(f.Get(usage, {}, "citizen", "comune-aosta").status == 403);
+  CHECK(f.Get(usage, {{"from", "1 novembre"}}, "operator", "comune-aosta").status == 400);
+
+  const std::string ranking = "/v1/services/canteen/sites/primaria_saint_roch/ranking";
+  json ranked = json::parse(f.Get(ranking, {}, "operator", "comune-aosta").body);
+  REQUIRE(ranked["items"].size() == 1);
+  CHECK(ranked["items"][0]["outcome"] == "admitted");
+  CHECK(ranked["counts"]["admitted"] == 1);
+  CHECK(f.Get(ranking, {}, "citizen", "comune-aosta").status == 403);
 }
 
 }  // namespace

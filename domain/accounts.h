@@ -1,0 +1,45 @@
+// Seed 003 beyond the two enrolment steps: per chosen service the Ente ranks, admits, puts on the
+// waiting list or rejects an application, and an admission opens the beneficiary's account for
+// the service (prepaid credit or periodic billing) in the same append. The places of a site are
+// counted on two counter streams, so that an admission is one durable write like a submission.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "domain/services.h"
+#include "engine/workflow/workflow.h"
+
+namespace procedo::domain {
+
+// The beneficiary's position in a service: "account-<tenant>-<n>-<service>" for the application
+// "enrolment-<tenant>-<n>". Server-named ids only: no personal data in a stream id.
+std::string AccountStream(std::string_view enrolment_stream, std::string_view service);
+// Counters of a site's places for a service: taken minus released are the places in use.
+std::string PlacesTakenStream(std::string_view tenant, std::string_view service,
+                              std::string_view site);
+std::string PlacesReleasedStream(std::string_view tenant, std::string_view service,
+                                 std::string_view site);
+
+// "2026-10" for "2026-10-14"; "" when `date` is not a real calendar day.
+std::string BillingPeriodOf(const std::string& date);
+
+// The ranking's score of an application for a service: one component per criterion of the
+// catalogue's ranking (lower ranks first), and those components in the criteria's order.
+struct RankingScore {
+  nlohmann::json components = nlohmann::json::object();
+  nlohmann::json key = nlohmann::json::array();
+};
+RankingScore ScoreApplication(const Service& service, const nlohmann::json& enrolment_fields);
+
+// Ranking, admission, waiting list, rejection and withdrawal on the enrolment.
+void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services);
+// The household workflow: members m1 (the applicant), m2, ... and no dependant declared twice.
+void RegisterHouseholdHooks(HookRegistry& hooks);
+// The account workflow: its ledger, movements, low-credit alert and invoices.
+void RegisterAccountHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services);
+
+}  // namespace procedo::domain
