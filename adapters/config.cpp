@@ -1,10 +1,10 @@
 #include "adapters/config.h"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <charconv>
 #include <filesystem>
-#include <toml++/toml.h>
 #include <variant>
 #include <vector>
 
@@ -24,15 +24,18 @@ std::string EnvName(const std::string& key) {
 
 Status SetFromText(const Key& k, const std::string& text, const std::string& origin) {
   auto bad = [&](const char* want) {
-    return Status::InvalidArgument(fmt::format("{}: '{}' is not {}; set {} to {}", origin, text,
-                                               want, k.name, want));
+    return Status::InvalidArgument(
+        fmt::format("{}: '{}' is not {}; set {} to {}", origin, text, want, k.name, want));
   };
   if (auto* s = std::get_if<std::string*>(&k.target)) {
     **s = text;
   } else if (auto* b = std::get_if<bool*>(&k.target)) {
-    if (text == "true" || text == "1") **b = true;
-    else if (text == "false" || text == "0") **b = false;
-    else return bad("a boolean (true or false)");
+    if (text == "true" || text == "1")
+      **b = true;
+    else if (text == "false" || text == "0")
+      **b = false;
+    else
+      return bad("a boolean (true or false)");
   } else if (auto* i = std::get_if<int64_t*>(&k.target)) {
     int64_t v = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
@@ -62,8 +65,10 @@ Status SetFromToml(const Key& k, const toml::node& n, const std::string& origin)
 void CollectLeaves(const toml::table& t, const std::string& prefix, std::vector<std::string>* out) {
   for (auto&& [k, v] : t) {
     std::string name = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
-    if (auto* sub = v.as_table()) CollectLeaves(*sub, name, out);
-    else out->push_back(name);
+    if (auto* sub = v.as_table())
+      CollectLeaves(*sub, name, out);
+    else
+      out->push_back(name);
   }
 }
 
@@ -142,6 +147,7 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"oidc.client_id", &c.oidc_client_id},
       {"oidc.client_secret", &c.oidc_client_secret},
       {"oidc.redirect_uri", &c.oidc_redirect_uri},
+      {"oidc.post_logout_redirect_uri", &c.oidc_post_logout_redirect_uri},
       {"oidc.scopes", &c.oidc_scopes},
       {"oidc.role_claim", &c.oidc_role_claim},
       {"oidc.tenant_claim", &c.oidc_tenant_claim},
@@ -152,8 +158,10 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
   };
   if (!path.empty()) {
     if (!std::filesystem::exists(path)) {
-      return Status::NotFound(fmt::format("configuration file '{}' does not exist; pass an "
-                                          "existing file or none for the defaults", path));
+      return Status::NotFound(
+          fmt::format("configuration file '{}' does not exist; pass an "
+                      "existing file or none for the defaults",
+                      path));
     }
     toml::table t;
     try {
@@ -168,7 +176,8 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       auto k = std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return leaf == k.name; });
       if (k == keys.end()) {
         return Status::InvalidArgument(fmt::format(
-            "{}: unknown key '{}'; see procedo.toml in the repository for the known keys", path, leaf));
+            "{}: unknown key '{}'; see procedo.toml in the repository for the known keys", path,
+            leaf));
       }
       if (Status s = SetFromToml(*k, *t.at_path(leaf).node(), path); !s.ok()) return s;
     }

@@ -12,15 +12,15 @@ namespace procedo {
 
 struct Config {
   std::string data_dir = "data";
-  std::string domain_dir = "domain";  // calendars, workflows and catalogue data files
+  std::string domain_dir = "domain";    // calendars, workflows and catalogue data files
   std::string schemas_dir = "schemas";  // event schemas, workflow schema, OpenAPI document
   bool log_sync = true;
   int64_t log_max_event_bytes = 1 << 20;
   std::string http_listen = "127.0.0.1:8080";
   int64_t http_body_limit = 2 << 20;
   int64_t http_worker_threads = 64;
-  int64_t http_read_timeout = 10;  // seconds for a request's headers and body to arrive
-  int64_t http_idle_timeout = 60;  // seconds a kept-alive connection may sit idle
+  int64_t http_read_timeout = 10;    // seconds for a request's headers and body to arrive
+  int64_t http_idle_timeout = 60;    // seconds a kept-alive connection may sit idle
   std::string http_tls_certificate;  // TLS is on when both are set
   std::string http_tls_private_key;
   // Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.
@@ -47,7 +47,7 @@ struct Config {
   // <topic_prefix>.commands, results to <topic_prefix>.command-results. Independent of
   // kafka_enabled, which turns on the relay.
   bool kafka_commands_enabled = false;
-  std::string kafka_commands_group_id;  // empty: <topic_prefix>-commands
+  std::string kafka_commands_group_id;                 // empty: <topic_prefix>-commands
   std::string kafka_commands_instance_id = "procedo";  // static membership; empty: dynamic
 
   // Notifier (adapters/notify, projections/notifier): e-mail over SMTP, SMS over an HTTP gateway.
@@ -56,7 +56,7 @@ struct Config {
   bool notify_enabled = true;
   std::string notify_base_url = "http://127.0.0.1:8080";  // links in messages: <base>/pratica?...
   std::string notify_secret_file;  // empty: <data_dir>/notify-secret (passwords, sessions, survey)
-  std::string notify_smtp_host;  // empty: no e-mail channel
+  std::string notify_smtp_host;    // empty: no e-mail channel
   int64_t notify_smtp_port = 25;
   bool notify_smtp_starttls = false;
   std::string notify_smtp_username;
@@ -101,6 +101,7 @@ struct Config {
   std::string oidc_client_id;
   std::string oidc_client_secret;
   std::string oidc_redirect_uri;
+  std::string oidc_post_logout_redirect_uri;
   std::string oidc_scopes = "openid profile";
   std::string oidc_role_claim = "role";
   std::string oidc_tenant_claim = "tenant";
@@ -130,6 +131,10 @@ struct Config {
   std::string OidcRedirectUri() const {
     return oidc_redirect_uri.empty() ? notify_base_url + "/console/accesso/ritorno"
                                      : oidc_redirect_uri;
+  }
+  std::string OidcPostLogoutRedirectUri() const {
+    return oidc_post_logout_redirect_uri.empty() ? notify_base_url + "/console/accesso/uscito"
+                                                 : oidc_post_logout_redirect_uri;
   }
   // The mailbox's checkpoint and the originals and attachments of what it filed.
   std::string MailPath() const { return data_dir + "/mail"; }

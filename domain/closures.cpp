@@ -28,30 +28,33 @@ std::string CalendarStream(std::string_view tenant, std::string_view calendar_id
   return fmt::format("calendar-{}-{}", tenant, calendar_id);
 }
 
-Status CheckClosure(const BusinessCalendar& calendar, const std::vector<Closure>& existing,
-                    const Closure& proposed, TimePoint announced_at, const ClosurePolicy& policy) {
-  auto refuse = [&proposed](const std::string& why) {
-    return Status::InvalidArgument(fmt::format("closure '{}' refused: {}", proposed.id, why));
+Result<std::optional<ClosureRefusal>> JudgeClosure(const BusinessCalendar& calendar,
+                                                   const std::vector<Closure>& existing,
+                                                   const Closure& proposed, TimePoint announced_at,
+                                                   const ClosurePolicy& policy) {
+  using R = ClosureRefusal::Reason;
+  auto refuse = [](R reason) {
+    return std::optional<ClosureRefusal>(ClosureRefusal{.reason = reason});
   };
-  if (proposed.id.empty()) return refuse("it has no id; give it one");
+  if (proposed.id.empty()) return refuse(R::kNoId);
   if (!proposed.from.ok() || !proposed.to.ok() || proposed.to < proposed.from) {
-    return refuse("its dates are not a range; write from <= to as YYYY-MM-DD");
+    return refuse(R::kNotARange);
   }
-  if (DayNumber(proposed.to) - DayNumber(proposed.from) > 366) {
-    return refuse("it is longer than a year");
-  }
+  if (DayNumber(proposed.to) - DayNumber(proposed.from) > 366) return refuse(R::kLongerThanAYear);
   for (const auto& c : existing) {
-    if (c.id == proposed.id) return refuse("the id is already used; cancel that closure first");
+    if (c.id == proposed.id) return refuse(R::kIdInUse);
   }
   auto announced = calendar.LocalDate(announced_at);
   if (!announced.ok()) return announced.status();
   const int64_t notice = DayNumber(proposed.from) - DayNumber(*announced);
   if (notice < policy.min_notice_days) {
-    return refuse(fmt::format(
-        "announced on {}, {} day(s) before its first day {}; closures must be announced at least "
-        "{} days ahead (first possible day: {})",
-        FormatDate(*announced), notice, FormatDate(proposed.from), policy.min_notice_days,
-        FormatDate(DateOf(DayNumber(*announced) + policy.min_notice_days))));
+    ClosureRefusal r{.reason = R::kTooLittleNotice};
+    r.announced = *announced;
+    r.first_day = proposed.from;
+    r.first_possible = DateOf(DayNumber(*announced) + policy.min_notice_days);
+    r.notice_days = notice;
+    r.min_notice_days = policy.min_notice_days;
+    return std::optional<ClosureRefusal>(r);
   }
 
   BusinessCalendar base = calendar;
@@ -76,13 +79,52 @@ Status CheckClosure(const BusinessCalendar& calendar, const std::vector<Closure>
   for (const auto& [y, added] : proposed_by_year) {
     const int total = static_cast<int>(closed_by_year[y].size());
     if (total > policy.max_business_days_per_year) {
-      return refuse(fmt::format(
-          "it would close {} business day(s) in {} on top of {} already closed, {} in all; at "
-          "most {} business days a year may be closed",
-          added, y, total - added, total, policy.max_business_days_per_year));
+      ClosureRefusal r{.reason = R::kOverBudget};
+      r.year = y;
+      r.added = added;
+      r.already = total - added;
+      r.max_per_year = policy.max_business_days_per_year;
+      return std::optional<ClosureRefusal>(r);
     }
   }
-  return Status::Ok();
+  return std::optional<ClosureRefusal>();
+}
+
+Status CheckClosure(const BusinessCalendar& calendar, const std::vector<Closure>& existing,
+                    const Closure& proposed, TimePoint announced_at, const ClosurePolicy& policy) {
+  auto judged = JudgeClosure(calendar, existing, proposed, announced_at, policy);
+  if (!judged.ok()) return judged.status();
+  if (!*judged) return Status::Ok();
+  const ClosureRefusal& r = **judged;
+  std::string why;
+  switch (r.reason) {
+    case ClosureRefusal::Reason::kNoId:
+      why = "it has no id; give it one";
+      break;
+    case ClosureRefusal::Reason::kNotARange:
+      why = "its dates are not a range; write from <= to as YYYY-MM-DD";
+      break;
+    case ClosureRefusal::Reason::kLongerThanAYear:
+      why = "it is longer than a year";
+      break;
+    case ClosureRefusal::Reason::kIdInUse:
+      why = "the id is already used; cancel that closure first";
+      break;
+    case ClosureRefusal::Reason::kTooLittleNotice:
+      why = fmt::format(
+          "announced on {}, {} day(s) before its first day {}; closures must be announced at "
+          "least {} days ahead (first possible day: {})",
+          FormatDate(r.announced), r.notice_days, FormatDate(r.first_day), r.min_notice_days,
+          FormatDate(r.first_possible));
+      break;
+    case ClosureRefusal::Reason::kOverBudget:
+      why = fmt::format(
+          "it would close {} business day(s) in {} on top of {} already closed, {} in all; at "
+          "most {} business days a year may be closed",
+          r.added, r.year, r.already, r.added + r.already, r.max_per_year);
+      break;
+  }
+  return Status::InvalidArgument(fmt::format("closure '{}' refused: {}", proposed.id, why));
 }
 
 nlohmann::json ClosureEventData(std::string_view calendar_id, std::string_view tenant,
@@ -160,7 +202,9 @@ namespace {
 nlohmann::json ClosuresJson(const std::vector<Closure>& closures) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& c : closures) {
-    a.push_back({{"id", c.id}, {"from", FormatDate(c.from)}, {"to", FormatDate(c.to)},
+    a.push_back({{"id", c.id},
+                 {"from", FormatDate(c.from)},
+                 {"to", FormatDate(c.to)},
                  {"reason", c.reason}});
   }
   return a;
@@ -190,22 +234,22 @@ std::vector<Closure> ClosuresOf(const WorkflowState& state) {
 }
 
 void RegisterClosureHooks(HookRegistry& hooks, std::shared_ptr<const CalendarCatalog> calendars) {
-  hooks.AddReducer("closures", [](nlohmann::json& derived, const std::string& type,
-                                  const nlohmann::json& data) {
-    std::vector<Closure> closures = ClosuresFromJson(derived);
-    // A malformed event changes nothing, as in the projections' replay.
-    if (FoldClosureEvent(&closures, type, data).ok()) derived = ClosuresJson(closures);
-  });
+  hooks.AddReducer(
+      "closures", [](nlohmann::json& derived, const std::string& type, const nlohmann::json& data) {
+        std::vector<Closure> closures = ClosuresFromJson(derived);
+        // A malformed event changes nothing, as in the projections' replay.
+        if (FoldClosureEvent(&closures, type, data).ok()) derived = ClosuresJson(closures);
+      });
   // The stream id names the tenant and calendar; the payload must name the same ones.
   hooks.AddGuard("calendar_stream_matches",
                  [calendars](const DecideContext& c) -> std::optional<std::string> {
                    const std::string calendar = PayloadText(c, "calendar");
                    const std::string tenant = PayloadText(c, "tenant");
                    if (CalendarStream(tenant, calendar) != c.command.stream) {
-                     return fmt::format("the payload names calendar {} of {}, but the stream is "
-                                        "{}; send it to {}",
-                                        calendar, tenant, c.command.stream,
-                                        CalendarStream(tenant, calendar));
+                     return fmt::format(
+                         "the payload names calendar {} of {}, but the stream is "
+                         "{}; send it to {}",
+                         calendar, tenant, c.command.stream, CalendarStream(tenant, calendar));
                    }
                    if (calendars->Find(calendar) == nullptr) {
                      return fmt::format("there is no calendar '{}'; the calendars are: {}",
@@ -213,19 +257,18 @@ void RegisterClosureHooks(HookRegistry& hooks, std::shared_ptr<const CalendarCat
                    }
                    return std::nullopt;
                  });
-  hooks.AddGuard("closure_allowed",
-                 [calendars](const DecideContext& c) -> std::optional<std::string> {
-                   auto cal = calendars->Build(PayloadText(c, "calendar"), PayloadText(c, "tenant"));
-                   if (!cal.ok()) return cal.status().message();
-                   auto from = ParseDate(PayloadText(c, "from"));
-                   auto to = ParseDate(PayloadText(c, "to"));
-                   if (!from || !to) return "from and to must be dates YYYY-MM-DD";
-                   Closure proposed{PayloadText(c, "closure_id"), *from, *to,
-                                    PayloadText(c, "reason")};
-                   Status s = CheckClosure(*cal, ClosuresOf(c.state), proposed, c.now);
-                   if (s.ok()) return std::nullopt;
-                   return s.message();
-                 });
+  hooks.AddGuard(
+      "closure_allowed", [calendars](const DecideContext& c) -> std::optional<std::string> {
+        auto cal = calendars->Build(PayloadText(c, "calendar"), PayloadText(c, "tenant"));
+        if (!cal.ok()) return cal.status().message();
+        auto from = ParseDate(PayloadText(c, "from"));
+        auto to = ParseDate(PayloadText(c, "to"));
+        if (!from || !to) return "from and to must be dates YYYY-MM-DD";
+        Closure proposed{PayloadText(c, "closure_id"), *from, *to, PayloadText(c, "reason")};
+        Status s = CheckClosure(*cal, ClosuresOf(c.state), proposed, c.now);
+        if (s.ok()) return std::nullopt;
+        return s.message();
+      });
   hooks.AddGuard("closure_exists", [](const DecideContext& c) -> std::optional<std::string> {
     const std::string id = PayloadText(c, "closure_id");
     for (const auto& closure : ClosuresOf(c.state)) {

@@ -4,15 +4,16 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "engine/calendar/calendar.h"
 #include "engine/base/clock.h"
+#include "engine/base/status.h"
+#include "engine/calendar/calendar.h"
 #include "engine/log/log_store.h"
 #include "engine/workflow/workflow.h"
-#include "engine/base/status.h"
 
 namespace procedo::domain {
 
@@ -35,6 +36,32 @@ struct ClosurePolicy {
 Status CheckClosure(const BusinessCalendar& calendar, const std::vector<Closure>& existing,
                     const Closure& proposed, TimePoint announced_at,
                     const ClosurePolicy& policy = {});
+
+// Why CheckClosure refuses a closure, with the figures it names, for those who explain it in
+// other words (the console, in Italian).
+struct ClosureRefusal {
+  enum class Reason {
+    kNoId,
+    kNotARange,
+    kLongerThanAYear,
+    kIdInUse,
+    kTooLittleNotice,
+    kOverBudget
+  };
+  Reason reason = Reason::kNoId;
+  // kTooLittleNotice
+  std::chrono::year_month_day announced{}, first_day{}, first_possible{};
+  int64_t notice_days = 0;
+  int min_notice_days = 0;
+  // kOverBudget
+  int year = 0, added = 0, already = 0, max_per_year = 0;
+};
+// CheckClosure's rule: nullopt when the closure is allowed. A non-ok Status only when the
+// announcement's local date cannot be known.
+Result<std::optional<ClosureRefusal>> JudgeClosure(const BusinessCalendar& calendar,
+                                                   const std::vector<Closure>& existing,
+                                                   const Closure& proposed, TimePoint announced_at,
+                                                   const ClosurePolicy& policy = {});
 
 // The data of a closure event (both types carry the same fields).
 nlohmann::json ClosureEventData(std::string_view calendar_id, std::string_view tenant,

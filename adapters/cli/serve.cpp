@@ -9,24 +9,24 @@
 #include <sstream>
 
 #include "adapters/cli/commands.h"
-#include "adapters/command_service.h"
 #include "adapters/cli/common.h"
+#include "adapters/command_service.h"
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
-#include "adapters/web/oidc.h"
-#include "adapters/web/web.h"
 #include "adapters/kafka/consumers.h"
 #include "adapters/mail/service.h"
 #include "adapters/notify/service.h"
+#include "adapters/web/oidc.h"
+#include "adapters/web/web.h"
 #include "domain/calendars.h"
 #include "domain/procedures.h"
 #include "engine/calendar/calendar.h"
 #include "engine/views/consumer.h"
 #include "engine/workflow/command_handler.h"
+#include "projections/reactors/sla_timer.h"
 #include "projections/views/knowledge_base.h"
 #include "projections/views/projections.h"
-#include "projections/reactors/sla_timer.h"
 
 namespace procedo::cli {
 namespace {
@@ -48,7 +48,8 @@ Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) 
     return Status::InvalidArgument(fmt::format("http.listen '{}' must be ADDRESS:PORT", listen));
   }
   int port = std::atoi(listen.c_str() + colon + 1);
-  if (port < 0 || port > 65535) return Status::InvalidArgument(fmt::format("bad port in '{}'", listen));
+  if (port < 0 || port > 65535)
+    return Status::InvalidArgument(fmt::format("bad port in '{}'", listen));
   return std::make_pair(listen.substr(0, colon), static_cast<uint16_t>(port));
 }
 
@@ -78,17 +79,18 @@ int Serve(const Config& cfg) {
     if (!cfg.testing_clock_start.empty()) {
       auto t = ParseRfc3339(cfg.testing_clock_start);
       if (!t.ok()) {
-        return Fail(Status::InvalidArgument(fmt::format(
-            "testing.clock_start: {} (or leave it empty for the time at start)",
-            t.status().message())));
+        return Fail(Status::InvalidArgument(
+            fmt::format("testing.clock_start: {} (or leave it empty for the time at start)",
+                        t.status().message())));
       }
       start = *t;
     }
     driven_clock = std::make_unique<ManualClock>(start);
     driven_waiter = std::make_unique<procedo::projections::ManualWaiter>(*driven_clock);
-    fmt::print("procedo: WARNING: testing.driven_clock is on: time stands at {} and moves only by "
-               "POST /v1/testing/clock; never run production like this\n",
-               FormatTime(start));
+    fmt::print(
+        "procedo: WARNING: testing.driven_clock is on: time stands at {} and moves only by "
+        "POST /v1/testing/clock; never run production like this\n",
+        FormatTime(start));
   }
   const Clock& clock =
       driven_clock ? static_cast<const Clock&>(*driven_clock) : SystemClock::Instance();
@@ -125,7 +127,8 @@ int Serve(const Config& cfg) {
   }
 #endif
   fmt::print("procedo: event log at {} (last position {}, sync={})\n",
-             std::filesystem::absolute(cfg.LogPath()).string(), (*log)->LastPosition(), cfg.log_sync);
+             std::filesystem::absolute(cfg.LogPath()).string(), (*log)->LastPosition(),
+             cfg.log_sync);
 
   // The server must not start on an invalid definition: LoadDomain lists every problem.
   auto domain = domain::LoadDomain(cfg.domain_dir, cfg.schemas_dir);
@@ -238,9 +241,10 @@ int Serve(const Config& cfg) {
   }
   if (command_consumer) {
     const auto& o = command_consumer->options();
-    fmt::print("procedo: kafka commands from {}.commands (group {}), results to "
-               "{}.command-results\n",
-               o.topic_prefix, o.group_id, o.topic_prefix);
+    fmt::print(
+        "procedo: kafka commands from {}.commands (group {}), results to "
+        "{}.command-results\n",
+        o.topic_prefix, o.group_id, o.topic_prefix);
   }
 
   http::Router router;
@@ -267,6 +271,7 @@ int Serve(const Config& cfg) {
       o.client_id = cfg.oidc_client_id;
       o.client_secret = cfg.oidc_client_secret;
       o.redirect_uri = cfg.OidcRedirectUri();
+      o.post_logout_redirect_uri = cfg.OidcPostLogoutRedirectUri();
       o.scopes = cfg.oidc_scopes;
       o.role_claim = cfg.oidc_role_claim;
       o.tenant_claim = cfg.oidc_tenant_claim;
@@ -281,8 +286,7 @@ int Serve(const Config& cfg) {
                     : " (no sign-in: set oidc.issuer, oidc.client_id and oidc.client_secret)");
   }
   if (driven_waiter) {
-    http::AddTestingClockRoutes(router, api,
-                                [w = driven_waiter.get()](TimePoint t) { w->Set(t); });
+    http::AddTestingClockRoutes(router, api, [w = driven_waiter.get()](TimePoint t) { w->Set(t); });
   }
 
   auto listen = ParseListen(cfg.http_listen);
@@ -303,10 +307,12 @@ int Serve(const Config& cfg) {
   auto port = server.Start();
   if (!port.ok()) return Fail(port.status());
   const char* scheme = so.tls_certificate.empty() ? "http" : "https";
-  fmt::print("procedo: HTTP API on {}://{}:{} (OpenAPI at /openapi.json)\n", scheme, so.address, *port);
+  fmt::print("procedo: HTTP API on {}://{}:{} (OpenAPI at /openapi.json)\n", scheme, so.address,
+             *port);
   if (dev_key) {
-    fmt::print("procedo: no JWT key configured: accepting development tokens; get one with\n"
-               "  build/bin/procedo token --role operator --tenant comune-forli --sub op1\n");
+    fmt::print(
+        "procedo: no JWT key configured: accepting development tokens; get one with\n"
+        "  build/bin/procedo token --role operator --tenant comune-forli --sub op1\n");
   }
   fmt::print("procedo: serving; stop with Ctrl-C (SIGHUP reloads the keys)\n");
   std::fflush(stdout);
@@ -327,7 +333,8 @@ int Serve(const Config& cfg) {
 }  // namespace
 
 void RegisterServe(CLI::App& app, const GlobalOptions& g, int* exit_code) {
-  auto* cmd = app.add_subcommand("serve", "Serve the HTTP API over the event log until SIGINT/SIGTERM");
+  auto* cmd =
+      app.add_subcommand("serve", "Serve the HTTP API over the event log until SIGINT/SIGTERM");
   cmd->callback([&g, exit_code] {
     auto cfg = Load(g);
     if (!cfg.ok()) {

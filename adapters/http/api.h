@@ -30,7 +30,8 @@ struct CitizenSession;
 namespace procedo::http {
 
 struct Api {
-  Api(LogStore& l, Authenticator& a, Metrics& m, const Clock& c) : log(l), auth(a), metrics(m), clock(c) {}
+  Api(LogStore& l, Authenticator& a, Metrics& m, const Clock& c)
+      : log(l), auth(a), metrics(m), clock(c) {}
   LogStore& log;
   Authenticator& auth;
   Metrics& metrics;
@@ -42,12 +43,12 @@ struct Api {
   const WorkflowSet* workflows = nullptr;
   const domain::CalendarCatalog* calendars = nullptr;  // for case views as_of an instant
   const domain::ServiceCatalogue* services = nullptr;  // GET /v1/services: seed 003
-  domain::CitizenAccess* citizen = nullptr;  // /v1/citizen/*: seed 002's online case
-  projections::KnowledgeBase* kb = nullptr;  // GET /v1/kb: the help desk's knowledge base
-  std::string openapi_json;                       // served at /openapi.json
-  std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
-  const ConsumerSupervisor* consumers = nullptr;  // every consumer, for /readyz
-  std::string clock_mode = "system";              // "driven" under testing.driven_clock
+  domain::CitizenAccess* citizen = nullptr;            // /v1/citizen/*: seed 002's online case
+  projections::KnowledgeBase* kb = nullptr;            // GET /v1/kb: the help desk's knowledge base
+  std::string openapi_json;                            // served at /openapi.json
+  std::chrono::milliseconds max_wait{5000};            // ?min_position waits at most this long
+  const ConsumerSupervisor* consumers = nullptr;       // every consumer, for /readyz
+  std::string clock_mode = "system";                   // "driven" under testing.driven_clock
   // The server speaks TLS: cookies are then Secure (a browser drops a Secure cookie that came
   // over plain HTTP from any host but localhost).
   bool tls = false;
@@ -84,12 +85,19 @@ Result<nlohmann::json> CitizenCaseView(Api& api, const domain::CitizenSession& s
 Response CaseViewFor(Api& api, const Principal& who, Request& req);
 Response WorklistFor(Api& api, const Principal& who, Request& req);
 Response TicketQueueFor(Api& api, const Principal& who, Request& req);
+// What GET /v1/sla/dashboard and /v1/kpis/helpdesk answer `who`, for the console's charts.
+Response SlaDashboardFor(Api& api, const Principal& who, Request& req);
+Response HelpdeskKpisFor(Api& api, const Principal& who, Request& req);
 // What GET /v1/kb/similar/{ticket} answers `who` (`ticket` in req.params): the archived tickets
 // most like the ticket, for the console's ticket page.
 Response KbSimilarFor(Api& api, const Principal& who, Request& req);
 // The Set-Cookie value of a citizen's session for /v1/citizen/*: HttpOnly and SameSite=Strict
 // always, Secure under TLS only.
 std::string CitizenCookie(const std::string& token, std::chrono::seconds ttl, bool tls);
+
+// The live feed GET /v1/events sends `who` from log position `from`: Server-Sent Events of the
+// events they may read (MayRead), for the console's live pages too.
+std::shared_ptr<EventSource> LiveFeed(Api& api, const Principal& who, uint64_t from);
 
 // Authenticates the request; on failure `out` holds the problem to send.
 bool RequirePrincipal(Api& api, const Request& req, Principal* who, Response* out);

@@ -41,7 +41,8 @@ class LogEventSource final : public EventSource {
   Result<std::string> Next(std::chrono::milliseconds wait) override {
     auto deadline = std::chrono::steady_clock::now() + wait;
     for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
       auto batch = sub_->Next(256, std::max(left, std::chrono::milliseconds(0)));
       if (!batch.ok()) return batch.status();
       std::string frames;
@@ -72,6 +73,10 @@ class LogEventSource final : public EventSource {
 
 }  // namespace
 
+std::shared_ptr<EventSource> LiveFeed(Api& api, const Principal& who, uint64_t from) {
+  return std::make_shared<LogEventSource>(api, api.log.Subscribe(from), who);
+}
+
 bool MayRead(Api& api, const Principal& who, const std::string& stream) {
   return domain::MayRead(who, FactsOfStream(api, stream));
 }
@@ -90,7 +95,8 @@ void AddEventRoutes(Router& router, Api& api) {
     }
     const bool backward = direction == "backward";
     if (backward) from = UINT64_MAX;
-    if (auto f = req.Query("from"); f && !ParseU64(*f, &from)) return BadParam("from", "a version number");
+    if (auto f = req.Query("from"); f && !ParseU64(*f, &from))
+      return BadParam("from", "a version number");
     if (auto l = req.Query("limit"); l && (!ParseU64(*l, &limit) || limit == 0 || limit > 1000)) {
       return BadParam("limit", "between 1 and 1000");
     }
@@ -98,11 +104,13 @@ void AddEventRoutes(Router& router, Api& api) {
       return Response::Problem(404, "stream-not-found", "Stream not found",
                                fmt::format("no stream {} that you may read", stream));
     }
-    auto events = api.log.ReadStream(stream, from, backward ? Direction::kBackward : Direction::kForward,
-                                     static_cast<size_t>(limit) + 1);
+    auto events =
+        api.log.ReadStream(stream, from, backward ? Direction::kBackward : Direction::kForward,
+                           static_cast<size_t>(limit) + 1);
     if (!events.ok()) return Response::FromStatus(events.status());
     nlohmann::json out = {{"stream", stream}, {"events", nlohmann::json::array()}};
-    for (size_t i = 0; i < events->size() && i < limit; ++i) out["events"].push_back(EventToJson((*events)[i]));
+    for (size_t i = 0; i < events->size() && i < limit; ++i)
+      out["events"].push_back(EventToJson((*events)[i]));
     // The next page starts at the version after (or before) the last one returned.
     if (events->size() > limit) out["next_from"] = (*events)[limit].version;
     auto version = api.log.StreamVersion(stream);
@@ -110,28 +118,33 @@ void AddEventRoutes(Router& router, Api& api) {
     return Response::Json(200, out);
   });
 
-  router.Add("GET", "/v1/events", [&api](Request& req) {
-    Principal who;
-    Response denied;
-    if (!RequirePrincipal(api, req, &who, &denied)) return denied;
-    if (who.role == "citizen") {
-      return Response::Problem(403, "forbidden", "Not allowed", "citizens see their case, not the log");
-    }
-    uint64_t from = 1;
-    if (auto f = req.Query("from"); f && !ParseU64(*f, &from)) return BadParam("from", "a log position");
-    // A reconnecting EventSource sends the id of the last event it got.
-    if (auto last = req.Header("last-event-id")) {
-      uint64_t id = 0;
-      if (!ParseU64(*last, &id)) {
-        return Response::Problem(400, "invalid-header", "Invalid Last-Event-ID",
-                                 "Last-Event-ID must be the log position of an event");
-      }
-      from = id + 1;
-    }
-    Response r;
-    r.events = std::make_shared<LogEventSource>(api, api.log.Subscribe(from), who);
-    return r;
-  }, /*blocking=*/false);
+  router.Add(
+      "GET", "/v1/events",
+      [&api](Request& req) {
+        Principal who;
+        Response denied;
+        if (!RequirePrincipal(api, req, &who, &denied)) return denied;
+        if (who.role == "citizen") {
+          return Response::Problem(403, "forbidden", "Not allowed",
+                                   "citizens see their case, not the log");
+        }
+        uint64_t from = 1;
+        if (auto f = req.Query("from"); f && !ParseU64(*f, &from))
+          return BadParam("from", "a log position");
+        // A reconnecting EventSource sends the id of the last event it got.
+        if (auto last = req.Header("last-event-id")) {
+          uint64_t id = 0;
+          if (!ParseU64(*last, &id)) {
+            return Response::Problem(400, "invalid-header", "Invalid Last-Event-ID",
+                                     "Last-Event-ID must be the log position of an event");
+          }
+          from = id + 1;
+        }
+        Response r;
+        r.events = LiveFeed(api, who, from);
+        return r;
+      },
+      /*blocking=*/false);
 }
 
 }  // namespace procedo::http

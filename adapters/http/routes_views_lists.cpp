@@ -151,12 +151,8 @@ Response TicketQueueFor(Api& api, const Principal& who, Request& req) {
       200, PageBody(std::move(result).value(), {{"tenant", tenant}, {"open_by", counts}}));
 }
 
-namespace {
-
-Response SlaDashboard(Api& api, Request& req) {
-  Principal who;
+Response SlaDashboardFor(Api& api, const Principal& who, Request& req) {
   Response out;
-  if (!RequirePrincipal(api, req, &who, &out)) return out;
   if (api.views == nullptr) return Unavailable();
   if (who.role == "citizen" || who.role == "integrator") {
     return NotAllowed("the SLA dashboard is for the organisation's staff");
@@ -256,10 +252,8 @@ Response SlaDashboard(Api& api, Request& req) {
   return Response::Json(200, body);
 }
 
-Response HelpdeskKpis(Api& api, Request& req) {
-  Principal who;
+Response HelpdeskKpisFor(Api& api, const Principal& who, Request& req) {
   Response out;
-  if (!RequirePrincipal(api, req, &who, &out)) return out;
   if (api.views == nullptr) return Unavailable();
   if (!RoleIn(who, {"helpdesk_l1", "helpdesk_l2"})) {
     return NotAllowed("help-desk KPIs are for the help desk (helpdesk_l1, helpdesk_l2)");
@@ -311,8 +305,6 @@ Response HelpdeskKpis(Api& api, Request& req) {
   return Response::Json(200, body);
 }
 
-}  // namespace
-
 void AddViewListRoutes(Router& router, Api& api) {
   router.Add(
       "GET", "/v1/worklists/{name}",
@@ -333,10 +325,22 @@ void AddViewListRoutes(Router& router, Api& api) {
       },
       /*blocking=*/true);
   router.Add(
-      "GET", "/v1/sla/dashboard", [&api](Request& req) { return SlaDashboard(api, req); },
+      "GET", "/v1/sla/dashboard",
+      [&api](Request& req) {
+        Principal who;
+        Response out;
+        if (!RequirePrincipal(api, req, &who, &out)) return out;
+        return SlaDashboardFor(api, who, req);
+      },
       /*blocking=*/true);
   router.Add(
-      "GET", "/v1/kpis/helpdesk", [&api](Request& req) { return HelpdeskKpis(api, req); },
+      "GET", "/v1/kpis/helpdesk",
+      [&api](Request& req) {
+        Principal who;
+        Response out;
+        if (!RequirePrincipal(api, req, &who, &out)) return out;
+        return HelpdeskKpisFor(api, who, req);
+      },
       /*blocking=*/true);
 }
 

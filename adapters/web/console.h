@@ -25,8 +25,7 @@ struct Console {
   std::optional<StaffSession> Session(const http::Request& req) const;
   // A page in the console's header, with the signed-in person and the sign-out form.
   http::Response Page(int status, const std::string& page, const std::string& title,
-                      nlohmann::json data, const http::Request& req,
-                      const StaffSession* who) const;
+                      nlohmann::json data, const http::Request& req, const StaffSession* who) const;
   http::Response Error(int status, const std::string& title, const std::string& text,
                        const http::Request& req, const StaffSession* who) const;
   http::Response Forbidden(const http::Request& req, const StaffSession* who) const;
@@ -53,7 +52,22 @@ std::string NewStreamId(const WorkflowDefinition& def, const Principal& who);
 // GET /console: the worklists, the ticket queue, the forms that start something.
 http::Response ShowHome(const Console& c, const http::Request& req, const StaffSession& s);
 
+// GET /console/pratiche/{id}/registro: the stream's audit trail and hash-chain check.
+http::Response ShowAudit(const Console& c, const http::Request& req, const StaffSession& s);
+
+using ConsoleHandler = http::Response (*)(const Console&, const http::Request&,
+                                          const StaffSession&);
+// A console page's handler: it runs with the person's live session (without one, back to the
+// sign-in), and anything unexpected is an Italian error page.
+http::Handler StaffPage(std::shared_ptr<Console> console, ConsoleHandler handler);
+
 void AddSignInPages(http::Router& router, std::shared_ptr<Console> console);
 void AddWorkPages(http::Router& router, std::shared_ptr<Console> console);
+// /console/chiusure: the service closures of a tenant's calendar, announced and cancelled.
+void AddClosurePages(http::Router& router, std::shared_ptr<Console> console);
+// /console/termini (the SLA dashboard) and /console/indicatori (the help desk's monthly KPIs).
+void AddDashboardPages(http::Router& router, std::shared_ptr<Console> console);
+// GET /console/eventi: what the live pages listen to (Server-Sent Events).
+void AddLivePages(http::Router& router, std::shared_ptr<Console> console);
 
 }  // namespace procedo::web

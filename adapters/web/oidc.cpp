@@ -41,8 +41,8 @@ struct Reply {
 };
 
 // GET `url`, or POST `form` (x-www-form-urlencoded) with `authorization` when given.
-Result<Reply> Call(const std::string& url, const std::string* form, const std::string& authorization,
-                   std::chrono::milliseconds timeout) {
+Result<Reply> Call(const std::string& url, const std::string* form,
+                   const std::string& authorization, std::chrono::milliseconds timeout) {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> c(curl_easy_init(), curl_easy_cleanup);
   if (!c) return Status::Unavailable("cannot start an HTTP client (libcurl)");
   Reply reply;
@@ -96,7 +96,7 @@ Result<OidcClient::Provider> OidcClient::Discover() {
   Provider p;
   if (reply->status == 200 && doc.is_object()) {
     p = {Text(doc, "authorization_endpoint"), Text(doc, "token_endpoint"), Text(doc, "jwks_uri"),
-         Text(doc, "issuer")};
+         Text(doc, "issuer"), Text(doc, "end_session_endpoint")};
   }
   if (p.authorization_endpoint.empty() || p.token_endpoint.empty() || p.jwks_uri.empty()) {
     return Status::Unavailable(fmt::format(
@@ -199,16 +199,16 @@ Result<std::pair<std::string, StaffSession>> OidcClient::Finish(const std::strin
       UrlEncode(code), UrlEncode(options_.redirect_uri), UrlEncode(pending.verifier),
       UrlEncode(options_.client_id));
   // client_secret_basic, with id and secret form-encoded first (RFC 6749 §2.3.1).
-  const std::string basic =
-      "Basic " + Base64Encode(UrlEncode(options_.client_id) + ":" + UrlEncode(options_.client_secret));
+  const std::string basic = "Basic " + Base64Encode(UrlEncode(options_.client_id) + ":" +
+                                                    UrlEncode(options_.client_secret));
   auto reply = Call(p->token_endpoint, &form, basic, options_.timeout);
   if (!reply.ok()) return reply.status();
   auto tokens = nlohmann::json::parse(reply->body, nullptr, false);
   if (reply->status != 200 || !tokens.is_object() || Text(tokens, "id_token").empty()) {
     const std::string error = tokens.is_object() ? Text(tokens, "error") : "";
-    return Status::PermissionDenied(fmt::format(
-        "the provider's token endpoint refused the code ({} {}); sign in again", reply->status,
-        error.empty() ? "without an ID token" : error));
+    return Status::PermissionDenied(
+        fmt::format("the provider's token endpoint refused the code ({} {}); sign in again",
+                    reply->status, error.empty() ? "without an ID token" : error));
   }
   http::JwtRules rules;
   rules.issuer = p->issuer;
@@ -231,7 +231,8 @@ Result<std::pair<std::string, StaffSession>> OidcClient::Finish(const std::strin
   }
   auto id = RandomToken();
   if (!id.ok()) return id.status();
-  StaffSession session{verified->who, verified->name, now + options_.session_ttl};
+  StaffSession session{verified->who, verified->name, now + options_.session_ttl,
+                       tokens["id_token"].get<std::string>()};
   std::lock_guard lock(mu_);
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     it = it->second.expires < now ? sessions_.erase(it) : std::next(it);
@@ -251,9 +252,30 @@ std::optional<StaffSession> OidcClient::Find(const std::string& session_id) {
   return it->second;
 }
 
-void OidcClient::End(const std::string& session_id) {
+std::string OidcClient::issuer_origin() const {
+  const std::string& i = options_.issuer;
+  const size_t scheme = i.find("://");
+  if (scheme == std::string::npos) return "";
+  const size_t path = i.find('/', scheme + 3);
+  return path == std::string::npos ? i : i.substr(0, path);
+}
+
+std::optional<std::string> OidcClient::End(const std::string& session_id) {
   std::lock_guard lock(mu_);
-  sessions_.erase(session_id);
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return std::nullopt;
+  const std::string hint = it->second.id_token;
+  sessions_.erase(it);
+  // The provider was discovered at the sign-in that opened the session.
+  if (!provider_ || provider_->end_session_endpoint.empty() || hint.empty()) return std::nullopt;
+  const std::string& end = provider_->end_session_endpoint;
+  std::string url = fmt::format("{}{}id_token_hint={}&client_id={}", end,
+                                end.find('?') == std::string::npos ? '?' : '&', UrlEncode(hint),
+                                UrlEncode(options_.client_id));
+  if (!options_.post_logout_redirect_uri.empty()) {
+    url += "&post_logout_redirect_uri=" + UrlEncode(options_.post_logout_redirect_uri);
+  }
+  return url;
 }
 
 }  // namespace procedo::web

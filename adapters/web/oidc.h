@@ -22,7 +22,11 @@ struct OidcOptions {
   std::string issuer;  // empty: no staff sign-in
   std::string client_id;
   std::string client_secret;
-  std::string redirect_uri;  // where the provider sends the browser back: .../console/accesso/ritorno
+  std::string
+      redirect_uri;  // where the provider sends the browser back: .../console/accesso/ritorno
+  // Where the provider sends the browser after signing the person out there too (RP-initiated
+  // logout): .../console/accesso/uscito. Register it with the provider.
+  std::string post_logout_redirect_uri;
   std::string scopes = "openid profile";
   std::string role_claim = "role";
   std::string tenant_claim = "tenant";
@@ -37,6 +41,7 @@ struct StaffSession {
   Principal who;
   std::string name;  // what the provider calls the person; shown only
   TimePoint expires;
+  std::string id_token;  // the provider's, as it came: the hint of a sign-out at the provider
 };
 
 struct SignIn {
@@ -61,12 +66,19 @@ class OidcClient {
                                                       const std::string& code);
   // The session behind a cookie, if it exists and has not expired on the injected clock.
   std::optional<StaffSession> Find(const std::string& session_id);
-  void End(const std::string& session_id);
+  // Ends the session here. When the provider offers RP-initiated logout (an
+  // end_session_endpoint in its discovery document), the URL that signs the person out there
+  // too, with the session's ID token as hint and post_logout_redirect_uri to come back to.
+  std::optional<std::string> End(const std::string& session_id);
   std::chrono::seconds session_ttl() const { return options_.session_ttl; }
+  // scheme://host[:port] of the issuer: the console's forms may lead there (the sign-out's
+  // redirect to the provider is a form's navigation, which the pages' CSP form-action governs).
+  std::string issuer_origin() const;
 
  private:
   struct Provider {
     std::string authorization_endpoint, token_endpoint, jwks_uri, issuer;
+    std::string end_session_endpoint;  // empty: the provider offers no RP-initiated logout
   };
   struct Pending {
     std::string nonce, verifier;

@@ -1,8 +1,9 @@
 // The console's work pages: a case (or application, or ticket) with its timeline and the
-// commands its reader may run now, and the forms that start a new one. Reading goes through the API's own view functions and domain/access.h; every form is
-// generated from the command's payload schema (schema_form.h; the enrolment's from the services
-// catalogue, enrolment_forms.h) and sent through the one command path
-// (adapters/command_service.h): this layer never appends and decides nothing.
+// commands its reader may run now, and the forms that start a new one. Reading goes through the
+// API's own view functions and domain/access.h; every form is generated from the command's payload
+// schema (schema_form.h; the enrolment's from the services catalogue, enrolment_forms.h) and sent
+// through the one command path (adapters/command_service.h): this layer never appends and decides
+// nothing.
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
@@ -54,8 +55,8 @@ std::string NewStreamId(const WorkflowDefinition& def, const Principal& who) {
 namespace {
 
 struct Outcome {
-  std::string command;                      // the form the errors belong to
-  FormValues values;                        // what was typed, shown again
+  std::string command;                        // the form the errors belong to
+  FormValues values;                          // what was typed, shown again
   std::map<std::string, std::string> errors;  // by field; "" for the whole form
 };
 
@@ -146,10 +147,11 @@ void AddSimilarTickets(const Console& c, const StaffSession& s, const std::strin
   if (!found) return;
   json similar = json::array();
   for (const json& r : found->value("results", json::array())) {
-    similar.push_back({{"number", Text(r, "number").empty() ? Text(r, "stream") : Text(r, "number")},
-                       {"subject", Text(r, "subject")},
-                       {"snippet", Text(r, "snippet")},
-                       {"closed", c.Local(Text(r, "closed_at"))}});
+    similar.push_back(
+        {{"number", Text(r, "number").empty() ? Text(r, "stream") : Text(r, "number")},
+         {"subject", Text(r, "subject")},
+         {"snippet", Text(r, "snippet")},
+         {"closed", c.Local(Text(r, "closed_at"))}});
   }
   d["show_similar"] = true;
   d["similar"] = similar;
@@ -167,8 +169,7 @@ http::Response ShowCase(const Console& c, const http::Request& in, const StaffSe
   if (!view) {
     if (code == 404 || code == 400) return NotFound(c, in, &s);
     return c.Error(503, "Servizio momentaneamente non disponibile",
-                   "Non è stato possibile leggere la pratica. Riprova tra qualche minuto.", in,
-                   &s);
+                   "Non è stato possibile leggere la pratica. Riprova tra qualche minuto.", in, &s);
   }
   auto loaded = Load(c, stream);
   if (!loaded || !loaded->state.exists()) return NotFound(c, in, &s);
@@ -177,13 +178,15 @@ http::Response ShowCase(const Console& c, const http::Request& in, const StaffSe
   json d = {{"stream", stream},
             {"kind", c.Label("kinds", kind)},
             {"state", c.StateLabel(kind, loaded->state.status)},
-            {"code", Text(*view, "case_code").empty() ? stream : Text(*view, "case_code")}};
+            {"code", Text(*view, "case_code").empty() ? stream : Text(*view, "case_code")},
+            {"audit", "/console/pratiche/" + UrlEncode(stream) + "/registro"}};
   json facts = json::array();
   auto fact = [&facts](const std::string& name, const std::string& value) {
     if (!value.empty()) facts.push_back({{"name", name}, {"value", value}});
   };
   fact("Procedimento", Text(view->value("procedure", json::object()), "name"));
-  fact("Oggetto", Text(*view, "subject").empty() ? Text(fields, "subject") : Text(*view, "subject"));
+  fact("Oggetto",
+       Text(*view, "subject").empty() ? Text(fields, "subject") : Text(*view, "subject"));
   fact("Richiedente", Text(view->value("applicant", json::object()), "name").empty()
                           ? Text(fields, "applicant_name")
                           : Text(view->value("applicant", json::object()), "name"));
@@ -192,10 +195,12 @@ http::Response ShowCase(const Console& c, const http::Request& in, const StaffSe
   if (!Text(loaded->state.fields, "submitted_at").empty()) {
     fact("Presentata il", c.Local(Text(loaded->state.fields, "submitted_at")));
   }
-  if (!Text(*view, "forwarded_to").empty()) fact("Inviata a", c.TenantName(Text(*view, "forwarded_to")));
+  if (!Text(*view, "forwarded_to").empty())
+    fact("Inviata a", c.TenantName(Text(*view, "forwarded_to")));
   fact("Tecnico", Text(fields, "technician_name"));
   fact("Termine", Text(view->value("term", json::object()), "text"));
-  if (!Text(*view, "deadline").empty()) fact("Scadenza del termine", c.Local(Text(*view, "deadline")));
+  if (!Text(*view, "deadline").empty())
+    fact("Scadenza del termine", c.Local(Text(*view, "deadline")));
   if (!Text(*view, "deadline_before_suspension").empty()) {
     fact("Termine sospeso; prima della sospensione scadeva il",
          c.Local(Text(*view, "deadline_before_suspension")));
@@ -203,12 +208,13 @@ http::Response ShowCase(const Console& c, const http::Request& in, const StaffSe
   d["facts"] = facts;
   json timeline = json::array();
   for (const json& e : view->value("timeline", json::array())) {
-    json entry = {{"at", c.Local(Text(e, "time"))},
-                  {"label", c.Label("events", Text(e, "type"))},
-                  {"who", fmt::format("{} ({})", Text(e, "actor"), c.Label("roles", Text(e, "role")))}};
+    json entry = {
+        {"at", c.Local(Text(e, "time"))},
+        {"label", c.Label("events", Text(e, "type"))},
+        {"who", fmt::format("{} ({})", Text(e, "actor"), c.Label("roles", Text(e, "role")))}};
     const json details = e.value("details", json::object());
-    for (const char* k : {"reason", "note", "text", "question", "answer", "solution",
-                          "corrections", "return_reason"}) {
+    for (const char* k : {"reason", "note", "text", "question", "answer", "solution", "corrections",
+                          "return_reason"}) {
       if (!Text(details, k).empty()) {
         entry["detail"] = Text(details, k);
         break;
@@ -234,9 +240,9 @@ http::Response ShowCase(const Console& c, const http::Request& in, const StaffSe
     d["notice"] = fmt::format("Fatto: «{}» è stato registrato.",
                               CommandTitle(loaded->def->commands.at(*done)));
   }
-  return c.Page(status, "console_case", fmt::format("{} {}", d["kind"].get<std::string>(),
-                                                    d["code"].get<std::string>()),
-                d, in, &s);
+  return c.Page(status, "console_case",
+                fmt::format("{} {}", d["kind"].get<std::string>(), d["code"].get<std::string>()), d,
+                in, &s);
 }
 
 // Runs the posted form's command as the signed-in person; 303 to `done` with the log position,
@@ -280,9 +286,9 @@ http::Response DoCommand(const Console& c, const http::Request& req, const Staff
   if (it == loaded->def->commands.end()) return NotFound(c, req, &s);
   Outcome outcome;
   int status = 422;
-  if (auto r = Run(c, s, it->second, stream, *form, loaded->def->stream_kind, loaded->state,
-                   loaded->state.tenant, "/console/pratiche/" + UrlEncode(stream), &outcome,
-                   &status)) {
+  if (auto r =
+          Run(c, s, it->second, stream, *form, loaded->def->stream_kind, loaded->state,
+              loaded->state.tenant, "/console/pratiche/" + UrlEncode(stream), &outcome, &status)) {
     return *r;
   }
   if (status == 404) return NotFound(c, req, &s);
@@ -325,8 +331,8 @@ http::Response DoNew(const Console& c, const http::Request& req, const StaffSess
   (*form).erase("versione");
   Outcome outcome;
   int status = 422;
-  if (auto r = Run(c, s, it->second, stream, *form, def->stream_kind, WorkflowState{},
-                   s.who.tenant, "/console/pratiche/" + UrlEncode(stream), &outcome, &status)) {
+  if (auto r = Run(c, s, it->second, stream, *form, def->stream_kind, WorkflowState{}, s.who.tenant,
+                   "/console/pratiche/" + UrlEncode(stream), &outcome, &status)) {
     return *r;
   }
   return ShowNew(c, req, s, &outcome, status == 404 ? 422 : status);
@@ -334,26 +340,26 @@ http::Response DoNew(const Console& c, const http::Request& req, const StaffSess
 
 }  // namespace
 
-void AddWorkPages(http::Router& router, std::shared_ptr<Console> console) {
-  using Handler = http::Response (*)(const Console&, const http::Request&, const StaffSession&);
-  // Every work page needs a live session: without one, back to the sign-in.
-  auto page = [console](Handler handler) {
-    return [console, handler](http::Request& req) {
-      try {
-        auto s = console->Session(req);
-        if (!s) {
-          // A cookie that no longer opens a session: it expired (or the server restarted).
-          return Cookie(req, kConsoleSession).empty() ? SeeOther("/console/accesso")
-                                                      : console->SignInAgain();
-        }
-        return handler(*console, req, *s);
-      } catch (const std::exception&) {
-        return console->Error(500, "Errore del servizio",
-                              "Si è verificato un errore imprevisto. Riprova tra qualche minuto.",
-                              req, nullptr);
+http::Handler StaffPage(std::shared_ptr<Console> console, ConsoleHandler handler) {
+  return [console, handler](http::Request& req) {
+    try {
+      auto s = console->Session(req);
+      if (!s) {
+        // A cookie that no longer opens a session: it expired (or the server restarted).
+        return Cookie(req, kConsoleSession).empty() ? SeeOther("/console/accesso")
+                                                    : console->SignInAgain();
       }
-    };
+      return handler(*console, req, *s);
+    } catch (const std::exception&) {
+      return console->Error(500, "Errore del servizio",
+                            "Si è verificato un errore imprevisto. Riprova tra qualche minuto.",
+                            req, nullptr);
+    }
   };
+}
+
+void AddWorkPages(http::Router& router, std::shared_ptr<Console> console) {
+  auto page = [console](ConsoleHandler handler) { return StaffPage(console, handler); };
   router.Add("GET", "/console", page(&ShowHome), /*blocking=*/true);
   router.Add("GET", "/console/pratiche/{id}",
              page([](const Console& c, const http::Request& r, const StaffSession& s) {
@@ -361,6 +367,7 @@ void AddWorkPages(http::Router& router, std::shared_ptr<Console> console) {
              }),
              /*blocking=*/true);
   router.Add("POST", "/console/pratiche/{id}/{command}", page(&DoCommand), /*blocking=*/true);
+  router.Add("GET", "/console/pratiche/{id}/registro", page(&ShowAudit), /*blocking=*/true);
   router.Add("GET", "/console/nuova/{workflow}/{command}",
              page([](const Console& c, const http::Request& r, const StaffSession& s) {
                return ShowNew(c, r, s);

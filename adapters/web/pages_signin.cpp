@@ -23,6 +23,8 @@ http::Response Console::Page(int status, const std::string& page, const std::str
   http::Response cookies;
   const std::string csrf = FormToken(req, &cookies, options.secure_cookies);
   data["csrf"] = csrf;
+  // A live page's feed starts after what the page shows.
+  if (data.value("live", false)) data["dopo"] = std::to_string(api.log.LastPosition());
   Chrome chrome{.brand = "Procedo, console degli uffici",
                 .tagline = "Pratiche, domande e ticket dell'ente",
                 .home = "/console",
@@ -36,6 +38,18 @@ http::Response Console::Page(int status, const std::string& page, const std::str
   }
   http::Response r = Html(status, site.Render(page, title, std::move(data), chrome), true);
   for (auto& h : cookies.headers) r.headers.push_back(h);
+  // "Esci" is a form whose answer redirects to the provider's sign-out, which a form-action of
+  // this origin alone would stop.
+  const std::string provider = oidc != nullptr ? oidc->issuer_origin() : "";
+  if (!provider.empty() && provider.find_first_of(" ;'\"") == std::string::npos) {
+    for (auto& [name, value] : r.headers) {
+      const std::string self = "form-action 'self'";
+      if (name != "Content-Security-Policy") continue;
+      if (auto at = value.find(self); at != std::string::npos) {
+        value.insert(at + self.size(), " " + provider);
+      }
+    }
+  }
   return r;
 }
 
@@ -106,7 +120,9 @@ http::Response ShowSignIn(const Console& c, const http::Request& req) {
 }
 
 // Why a sign-in failed is for the server's operators (the page tells the person what to do).
-void Report(const Status& s) { fmt::print(stderr, "procedo: console sign-in: {}\n", s.message()); }
+void Report(const Status& s) {
+  fmt::print(stderr, "procedo: console sign-in: {}\n", s.message());
+}
 
 http::Response Unavailable(const Console& c, const http::Request& req, const Status& s) {
   Report(s);
@@ -172,10 +188,13 @@ http::Response FinishSignIn(const Console& c, const http::Request& req) {
 http::Response SignOut(const Console& c, const http::Request& req) {
   auto form = ParseForm(req.body);
   if (!form || !CsrfValid(req, *form)) return c.Forbidden(req, nullptr);
-  if (c.oidc != nullptr) c.oidc->End(Cookie(req, kConsoleSession));
-  http::Response r = SeeOther("/console/accesso?esito=uscito");
-  r.headers.emplace_back("Set-Cookie", SetCookie(kConsoleSession, "", "/console", 0,
-                                                 c.options.secure_cookies, true));
+  std::optional<std::string> at_provider;
+  if (c.oidc != nullptr) at_provider = c.oidc->End(Cookie(req, kConsoleSession));
+  // Signed out here; where the provider offers it, signed out there too, so that the next
+  // sign-in on this browser asks for credentials again.
+  http::Response r = SeeOther(at_provider.value_or("/console/accesso?esito=uscito"));
+  r.headers.emplace_back(
+      "Set-Cookie", SetCookie(kConsoleSession, "", "/console", 0, c.options.secure_cookies, true));
   return r;
 }
 
@@ -198,6 +217,9 @@ void AddSignInPages(http::Router& router, std::shared_ptr<Console> console) {
   router.Add("GET", "/console/accesso/avvia", page(&StartSignIn), /*blocking=*/true);
   router.Add("GET", "/console/accesso/ritorno", page(&FinishSignIn), /*blocking=*/true);
   router.Add("POST", "/console/esci", page(&SignOut));
+  // Where the provider sends the browser back after signing the person out there.
+  router.Add("GET", "/console/accesso/uscito",
+             [](http::Request&) { return SeeOther("/console/accesso?esito=uscito"); });
 }
 
 void AddConsolePages(http::Router& router, http::Api& api, const Site& site, OidcClient* oidc,
@@ -207,6 +229,9 @@ void AddConsolePages(http::Router& router, http::Api& api, const Site& site, Oid
     if (auto cal = api.calendars->Build("always", ""); cal.ok()) console->zone = std::move(*cal);
   }
   AddSignInPages(router, console);
+  AddClosurePages(router, console);
+  AddDashboardPages(router, console);
+  AddLivePages(router, console);
   AddWorkPages(router, console);
 }
 

@@ -28,14 +28,14 @@ http::Response ShowHome(const Console& c, const http::Request& req, const StaffS
       const std::string stream = Text(item, "stream");
       std::string who = Text(item, "applicant_name");
       if (who.empty()) who = Text(item, "subject");
-      rows.push_back({{"href", "/console/pratiche/" + UrlEncode(stream)},
-                      {"code", Text(item, "case_code").empty() ? stream : Text(item, "case_code")},
-                      {"who", who},
-                      {"what", Text(item, "procedure_name").empty()
-                                   ? c.Label("kinds", Text(item, "kind"))
-                                   : Text(item, "procedure_name")},
-                      {"since", c.Local(Text(item, "since"))},
-                      {"deadline", Text(item, "deadline").empty() ? "" : c.Local(Text(item, "deadline"))}});
+      rows.push_back(
+          {{"href", "/console/pratiche/" + UrlEncode(stream)},
+           {"code", Text(item, "case_code").empty() ? stream : Text(item, "case_code")},
+           {"who", who},
+           {"what", Text(item, "procedure_name").empty() ? c.Label("kinds", Text(item, "kind"))
+                                                         : Text(item, "procedure_name")},
+           {"since", c.Local(Text(item, "since"))},
+           {"deadline", Text(item, "deadline").empty() ? "" : c.Local(Text(item, "deadline"))}});
     }
     lists.push_back({{"id", w.name},
                      {"title", c.Label("worklists", w.name)},
@@ -52,18 +52,18 @@ http::Response ShowHome(const Console& c, const http::Request& req, const StaffS
   if (auto page = ReadView(http::TicketQueueFor(c.api, s.who, q), &code)) {
     for (const json& item : page->value("items", json::array())) {
       const std::string level = item.contains("level") ? item["level"].dump() : "";
-      queue.push_back({{"href", "/console/pratiche/" + UrlEncode(Text(item, "stream"))},
-                       // The number the requester quotes; tickets from before numbers: the id.
-                       {"number", item.contains("number") ? Text(item, "number")
-                                                          : Text(item, "stream")},
-                       {"subject", Text(item, "subject")},
-                       {"priority", c.Label("priorities", Text(item, "priority"))},
-                       {"state", c.StateLabel("ticket", Text(item, "state"))},
-                       {"level", level},
-                       {"technician", Text(item, "technician_name")},
-                       {"reminders", item.value("reminders", 0)},
-                       {"complaints", item.value("complaints", 0)},
-                       {"opened", c.Local(Text(item, "opened_at"))}});
+      queue.push_back(
+          {{"href", "/console/pratiche/" + UrlEncode(Text(item, "stream"))},
+           // The number the requester quotes; tickets from before numbers: the id.
+           {"number", item.contains("number") ? Text(item, "number") : Text(item, "stream")},
+           {"subject", Text(item, "subject")},
+           {"priority", c.Label("priorities", Text(item, "priority"))},
+           {"state", c.StateLabel("ticket", Text(item, "state"))},
+           {"level", level},
+           {"technician", Text(item, "technician_name")},
+           {"reminders", item.value("reminders", 0)},
+           {"complaints", item.value("complaints", 0)},
+           {"opened", c.Local(Text(item, "opened_at"))}});
     }
   }
   json starts = json::array();
@@ -85,7 +85,10 @@ http::Response ShowHome(const Console& c, const http::Request& req, const StaffS
             {"has_starts", !starts.empty()},
             {"queue", queue},
             {"has_queue", code == 200},
-            {"queue_empty", queue.empty()}};
+            {"queue_empty", queue.empty()},
+            {"live", true},
+            {"show_kpis", domain::RoleMayRead(s.who, {"helpdesk_l1", "helpdesk_l2"})},
+            {"show_closures", domain::IsAdmin(s.who)}};
   return c.Page(200, "console_home", "Elenchi di lavoro", d, req, &s);
 }
 

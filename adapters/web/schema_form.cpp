@@ -4,14 +4,17 @@
 
 #include <algorithm>
 #include <charconv>
-#include <functional>
 #include <cstdlib>
+#include <functional>
 #include <vector>
 
+#include "adapters/web/schema_form_detail.h"
+
 namespace procedo::web {
-namespace {
 
 using nlohmann::json;
+
+namespace form_detail {
 
 // The schema's properties, required ones first in the order `required` lists them (a JSON
 // object keeps no order of its own), then the others by name.
@@ -42,10 +45,30 @@ std::string Label(const json& prop, const std::string& name) {
   return l;
 }
 
-enum class Kind { kText, kTextarea, kNumber, kInteger, kSelect, kCheckbox, kDate, kObject, kNone };
+namespace {
+bool Scalar(const json& items) {
+  const std::string t = items.value("type", "");
+  return t == "string" || t == "integer" || t == "number";
+}
+
+}  // namespace
 
 Kind KindOf(const json& p) {
   if (p.contains("enum") && p["enum"].is_array()) return Kind::kSelect;
+  if (p.value("type", "") == "array" && p.contains("items") && p["items"].is_object()) {
+    const json& items = p["items"];
+    if (items.contains("enum") && items["enum"].is_array()) return Kind::kChoices;
+    if (Scalar(items) && !items.contains("enum")) return Kind::kList;
+    return Kind::kNone;  // lists of objects: not typed in a form
+  }
+  if (p.value("type", "") == "object" && !p.contains("properties")) {
+    // Names and texts only: nested values cannot be typed on a line.
+    const json extra = p.value("additionalProperties", json(true));
+    if (extra == json(true) || (extra.is_object() && extra.value("type", "") == "string")) {
+      return Kind::kEntries;
+    }
+    return Kind::kNone;
+  }
   const std::string type = p.value("type", "");
   if (type == "string") {
     if (p.value("format", "") == "date") return Kind::kDate;
@@ -57,7 +80,43 @@ Kind KindOf(const json& p) {
   if (type == "object" && p.contains("properties") && p["properties"].is_object()) {
     return Kind::kObject;
   }
-  return Kind::kNone;  // lists, free objects: not typed in a form
+  return Kind::kNone;  // anything else: not typed in a form
+}
+
+std::string Trim(const std::string& text) {
+  const auto b = text.find_first_not_of(" \t\r\n"), e = text.find_last_not_of(" \t\r\n");
+  return b == std::string::npos ? "" : text.substr(b, e - b + 1);
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i <= text.size()) {
+    size_t nl = text.find('\n', i);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = Trim(text.substr(i, nl - i));
+    if (!line.empty()) out.push_back(std::move(line));
+    i = nl + 1;
+  }
+  return out;
+}
+
+// A typed text as the schema's type wants it; a text that is no number is passed as typed, for
+// the schema to refuse.
+json Typed(const std::string& type, const std::string& text) {
+  if (type == "integer") {
+    int64_t n = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    return ec == std::errc() && ptr == text.data() + text.size() ? json(n) : json(text);
+  }
+  if (type == "number") {
+    std::string t = text;
+    for (char& c : t) c = c == ',' ? '.' : c;
+    char* end = nullptr;
+    double d = std::strtod(t.c_str(), &end);
+    return !t.empty() && end == t.c_str() + t.size() ? json(d) : json(text);
+  }
+  return json(text);
 }
 
 std::string IdOf(const std::string& prefix, const std::string& path) {
@@ -66,6 +125,12 @@ std::string IdOf(const std::string& prefix, const std::string& path) {
   return id;
 }
 
+}  // namespace form_detail
+
+using namespace form_detail;
+
+namespace {
+
 json Field(const json& p, const std::string& path, const std::string& label, bool required,
            const std::string& id_prefix, const FormValues& values,
            const std::map<std::string, std::string>& errors) {
@@ -73,19 +138,55 @@ json Field(const json& p, const std::string& path, const std::string& label, boo
   const std::string name = "f." + path;
   auto v = values.find(name);
   const std::string value = v == values.end() ? "" : v->second;
-  json f = {{"id", IdOf(id_prefix, path)}, {"name", name},          {"label", label},
-            {"required", required},        {"value", value},        {"text", kind == Kind::kText},
-            {"textarea", kind == Kind::kTextarea}, {"select", kind == Kind::kSelect},
-            {"checkbox", kind == Kind::kCheckbox}, {"date", kind == Kind::kDate},
+  json f = {{"id", IdOf(id_prefix, path)},
+            {"name", name},
+            {"label", label},
+            {"required", required},
+            {"value", value},
+            {"text", kind == Kind::kText},
+            {"textarea", kind == Kind::kTextarea},
+            {"select", kind == Kind::kSelect},
+            {"checkbox", kind == Kind::kCheckbox},
+            {"date", kind == Kind::kDate},
+            {"choices", kind == Kind::kChoices},
             {"number", kind == Kind::kNumber || kind == Kind::kInteger},
             {"step", kind == Kind::kInteger ? "1" : "any"},
             // Every key a section of the template tests is set: mustache would otherwise look
             // it up in the enclosing form and show the form's error under each field.
-            {"error", false}, {"hint", false}, {"maxlength", false}, {"checked", false},
+            {"error", false},
+            {"hint", false},
+            {"maxlength", false},
+            {"checked", false},
             {"options", json::array()}};
   if (p.contains("maxLength")) f["maxlength"] = std::to_string(p["maxLength"].get<int64_t>());
   if (p.contains("description") && p["description"].is_string()) f["hint"] = p["description"];
   if (kind == Kind::kCheckbox) f["checked"] = v != values.end() && !value.empty();
+  if (kind == Kind::kList || kind == Kind::kEntries) {
+    f["text"] = false;
+    f["textarea"] = true;
+    const std::string how = kind == Kind::kList ? "Una voce per riga."
+                                                : "Una voce per riga, nella forma «nome: valore».";
+    f["hint"] = p.contains("description") && p["description"].is_string()
+                    ? json(p["description"].get<std::string>() + " " + how)
+                    : json(how);
+  }
+  if (kind == Kind::kChoices) {
+    json options = json::array();
+    const json& items = p["items"];
+    const json names = items.value("enumNames", p.value("enumNames", json::array()));
+    for (size_t i = 0; i < items["enum"].size(); ++i) {
+      const json& e = items["enum"][i];
+      const std::string val = e.is_string() ? e.get<std::string>() : e.dump();
+      const std::string key = name + "." + std::to_string(i);
+      options.push_back(
+          {{"id", IdOf(id_prefix, path) + "-" + std::to_string(i)},
+           {"name", key},
+           {"value", val},
+           {"label", i < names.size() && names[i].is_string() ? names[i].get<std::string>() : val},
+           {"checked", values.count(key) > 0}});
+    }
+    f["options"] = options;
+  }
   if (kind == Kind::kSelect) {
     json options = json::array();
     const json& names = p.value("enumNames", json::array());
@@ -124,99 +225,6 @@ void Collect(const json& schema, const std::string& path, bool parent_required,
   }
 }
 
-const json* PropAt(const json& schema, const std::string& path) {
-  const json* s = &schema;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t dot = path.find('.', i);
-    if (dot == std::string::npos) dot = path.size();
-    const std::string name = path.substr(i, dot - i);
-    if (!s->contains("properties") || !(*s)["properties"].contains(name)) return nullptr;
-    s = &(*s)["properties"][name];
-    i = dot + 1;
-  }
-  return s;
-}
-
-const json* ValueAt(const json& payload, const std::string& path) {
-  const json* v = &payload;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t dot = path.find('.', i);
-    if (dot == std::string::npos) dot = path.size();
-    const std::string name = path.substr(i, dot - i);
-    if (!v->is_object() || !v->contains(name)) return nullptr;
-    v = &(*v)[name];
-    i = dot + 1;
-  }
-  return v;
-}
-
-std::string Bound(const json& p, const char* key) {
-  if (!p.contains(key) || !p[key].is_number()) return "";
-  std::string s = p[key].dump();
-  for (char& c : s) c = c == '.' ? ',' : c;
-  return s;
-}
-
-// What the field wants, said to the person who filled it in.
-std::string Explain(const json& p, const std::string& label, const json* value) {
-  const std::string l = "«" + label + "»";
-  switch (KindOf(p)) {
-    case Kind::kSelect:
-      return fmt::format("Scegli {} tra i valori proposti.", l);
-    case Kind::kDate:
-      return fmt::format("Indica in {} una data valida (giorno, mese e anno).", l);
-    case Kind::kInteger:
-    case Kind::kNumber: {
-      std::string want = KindOf(p) == Kind::kInteger ? "un numero intero" : "un numero";
-      const std::string min = Bound(p, "minimum"), xmin = Bound(p, "exclusiveMinimum"),
-                        max = Bound(p, "maximum");
-      if (!min.empty() && !max.empty()) want += fmt::format(" da {} a {}", min, max);
-      else if (!xmin.empty() && !max.empty()) want += fmt::format(" maggiore di {} e fino a {}", xmin, max);
-      else if (!min.empty()) want += fmt::format(" non inferiore a {}", min);
-      else if (!xmin.empty()) want += fmt::format(" maggiore di {}", xmin);
-      else if (!max.empty()) want += fmt::format(" fino a {}", max);
-      return KindOf(p) == Kind::kInteger
-                 ? fmt::format("Scrivi in {} {}.", l, want)
-                 : fmt::format("Scrivi in {} {} (per i decimali usa la virgola).", l, want);
-    }
-    default:
-      break;
-  }
-  const std::string text = value && value->is_string() ? value->get<std::string>() : "";
-  // Characters, not bytes: what a person counts.
-  size_t chars = 0;
-  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;
-  if (p.contains("maxLength") && chars > p["maxLength"].get<size_t>()) {
-    return fmt::format("{} può avere al massimo {} caratteri (ne hai scritti {}): accorcia il testo.",
-                       l, p["maxLength"].get<size_t>(), chars);
-  }
-  if (p.contains("pattern")) {
-    const std::string hint = p.value("description", "");
-    return hint.empty() ? fmt::format("{} non ha il formato atteso: correggilo.", l)
-                        : fmt::format("{} non ha il formato atteso: {}.", l, hint);
-  }
-  return fmt::format("Compila {}.", l);
-}
-
-void Missing(const json& schema, const json& payload, const std::string& path,
-             std::map<std::string, std::string>* out) {
-  const json props = schema.value("properties", json::object());
-  for (const auto& name : Order(schema)) {
-    const json& p = props[name];
-    const std::string here = path.empty() ? name : path + "." + name;
-    const json* v = payload.is_object() && payload.contains(name) ? &payload[name] : nullptr;
-    if (KindOf(p) == Kind::kObject) {
-      if (v != nullptr) Missing(p, *v, here, out);
-      continue;
-    }
-    if (v == nullptr && IsRequired(schema, name)) {
-      (*out)[here] = fmt::format("Compila «{}»: è obbligatorio.", Label(p, name));
-    }
-  }
-}
-
 }  // namespace
 
 json FormOf(const json& schema, const std::string& id_prefix, const FormValues& values,
@@ -241,76 +249,82 @@ json FormOf(const json& schema, const std::string& id_prefix, const FormValues& 
     loose.push_back(Field(p, name, Label(p, name), required, id_prefix, values, errors));
   }
   if (!loose.empty()) groups.insert(groups.begin(), json{{"legend", nullptr}, {"fields", loose}});
-  json form = {{"groups", groups}, {"complete", complete}, {"empty", groups.empty()},
-               {"error", false}};
+  json form = {
+      {"groups", groups}, {"complete", complete}, {"empty", groups.empty()}, {"error", false}};
   if (auto e = errors.find(""); e != errors.end()) form["error"] = e->second;
   return form;
 }
 
 json PayloadOf(const json& schema, const FormValues& values) {
-  std::function<json(const json&, const std::string&)> build =
-      [&](const json& s, const std::string& path) {
-        json out = json::object();
-        const json props = s.value("properties", json::object());
-        for (const auto& [name, p] : props.items()) {
-          const std::string here = path.empty() ? name : path + "." + name;
-          const Kind kind = KindOf(p);
-          if (kind == Kind::kObject) {
-            json sub = build(p, here);
-            if (!sub.empty() || IsRequired(s, name)) out[name] = std::move(sub);
-            continue;
-          }
-          if (kind == Kind::kNone) continue;
-          auto v = values.find("f." + here);
-          if (kind == Kind::kCheckbox) {
-            out[name] = v != values.end() && !v->second.empty();
-            continue;
-          }
-          if (v == values.end()) continue;
-          std::string text = v->second;
-          const auto b = text.find_first_not_of(" \t\r\n"), e = text.find_last_not_of(" \t\r\n");
-          text = b == std::string::npos ? "" : text.substr(b, e - b + 1);
-          if (text.empty()) continue;
-          if (kind == Kind::kInteger) {
-            int64_t n = 0;
-            auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-            out[name] = ec == std::errc() && ptr == text.data() + text.size() ? json(n) : json(text);
-          } else if (kind == Kind::kNumber) {
-            std::string t = text;
-            for (char& c : t) c = c == ',' ? '.' : c;
-            char* end = nullptr;
-            double d = std::strtod(t.c_str(), &end);
-            out[name] = end == t.c_str() + t.size() ? json(d) : json(text);
-          } else {
-            out[name] = kind == Kind::kTextarea ? v->second : text;
-          }
+  std::function<json(const json&, const std::string&)> build = [&](const json& s,
+                                                                   const std::string& path) {
+    json out = json::object();
+    const json props = s.value("properties", json::object());
+    for (const auto& [name, p] : props.items()) {
+      const std::string here = path.empty() ? name : path + "." + name;
+      const Kind kind = KindOf(p);
+      if (kind == Kind::kObject) {
+        json sub = build(p, here);
+        if (!sub.empty() || IsRequired(s, name)) out[name] = std::move(sub);
+        continue;
+      }
+      if (kind == Kind::kNone) continue;
+      if (kind == Kind::kChoices) {
+        json chosen = json::array();
+        const json& options = p["items"]["enum"];
+        for (size_t i = 0; i < options.size(); ++i) {
+          if (values.count("f." + here + "." + std::to_string(i))) chosen.push_back(options[i]);
         }
-        return out;
-      };
-  return build(schema, "");
-}
-
-std::map<std::string, std::string> ErrorsOf(const json& schema, const json& payload,
-                                            const json& violations) {
-  std::map<std::string, std::string> out;
-  Missing(schema, payload, "", &out);
-  for (const auto& v : violations) {
-    std::string pointer = v.value("path", "");
-    std::string path;
-    for (char c : pointer.empty() ? pointer : pointer.substr(1)) path += c == '/' ? '.' : c;
-    const json* p = path.empty() ? nullptr : PropAt(schema, path);
-    if (p == nullptr || KindOf(*p) == Kind::kObject || KindOf(*p) == Kind::kNone) {
-      // A missing field (said above at the field) or something no field of the form holds.
-      continue;
+        if (!chosen.empty() || IsRequired(s, name)) out[name] = std::move(chosen);
+        continue;
+      }
+      auto v = values.find("f." + here);
+      if (kind == Kind::kList || kind == Kind::kEntries) {
+        if (v == values.end()) continue;
+        auto lines = Lines(v->second);
+        if (lines.empty()) continue;
+        if (kind == Kind::kList) {
+          json list = json::array();
+          for (const auto& line : lines) list.push_back(Typed(p["items"].value("type", ""), line));
+          out[name] = std::move(list);
+        } else {
+          // A line without a colon is a name with an empty text: the schema says if that will do.
+          json entries = json::object();
+          for (const auto& line : lines) {
+            const size_t colon = line.find(':');
+            entries[Trim(line.substr(0, colon))] =
+                colon == std::string::npos ? "" : Trim(line.substr(colon + 1));
+          }
+          out[name] = std::move(entries);
+        }
+        continue;
+      }
+      if (kind == Kind::kCheckbox) {
+        out[name] = v != values.end() && !v->second.empty();
+        continue;
+      }
+      if (v == values.end()) continue;
+      std::string text = v->second;
+      const auto b = text.find_first_not_of(" \t\r\n"), e = text.find_last_not_of(" \t\r\n");
+      text = b == std::string::npos ? "" : text.substr(b, e - b + 1);
+      if (text.empty()) continue;
+      if (kind == Kind::kInteger) {
+        int64_t n = 0;
+        auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+        out[name] = ec == std::errc() && ptr == text.data() + text.size() ? json(n) : json(text);
+      } else if (kind == Kind::kNumber) {
+        std::string t = text;
+        for (char& c : t) c = c == ',' ? '.' : c;
+        char* end = nullptr;
+        double d = std::strtod(t.c_str(), &end);
+        out[name] = end == t.c_str() + t.size() ? json(d) : json(text);
+      } else {
+        out[name] = kind == Kind::kTextarea ? v->second : text;
+      }
     }
-    if (out.count(path)) continue;
-    const std::string name = path.substr(path.rfind('.') == std::string::npos ? 0 : path.rfind('.') + 1);
-    out[path] = Explain(*p, Label(*p, name), ValueAt(payload, path));
-  }
-  if (out.empty() && !violations.empty()) {
-    out[""] = "Alcuni dati non sono accettati: controlla i campi del modulo e riprova.";
-  }
-  return out;
+    return out;
+  };
+  return build(schema, "");
 }
 
 }  // namespace procedo::web

@@ -1,9 +1,11 @@
 // A command's form, generated from the JSON Schema of its payload (the workflow's data), so a new
 // procedure needs no new page: strings, numbers, enums, dates and yes/no, required or not, nested
-// one object deep as a fieldset. Labels are the schema's `title`s (enum values: `enumNames`),
-// hints its `description`s. The form only carries what the person typed: the payload is checked
-// by the command's own schema in decide, and its violations come back here as Italian sentences
-// built from the field's schema, next to the field.
+// one object deep as a fieldset; lists of texts or numbers and objects of free names and texts as
+// one entry per line ("nome: valore"), lists of enum values as a box for each. Labels are the
+// schema's `title`s (enum values: `enumNames`), hints its `description`s. The form only carries
+// what the person typed: the payload is checked by the command's own schema in decide, and its
+// violations come back here as Italian sentences built from the field's schema, next to the
+// field (an item's, at its list).
 #pragma once
 
 #include <map>
@@ -16,8 +18,8 @@ using FormValues = std::map<std::string, std::string>;  // posted fields, "f.<pa
 
 // For the template: {title, complete, groups: [{legend, fields: [...]}]}; each field with its
 // id (unique under `id_prefix`), name, label, kind flags, constraints, the value sent back and
-// its error. `complete` is false when a required field cannot be typed in a form (a list, a free
-// object): such a command is for the API only.
+// its error. `complete` is false when a required field cannot be typed in a form (a list of
+// objects, an object of objects): such a command is for the API only.
 nlohmann::json FormOf(const nlohmann::json& schema, const std::string& id_prefix,
                       const FormValues& values, const std::map<std::string, std::string>& errors);
 

@@ -96,6 +96,10 @@ constexpr Source kStyles[] = {
     {"procedo.css", "assets/procedo.css"},
 };
 
+constexpr Source kScripts[] = {
+    {"console.js", "assets/console.js"},
+};
+
 std::string HashedName(const std::string& name, const std::string& body) {
   auto dot = name.rfind('.');
   return name.substr(0, dot) + "." + Sha256Hex(body).substr(0, 16) + name.substr(dot);
@@ -160,6 +164,13 @@ Result<std::unique_ptr<Site>> Site::Load(const std::string& dir) {
     site->urls_.push_back({{"href", "/static/" + hashed}});
     site->assets_[hashed] = {ContentType(s.path), std::move(*body)};
   }
+  for (const Source& js : kScripts) {
+    auto body = ReadFile(root / js.path);
+    if (!body.ok()) return body.status();
+    std::string hashed = HashedName(js.name, *body);
+    site->scripts_.push_back({{"href", "/static/" + hashed}});
+    site->assets_[hashed] = {ContentType(js.path), std::move(*body)};
+  }
   site->styled_ = complete;
   return site;
 }
@@ -188,11 +199,18 @@ std::string Site::Render(const std::string& page, const std::string& title, nloh
     const std::string* body = &text;
     d.set(name, mu::partial([body] { return *body; }));
   }
+  const bool live = data.value("live", false);
   std::string content = Parsed(serial_, page, it->second).render(d);
-  nlohmann::json layout = {{"title", title},       {"content", content},
-                           {"styles", urls_},      {"brand", chrome.brand},
-                           {"tagline", chrome.tagline}, {"home", chrome.home},
-                           {"footer", chrome.footer},   {"user", chrome.user}};
+  nlohmann::json layout = {{"title", title},
+                           {"content", content},
+                           {"styles", urls_},
+                           {"brand", chrome.brand},
+                           {"tagline", chrome.tagline},
+                           {"home", chrome.home},
+                           {"footer", chrome.footer},
+                           {"user", chrome.user},
+                           {"live", live},
+                           {"scripts", live ? scripts_ : nlohmann::json::array()}};
   return Parsed(serial_, "layout", templates_.at("layout")).render(ToData(layout));
 }
 
@@ -208,8 +226,9 @@ http::Response Html(int status, std::string body, bool private_page) {
   r.body = std::move(body);
   r.headers = {
       {"Content-Security-Policy",
-       "default-src 'none'; style-src 'self'; font-src 'self' data:; img-src 'self' data:; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+       "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+       "font-src 'self' data:; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'"},
       {"X-Content-Type-Options", "nosniff"},
       {"X-Frame-Options", "DENY"},
       {"Referrer-Policy", "same-origin"},

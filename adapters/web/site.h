@@ -41,7 +41,9 @@ class Site {
 
   // templates/<page>.mustache with `data`, inside templates/layout.mustache. Every value is
   // HTML-escaped by the templates ({{ }}); only the layout takes the rendered page unescaped.
-  // Templates named _<name> are partials every page may include ({{> _name}}).
+  // Templates named _<name> are partials every page may include ({{> _name}}). A page whose data
+  // says `live` gets the script that refreshes its live region (assets/console.js) and the
+  // status line that announces it.
   std::string Render(const std::string& page, const std::string& title, nlohmann::json data,
                      const Chrome& chrome = {}) const;
   // By the hashed name under /static/.
@@ -54,16 +56,18 @@ class Site {
 
  private:
   std::map<std::string, std::string> templates_;
-  std::map<std::string, Asset> assets_;            // by hashed name
-  nlohmann::json urls_ = nlohmann::json::array();  // the layout's style sheets, in order
+  std::map<std::string, Asset> assets_;               // by hashed name
+  nlohmann::json urls_ = nlohmann::json::array();     // the layout's style sheets, in order
+  nlohmann::json scripts_ = nlohmann::json::array();  // pages with a live region load these
   bool styled_ = false;
   nlohmann::json labels_ = nlohmann::json::object();
   uint64_t serial_;  // tells this site's parsed templates from another's
 };
 
 // An HTML page with the security headers: a Content-Security-Policy allowing only this origin's
-// styles, fonts and images (no inline script or style), no framing, no sniffing, no referrer
-// beyond the origin. `private_page`: the page shows a citizen's data, so nothing may store it.
+// scripts, styles, fonts, images and connections (no inline script or style), no framing, no
+// sniffing, no referrer beyond the origin. `private_page`: the page shows a citizen's data, so
+// nothing may store it.
 http::Response Html(int status, std::string body, bool private_page);
 // 303 to `location` (redirect after post), with the same headers.
 http::Response SeeOther(const std::string& location);

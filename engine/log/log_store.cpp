@@ -6,9 +6,9 @@
 
 #include <future>
 
+#include "engine/base/rocksdb_memory.h"
 #include "engine/log/codec.h"
 #include "engine/log/log_core.h"
-#include "engine/base/rocksdb_memory.h"
 
 namespace procedo {
 
@@ -50,7 +50,8 @@ Status LogCore::OpenDb() {
   if (!s.ok()) {
     return Status::IoError(fmt::format(
         "cannot open the event log at '{}' ({}); check the path and that no other procedo "
-        "process holds it", options.path, s.ToString()));
+        "process holds it",
+        options.path, s.ToString()));
   }
   db.reset(raw);
   cf_events = handles[1];
@@ -80,7 +81,8 @@ Result<uint64_t> LogCore::LoadStreamVersion(const std::string& stream) const {
   const std::string prefix = codec::StreamIndexPrefix(stream);
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf_streams));
   it->SeekForPrev(codec::StreamIndexKey(stream, UINT64_MAX));
-  if (!it->status().ok()) return Status::IoError("reading the stream index failed: " + it->status().ToString());
+  if (!it->status().ok())
+    return Status::IoError("reading the stream index failed: " + it->status().ToString());
   if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
     return uint64_t{0};
   }
@@ -106,7 +108,8 @@ Result<std::vector<Event>> LogCore::ReadRange(uint64_t from, size_t limit) const
     }
     out.push_back(std::move(e).value());
   }
-  if (!it->status().ok()) return Status::IoError("reading the log failed: " + it->status().ToString());
+  if (!it->status().ok())
+    return Status::IoError("reading the log failed: " + it->status().ToString());
   return out;
 }
 
@@ -114,7 +117,9 @@ Result<std::vector<Event>> LogCore::ReadRange(uint64_t from, size_t limit) const
 
 LogStore::LogStore(std::shared_ptr<LogCore> core) : core_(std::move(core)) {}
 
-LogStore::~LogStore() { core_->Stop(); }
+LogStore::~LogStore() {
+  core_->Stop();
+}
 
 Result<std::unique_ptr<LogStore>> LogStore::Open(LogOptions options) {
   if (options.path.empty()) return Status::InvalidArgument("the log needs a directory path");
@@ -125,7 +130,9 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(LogOptions options) {
   return std::unique_ptr<LogStore>(new LogStore(std::move(core)));
 }
 
-const LogOptions& LogStore::options() const { return core_->options; }
+const LogOptions& LogStore::options() const {
+  return core_->options;
+}
 
 StoreMemory LogStore::Memory() const {
   StoreMemory m = MeasureRocksDb(*core_->db, core_->handles);
@@ -133,8 +140,7 @@ StoreMemory LogStore::Memory() const {
   return m;
 }
 
-void LogStore::AppendAsync(AppendRequest request,
-                           std::function<void(Result<AppendResult>)> done) {
+void LogStore::AppendAsync(AppendRequest request, std::function<void(Result<AppendResult>)> done) {
   auto p = std::make_unique<PendingAppend>();
   p->request = std::move(request);
   p->done = std::move(done);
@@ -160,7 +166,8 @@ Result<std::vector<Event>> LogStore::ReadStream(const std::string& stream, uint6
   if (Status s = ValidateStreamId(stream); !s.ok()) return s;
   const std::string prefix = codec::StreamIndexPrefix(stream);
   std::vector<std::string> keys;
-  std::unique_ptr<rocksdb::Iterator> it(core_->db->NewIterator(rocksdb::ReadOptions(), core_->cf_streams));
+  std::unique_ptr<rocksdb::Iterator> it(
+      core_->db->NewIterator(rocksdb::ReadOptions(), core_->cf_streams));
   if (direction == Direction::kForward) {
     it->Seek(codec::StreamIndexKey(stream, from_version));
   } else {
@@ -169,9 +176,13 @@ Result<std::vector<Event>> LogStore::ReadStream(const std::string& stream, uint6
   while (it->Valid() && keys.size() < limit && it->key().starts_with(prefix) &&
          it->key().size() == prefix.size() + 8) {
     keys.emplace_back(it->value().data(), it->value().size());
-    if (direction == Direction::kForward) it->Next(); else it->Prev();
+    if (direction == Direction::kForward)
+      it->Next();
+    else
+      it->Prev();
   }
-  if (!it->status().ok()) return Status::IoError("reading the stream index failed: " + it->status().ToString());
+  if (!it->status().ok())
+    return Status::IoError("reading the stream index failed: " + it->status().ToString());
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), core_->cf_events);
   std::vector<std::string> values;
@@ -200,10 +211,52 @@ Result<uint64_t> LogStore::StreamVersion(const std::string& stream) const {
   return core_->CurrentStreamVersion(stream);
 }
 
-uint64_t LogStore::LastPosition() const { return core_->last_position.load(std::memory_order_acquire); }
+Result<std::vector<std::pair<uint64_t, uint64_t>>> LogStore::StreamIndex(const std::string& stream,
+                                                                         size_t limit) const {
+  if (Status s = ValidateStreamId(stream); !s.ok()) return s;
+  const std::string prefix = codec::StreamIndexPrefix(stream);
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      core_->db->NewIterator(rocksdb::ReadOptions(), core_->cf_streams));
+  for (it->Seek(prefix); it->Valid() && out.size() < limit && it->key().starts_with(prefix);
+       it->Next()) {
+    if (it->key().size() != prefix.size() + 8) continue;
+    const uint64_t position =
+        it->value().size() == 8 ? codec::DecodeFixed64BE(it->value().data()) : 0;
+    out.emplace_back(codec::DecodeFixed64BE(it->key().data() + prefix.size()), position);
+  }
+  if (!it->status().ok()) {
+    return Status::IoError("reading the stream index failed: " + it->status().ToString());
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> LogStore::ReadStored(
+    const std::vector<uint64_t>& positions) const {
+  std::vector<std::string> keys;
+  keys.reserve(positions.size());
+  for (uint64_t p : positions) keys.push_back(codec::PositionKey(p));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), core_->cf_events);
+  std::vector<std::string> values;
+  auto statuses = core_->db->MultiGet(rocksdb::ReadOptions(), cfs, slices, &values);
+  for (size_t i = 0; i < statuses.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      values[i].clear();
+    } else if (!statuses[i].ok()) {
+      return Status::IoError("reading the log failed: " + statuses[i].ToString());
+    }
+  }
+  return values;
+}
+
+uint64_t LogStore::LastPosition() const {
+  return core_->last_position.load(std::memory_order_acquire);
+}
 
 std::unique_ptr<Subscription> LogStore::Subscribe(uint64_t from_position) const {
-  return std::unique_ptr<Subscription>(new Subscription(core_, std::max<uint64_t>(from_position, 1)));
+  return std::unique_ptr<Subscription>(
+      new Subscription(core_, std::max<uint64_t>(from_position, 1)));
 }
 
 }  // namespace procedo

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "engine/base/clock.h"
-#include "engine/log/event.h"
 #include "engine/base/status.h"
 #include "engine/base/store_memory.h"
+#include "engine/log/event.h"
 
 namespace rocksdb {
 class Env;
@@ -21,9 +21,9 @@ class Env;
 namespace procedo {
 
 struct LogOptions {
-  std::string path;                       // the RocksDB directory
-  bool sync = true;                       // fsync the WAL before acknowledging an append
-  size_t max_event_bytes = 1 << 20;       // encoded envelope, data included
+  std::string path;                  // the RocksDB directory
+  bool sync = true;                  // fsync the WAL before acknowledging an append
+  size_t max_event_bytes = 1 << 20;  // encoded envelope, data included
   size_t max_events_per_append = 10'000;
   size_t max_group_bytes = 32 << 20;      // one group commit's WriteBatch stops growing here
   size_t live_buffer_events = 1 << 16;    // recent events kept for live subscribers
@@ -68,9 +68,9 @@ using EventPtr = std::shared_ptr<const Event>;
 struct AppendResult {
   uint64_t first_position = 0;
   uint64_t last_position = 0;
-  uint64_t stream_version = 0;     // the stream's version after this append
-  bool deduplicated = false;       // answered from the idempotency record; nothing appended
-  std::vector<EventPtr> events;    // the events of this append, as stored (`also`'s after)
+  uint64_t stream_version = 0;   // the stream's version after this append
+  bool deduplicated = false;     // answered from the idempotency record; nothing appended
+  std::vector<EventPtr> events;  // the events of this append, as stored (`also`'s after)
 };
 
 enum class Direction { kForward, kBackward };
@@ -84,7 +84,8 @@ class Subscription {
  public:
   ~Subscription();
   // Up to `max` events from next_position() on. Waits up to `wait` when there are none yet and
-  // returns an empty vector on timeout. A Shutdown status when the log closes or Cancel() is called.
+  // returns an empty vector on timeout. A Shutdown status when the log closes or Cancel() is
+  // called.
   Result<std::vector<EventPtr>> Next(size_t max, std::chrono::milliseconds wait);
   uint64_t next_position() const { return next_; }
   void Cancel();
@@ -116,6 +117,12 @@ class LogStore {
   Result<std::vector<Event>> ReadAll(uint64_t from_position, size_t limit) const;
   // 0 when the stream does not exist.
   Result<uint64_t> StreamVersion(const std::string& stream) const;
+  // What is stored, as stored, for checks that must see the bytes rather than what decodes
+  // (engine/log/verify.h): the stream index's positions of `stream` from version 1 (at most
+  // `limit`, with their versions), and the stored values at `positions` ("" where there is none).
+  Result<std::vector<std::pair<uint64_t, uint64_t>>> StreamIndex(const std::string& stream,
+                                                                 size_t limit) const;
+  Result<std::vector<std::string>> ReadStored(const std::vector<uint64_t>& positions) const;
   uint64_t LastPosition() const;
 
   std::unique_ptr<Subscription> Subscribe(uint64_t from_position) const;

@@ -76,6 +76,38 @@ TEST_CASE("closure budget: 8 business days a year, weekends and holidays free", 
   CHECK_FALSE(CheckClosure(cal, {summer}, ny, announced).ok());  // 2026: 5 + 4 = 9
 }
 
+TEST_CASE("the closure rule's verdict carries its figures", "[closures]") {
+  const auto cal = Helpdesk();
+  const Closure c{"ferie", D(2026, 8, 10), D(2026, 8, 14), "ferie estive"};
+  auto late = JudgeClosure(cal, {}, c, T("2026-08-06T08:00:00+02:00"));
+  REQUIRE(late.ok());
+  REQUIRE(late->has_value());
+  CHECK((*late)->reason == ClosureRefusal::Reason::kTooLittleNotice);
+  CHECK((*late)->announced == D(2026, 8, 6));
+  CHECK((*late)->first_day == D(2026, 8, 10));
+  CHECK((*late)->first_possible == D(2026, 8, 11));
+  CHECK((*late)->notice_days == 4);
+  CHECK((*late)->min_notice_days == 5);
+
+  const auto announced = T("2026-06-01T10:00:00+02:00");
+  const Closure christmas{"christmas", D(2026, 12, 24), D(2026, 12, 31), ""};
+  auto over = JudgeClosure(cal, {c}, christmas, announced);
+  REQUIRE(over.ok());
+  REQUIRE(over->has_value());
+  CHECK((*over)->reason == ClosureRefusal::Reason::kOverBudget);
+  CHECK((*over)->year == 2026);
+  CHECK((*over)->added == 5);
+  CHECK((*over)->already == 5);
+  CHECK((*over)->max_per_year == 8);
+
+  auto allowed = JudgeClosure(cal, {}, christmas, announced);
+  REQUIRE(allowed.ok());
+  CHECK_FALSE(allowed->has_value());
+  auto reused = JudgeClosure(cal, {christmas}, christmas, announced);
+  REQUIRE(reused.ok());
+  CHECK((*reused)->reason == ClosureRefusal::Reason::kIdInUse);
+}
+
 TEST_CASE("closures with bad dates or a used id are refused", "[closures]") {
   const auto cal = Helpdesk();
   const auto announced = T("2026-06-01T10:00:00+02:00");
@@ -144,8 +176,10 @@ TEST_CASE("closure event data satisfies the event schemas' required fields", "[c
 
 namespace procedo::domain {
 
-TEST_CASE("announcing and cancelling closures are commands of the calendar workflow: refused "
-          "with the reason, checked against what the stream holds", "[closures]") {
+TEST_CASE(
+    "announcing and cancelling closures are commands of the calendar workflow: refused "
+    "with the reason, checked against what the stream holds",
+    "[closures]") {
   testing::WorkflowFixture wf;
   wf.logf.clock.Set(T("2026-06-01T10:00:00+02:00"));
   const Actor admin{"resp1", "admin", "comune-forli"};
@@ -159,7 +193,8 @@ TEST_CASE("announcing and cancelling closures are commands of the calendar workf
   REQUIRE(first.accepted());
   CHECK(first.append.events.at(0)->stream == "calendar-comune-forli-helpdesk");
   CHECK(first.append.events.at(0)->type == kClosureAnnounced);
-  CHECK(first.append.events.at(0)->actor == R"({"id":"resp1","role":"admin","tenant":"comune-forli"})");
+  CHECK(first.append.events.at(0)->actor ==
+        R"({"id":"resp1","role":"admin","tenant":"comune-forli"})");
 
   // Too little notice: nothing is appended, the reason says why.
   auto late = send(AnnounceClosureCommand("helpdesk", "comune-forli",

@@ -31,20 +31,22 @@ ACCOUNTS = {
     "franco": {"name": "Franco di Forlì", "role": "operator", "tenant": FORLI},
     "tina": {"name": "Tina dell'Help desk", "role": "helpdesk_l1", "tenant": FORLI},
     "cuoco": {"name": "Carlo Cuoco", "role": "chef", "tenant": AOSTA},
+    "ada": {"name": "Ada Amministratrice", "role": "admin", "tenant": FORLI},
 }
 
 
 class Provider:
     """oidc-provider as its own process: the organisation's identity provider."""
 
-    def __init__(self, tmp, redirect_uri):
+    def __init__(self, tmp, redirect_uri, post_logout_redirect_uri):
         self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.config = tmp / "oidc.json"
         self.config.write_text(json.dumps({
             "port": self.port, "issuer": self.issuer, "accounts": ACCOUNTS,
             "clients": [{"client_id": "procedo-console", "client_secret": SECRET,
-                         "redirect_uris": [redirect_uri]}]}))
+                         "redirect_uris": [redirect_uri],
+                         "post_logout_redirect_uris": [post_logout_redirect_uri]}]}))
         self.log = open(tmp / "oidc.log", "w")
         self.proc = subprocess.Popen(["node", str(OIDC_DIR / "provider.mjs"), str(self.config)],
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
@@ -56,18 +58,20 @@ class Provider:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
+def serve_console(tmp_path_factory):
+    """A server, its provider and Chromium, for one test module (the last test of this one moves
+    the server's clock past every session)."""
     tmp = tmp_path_factory.mktemp("console")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     server = Server(tmp, testing_driven_clock="true", testing_clock_start=now)
     base = f"http://127.0.0.1:{server.port}"
-    idp = Provider(tmp, f"{base}/console/accesso/ritorno")
+    idp = Provider(tmp, f"{base}/console/accesso/ritorno", f"{base}/console/accesso/uscito")
     server.env.update({"PROCEDO_NOTIFY_BASE_URL": base, "PROCEDO_OIDC_ISSUER": idp.issuer,
                        "PROCEDO_OIDC_CLIENT_ID": "procedo-console",
                        "PROCEDO_OIDC_CLIENT_SECRET": SECRET,
                        "PROCEDO_OIDC_SCOPES": "openid profile procedo"})
     server.start()
+    server.idp = idp
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -75,6 +79,11 @@ def env(tmp_path_factory):
         browser.close()
     server.stop()
     idp.stop()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    yield from serve_console(tmp_path_factory)
 
 
 class Staff(Browser):
@@ -216,14 +225,21 @@ def test_an_operator_signs_in_starts_a_case_and_suspends_it(env):
     assert case_events(server, stream) == ["case.started", "case.suspended"]
     other.close()
 
-    # Signing out ends the session on the server, whatever the browser keeps.
+    # Signing out ends the session on the server, whatever the browser keeps, and at the
+    # provider too (RP-initiated logout), which asks to confirm and sends the browser back.
     op.page.click("header button:has-text('Esci')")
+    op.page.wait_for_url(re.compile(re.escape(server.idp.issuer) + r"/session/end.*"))
+    op.page.click("button[name=logout]")
     op.page.wait_for_url(f"{base}/console/accesso?esito=uscito")
+    op.csp_errors.clear()  # the provider's pages are not ours
     assert "Sei uscito" in op.page.inner_text("[role=alert]")
     op.check("console-signed-out")
     op.context.add_cookies([{**cookie}])
     op.page.goto(f"{base}/console")
     assert op.page.url.startswith(f"{base}/console/accesso")
+    # Signed out at the provider as well: the next sign-in asks for credentials again.
+    op.page.click("#accedi")
+    assert op.page.locator("input[name=login]").count() == 1
     op.close()
 
 
