@@ -16,5 +16,6 @@ int SlaCase(const Limits& limits, const std::string& source_dir);
 int RunNotifyCase(const Limits& limits, const std::string& source_dir);
 int RunMailCase(const Limits& limits, const std::string& source_dir);
 int KbCase(const Limits& limits);
+int ImportCase(const Limits& limits, const std::string& source_dir);
 
 }  // namespace procedo::bench

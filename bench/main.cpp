@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       {"notify", [&] { return RunNotifyCase(limits, PROCEDO_SOURCE_DIR); }},
       {"mail-in", [&] { return RunMailCase(limits, PROCEDO_SOURCE_DIR); }},
       {"kb", [&] { return KbCase(limits); }},
+      {"import", [&] { return ImportCase(limits, PROCEDO_SOURCE_DIR); }},
   };
   auto usage = [&] {
     fmt::print(stderr, "usage: procedo-bench CASE... | all\ncases:");
