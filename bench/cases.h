@@ -17,5 +17,6 @@ int RunNotifyCase(const Limits& limits, const std::string& source_dir);
 int RunMailCase(const Limits& limits, const std::string& source_dir);
 int KbCase(const Limits& limits);
 int BalanceCase(const Limits& limits, const std::string& source_dir);
+int ImportCase(const Limits& limits, const std::string& source_dir);
 
 }  // namespace procedo::bench

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
       {"mail-in", [&] { return RunMailCase(limits, PROCEDO_SOURCE_DIR); }},
       {"kb", [&] { return KbCase(limits); }},
       {"balance", [&] { return BalanceCase(limits, PROCEDO_SOURCE_DIR); }},
+      {"import", [&] { return ImportCase(limits, PROCEDO_SOURCE_DIR); }},
   };
   auto usage = [&] {
     fmt::print(stderr, "usage: procedo-bench CASE... | all\ncases:");

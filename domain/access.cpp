@@ -22,6 +22,10 @@ bool IsAdmin(const Principal& who) {
   return who.role == "admin";
 }
 
+bool MayExchange(const Principal& who) {
+  return (who.role == "operator" || who.role == "operator_validator") && !who.tenant.empty();
+}
+
 StreamFacts FactsOfFields(const std::string& tenant, const nlohmann::json& fields) {
   StreamFacts f;
   f.tenant = tenant;

@@ -28,6 +28,9 @@ struct Principal {
 // for the product's own components (Actor::System) and no token or key can claim it.
 const std::set<std::string>& Roles();
 bool IsAdmin(const Principal& who);
+// Who exchanges files with the Ente's other systems (imports, exports of applications): its
+// operators, for their own tenant.
+bool MayExchange(const Principal& who);
 
 // What decides who may read a stream, from its state or its view.
 struct StreamFacts {

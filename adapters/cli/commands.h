@@ -17,5 +17,6 @@ void RegisterToken(CLI::App& app, const GlobalOptions& g, int* exit_code);
 void RegisterApiKey(CLI::App& app, const GlobalOptions& g, int* exit_code);
 void RegisterCalendar(CLI::App& app, const GlobalOptions& g, int* exit_code);
 void RegisterRebuild(CLI::App& app, const GlobalOptions& g, int* exit_code);
+void RegisterExchange(CLI::App& app, const GlobalOptions& g, int* exit_code);
 
 }  // namespace procedo::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   procedo::cli::RegisterApiKey(app, g, &exit_code);
   procedo::cli::RegisterCalendar(app, g, &exit_code);
   procedo::cli::RegisterRebuild(app, g, &exit_code);
+  procedo::cli::RegisterExchange(app, g, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

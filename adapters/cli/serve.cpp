@@ -11,6 +11,7 @@
 #include "adapters/cli/commands.h"
 #include "adapters/cli/common.h"
 #include "adapters/command_service.h"
+#include "adapters/exchange/exchange.h"
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
@@ -196,6 +197,9 @@ int Serve(const Config& cfg) {
   api.workflows = &(*domain)->workflows;
   api.calendars = &calendars;
   api.services = (*domain)->services.get();
+  auto exchange_schema = exchange::ExchangeSchema::Load(cfg.schemas_dir + "/exchange.xsd");
+  if (!exchange_schema.ok()) return Fail(exchange_schema.status());
+  api.exchange_schema = exchange_schema->get();
   api.consumers = &consumers;
   api.clock_mode = driven_clock ? "driven" : "system";
   api.tls = !cfg.http_tls_certificate.empty();

@@ -20,6 +20,9 @@ struct WorkflowSet;
 namespace procedo::projections {
 class KnowledgeBase;
 }  // namespace procedo::projections
+namespace procedo::exchange {
+class ExchangeSchema;
+}  // namespace procedo::exchange
 namespace procedo::domain {
 class CalendarCatalog;
 class CitizenAccess;
@@ -43,12 +46,14 @@ struct Api {
   const WorkflowSet* workflows = nullptr;
   const domain::CalendarCatalog* calendars = nullptr;  // for case views as_of an instant
   const domain::ServiceCatalogue* services = nullptr;  // GET /v1/services: seed 003
-  domain::CitizenAccess* citizen = nullptr;            // /v1/citizen/*: seed 002's online case
-  projections::KnowledgeBase* kb = nullptr;            // GET /v1/kb: the help desk's knowledge base
-  std::string openapi_json;                            // served at /openapi.json
-  std::chrono::milliseconds max_wait{5000};            // ?min_position waits at most this long
-  const ConsumerSupervisor* consumers = nullptr;       // every consumer, for /readyz
-  std::string clock_mode = "system";                   // "driven" under testing.driven_clock
+  domain::CitizenAccess* citizen = nullptr;  // /v1/citizen/*: seed 002's online case
+  projections::KnowledgeBase* kb = nullptr;  // GET /v1/kb: the help desk's knowledge base
+  // POST /v1/imports, GET /v1/exports/enrolments: the exchange layout (schemas/exchange.xsd)
+  const exchange::ExchangeSchema* exchange_schema = nullptr;
+  std::string openapi_json;                       // served at /openapi.json
+  std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
+  const ConsumerSupervisor* consumers = nullptr;  // every consumer, for /readyz
+  std::string clock_mode = "system";              // "driven" under testing.driven_clock
   // The server speaks TLS: cookies are then Secure (a browser drops a Secure cookie that came
   // over plain HTTP from any host but localhost).
   bool tls = false;
@@ -68,6 +73,7 @@ void AddServiceRoutes(Router& router, Api& api);
 void AddViewRoutes(Router& router, Api& api);
 // GET /v1/kb and /v1/kb/similar/{ticket}: the help desk's knowledge base.
 void AddKbRoutes(Router& router, Api& api);
+void AddExchangeRoutes(Router& router, Api& api);
 // Only with testing.driven_clock (not in AddAllRoutes, not in the OpenAPI document): GET and
 // POST /v1/testing/clock read and move api.clock through `move_to`, for admins.
 void AddTestingClockRoutes(Router& router, Api& api, std::function<void(TimePoint)> move_to);

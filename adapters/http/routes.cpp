@@ -11,6 +11,7 @@ void AddAllRoutes(Router& router, Api& api) {
   AddServiceRoutes(router, api);
   AddViewRoutes(router, api);
   AddKbRoutes(router, api);
+  AddExchangeRoutes(router, api);
 }
 
 }  // namespace procedo::http
