@@ -312,4 +312,12 @@ const TenantServices* ServiceCatalogue::ForTenant(const std::string& tenant) con
   return it == tenants_.end() ? nullptr : &it->second;
 }
 
+bool IsCatalogueId(std::string_view id) {
+  if (id.empty() || id.size() > 40 || id[0] < 'a' || id[0] > 'z') return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
 }  // namespace procedo::domain

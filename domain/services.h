@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/base/status.h"
@@ -120,6 +121,9 @@ std::vector<EnrolmentProblem> CheckEnrolmentDetails(const TenantServices* catalo
                                                     const std::string& tenant,
                                                     const nlohmann::json& chosen,
                                                     const nlohmann::json& details);
+
+// An id of the services catalogue (a service, site, tariff or question): [a-z][a-z0-9_]{0,39}.
+bool IsCatalogueId(std::string_view id);
 
 // The problems as one reason ("...; ..."), for a refusal.
 std::string JoinProblems(const std::vector<EnrolmentProblem>& problems);

@@ -10,6 +10,7 @@
 #include "adapters/http/api.h"
 #include "adapters/http/view_query.h"
 #include "domain/access.h"
+#include "domain/services.h"
 #include "projections/views/accounts.h"
 #include "projections/views/rankings.h"
 
@@ -18,11 +19,6 @@ namespace {
 
 using nlohmann::json;
 using projections::AccountsProjection;
-
-bool IsId(const std::string& s) {
-  static const std::regex kId("^[a-z][a-z0-9_]{0,39}$");
-  return std::regex_match(s, kId);
-}
 
 bool IsDate(const std::string& s) {
   static const std::regex kDate("^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
@@ -55,6 +51,21 @@ Result<std::optional<json>> Summary(Api& api, const Principal& who, const std::s
   return std::optional<json>(std::move(s));
 }
 
+// What every account route checks first: the caller, the views, the id, the position asked for.
+bool AccountAsked(Api& api, Request& req, Principal* who, Response* out) {
+  if (!RequirePrincipal(api, req, who, out)) return false;
+  if (api.views == nullptr) {
+    *out = Unavailable();
+    return false;
+  }
+  const std::string& id = req.params["id"];
+  if (!id.starts_with("account-") || !ValidateStreamId(id).ok()) {
+    *out = BadParameter("id", "an account id (account-<tenant>-<enrolment>-<service>)");
+    return false;
+  }
+  return WaitForViews(api, req, out);
+}
+
 }  // namespace
 
 void AddAccountRoutes(Router& router, Api& api) {
@@ -63,13 +74,8 @@ void AddAccountRoutes(Router& router, Api& api) {
       [&api](Request& req) {
         Principal who;
         Response out;
-        if (!RequirePrincipal(api, req, &who, &out)) return out;
-        if (api.views == nullptr) return Unavailable();
+        if (!AccountAsked(api, req, &who, &out)) return out;
         const std::string& id = req.params["id"];
-        if (!id.starts_with("account-") || !ValidateStreamId(id).ok()) {
-          return BadParameter("id", "an account id (account-<tenant>-<enrolment>-<service>)");
-        }
-        if (!WaitForViews(api, req, &out)) return out;
         auto s = Summary(api, who, id);
         if (!s.ok()) return Response::FromStatus(s.status());
         if (!s->has_value()) return NoAccount(id);
@@ -83,13 +89,8 @@ void AddAccountRoutes(Router& router, Api& api) {
       [&api](Request& req) {
         Principal who;
         Response out;
-        if (!RequirePrincipal(api, req, &who, &out)) return out;
-        if (api.views == nullptr) return Unavailable();
+        if (!AccountAsked(api, req, &who, &out)) return out;
         const std::string& id = req.params["id"];
-        if (!id.starts_with("account-") || !ValidateStreamId(id).ok()) {
-          return BadParameter("id", "an account id (account-<tenant>-<enrolment>-<service>)");
-        }
-        if (!WaitForViews(api, req, &out)) return out;
         auto s = Summary(api, who, id, /*balance_only=*/true);
         if (!s.ok()) return Response::FromStatus(s.status());
         if (!s->has_value()) return NoAccount(id);
@@ -102,13 +103,8 @@ void AddAccountRoutes(Router& router, Api& api) {
       [&api](Request& req) {
         Principal who;
         Response out;
-        if (!RequirePrincipal(api, req, &who, &out)) return out;
-        if (api.views == nullptr) return Unavailable();
+        if (!AccountAsked(api, req, &who, &out)) return out;
         const std::string& id = req.params["id"];
-        if (!id.starts_with("account-") || !ValidateStreamId(id).ok()) {
-          return BadParameter("id", "an account id (account-<tenant>-<enrolment>-<service>)");
-        }
-        if (!WaitForViews(api, req, &out)) return out;
         auto s = Summary(api, who, id);
         if (!s.ok()) return Response::FromStatus(s.status());
         if (!s->has_value()) return NoAccount(id);
@@ -131,8 +127,10 @@ void AddAccountRoutes(Router& router, Api& api) {
         Response out;
         if (!RequirePrincipal(api, req, &who, &out)) return out;
         if (api.views == nullptr) return Unavailable();
+        // Staff who name no holder read every position of the organisation, by holder.
         std::string holder = req.Query("holder").value_or(who.role == "citizen" ? who.id : "");
-        if (holder.empty() || holder.find('\0') != std::string::npos || holder.size() > 200) {
+        if ((holder.empty() && who.role == "citizen") || holder.find('\0') != std::string::npos ||
+            holder.size() > 200) {
           return BadParameter("holder", "the holder's id (a citizen reads their own)");
         }
         std::string tenant;
@@ -141,7 +139,9 @@ void AddAccountRoutes(Router& router, Api& api) {
           return NotAllowed("you may read only your own accounts");
         }
         if (!WaitForViews(api, req, &out)) return out;
-        const std::string prefix = AccountsProjection::HolderPrefix(tenant, holder);
+        const std::string prefix = holder.empty()
+                                       ? AccountsProjection::HoldersPrefix(tenant)
+                                       : AccountsProjection::HolderPrefix(tenant, holder);
         PageRequest page;
         if (!ParsePage(req, prefix, &page, &out)) return out;
         auto result = ScanPage(*api.views, AccountsProjection::kName, prefix, page,
@@ -165,8 +165,10 @@ void AddAccountRoutes(Router& router, Api& api) {
         }
         const std::string& service = req.params["service"];
         const std::string& site = req.params["site"];
-        if (!IsId(service)) return BadParameter("service", "a service id of GET /v1/services");
-        if (!IsId(site)) return BadParameter("site", "a site id of GET /v1/services");
+        if (!domain::IsCatalogueId(service))
+          return BadParameter("service", "a service id of GET /v1/services");
+        if (!domain::IsCatalogueId(site))
+          return BadParameter("site", "a site id of GET /v1/services");
         const std::string from = req.Query("from").value_or("");
         const std::string to = req.Query("to").value_or("");
         if (!from.empty() && !IsDate(from)) return BadParameter("from", "a day as YYYY-MM-DD");
@@ -203,8 +205,10 @@ void AddAccountRoutes(Router& router, Api& api) {
         }
         const std::string& service = req.params["service"];
         const std::string& site = req.params["site"];
-        if (!IsId(service)) return BadParameter("service", "a service id of GET /v1/services");
-        if (!IsId(site)) return BadParameter("site", "a site id of GET /v1/services");
+        if (!domain::IsCatalogueId(service))
+          return BadParameter("service", "a service id of GET /v1/services");
+        if (!domain::IsCatalogueId(site))
+          return BadParameter("site", "a site id of GET /v1/services");
         std::string tenant;
         if (!TenantFor(req, who, /*required=*/true, &tenant, &out)) return out;
         if (!WaitForViews(api, req, &out)) return out;

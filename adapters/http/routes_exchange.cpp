@@ -5,7 +5,9 @@
 
 #include "adapters/exchange/exchange.h"
 #include "adapters/http/api.h"
+#include "adapters/http/view_query.h"
 #include "domain/access.h"
+#include "domain/services.h"
 
 namespace procedo::http {
 namespace {
@@ -55,8 +57,11 @@ void AddExchangeRoutes(Router& router, Api& api) {
         Principal who;
         Response out;
         if (!MayExchangeHere(api, req, &who, &out)) return out;
-        auto xml =
-            exchange::ExportEnrolments(api.log, who.tenant, req.Query("service").value_or(""));
+        const std::string service = req.Query("service").value_or("");
+        if (!service.empty() && !domain::IsCatalogueId(service)) {
+          return BadParameter("service", "a service id of GET /v1/services (or empty: all)");
+        }
+        auto xml = exchange::ExportEnrolments(api.log, who.tenant, service);
         if (!xml.ok()) return Response::FromStatus(xml.status());
         Response r;
         r.content_type = "application/xml";

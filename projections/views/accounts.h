@@ -29,6 +29,7 @@ class AccountsProjection final : public Projection {
   static std::string HolderPrefix(const std::string& tenant, const std::string& holder) {
     return Key({"h", tenant, holder, ""});
   }
+  static std::string HoldersPrefix(const std::string& tenant) { return Key({"h", tenant, ""}); }
   // "d" 0x00 <tenant> 0x00 <service> 0x00 <site> 0x00 <YYYY-MM-DD>  ->  {quantity, amount_cents,
   // movements}: the uses of the day at the site. A prefix without the day lists the days.
   static std::string DayPrefix(const std::string& tenant, const std::string& service,

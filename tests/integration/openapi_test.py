@@ -83,6 +83,11 @@ def config(streams, kind):
     # reads (with every operation in it, a run of bounded length seldom creates anything).
     lines += ['[[operations]]', f'exclude-operation-id-regex = "^({kind}\\\\.|getStream|getCaseView|getTicket)"',
               'phases.stateful.enabled = false', '']
+    # An import's body is an XML document whose layout is an XSD, which the OpenAPI schema (a
+    # string) cannot state: a generated string is a document the import refuses whole, with 400.
+    lines += ['[[operations]]', 'include-operation-id = "importExchange"',
+              f'checks.positive_data_acceptance.expected-statuses = {json.dumps(ACCEPTED + ["400"])}',
+              '']
     for operation_id in guarded_commands():
         lines += ['[[operations]]', f'include-operation-id = "{operation_id}"',
                   f'checks.positive_data_acceptance.expected-statuses = {json.dumps(ACCEPTED + ["422"])}',
@@ -143,11 +148,17 @@ def test_throttled_authentication_is_documented(tmp_path):
                     and operation.path != "/v1/citizen/cases/{id}/credentials":
                 continue  # open routes, and the citizen's own session (their lockout is their own)
             path = {p.name: {"id": "case-comune-forli-1", "name": "open_cases",
-                              "number": "TCK-2026-000001", "ticket": "TCK-2026-000001"}[p.name]
+                              "number": "TCK-2026-000001", "ticket": "TCK-2026-000001",
+                              "service": "canteen", "site": "primaria_saint_roch"}[p.name]
                     for p in operation.path_parameters}
             query = {"/v1/kpis/helpdesk": {"month": "2026-11"},
                      "/v1/kb": {"q": "stampante"}}.get(operation.path, {})
-            body = {"body": {}, "media_type": "application/json"} if operation.method == "post" else {}
+            body = {}
+            if operation.method == "post":
+                content = operation.definition.raw.get("requestBody", {}).get("content", {})
+                body = ({"body": "<exchange/>", "media_type": "application/xml"}
+                        if "application/xml" in content else
+                        {"body": {}, "media_type": "application/json"})
             case = operation.Case(path_parameters=path, query=query,
                                   headers=bad, **body)
             response = case.call(base_url=f"http://127.0.0.1:{s.port}", timeout=10)
