@@ -66,6 +66,29 @@ bool AccountAsked(Api& api, Request& req, Principal* who, Response* out) {
   return WaitForViews(api, req, out);
 }
 
+// What the routes of a service at a site check first: the caller, the views, the staff's read
+// rule, the two ids.
+bool ServiceSiteAsked(Api& api, Request& req, const char* what, Principal* who, Response* out) {
+  if (!RequirePrincipal(api, req, who, out)) return false;
+  if (api.views == nullptr) {
+    *out = Unavailable();
+    return false;
+  }
+  if (!domain::MayReadServiceUsage(*who)) {
+    *out = NotAllowed(fmt::format("the {} of a service are the Ente's staff's to read", what));
+    return false;
+  }
+  if (!domain::IsCatalogueId(req.params["service"])) {
+    *out = BadParameter("service", "a service id of GET /v1/services");
+    return false;
+  }
+  if (!domain::IsCatalogueId(req.params["site"])) {
+    *out = BadParameter("site", "a site id of GET /v1/services");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void AddAccountRoutes(Router& router, Api& api) {
@@ -158,17 +181,9 @@ void AddAccountRoutes(Router& router, Api& api) {
       [&api](Request& req) {
         Principal who;
         Response out;
-        if (!RequirePrincipal(api, req, &who, &out)) return out;
-        if (api.views == nullptr) return Unavailable();
-        if (!domain::MayReadServiceUsage(who)) {
-          return NotAllowed("the uses of a service are the Ente's staff's to read");
-        }
+        if (!ServiceSiteAsked(api, req, "uses", &who, &out)) return out;
         const std::string& service = req.params["service"];
         const std::string& site = req.params["site"];
-        if (!domain::IsCatalogueId(service))
-          return BadParameter("service", "a service id of GET /v1/services");
-        if (!domain::IsCatalogueId(site))
-          return BadParameter("site", "a site id of GET /v1/services");
         const std::string from = req.Query("from").value_or("");
         const std::string to = req.Query("to").value_or("");
         if (!from.empty() && !IsDate(from)) return BadParameter("from", "a day as YYYY-MM-DD");
@@ -198,17 +213,9 @@ void AddAccountRoutes(Router& router, Api& api) {
       [&api](Request& req) {
         Principal who;
         Response out;
-        if (!RequirePrincipal(api, req, &who, &out)) return out;
-        if (api.views == nullptr) return Unavailable();
-        if (!domain::MayReadServiceUsage(who)) {
-          return NotAllowed("the rankings of a service are the Ente's staff's to read");
-        }
+        if (!ServiceSiteAsked(api, req, "rankings", &who, &out)) return out;
         const std::string& service = req.params["service"];
         const std::string& site = req.params["site"];
-        if (!domain::IsCatalogueId(service))
-          return BadParameter("service", "a service id of GET /v1/services");
-        if (!domain::IsCatalogueId(site))
-          return BadParameter("site", "a site id of GET /v1/services");
         std::string tenant;
         if (!TenantFor(req, who, /*required=*/true, &tenant, &out)) return out;
         if (!WaitForViews(api, req, &out)) return out;
