@@ -75,7 +75,16 @@ Result<StatePtr> CommandHandler::Load(const std::string& stream) {
     if (*current == cached->version) return cached;
     auto newer = log_.ReadStream(stream, cached->version + 1, Direction::kForward, SIZE_MAX);
     if (newer.ok() && !newer->empty() && newer->front().version == cached->version + 1) {
-      auto next = std::make_shared<WorkflowState>(*cached);
+      // As in Remember: a state no one else holds is folded forward in place, since copying a
+      // long stream's state costs more than folding the few events it is behind.
+      cache_.EraseIfCurrent(cached);
+      std::shared_ptr<WorkflowState> next;
+      if (cached.use_count() == 1) {
+        std::atomic_thread_fence(std::memory_order_acquire);
+        next = std::const_pointer_cast<WorkflowState>(std::move(cached));
+      } else {
+        next = std::make_shared<WorkflowState>(*cached);
+      }
       for (const auto& e : *newer) {
         if (Status st = ApplyEvent(*def, *next, e); !st.ok()) return st;
       }
@@ -398,8 +407,8 @@ void CommandHandler::HandleAsync(const Command& command, const Actor& actor,
   }
   auto req = emitter_.Build(Header(command, actor, state), d.events(), {});
   if (!req.ok()) return done(DefinitionBug(command, def, req.status()));
-  // The cached state is now behind; the next command on the stream folds what this one added.
-  cache_.Erase(command.stream);
+  // The cached state stays: the next command on the stream finds it one version behind the log
+  // and folds only what this one added (Load), where dropping it would replay the whole stream.
   log_.AppendAsync(std::move(req).value(),
                    [done = std::move(done), reply = std::move(d.reply)](Result<AppendResult> r) mutable {
                      if (!r.ok()) return done(r.status());

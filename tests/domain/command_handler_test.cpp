@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <future>
 #include <numeric>
 #include <thread>
 
@@ -193,6 +194,34 @@ TEST_CASE("cached and snapshotted states equal a full replay, also after a resta
     CHECK_FALSE(f.State(s).fields.contains("marker"));
     CHECK(f.State(s) == Replayed(f, s));
   }
+}
+
+TEST_CASE(
+    "commands sent asynchronously one after another keep the stream's state cached: each folds "
+    "only what the previous one added, and a state someone still holds is never changed") {
+  WorkflowFixture f;
+  const std::string s = "case-comune-aosta-8";
+  f.Must(kOp, s, "start_case", SamplePayload("start_case"));
+  auto held = f.handler->Load(s);
+  REQUIRE(held.ok());
+  const StatePtr before = *held;  // a reader still holding version 1
+  const WorkflowState first = *before;
+  const uint64_t misses = f.handler->cache().misses();
+  for (int i = 0; i < 20; ++i) {
+    Command note{s, "add_note", {{"text", fmt::format("nota {}", i)}}, "", ""};
+    std::promise<Result<CommandOutcome>> answer;
+    f.handler->HandleAsync(note, kOp, [&](Result<CommandOutcome> r) { answer.set_value(r); });
+    auto r = answer.get_future().get();
+    REQUIRE(r.ok());
+    REQUIRE(r->accepted());
+  }
+  auto now = f.handler->Load(s);
+  REQUIRE(now.ok());
+  CHECK((*now)->version == 21);
+  CHECK(**now == Replayed(f, s));
+  // Never replayed from the start: every load found the state in the cache.
+  CHECK(f.handler->cache().misses() == misses);
+  CHECK(*before == first);
 }
 
 TEST_CASE("sequence numbers stay gap-free and unique under concurrent submissions") {
