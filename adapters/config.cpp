@@ -152,6 +152,13 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"oidc.role_claim", &c.oidc_role_claim},
       {"oidc.tenant_claim", &c.oidc_tenant_claim},
       {"oidc.session_seconds", &c.oidc_session_seconds},
+      {"portal.oidc_issuer", &c.portal_oidc_issuer},
+      {"portal.oidc_client_id", &c.portal_oidc_client_id},
+      {"portal.oidc_client_secret", &c.portal_oidc_client_secret},
+      {"portal.oidc_redirect_uri", &c.portal_oidc_redirect_uri},
+      {"portal.oidc_post_logout_redirect_uri", &c.portal_oidc_post_logout_redirect_uri},
+      {"portal.oidc_scopes", &c.portal_oidc_scopes},
+      {"portal.session_seconds", &c.portal_session_seconds},
       {"testing.driven_clock", &c.testing_driven_clock},
       {"testing.clock_start", &c.testing_clock_start},
       {"testing.fault_points", &c.testing_fault_points},
@@ -213,6 +220,12 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
         "oidc.issuer is set, so oidc.client_id, oidc.role_claim and oidc.tenant_claim must be "
         "set too and oidc.session_seconds be at least 60 (the client is registered with the "
         "identity provider)");
+  }
+  if (!c.portal_oidc_issuer.empty() &&
+      (c.portal_oidc_client_id.empty() || c.portal_session_seconds < 60)) {
+    return Status::InvalidArgument(
+        "portal.oidc_issuer is set, so portal.oidc_client_id must be set too (the portal's "
+        "client at the identity provider) and portal.session_seconds be at least 60");
   }
   if (c.kafka_partitions < 1 || c.kafka_partitions > 10'000 || c.kafka_replication < 1 ||
       c.kafka_replication > 32'767 || c.kafka_queue_max_messages < 1 ||

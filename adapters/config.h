@@ -106,6 +106,17 @@ struct Config {
   std::string oidc_role_claim = "role";
   std::string oidc_tenant_claim = "tenant";
   int64_t oidc_session_seconds = 8 * 3600;
+  // The citizens' portal of on-demand services (/servizi): people sign in with the national
+  // identity (SPID, CIE) through an OpenID provider, as citizens of the Ente whose page they
+  // came from. Empty issuer: the portal says sign-in is not available. redirect_uri empty:
+  // <notify.base_url>/servizi/accesso/ritorno.
+  std::string portal_oidc_issuer;
+  std::string portal_oidc_client_id;
+  std::string portal_oidc_client_secret;
+  std::string portal_oidc_redirect_uri;
+  std::string portal_oidc_post_logout_redirect_uri;
+  std::string portal_oidc_scopes = "openid profile";
+  int64_t portal_session_seconds = 1800;
   // Only for tests: the server's one clock stands at testing.clock_start (RFC 3339; empty: the
   // real time at start) and moves only when an admin POSTs /v1/testing/clock.
   bool testing_driven_clock = false;
@@ -135,6 +146,15 @@ struct Config {
   std::string OidcPostLogoutRedirectUri() const {
     return oidc_post_logout_redirect_uri.empty() ? notify_base_url + "/console/accesso/uscito"
                                                  : oidc_post_logout_redirect_uri;
+  }
+  std::string PortalRedirectUri() const {
+    return portal_oidc_redirect_uri.empty() ? notify_base_url + "/servizi/accesso/ritorno"
+                                            : portal_oidc_redirect_uri;
+  }
+  std::string PortalPostLogoutRedirectUri() const {
+    return portal_oidc_post_logout_redirect_uri.empty()
+               ? notify_base_url + "/servizi/accesso/uscito"
+               : portal_oidc_post_logout_redirect_uri;
   }
   // The mailbox's checkpoint and the originals and attachments of what it filed.
   std::string MailPath() const { return data_dir + "/mail"; }

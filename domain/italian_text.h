@@ -1,5 +1,5 @@
-// Instants as Italian readers expect them in pages and messages: "24/11/2026 alle 09:30". One
-// rule, so the ticket page and the ticket's e-mail never write the same deadline two ways.
+// Instants and amounts as Italian readers expect them in pages and messages: "24/11/2026 alle
+// 09:30", "€ 1.234,50". One rule, so a page and an e-mail never write the same figure two ways.
 #pragma once
 
 #include <string>
@@ -11,5 +11,7 @@ namespace procedo::domain {
 std::string ItalianDateTime(const std::string& rfc3339_local);
 // "24/11/2026".
 std::string ItalianDate(const std::string& rfc3339_local);
+// An amount in integer euro cents: "€ 1.234,50", "€ -3,20".
+std::string ItalianEuro(long long cents);
 
 }  // namespace procedo::domain

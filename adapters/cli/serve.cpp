@@ -256,7 +256,7 @@ int Serve(const Config& cfg) {
   // The citizens' pages and the staff console (adapters/web): HTML over the same services as
   // the JSON routes.
   std::unique_ptr<web::Site> site;
-  std::unique_ptr<web::OidcClient> oidc;
+  std::unique_ptr<web::OidcClient> oidc, portal_oidc;
   if (cfg.web_enabled) {
     auto loaded = web::Site::Load(cfg.web_dir);
     if (!loaded.ok()) return Fail(loaded.status());
@@ -288,6 +288,28 @@ int Serve(const Config& cfg) {
     fmt::print("procedo: staff console at /console{}\n",
                oidc ? fmt::format(", sign-in with {}", cfg.oidc_issuer)
                     : " (no sign-in: set oidc.issuer, oidc.client_id and oidc.client_secret)");
+  }
+  if (cfg.web_enabled) {
+    // The citizens' portal: the national identity's provider, with every person a citizen of
+    // the Ente whose page they signed in from.
+    if (!cfg.portal_oidc_issuer.empty()) {
+      web::OidcOptions o;
+      o.issuer = cfg.portal_oidc_issuer;
+      o.client_id = cfg.portal_oidc_client_id;
+      o.client_secret = cfg.portal_oidc_client_secret;
+      o.redirect_uri = cfg.PortalRedirectUri();
+      o.post_logout_redirect_uri = cfg.PortalPostLogoutRedirectUri();
+      o.scopes = cfg.portal_oidc_scopes;
+      o.fixed_role = "citizen";
+      o.session_ttl = std::chrono::seconds(cfg.portal_session_seconds);
+      o.clock = &clock;
+      portal_oidc = std::make_unique<web::OidcClient>(std::move(o));
+    }
+    web::AddPortalPages(router, api, *site, portal_oidc.get(),
+                        {.secure_cookies = !cfg.http_tls_certificate.empty()});
+    fmt::print("procedo: citizens' services portal at /servizi{}\n",
+               portal_oidc ? fmt::format(", sign-in with {}", cfg.portal_oidc_issuer)
+                           : " (no sign-in: set portal.oidc_issuer and portal.oidc_client_id)");
   }
   if (driven_waiter) {
     http::AddTestingClockRoutes(router, api, [w = driven_waiter.get()](TimePoint t) { w->Set(t); });

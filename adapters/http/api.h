@@ -97,6 +97,11 @@ Response HelpdeskKpisFor(Api& api, const Principal& who, Request& req);
 // What GET /v1/kb/similar/{ticket} answers `who` (`ticket` in req.params): the archived tickets
 // most like the ticket, for the console's ticket page.
 Response KbSimilarFor(Api& api, const Principal& who, Request& req);
+// What GET /v1/accounts/{id} (or its /balance, `balance_only`), /v1/accounts/{id}/movements and
+// /v1/accounts answer `who`: the portal's pages show a citizen's positions through them.
+Response AccountFor(Api& api, const Principal& who, Request& req, bool balance_only = false);
+Response AccountMovementsFor(Api& api, const Principal& who, Request& req);
+Response HolderAccountsFor(Api& api, const Principal& who, Request& req);
 // The Set-Cookie value of a citizen's session for /v1/citizen/*: HttpOnly and SameSite=Strict
 // always, Secure under TLS only.
 std::string CitizenCookie(const std::string& token, std::chrono::seconds ttl, bool tls);

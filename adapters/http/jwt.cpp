@@ -61,8 +61,9 @@ Result<VerifiedJwt> Check(jwt_t* jwt, const JwtRules& rules) {
     return refuse("the token's 'nonce' is not the one this sign-in sent; sign in again");
   }
   VerifiedJwt v;
-  v.who = Principal{Claim(jwt, "sub"), Claim(jwt, rules.role_claim),
-                    Claim(jwt, rules.tenant_claim)};
+  v.who = Principal{Claim(jwt, "sub"),
+                    rules.role.empty() ? Claim(jwt, rules.role_claim) : rules.role,
+                    rules.tenant.empty() ? Claim(jwt, rules.tenant_claim) : rules.tenant};
   v.exp = exp;
   v.name = Claim(jwt, "name");
   const auto& roles = domain::Roles();

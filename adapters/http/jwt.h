@@ -21,6 +21,10 @@ struct JwtRules {
   // The claims that carry the principal: identity providers name role and tenant their own way.
   std::string role_claim = "role";
   std::string tenant_claim = "tenant";
+  // Not empty: the principal's role and tenant are these, not claims. The citizens' portal signs
+  // in people, not roles: a national identity (SPID, CIE) names no role and no Ente.
+  std::string role;
+  std::string tenant;
   TimePoint now;
 };
 

@@ -51,9 +51,8 @@ Result<std::optional<json>> Summary(Api& api, const Principal& who, const std::s
   return std::optional<json>(std::move(s));
 }
 
-// What every account route checks first: the caller, the views, the id, the position asked for.
-bool AccountAsked(Api& api, Request& req, Principal* who, Response* out) {
-  if (!RequirePrincipal(api, req, who, out)) return false;
+// What every account route checks after the caller: the views, the id, the views caught up.
+bool AccountAsked(Api& api, Request& req, Response* out) {
   if (api.views == nullptr) {
     *out = Unavailable();
     return false;
@@ -91,89 +90,82 @@ bool ServiceSiteAsked(Api& api, Request& req, const char* what, Principal* who, 
 
 }  // namespace
 
+Response AccountFor(Api& api, const Principal& who, Request& req, bool balance_only) {
+  Response out;
+  if (!AccountAsked(api, req, &out)) return out;
+  const std::string& id = req.params["id"];
+  auto s = Summary(api, who, id, balance_only);
+  if (!s.ok()) return Response::FromStatus(s.status());
+  if (!s->has_value()) return NoAccount(id);
+  return Response::Json(200, **s);
+}
+
+Response AccountMovementsFor(Api& api, const Principal& who, Request& req) {
+  Response out;
+  if (!AccountAsked(api, req, &out)) return out;
+  const std::string& id = req.params["id"];
+  auto s = Summary(api, who, id);
+  if (!s.ok()) return Response::FromStatus(s.status());
+  if (!s->has_value()) return NoAccount(id);
+  const std::string prefix = AccountsProjection::MovementsPrefix(id);
+  PageRequest page;
+  if (!ParsePage(req, prefix, &page, &out)) return out;
+  auto result =
+      ScanPage(*api.views, AccountsProjection::kName, prefix, page, [](json&) { return true; });
+  if (!result.ok()) return Response::FromStatus(result.status());
+  return Response::Json(200, PageBody(std::move(result).value(), {{"account", id}}));
+}
+
+// A holder's positions: a citizen reads their own (?holder= may be left out), staff any of their
+// tenant's holders; staff who name no holder read every position of the organisation.
+Response HolderAccountsFor(Api& api, const Principal& who, Request& req) {
+  Response out;
+  if (api.views == nullptr) return Unavailable();
+  std::string holder = req.Query("holder").value_or(who.role == "citizen" ? who.id : "");
+  if ((holder.empty() && who.role == "citizen") || holder.find('\0') != std::string::npos ||
+      holder.size() > 200) {
+    return BadParameter("holder", "the holder's id (a citizen reads their own)");
+  }
+  std::string tenant;
+  if (!TenantFor(req, who, /*required=*/true, &tenant, &out)) return out;
+  if (!domain::MayRead(who, domain::AccountFacts(tenant, holder))) {
+    return NotAllowed("you may read only your own accounts");
+  }
+  if (!WaitForViews(api, req, &out)) return out;
+  const std::string prefix = holder.empty() ? AccountsProjection::HoldersPrefix(tenant)
+                                            : AccountsProjection::HolderPrefix(tenant, holder);
+  PageRequest page;
+  if (!ParsePage(req, prefix, &page, &out)) return out;
+  auto result =
+      ScanPage(*api.views, AccountsProjection::kName, prefix, page, [](json&) { return true; });
+  if (!result.ok()) return Response::FromStatus(result.status());
+  return Response::Json(
+      200, PageBody(std::move(result).value(), {{"tenant", tenant}, {"holder", holder}}));
+}
+
 void AddAccountRoutes(Router& router, Api& api) {
+  // Each read as the caller authenticated on the API; the portal's pages call the same
+  // functions with their own session's principal.
+  auto as_caller = [&api](Response (*read)(Api&, const Principal&, Request&)) {
+    return [&api, read](Request& req) {
+      Principal who;
+      Response out;
+      if (!RequirePrincipal(api, req, &who, &out)) return out;
+      return read(api, who, req);
+    };
+  };
   router.Add(
       "GET", "/v1/accounts/{id}",
-      [&api](Request& req) {
-        Principal who;
-        Response out;
-        if (!AccountAsked(api, req, &who, &out)) return out;
-        const std::string& id = req.params["id"];
-        auto s = Summary(api, who, id);
-        if (!s.ok()) return Response::FromStatus(s.status());
-        if (!s->has_value()) return NoAccount(id);
-        return Response::Json(200, **s);
-      },
+      as_caller([](Api& a, const Principal& w, Request& r) { return AccountFor(a, w, r, false); }),
       /*blocking=*/true);
-
   // The balance alone: one small row, whatever the account's history.
   router.Add(
       "GET", "/v1/accounts/{id}/balance",
-      [&api](Request& req) {
-        Principal who;
-        Response out;
-        if (!AccountAsked(api, req, &who, &out)) return out;
-        const std::string& id = req.params["id"];
-        auto s = Summary(api, who, id, /*balance_only=*/true);
-        if (!s.ok()) return Response::FromStatus(s.status());
-        if (!s->has_value()) return NoAccount(id);
-        return Response::Json(200, **s);
-      },
+      as_caller([](Api& a, const Principal& w, Request& r) { return AccountFor(a, w, r, true); }),
       /*blocking=*/true);
-
-  router.Add(
-      "GET", "/v1/accounts/{id}/movements",
-      [&api](Request& req) {
-        Principal who;
-        Response out;
-        if (!AccountAsked(api, req, &who, &out)) return out;
-        const std::string& id = req.params["id"];
-        auto s = Summary(api, who, id);
-        if (!s.ok()) return Response::FromStatus(s.status());
-        if (!s->has_value()) return NoAccount(id);
-        const std::string prefix = AccountsProjection::MovementsPrefix(id);
-        PageRequest page;
-        if (!ParsePage(req, prefix, &page, &out)) return out;
-        auto result = ScanPage(*api.views, AccountsProjection::kName, prefix, page,
-                               [](json&) { return true; });
-        if (!result.ok()) return Response::FromStatus(result.status());
-        return Response::Json(200, PageBody(std::move(result).value(), {{"account", id}}));
-      },
-      /*blocking=*/true);
-
-  // A holder's positions: a citizen reads their own (?holder= may be left out), staff any of
-  // their tenant's holders.
-  router.Add(
-      "GET", "/v1/accounts",
-      [&api](Request& req) {
-        Principal who;
-        Response out;
-        if (!RequirePrincipal(api, req, &who, &out)) return out;
-        if (api.views == nullptr) return Unavailable();
-        // Staff who name no holder read every position of the organisation, by holder.
-        std::string holder = req.Query("holder").value_or(who.role == "citizen" ? who.id : "");
-        if ((holder.empty() && who.role == "citizen") || holder.find('\0') != std::string::npos ||
-            holder.size() > 200) {
-          return BadParameter("holder", "the holder's id (a citizen reads their own)");
-        }
-        std::string tenant;
-        if (!TenantFor(req, who, /*required=*/true, &tenant, &out)) return out;
-        if (!domain::MayRead(who, domain::AccountFacts(tenant, holder))) {
-          return NotAllowed("you may read only your own accounts");
-        }
-        if (!WaitForViews(api, req, &out)) return out;
-        const std::string prefix = holder.empty()
-                                       ? AccountsProjection::HoldersPrefix(tenant)
-                                       : AccountsProjection::HolderPrefix(tenant, holder);
-        PageRequest page;
-        if (!ParsePage(req, prefix, &page, &out)) return out;
-        auto result = ScanPage(*api.views, AccountsProjection::kName, prefix, page,
-                               [](json&) { return true; });
-        if (!result.ok()) return Response::FromStatus(result.status());
-        return Response::Json(
-            200, PageBody(std::move(result).value(), {{"tenant", tenant}, {"holder", holder}}));
-      },
-      /*blocking=*/true);
+  router.Add("GET", "/v1/accounts/{id}/movements", as_caller(&AccountMovementsFor),
+             /*blocking=*/true);
+  router.Add("GET", "/v1/accounts", as_caller(&HolderAccountsFor), /*blocking=*/true);
 
   // The Ente's uses of a service at a site, per day (?from=, ?to= inclusive, YYYY-MM-DD).
   router.Add(

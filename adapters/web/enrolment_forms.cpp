@@ -166,6 +166,15 @@ std::map<std::string, std::string> CatalogueErrors(const http::Api& api, const C
   return out;
 }
 
+std::string SiteName(const http::Api& api, const std::string& tenant, const std::string& site) {
+  const domain::TenantServices* c = CatalogueOf(api, tenant);
+  if (c == nullptr || !c->sites.is_array()) return site;
+  for (const auto& s : c->sites) {
+    if (s.value("id", "") == site) return s.value("name", site);
+  }
+  return site;
+}
+
 std::vector<std::pair<std::string, std::string>> EnrolmentSummary(const http::Api& api,
                                                                   const WorkflowState& state) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -181,11 +190,7 @@ std::vector<std::pair<std::string, std::string>> EnrolmentSummary(const http::Ap
     if (s.is_string()) names.push_back(name_of(s.get<std::string>()));
   }
   out.emplace_back("Servizi richiesti", fmt::format("{}", fmt::join(names, ", ")));
-  std::string site = state.fields.value("site", "");
-  for (const auto& s : c != nullptr ? c->sites : json::array()) {
-    if (s["id"] == site) site = s["name"].get<std::string>();
-  }
-  out.emplace_back("Plesso", site);
+  out.emplace_back("Plesso", SiteName(api, state.tenant, state.fields.value("site", "")));
   const json numbers = state.fields.value("sequence_numbers", json::object());
   for (const auto& s : services) {
     if (!s.is_string() || !numbers.contains(s.get<std::string>())) continue;

@@ -36,6 +36,9 @@ std::map<std::string, std::string> CatalogueErrors(const http::Api& api, const C
                                                    const nlohmann::json& schema,
                                                    const nlohmann::json& payload);
 
+// A site's name in the tenant's services catalogue, else its id (a site withdrawn since).
+std::string SiteName(const http::Api& api, const std::string& tenant, const std::string& site);
+
 // The summary of an enrolment (seed 003: what the applicant is handed at the end): the chosen
 // services and the site by their catalogue names, and once it is submitted the sequence number
 // of each service, as {name, value} pairs; empty for a stream that is no enrolment.

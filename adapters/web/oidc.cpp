@@ -134,7 +134,7 @@ Result<std::vector<std::string>> OidcClient::Keys(const Provider& p, bool refres
   return keys_;
 }
 
-Result<SignIn> OidcClient::Begin() {
+Result<SignIn> OidcClient::Begin(const std::string& tenant) {
   auto p = Discover();
   if (!p.ok()) return p.status();
   auto state = RandomToken(), nonce = RandomToken(), verifier = RandomToken();
@@ -152,7 +152,7 @@ Result<SignIn> OidcClient::Begin() {
       it = it->second.expires < now ? pending_.erase(it) : std::next(it);
     }
     if (pending_.size() > 100'000) pending_.clear();
-    pending_[*state] = Pending{*nonce, *verifier, now + options_.login_ttl};
+    pending_[*state] = Pending{*nonce, *verifier, now + options_.login_ttl, tenant};
   }
   const char sep = p->authorization_endpoint.find('?') == std::string::npos ? '?' : '&';
   SignIn s;
@@ -216,6 +216,13 @@ Result<std::pair<std::string, StaffSession>> OidcClient::Finish(const std::strin
   rules.nonce = pending.nonce;
   rules.role_claim = options_.role_claim;
   rules.tenant_claim = options_.tenant_claim;
+  if (!options_.fixed_role.empty()) {
+    if (pending.tenant.empty()) {
+      return Status::InvalidArgument("the sign-in named no Ente; start it from the Ente's page");
+    }
+    rules.role = options_.fixed_role;
+    rules.tenant = pending.tenant;
+  }
   rules.now = now;
   auto keys = Keys(*p, false);
   if (!keys.ok()) return keys.status();

@@ -30,6 +30,10 @@ struct OidcOptions {
   std::string scopes = "openid profile";
   std::string role_claim = "role";
   std::string tenant_claim = "tenant";
+  // Not empty: everyone signed in has this role, and their tenant is the one their sign-in
+  // began for (Begin's `tenant`), not claims: the citizens' portal, whose identity providers
+  // (SPID, CIE) vouch for a person, not for a role in an Ente.
+  std::string fixed_role;
   std::chrono::seconds session_ttl{8 * 3600};
   // A sign-in started must come back within this long; its state and verifier are then dropped.
   std::chrono::seconds login_ttl{600};
@@ -55,7 +59,8 @@ class OidcClient {
 
   // A new sign-in: fresh state, nonce and PKCE verifier, kept here until the callback.
   // Unavailable when the provider's discovery document cannot be read.
-  Result<SignIn> Begin();
+  // `tenant`: the Ente the person signs in to, with fixed_role only.
+  Result<SignIn> Begin(const std::string& tenant = "");
   // The provider's callback. `state` from the query must be a pending sign-in's and equal the
   // browser's cookie (else InvalidArgument: a forged or replayed callback); the code is exchanged
   // at the token endpoint (Unavailable when the provider cannot be reached, PermissionDenied when
@@ -83,6 +88,7 @@ class OidcClient {
   struct Pending {
     std::string nonce, verifier;
     TimePoint expires;
+    std::string tenant;
   };
   Result<Provider> Discover();
   // The provider's signing keys as PEM; fetched again when a token verifies against none.

@@ -34,7 +34,8 @@ http::Response Console::Page(int status, const std::string& page, const std::str
     chrome.user = {{"name", who->name.empty() ? who->who.id : who->name},
                    {"role", Label("roles", who->who.role)},
                    {"tenant", TenantName(who->who.tenant)},
-                   {"csrf", csrf}};
+                   {"csrf", csrf},
+                   {"signout", "/console/esci"}};
   }
   http::Response r = Html(status, site.Render(page, title, std::move(data), chrome), true);
   for (auto& h : cookies.headers) r.headers.push_back(h);

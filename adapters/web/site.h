@@ -22,7 +22,8 @@ struct Chrome {
   std::string brand = "La tua pratica on line";
   std::string tagline = "Lo stato delle pratiche presentate agli uffici";
   std::string home = "/pratica";
-  nlohmann::json user = nullptr;  // {name, role, tenant, csrf}: the header's sign-out form
+  // {name, role, tenant, csrf, signout (the form's action)}: the header's sign-out form
+  nlohmann::json user = nullptr;
   std::string footer = "Servizio di consultazione delle pratiche amministrative.";
 };
 

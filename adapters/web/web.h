@@ -29,4 +29,13 @@ class OidcClient;
 void AddConsolePages(http::Router& router, http::Api& api, const Site& site, OidcClient* oidc,
                      WebOptions options);
 
+// The citizens' portal of on-demand services under /servizi (seed 003): sign-in with the
+// national identity through the portal's OpenID provider (`oidc`, with a fixed citizen role;
+// null: the pages say sign-in is not available), the positions of the person and their children
+// (balance or invoices, movements, consumption per month, the low-credit alert), and the
+// enrolment's two steps with its printable summary, all through the API's read functions and
+// the one command path.
+void AddPortalPages(http::Router& router, http::Api& api, const Site& site, OidcClient* oidc,
+                    WebOptions options);
+
 }  // namespace procedo::web

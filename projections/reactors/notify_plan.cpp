@@ -60,21 +60,9 @@ std::string MegabytesText(const json& bytes) {
   return fmt::format("{},{} MB", tenths / 10, tenths % 10);
 }
 
-// An amount in euro as Italian text: "€ 1.234,50".
-std::string CentsText(long long cents) {
-  const bool negative = cents < 0;
-  if (negative) cents = -cents;
-  std::string whole = std::to_string(cents / 100);
-  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) whole.insert(i, ".");
-  return fmt::format("€ {}{},{:02}", negative ? "-" : "", whole, cents % 100);
-}
+std::string CentsText(long long cents) { return domain::ItalianEuro(cents); }
 
-std::string EuroText(double amount) {
-  const long long cents = std::llround(amount * 100);
-  std::string whole = std::to_string(cents / 100);
-  for (int i = static_cast<int>(whole.size()) - 3; i > 0; i -= 3) whole.insert(i, ".");
-  return fmt::format("€ {},{:02}", whole, cents % 100);
-}
+std::string EuroText(double amount) { return domain::ItalianEuro(std::llround(amount * 100)); }
 
 TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanContext& ctx) {
   TemplateVars v;

@@ -1,0 +1,279 @@
+// The citizens' portal of on-demand services: sign-in with the national identity (SPID, CIE)
+// through the portal's OpenID provider, as a citizen of the Ente whose page the person came from,
+// sign-out, and the home page with the person's positions (self and children). The session
+// cookie is SameSite=Lax for the same reason as the console's (the provider's redirect back is a
+// navigation from another site); every form carries a CSRF token.
+#include <fmt/format.h>
+
+#include "adapters/web/enrolment_forms.h"
+#include "adapters/web/portal.h"
+#include "domain/calendars.h"
+#include "domain/italian_text.h"
+#include "engine/base/url.h"
+
+namespace procedo::web {
+
+using nlohmann::json;
+
+std::optional<StaffSession> Portal::Session(const http::Request& req) const {
+  if (oidc == nullptr) return std::nullopt;
+  const std::string id = Cookie(req, kPortalSession);
+  if (id.empty()) return std::nullopt;
+  return oidc->Find(id);
+}
+
+http::Response Portal::Page(int status, const std::string& page, const std::string& title,
+                            json data, const http::Request& req, const StaffSession* who) const {
+  http::Response cookies;
+  const std::string csrf = FormToken(req, &cookies, options.secure_cookies);
+  data["csrf"] = csrf;
+  Chrome chrome{.brand = "Servizi su richiesta on line",
+                .tagline = "Mense, nidi, trasporti e servizi a domanda individuale",
+                .home = "/servizi",
+                .user = nullptr,
+                .footer = "Servizi on line dell'ente per i cittadini."};
+  if (who != nullptr) {
+    chrome.user = {{"name", who->name.empty() ? std::string("Cittadino") : who->name},
+                   {"role", "Cittadino"},
+                   {"tenant", TenantName(who->who.tenant)},
+                   {"csrf", csrf},
+                   {"signout", "/servizi/esci"}};
+  }
+  http::Response r = Html(status, site.Render(page, title, std::move(data), chrome), true);
+  for (auto& h : cookies.headers) r.headers.push_back(h);
+  // "Esci" redirects to the provider's sign-out, which a form-action of this origin alone stops.
+  const std::string provider = oidc != nullptr ? oidc->issuer_origin() : "";
+  if (!provider.empty() && provider.find_first_of(" ;'\"") == std::string::npos) {
+    for (auto& [name, value] : r.headers) {
+      const std::string self = "form-action 'self'";
+      if (name != "Content-Security-Policy") continue;
+      if (auto at = value.find(self); at != std::string::npos) {
+        value.insert(at + self.size(), " " + provider);
+      }
+    }
+  }
+  return r;
+}
+
+http::Response Portal::Error(int status, const std::string& title, const std::string& text,
+                             const http::Request& req, const StaffSession* who) const {
+  return Page(status, "portal_error", title, {{"heading", title}, {"text", text}}, req, who);
+}
+
+http::Response Portal::Forbidden(const http::Request& req, const StaffSession* who) const {
+  return Error(403, "Richiesta non valida",
+               "Il modulo è scaduto o non proviene da questa pagina. Torna alla pagina, "
+               "ricaricala e riprova: nulla è stato modificato.",
+               req, who);
+}
+
+http::Response Portal::NotFound(const http::Request& req, const StaffSession* who) const {
+  return Error(404, "Pagina non trovata",
+               "Non troviamo quello che hai chiesto tra i tuoi servizi. Controlla il collegamento "
+               "oppure torna all'elenco dei tuoi servizi.",
+               req, who);
+}
+
+std::string Portal::TenantName(const std::string& tenant) const {
+  const domain::TenantCalendarInfo* t =
+      api.calendars != nullptr ? api.calendars->FindTenant(tenant) : nullptr;
+  return t != nullptr ? t->name : tenant;
+}
+
+std::string Portal::Local(const std::string& utc) const {
+  auto t = ParseRfc3339(utc);
+  if (!zone || !t.ok()) return utc;
+  return ItalianDateTime(zone->FormatLocal(*t));
+}
+
+http::Handler PortalPage(std::shared_ptr<Portal> portal, PortalHandler handler) {
+  return [portal, handler](http::Request& req) {
+    try {
+      auto s = portal->Session(req);
+      if (!s) return SeeOther("/servizi?esito=sessione-scaduta");
+      return handler(*portal, req, *s);
+    } catch (const std::exception&) {
+      return portal->Error(500, "Errore del servizio",
+                           "Si è verificato un errore imprevisto. Riprova tra qualche minuto.", req,
+                           nullptr);
+    }
+  };
+}
+
+namespace {
+
+bool KnownTenant(const Portal& p, const std::string& tenant) {
+  return !tenant.empty() && p.api.calendars != nullptr &&
+         p.api.calendars->FindTenant(tenant) != nullptr;
+}
+
+// A position as the home page's list shows it.
+json PositionItem(const Portal& p, const json& a) {
+  const std::string regime = a.value("regime", "");
+  json item = {{"href", "/servizi/posizioni/" + UrlEncode(a.value("stream", ""))},
+               {"service", a.value("service_name", a.value("service", ""))},
+               {"beneficiary", a.value("beneficiary_name", "")},
+               {"site", SiteName(p.api, a.value("tenant", ""), a.value("site", ""))},
+               {"prepaid", regime == "prepaid"},
+               {"closed", a.value("state", "") == "closed"},
+               {"movements", a.value("movements", 0)}};
+  if (regime == "prepaid") {
+    const long long balance = a.value("balance_cents", 0LL);
+    item["balance"] = domain::ItalianEuro(balance);
+    item["low"] = a.contains("alert") && a["alert"].is_object() &&
+                  balance < a["alert"].value("threshold_cents", 0LL);
+  } else {
+    item["invoiced"] = domain::ItalianEuro(a.value("invoiced_cents", 0LL));
+  }
+  if (a.contains("last_movement_at")) item["last"] = p.Local(a.value("last_movement_at", ""));
+  return item;
+}
+
+http::Response ShowHome(const Portal& p, const http::Request& req, const StaffSession& s) {
+  http::Request read;
+  read.query["limit"] = "100";
+  http::Response r = http::HolderAccountsFor(p.api, s.who, read);
+  json d = {{"tenant", p.TenantName(s.who.tenant)}};
+  if (r.status != 200) {
+    d["unavailable"] = true;
+    return p.Page(503, "portal_home", "I tuoi servizi", d, req, &s);
+  }
+  json positions = json::array();
+  const json body = json::parse(r.body);
+  const json items = body.value("items", json::array());
+  for (const auto& a : items) positions.push_back(PositionItem(p, a));
+  d["positions"] = positions;
+  d["has_positions"] = !positions.empty();
+  d["more"] = body.contains("next_cursor");
+  return p.Page(200, "portal_home", "I tuoi servizi", d, req, &s);
+}
+
+http::Response ShowStart(const Portal& p, const http::Request& req) {
+  if (auto s = p.Session(req)) return ShowHome(p, req, *s);
+  const std::string ente = req.Query("ente").value_or("");
+  json d = {{"configured", p.oidc != nullptr}};
+  if (KnownTenant(p, ente)) {
+    d["ente"] = ente;
+    d["ente_name"] = p.TenantName(ente);
+  } else {
+    json enti = json::array();
+    if (p.api.calendars != nullptr) {
+      for (const auto& t : p.api.calendars->Tenants()) {
+        enti.push_back({{"id", t.id}, {"name", t.name}});
+      }
+    }
+    d["enti"] = enti;
+  }
+  static const std::map<std::string, std::pair<std::string, std::string>> kOutcomes = {
+      {"sessione-scaduta",
+       {"warning", "La sessione è scaduta o non è più valida: accedi di nuovo."}},
+      {"uscito", {"info", "Sei uscito dai servizi on line. Per rientrare, accedi di nuovo."}},
+  };
+  if (auto it = kOutcomes.find(req.Query("esito").value_or("")); it != kOutcomes.end()) {
+    d["alert"] = {{"kind", it->second.first}, {"text", it->second.second}};
+  }
+  return p.Page(p.oidc != nullptr ? 200 : 503, "portal_signin", "Accedi ai servizi on line", d, req,
+                nullptr);
+}
+
+void Report(const Status& s) {
+  fmt::print(stderr, "procedo: portal sign-in: {}\n", s.message());
+}
+
+http::Response Unavailable(const Portal& p, const http::Request& req, const Status& s) {
+  Report(s);
+  return p.Error(503, "Accesso momentaneamente non disponibile",
+                 "Il servizio di identità non risponde. Riprova tra qualche minuto; se il "
+                 "problema continua, contatta l'ufficio dei servizi scolastici e sociali.",
+                 req, nullptr);
+}
+
+http::Response StartSignIn(const Portal& p, const http::Request& req) {
+  const std::string ente = req.Query("ente").value_or("");
+  if (p.oidc == nullptr || !KnownTenant(p, ente)) return SeeOther("/servizi");
+  auto s = p.oidc->Begin(ente);
+  if (!s.ok()) return Unavailable(p, req, s.status());
+  http::Response r = SeeOther(s->url);
+  r.headers.emplace_back("Set-Cookie", SetCookie(kPortalSignIn, s->state, "/servizi/accesso", 600,
+                                                 p.options.secure_cookies, /*lax=*/true));
+  return r;
+}
+
+http::Response FinishSignIn(const Portal& p, const http::Request& req) {
+  if (p.oidc == nullptr) return SeeOther("/servizi");
+  auto refused = [&](const std::string& text) {
+    http::Response r = p.Error(403, "Accesso non riuscito", text, req, nullptr);
+    r.headers.emplace_back("Set-Cookie", SetCookie(kPortalSignIn, "", "/servizi/accesso", 0,
+                                                   p.options.secure_cookies, true));
+    return r;
+  };
+  if (req.Query("error")) {
+    return refused(
+        "Il servizio di identità non ha concluso l'accesso (forse l'hai annullato). Riprova "
+        "dalla pagina dei servizi on line.");
+  }
+  auto done = p.oidc->Finish(req.Query("state").value_or(""), Cookie(req, kPortalSignIn),
+                             req.Query("code").value_or(""));
+  if (!done.ok()) {
+    if (done.status().code() == Status::Code::kUnavailable) {
+      return Unavailable(p, req, done.status());
+    }
+    if (done.status().code() != Status::Code::kInvalidArgument) Report(done.status());
+    return refused(
+        done.status().code() == Status::Code::kInvalidArgument
+            ? "Questa risposta del servizio di identità non corrisponde a un accesso avviato da "
+              "questo browser, oppure è già stata usata o è scaduta. Riparti dalla pagina dei "
+              "servizi on line."
+            : "Il servizio di identità non ha confermato la tua identità. Riparti dalla pagina "
+              "dei servizi on line; se il problema continua, contatta l'ufficio.");
+  }
+  http::Response r = SeeOther("/servizi");
+  r.headers.emplace_back("Set-Cookie",
+                         SetCookie(kPortalSession, done->first, "/servizi",
+                                   p.oidc->session_ttl().count(), p.options.secure_cookies, true));
+  r.headers.emplace_back("Set-Cookie", SetCookie(kPortalSignIn, "", "/servizi/accesso", 0,
+                                                 p.options.secure_cookies, true));
+  return r;
+}
+
+http::Response SignOut(const Portal& p, const http::Request& req) {
+  auto form = ParseForm(req.body);
+  if (!form || !CsrfValid(req, *form)) return p.Forbidden(req, nullptr);
+  std::optional<std::string> at_provider;
+  if (p.oidc != nullptr) at_provider = p.oidc->End(Cookie(req, kPortalSession));
+  http::Response r = SeeOther(at_provider.value_or("/servizi?esito=uscito"));
+  r.headers.emplace_back(
+      "Set-Cookie", SetCookie(kPortalSession, "", "/servizi", 0, p.options.secure_cookies, true));
+  return r;
+}
+
+}  // namespace
+
+void AddPortalPages(http::Router& router, http::Api& api, const Site& site, OidcClient* oidc,
+                    WebOptions options) {
+  auto portal = std::make_shared<Portal>(Portal{api, site, oidc, options, std::nullopt});
+  if (api.calendars != nullptr) {
+    if (auto cal = api.calendars->Build("always", ""); cal.ok()) portal->zone = std::move(*cal);
+  }
+  auto page = [portal](http::Response (*handler)(const Portal&, const http::Request&)) {
+    return [portal, handler](http::Request& req) {
+      try {
+        return handler(*portal, req);
+      } catch (const std::exception&) {
+        return portal->Error(500, "Errore del servizio",
+                             "Si è verificato un errore imprevisto. Riprova tra qualche minuto.",
+                             req, nullptr);
+      }
+    };
+  };
+  // The home page reads the views: off the network threads, as the JSON routes do.
+  AddPageRoute(router, "/servizi", page(&ShowStart), /*blocking=*/true);
+  router.Add("GET", "/servizi/accesso/avvia", page(&StartSignIn), /*blocking=*/true);
+  router.Add("GET", "/servizi/accesso/ritorno", page(&FinishSignIn), /*blocking=*/true);
+  router.Add("POST", "/servizi/esci", page(&SignOut));
+  router.Add("GET", "/servizi/accesso/uscito",
+             [](http::Request&) { return SeeOther("/servizi?esito=uscito"); });
+  AddPositionPages(router, portal);
+}
+
+}  // namespace procedo::web

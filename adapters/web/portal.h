@@ -1,0 +1,48 @@
+// What the citizens' portal pages share (inside adapters/web only): the signed-in citizen, pages
+// in the portal's chrome, amounts and instants in Italian.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "adapters/web/oidc.h"
+#include "adapters/web/web.h"
+#include "engine/calendar/calendar.h"
+
+namespace procedo::web {
+
+inline constexpr const char* kPortalSession = "procedo_servizi";
+inline constexpr const char* kPortalSignIn = "procedo_servizi_accesso";
+
+struct Portal {
+  http::Api& api;
+  const Site& site;
+  OidcClient* oidc;  // null: no identity provider configured
+  WebOptions options;
+  std::optional<BusinessCalendar> zone;  // Europe/Rome
+
+  std::optional<StaffSession> Session(const http::Request& req) const;
+  // A page in the portal's header, with the signed-in person and the sign-out form. Private:
+  // every page shows a person's data.
+  http::Response Page(int status, const std::string& page, const std::string& title,
+                      nlohmann::json data, const http::Request& req, const StaffSession* who) const;
+  http::Response Error(int status, const std::string& title, const std::string& text,
+                       const http::Request& req, const StaffSession* who) const;
+  http::Response Forbidden(const http::Request& req, const StaffSession* who) const;
+  // What a position or an application the person may not read shows: the same as one that does
+  // not exist.
+  http::Response NotFound(const http::Request& req, const StaffSession* who) const;
+  std::string TenantName(const std::string& tenant) const;
+  // An RFC 3339 instant as "26/11/2026 alle 09:30", Italian local time.
+  std::string Local(const std::string& utc) const;
+};
+
+using PortalHandler = http::Response (*)(const Portal&, const http::Request&, const StaffSession&);
+// A page that needs a signed-in citizen: without one, back to the sign-in page.
+http::Handler PortalPage(std::shared_ptr<Portal> portal, PortalHandler handler);
+
+// /servizi/posizioni/{id}: a position, its movements and the low-credit alert's form.
+void AddPositionPages(http::Router& router, std::shared_ptr<Portal> portal);
+
+}  // namespace procedo::web
