@@ -80,6 +80,17 @@ std::string Portal::TenantName(const std::string& tenant) const {
   return t != nullptr ? t->name : tenant;
 }
 
+std::string Portal::Label(const std::string& section, const std::string& key,
+                          const std::string& sub) const {
+  const json* at = &site.labels();
+  for (const std::string& part : {section, sub}) {
+    if (part.empty()) continue;
+    if (!at->contains(part)) return key;
+    at = &(*at)[part];
+  }
+  return at->contains(key) && (*at)[key].is_string() ? (*at)[key].get<std::string>() : key;
+}
+
 std::string Portal::Local(const std::string& utc) const {
   auto t = ParseRfc3339(utc);
   if (!zone || !t.ok()) return utc;
@@ -145,6 +156,8 @@ http::Response ShowHome(const Portal& p, const http::Request& req, const StaffSe
   d["positions"] = positions;
   d["has_positions"] = !positions.empty();
   d["more"] = body.contains("next_cursor");
+  d["applications"] = ApplicationsOf(p, s);
+  d["has_applications"] = !d["applications"].empty();
   return p.Page(200, "portal_home", "I tuoi servizi", d, req, &s);
 }
 
@@ -274,6 +287,7 @@ void AddPortalPages(http::Router& router, http::Api& api, const Site& site, Oidc
   router.Add("GET", "/servizi/accesso/uscito",
              [](http::Request&) { return SeeOther("/servizi?esito=uscito"); });
   AddPositionPages(router, portal);
+  AddPortalEnrolmentPages(router, portal);
 }
 
 }  // namespace procedo::web

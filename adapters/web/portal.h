@@ -34,6 +34,9 @@ struct Portal {
   // not exist.
   http::Response NotFound(const http::Request& req, const StaffSession* who) const;
   std::string TenantName(const std::string& tenant) const;
+  // labels.json's name for `key` in `section` (or in states/<sub>), else the key.
+  std::string Label(const std::string& section, const std::string& key,
+                    const std::string& sub = "") const;
   // An RFC 3339 instant as "26/11/2026 alle 09:30", Italian local time.
   std::string Local(const std::string& utc) const;
 };
@@ -44,5 +47,9 @@ http::Handler PortalPage(std::shared_ptr<Portal> portal, PortalHandler handler);
 
 // /servizi/posizioni/{id}: a position, its movements and the low-credit alert's form.
 void AddPositionPages(http::Router& router, std::shared_ptr<Portal> portal);
+// /servizi/iscrizioni/...: a new application's two steps, presenting it, and its summary.
+void AddPortalEnrolmentPages(http::Router& router, std::shared_ptr<Portal> portal);
+// The citizen's applications as the home page lists them.
+nlohmann::json ApplicationsOf(const Portal& p, const StaffSession& s);
 
 }  // namespace procedo::web

@@ -1,6 +1,7 @@
 #include "projections/views/projections.h"
 
 #include "projections/views/accounts.h"
+#include "projections/views/applications.h"
 #include "projections/views/audit_trail.h"
 #include "projections/views/case_view.h"
 #include "projections/views/helpdesk_kpis.h"
@@ -23,6 +24,7 @@ ProjectionSet::ProjectionSet(const WorkflowSet& workflows,
   all_.push_back(std::make_unique<RequesterTicketProjection>(workflows, calendars));
   all_.push_back(std::make_unique<AccountsProjection>());
   all_.push_back(std::make_unique<RankingsProjection>());
+  all_.push_back(std::make_unique<ApplicationsProjection>());
 }
 
 std::vector<std::string> ProjectionSet::Names() const {

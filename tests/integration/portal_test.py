@@ -3,12 +3,16 @@
 own login form; the identity it vouches for carries no role and no Ente). A mother signs in from
 her Comune's page, finds her child's canteen position with its credit, consumption per month and
 movements, and asks for a low-credit alert typed in euro; a wrong form is answered in Italian next
-to its field and changes nothing. Another citizen gets "not found" for her position, as for one
+to its field and changes nothing. She applies on line in two steps, presents the application and
+gets its summary with each service's number, date and time, which prints without the page's
+header and forms; the office's decision shows on her list. Another citizen gets "not found" for her position, as for one
 that does not exist; forged CSRF changes nothing; sign-out reaches the provider. axe-core and
 screenshots (desktop, 360 px) on every page.
 """
 import json
+import re
 import subprocess
+import urllib.parse
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -192,6 +196,81 @@ def test_without_a_session_the_pages_lead_to_sign_in_and_sign_out_ends_it(env):
     r = anon.page.goto(f"{base}/servizi/posizioni/account-{AOSTA}-portale-1-canteen")
     assert "sessione-scaduta" in anon.page.url
     anon.close()
+
+
+def test_a_citizen_applies_on_line_in_two_steps_and_keeps_the_summary(env):
+    server, browser, base = env
+    marta = Citizen(browser)
+    marta.sign_in(base, "marta")
+    marta.page.click("#nuova-domanda")
+    assert marta.page.url == f"{base}/servizi/iscrizioni/nuova"
+    # The channel is the portal's: never asked.
+    assert marta.page.locator("#start-enrolment-channel").count() == 0
+    assert marta.page.locator("label[for=start-enrolment-services-canteen]").inner_text() == "Mensa scolastica"
+    marta.check("portal-new-enrolment")
+    marta.page.fill("#start-enrolment-applicant-name", "Marta Rossi")
+    marta.page.fill("#start-enrolment-applicant-tax-code", "RSSMRT80A41A326X")
+    marta.page.fill("#start-enrolment-beneficiary-name", "Giulia Rossi")
+    marta.page.fill("#start-enrolment-beneficiary-tax-code", "RSSGLI17C50A326Z")
+    marta.page.fill("#start-enrolment-beneficiary-birth-date", "2017-03-10")
+    marta.page.click("label[for=start-enrolment-services-nursery]")
+    marta.page.select_option("#start-enrolment-site", "primaria_saint_roch")
+    marta.page.click("#modulo-start_enrolment button[type=submit]")
+    # The nursery is not given at a primary school: said at the site, nothing appended.
+    assert "non offre «Asilo nido»" in marta.page.inner_text("#start-enrolment-site-errore")
+    assert marta.page.is_checked("#start-enrolment-services-nursery")  # what was chosen stays
+    marta.check("portal-new-enrolment-error")
+    marta.page.click("label[for=start-enrolment-services-nursery]")
+    marta.page.click("label[for=start-enrolment-services-canteen]")
+    marta.page.click("#modulo-start_enrolment button[type=submit]")
+    marta.page.wait_for_url(re.compile(r".*/servizi/iscrizioni/enrolment-comune-aosta-[0-9a-f]+\?esito=start_enrolment.*"))
+    stream = urllib.parse.unquote(marta.page.url.split("/servizi/iscrizioni/")[1].split("?")[0])
+    events = stream_events(server, stream)
+    assert [e["type"] for e in events] == ["enrolment.started"]
+    assert events[0]["data"]["channel"] == "online" and events[0]["actor"]["role"] == "citizen"
+    assert marta.page.inner_text("#stato") == "in compilazione"
+
+    # Step 2: the canteen's questions; a wrong answer is said at its field.
+    marta.page.select_option("#complete-details-details-canteen-diet", "vegetarian")
+    marta.page.fill("#complete-details-details-canteen-days-per-week", "9")
+    marta.page.click("#modulo-complete_details button[type=submit]")
+    assert "da 1 a 5" in marta.page.inner_text("#complete-details-details-canteen-days-per-week-errore")
+    assert len(stream_events(server, stream)) == 1
+    marta.check("portal-enrolment-details-error")
+    marta.page.fill("#complete-details-details-canteen-days-per-week", "5")
+    marta.page.click("#modulo-complete_details button[type=submit]")
+    marta.page.wait_for_url(re.compile(r".*esito=complete_details.*"))
+    marta.page.click("#modulo-submit_enrolment button[type=submit]")
+    marta.page.wait_for_url(re.compile(r".*esito=submit_enrolment.*"))
+    assert "presentata" in marta.page.inner_text("#esito")
+    summary = marta.page.inner_text("#riepilogo")
+    assert "Fruitore\nGiulia Rossi" in summary and "Plesso\nScuola primaria Saint-Roch" in summary
+    assert re.search(r"Progressivo per «Mensa scolastica»\n[0-9]+", summary), summary
+    assert re.search(r"Presentata il\n[0-9]{2}/[0-9]{2}/[0-9]{4} alle [0-9]{2}:[0-9]{2}", summary), summary
+    assert marta.page.locator("form.command-form").count() == 0  # nothing left to send
+    marta.check("portal-enrolment-summary")
+    # Printed, the summary is all there is: no header, navigation or forms.
+    marta.page.emulate_media(media="print")
+    assert not marta.page.is_visible("header") and not marta.page.is_visible("nav")
+    assert marta.page.is_visible("#riepilogo")
+    marta.page.emulate_media(media="screen")
+
+    # The office decides; her list says so.
+    office = server.as_("operator", AOSTA, "olga")
+    assert office.command(stream, "rank_for_service", {"service": "canteen"}).status == 201
+    assert office.command(stream, "place_on_waiting_list", {"service": "canteen"}).status == 201
+    marta.page.goto(f"{base}/servizi")
+    rows = marta.page.locator("#domande tbody tr").all_inner_texts()
+    mine = [r for r in rows if "Giulia Rossi" in r]
+    assert len(mine) == 1 and "presentata" in mine[0] and "lista d'attesa" in mine[0], rows
+    marta.close()
+
+    # Another citizen: the application does not exist for her.
+    paolo = Citizen(browser)
+    paolo.sign_in(base, "paolo")
+    assert paolo.page.goto(f"{base}/servizi/iscrizioni/{stream}").status == 404
+    assert paolo.page.locator("#domande").count() == 0
+    paolo.close()
 
 
 def marta_meal_cents(server, account):

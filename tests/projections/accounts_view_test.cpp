@@ -4,6 +4,7 @@
 #include "domain/accounts.h"
 #include "projection_fixture.h"
 #include "projections/views/accounts.h"
+#include "projections/views/applications.h"
 #include "projections/views/rankings.h"
 
 namespace procedo::testing {
@@ -11,6 +12,7 @@ namespace {
 
 using nlohmann::json;
 using projections::AccountsProjection;
+using projections::ApplicationsProjection;
 using projections::RankingsProjection;
 
 const Actor kOp = A("op1", "operator");
@@ -141,6 +143,43 @@ TEST_CASE("the rankings view orders applications by score and follows each outco
   CHECK(f.Row(RankingsProjection::kName,
               RankingsProjection::CountsKey("comune-aosta", "canteen", "primaria_einaudi")) ==
         json({{"ranked", 1}, {"admitted", 0}, {"waiting", 1}, {"rejected", 1}, {"withdrawn", 1}}));
+}
+
+TEST_CASE(
+    "the applications view lists what each citizen applied for on line, with each service's "
+    "outcome, and no paper application",
+    "[projections][accounts]") {
+  ProjectionFixture f;
+  const std::string account = Admitted(f, "enrolment-comune-aosta-1", "canteen",
+                                       "primaria_saint_roch", 500'000);
+  // A paper application the office entered: the applicant follows it at the counter.
+  json paper = {
+      {"channel", "paper"},
+      {"applicant", {{"name", "Carla Blanc"}, {"tax_code", "BLNCRL80A41A326K"}}},
+      {"beneficiary",
+       {{"name", "Anna Blanc"}, {"tax_code", "BLNNNA16C50A326P"}, {"birth_date", "2016-03-10"}}},
+      {"services", {"canteen"}},
+      {"site", "primaria_saint_roch"}};
+  f.Must(kOp, "enrolment-comune-aosta-2", "start_enrolment", paper);
+  f.CatchUp();
+
+  auto mine = f.Rows(ApplicationsProjection::kName,
+                     ApplicationsProjection::RequesterPrefix("comune-aosta", "cit1"));
+  REQUIRE(mine.size() == 1);
+  json row = json::parse(mine[0].value);
+  CHECK(row["stream"] == "enrolment-comune-aosta-1");
+  CHECK(row["state"] == "submitted");
+  CHECK(row["beneficiary_name"] == "Luca Blanc");
+  CHECK(row["sequence_numbers"].contains("canteen"));
+  CHECK(row["outcomes"]["canteen"]["outcome"] == "admitted");
+  CHECK(row["outcomes"]["canteen"]["account"] == account);
+  CHECK(f.Rows(ApplicationsProjection::kName,
+               ApplicationsProjection::RequesterPrefix("comune-aosta", "op1"))
+            .empty());
+  // Another tenant's prefix never sees it.
+  CHECK(f.Rows(ApplicationsProjection::kName,
+               ApplicationsProjection::RequesterPrefix("comune-forli", "cit1"))
+            .empty());
 }
 
 }  // namespace procedo::testing
