@@ -15,6 +15,7 @@
 #include <fstream>
 #include <regex>
 
+#include "adapters/command_service.h"
 #include "adapters/http/api.h"
 #include "adapters/http/dev_keys.h"
 #include "adapters/http/server.h"
@@ -51,8 +52,15 @@ WrkResult RunWrk(const std::string& url, int seconds, const std::string& header,
   std::smatch m;
   if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) r.rps = std::stod(m[1]);
   if (std::regex_search(out, m, std::regex(R"(99%\s+([0-9.]+\w+))"))) r.p99 = m[1];
+  // Only answers the product meant count: an error answer or a broken connection fails the case
+  // rather than being counted as throughput.
   if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses:\s+([0-9]+))"))) {
-    fmt::print("wrk {}: {} non-2xx responses\n", url, m[1].str());
+    throw std::runtime_error(
+        fmt::format("wrk {}: {} answers were errors; fix the server or the request\n{}", url,
+                    m[1].str(), out));
+  }
+  if (std::regex_search(out, m, std::regex(R"(Socket errors:[^\n]*)"))) {
+    throw std::runtime_error(fmt::format("wrk {}: {}\n{}", url, m[0].str(), out));
   }
   if (r.rps == 0) throw std::runtime_error("wrk produced no figure:\n" + out);
   return r;
@@ -118,6 +126,10 @@ int HttpCases(const Limits& limits, bool get, bool command, bool page) {
   http::Metrics metrics;
   http::Api api(**log, **auth, metrics, SystemClock::Instance());
   api.commands = &handler;
+  std::set<std::string> tenants;
+  for (const auto& t : calendars->Tenants()) tenants.insert(t.id);
+  const CommandService command_service(&handler, std::move(tenants));
+  api.command_service = &command_service;
   api.workflows = &(*dom)->workflows;
   api.views = views->get();
   api.runner = &runner;
@@ -236,7 +248,11 @@ int HttpCases(const Limits& limits, bool get, bool command, bool page) {
         "wrk.method = 'POST'\nwrk.headers['Content-Type'] = 'application/json'\n"
         "wrk.body = '" + payload + "'\n"
         "function request()\n  n = n + 1\n"
-        "  return wrk.format(nil, '/v1/streams/case-comune-forli-b' .. tid .. '-' .. n .. '/commands/start_case')\nend\n";
+        "  return wrk.format(nil, '/v1/streams/case-comune-forli-b' .. tid .. '-' .. n .. '/commands/start_case')\nend\n"
+        // The first error answer of each thread, so that a failed run says why.
+        "local told = false\n"
+        "function response(status, headers, body)\n"
+        "  if status >= 400 and not told then told = true; io.write('error answer: ' .. status .. ' ' .. body .. '\\n') end\nend\n";
     auto api_post = RunWrk(fmt::format("http://127.0.0.1:{}/", *port), secs, auth_header, script);
     // Baseline: the same commands through the command handler in process, 64 callers.
     Limits l = limits;
