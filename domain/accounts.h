@@ -41,5 +41,7 @@ void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCa
 void RegisterHouseholdHooks(HookRegistry& hooks);
 // The account workflow: its ledger, movements, low-credit alert and invoices.
 void RegisterAccountHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services);
+// The account workflow's invoices (issue_invoice); RegisterAccountHooks registers them.
+void RegisterInvoiceHooks(HookRegistry& hooks);
 
 }  // namespace procedo::domain
