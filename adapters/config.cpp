@@ -125,6 +125,7 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"notify.retry_base_ms", &c.notify_retry_base_ms},
       {"notify.retry_max_ms", &c.notify_retry_max_ms},
       {"notify.timeout_ms", &c.notify_timeout_ms},
+      {"invoicing.enabled", &c.invoicing_enabled},
       {"mail.enabled", &c.mail_enabled},
       {"mail.tenant", &c.mail_tenant},
       {"mail.address", &c.mail_address},

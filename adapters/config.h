@@ -87,6 +87,9 @@ struct Config {
   int64_t mail_reopen_window_hours = 168;
   int64_t mail_max_message_bytes = 10 << 20;
   int64_t mail_timeout_ms = 30000;
+  // Invoices of periodic positions sent at each billing period's end
+  // (projections/reactors/invoicing.h).
+  bool invoicing_enabled = true;
   // The citizen's login (seed 002).
   int64_t citizen_max_failures = 5;
   int64_t citizen_lockout_seconds = 60;

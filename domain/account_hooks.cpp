@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "domain/accounts.h"
+#include "domain/billing_periods.h"
 #include "engine/log/event.h"
 
 namespace procedo::domain {
@@ -55,6 +56,7 @@ void Reduce(json& l, const std::string& type, const json& d) {
       if (d.contains(k)) l[k] = d[k];
     }
     l["opened_month"] = Text(d, "opened_at").substr(0, 7);
+    l["opened_at"] = Text(d, "opened_at");
     l["balance_cents"] = 0;
   } else if (type == "account.topped_up") {
     l["balance_cents"] = Int(l, "balance_cents") + Int(d, "amount_cents");
@@ -75,6 +77,8 @@ void Reduce(json& l, const std::string& type, const json& d) {
     l["armed"] = Armed(l);
   } else if (type == "account.invoice_issued") {
     l["closed_periods"][Text(d, "period")] = Int(d, "total_cents");
+  } else if (type == "account.closed") {
+    l["closed_at"] = Text(d, "closed_at");  // its last period is still invoiced
   }
 }
 
@@ -124,7 +128,8 @@ DeciderOutcome TopUp(const json& ledger, const json& p) {
   }
   const std::string id = p.value("movement_id", "");
   if (auto r = Repeated(ledger, id, TopUpContent(p))) return std::move(*r);
-  if (p.contains("date") && BillingPeriodOf(p["date"].get<std::string>()).empty()) {
+  // A top-up's date is a day: its zone does not matter.
+  if (p.contains("date") && BillingPeriodOf(p["date"].get<std::string>(), {}).empty()) {
     return Refuse(fmt::format("date '{}' is not a day of the calendar; give it as YYYY-MM-DD",
                               p["date"].get<std::string>()));
   }
@@ -135,8 +140,8 @@ DeciderOutcome TopUp(const json& ledger, const json& p) {
   return out;
 }
 
-DeciderOutcome Usage(const ServiceCatalogue& services, const WorkflowState& state,
-                     const json& ledger, json p) {
+DeciderOutcome Usage(const ServiceCatalogue& services, const BillingRule& rule,
+                     const WorkflowState& state, const json& ledger, json p) {
   const std::vector<std::string> per_use = TariffsPer(ledger, "use");
   if (per_use.empty()) {
     return Refuse(
@@ -146,6 +151,14 @@ DeciderOutcome Usage(const ServiceCatalogue& services, const WorkflowState& stat
   }
   if (!p.contains("tariff")) p["tariff"] = per_use.front();
   if (!p.contains("quantity")) p["quantity"] = 1;
+  // The instant of a use (a terminal's clock) counts on the Ente's local day, in every check
+  // below and in the movement's content.
+  if (Text(p, "date").size() > 10) {
+    if (auto day = LocalDayOf(Text(p, "date"), rule)) {
+      p["used_at"] = p["date"];
+      p["date"] = FormatDate(*day);
+    }
+  }
   const std::string id = p.value("movement_id", "");
   if (auto r = Repeated(ledger, id, UsageContent(p))) return std::move(*r);
 
@@ -170,7 +183,7 @@ DeciderOutcome Usage(const ServiceCatalogue& services, const WorkflowState& stat
                               tariff_id, service_id, fmt::join(per_use, ", ")));
   }
   const std::string date = Text(p, "date");
-  const std::string period = BillingPeriodOf(date);
+  const std::string period = BillingPeriodOf(date, rule);
   if (period.empty()) {
     return Refuse(
         fmt::format("date '{}' is not a day of the calendar; give it as YYYY-MM-DD", date));
@@ -241,63 +254,7 @@ DeciderOutcome Alert(const json& ledger, const json& p) {
   return out;
 }
 
-DeciderOutcome Invoice(const json& ledger, const json& p, TimePoint now) {
-  if (Text(ledger, "regime") != "periodic") {
-    return Refuse("a prepaid position is not invoiced: its usage is charged against the credit");
-  }
-  const std::string period = p.value("period", "");
-  const std::string current = FormatTime(now).substr(0, 7);
-  if (period >= current) {
-    return Refuse(
-        fmt::format("the period {} has not ended yet (it is {}); issue its invoice "
-                    "once the month is over",
-                    period, current));
-  }
-  if (period < Text(ledger, "opened_month")) {
-    return Refuse(fmt::format("the account was opened in {}; there is nothing to invoice for {}",
-                              Text(ledger, "opened_month"), period));
-  }
-  if (ledger.value("closed_periods", json::object()).contains(period)) {
-    return Refuse(
-        fmt::format("the invoice of {} was issued already; each month has one invoice", period));
-  }
-  json lines = json::array();
-  int64_t total = 0;
-  const json& used = ledger.value("usage", json::object()).value(period, json::object());
-  for (const auto& t : ledger.value("tariffs", json::array())) {
-    int64_t quantity = 0;
-    if (Text(t, "per") == "use") {
-      quantity = Int(used, Text(t, "id").c_str());
-    } else if (Text(t, "period") == "month") {
-      quantity = 1;
-    }
-    if (quantity == 0) continue;
-    const int64_t unit = Int(t, "amount_cents");
-    lines.push_back({{"tariff", Text(t, "id")},
-                     {"quantity", quantity},
-                     {"unit_amount_cents", unit},
-                     {"amount_cents", unit * quantity}});
-    total += unit * quantity;
-  }
-  DeciderOutcome out;
-  out.events.emplace_back("account.invoice_issued",
-                          json{{"period", period}, {"lines", lines}, {"total_cents", total}});
-  return out;
-}
-
 }  // namespace
-
-std::string BillingPeriodOf(const std::string& date) {
-  if (date.size() != 10) return "";
-  try {
-    const std::chrono::year_month_day day{std::chrono::year(std::stoi(date.substr(0, 4))),
-                                          std::chrono::month(std::stoul(date.substr(5, 2))),
-                                          std::chrono::day(std::stoul(date.substr(8, 2)))};
-    return day.ok() ? date.substr(0, 7) : "";
-  } catch (const std::exception&) {
-    return "";
-  }
-}
 
 namespace {
 
@@ -310,19 +267,19 @@ const json& LedgerOf(const WorkflowState& state) {
 
 }  // namespace
 
-void RegisterAccountHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services) {
+void RegisterAccountHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services,
+                          std::shared_ptr<const CalendarCatalog> calendars) {
   hooks.AddReducer(kLedger, Reduce);
-  hooks.AddDecider("account_movement", [services](const DecideContext& c) {
+  hooks.AddDecider("account_movement", [services, calendars](const DecideContext& c) {
     const json& ledger = LedgerOf(c.state);
     if (c.command.name == "top_up_account") return TopUp(ledger, c.command.payload);
-    return Usage(*services, c.state, ledger, c.command.payload);
+    return Usage(*services, BillingRuleOf(calendars.get(), services.get(), c.state.tenant), c.state,
+                 ledger, c.command.payload);
   });
   hooks.AddDecider("low_credit_alert", [](const DecideContext& c) {
     return Alert(LedgerOf(c.state), c.command.payload);
   });
-  hooks.AddDecider("account_invoice", [](const DecideContext& c) {
-    return Invoice(LedgerOf(c.state), c.command.payload, c.now);
-  });
+  RegisterInvoiceHooks(hooks, std::move(services), std::move(calendars));
 }
 
 }  // namespace procedo::domain

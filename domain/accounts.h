@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "domain/billing_periods.h"
+#include "domain/calendars.h"
 #include "domain/services.h"
 #include "engine/workflow/workflow.h"
 
@@ -24,8 +26,9 @@ std::string PlacesTakenStream(std::string_view tenant, std::string_view service,
 std::string PlacesReleasedStream(std::string_view tenant, std::string_view service,
                                  std::string_view site);
 
-// "2026-10" for "2026-10-14"; "" when `date` is not a real calendar day.
-std::string BillingPeriodOf(const std::string& date);
+// The billing month of a use: "2026-10" for "2026-10-14", and for an instant the month of its
+// local day under `rule` (2026-01-31T23:30:00Z is "2026-02" in Rome); "" for neither.
+std::string BillingPeriodOf(const std::string& date_or_instant, const BillingRule& rule);
 
 // The ranking's score of an application for a service: one component per criterion of the
 // catalogue's ranking (lower ranks first), and those components in the criteria's order.
@@ -40,6 +43,10 @@ void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCa
 // The household workflow: members m1 (the applicant), m2, ... and no dependant declared twice.
 void RegisterHouseholdHooks(HookRegistry& hooks);
 // The account workflow: its ledger, movements, low-credit alert and invoices.
-void RegisterAccountHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services);
+void RegisterAccountHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services,
+                          std::shared_ptr<const CalendarCatalog> calendars);
+// The account workflow's invoices (issue_invoice); RegisterAccountHooks registers them.
+void RegisterInvoiceHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services,
+                          std::shared_ptr<const CalendarCatalog> calendars);
 
 }  // namespace procedo::domain

@@ -53,7 +53,7 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
   RegisterCitizenHooks(*d->hooks);
   RegisterServiceHooks(*d->hooks, d->services);
   RegisterAdmissionHooks(*d->hooks, d->services);
-  RegisterAccountHooks(*d->hooks, d->services);
+  RegisterAccountHooks(*d->hooks, d->services, d->calendars);
   RegisterHouseholdHooks(*d->hooks);
   RegisterNumberHooks(*d->hooks, d->calendars);
 

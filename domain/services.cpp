@@ -35,6 +35,21 @@ class FileChecker {
     out.version = j["version"].get<uint32_t>();
     out.sites = j["sites"];
     out.source = j;
+    if (j.contains("school_year")) {
+      const std::string starts = j["school_year"]["starts"].get<std::string>();
+      // A day every year has: 29 February would move the school year's start.
+      const std::chrono::month_day md{
+          std::chrono::month{static_cast<unsigned>(std::stoi(starts.substr(0, 2)))},
+          std::chrono::day{static_cast<unsigned>(std::stoi(starts.substr(3, 2)))}};
+      if (!md.ok() || md == std::chrono::month_day{std::chrono::February, std::chrono::day{29}}) {
+        Error("/school_year/starts",
+              fmt::format("'{}' is not a day of every year; give it as MM-DD (09-01: "
+                          "1 September)",
+                          starts));
+      } else {
+        out.school_year_starts = md;
+      }
+    }
     std::set<std::string> site_ids;
     for (size_t i = 0; i < j["sites"].size(); ++i) {
       const std::string id = j["sites"][i]["id"].get<std::string>();

@@ -4,6 +4,7 @@
 // The enrolment's write path checks choices and answers against it here, and only here.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -58,10 +59,17 @@ struct Service {
   const ServiceTariff* FindTariff(const std::string& id) const;
 };
 
+// Italian school years start on 1 September (the nursery's and the schools' year), unless the
+// catalogue's "school_year": {"starts": "MM-DD"} says otherwise.
+inline constexpr std::chrono::month_day kDefaultSchoolYearStart{std::chrono::September,
+                                                                std::chrono::day{1}};
+
 // One tenant's catalogue.
 struct TenantServices {
   std::string tenant;
   uint32_t version = 1;
+  // When the tenant's school year starts: the period of its "school_year" tariffs.
+  std::chrono::month_day school_year_starts = kDefaultSchoolYearStart;
   std::vector<Service> services;  // in the file's order: the form's order
   nlohmann::json sites;           // the file's "sites", as written
   nlohmann::json source;

@@ -25,6 +25,7 @@
 #include "engine/calendar/calendar.h"
 #include "engine/views/consumer.h"
 #include "engine/workflow/command_handler.h"
+#include "projections/reactors/invoicing.h"
 #include "projections/reactors/sla_timer.h"
 #include "projections/views/knowledge_base.h"
 #include "projections/views/projections.h"
@@ -165,6 +166,14 @@ int Serve(const Config& cfg) {
   ConsumerSupervisor consumers(**log, clock);
   consumers.Add(&runner);
   consumers.Add(&sla_timer);
+  // Periodic positions' invoices at each period's end, from the accounts view the runner folds.
+  std::unique_ptr<procedo::projections::Invoicing> invoicing;
+  if (cfg.invoicing_enabled) {
+    invoicing = std::make_unique<procedo::projections::Invoicing>(
+        commands, **views, calendars, *(*domain)->services, *waiter);
+    invoicing->Bind(runner);
+    consumers.Add(invoicing.get());
+  }
   auto kb = procedo::projections::KnowledgeBase::Open(**log, cfg.KbPath());
   if (!kb.ok()) return Fail(kb.status());
   consumers.Add(kb->get());
@@ -239,6 +248,8 @@ int Serve(const Config& cfg) {
   if (Status s = consumers.StartAll(); !s.ok()) return Fail(s);
   fmt::print("procedo: {}\n", (*notify_service)->Summary());
   fmt::print("procedo: {}\n", (*mail_service)->summary);
+  fmt::print("procedo: {}\n", invoicing ? "invoicing of periodic positions at each period's end"
+                                         : "invoicing off (invoicing.enabled = false)");
   if (relay) {
     fmt::print("procedo: kafka relay to {} (topics {}.<kind>), from position {}\n",
                cfg.kafka_bootstrap, cfg.kafka_topic_prefix, relay->Progress().position + 1);

@@ -33,8 +33,9 @@ json Opened(const Event& event, const json& d) {
 json Movement(const Event& event, const json& d) {
   json m = {
       {"type", event.type}, {"version", event.version}, {"recorded_at", FormatTime(event.time)}};
-  for (const char* k : {"movement_id", "date", "site", "tariff", "quantity", "unit_amount_cents",
-                        "amount_cents", "balance_cents", "period", "lines", "total_cents"}) {
+  for (const char* k :
+       {"movement_id", "date", "used_at", "site", "tariff", "quantity", "unit_amount_cents",
+        "amount_cents", "balance_cents", "period", "lines", "total_cents"}) {
     if (d.contains(k)) m[k] = d[k];
   }
   return m;
@@ -52,6 +53,23 @@ Status AddUse(ViewWriter& rows, const std::string& tenant, const json& s, const 
   day["movements"] = Int(day, "movements") + 1;
   PutJson(rows, key, day);
   return Status::Ok();
+}
+
+// The periodic position's row for the invoicing reactor: small, whatever the account's history.
+json Periodic(const json& s) {
+  json periods = json::array();
+  bool month = false, school_year = false;
+  for (const auto& t : s.value("tariffs", json::array())) {
+    month = month || Text(t, "per") == "use" || Text(t, "period") == "month";
+    school_year = school_year || Text(t, "period") == "school_year";
+  }
+  if (month) periods.push_back("month");
+  if (school_year) periods.push_back("school_year");
+  json p = {{"periods", periods}};
+  for (const char* k : {"stream", "tenant", "state", "opened_at", "closed_at", "invoices"}) {
+    if (s.contains(k)) p[k] = s[k];
+  }
+  return p;
 }
 
 }  // namespace
@@ -95,6 +113,7 @@ Status AccountsProjection::Apply(const Event& event, ViewWriter& rows) {
     s["low_credit_alerts"] = Int(s, "low_credit_alerts") + 1;
   } else if (event.type == "account.closed") {
     s["state"] = "closed";
+    s["closed_at"] = Text(d, "closed_at");
   }
   if (movement) {
     s["movements"] = Int(s, "movements") + 1;
@@ -108,6 +127,7 @@ Status AccountsProjection::Apply(const Event& event, ViewWriter& rows) {
     if (s.contains(k)) balance[k] = s[k];
   }
   PutJson(rows, BalanceKey(event.stream), balance);
+  if (Text(s, "regime") == "periodic") PutJson(rows, PeriodicKey(event.stream), Periodic(s));
   if (!Text(s, "holder").empty()) {
     json mine = s;
     mine.erase("tariffs");

@@ -30,6 +30,11 @@ class AccountsProjection final : public Projection {
     return Key({"h", tenant, holder, ""});
   }
   static std::string HoldersPrefix(const std::string& tenant) { return Key({"h", tenant, ""}); }
+  // "p" 0x00 <account>  ->  {stream, tenant, state, opened_at, closed_at, periods, invoices}: a
+  // periodic position as the invoicing reactor needs it; `periods` are the kinds it is billed
+  // by ("month": per use or per month, "school_year"), `invoices` the periods already invoiced.
+  static std::string PeriodicKey(const std::string& account) { return Key({"p", account}); }
+  static std::string PeriodicPrefix() { return Key({"p", ""}); }
   // "d" 0x00 <tenant> 0x00 <service> 0x00 <site> 0x00 <YYYY-MM-DD>  ->  {quantity, amount_cents,
   // movements}: the uses of the day at the site. A prefix without the day lists the days.
   static std::string DayPrefix(const std::string& tenant, const std::string& service,

@@ -174,7 +174,10 @@ TEST_CASE("the waiting list moves up when an admitted beneficiary withdraws", "[
   CHECK(json::parse(withdrawn.append.events.at(0)->data)["place_released"] == true);
   const std::string closed = domain::AccountStream("enrolment-comune-aosta-1", "nursery");
   CHECK(f.State(closed).status == "closed");
-  CHECK(Refused(f, kOp, closed, "issue_invoice", {{"period", "2026-08"}}).kind ==
+  // A closed position is still invoiced for the period it was closed in, and no other.
+  CHECK(Refused(f, kOp, closed, "issue_invoice", {{"period", "2026-08"}}).guard ==
+        "account_invoice");
+  CHECK(Refused(f, kOp, closed, "record_usage", Meal("M1")).kind ==
         Rejection::Kind::kNotAllowedInState);
 
   auto moved =

@@ -1,0 +1,245 @@
+#include "projections/reactors/invoicing.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "projections/views/accounts.h"
+
+namespace procedo::projections {
+namespace {
+
+using domain::BillingPeriod;
+using domain::PeriodKind;
+using nlohmann::json;
+
+// A position open for longer than this many periods is a broken row, not a backlog.
+constexpr int kMaxPeriods = 2400;
+
+std::optional<BillingPeriod> PeriodOfText(const std::string& instant, PeriodKind kind,
+                                          const domain::BillingRule& rule) {
+  auto day = domain::LocalDayOf(instant, rule);
+  if (!day) return std::nullopt;
+  return domain::PeriodOf(*day, kind, rule);
+}
+
+}  // namespace
+
+Invoicing::Invoicing(CommandHandler& commands, ViewStore& views,
+                     const domain::CalendarCatalog& calendars,
+                     const domain::ServiceCatalogue& services, Waiter& waiter,
+                     InvoicingOptions options)
+    : commands_(commands),
+      log_(commands.log()),
+      views_(views),
+      calendars_(calendars),
+      services_(services),
+      waiter_(waiter),
+      options_(options) {}
+
+Invoicing::~Invoicing() {
+  Stop();
+}
+
+std::string Invoicing::IdempotencyKey(const std::string& account, const std::string& period) {
+  return fmt::format("invoice:{}:{}", account, period);
+}
+
+Status Invoicing::Start() {
+  if (thread_.joinable()) return Status::Ok();
+  if (runner_ == nullptr) {
+    return Status::InvalidArgument("the invoicing reactor has no projection runner; Bind one");
+  }
+  stop_ = false;
+  thread_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+void Invoicing::Stop() {
+  stop_ = true;
+  waiter_.Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+ConsumerProgress Invoicing::Progress() const {
+  ConsumerProgress p;
+  p.position = runner_ != nullptr ? runner_->position() : 0;
+  p.health = failure();
+  p.counters = {{"issued", static_cast<double>(issued_.load())},
+                {"already_invoiced", static_cast<double>(already_.load())}};
+  return p;
+}
+
+Status Invoicing::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+void Invoicing::Loop() {
+  while (!stop_) {
+    const uint64_t epoch = waiter_.Epoch();
+    // The view as the log is now: a period invoiced a moment ago must not be sent again.
+    const uint64_t head = log_.LastPosition();
+    if (head > runner_->position() && !runner_->WaitFor(head, options_.fold_wait)) {
+      Status f = runner_->failure();
+      {
+        std::lock_guard lock(mu_);
+        failure_ = f.ok() ? Status::Unavailable("the accounts view is behind the log") : f;
+      }
+      waiter_.WaitUntil(waiter_.clock().Now() + options_.rescan, epoch);
+      continue;
+    }
+    const TimePoint now = waiter_.clock().Now();
+    std::vector<Due> due;
+    bool more = false;
+    if (Status st = Scan(now, &due, &more); !st.ok()) {
+      std::lock_guard lock(mu_);
+      failure_ = st;
+    }
+    if (!due.empty()) {
+      const bool done = Send(due);
+      if (more || !done) continue;
+    }
+    TimePoint next = std::min(now + options_.rescan, NextBoundary(now));
+    if (!due.empty()) continue;  // what it sent is folded: look once more before resting
+    {
+      std::lock_guard lock(mu_);
+      idle_ = true;
+      idle_epoch_ = epoch;
+    }
+    settled_cv_.notify_all();
+    waiter_.WaitUntil(next, epoch);
+    std::lock_guard lock(mu_);
+    idle_ = false;
+  }
+}
+
+Status Invoicing::Scan(TimePoint now, std::vector<Due>* due, bool* more) {
+  constexpr size_t kPage = 256;
+  const std::string prefix = AccountsProjection::PeriodicPrefix();
+  std::string after;
+  *more = false;
+  for (;;) {
+    auto rows = views_.Scan(AccountsProjection::kName, prefix, after, kPage);
+    if (!rows.ok()) return rows.status();
+    if (!rows->empty()) after = rows->back().key;
+    for (const auto& r : *rows) {
+      const json row = json::parse(r.value, nullptr, /*allow_exceptions=*/false);
+      if (!row.is_object()) continue;
+      const std::string account = row.value("stream", "");
+      const std::string tenant = row.value("tenant", "");
+      tenants_.insert(tenant);
+      const domain::BillingRule rule = domain::BillingRuleOf(&calendars_, &services_, tenant);
+      const json& invoices = row.value("invoices", json::object());
+      for (const auto& kind_name : row.value("periods", json::array())) {
+        const PeriodKind kind =
+            kind_name == "school_year" ? PeriodKind::kSchoolYear : PeriodKind::kMonth;
+        auto p = PeriodOfText(row.value("opened_at", ""), kind, rule);
+        if (!p) continue;
+        const auto last = PeriodOfText(row.value("closed_at", ""), kind, rule);
+        for (int n = 0; n < kMaxPeriods; ++n, p = domain::NextPeriod(*p, rule)) {
+          const bool came_due = kind == PeriodKind::kSchoolYear ? domain::HasBegun(*p, now)
+                                                                : domain::HasEnded(*p, now);
+          if (!came_due || (last && p->begins > last->begins)) break;
+          if (invoices.contains(p->id) || poisoned_.count(IdempotencyKey(account, p->id))) {
+            continue;
+          }
+          if (due->size() >= options_.batch) {
+            *more = true;
+            return Status::Ok();
+          }
+          due->push_back({account, tenant, p->id});
+        }
+      }
+    }
+    if (rows->size() < kPage) return Status::Ok();
+  }
+}
+
+bool Invoicing::Send(const std::vector<Due>& due) {
+  struct Latch {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = 0;
+  } latch;
+  std::vector<Result<CommandOutcome>> results(due.size(), Status::Shutdown("not sent"));
+  latch.left = due.size();
+  for (size_t i = 0; i < due.size(); ++i) {
+    Command cmd;
+    cmd.stream = due[i].account;
+    cmd.name = "issue_invoice";
+    cmd.payload = {{"period", due[i].period}};
+    cmd.idempotency_key = IdempotencyKey(due[i].account, due[i].period);
+    // All in flight at once: the writer takes what is queued as one group commit.
+    commands_.HandleAsync(cmd, Actor::System("invoicing", due[i].tenant),
+                          [&results, &latch, i](Result<CommandOutcome> r) {
+                            results[i] = std::move(r);
+                            std::lock_guard lock(latch.mu);
+                            if (--latch.left == 0) latch.cv.notify_all();
+                          });
+  }
+  {
+    std::unique_lock lock(latch.mu);
+    latch.cv.wait(lock, [&] { return latch.left == 0; });
+  }
+  // Judged once the view has every append: a refusal is fine when the log holds the invoice.
+  const uint64_t head = log_.LastPosition();
+  if (!runner_->WaitFor(head, options_.fold_wait)) return false;
+  bool done = true;
+  for (size_t i = 0; i < due.size(); ++i) {
+    const auto& r = results[i];
+    const std::string key = IdempotencyKey(due[i].account, due[i].period);
+    if (r.ok() && r->accepted()) {
+      (r->append.deduplicated ? already_ : issued_).fetch_add(1);
+      continue;
+    }
+    if (r.ok() || r.status().Is(Status::SubCode::kIdempotencyKeyReused)) {
+      auto row =
+          views_.Get(AccountsProjection::kName, AccountsProjection::PeriodicKey(due[i].account));
+      json p = row.ok() && *row ? json::parse(**row, nullptr, false) : json();
+      if (p.is_object() && p.value("invoices", json::object()).contains(due[i].period)) {
+        already_.fetch_add(1);
+        continue;
+      }
+      poisoned_.insert(key);
+      std::lock_guard lock(mu_);
+      failure_ = r.ok() ? Status::InvalidArgument(fmt::format("{} {}: {}", due[i].account,
+                                                              due[i].period, r->rejection->message))
+                        : r.status();
+      continue;
+    }
+    // Another command on the account in between: the next pass sends it again.
+    if (r.status().IsConflict()) {
+      done = false;
+      continue;
+    }
+    // Refused for good, or the log is failing: not retried by this process (no busy loop on a
+    // broken disk); the next start tries again.
+    poisoned_.insert(key);
+    std::lock_guard lock(mu_);
+    failure_ = r.status();
+  }
+  return done;
+}
+
+TimePoint Invoicing::NextBoundary(TimePoint now) const {
+  TimePoint next = TimePoint::max();
+  for (const auto& tenant : tenants_) {
+    const domain::BillingRule rule = domain::BillingRuleOf(&calendars_, &services_, tenant);
+    for (PeriodKind kind : {PeriodKind::kMonth, PeriodKind::kSchoolYear}) {
+      if (auto p = domain::PeriodAt(now, kind, rule)) next = std::min(next, p->ends);
+    }
+  }
+  return next;
+}
+
+bool Invoicing::WaitSettled(std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  if (runner_ == nullptr || !runner_->WaitFor(log_.LastPosition(), timeout)) return false;
+  std::unique_lock lock(mu_);
+  return settled_cv_.wait_until(lock, until, [&] {
+    return idle_ && idle_epoch_ == waiter_.Epoch() && runner_->position() >= log_.LastPosition();
+  });
+}
+
+}  // namespace procedo::projections
