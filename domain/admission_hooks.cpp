@@ -206,7 +206,8 @@ void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCa
               fmt::format("no place is free for service '{}' at site '{}' ({} of {} taken); put "
                           "the application on the waiting list (place_on_waiting_list) and admit "
                           "it when someone withdraws",
-                          id, site, in_use, places));
+                          id, site, in_use, places),
+              Status::SubCode::kNoCapacity);
         }
         const std::string account = AccountStream(c.state.stream, id);
         auto account_version = version_of(account);
