@@ -17,6 +17,16 @@ Problem Problem::FromStatus(const Status& s) {
   if (s.Is(Status::SubCode::kIdempotencyKeyReused)) {
     return {409, "idempotency-key-reused", "Idempotency key already used", s.message()};
   }
+  // Nothing is wrong with the request: the state of the server (every place taken) refuses it
+  // for now, and the same request may succeed once a place frees up.
+  if (s.Is(Status::SubCode::kNoCapacity)) {
+    return {409, "no-place-free", "No place is free", s.message()};
+  }
+  // A rule of the procedure refuses it, as a guard would; the detail says what to name instead.
+  if (s.Is(Status::SubCode::kReferenceMissing)) {
+    return {422, "reference-missing", "The request names something that does not exist",
+            s.message()};
+  }
   switch (s.code()) {
     case Status::Code::kInvalidArgument:
       return {400, "invalid-request", "The request is not valid", s.message()};

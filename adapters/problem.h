@@ -24,7 +24,7 @@ struct Problem {
   nlohmann::json ToJson() const;
 
   // What an engine Status means to a client (400, 409 with actual_version, 409 for a reused
-  // idempotency key, 404, 413, 403, 503, or 500).
+  // idempotency key or no place free, 422 for a missing reference, 404, 413, 403, 503, or 500).
   static Problem FromStatus(const Status& s);
   // 401: nobody could be authenticated; `detail` says which credentials to send.
   static Problem Unauthenticated(std::string detail);

@@ -167,6 +167,29 @@ void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCa
         return std::nullopt;
       });
 
+  // The system admits only to move the waiting list up, and says which release let it; a person
+  // admits by their own decision, which no release stands in for.
+  hooks.AddGuard("moved_up_by_system", [](const DecideContext& c) -> std::optional<std::string> {
+    const bool released = c.command.payload.contains("released_by");
+    if (!c.actor.system()) {
+      if (!released) return std::nullopt;
+      return "released_by is recorded by the system when it moves the waiting list up; leave "
+             "it out";
+    }
+    if (!released) return "the system admits only from the waiting list, naming the release";
+    const std::string service = c.command.payload.value("service", "");
+    if (OutcomeOf(c.state, service) != "waiting") {
+      return fmt::format("for service '{}' the application is not on the waiting list", service);
+    }
+    return std::nullopt;
+  });
+  hooks.AddEffect("moved_up_from_waiting_list",
+                  [](const DecideContext& c, const std::string&, json& data) {
+                    if (c.command.payload.contains("released_by")) {
+                      data["moved_up_from_waiting_list"] = true;
+                    }
+                  });
+
   hooks.AddEffect("ranking_score",
                   [services](const DecideContext& c, const std::string&, json& data) {
                     const Service* service = ServiceOf(*services, c.state, Text(data, "service"));
@@ -206,7 +229,8 @@ void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCa
               fmt::format("no place is free for service '{}' at site '{}' ({} of {} taken); put "
                           "the application on the waiting list (place_on_waiting_list) and admit "
                           "it when someone withdraws",
-                          id, site, in_use, places));
+                          id, site, in_use, places),
+              Status::SubCode::kNoCapacity);
         }
         const std::string account = AccountStream(c.state.stream, id);
         auto account_version = version_of(account);

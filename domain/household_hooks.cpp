@@ -15,9 +15,45 @@ const json& Members(const WorkflowState& state) {
   return it == state.derived.end() || !it->is_array() ? kNone : *it;
 }
 
+// The member an application names must be one the household has declared: the position its
+// admission opens belongs to that member, and a made-up id would group it with nobody.
+Status CheckNamedMember(const DecideContext& c) {
+  auto named = c.command.payload.find("household");
+  if (named == c.command.payload.end() || !named->is_object()) return Status::Ok();
+  const std::string stream = named->value("stream", "");
+  const std::string member = named->value("member", "");
+  if (c.state_of == nullptr) {
+    return Status::Unavailable("the household could not be read; send the command again");
+  }
+  auto household = (*c.state_of)(stream);
+  if (!household.ok() && !household.status().IsInvalidArgument()) return household.status();
+  const std::string tenant = c.state.exists() ? c.state.tenant : c.actor.tenant;
+  // Another organisation's household is answered as one that does not exist, as its streams are.
+  if (!household.ok() || !(*household)->exists() || (*household)->tenant != tenant) {
+    return Status::InvalidArgument(
+        fmt::format("household {} is not registered; register it first (register_household) "
+                    "and name the stream it was given",
+                    stream),
+        Status::SubCode::kReferenceMissing);
+  }
+  std::vector<std::string> ids;
+  for (const auto& m : Members(**household)) {
+    ids.push_back(m.value("member", ""));
+    if (ids.back() == member) return Status::Ok();
+  }
+  return Status::InvalidArgument(
+      fmt::format("household {} has no member '{}' (its members: {}); declare the dependant "
+                  "first (declare_dependant) or name one of its members",
+                  stream, member, fmt::join(ids, ", ")),
+      Status::SubCode::kReferenceMissing);
+}
+
 }  // namespace
 
 void RegisterHouseholdHooks(HookRegistry& hooks) {
+  hooks.AddAllocator("household_member_exists",
+                     [](const StreamVersionOf&, const DecideContext& c, const std::string&, json&,
+                        std::vector<AllocatedEvent>*) { return CheckNamedMember(c); });
   hooks.AddReducer(
       "household_members", [](json& members, const std::string& type, const json& data) {
         if (!members.is_array()) members = json::array();

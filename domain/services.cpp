@@ -123,6 +123,7 @@ class FileChecker {
     if (by_isee && out.isee_bands.empty()) {
       Error(at, "the criterion isee_band needs \"isee_bands_up_to_cents\"; add the bands");
     }
+    out.automatic_waiting_list = r.value("waiting_list", "automatic") == "automatic";
     for (const auto& [site, n] : r["places"].items()) {
       if (std::find(service.sites.begin(), service.sites.end(), site) == service.sites.end()) {
         Error(at + "/places/" + site,

@@ -44,6 +44,9 @@ struct ServiceRanking {
   std::vector<std::string> criteria;      // "isee_band", "residence", "sequence"; sequence last
   std::vector<int64_t> isee_bands;        // upper bounds, rising
   std::map<std::string, int64_t> places;  // per site of the service
+  // Whether a place freed by a withdrawal goes to the first waiting application by itself
+  // ("automatic", the default) or waits for an operator ("manual").
+  bool automatic_waiting_list = true;
 };
 
 struct Service {

@@ -27,6 +27,7 @@
 #include "engine/workflow/command_handler.h"
 #include "projections/reactors/invoicing.h"
 #include "projections/reactors/sla_timer.h"
+#include "projections/reactors/waiting_list.h"
 #include "projections/views/knowledge_base.h"
 #include "projections/views/projections.h"
 
@@ -149,6 +150,7 @@ int Serve(const Config& cfg) {
   procedo::projections::ProjectionSet read_models((*domain)->workflows, calendars);
   std::vector<std::string> view_names = read_models.Names();
   view_names.push_back(procedo::projections::kSlaView);
+  view_names.push_back(procedo::projections::kWaitingListView);
   auto views = ViewStore::Open(cfg.ViewsPath(), view_names);
   if (!views.ok()) return Fail(views.status());
   std::vector<Projection*> projections = read_models.All();
@@ -160,6 +162,10 @@ int Serve(const Config& cfg) {
   projections.push_back(&sla_timer.projection());
   ProjectionRunner runner(**log, **views, projections);
   sla_timer.Bind(runner);
+  // Seed 003: a withdrawal's freed place goes to the first waiting application by itself, for
+  // the services whose catalogue entry says so; it reads the rankings the runner folds.
+  procedo::projections::WaitingListReactor waiting_list(commands, **views, runner,
+                                                        (*domain)->services);
 
   // Everything that follows the log, started in this order and stopped in reverse on every way
   // out of this function: the reactor waits on the runner, so it stops first.
@@ -174,6 +180,7 @@ int Serve(const Config& cfg) {
     invoicing->Bind(runner);
     consumers.Add(invoicing.get());
   }
+  consumers.Add(&waiting_list);
   auto kb = procedo::projections::KnowledgeBase::Open(**log, cfg.KbPath());
   if (!kb.ok()) return Fail(kb.status());
   consumers.Add(kb->get());

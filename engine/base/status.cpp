@@ -28,6 +28,8 @@ const char* SubCodeName(Status::SubCode sub) {
     case Status::SubCode::kSchemaViolation: return "schema-violation";
     case Status::SubCode::kUnknownStreamKind: return "unknown-stream-kind";
     case Status::SubCode::kWrongTenant: return "wrong-tenant";
+    case Status::SubCode::kNoCapacity: return "no-capacity";
+    case Status::SubCode::kReferenceMissing: return "reference-missing";
     case Status::SubCode::kDefinitionBug: return "definition-bug";
   }
   return "unknown";

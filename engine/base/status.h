@@ -38,6 +38,8 @@ class [[nodiscard]] Status {
     kSchemaViolation,       // an event's data fails its type's schema
     kUnknownStreamKind,     // no workflow handles the stream's kind
     kWrongTenant,           // the stream id names another tenant than the actor's
+    kNoCapacity,            // what the command takes is used up (every place taken) for now
+    kReferenceMissing,      // it names what another stream should hold, and that stream does not
     // kCorruption
     kDefinitionBug,  // a definition or hook produced an event its schema refuses
   };

@@ -239,13 +239,21 @@ Status CommandHandler::Allocate(const WorkflowDefinition& def, const DecideConte
     auto it = counters_in_flight_.find(stream);
     return it == counters_in_flight_.end() ? *v : std::max(*v, it->second.first);
   };
+  const StreamStateOf state_of =
+      [this](const std::string& stream) -> Result<std::shared_ptr<const WorkflowState>> {
+    auto loaded = Load(stream);
+    if (!loaded.ok()) return loaded.status();
+    return std::shared_ptr<const WorkflowState>(std::move(loaded).value());
+  };
+  DecideContext reading = ctx;
+  reading.state_of = &state_of;
   for (auto& e : events) {
     for (const auto& name : e.allocators) {
       const Allocator* a = def.hooks ? def.hooks->FindAllocator(name) : nullptr;
       if (a == nullptr) {
         return Status::InvalidArgument("allocator '" + name + "' is not registered");
       }
-      if (Status s = (*a)(version_of, ctx, e.type, e.data, also); !s.ok()) return s;
+      if (Status s = (*a)(version_of, reading, e.type, e.data, also); !s.ok()) return s;
     }
   }
   return Status::Ok();

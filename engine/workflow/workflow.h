@@ -72,12 +72,20 @@ struct Command {
   std::optional<uint64_t> expected_version = std::nullopt;
 };
 
+// Another stream's state as the command handler folds it (cache, snapshot, log).
+using StreamStateOf =
+    std::function<Result<std::shared_ptr<const WorkflowState>>(const std::string& stream)>;
+
 // What guards and effects see. Pure: no I/O, time comes from `now`.
 struct DecideContext {
   const WorkflowState& state;
   const Command& command;
   const Actor& actor;
   TimePoint now;
+  // Set only while allocators run, after decide: a command may depend on a fact another stream
+  // holds (the member of the household an application names), and reading it there keeps
+  // decide pure and the command's one append the only write. Null in guards and effects.
+  const StreamStateOf* state_of = nullptr;
 };
 
 // A guard returns the reason it refuses, or nullopt to allow.

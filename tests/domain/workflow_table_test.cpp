@@ -82,7 +82,8 @@ const std::vector<Spec>& Specs() {
       {"household", "declare_dependant", {"registered"}, {"citizen", "operator"}},
       // Per chosen service, after submission: the Ente ranks and decides, the citizen withdraws.
       {"service_enrolment", "rank_for_service", {"submitted"}, kStaff},
-      {"service_enrolment", "admit_to_service", {"submitted"}, kStaff},
+      {"service_enrolment", "admit_to_service", {"submitted"},
+       {"operator", "operator_validator", "system"}},  // the system: the waiting list
       {"service_enrolment", "place_on_waiting_list", {"submitted"}, kStaff},
       {"service_enrolment", "reject_for_service", {"submitted"}, kStaff},
       {"service_enrolment",

@@ -60,7 +60,7 @@ def test_health_ready_metrics_openapi(server):
     assert 'procedo_consumer_lag{consumer="projections"}' in metrics.body
     assert 'procedo_consumer_healthy{consumer="sla_timer"} 1' in metrics.body
     consumers = ready.json()["consumers"]
-    assert set(consumers) >= {"projections", "sla_timer", "invoicing"}
+    assert set(consumers) >= {"projections", "sla_timer", "invoicing", "waiting_list"}
     assert all(c["healthy"] for c in consumers.values()), consumers
     spec = server.request("GET", "/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
