@@ -1,6 +1,6 @@
 // Applying an exchange document: each record's commands through the command handler, the
-// records of different streams in flight together (one group commit for many), those of one
-// stream in the document's order.
+// records of different streams in flight together (one group commit for many, and the next
+// commands decided while the log writes the last), those of one stream in the document's order.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -197,8 +197,9 @@ Result<ImportReport> Import(std::string_view xml, const ExchangeSchema& schema,
   }
   report.records = records.size();
 
-  // Per stream, its records in the document's order; each wave sends the next command of every
-  // stream that has one.
+  // Per stream, its records in the document's order, one command in flight per stream; as soon
+  // as a stream's command is answered its next one is sent, so that deciding the next commands
+  // overlaps the log's writing of the last ones.
   struct Lane {
     std::deque<size_t> records;
     size_t step = 0;
@@ -213,39 +214,50 @@ Result<ImportReport> Import(std::string_view xml, const ExchangeSchema& schema,
     }
     lanes[records[k].commands[0].stream].records.push_back(k);
   }
+  struct Answer {
+    Lane* lane;
+    Result<CommandOutcome> result;
+  };
   std::mutex mu;
   std::condition_variable cv;
-  while (!lanes.empty()) {
-    std::vector<Lane*> wave;
-    for (auto& [stream, lane] : lanes) {
-      wave.push_back(&lane);
-      if (wave.size() == options.in_flight) break;
-    }
-    std::vector<std::optional<Result<CommandOutcome>>> answers(wave.size());
-    size_t waiting = wave.size();
-    for (size_t w = 0; w < wave.size(); ++w) {
-      const Record& r = records[wave[w]->records.front()];
-      handler.HandleAsync(r.commands[wave[w]->step], options.actor,
-                          [&, w](Result<CommandOutcome> out) {
-                            std::lock_guard lock(mu);
-                            answers[w].emplace(std::move(out));
-                            if (--waiting == 0) cv.notify_all();
-                          });
-    }
+  std::deque<Answer> answered;  // guarded by mu
+  size_t outstanding = 0;
+  // The handler may answer at once, on this thread (a refusal), or later, on the log's.
+  auto send = [&](Lane& lane) {
+    const Record& r = records[lane.records.front()];
+    ++outstanding;
+    handler.HandleAsync(r.commands[lane.step], options.actor,
+                        [&, l = &lane](Result<CommandOutcome> out) {
+                          std::lock_guard lock(mu);
+                          answered.push_back(Answer{l, std::move(out)});
+                          cv.notify_one();
+                        });
+  };
+  auto next_lane = lanes.begin();
+  while (next_lane != lanes.end() && outstanding < std::max<size_t>(options.in_flight, 1)) {
+    send((next_lane++)->second);
+  }
+  Status failed = Status::Ok();
+  while (outstanding > 0) {
+    std::deque<Answer> batch;
     {
       std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return waiting == 0; });
+      cv.wait(lock, [&] { return !answered.empty(); });
+      batch.swap(answered);
     }
-    for (size_t w = 0; w < wave.size(); ++w) {
-      Lane& lane = *wave[w];
+    for (Answer& a : batch) {
+      --outstanding;
+      Lane& lane = *a.lane;
       Record& r = records[lane.records.front()];
+      if (!failed.ok()) continue;  // the log failed: wait for what is in flight, send no more
       auto outcome =
-          Classify(std::move(*answers[w]), handler, r.commands[lane.step], options.actor, false);
+          Classify(std::move(a.result), handler, r.commands[lane.step], options.actor, false);
       if (!outcome.ok()) {
-        return Status::IoError(fmt::format(
+        failed = Status::IoError(fmt::format(
             "{}; the records before line {} may be imported: send the file again to import "
             "the rest",
             outcome.status().message(), r.line));
+        continue;
       }
       bool done = false;
       if (outcome->step == Step::kRefused || outcome->step == Step::kConflict) {
@@ -265,11 +277,14 @@ Result<ImportReport> Import(std::string_view xml, const ExchangeSchema& schema,
         lane.step = 0;
         lane.applied = false;
       }
-    }
-    for (auto it = lanes.begin(); it != lanes.end();) {
-      it = it->second.records.empty() ? lanes.erase(it) : std::next(it);
+      if (!lane.records.empty()) {
+        send(lane);
+      } else if (next_lane != lanes.end()) {
+        send((next_lane++)->second);
+      }
     }
   }
+  if (!failed.ok()) return failed;
   std::sort(report.problems.begin(), report.problems.end(),
             [](const RecordProblem& a, const RecordProblem& b) { return a.line < b.line; });
   return report;
