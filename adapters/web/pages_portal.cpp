@@ -1,12 +1,12 @@
 // The citizens' portal of on-demand services: sign-in with the national identity (SPID, CIE)
 // through the portal's OpenID provider, as a citizen of the Ente whose page the person came from,
-// sign-out, and the home page with the person's positions (self and children). The session
-// cookie is SameSite=Lax for the same reason as the console's (the provider's redirect back is a
-// navigation from another site); every form carries a CSRF token.
+// sign-out (the steps are the console's, signin_flow.h), and the home page with the person's
+// positions (self and children) and applications.
 #include <fmt/format.h>
 
 #include "adapters/web/enrolment_forms.h"
 #include "adapters/web/portal.h"
+#include "adapters/web/signin_flow.h"
 #include "domain/calendars.h"
 #include "domain/italian_text.h"
 #include "engine/base/url.h"
@@ -41,17 +41,7 @@ http::Response Portal::Page(int status, const std::string& page, const std::stri
   }
   http::Response r = Html(status, site.Render(page, title, std::move(data), chrome), true);
   for (auto& h : cookies.headers) r.headers.push_back(h);
-  // "Esci" redirects to the provider's sign-out, which a form-action of this origin alone stops.
-  const std::string provider = oidc != nullptr ? oidc->issuer_origin() : "";
-  if (!provider.empty() && provider.find_first_of(" ;'\"") == std::string::npos) {
-    for (auto& [name, value] : r.headers) {
-      const std::string self = "form-action 'self'";
-      if (name != "Content-Security-Policy") continue;
-      if (auto at = value.find(self); at != std::string::npos) {
-        value.insert(at + self.size(), " " + provider);
-      }
-    }
-  }
+  AllowProviderForms(r, oidc);
   return r;
 }
 
@@ -189,75 +179,48 @@ http::Response ShowStart(const Portal& p, const http::Request& req) {
                 nullptr);
 }
 
-void Report(const Status& s) {
-  fmt::print(stderr, "procedo: portal sign-in: {}\n", s.message());
+SignInArea Area(const Portal& p) {
+  SignInArea a;
+  a.oidc = p.oidc;
+  a.secure_cookies = p.options.secure_cookies;
+  a.root = "/servizi";
+  a.session_cookie = kPortalSession;
+  a.state_cookie = kPortalSignIn;
+  a.signed_out = "/servizi?esito=uscito";
+  a.name = "portal";
+  a.error = [&p](int status, const std::string& title, const std::string& text,
+                 const http::Request& req) { return p.Error(status, title, text, req, nullptr); };
+  a.unavailable =
+      "Il servizio di identità non risponde. Riprova tra qualche minuto; se il problema "
+      "continua, contatta l'ufficio dei servizi scolastici e sociali.";
+  a.cancelled =
+      "Il servizio di identità non ha concluso l'accesso (forse l'hai annullato). Riprova "
+      "dalla pagina dei servizi on line.";
+  a.forged =
+      "Questa risposta del servizio di identità non corrisponde a un accesso avviato da "
+      "questo browser, oppure è già stata usata o è scaduta. Riparti dalla pagina dei servizi "
+      "on line.";
+  a.refused =
+      "Il servizio di identità non ha confermato la tua identità. Riparti dalla pagina dei "
+      "servizi on line; se il problema continua, contatta l'ufficio.";
+  return a;
 }
 
-http::Response Unavailable(const Portal& p, const http::Request& req, const Status& s) {
-  Report(s);
-  return p.Error(503, "Accesso momentaneamente non disponibile",
-                 "Il servizio di identità non risponde. Riprova tra qualche minuto; se il "
-                 "problema continua, contatta l'ufficio dei servizi scolastici e sociali.",
-                 req, nullptr);
-}
-
-http::Response StartSignIn(const Portal& p, const http::Request& req) {
+http::Response StartPortalSignIn(const Portal& p, const http::Request& req) {
   const std::string ente = req.Query("ente").value_or("");
   if (p.oidc == nullptr || !KnownTenant(p, ente)) return SeeOther("/servizi");
-  auto s = p.oidc->Begin(ente);
-  if (!s.ok()) return Unavailable(p, req, s.status());
-  http::Response r = SeeOther(s->url);
-  r.headers.emplace_back("Set-Cookie", SetCookie(kPortalSignIn, s->state, "/servizi/accesso", 600,
-                                                 p.options.secure_cookies, /*lax=*/true));
-  return r;
+  return BeginSignIn(Area(p), req, ente);
 }
 
-http::Response FinishSignIn(const Portal& p, const http::Request& req) {
+http::Response FinishPortalSignIn(const Portal& p, const http::Request& req) {
   if (p.oidc == nullptr) return SeeOther("/servizi");
-  auto refused = [&](const std::string& text) {
-    http::Response r = p.Error(403, "Accesso non riuscito", text, req, nullptr);
-    r.headers.emplace_back("Set-Cookie", SetCookie(kPortalSignIn, "", "/servizi/accesso", 0,
-                                                   p.options.secure_cookies, true));
-    return r;
-  };
-  if (req.Query("error")) {
-    return refused(
-        "Il servizio di identità non ha concluso l'accesso (forse l'hai annullato). Riprova "
-        "dalla pagina dei servizi on line.");
-  }
-  auto done = p.oidc->Finish(req.Query("state").value_or(""), Cookie(req, kPortalSignIn),
-                             req.Query("code").value_or(""));
-  if (!done.ok()) {
-    if (done.status().code() == Status::Code::kUnavailable) {
-      return Unavailable(p, req, done.status());
-    }
-    if (done.status().code() != Status::Code::kInvalidArgument) Report(done.status());
-    return refused(
-        done.status().code() == Status::Code::kInvalidArgument
-            ? "Questa risposta del servizio di identità non corrisponde a un accesso avviato da "
-              "questo browser, oppure è già stata usata o è scaduta. Riparti dalla pagina dei "
-              "servizi on line."
-            : "Il servizio di identità non ha confermato la tua identità. Riparti dalla pagina "
-              "dei servizi on line; se il problema continua, contatta l'ufficio.");
-  }
-  http::Response r = SeeOther("/servizi");
-  r.headers.emplace_back("Set-Cookie",
-                         SetCookie(kPortalSession, done->first, "/servizi",
-                                   p.oidc->session_ttl().count(), p.options.secure_cookies, true));
-  r.headers.emplace_back("Set-Cookie", SetCookie(kPortalSignIn, "", "/servizi/accesso", 0,
-                                                 p.options.secure_cookies, true));
-  return r;
+  return FinishSignIn(Area(p), req);
 }
 
-http::Response SignOut(const Portal& p, const http::Request& req) {
+http::Response SignOutOfPortal(const Portal& p, const http::Request& req) {
   auto form = ParseForm(req.body);
   if (!form || !CsrfValid(req, *form)) return p.Forbidden(req, nullptr);
-  std::optional<std::string> at_provider;
-  if (p.oidc != nullptr) at_provider = p.oidc->End(Cookie(req, kPortalSession));
-  http::Response r = SeeOther(at_provider.value_or("/servizi?esito=uscito"));
-  r.headers.emplace_back(
-      "Set-Cookie", SetCookie(kPortalSession, "", "/servizi", 0, p.options.secure_cookies, true));
-  return r;
+  return SignOut(Area(p), req);
 }
 
 }  // namespace
@@ -281,9 +244,9 @@ void AddPortalPages(http::Router& router, http::Api& api, const Site& site, Oidc
   };
   // The home page reads the views: off the network threads, as the JSON routes do.
   AddPageRoute(router, "/servizi", page(&ShowStart), /*blocking=*/true);
-  router.Add("GET", "/servizi/accesso/avvia", page(&StartSignIn), /*blocking=*/true);
-  router.Add("GET", "/servizi/accesso/ritorno", page(&FinishSignIn), /*blocking=*/true);
-  router.Add("POST", "/servizi/esci", page(&SignOut));
+  router.Add("GET", "/servizi/accesso/avvia", page(&StartPortalSignIn), /*blocking=*/true);
+  router.Add("GET", "/servizi/accesso/ritorno", page(&FinishPortalSignIn), /*blocking=*/true);
+  router.Add("POST", "/servizi/esci", page(&SignOutOfPortal));
   router.Add("GET", "/servizi/accesso/uscito",
              [](http::Request&) { return SeeOther("/servizi?esito=uscito"); });
   AddPositionPages(router, portal);

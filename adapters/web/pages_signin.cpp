@@ -1,10 +1,9 @@
-// The console's sign-in with the organisation's identity provider (adapters/web/oidc.h), its
-// sign-out, and what every console page shares. The session cookie is SameSite=Lax, not Strict:
-// the provider's redirect back is a navigation from another site, after which a Strict cookie
-// would stay behind and the person would look signed out; every form still carries a CSRF token.
+// The console's sign-in with the organisation's identity provider (adapters/web/oidc.h and the
+// steps the portal shares, signin_flow.h), its sign-out, and what every console page shares.
 #include <fmt/format.h>
 
 #include "adapters/web/console.h"
+#include "adapters/web/signin_flow.h"
 #include "domain/calendars.h"
 
 namespace procedo::web {
@@ -39,18 +38,7 @@ http::Response Console::Page(int status, const std::string& page, const std::str
   }
   http::Response r = Html(status, site.Render(page, title, std::move(data), chrome), true);
   for (auto& h : cookies.headers) r.headers.push_back(h);
-  // "Esci" is a form whose answer redirects to the provider's sign-out, which a form-action of
-  // this origin alone would stop.
-  const std::string provider = oidc != nullptr ? oidc->issuer_origin() : "";
-  if (!provider.empty() && provider.find_first_of(" ;'\"") == std::string::npos) {
-    for (auto& [name, value] : r.headers) {
-      const std::string self = "form-action 'self'";
-      if (name != "Content-Security-Policy") continue;
-      if (auto at = value.find(self); at != std::string::npos) {
-        value.insert(at + self.size(), " " + provider);
-      }
-    }
-  }
+  AllowProviderForms(r, oidc);
   return r;
 }
 
@@ -120,83 +108,46 @@ http::Response ShowSignIn(const Console& c, const http::Request& req) {
                 nullptr);
 }
 
-// Why a sign-in failed is for the server's operators (the page tells the person what to do).
-void Report(const Status& s) {
-  fmt::print(stderr, "procedo: console sign-in: {}\n", s.message());
-}
-
-http::Response Unavailable(const Console& c, const http::Request& req, const Status& s) {
-  Report(s);
-  return c.Error(503, "Accesso momentaneamente non disponibile",
-                 "Il servizio di identità dell'ente non risponde. Riprova tra qualche minuto; se "
-                 "il problema continua, avvisa l'assistenza tecnica.",
-                 req, nullptr);
+SignInArea Area(const Console& c) {
+  SignInArea a;
+  a.oidc = c.oidc;
+  a.secure_cookies = c.options.secure_cookies;
+  a.root = "/console";
+  a.session_cookie = kConsoleSession;
+  a.state_cookie = kSignInState;
+  a.signed_out = "/console/accesso?esito=uscito";
+  a.name = "console";
+  a.error = [&c](int status, const std::string& title, const std::string& text,
+                 const http::Request& req) { return c.Error(status, title, text, req, nullptr); };
+  a.unavailable =
+      "Il servizio di identità dell'ente non risponde. Riprova tra qualche minuto; se il "
+      "problema continua, avvisa l'assistenza tecnica.";
+  a.cancelled =
+      "Il servizio di identità non ha concluso l'accesso (l'hai annullato, oppure le tue "
+      "credenziali non sono abilitate a questa console). Riprova dalla pagina di accesso.";
+  a.forged =
+      "Questa risposta del servizio di identità non corrisponde a un accesso avviato da "
+      "questo browser, oppure è già stata usata o è scaduta. Riparti dalla pagina di accesso.";
+  a.refused =
+      "Il servizio di identità non ha confermato la tua identità a questa console: la "
+      "risposta non era valida, oppure il tuo profilo non indica un ruolo e un ente "
+      "ammessi. Riparti dalla pagina di accesso; se il problema continua, chiedi "
+      "all'amministratore di verificare il tuo profilo.";
+  return a;
 }
 
 http::Response StartSignIn(const Console& c, const http::Request& req) {
-  if (c.oidc == nullptr) return SeeOther("/console/accesso");
-  auto s = c.oidc->Begin();
-  if (!s.ok()) return Unavailable(c, req, s.status());
-  http::Response r = SeeOther(s->url);
-  // Lax: the provider sends the browser back from its own site.
-  r.headers.emplace_back("Set-Cookie", SetCookie(kSignInState, s->state, "/console/accesso", 600,
-                                                 c.options.secure_cookies, /*lax=*/true));
-  return r;
+  return BeginSignIn(Area(c), req);
 }
 
-http::Response FinishSignIn(const Console& c, const http::Request& req) {
-  if (c.oidc == nullptr) return SeeOther("/console/accesso");
-  auto refused = [&](const std::string& text) {
-    http::Response r = c.Error(403, "Accesso non riuscito", text, req, nullptr);
-    r.headers.emplace_back("Set-Cookie", SetCookie(kSignInState, "", "/console/accesso", 0,
-                                                   c.options.secure_cookies, true));
-    return r;
-  };
-  if (auto error = req.Query("error")) {
-    return refused(
-        "Il servizio di identità non ha concluso l'accesso (l'hai annullato, oppure le tue "
-        "credenziali non sono abilitate a questa console). Riprova dalla pagina di accesso.");
-  }
-  auto done = c.oidc->Finish(req.Query("state").value_or(""), Cookie(req, kSignInState),
-                             req.Query("code").value_or(""));
-  if (!done.ok()) {
-    switch (done.status().code()) {
-      case Status::Code::kUnavailable:
-        return Unavailable(c, req, done.status());
-      case Status::Code::kInvalidArgument:
-        return refused(
-            "Questa risposta del servizio di identità non corrisponde a un accesso avviato da "
-            "questo browser, oppure è già stata usata o è scaduta. Riparti dalla pagina di "
-            "accesso.");
-      default:
-        Report(done.status());
-        return refused(
-            "Il servizio di identità non ha confermato la tua identità a questa console: la "
-            "risposta non era valida, oppure il tuo profilo non indica un ruolo e un ente "
-            "ammessi. Riparti dalla pagina di accesso; se il problema continua, chiedi "
-            "all'amministratore di verificare il tuo profilo.");
-    }
-  }
-  http::Response r = SeeOther("/console");
-  r.headers.emplace_back("Set-Cookie",
-                         SetCookie(kConsoleSession, done->first, "/console",
-                                   c.oidc->session_ttl().count(), c.options.secure_cookies, true));
-  r.headers.emplace_back("Set-Cookie", SetCookie(kSignInState, "", "/console/accesso", 0,
-                                                 c.options.secure_cookies, true));
-  return r;
+http::Response FinishConsoleSignIn(const Console& c, const http::Request& req) {
+  return FinishSignIn(Area(c), req);
 }
 
-http::Response SignOut(const Console& c, const http::Request& req) {
+http::Response SignOutOfConsole(const Console& c, const http::Request& req) {
   auto form = ParseForm(req.body);
   if (!form || !CsrfValid(req, *form)) return c.Forbidden(req, nullptr);
-  std::optional<std::string> at_provider;
-  if (c.oidc != nullptr) at_provider = c.oidc->End(Cookie(req, kConsoleSession));
-  // Signed out here; where the provider offers it, signed out there too, so that the next
-  // sign-in on this browser asks for credentials again.
-  http::Response r = SeeOther(at_provider.value_or("/console/accesso?esito=uscito"));
-  r.headers.emplace_back(
-      "Set-Cookie", SetCookie(kConsoleSession, "", "/console", 0, c.options.secure_cookies, true));
-  return r;
+  return SignOut(Area(c), req);
 }
 
 }  // namespace
@@ -216,8 +167,8 @@ void AddSignInPages(http::Router& router, std::shared_ptr<Console> console) {
   router.Add("GET", "/console/accesso", page(&ShowSignIn));
   // Both call the provider over the network: off the network threads.
   router.Add("GET", "/console/accesso/avvia", page(&StartSignIn), /*blocking=*/true);
-  router.Add("GET", "/console/accesso/ritorno", page(&FinishSignIn), /*blocking=*/true);
-  router.Add("POST", "/console/esci", page(&SignOut));
+  router.Add("GET", "/console/accesso/ritorno", page(&FinishConsoleSignIn), /*blocking=*/true);
+  router.Add("POST", "/console/esci", page(&SignOutOfConsole));
   // Where the provider sends the browser back after signing the person out there.
   router.Add("GET", "/console/accesso/uscito",
              [](http::Request&) { return SeeOther("/console/accesso?esito=uscito"); });
