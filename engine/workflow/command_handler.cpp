@@ -73,6 +73,33 @@ Result<StatePtr> CommandHandler::Load(const std::string& stream) {
     auto current = log_.StreamVersion(stream);
     if (!current.ok()) return current.status();
     if (*current == cached->version) return cached;
+    std::optional<Appended> mine;
+    {
+      std::lock_guard lock(appended_mu_);
+      if (auto it = appended_.find(stream); it != appended_.end()) {
+        if (it->second.first_version == cached->version + 1 &&
+            it->second.first_version + it->second.events.size() - 1 == *current) {
+          mine = std::move(it->second);
+        }
+        appended_.erase(it);
+      }
+    }
+    if (mine) {
+      cache_.EraseIfCurrent(cached);
+      std::shared_ptr<WorkflowState> next;
+      if (cached.use_count() == 1) {
+        std::atomic_thread_fence(std::memory_order_acquire);
+        next = std::const_pointer_cast<WorkflowState>(std::move(cached));
+      } else {
+        next = std::make_shared<WorkflowState>(*cached);
+      }
+      for (size_t i = 0; i < mine->events.size(); ++i) {
+        Apply(*def, *next, stream, mine->first_version + i, mine->tenant, mine->events[i].type,
+              std::move(mine->events[i].data));
+      }
+      cache_.Put(next);
+      return StatePtr(next);
+    }
     auto newer = log_.ReadStream(stream, cached->version + 1, Direction::kForward, SIZE_MAX);
     if (newer.ok() && !newer->empty() && newer->front().version == cached->version + 1) {
       // As in Remember: a state no one else holds is folded forward in place, since copying a
@@ -416,10 +443,20 @@ void CommandHandler::HandleAsync(const Command& command, const Actor& actor,
   auto req = emitter_.Build(Header(command, actor, state), d.events(), {});
   if (!req.ok()) return done(DefinitionBug(command, def, req.status()));
   // The cached state stays: the next command on the stream finds it one version behind the log
-  // and folds only what this one added (Load), where dropping it would replay the whole stream.
+  // and folds only what this one added (Load), where dropping it would replay the whole stream;
+  // what it added is kept as decided, so that fold reads and parses nothing.
   log_.AppendAsync(std::move(req).value(),
-                   [done = std::move(done), reply = std::move(d.reply)](Result<AppendResult> r) mutable {
+                   [this, stream = command.stream, events = std::move(d.events()),
+                    done = std::move(done),
+                    reply = std::move(d.reply)](Result<AppendResult> r) mutable {
                      if (!r.ok()) return done(r.status());
+                     if (!r->deduplicated && !r->events.empty() &&
+                         r->events.size() == events.size()) {
+                       std::lock_guard lock(appended_mu_);
+                       if (appended_.size() >= kAppended) appended_.clear();
+                       appended_[stream] = Appended{r->events.front()->version,
+                                                    r->events.front()->tenant, std::move(events)};
+                     }
                      done(CommandOutcome{std::nullopt, std::move(r).value(), std::move(reply)});
                    });
 }

@@ -110,6 +110,17 @@ class CommandHandler {
   std::recursive_mutex counters_mu_;
   std::condition_variable_any counters_done_;  // counters_in_flight_ became empty
   std::unordered_map<std::string, std::pair<uint64_t, uint32_t>> counters_in_flight_;
+  // What the asynchronous path appended, by stream, kept until the stream's next Load folds it
+  // from here instead of reading it back from the log and parsing it again. Used only when its
+  // versions follow the cached state's up to the log's; bounded by dropping all past kAppended.
+  struct Appended {
+    uint64_t first_version = 0;
+    std::string tenant;
+    std::vector<DecidedEvent> events;
+  };
+  static constexpr size_t kAppended = 4096;
+  std::mutex appended_mu_;
+  std::unordered_map<std::string, Appended> appended_;
 };
 
 }  // namespace procedo
