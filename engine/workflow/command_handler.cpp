@@ -249,8 +249,7 @@ EmitHeader CommandHandler::Header(const Command& command, const Actor& actor,
   h.tenant = state.exists() ? state.tenant : actor.tenant;
   h.correlation_id = command.correlation_id;
   // The key ties the events to the command that caused them: a retry finds them (FindPrior).
-  h.causation_id =
-      command.idempotency_key.empty() ? command.causation_id : command.idempotency_key;
+  h.causation_id = command.idempotency_key.empty() ? command.causation_id : command.idempotency_key;
   h.idempotency_key = command.idempotency_key;
   return h;
 }
@@ -426,18 +425,17 @@ void CommandHandler::HandleAsync(const Command& command, const Actor& actor,
   if (Allocates(d.events())) {
     // Numbers are taken past those still in flight, so many commands share one group commit.
     cache_.Erase(command.stream);
-    AllocateAndAppend(
-        def, ctx, Header(command, actor, state), d.events(),
-        [done = std::move(done), reply = std::move(d.reply), name = command.name,
-         &def](Result<AppendResult> r) mutable {
-          if (!r.ok() && r.status().Is(Status::SubCode::kSchemaViolation)) {
-            Command c;
-            c.name = name;
-            return done(DefinitionBug(c, def, r.status()));
-          }
-          if (!r.ok()) return done(r.status());
-          done(CommandOutcome{std::nullopt, std::move(r).value(), std::move(reply)});
-        });
+    AllocateAndAppend(def, ctx, Header(command, actor, state), d.events(),
+                      [done = std::move(done), reply = std::move(d.reply), name = command.name,
+                       &def](Result<AppendResult> r) mutable {
+                        if (!r.ok() && r.status().Is(Status::SubCode::kSchemaViolation)) {
+                          Command c;
+                          c.name = name;
+                          return done(DefinitionBug(c, def, r.status()));
+                        }
+                        if (!r.ok()) return done(r.status());
+                        done(CommandOutcome{std::nullopt, std::move(r).value(), std::move(reply)});
+                      });
     return;
   }
   auto req = emitter_.Build(Header(command, actor, state), d.events(), {});
@@ -445,20 +443,19 @@ void CommandHandler::HandleAsync(const Command& command, const Actor& actor,
   // The cached state stays: the next command on the stream finds it one version behind the log
   // and folds only what this one added (Load), where dropping it would replay the whole stream;
   // what it added is kept as decided, so that fold reads and parses nothing.
-  log_.AppendAsync(std::move(req).value(),
-                   [this, stream = command.stream, events = std::move(d.events()),
-                    done = std::move(done),
-                    reply = std::move(d.reply)](Result<AppendResult> r) mutable {
-                     if (!r.ok()) return done(r.status());
-                     if (!r->deduplicated && !r->events.empty() &&
-                         r->events.size() == events.size()) {
-                       std::lock_guard lock(appended_mu_);
-                       if (appended_.size() >= kAppended) appended_.clear();
-                       appended_[stream] = Appended{r->events.front()->version,
-                                                    r->events.front()->tenant, std::move(events)};
-                     }
-                     done(CommandOutcome{std::nullopt, std::move(r).value(), std::move(reply)});
-                   });
+  log_.AppendAsync(
+      std::move(req).value(),
+      [this, stream = command.stream, events = std::move(d.events()), done = std::move(done),
+       reply = std::move(d.reply)](Result<AppendResult> r) mutable {
+        if (!r.ok()) return done(r.status());
+        if (!r->deduplicated && !r->events.empty() && r->events.size() == events.size()) {
+          std::lock_guard lock(appended_mu_);
+          if (appended_.size() >= kAppended) appended_.clear();
+          appended_[stream] =
+              Appended{r->events.front()->version, r->events.front()->tenant, std::move(events)};
+        }
+        done(CommandOutcome{std::nullopt, std::move(r).value(), std::move(reply)});
+      });
 }
 
 }  // namespace procedo

@@ -7,17 +7,17 @@
 // again: the command's own decision still holds).
 #pragma once
 
-#include <functional>
 #include <condition_variable>
-#include <mutex>
-#include <unordered_map>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
+#include "engine/log/log_store.h"
 #include "engine/workflow/decide.h"
 #include "engine/workflow/emitter.h"
-#include "engine/log/log_store.h"
 #include "engine/workflow/state_cache.h"
 #include "engine/workflow/workflow.h"
 
@@ -76,8 +76,8 @@ class CommandHandler {
   // The outcome of the first attempt of a command with this key, when this stream has it.
   std::optional<Result<CommandOutcome>> FindPrior(const WorkflowDefinition& def,
                                                   const Command& command, const std::string& key);
-  void Remember(const WorkflowDefinition& def, StatePtr before,
-                std::vector<DecidedEvent>& events, const AppendResult& result);
+  void Remember(const WorkflowDefinition& def, StatePtr before, std::vector<DecidedEvent>& events,
+                const AppendResult& result);
   // Checks and loads: the definition, the key, the state at the expected version. Sets
   // `early` when the command is answered without deciding (a conflict, or a prior attempt).
   struct Prepared {
