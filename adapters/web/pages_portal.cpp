@@ -133,6 +133,9 @@ json PositionItem(const Portal& p, const json& a) {
 http::Response ShowHome(const Portal& p, const http::Request& req, const StaffSession& s) {
   http::Request read;
   read.query["limit"] = "100";
+  // After a change the person knows of (a link with ?dopo=<log position>), the lists wait for the
+  // views to reach it; the applications' view is folded by the same runner, in the same batches.
+  if (auto after = req.Query("dopo")) read.query["min_position"] = *after;
   http::Response r = http::HolderAccountsFor(p.api, s.who, read);
   json d = {{"tenant", p.TenantName(s.who.tenant)}};
   if (r.status != 200) {

@@ -117,6 +117,9 @@ def admitted_canteen(server, n, citizen):
                                                      "date": f"2026-11-0{day}",
                                                      "site": "primaria_saint_roch"})
         assert r.status == 201, r
+    # The pages read views: they have caught up with the last meal before anyone looks.
+    seen = office.get(f"/v1/accounts/{account}", headers={"X-Min-Position": str(r.json()["position"])})
+    assert seen.status == 200 and seen.json()["movements"] == 4, seen
     return account
 
 
@@ -258,8 +261,10 @@ def test_a_citizen_applies_on_line_in_two_steps_and_keeps_the_summary(env):
     # The office decides; her list says so.
     office = server.as_("operator", AOSTA, "olga")
     assert office.command(stream, "rank_for_service", {"service": "canteen"}).status == 201
-    assert office.command(stream, "place_on_waiting_list", {"service": "canteen"}).status == 201
-    marta.page.goto(f"{base}/servizi")
+    r = office.command(stream, "place_on_waiting_list", {"service": "canteen"})
+    assert r.status == 201, r
+    # The list is a view: asked to wait for the office's decision, it shows it.
+    marta.page.goto(f"{base}/servizi?dopo={r.json()['position']}")
     rows = marta.page.locator("#domande tbody tr").all_inner_texts()
     mine = [r for r in rows if "Giulia Rossi" in r]
     assert len(mine) == 1 and "presentata" in mine[0] and "lista d'attesa" in mine[0], rows
