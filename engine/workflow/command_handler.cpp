@@ -62,6 +62,20 @@ Status UnknownKind(const std::string& stream) {
 
 }  // namespace
 
+std::shared_ptr<WorkflowState> CommandHandler::TakeForUpdate(StatePtr state) {
+  // Copying a long stream's state costs more than deciding or folding the few events it is
+  // behind; when no other thread holds it (the cache no longer hands it out), it becomes the new
+  // one in place. Every state comes from make_shared<WorkflowState>, so casting away const is
+  // sound.
+  cache_.EraseIfCurrent(state);
+  if (state.use_count() == 1) {
+    // Pairs with the release in other holders' reference drops: their reads happen before ours.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return std::const_pointer_cast<WorkflowState>(std::move(state));
+  }
+  return std::make_shared<WorkflowState>(*state);
+}
+
 Result<StatePtr> CommandHandler::Load(const std::string& stream) {
   const WorkflowDefinition* def = workflows_.ForStream(stream);
   if (def == nullptr) return UnknownKind(stream);
@@ -85,14 +99,7 @@ Result<StatePtr> CommandHandler::Load(const std::string& stream) {
       }
     }
     if (mine) {
-      cache_.EraseIfCurrent(cached);
-      std::shared_ptr<WorkflowState> next;
-      if (cached.use_count() == 1) {
-        std::atomic_thread_fence(std::memory_order_acquire);
-        next = std::const_pointer_cast<WorkflowState>(std::move(cached));
-      } else {
-        next = std::make_shared<WorkflowState>(*cached);
-      }
+      std::shared_ptr<WorkflowState> next = TakeForUpdate(std::move(cached));
       for (size_t i = 0; i < mine->events.size(); ++i) {
         Apply(*def, *next, stream, mine->first_version + i, mine->tenant, mine->events[i].type,
               std::move(mine->events[i].data));
@@ -102,16 +109,7 @@ Result<StatePtr> CommandHandler::Load(const std::string& stream) {
     }
     auto newer = log_.ReadStream(stream, cached->version + 1, Direction::kForward, SIZE_MAX);
     if (newer.ok() && !newer->empty() && newer->front().version == cached->version + 1) {
-      // As in Remember: a state no one else holds is folded forward in place, since copying a
-      // long stream's state costs more than folding the few events it is behind.
-      cache_.EraseIfCurrent(cached);
-      std::shared_ptr<WorkflowState> next;
-      if (cached.use_count() == 1) {
-        std::atomic_thread_fence(std::memory_order_acquire);
-        next = std::const_pointer_cast<WorkflowState>(std::move(cached));
-      } else {
-        next = std::make_shared<WorkflowState>(*cached);
-      }
+      std::shared_ptr<WorkflowState> next = TakeForUpdate(std::move(cached));
       for (const auto& e : *newer) {
         if (Status st = ApplyEvent(*def, *next, e); !st.ok()) return st;
       }
@@ -166,18 +164,7 @@ std::optional<Result<CommandOutcome>> CommandHandler::FindPrior(const WorkflowDe
 void CommandHandler::Remember(const WorkflowDefinition& def, StatePtr before,
                               std::vector<DecidedEvent>& events, const AppendResult& result) {
   const uint64_t before_version = before->version;
-  // Copying a case's fields costs more than deciding; when no other thread holds the old state
-  // (the cache no longer hands it out), it becomes the new one in place. Every state comes from
-  // make_shared<WorkflowState>, so casting away const is sound.
-  cache_.EraseIfCurrent(before);
-  std::shared_ptr<WorkflowState> next;
-  if (before.use_count() == 1) {
-    // Pairs with the release in other holders' reference drops: their reads happen before ours.
-    std::atomic_thread_fence(std::memory_order_acquire);
-    next = std::const_pointer_cast<WorkflowState>(std::move(before));
-  } else {
-    next = std::make_shared<WorkflowState>(*before);
-  }
+  std::shared_ptr<WorkflowState> next = TakeForUpdate(std::move(before));
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& stored = *result.events[i];
     Apply(def, *next, stored.stream, stored.version, stored.tenant, events[i].type,

@@ -76,6 +76,9 @@ class CommandHandler {
   // The outcome of the first attempt of a command with this key, when this stream has it.
   std::optional<Result<CommandOutcome>> FindPrior(const WorkflowDefinition& def,
                                                   const Command& command, const std::string& key);
+  // The state to fold forward: `state` itself once out of the cache when no one else holds it,
+  // else a copy.
+  std::shared_ptr<WorkflowState> TakeForUpdate(StatePtr state);
   void Remember(const WorkflowDefinition& def, StatePtr before, std::vector<DecidedEvent>& events,
                 const AppendResult& result);
   // Checks and loads: the definition, the key, the state at the expected version. Sets
