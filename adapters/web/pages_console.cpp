@@ -253,6 +253,13 @@ std::optional<http::Response> Run(const Console& c, const StaffSession& s, const
                                   const std::string& tenant, const std::string& done,
                                   Outcome* outcome, int* status) {
   const json schema = FormSchema(c.api, spec, tenant, st);
+  if (FormValues edited = form; EditRows(schema, &edited)) {
+    // A row added or removed: the same form again, with what was typed, and nothing sent.
+    outcome->command = spec.name;
+    outcome->values = std::move(edited);
+    *status = 200;
+    return std::nullopt;
+  }
   Command cmd;
   cmd.stream = stream;
   cmd.name = spec.name;

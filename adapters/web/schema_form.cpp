@@ -51,6 +51,12 @@ bool Scalar(const json& items) {
   return t == "string" || t == "integer" || t == "number";
 }
 
+// An object whose properties a row of the form can show.
+bool Described(const json& s) {
+  return s.is_object() && s.value("type", "") == "object" && s.contains("properties") &&
+         s["properties"].is_object();
+}
+
 }  // namespace
 
 Kind KindOf(const json& p) {
@@ -59,14 +65,16 @@ Kind KindOf(const json& p) {
     const json& items = p["items"];
     if (items.contains("enum") && items["enum"].is_array()) return Kind::kChoices;
     if (Scalar(items) && !items.contains("enum")) return Kind::kList;
-    return Kind::kNone;  // lists of objects: not typed in a form
+    if (Described(items)) return Kind::kRows;
+    return Kind::kNone;  // lists of lists, of free objects: not typed in a form
   }
   if (p.value("type", "") == "object" && !p.contains("properties")) {
-    // Names and texts only: nested values cannot be typed on a line.
+    // Names and texts on a line; named objects as rows; anything else cannot be typed.
     const json extra = p.value("additionalProperties", json(true));
     if (extra == json(true) || (extra.is_object() && extra.value("type", "") == "string")) {
       return Kind::kEntries;
     }
+    if (Described(extra)) return Kind::kKeyedRows;
     return Kind::kNone;
   }
   const std::string type = p.value("type", "");
@@ -125,15 +133,8 @@ std::string IdOf(const std::string& prefix, const std::string& path) {
   return id;
 }
 
-}  // namespace form_detail
-
-using namespace form_detail;
-
-namespace {
-
-json Field(const json& p, const std::string& path, const std::string& label, bool required,
-           const std::string& id_prefix, const FormValues& values,
-           const std::map<std::string, std::string>& errors) {
+json FieldOf(const json& p, const std::string& path, const std::string& label, bool required,
+             const std::string& id_prefix, const FormValues& values, const Errors& errors) {
   const Kind kind = KindOf(p);
   const std::string name = "f." + path;
   auto v = values.find(name);
@@ -157,6 +158,7 @@ json Field(const json& p, const std::string& path, const std::string& label, boo
             {"hint", false},
             {"maxlength", false},
             {"checked", false},
+            {"rows", false},
             {"options", json::array()}};
   if (p.contains("maxLength")) f["maxlength"] = std::to_string(p["maxLength"].get<int64_t>());
   if (p.contains("description") && p["description"].is_string()) f["hint"] = p["description"];
@@ -203,10 +205,9 @@ json Field(const json& p, const std::string& path, const std::string& label, boo
   return f;
 }
 
-// Fields of `schema` under `path`, one level of objects flattened into the group they open.
-void Collect(const json& schema, const std::string& path, bool parent_required,
-             const std::string& id_prefix, const FormValues& values,
-             const std::map<std::string, std::string>& errors, json* fields, bool* complete) {
+void CollectFields(const json& schema, const std::string& path, bool parent_required,
+                   const std::string& id_prefix, const FormValues& values, const Errors& errors,
+                   json* fields, bool* complete) {
   const json props = schema.value("properties", json::object());
   for (const auto& name : Order(schema)) {
     const json& p = props[name];
@@ -218,14 +219,21 @@ void Collect(const json& schema, const std::string& path, bool parent_required,
       continue;
     }
     if (kind == Kind::kObject) {
-      Collect(p, here, required, id_prefix, values, errors, fields, complete);
+      CollectFields(p, here, required, id_prefix, values, errors, fields, complete);
       continue;
     }
-    fields->push_back(Field(p, here, Label(p, name), required, id_prefix, values, errors));
+    if (kind == Kind::kRows || kind == Kind::kKeyedRows) {
+      fields->push_back(
+          RowsOf(p, here, Label(p, name), required, id_prefix, values, errors, complete));
+      continue;
+    }
+    fields->push_back(FieldOf(p, here, Label(p, name), required, id_prefix, values, errors));
   }
 }
 
-}  // namespace
+}  // namespace form_detail
+
+using namespace form_detail;
 
 json FormOf(const json& schema, const std::string& id_prefix, const FormValues& values,
             const std::map<std::string, std::string>& errors) {
@@ -238,7 +246,7 @@ json FormOf(const json& schema, const std::string& id_prefix, const FormValues& 
     const bool required = IsRequired(schema, name);
     if (KindOf(p) == Kind::kObject) {
       json fields = json::array();
-      Collect(p, name, required, id_prefix, values, errors, &fields, &complete);
+      CollectFields(p, name, required, id_prefix, values, errors, &fields, &complete);
       if (!fields.empty()) groups.push_back({{"legend", Label(p, name)}, {"fields", fields}});
       continue;
     }
@@ -246,18 +254,31 @@ json FormOf(const json& schema, const std::string& id_prefix, const FormValues& 
       if (required) complete = false;
       continue;
     }
-    loose.push_back(Field(p, name, Label(p, name), required, id_prefix, values, errors));
+    if (KindOf(p) == Kind::kRows || KindOf(p) == Kind::kKeyedRows) {
+      loose.push_back(
+          RowsOf(p, name, Label(p, name), required, id_prefix, values, errors, &complete));
+      continue;
+    }
+    loose.push_back(FieldOf(p, name, Label(p, name), required, id_prefix, values, errors));
   }
   if (!loose.empty()) groups.insert(groups.begin(), json{{"legend", nullptr}, {"fields", loose}});
-  json form = {
-      {"groups", groups}, {"complete", complete}, {"empty", groups.empty()}, {"error", false}};
+  // A form with rows has buttons that add and remove them; a hidden copy of its own button comes
+  // first, so that Enter in a field sends the form rather than removing a row.
+  bool has_rows = false;
+  for (const json& g : groups) {
+    for (const json& f : g["fields"]) has_rows = has_rows || f.value("rows", false);
+  }
+  json form = {{"groups", groups},
+               {"complete", complete},
+               {"empty", groups.empty()},
+               {"has_rows", has_rows},
+               {"error", false}};
   if (auto e = errors.find(""); e != errors.end()) form["error"] = e->second;
   return form;
 }
 
 json PayloadOf(const json& schema, const FormValues& values) {
-  std::function<json(const json&, const std::string&)> build = [&](const json& s,
-                                                                   const std::string& path) {
+  Build build = [&](const json& s, const std::string& path) {
     json out = json::object();
     const json props = s.value("properties", json::object());
     for (const auto& [name, p] : props.items()) {
@@ -269,6 +290,14 @@ json PayloadOf(const json& schema, const FormValues& values) {
         continue;
       }
       if (kind == Kind::kNone) continue;
+      if (kind == Kind::kRows || kind == Kind::kKeyedRows) {
+        if (auto rows = RowsPayload(p, here, values, build)) {
+          out[name] = std::move(*rows);
+        } else if (IsRequired(s, name)) {
+          out[name] = kind == Kind::kRows ? json::array() : json::object();
+        }
+        continue;
+      }
       if (kind == Kind::kChoices) {
         json chosen = json::array();
         const json& options = p["items"]["enum"];

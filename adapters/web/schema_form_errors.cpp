@@ -11,6 +11,12 @@ using namespace form_detail;
 
 namespace {
 
+bool IsRows(const json& p) {
+  return KindOf(p) == Kind::kRows || KindOf(p) == Kind::kKeyedRows;
+}
+
+// The property at a dotted path; below a list of objects the next segment is a row (an index,
+// or an entry's name).
 const json* PropAt(const json& schema, const std::string& path) {
   const json* s = &schema;
   size_t i = 0;
@@ -18,8 +24,13 @@ const json* PropAt(const json& schema, const std::string& path) {
     size_t dot = path.find('.', i);
     if (dot == std::string::npos) dot = path.size();
     const std::string name = path.substr(i, dot - i);
-    if (!s->contains("properties") || !(*s)["properties"].contains(name)) return nullptr;
-    s = &(*s)["properties"][name];
+    if (s != &schema && IsRows(*s)) {
+      s = &RowSchema(*s);
+    } else if (s->contains("properties") && (*s)["properties"].contains(name)) {
+      s = &(*s)["properties"][name];
+    } else {
+      return nullptr;
+    }
     i = dot + 1;
   }
   return s;
@@ -32,8 +43,15 @@ const json* ValueAt(const json& payload, const std::string& path) {
     size_t dot = path.find('.', i);
     if (dot == std::string::npos) dot = path.size();
     const std::string name = path.substr(i, dot - i);
-    if (!v->is_object() || !v->contains(name)) return nullptr;
-    v = &(*v)[name];
+    if (v->is_array()) {
+      const size_t at = std::strtoul(name.c_str(), nullptr, 10);
+      if (at >= v->size()) return nullptr;
+      v = &(*v)[at];
+    } else if (v->is_object() && v->contains(name)) {
+      v = &(*v)[name];
+    } else {
+      return nullptr;
+    }
     i = dot + 1;
   }
   return v;
@@ -83,6 +101,20 @@ std::string Explain(const json& p, const std::string& label, const json* value) 
       return fmt::format("Scrivi in {} una voce per riga, nella forma «nome: valore».", l);
     case Kind::kChoices:
       return fmt::format("Scegli in {} tra i valori proposti.", l);
+    case Kind::kRows:
+    case Kind::kKeyedRows: {
+      const char* least = KindOf(p) == Kind::kRows ? "minItems" : "minProperties";
+      const char* most = KindOf(p) == Kind::kRows ? "maxItems" : "maxProperties";
+      const size_t n = value && (value->is_array() || value->is_object()) ? value->size() : 0;
+      if (p.contains(least) && p[least].is_number() && n < p[least].get<size_t>()) {
+        return fmt::format("Compila almeno {} voci di {}.", p[least].get<size_t>(), l);
+      }
+      if (p.contains(most) && p[most].is_number() && n > p[most].get<size_t>()) {
+        return fmt::format("{} può avere al massimo {} voci: togline qualcuna.", l,
+                           p[most].get<size_t>());
+      }
+      return fmt::format("Controlla le voci di {}: ognuna deve avere un nome diverso.", l);
+    }
     default:
       break;
   }
@@ -114,8 +146,17 @@ void Missing(const json& schema, const json& payload, const std::string& path,
       if (v != nullptr) Missing(p, *v, here, out);
       continue;
     }
+    if (IsRows(p) && v != nullptr) {
+      // A row's required fields, said at the row (an entry's by its name, as the form maps it).
+      for (const auto& [key, item] : v->items()) {
+        Missing(RowSchema(p), item, fmt::format("{}.{}", here, key), out);
+      }
+      continue;
+    }
     if (v == nullptr && IsRequired(schema, name)) {
-      (*out)[here] = fmt::format("Compila «{}»: è obbligatorio.", Label(p, name));
+      (*out)[here] = IsRows(p) ? fmt::format("Compila almeno una voce di «{}»: è obbligatorio.",
+                                             Label(p, name))
+                               : fmt::format("Compila «{}»: è obbligatorio.", Label(p, name));
     }
   }
 }

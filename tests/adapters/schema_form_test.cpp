@@ -65,12 +65,11 @@ TEST_CASE("a payload schema becomes a form, and the form a payload", "[schema_fo
   REQUIRE(schema.ok());
   CHECK((*schema)->Validate(payload).empty());
 
-  SECTION("a list of objects required by the payload makes the form one for the API only") {
+  SECTION("a list of lists required by the payload makes the form one for the API only") {
     json s = kSchema;
-    s["properties"]["attachments"] = {
-        {"type", "array"},
-        {"items", {{"type", "object"}, {"properties", {{"name", {{"type", "string"}}}}}}}};
-    s["required"].push_back("attachments");
+    s["properties"]["grid"] = {{"type", "array"},
+                               {"items", {{"type", "array"}, {"items", {{"type", "integer"}}}}}};
+    s["required"].push_back("grid");
     CHECK(FormOf(s, "x", {}, {})["complete"] == false);
   }
 }

@@ -58,9 +58,9 @@ class Provider:
         self.log.close()
 
 
-def serve_console(tmp_path_factory):
+def serve_console(tmp_path_factory, prepare=None):
     """A server, its provider and Chromium, for one test module (the last test of this one moves
-    the server's clock past every session)."""
+    the server's clock past every session). `prepare(server, tmp)` runs before the server starts."""
     tmp = tmp_path_factory.mktemp("console")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     server = Server(tmp, testing_driven_clock="true", testing_clock_start=now)
@@ -70,6 +70,8 @@ def serve_console(tmp_path_factory):
                        "PROCEDO_OIDC_CLIENT_ID": "procedo-console",
                        "PROCEDO_OIDC_CLIENT_SECRET": SECRET,
                        "PROCEDO_OIDC_SCOPES": "openid profile procedo"})
+    if prepare:
+        prepare(server, tmp)
     server.start()
     server.idp = idp
     SHOTS.mkdir(parents=True, exist_ok=True)
