@@ -22,12 +22,18 @@ std::vector<std::string> Order(const json& schema) {
   std::vector<std::string> out;
   const json props = schema.value("properties", json::object());
   for (const auto& r : schema.value("required", json::array())) {
-    if (r.is_string() && props.contains(r.get<std::string>())) out.push_back(r);
+    if (r.is_string() && props.contains(r.get<std::string>()) && !ReadOnly(props[r])) {
+      out.push_back(r);
+    }
   }
-  for (const auto& [k, _] : props.items()) {
-    if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+  for (const auto& [k, p] : props.items()) {
+    if (std::find(out.begin(), out.end(), k) == out.end() && !ReadOnly(p)) out.push_back(k);
   }
   return out;
+}
+
+bool ReadOnly(const json& prop) {
+  return prop.is_object() && prop.value("readOnly", false);
 }
 
 bool IsRequired(const json& schema, const std::string& name) {
@@ -282,6 +288,7 @@ json PayloadOf(const json& schema, const FormValues& values) {
     json out = json::object();
     const json props = s.value("properties", json::object());
     for (const auto& [name, p] : props.items()) {
+      if (ReadOnly(p)) continue;
       const std::string here = path.empty() ? name : path + "." + name;
       const Kind kind = KindOf(p);
       if (kind == Kind::kObject) {

@@ -13,9 +13,12 @@
 
 namespace procedo::web::form_detail {
 
-// The schema's properties, required ones first in the order `required` lists them (a JSON
-// object keeps no order of its own), then the others by name.
+// The schema's properties a form shows, required ones first in the order `required` lists them (a
+// JSON object keeps no order of its own), then the others by name.
 std::vector<std::string> Order(const nlohmann::json& schema);
+// JSON Schema's `readOnly`: the value is the system's to give (a mail's Message-ID, its stored
+// original), so no form shows it or takes it from a post.
+bool ReadOnly(const nlohmann::json& prop);
 bool IsRequired(const nlohmann::json& schema, const std::string& name);
 // The property's title, else its name made readable.
 std::string Label(const nlohmann::json& prop, const std::string& name);

@@ -65,6 +65,17 @@ TEST_CASE("a payload schema becomes a form, and the form a payload", "[schema_fo
   REQUIRE(schema.ok());
   CHECK((*schema)->Validate(payload).empty());
 
+  SECTION("what the system gives (readOnly) is neither shown nor taken from a post") {
+    json s = kSchema;
+    s["properties"]["email"] = {{"type", "object"},
+                                {"readOnly", true},
+                                {"properties", {{"message_id", {{"type", "string"}}}}}};
+    json f = FormOf(s, "x", {}, {});
+    CHECK(f["groups"].size() == 2);
+    CHECK(f["groups"][1]["legend"] == "Richiedente");
+    CHECK_FALSE(PayloadOf(s, {{"f.email.message_id", "<forged@x>"}}).contains("email"));
+  }
+
   SECTION("a list of lists required by the payload makes the form one for the API only") {
     json s = kSchema;
     s["properties"]["grid"] = {{"type", "array"},
