@@ -127,6 +127,7 @@ size_t PrintMemory(const std::string& when, const LogStore& log, const ViewStore
 
 int SlaCase(const Limits& limits, const std::string& source_dir) {
   const uint64_t open_clocks = std::min<uint64_t>(limits.max_events, 1'000'000);
+  bool met = false;
   auto domain = Must(domain::LoadDomain(source_dir + "/domain", source_dir + "/schemas"));
   auto calendars = Must(domain::CalendarCatalog::LoadDomain(source_dir + "/domain"));
 
@@ -317,12 +318,15 @@ int SlaCase(const Limits& limits, const std::string& source_dir) {
                "entries\n",
                CountKeys(*views, projections::kDuePrefix),
                CountKeys(*views, projections::kCalendarPrefix));
-    fmt::print("sla: goal breach delay < 1 s at {} open clocks: {}\n", tickets * 2,
-               worst < 1.0 ? "met" : "NOT met");
+    // The goal the product promises: a breach announced within 100 ms of its deadline. A miss
+    // fails the case, so that it cannot pass unread.
+    met = worst < 0.1;
+    fmt::print("sla: goal breach delay < 100 ms at {} open clocks: {}\n", tickets * 2,
+               met ? "met" : "NOT met");
     PrintResult("sla", value, baseline);
     (void)sink;
   }
-  return 0;
+  return met ? 0 : 1;
 }
 
 }  // namespace procedo::bench
