@@ -9,5 +9,6 @@ std::string CalendarsDir(const std::string& domain_dir);
 std::string WorkflowsDir(const std::string& domain_dir);
 std::string CatalogueDir(const std::string& domain_dir);
 std::string ServicesDir(const std::string& domain_dir);  // on-demand services, per tenant
+std::string PaymentsDir(const std::string& domain_dir);  // pagoPA settings, per tenant
 
 }  // namespace procedo::domain

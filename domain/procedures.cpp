@@ -45,6 +45,10 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
                                             schemas_dir + "/services.schema.json", tenant_ids);
   if (!services.ok()) return services.status();
   d->services = std::make_shared<const ServiceCatalogue>(std::move(services).value());
+  auto payments = PaymentSettingsSet::LoadDir(PaymentsDir(domain_dir),
+                                              schemas_dir + "/payments.schema.json", tenant_ids);
+  if (!payments.ok()) return payments.status();
+  d->payments = std::make_shared<const PaymentSettingsSet>(std::move(payments).value());
 
   d->calendars = std::make_shared<const CalendarCatalog>(std::move(calendars).value());
   d->hooks = std::make_shared<HookRegistry>();
@@ -56,6 +60,7 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
   RegisterAccountHooks(*d->hooks, d->services, d->calendars);
   RegisterHouseholdHooks(*d->hooks);
   RegisterNumberHooks(*d->hooks, d->calendars);
+  RegisterPaymentHooks(*d->hooks, d->payments);
 
   LoaderOptions opts;
   opts.workflow_schema_path = schemas_dir + "/workflow.schema.json";

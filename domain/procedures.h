@@ -3,22 +3,21 @@
 // allocators those definitions name.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 
-#include <map>
-
 #include "domain/access.h"
 #include "domain/calendars.h"
 #include "domain/catalogue.h"
+#include "domain/payments.h"
 #include "domain/services.h"
 #include "engine/workflow/command_handler.h"
 #include "engine/workflow/json_schema.h"
 #include "engine/workflow/workflow.h"
 
 namespace procedo::domain {
-
 
 // Registers every guard, effect and allocator the definitions may name. `regions` maps a tenant
 // to the Region its applications are forwarded to (domain/calendars/tenants.json).
@@ -33,7 +32,8 @@ struct Domain {
   std::string schemas_dir;
   EventSchemas events;
   std::shared_ptr<const Catalogue> catalogue;
-  std::shared_ptr<const ServiceCatalogue> services;  // per tenant: domain/services/<tenant>.json
+  std::shared_ptr<const ServiceCatalogue> services;    // per tenant: domain/services/<tenant>.json
+  std::shared_ptr<const PaymentSettingsSet> payments;  // per tenant: domain/payments/<tenant>.json
   std::shared_ptr<const CalendarCatalog> calendars;
   std::shared_ptr<HookRegistry> hooks;
   WorkflowSet workflows;

@@ -40,9 +40,9 @@ TEST_CASE("the commands offered follow role, tenant and state", "[access]") {
   CHECK(domain::CommandsOffered(*def, entered, op, now).empty());
   auto for_validator = domain::CommandsOffered(*def, entered, val, now);
   CHECK(Has(for_validator, "validate_application"));
-  CHECK_FALSE(Has(for_validator, "forward_to_region"));  // not in this state
-  CHECK_FALSE(Has(for_validator, "enter_application"));  // the stream exists
-  CHECK(domain::CommandsOffered(*def, entered, other, now).empty());  // another Comune's
+  CHECK_FALSE(Has(for_validator, "forward_to_region"));                // not in this state
+  CHECK_FALSE(Has(for_validator, "enter_application"));                // the stream exists
+  CHECK(domain::CommandsOffered(*def, entered, other, now).empty());   // another Comune's
   CHECK(domain::CommandsOffered(*def, entered, region, now).empty());  // not forwarded yet
   // The operator who entered it is offered nothing more; a validator who did would be offered
   // validation, which the segregation-of-duties guard then refuses with its reason.

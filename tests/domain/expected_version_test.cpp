@@ -6,7 +6,8 @@ using namespace procedo;
 using namespace procedo::testing;
 
 namespace {
-Command Cmd(std::string name, nlohmann::json payload, std::optional<uint64_t> expected, std::string key = "") {
+Command Cmd(std::string name, nlohmann::json payload, std::optional<uint64_t> expected,
+            std::string key = "") {
   Command c;
   c.stream = "case-comune-aosta-9";
   c.name = std::move(name);
@@ -17,11 +18,14 @@ Command Cmd(std::string name, nlohmann::json payload, std::optional<uint64_t> ex
 }
 }  // namespace
 
-TEST_CASE("expected versions: match, stale, and a retry of a command that succeeded", "[expected]") {
+TEST_CASE("expected versions: match, stale, and a retry of a command that succeeded",
+          "[expected]") {
   WorkflowFixture f;
   Actor op = A("op1", "operator");
-  nlohmann::json start = {{"procedure_id", "access_to_records"}, {"case_code", "AO-9"},
-                          {"applicant", {{"name", "Giulia Ferri"}}}, {"consent", {{"sms", false}, {"email", false}}}};
+  nlohmann::json start = {{"procedure_id", "access_to_records"},
+                          {"case_code", "AO-9"},
+                          {"applicant", {{"name", "Giulia Ferri"}}},
+                          {"consent", {{"sms", false}, {"email", false}}}};
   auto s = f.handler->Handle(Cmd("start_case", start, 0), op);
   REQUIRE(s.ok());
   REQUIRE(s->accepted());
@@ -52,14 +56,24 @@ TEST_CASE("events appended outside the handler do not cost the caller a conflict
   // state is then behind the log.
   WorkflowFixture f;
   Actor op = A("op1", "operator");
-  nlohmann::json start = {{"procedure_id", "access_to_records"}, {"case_code", "AO-10"},
-                          {"applicant", {{"name", "Giulia Ferri"}}}, {"consent", {{"sms", false}, {"email", false}}}};
+  nlohmann::json start = {{"procedure_id", "access_to_records"},
+                          {"case_code", "AO-10"},
+                          {"applicant", {{"name", "Giulia Ferri"}}},
+                          {"consent", {{"sms", false}, {"email", false}}}};
   Command s = Cmd("start_case", start, std::nullopt);
   s.stream = "case-comune-aosta-10";
   REQUIRE(f.handler->Handle(s, op).ok());
-  auto outside = f.logf.log->Append(AppendRequest{
-      "case-comune-aosta-10", ExpectedVersion::Exact(1),
-      {NewEvent{"case.note_added", R"({"note":"da fuori","author":"sistema"})", "comune-aosta", "{}", "", "", {}}}, ""});
+  auto outside =
+      f.logf.log->Append(AppendRequest{"case-comune-aosta-10",
+                                       ExpectedVersion::Exact(1),
+                                       {NewEvent{"case.note_added",
+                                                 R"({"note":"da fuori","author":"sistema"})",
+                                                 "comune-aosta",
+                                                 "{}",
+                                                 "",
+                                                 "",
+                                                 {}}},
+                                       ""});
   REQUIRE(outside.ok());
 
   SECTION("no version pinned: decided on the log's current state") {

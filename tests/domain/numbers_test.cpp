@@ -1,15 +1,15 @@
 // Server-issued numbers (TCK-2026-000123): per tenant and local year, gap-free under concurrent
 // commands, found again by number, and never found from another tenant.
-#include <catch2/catch.hpp>
+#include "domain/numbers.h"
 
 #include <algorithm>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <numeric>
 #include <thread>
 
-#include "domain/numbers.h"
 #include "engine/calendar/calendar.h"
 #include "workflow_fixture.h"
 
@@ -18,7 +18,8 @@ namespace {
 
 using nlohmann::json;
 
-const json kTicket = {{"channel", "email"}, {"priority", "normal"}, {"subject", "Stampante guasta"}};
+const json kTicket = {
+    {"channel", "email"}, {"priority", "normal"}, {"subject", "Stampante guasta"}};
 
 std::string NumberOf(const CommandOutcome& out) {
   return json::parse(out.append.events.at(0)->data).value("number", "");
@@ -90,7 +91,8 @@ TEST_CASE("parallel openings get gap-free numbers per tenant and year", "[number
   CHECK(failures == 0);
   for (int parity = 0; parity < 2; ++parity) {
     std::vector<uint64_t> all;
-    for (int t = parity; t < kThreads; t += 2) all.insert(all.end(), numbers[t].begin(), numbers[t].end());
+    for (int t = parity; t < kThreads; t += 2)
+      all.insert(all.end(), numbers[t].begin(), numbers[t].end());
     std::sort(all.begin(), all.end());
     std::vector<uint64_t> expected(kThreads / 2 * kEach);
     std::iota(expected.begin(), expected.end(), 1);
@@ -120,7 +122,8 @@ TEST_CASE("openings kept in flight together take consecutive numbers, with sync 
     for (int i = 0; i < kSync; ++i) {
       Command c{domain::NewStreamId("ticket", "comune-forli", ""), "open_ticket", kTicket, "", ""};
       auto r = f.handler->Handle(c, who);
-      if (!r.ok() || !r->accepted()) failures++;
+      if (!r.ok() || !r->accepted())
+        failures++;
       else {
         std::lock_guard lock(mu);
         async_numbers.push_back(NumberOf(*r));
@@ -132,8 +135,10 @@ TEST_CASE("openings kept in flight together take consecutive numbers, with sync 
     f.handler->HandleAsync(c, who, [&](Result<CommandOutcome> r) {
       std::lock_guard lock(mu);
       // In flight together they never take one number twice: none conflicts on the counter.
-      if (!r.ok() || !r->accepted()) failures++;
-      else async_numbers.push_back(NumberOf(*r));
+      if (!r.ok() || !r->accepted())
+        failures++;
+      else
+        async_numbers.push_back(NumberOf(*r));
       ++answered;
       cv.notify_all();
     });

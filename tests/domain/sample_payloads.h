@@ -100,6 +100,14 @@ inline json SamplePayload(const std::string& command) {
         {"resident", false}}},
       {"declare_dependant",
        {{"name", "Luca Blanc"}, {"tax_code", "BLNLCU15C10A326P"}, {"birth_date", "2015-03-10"}}},
+      {"create_payment_position",
+       {{"purpose", "enrolment_fee"},
+        {"reference", "enrolment-comune-aosta-1"},
+        {"description", "Quota di iscrizione alla mensa 2026/27"},
+        {"amount_cents", 3000},
+        {"due_date", "2026-12-31"},
+        {"debtor", {{"type", "F"}, {"fiscal_code", "BLNCRL80A41A326K"}, {"name", "Carla Blanc"}}}}},
+      {"cancel_payment_position", {{"reason", "Iscrizione ritirata"}}},
   };
   if (command == "enter_and_validate_application") return SamplePayload("enter_application");
   auto it = kPayloads.find(command);
@@ -173,6 +181,10 @@ inline std::vector<Step> PathTo(const std::string& workflow, const std::string& 
         {"close_ticket", "helpdesk_l1", "hd1"},
         {"archive_ticket", "helpdesk_l1", "hd1"}}},
       {{"household", "registered"}, {{"register_household", "citizen", "cit1"}}},
+      {{"payment_position", "created"}, {{"create_payment_position", "operator", "op1"}}},
+      {{"payment_position", "cancelled"},
+       {{"create_payment_position", "operator", "op1"},
+        {"cancel_payment_position", "operator", "op1"}}},
       {{"service_enrolment", "draft"}, {{"start_enrolment", "citizen", "cit1"}}},
       {{"service_enrolment", "details_completed"},
        {{"start_enrolment", "citizen", "cit1"}, {"complete_details", "citizen", "cit1"}}},

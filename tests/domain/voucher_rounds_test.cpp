@@ -20,7 +20,9 @@ Rejection Refused(WorkflowFixture& f, const Actor& who, const std::string& strea
   return *r->rejection;
 }
 
-json Data(const CommandOutcome& o) { return json::parse(o.append.events.at(0)->data); }
+json Data(const CommandOutcome& o) {
+  return json::parse(o.append.events.at(0)->data);
+}
 
 std::vector<std::string> Types(WorkflowFixture& f, const std::string& stream) {
   auto events = f.logf.log->ReadStream(stream, 1, Direction::kForward, 100);
@@ -96,7 +98,8 @@ TEST_CASE("Bon de Chauffage: sent back, corrected, validated again, forwarded ag
 
   // Segregation of duties holds for the corrections too: neither who entered it nor who
   // corrected it may validate it, even holding the validator role.
-  Rejection by_corrector = Refused(f, A("op2", "validator"), s, "validate_application", json::object());
+  Rejection by_corrector =
+      Refused(f, A("op2", "validator"), s, "validate_application", json::object());
   CHECK(by_corrector.guard == "segregation_of_duties");
   CHECK_THAT(by_corrector.message, Catch::Contains("op2") && Catch::Contains("corrected"));
   CHECK(Refused(f, A("op1", "validator"), s, "validate_application", json::object()).guard ==
@@ -112,10 +115,10 @@ TEST_CASE("Bon de Chauffage: sent back, corrected, validated again, forwarded ag
   CHECK(st.status == "approved");
   CHECK(st.fields["round"] == 2);
   // Every round's events stay in the stream.
-  CHECK(Types(f, s) ==
-        std::vector<std::string>{"voucher.entered", "voucher.validated", "voucher.forwarded",
-                                 "voucher.returned", "voucher.corrected", "voucher.validated",
-                                 "voucher.forwarded", "voucher.approved"});
+  CHECK(Types(f, s) == std::vector<std::string>{"voucher.entered", "voucher.validated",
+                                                "voucher.forwarded", "voucher.returned",
+                                                "voucher.corrected", "voucher.validated",
+                                                "voucher.forwarded", "voucher.approved"});
 }
 
 TEST_CASE("Bon de Chauffage: an operator_validator corrects and validates again alone") {

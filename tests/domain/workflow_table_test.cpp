@@ -80,9 +80,20 @@ const std::vector<Spec>& Specs() {
       // The household the applicant registers and the dependants they declare.
       {"household", "register_household", {}, {"citizen", "operator"}},
       {"household", "declare_dependant", {"registered"}, {"citizen", "operator"}},
+      // Debt positions at pagoPA: the Ente's staff or the system create and cancel them.
+      {"payment_position",
+       "create_payment_position",
+       {},
+       {"operator", "operator_validator", "system"}},
+      {"payment_position",
+       "cancel_payment_position",
+       {"created"},
+       {"operator", "operator_validator", "system"}},
       // Per chosen service, after submission: the Ente ranks and decides, the citizen withdraws.
       {"service_enrolment", "rank_for_service", {"submitted"}, kStaff},
-      {"service_enrolment", "admit_to_service", {"submitted"},
+      {"service_enrolment",
+       "admit_to_service",
+       {"submitted"},
        {"operator", "operator_validator", "system"}},  // the system: the waiting list
       {"service_enrolment", "place_on_waiting_list", {"submitted"}, kStaff},
       {"service_enrolment", "reject_for_service", {"submitted"}, kStaff},
@@ -173,6 +184,9 @@ TEST_CASE("every command x state x role x tenant gives the outcome the seeds pre
             } else if (spec.command == "start_enrolment" && tenant != "comune-aosta") {
               // The sample's services and site are comune-aosta's catalogue's; comune-pila has
               // no services catalogue, so it offers nothing to enrol in.
+              expected = Rejection::Kind::kGuardRefused;
+            } else if (spec.command == "create_payment_position" && tenant != "comune-aosta") {
+              // comune-pila has no pagoPA settings (domain/payments/).
               expected = Rejection::Kind::kGuardRefused;
             } else if (spec.command == "admit_to_service" ||
                        spec.command == "place_on_waiting_list" ||
