@@ -39,6 +39,24 @@ year_month_day SchoolYearStart(year y, const BillingRule& rule) {
   return start;
 }
 
+// The calendar year the school year holding `day` starts in.
+year YearStartingSchoolYear(year_month_day day, const BillingRule& rule) {
+  return day >= SchoolYearStart(day.year(), rule) ? day.year() : day.year() - std::chrono::years{1};
+}
+
+// The last day of the activities of the school year that starts in `starts_in`: the one day
+// dated `school_year.ends` from its start to the next (the loader refuses an end on the start).
+year_month_day SchoolYearEnd(year starts_in, const BillingRule& rule) {
+  const auto on = [&](year y) {
+    year_month_day d{y, rule.school_year_ends.month(), rule.school_year_ends.day()};
+    return d.ok() ? d
+                  : year_month_day{std::chrono::year_month_day_last{
+                        y, std::chrono::month_day_last{rule.school_year_ends.month()}}};
+  };
+  const year_month_day same = on(starts_in);
+  return same >= SchoolYearStart(starts_in, rule) ? same : on(starts_in + std::chrono::years{1});
+}
+
 BillingPeriod Month(year y, std::chrono::month m, const BillingRule& rule) {
   const year_month_day first{y, m, std::chrono::day{1}};
   const year_month_day next{
@@ -69,6 +87,7 @@ BillingRule BillingRuleOf(const CalendarCatalog* calendars, const ServiceCatalog
   if (services != nullptr) {
     if (const TenantServices* t = services->ForTenant(std::string(tenant))) {
       rule.school_year_starts = t->school_year_starts;
+      rule.school_year_ends = t->school_year_ends;
     }
   }
   return rule;
@@ -89,9 +108,7 @@ std::optional<year_month_day> LocalDayOf(std::string_view text, const BillingRul
 
 BillingPeriod PeriodOf(year_month_day day, PeriodKind kind, const BillingRule& rule) {
   if (kind == PeriodKind::kMonth) return Month(day.year(), day.month(), rule);
-  const year y =
-      day >= SchoolYearStart(day.year(), rule) ? day.year() : day.year() - std::chrono::years{1};
-  return SchoolYear(y, rule);
+  return SchoolYear(YearStartingSchoolYear(day, rule), rule);
 }
 
 std::optional<BillingPeriod> PeriodAt(TimePoint t, PeriodKind kind, const BillingRule& rule) {
@@ -122,6 +139,20 @@ std::optional<BillingPeriod> ParsePeriod(std::string_view id, const BillingRule&
 std::string BillingPeriodOf(const std::string& date_or_instant, const BillingRule& rule) {
   auto day = LocalDayOf(date_or_instant, rule);
   return day ? PeriodOf(*day, PeriodKind::kMonth, rule).id : "";
+}
+
+BillingPeriod FirstPeriodBilled(year_month_day opened, PeriodKind kind, const BillingRule& rule) {
+  if (kind != PeriodKind::kSchoolYear) return PeriodOf(opened, kind, rule);
+  const year starts_in = YearStartingSchoolYear(opened, rule);
+  if (opened > SchoolYearEnd(starts_in, rule)) {
+    return SchoolYear(starts_in + std::chrono::years{1}, rule);
+  }
+  return SchoolYear(starts_in, rule);
+}
+
+bool CameDue(const BillingPeriod& p, const std::optional<BillingPeriod>& first, TimePoint now) {
+  if (p.kind == PeriodKind::kMonth) return HasEnded(p, now);
+  return HasBegun(p, now) || (first && first->id == p.id);
 }
 
 BillingPeriod NextPeriod(const BillingPeriod& p, const BillingRule& rule) {

@@ -21,6 +21,7 @@ namespace procedo::domain {
 struct BillingRule {
   std::string time_zone = kDefaultTimeZone;
   std::chrono::month_day school_year_starts = kDefaultSchoolYearStart;
+  std::chrono::month_day school_year_ends = kDefaultSchoolYearEnd;
 };
 
 // The tenant's rule: its zone from `calendars`, its school year from `services` (either null or
@@ -51,6 +52,18 @@ std::optional<BillingPeriod> PeriodAt(TimePoint t, PeriodKind kind, const Billin
 std::optional<BillingPeriod> ParsePeriod(std::string_view id, const BillingRule& rule);
 // The period after `p`.
 BillingPeriod NextPeriod(const BillingPeriod& p, const BillingRule& rule);
+
+// The first period of `kind` a position opened on local day `opened` is billed for: the period
+// that holds the day, except for a school year: a position opened in the summer break (after the
+// day the school year's activities end, `school_year.ends`, and before the next start) is for
+// the coming school year, whose fees it is admitted to pay; the ending one is over for it.
+BillingPeriod FirstPeriodBilled(std::chrono::year_month_day opened, PeriodKind kind,
+                                const BillingRule& rule);
+
+// Whether period `p` of a position whose first billed period is `first` has come due at `now`:
+// a month once it has ended; a school year from its first day, and the first one from the
+// admission itself (a fee due at admission, even when the year starts after the summer).
+bool CameDue(const BillingPeriod& p, const std::optional<BillingPeriod>& first, TimePoint now);
 
 // Over at `now` in local time: a month once its last day has passed in the Ente's zone.
 inline bool HasEnded(const BillingPeriod& p, TimePoint now) {

@@ -15,6 +15,14 @@ const json& Members(const WorkflowState& state) {
   return it == state.derived.end() || !it->is_array() ? kNone : *it;
 }
 
+// A citizen names only a household they registered themselves; staff enter applications for
+// anyone, so any household of their organisation will do.
+bool RegisteredByActor(const WorkflowState& household, const Actor& actor) {
+  if (actor.role != "citizen") return true;
+  auto by = household.fields.find("opened_by");
+  return by != household.fields.end() && by->is_string() && by->get<std::string>() == actor.id;
+}
+
 // The member an application names must be one the household has declared: the position its
 // admission opens belongs to that member, and a made-up id would group it with nobody.
 Status CheckNamedMember(const DecideContext& c) {
@@ -28,8 +36,10 @@ Status CheckNamedMember(const DecideContext& c) {
   auto household = (*c.state_of)(stream);
   if (!household.ok() && !household.status().IsInvalidArgument()) return household.status();
   const std::string tenant = c.state.exists() ? c.state.tenant : c.actor.tenant;
-  // Another organisation's household is answered as one that does not exist, as its streams are.
-  if (!household.ok() || !(*household)->exists() || (*household)->tenant != tenant) {
+  // Another organisation's household, and for a citizen another person's, is answered as one
+  // that does not exist: the answer must not tell anyone that a household is there.
+  if (!household.ok() || !(*household)->exists() || (*household)->tenant != tenant ||
+      !RegisteredByActor(**household, c.actor)) {
     return Status::InvalidArgument(
         fmt::format("household {} is not registered; register it first (register_household) "
                     "and name the stream it was given",

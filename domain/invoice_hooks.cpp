@@ -55,10 +55,14 @@ json Lines(const json& ledger, const BillingPeriod& period) {
   return lines;
 }
 
-// The period of `kind` the account was opened in (closed in: `key` "closed_at"), if it says.
+// The first period of `kind` the account is billed for (`key` "opened_at"), or the period it was
+// closed in ("closed_at"), if the ledger says.
 std::optional<BillingPeriod> PeriodOfEvent(const json& ledger, const char* key, PeriodKind kind,
                                            const BillingRule& rule) {
-  if (auto day = LocalDayOf(Text(ledger, key), rule)) return PeriodOf(*day, kind, rule);
+  if (auto day = LocalDayOf(Text(ledger, key), rule)) {
+    return std::string(key) == "opened_at" ? FirstPeriodBilled(*day, kind, rule)
+                                           : PeriodOf(*day, kind, rule);
+  }
   // A ledger folded before opened_at was kept: its UTC month.
   if (std::string(key) == "opened_at" && kind == PeriodKind::kMonth) {
     return ParsePeriod(Text(ledger, "opened_month"), rule);
@@ -80,21 +84,22 @@ DeciderOutcome Invoice(const json& ledger, const json& p, TimePoint now, const B
   }
   const bool school_year = period->kind == PeriodKind::kSchoolYear;
   const std::string today = FormatDate(*LocalDayAt(now, rule));
-  // Fees per school year are due from its first day (an enrolment fee, a yearly pass); a month
-  // is billed in arrears, once it is over in the Ente's time.
-  if (school_year && !HasBegun(*period, now)) {
+  const auto opened = PeriodOfEvent(ledger, "opened_at", period->kind, rule);
+  // Fees per school year are due from its first day (an enrolment fee, a yearly pass), or from
+  // the admission for the first year billed; a month is billed in arrears, once it is over in
+  // the Ente's time.
+  if (school_year && !CameDue(*period, opened, now)) {
     return Refuse(
         fmt::format("the school year {} has not started yet (it is {}); its fees are due "
                     "from its first day",
                     id, today));
   }
-  if (!school_year && !HasEnded(*period, now)) {
+  if (!school_year && !CameDue(*period, opened, now)) {
     return Refuse(
         fmt::format("the period {} has not ended yet (it is {} in the Ente's time); "
                     "issue its invoice once the month is over",
                     id, today));
   }
-  const auto opened = PeriodOfEvent(ledger, "opened_at", period->kind, rule);
   if (opened && period->begins < opened->begins) {
     return Refuse(fmt::format("the account was opened in {}; there is nothing to invoice for {}",
                               opened->id, id));

@@ -29,6 +29,22 @@ class FileChecker {
     *errors_ += fmt::format("\n  - {} at {}: {}", file_, path, what);
   }
 
+  // school_year.<key> as a month and day; 29 February would move the school year's bounds.
+  std::optional<std::chrono::month_day> DayOfEveryYear(const json& school_year, const char* key,
+                                                       const char* example) {
+    if (!school_year.contains(key)) return std::nullopt;
+    const std::string text = school_year[key].get<std::string>();
+    const std::chrono::month_day md{
+        std::chrono::month{static_cast<unsigned>(std::stoi(text.substr(0, 2)))},
+        std::chrono::day{static_cast<unsigned>(std::stoi(text.substr(3, 2)))}};
+    if (!md.ok() || md == std::chrono::month_day{std::chrono::February, std::chrono::day{29}}) {
+      Error(fmt::format("/school_year/{}", key),
+            fmt::format("'{}' is not a day of every year; give it as MM-DD ({})", text, example));
+      return std::nullopt;
+    }
+    return md;
+  }
+
   TenantServices Parse(const json& j, const std::string& tenant) {
     TenantServices out;
     out.tenant = tenant;
@@ -36,18 +52,15 @@ class FileChecker {
     out.sites = j["sites"];
     out.source = j;
     if (j.contains("school_year")) {
-      const std::string starts = j["school_year"]["starts"].get<std::string>();
-      // A day every year has: 29 February would move the school year's start.
-      const std::chrono::month_day md{
-          std::chrono::month{static_cast<unsigned>(std::stoi(starts.substr(0, 2)))},
-          std::chrono::day{static_cast<unsigned>(std::stoi(starts.substr(3, 2)))}};
-      if (!md.ok() || md == std::chrono::month_day{std::chrono::February, std::chrono::day{29}}) {
-        Error("/school_year/starts",
-              fmt::format("'{}' is not a day of every year; give it as MM-DD (09-01: "
-                          "1 September)",
-                          starts));
-      } else {
-        out.school_year_starts = md;
+      const json& sy = j["school_year"];
+      if (auto md = DayOfEveryYear(sy, "starts", "09-01: 1 September")) {
+        out.school_year_starts = *md;
+      }
+      if (auto md = DayOfEveryYear(sy, "ends", "06-30: 30 June")) out.school_year_ends = *md;
+      if (out.school_year_ends == out.school_year_starts) {
+        Error("/school_year/ends",
+              "the school year cannot end on the day it starts; give the last day of its "
+              "activities, before the summer break");
       }
     }
     std::set<std::string> site_ids;

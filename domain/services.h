@@ -66,6 +66,11 @@ struct Service {
 // catalogue's "school_year": {"starts": "MM-DD"} says otherwise.
 inline constexpr std::chrono::month_day kDefaultSchoolYearStart{std::chrono::September,
                                                                 std::chrono::day{1}};
+// The last day of the school year's activities (schools close in June, nurseries by its end),
+// unless the catalogue's "school_year": {"ends": "MM-DD"} says otherwise: after it, until the
+// next start, is the summer break.
+inline constexpr std::chrono::month_day kDefaultSchoolYearEnd{std::chrono::June,
+                                                              std::chrono::day{30}};
 
 // One tenant's catalogue.
 struct TenantServices {
@@ -73,6 +78,7 @@ struct TenantServices {
   uint32_t version = 1;
   // When the tenant's school year starts: the period of its "school_year" tariffs.
   std::chrono::month_day school_year_starts = kDefaultSchoolYearStart;
+  std::chrono::month_day school_year_ends = kDefaultSchoolYearEnd;
   std::vector<Service> services;  // in the file's order: the form's order
   nlohmann::json sites;           // the file's "sites", as written
   nlohmann::json source;

@@ -96,6 +96,7 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
   no.history = cfg.notify_history;
   no.catalogue_by_kind = CatalogueByKind(domain);
   no.tenants = domain.calendars;
+  no.services = domain.services;
   no.workflows = &domain.workflows;
   // The help desk's mailbox files answers to a ticket's mail: they go there, not to notify.from.
   if (cfg.mail_enabled && !cfg.mail_tenant.empty() && !cfg.mail_address.empty()) {

@@ -23,6 +23,13 @@ std::optional<BillingPeriod> PeriodOfText(const std::string& instant, PeriodKind
   return domain::PeriodOf(*day, kind, rule);
 }
 
+std::optional<BillingPeriod> FirstPeriodOfText(const std::string& instant, PeriodKind kind,
+                                               const domain::BillingRule& rule) {
+  auto day = domain::LocalDayOf(instant, rule);
+  if (!day) return std::nullopt;
+  return domain::FirstPeriodBilled(*day, kind, rule);
+}
+
 }  // namespace
 
 Invoicing::Invoicing(CommandHandler& commands, ViewStore& views,
@@ -51,14 +58,58 @@ Status Invoicing::Start() {
     return Status::InvalidArgument("the invoicing reactor has no projection runner; Bind one");
   }
   stop_ = false;
+  // From the head on: what came before is the first full look's.
+  sub_ = log_.Subscribe(log_.LastPosition() + 1);
+  tailed_.store(log_.LastPosition());
+  tail_ = std::thread([this] { Tail(); });
   thread_ = std::thread([this] { Loop(); });
   return Status::Ok();
 }
 
 void Invoicing::Stop() {
   stop_ = true;
+  if (sub_) sub_->Cancel();
   waiter_.Wake();
+  if (tail_.joinable()) tail_.join();
   if (thread_.joinable()) thread_.join();
+  sub_.reset();
+}
+
+namespace {
+
+// An opening with a fee due at admission: a periodic position with a tariff per school year.
+bool OpensWithFee(const Event& e) {
+  if (e.type != "account.opened") return false;
+  const json data = json::parse(e.data, nullptr, /*allow_exceptions=*/false);
+  if (!data.is_object() || data.value("regime", "") != "periodic") return false;
+  for (const auto& t : data.value("tariffs", json::array())) {
+    if (t.is_object() && t.value("period", "") == "school_year") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void Invoicing::Tail() {
+  while (!stop_) {
+    auto events = sub_->Next(1024, std::chrono::milliseconds(200));
+    if (!events.ok()) return;  // cancelled, or the log is closing
+    if (events->empty()) continue;
+    bool wake = false;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& e : *events) {
+        if (OpensWithFee(*e)) wake = opened_.insert(e->stream).second || wake;
+      }
+    }
+    if (wake) waiter_.Wake();
+    // After the wake: a test that sees the tail at the head also sees the loop not yet idle.
+    {
+      std::lock_guard lock(mu_);  // so that a waiter between its test and its sleep is told
+      tailed_.store(events->back()->position);
+    }
+    settled_cv_.notify_all();
+  }
 }
 
 ConsumerProgress Invoicing::Progress() const {
@@ -76,8 +127,16 @@ Status Invoicing::failure() const {
 }
 
 void Invoicing::Loop() {
+  // The next look at every position; until then only the accounts the tail brings. The first
+  // look is at once: what came due, or was opened, while the process was down.
+  TimePoint full = TimePoint::min();
   while (!stop_) {
     const uint64_t epoch = waiter_.Epoch();
+    std::set<std::string> opened;
+    {
+      std::lock_guard lock(mu_);
+      opened.swap(opened_);
+    }
     // The view as the log is now: a period invoiced a moment ago must not be sent again.
     const uint64_t head = log_.LastPosition();
     if (head > runner_->position() && !runner_->WaitFor(head, options_.fold_wait)) {
@@ -85,6 +144,7 @@ void Invoicing::Loop() {
       {
         std::lock_guard lock(mu_);
         failure_ = f.ok() ? Status::Unavailable("the accounts view is behind the log") : f;
+        opened_.insert(opened.begin(), opened.end());  // looked at once the view has them
       }
       waiter_.WaitUntil(waiter_.clock().Now() + options_.rescan, epoch);
       continue;
@@ -92,15 +152,23 @@ void Invoicing::Loop() {
     const TimePoint now = waiter_.clock().Now();
     std::vector<Due> due;
     bool more = false;
-    if (Status st = Scan(now, &due, &more); !st.ok()) {
+    const bool whole = now >= full;
+    if (Status st = whole ? Scan(now, &due, &more) : ScanAccounts(opened, now, &due, &more);
+        !st.ok()) {
       std::lock_guard lock(mu_);
       failure_ = st;
     }
+    // A tenant first met among the opened accounts has its own period ends to wake for.
+    full = whole ? std::min(now + options_.rescan, NextBoundary(now))
+                 : std::min(full, NextBoundary(now));
     if (!due.empty()) {
       const bool done = Send(due);
-      if (more || !done) continue;
+      if (more || !done) {
+        full = TimePoint::min();  // the rest, or the retries, by a full look
+        continue;
+      }
     }
-    TimePoint next = std::min(now + options_.rescan, NextBoundary(now));
+    TimePoint next = full;
     if (!due.empty()) continue;  // what it sent is folded: look once more before resting
     {
       std::lock_guard lock(mu_);
@@ -124,36 +192,53 @@ Status Invoicing::Scan(TimePoint now, std::vector<Due>* due, bool* more) {
     if (!rows.ok()) return rows.status();
     if (!rows->empty()) after = rows->back().key;
     for (const auto& r : *rows) {
-      const json row = json::parse(r.value, nullptr, /*allow_exceptions=*/false);
-      if (!row.is_object()) continue;
-      const std::string account = row.value("stream", "");
-      const std::string tenant = row.value("tenant", "");
-      tenants_.insert(tenant);
-      const domain::BillingRule rule = domain::BillingRuleOf(&calendars_, &services_, tenant);
-      const json& invoices = row.value("invoices", json::object());
-      for (const auto& kind_name : row.value("periods", json::array())) {
-        const PeriodKind kind =
-            kind_name == "school_year" ? PeriodKind::kSchoolYear : PeriodKind::kMonth;
-        auto p = PeriodOfText(row.value("opened_at", ""), kind, rule);
-        if (!p) continue;
-        const auto last = PeriodOfText(row.value("closed_at", ""), kind, rule);
-        for (int n = 0; n < kMaxPeriods; ++n, p = domain::NextPeriod(*p, rule)) {
-          const bool came_due = kind == PeriodKind::kSchoolYear ? domain::HasBegun(*p, now)
-                                                                : domain::HasEnded(*p, now);
-          if (!came_due || (last && p->begins > last->begins)) break;
-          if (invoices.contains(p->id) || poisoned_.count(IdempotencyKey(account, p->id))) {
-            continue;
-          }
-          if (due->size() >= options_.batch) {
-            *more = true;
-            return Status::Ok();
-          }
-          due->push_back({account, tenant, p->id});
-        }
+      if (!DueOn(r.value, now, due)) {
+        *more = true;
+        return Status::Ok();
       }
     }
     if (rows->size() < kPage) return Status::Ok();
   }
+}
+
+Status Invoicing::ScanAccounts(const std::set<std::string>& accounts, TimePoint now,
+                               std::vector<Due>* due, bool* more) {
+  *more = false;
+  for (const auto& account : accounts) {
+    auto row = views_.Get(AccountsProjection::kName, AccountsProjection::PeriodicKey(account));
+    if (!row.ok()) return row.status();
+    if (!*row) continue;  // not a periodic position
+    if (!DueOn(**row, now, due)) {
+      *more = true;
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+bool Invoicing::DueOn(const std::string& value, TimePoint now, std::vector<Due>* due) {
+  const json row = json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (!row.is_object()) return true;
+  const std::string account = row.value("stream", "");
+  const std::string tenant = row.value("tenant", "");
+  tenants_.insert(tenant);
+  const domain::BillingRule rule = domain::BillingRuleOf(&calendars_, &services_, tenant);
+  const json& invoices = row.value("invoices", json::object());
+  for (const auto& kind_name : row.value("periods", json::array())) {
+    const PeriodKind kind =
+        kind_name == "school_year" ? PeriodKind::kSchoolYear : PeriodKind::kMonth;
+    const auto first = FirstPeriodOfText(row.value("opened_at", ""), kind, rule);
+    if (!first) continue;
+    const auto last = PeriodOfText(row.value("closed_at", ""), kind, rule);
+    auto p = first;
+    for (int n = 0; n < kMaxPeriods; ++n, p = domain::NextPeriod(*p, rule)) {
+      if (!domain::CameDue(*p, first, now) || (last && p->begins > last->begins)) break;
+      if (invoices.contains(p->id) || poisoned_.count(IdempotencyKey(account, p->id))) continue;
+      if (due->size() >= options_.batch) return false;
+      due->push_back({account, tenant, p->id});
+    }
+  }
+  return true;
 }
 
 bool Invoicing::Send(const std::vector<Due>& due) {
@@ -238,7 +323,9 @@ bool Invoicing::WaitSettled(std::chrono::milliseconds timeout) {
   if (runner_ == nullptr || !runner_->WaitFor(log_.LastPosition(), timeout)) return false;
   std::unique_lock lock(mu_);
   return settled_cv_.wait_until(lock, until, [&] {
-    return idle_ && idle_epoch_ == waiter_.Epoch() && runner_->position() >= log_.LastPosition();
+    const uint64_t head = log_.LastPosition();
+    return idle_ && idle_epoch_ == waiter_.Epoch() && opened_.empty() && tailed_.load() >= head &&
+           runner_->position() >= head;
   });
 }
 

@@ -36,7 +36,9 @@ Notifier::Notifier(CommandHandler& commands, ViewStore& state, const TemplateSet
             [this](const std::string& tenant, const std::string& s) {
               return domain::DeriveTicketKey(options_.secret, tenant, s);
             },
-            options_.tenants, options_.reply_to} {
+            options_.tenants,
+            options_.reply_to,
+            options_.services} {
   if (options_.workflows != nullptr && options_.tenants) {
     calendars_ = std::make_unique<CalendarSet>(*options_.tenants);
   }

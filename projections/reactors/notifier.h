@@ -43,9 +43,10 @@ struct NotifierOptions {
   std::string base_url = "http://127.0.0.1:8080";
   std::string sla_fallback_email;  // SLA breaches of streams without an office address
   bool email = true, sms = true;   // the channels there are a sender for
-  std::map<std::string, nlohmann::json> catalogue_by_kind;  // see PlanContext
-  std::shared_ptr<const domain::CalendarCatalog> tenants;   // see PlanContext
-  std::map<std::string, std::string> reply_to;              // see PlanContext
+  std::map<std::string, nlohmann::json> catalogue_by_kind;   // see PlanContext
+  std::shared_ptr<const domain::CalendarCatalog> tenants;    // see PlanContext
+  std::map<std::string, std::string> reply_to;               // see PlanContext
+  std::shared_ptr<const domain::ServiceCatalogue> services;  // see PlanContext
   // The workflows whose SLA clocks give the times a ticket's messages promise (with `tenants`'
   // calendars); null: the messages promise none.
   const WorkflowSet* workflows = nullptr;

@@ -75,6 +75,8 @@ std::string EncodeFacts(const StoredFacts& s) {
               {"take_in_charge_by", f.take_in_charge_by},
               {"resolution_by", f.resolution_by},
               {"resolution_target", f.resolution_target},
+              {"beneficiary_name", f.beneficiary_name},
+              {"site", f.site},
               {"sla", s.sla},
               {"issued", s.issued}}
       .dump();
@@ -107,6 +109,8 @@ Result<StoredFacts> DecodeFacts(const std::string& row) {
   f.take_in_charge_by = Str(j, "take_in_charge_by");
   f.resolution_by = Str(j, "resolution_by");
   f.resolution_target = Str(j, "resolution_target");
+  f.beneficiary_name = Str(j, "beneficiary_name");
+  f.site = Str(j, "site");
   s.sla = j.value("sla", json::object());
   s.issued = j.value("issued", uint64_t{0});
   return s;

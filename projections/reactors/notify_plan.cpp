@@ -52,6 +52,9 @@ bool IsApplication(const std::string& stream) {
 bool IsMailbox(const std::string& stream) {
   return stream.rfind("mailbox-", 0) == 0;
 }
+bool IsEnrolment(const std::string& stream) {
+  return stream.rfind("enrolment-", 0) == 0;
+}
 
 // A size in bytes as Italian text, in MB with one decimal: "20,3 MB".
 std::string MegabytesText(const json& bytes) {
@@ -99,6 +102,11 @@ TemplateVars Vars(const std::string& stream, const CaseFacts& f, const PlanConte
   } else if (IsApplication(stream)) {
     // Applications have no citizen page: no link.
     v["application"] = domain::StreamNumber(stream, f.tenant);
+  } else if (IsEnrolment(stream)) {
+    // The application's page in the services portal, behind the citizen's own sign-in.
+    v["application"] = domain::StreamNumber(stream, f.tenant);
+    v["beneficiary_name"] = f.beneficiary_name;
+    v["link"] = fmt::format("{}/servizi/iscrizioni/{}", ctx.base_url, UrlEncode(stream));
   } else {
     // Case codes are unique per Comune: the link names both, and the login page asks for the
     // password only.
@@ -176,7 +184,7 @@ std::string MessageId(const std::string& event_id, const std::string& channel,
 std::string FactsStream(const Event& e, const json& data) {
   if (e.type.rfind("citizen.", 0) == 0) return Str(data, "case_stream");
   if (e.stream.rfind("case-", 0) == 0 || IsTicket(e.stream) || IsApplication(e.stream) ||
-      IsMailbox(e.stream)) {
+      IsMailbox(e.stream) || IsEnrolment(e.stream)) {
     return e.stream;
   }
   // Of a service account only the alert is told: its other events (every meal) say nothing.
@@ -241,6 +249,8 @@ Result<std::vector<OutgoingMessage>> Plan(const Event& e, const json& data,
     f.term_text = Str(data, "term_text");
     f.office = data.value("office", json::object());
     f.responsible = data.value("responsible", json::object());
+  } else if (type == "enrolment.started") {
+    FoldEnrolmentStarted(e, data, f);
   } else if (type == "citizen.opted_out") {
     f.opted_out = true;
   }
@@ -310,8 +320,12 @@ Result<std::vector<OutgoingMessage>> Plan(const Event& e, const json& data,
                                                       "ticket.information_requested",
                                                       "ticket.resolved",
                                                       "ticket.closed",
-                                                      "ticket.reopened"};
+                                                      "ticket.reopened",
+                                                      "enrolment.admitted",
+                                                      "enrolment.waitlisted",
+                                                      "enrolment.rejected"};
   if (!kCitizenTypes.count(type) || f.opted_out) return out;
+  if (IsEnrolment(stream)) AddEnrolmentVars(data, f, ctx, v);
   uint64_t password_issue = 0;
   if (type == "citizen.credentials_issued") {
     // The first issue travels in the start message; later ones are the office's resend.

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/calendars.h"
+#include "domain/services.h"
 #include "engine/log/event.h"
 #include "engine/base/status.h"
 #include "projections/reactors/notify_templates.h"
@@ -47,6 +48,8 @@ struct CaseFacts {
   // 09:30"); empty when the clock is not running. resolution_target: the resolution target the
   // ticket's fields choose ("6h"), said before that clock starts.
   std::string take_in_charge_by, resolution_by, resolution_target;
+  // An enrolment's: whom it is for and at which site (its outcomes name them).
+  std::string beneficiary_name, site;
 };
 
 // hex(SHA-256(event id | channel | recipient)), 32 characters.
@@ -74,7 +77,18 @@ struct PlanContext {
   std::shared_ptr<const domain::CalendarCatalog> tenants;
   // By tenant: the help-desk mailbox that answers to its tickets' mail go to (mail.address).
   std::map<std::string, std::string> reply_to;
+  // The Comuni's services catalogues: an enrolment's outcome names the service and the site as
+  // the catalogue does when told (null: by their ids).
+  std::shared_ptr<const domain::ServiceCatalogue> services;
 };
+
+// The applicant, their contact and the beneficiary an application (enrolment.started) gives.
+void FoldEnrolmentStarted(const Event& e, const nlohmann::json& data, CaseFacts& f);
+
+// What an enrolment's outcome (admitted, waitlisted, rejected) says beyond the facts: the
+// service and site by name, and whether the system moved the application up the waiting list.
+void AddEnrolmentVars(const nlohmann::json& data, const CaseFacts& f, const PlanContext& ctx,
+                      TemplateVars& v);
 
 // A closure of the help desk announced (calendar.closure_announced), told to the requester of
 // one of the tenant's open tickets, whose facts are `f`: what the closure means for that ticket.

@@ -93,7 +93,9 @@ const std::vector<std::string>& TemplateSet::KnownPlaceholders() {
                                                  "service_name",
                                                  "beneficiary_name",
                                                  "balance",
-                                                 "threshold"};
+                                                 "threshold",
+                                                 "site_name",
+                                                 "moved_up"};
   return names;
 }
 

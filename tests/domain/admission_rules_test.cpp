@@ -117,6 +117,42 @@ TEST_CASE("an application naming a household member that does not exist is refus
   CHECK(f.State(s).fields["household"]["member"] == "m2");
 }
 
+TEST_CASE("a citizen names only a household they registered; staff name any of their Comune",
+          "[accounts]") {
+  WorkflowFixture f;
+  const Actor cit1 = A("cit1", "citizen"), cit2 = A("cit2", "citizen");
+  const std::string h = "household-comune-aosta-1";
+  f.Must(cit1, h, "register_household", SamplePayload("register_household"));
+  f.Must(cit1, h, "declare_dependant", SamplePayload("declare_dependant"));  // m2
+  json start = SamplePayload("start_enrolment");
+  start["services"] = {"canteen"};
+  start["household"] = {{"stream", h}, {"member", "m2"}};
+
+  const uint64_t head = f.logf.log->LastPosition();
+  auto other = f.Run(cit2, "enrolment-comune-aosta-1", "start_enrolment", start);
+  REQUIRE_FALSE(other.ok());
+  CHECK(other.status().Is(Status::SubCode::kReferenceMissing));
+  // Word for word the answer for a household nobody registered: it does not say one is there.
+  json nowhere = start;
+  const std::string unregistered = "household-comune-aosta-2";
+  nowhere["household"]["stream"] = unregistered;
+  auto absent = f.Run(cit2, "enrolment-comune-aosta-1", "start_enrolment", nowhere);
+  REQUIRE_FALSE(absent.ok());
+  std::string expected = absent.status().message();
+  expected.replace(expected.find(unregistered), unregistered.size(), h);
+  CHECK(other.status().message() == expected);
+  CHECK(other.status().code() == absent.status().code());
+  CHECK(f.logf.log->LastPosition() == head);
+  CHECK_FALSE(f.State("enrolment-comune-aosta-1").exists());
+
+  // The citizen who registered it, and an operator entering a paper application, may name it.
+  f.Must(cit1, "enrolment-comune-aosta-1", "start_enrolment", start);
+  json paper = start;
+  paper["channel"] = "paper";
+  f.Must(kOp, "enrolment-comune-aosta-2", "start_enrolment", paper);
+  CHECK(f.State("enrolment-comune-aosta-2").fields["household"]["stream"] == h);
+}
+
 TEST_CASE("whether the waiting list moves up by itself is catalogue data, checked at load",
           "[accounts]") {
   TempDir tmp;

@@ -4,6 +4,7 @@
 // the frozen (ISEE-reduced) amount, a closed position's last month, and never a prepaid one.
 #include "domain/accounts.h"
 #include "domain/billing_periods.h"
+#include "domain/enrolment_steps.h"
 #include "sample_payloads.h"
 #include "workflow_fixture.h"
 
@@ -181,6 +182,70 @@ TEST_CASE("a position closed in mid-month gets that month's invoice, and a prepa
              Catch::Contains("closed in 2026-10"));
   CHECK_THAT(Refused(f, kInvoicing, meals, {{"period", "2026-10"}}).message,
              Catch::Contains("prepaid position is not invoiced"));
+}
+
+TEST_CASE("a position admitted in the summer break is billed from the coming school year",
+          "[accounts][invoicing]") {
+  const BillingRule rome;  // starts 1 September, activities end on 30 June
+  auto first = [&](const std::string& instant) {
+    return domain::FirstPeriodBilled(*domain::LocalDayAt(At(instant), rome),
+                                     domain::PeriodKind::kSchoolYear, rome)
+        .id;
+  };
+  // Both sides of each boundary, in Rome's summer time (UTC+2).
+  CHECK(first("2027-06-30T21:59:59Z") == "2026/27");  // 23:59:59 on 30 June: the last day
+  CHECK(first("2027-06-30T22:00:00Z") == "2027/28");  // midnight: the summer break
+  CHECK(first("2027-08-31T21:59:59Z") == "2027/28");  // the break's last second
+  CHECK(first("2027-08-31T22:00:00Z") == "2027/28");  // 1 September: the year itself
+  CHECK(first("2027-01-15T12:00:00Z") == "2026/27");
+  // A month is a month, summer or not.
+  CHECK(domain::FirstPeriodBilled(*domain::LocalDayAt(At("2027-07-15T10:00:00Z"), rome),
+                                  domain::PeriodKind::kMonth, rome)
+            .id == "2027-07");
+  // The catalogue's own end: a Comune whose activities run to 31 July.
+  BillingRule july = rome;
+  july.school_year_ends = std::chrono::July / 31;
+  CHECK(domain::FirstPeriodBilled(*domain::LocalDayAt(At("2027-07-15T10:00:00Z"), july),
+                                  domain::PeriodKind::kSchoolYear, july)
+            .id == "2026/27");
+  CHECK(domain::FirstPeriodBilled(*domain::LocalDayAt(At("2027-07-31T22:00:00Z"), july),
+                                  domain::PeriodKind::kSchoolYear, july)
+            .id == "2027/28");
+
+  // The decider: admitted on 1 July, the position owes the coming year's fee at once and
+  // nothing for the year that is ending.
+  WorkflowFixture f;
+  f.logf.clock.Set(At("2027-06-30T22:00:00Z"));
+  const std::string pass = Admitted(f, 1, "transport", "primaria_saint_roch", 700'000);
+  CHECK_THAT(Refused(f, kInvoicing, pass, {{"period", "2026/27"}}).message,
+             Catch::Contains("opened in 2027/28"));
+  CHECK(Issued(f, pass, "2027/28")["total_cents"] == 6000);
+  CHECK_THAT(Refused(f, kInvoicing, pass, {{"period", "2028/29"}}).message,
+             Catch::Contains("has not started yet"));
+  // Admitted on 30 June: the ending year's fee, and the coming one's only from its first day.
+  f.logf.clock.Set(At("2027-06-30T21:59:59Z"));
+  const std::string june = Admitted(f, 2, "transport", "primaria_saint_roch", 700'000);
+  CHECK(Issued(f, june, "2026/27")["total_cents"] == 6000);
+  CHECK_THAT(Refused(f, kInvoicing, june, {{"period", "2027/28"}}).message,
+             Catch::Contains("has not started yet"));
+}
+
+TEST_CASE("the school year's end is catalogue data, checked at load", "[accounts][invoicing]") {
+  auto with_end = [](TempDir& tmp, const std::string& ends) {
+    return domain::LoadDomain(
+        DomainWithServices(tmp,
+                           [&](json& d) {
+                             d["school_year"] = {{"starts", "09-01"}, {"ends", ends}};
+                           }),
+        SourceDir() + "/schemas");
+  };
+  TempDir a, b;
+  auto loaded = with_end(a, "07-15");
+  REQUIRE(loaded.ok());
+  CHECK((*loaded)->services->ForTenant("comune-aosta")->school_year_ends == std::chrono::July / 15);
+  auto same = with_end(b, "09-01");
+  REQUIRE_FALSE(same.ok());
+  CHECK_THAT(same.status().message(), Catch::Contains("/school_year/ends"));
 }
 
 }  // namespace procedo::testing

@@ -226,3 +226,51 @@ def test_a_closure_announced_over_http_is_checked_and_told_to_open_tickets(tmp_p
     finally:
         server.stop()
         smtp.stop()
+
+
+def enrol_for_canteen(server, n, applicant):
+    """An online application for the canteen of Saint-Roch, submitted and ranked."""
+    cit = server.as_("citizen", AOSTA, f"cit-enrol-{n}")
+    op = server.as_("operator", AOSTA, "op1")
+    stream = f"enrolment-{AOSTA}-{n}"
+    start = {"channel": "online",
+             "applicant": {"name": "Carla Blanc", "tax_code": "BLNCRL80A41A326K", **applicant},
+             "beneficiary": {"name": f"Luca Blanc {n}", "tax_code": "BLNLCU15C10A326P",
+                             "birth_date": "2015-03-10"},
+             "services": ["canteen"], "site": "primaria_saint_roch"}
+    assert cit.command(stream, "start_enrolment", start).status == 201
+    assert cit.command(stream, "complete_details",
+                       {"details": {"canteen": {"diet": "standard", "days_per_week": 5}}}).status == 201
+    assert cit.command(stream, "submit_enrolment", {}).status == 201
+    assert op.command(stream, "rank_for_service", {"service": "canteen"}).status == 201
+    return cit, op, stream
+
+
+def test_an_enrolment_s_outcomes_reach_the_applicant(env):
+    server, box, sms = env
+    first, op, one = enrol_for_canteen(server, 1, {"email": "primo@example.it"})
+    _, _, two = enrol_for_canteen(server, 2, {"email": "seconda@example.it", "phone": "+39 333 7654321"})
+    _, _, three = enrol_for_canteen(server, 3, {"email": "terzo@example.it"})
+
+    assert op.command(one, "admit_to_service", {"service": "canteen"}).status == 201
+    admitted = box.wait("primo@example.it", "Mensa scolastica: domanda di Luca Blanc 1 accolta")
+    assert "presso Scuola primaria Saint-Roch è stata accolta (domanda n. 1, Comune di Aosta)" in admitted["body"]
+    assert f"{BASE}/servizi/iscrizioni/{one}" in admitted["body"]
+
+    assert op.command(two, "place_on_waiting_list", {"service": "canteen", "reason": "Posti riservati ai residenti"}).status == 201
+    waiting = box.wait("seconda@example.it", "in lista d'attesa")
+    assert "Motivo: Posti riservati ai residenti" in waiting["body"]
+    assert "in lista d'attesa" in sms.wait("+39 333 7654321", "lista d'attesa")["json"]["text"]
+
+    assert op.command(three, "reject_for_service", {"service": "canteen", "reason": "Domanda incompleta"}).status == 201
+    assert "Motivo: Domanda incompleta" in box.wait("terzo@example.it", "respinta")["body"]
+
+    # The first withdraws: the waiting list moves up by itself, and the second is told.
+    assert first.command(one, "withdraw_from_service", {"service": "canteen"}).status == 201
+    moved = box.wait("seconda@example.it", "Mensa scolastica: domanda di Luca Blanc 2 accolta")
+    assert "si è liberato un posto e la lista d'attesa è scorsa" in moved["body"]
+    assert "dalla lista d'attesa" in sms.wait("+39 333 7654321", "accolta")["json"]["text"]
+    # One message per outcome and channel.
+    assert len(box.find("primo@example.it", "")) == 1
+    assert len(box.find("seconda@example.it", "")) == 2
+    assert len(box.find("terzo@example.it", "")) == 1

@@ -94,4 +94,34 @@ TEST_CASE("an application naming a member its household lacks answers 422 refere
   CHECK(r.f.logf.log->LastPosition() == head);
 }
 
+TEST_CASE("a citizen naming another person's household answers as if it did not exist",
+          "[accounts]") {
+  CommandRoutes r;
+  const std::string h = "household-comune-aosta-1";
+  CHECK(r.Post(h, "register_household", SamplePayload("register_household"), "citizen", "cit1")
+            .status == 201);
+  json start = SamplePayload("start_enrolment");
+  start["services"] = {"canteen"};
+  start["household"] = {{"stream", h}, {"member", "m1"}};
+  const uint64_t head = r.f.logf.log->LastPosition();
+  http::Response theirs =
+      r.Post("enrolment-comune-aosta-1", "start_enrolment", start, "citizen", "cit2");
+  start["household"]["stream"] = "household-comune-aosta-9";
+  http::Response nobodys =
+      r.Post("enrolment-comune-aosta-1", "start_enrolment", start, "citizen", "cit2");
+  CHECK(theirs.status == 422);
+  CHECK(nobodys.status == 422);
+  json a = json::parse(theirs.body), b = json::parse(nobodys.body);
+  CHECK(a["type"] == "https://procedo.dev/problems/reference-missing");
+  CHECK(a["type"] == b["type"]);
+  std::string detail = b["detail"];
+  detail.replace(detail.find("household-comune-aosta-9"), 24, h);
+  CHECK(a["detail"] == detail);
+  CHECK(r.f.logf.log->LastPosition() == head);
+  // Its own registrant names it.
+  start["household"]["stream"] = h;
+  CHECK(r.Post("enrolment-comune-aosta-1", "start_enrolment", start, "citizen", "cit1").status ==
+        201);
+}
+
 }  // namespace procedo::testing

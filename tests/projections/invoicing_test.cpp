@@ -29,6 +29,7 @@ struct InvoicingFixture {
   AccountsProjection accounts;
   std::unique_ptr<ProjectionRunner> runner;
   std::unique_ptr<projections::Invoicing> reactor;
+  projections::InvoicingOptions options;
 
   InvoicingFixture() {
     calendars = domain::CalendarCatalog::LoadDomain(wf.domain_dir).value();
@@ -44,7 +45,7 @@ struct InvoicingFixture {
     REQUIRE(runner->CatchUp().ok());
     REQUIRE(runner->Start().ok());
     reactor = std::make_unique<projections::Invoicing>(*wf.handler, *views, calendars,
-                                                       *wf.domain->services, waiter);
+                                                       *wf.domain->services, waiter, options);
     REQUIRE(reactor->Start(*runner).ok());
     Settle();
   }
@@ -118,10 +119,7 @@ TEST_CASE("invoicing: every periodic position is invoiced once its local period 
          {{"movement_id", "H1"}, {"date", "2026-09-30T21:30:00Z"}, {"site", "domicilio"}});
 
   // The school year 2026/27 began on 1 September: its fees are due from the admission, and are
-  // invoiced at the reactor's next look (at most `rescan` later).
-  CHECK(f.Invoices(nido).empty());
-  f.waiter.Advance(projections::InvoicingOptions{}.rescan);
-  f.Settle();
+  // invoiced as the admission reaches the log, the clock standing still.
   CHECK(f.Invoices(nido) == Periods{"2026/27"});
   CHECK(f.Invoices(pass) == Periods{"2026/27"});
   CHECK(json::parse(f.wf.logf.log->ReadStream(pass, 1, Direction::kForward, 100)
@@ -188,6 +186,54 @@ TEST_CASE(
   CHECK(f.Invoices(care) == Periods{"2026-09", "2026-10", "2026-11", "2026-12"});
   CHECK(f.Invoices(nido) == Periods{"2026/27", "2026-09", "2026-10", "2026-11"});
   CHECK(f.reactor->issued() == 5);
+}
+
+TEST_CASE("invoicing: a fee due at admission is invoiced at once, without the next full look",
+          "[invoicing]") {
+  InvoicingFixture f;
+  // Long after the start's full look, and long before the next one or a period's end.
+  f.options.rescan = std::chrono::hours(24 * 365);
+  f.waiter.Set(T("2026-10-05T10:00:00+02:00"));
+  f.Start();
+
+  const TimePoint before = f.wf.logf.clock.Now();
+  const std::string pass = f.Admitted(1, "transport", "primaria_einaudi");
+  const std::string nido = f.Admitted(2, "nursery", "nido_la_trottola");
+  const std::string care = f.Admitted(3, "home_care", "domicilio");  // nothing per school year
+  CHECK(f.wf.logf.clock.Now() == before);
+  CHECK(f.Invoices(pass) == Periods{"2026/27"});
+  CHECK(f.Invoices(nido) == Periods{"2026/27"});  // not its month: October is not over
+  CHECK(f.Invoices(care).empty());
+  CHECK(f.reactor->issued() == 2);
+
+  // Admitted while the reactor was down: the start's own look finds it.
+  f.Stop();
+  const std::string late = f.Admitted(4, "transport", "primaria_einaudi");
+  CHECK(f.Invoices(late).empty());
+  f.Start();
+  CHECK(f.Invoices(late) == Periods{"2026/27"});
+  CHECK(f.Invoices(pass) == Periods{"2026/27"});
+}
+
+TEST_CASE("invoicing: a summer admission pays the coming school year, not the ending one",
+          "[invoicing]") {
+  InvoicingFixture f;
+  f.waiter.Set(T("2027-06-30T23:59:59+02:00"));  // the school year's last day, in Rome
+  f.Start();
+  const std::string june = f.Admitted(1, "transport", "primaria_einaudi");
+  CHECK(f.Invoices(june) == Periods{"2026/27"});
+  f.At("2027-06-30T22:00:00Z");  // midnight in Rome: the summer break
+  const std::string july = f.Admitted(2, "transport", "primaria_einaudi");
+  CHECK(f.Invoices(july) == Periods{"2027/28"});
+  f.At("2027-08-31T23:59:59+02:00");
+  const std::string august = f.Admitted(3, "transport", "primaria_einaudi");
+  CHECK(f.Invoices(august) == Periods{"2027/28"});
+
+  // The new school year begins: June's position pays it too, the others nothing more.
+  f.At("2027-09-01T00:00:00+02:00");
+  CHECK(f.Invoices(june) == Periods{"2026/27", "2027/28"});
+  CHECK(f.Invoices(july) == Periods{"2027/28"});
+  CHECK(f.Invoices(august) == Periods{"2027/28"});
 }
 
 TEST_CASE("invoicing: an invoice an operator issued first is counted, not sent again",
