@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "projections/views/accounts.h"
@@ -249,20 +251,28 @@ bool Invoicing::Send(const std::vector<Due>& due) {
   } latch;
   std::vector<Result<CommandOutcome>> results(due.size(), Status::Shutdown("not sent"));
   latch.left = due.size();
-  for (size_t i = 0; i < due.size(); ++i) {
-    Command cmd;
-    cmd.stream = due[i].account;
-    cmd.name = "issue_invoice";
-    cmd.payload = {{"period", due[i].period}};
-    cmd.idempotency_key = IdempotencyKey(due[i].account, due[i].period);
-    // All in flight at once: the writer takes what is queued as one group commit.
-    commands_.HandleAsync(cmd, Actor::System("invoicing", due[i].tenant),
-                          [&results, &latch, i](Result<CommandOutcome> r) {
-                            results[i] = std::move(r);
-                            std::lock_guard lock(latch.mu);
-                            if (--latch.left == 0) latch.cv.notify_all();
-                          });
-  }
+  // One account's periods one after another, in order, so that its invoices stand in the log as
+  // its periods came (two in flight on one stream would also conflict); different accounts all
+  // in flight at once, so that the writer takes them as one group commit.
+  std::map<std::string, std::vector<size_t>> by_account;
+  for (size_t i = 0; i < due.size(); ++i) by_account[due[i].account].push_back(i);
+  std::function<void(const std::vector<size_t>*, size_t)> send =
+      [&](const std::vector<size_t>* chain, size_t at) {
+        const size_t i = (*chain)[at];
+        Command cmd;
+        cmd.stream = due[i].account;
+        cmd.name = "issue_invoice";
+        cmd.payload = {{"period", due[i].period}};
+        cmd.idempotency_key = IdempotencyKey(due[i].account, due[i].period);
+        commands_.HandleAsync(cmd, Actor::System("invoicing", due[i].tenant),
+                              [&results, &latch, &send, chain, at, i](Result<CommandOutcome> r) {
+                                results[i] = std::move(r);
+                                if (at + 1 < chain->size()) send(chain, at + 1);
+                                std::lock_guard lock(latch.mu);
+                                if (--latch.left == 0) latch.cv.notify_all();
+                              });
+      };
+  for (const auto& [account, chain] : by_account) send(&chain, 0);
   {
     std::unique_lock lock(latch.mu);
     latch.cv.wait(lock, [&] { return latch.left == 0; });
