@@ -17,9 +17,17 @@ using nlohmann::json;
 
 constexpr const char* kLedger = "account_ledger";
 
-std::string Text(const json& obj, const char* key) {
+// Read in place: a usage is decided and folded for every meal of an import.
+const std::string& Text(const json& obj, const char* key) {
+  static const std::string kEmpty;
   auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+  return it != obj.end() && it->is_string() ? it->get_ref<const std::string&>() : kEmpty;
+}
+
+const json& Member(const json& obj, const char* key) {
+  static const json kNull;
+  auto it = obj.find(key);
+  return it != obj.end() ? *it : kNull;
 }
 
 int64_t Int(const json& obj, const char* key, int64_t fallback = 0) {
@@ -34,17 +42,24 @@ json TopUpContent(const json& d) {
   if (d.contains("date")) c["date"] = d["date"];
   return c;
 }
+// Built member by member: an initializer list would copy each member once more, for every usage
+// decided and folded.
 json UsageContent(const json& d) {
-  return {{"kind", "usage"},
-          {"date", Text(d, "date")},
-          {"site", Text(d, "site")},
-          {"tariff", Text(d, "tariff")},
-          {"quantity", Int(d, "quantity", 1)}};
+  json c(json::value_t::object);
+  auto& o = c.get_ref<json::object_t&>();
+  o.emplace("kind", "usage");
+  o.emplace("date", Text(d, "date"));
+  o.emplace("site", Text(d, "site"));
+  o.emplace("tariff", Text(d, "tariff"));
+  o.emplace("quantity", Int(d, "quantity", 1));
+  return c;
 }
 
 bool Armed(const json& l) {
-  const json& alert = l.value("alert", json::object());
-  return !alert.value("channels", json::array()).empty() &&
+  const json& alert = Member(l, "alert");
+  if (!alert.is_object()) return false;
+  const json& channels = Member(alert, "channels");
+  return channels.is_array() && !channels.empty() &&
          Int(l, "balance_cents") >= Int(alert, "threshold_cents");
 }
 
@@ -93,7 +108,9 @@ const json* FindTariff(const json& ledger, const std::string& id) {
 
 std::vector<std::string> TariffsPer(const json& ledger, const char* per) {
   std::vector<std::string> out;
-  for (const auto& t : ledger.value("tariffs", json::array())) {
+  const json& tariffs = Member(ledger, "tariffs");
+  if (!tariffs.is_array()) return out;
+  for (const auto& t : tariffs) {
     if (Text(t, "per") == per) out.push_back(Text(t, "id"));
   }
   return out;
@@ -105,14 +122,15 @@ DeciderOutcome Refuse(std::string why) {
   return out;
 }
 
-// The same movement id: nothing to do when it says the same, refused when it does not.
+// The same movement id: nothing to do when it says the same, refused when it does not. The
+// content is built only for an id seen before.
 std::optional<DeciderOutcome> Repeated(const json& ledger, const std::string& id,
-                                       const json& content) {
+                                       json (*content_of)(const json&), const json& p) {
   auto movements = ledger.find("movements");
   if (movements == ledger.end()) return std::nullopt;
   auto it = movements->find(id);
   if (it == movements->end()) return std::nullopt;
-  if (*it == content) return DeciderOutcome{};
+  if (*it == content_of(p)) return DeciderOutcome{};
   return Refuse(
       fmt::format("movement '{}' was already recorded as {}; a new movement needs a "
                   "new movement_id, and a repeated one the same content",
@@ -127,7 +145,7 @@ DeciderOutcome TopUp(const json& ledger, const json& p) {
                     Text(ledger, "service")));
   }
   const std::string id = p.value("movement_id", "");
-  if (auto r = Repeated(ledger, id, TopUpContent(p))) return std::move(*r);
+  if (auto r = Repeated(ledger, id, TopUpContent, p)) return std::move(*r);
   // A top-up's date is a day: its zone does not matter.
   if (p.contains("date") && BillingPeriodOf(p["date"].get<std::string>(), {}).empty()) {
     return Refuse(fmt::format("date '{}' is not a day of the calendar; give it as YYYY-MM-DD",
@@ -160,7 +178,7 @@ DeciderOutcome Usage(const ServiceCatalogue& services, const BillingRule& rule,
     }
   }
   const std::string id = p.value("movement_id", "");
-  if (auto r = Repeated(ledger, id, UsageContent(p))) return std::move(*r);
+  if (auto r = Repeated(ledger, id, UsageContent, p)) return std::move(*r);
 
   const std::string service_id = Text(ledger, "service");
   const TenantServices* tenant = services.ForTenant(state.tenant);
@@ -188,7 +206,8 @@ DeciderOutcome Usage(const ServiceCatalogue& services, const BillingRule& rule,
     return Refuse(
         fmt::format("date '{}' is not a day of the calendar; give it as YYYY-MM-DD", date));
   }
-  if (ledger.value("closed_periods", json::object()).contains(period)) {
+  if (const json& closed = Member(ledger, "closed_periods");
+      closed.is_object() && closed.contains(period)) {
     return Refuse(
         fmt::format("the billing period {} is closed: its invoice was issued; a "
                     "movement of that month cannot be added, record it in an open "
@@ -197,7 +216,7 @@ DeciderOutcome Usage(const ServiceCatalogue& services, const BillingRule& rule,
   }
   const int64_t unit = Int(*tariff, "amount_cents");
   const int64_t amount = unit * Int(p, "quantity");
-  json data = p;
+  json data = std::move(p);
   data["period"] = period;
   data["unit_amount_cents"] = unit;
   data["amount_cents"] = amount;
@@ -210,7 +229,8 @@ DeciderOutcome Usage(const ServiceCatalogue& services, const BillingRule& rule,
   data["balance_cents"] = after;
   out.events.emplace_back("account.usage_recorded", std::move(data));
   // Decided with the usage that crosses, once: the ledger disarms it until a top-up.
-  const json& alert = ledger.value("alert", json::object());
+  static const json kNoAlert = json::object();
+  const json& alert = Member(ledger, "alert").is_object() ? Member(ledger, "alert") : kNoAlert;
   const int64_t threshold = Int(alert, "threshold_cents");
   if (ledger.value("armed", false) && after < threshold) {
     json reached = {{"movement_id", id},

@@ -15,10 +15,13 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "engine/workflow/schema_check.h"
+
 namespace procedo {
 
 struct JsonSchema::Impl {
   valijson::Schema schema;
+  std::unique_ptr<SchemaCheck> check;  // null: valijson alone
 };
 
 JsonSchema::JsonSchema() : impl_(std::make_unique<Impl>()) {}
@@ -41,6 +44,7 @@ Result<JsonSchemaPtr> JsonSchema::Compile(const nlohmann::json& schema, std::str
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
     valijson::adapters::NlohmannJsonAdapter adapter(s->source_);
     parser.populateSchema(adapter, s->impl_->schema);
+    s->impl_->check = SchemaCheck::Compile(s->source_);
   } catch (const std::exception& e) {
     return Status::InvalidArgument(fmt::format(
         "{}: not a usable JSON Schema ({}); use draft-7-compatible keywords and local $ref only",
@@ -103,6 +107,7 @@ std::vector<SchemaViolation> JsonSchema::Validate(const nlohmann::json& document
     IntegralFloatsToIntegers(copy);
     return Validate(copy);
   }
+  if (impl_->check != nullptr && impl_->check->Accepts(document)) return {};
   // The validator caches compiled regexes and is not thread-safe; one per thread is enough.
   thread_local valijson::Validator validator;
   valijson::adapters::NlohmannJsonAdapter target(document);
@@ -195,7 +200,9 @@ Result<std::vector<std::string>> JsonFilesIn(const std::string& dir, const std::
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     if (it->path().extension() == ".json") files.push_back(it->path().string());
   }
-  if (ec) return Status::IoError(fmt::format("{}: cannot list the {} directory: {}", dir, what, ec.message()));
+  if (ec)
+    return Status::IoError(
+        fmt::format("{}: cannot list the {} directory: {}", dir, what, ec.message()));
   std::sort(files.begin(), files.end());
   return files;
 }
