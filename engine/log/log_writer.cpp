@@ -27,24 +27,23 @@ Status CheckExpected(const std::string& stream, const ExpectedVersion& want, uin
     return Status::Conflict(
         fmt::format("stream {} {} but the append expected {}: read the stream again, decide on "
                     "its current state and retry",
-                    stream,
-                    current == 0 ? "does not exist" : fmt::format("is at version {}", current),
+                    stream, current == 0 ? "does not exist" : fmt::format("is at version {}", current),
                     wanted),
         actual, sub, stream);
   };
   switch (want.kind) {
-    case ExpectedVersion::Kind::kAny:
-      return Status::Ok();
+    case ExpectedVersion::Kind::kAny: return Status::Ok();
     case ExpectedVersion::Kind::kNoStream:
       return current == 0 ? Status::Ok() : conflict("no stream", Status::SubCode::kStreamExists);
     case ExpectedVersion::Kind::kStreamExists:
       return current != 0 ? Status::Ok()
                           : conflict("an existing stream", Status::SubCode::kStreamMissing);
     case ExpectedVersion::Kind::kExact:
-      return current == want.version ? Status::Ok()
-                                     : conflict(fmt::format("version {}", want.version),
-                                                current == 0 ? Status::SubCode::kStreamMissing
-                                                             : Status::SubCode::kVersionMismatch);
+      return current == want.version
+                 ? Status::Ok()
+                 : conflict(fmt::format("version {}", want.version),
+                            current == 0 ? Status::SubCode::kStreamMissing
+                                         : Status::SubCode::kVersionMismatch);
   }
   return Status::Ok();
 }
@@ -121,27 +120,10 @@ void LogCore::WriterLoop() {
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued has been answered
       size_t bytes = 0;
-      auto take = [&] {
-        const size_t before = group.size();
-        while (!queue_.empty() &&
-               (group.empty() || bytes + queue_.front()->bytes <= options.max_group_bytes)) {
-          bytes += queue_.front()->bytes;
-          group.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
-        return group.size() > before;
-      };
-      take();
-      // The appenders the last group answered are re-entering the queue one by one: give them
-      // the processor while they keep coming, so that one sync takes them all instead of the
-      // first few (otherwise groups alternate between a few and the rest: 33 of 64 writers per
-      // sync on average, against 52 with this). RocksDB's write thread yields for the same
-      // reason (enable_write_thread_adaptive_yield). A lone appender costs one yield.
-      for (int round = 0; round < 8 && !stopping_; ++round) {
-        lock.unlock();
-        std::this_thread::yield();
-        lock.lock();
-        if (!take()) break;
+      while (!queue_.empty() && (group.empty() || bytes + queue_.front()->bytes <= options.max_group_bytes)) {
+        bytes += queue_.front()->bytes;
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
       }
     }
     ProcessGroup(group);
@@ -203,8 +185,7 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
         continue;
       }
       if (!s.IsNotFound()) {
-        outcomes.push_back(
-            Status::IoError("reading the idempotency record failed: " + s.ToString()));
+        outcomes.push_back(Status::IoError("reading the idempotency record failed: " + s.ToString()));
         continue;
       }
     }
@@ -239,8 +220,8 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
         current = *loaded;
       }
       refused = CheckExpected(stream, expected, current);
-      part(i) =
-          Part{&stream, i == 0 ? &p->request.events : &p->request.also[i - 1].events, current};
+      part(i) = Part{&stream, i == 0 ? &p->request.events : &p->request.also[i - 1].events,
+                     current};
     }
     if (!refused.ok()) {
       outcomes.push_back(std::move(refused));
