@@ -2,10 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-
 #include "domain/payment_notice.h"
-#include "engine/workflow/json_schema.h"
+#include "domain/tenant_files.h"
 
 namespace procedo::domain {
 
@@ -15,46 +13,23 @@ Result<PaymentSettingsSet> PaymentSettingsSet::LoadDir(const std::string& dir,
                                                        const std::string& schema_path,
                                                        const std::set<std::string>& tenants) {
   PaymentSettingsSet out;
-  if (!std::filesystem::is_directory(dir)) return out;
-  auto schema = JsonSchema::LoadFile(schema_path);
-  if (!schema.ok()) return schema.status();
-  auto listed = JsonFilesIn(dir, "pagoPA settings");
-  if (!listed.ok()) return listed.status();
-  std::string errors;
-  std::map<std::string, std::string> stations;  // segregation code -> tenant
-  for (const auto& f : *listed) {
-    const std::string tenant = std::filesystem::path(f).stem().string();
-    if (!tenants.count(tenant)) {
-      errors += fmt::format(
-          "\n  - {}: no tenant '{}' in tenants.json; name the file after a tenant (<tenant>.json)",
-          f, tenant);
-      continue;
-    }
-    auto doc = ReadJsonFile(f);
-    if (!doc.ok()) {
-      errors += "\n  - " + doc.status().message();
-      continue;
-    }
-    auto violations = schema.value()->Validate(*doc);
-    for (const auto& v : violations) {
-      errors += fmt::format("\n  - {} at {}: {}; make it match {}", f,
-                            v.path.empty() ? "/" : v.path, v.message, schema_path);
-    }
-    if (!violations.empty()) continue;
-    const json& c = (*doc)["creditor"];
-    PaymentSettings s;
-    s.creditor_fiscal_code = c["fiscal_code"];
-    s.creditor_name = c["name"];
-    s.office = c.value("office", "");
-    s.info = c.value("info", "");
-    s.cbill = c["cbill"];
-    s.segregation_code = (*doc)["segregation_code"];
-    s.first_iuv_base = doc->value("first_iuv_base", uint64_t{1});
-    s.iban = (*doc)["iban"];
-    for (const auto& [purpose, code] : (*doc)["categories"].items()) s.categories[purpose] = code;
-    out.tenants_.emplace(tenant, std::move(s));
-  }
-  if (!errors.empty()) return Status::InvalidArgument("invalid pagoPA settings:" + errors);
+  Status st = ForEachTenantFile(
+      dir, schema_path, tenants, "pagoPA settings",
+      [&out](const std::string&, const std::string& tenant, const json& doc, std::string*) {
+        const json& c = doc["creditor"];
+        PaymentSettings s;
+        s.creditor_fiscal_code = c["fiscal_code"];
+        s.creditor_name = c["name"];
+        s.office = c.value("office", "");
+        s.info = c.value("info", "");
+        s.cbill = c["cbill"];
+        s.segregation_code = doc["segregation_code"];
+        s.first_iuv_base = doc.value("first_iuv_base", uint64_t{1});
+        s.iban = doc["iban"];
+        for (const auto& [purpose, code] : doc["categories"].items()) s.categories[purpose] = code;
+        out.tenants_.emplace(tenant, std::move(s));
+      });
+  if (!st.ok()) return st;
   return out;
 }
 

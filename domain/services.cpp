@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "domain/tenant_files.h"
 #include "engine/workflow/json_schema.h"
 
 namespace procedo::domain {
@@ -303,36 +304,13 @@ Result<ServiceCatalogue> ServiceCatalogue::LoadDir(const std::string& dir,
                                                    const std::string& schema_path,
                                                    const std::set<std::string>& tenants) {
   ServiceCatalogue out;
-  if (!std::filesystem::is_directory(dir)) return out;
-  auto schema = JsonSchema::LoadFile(schema_path);
-  if (!schema.ok()) return schema.status();
-  auto listed = JsonFilesIn(dir, "services catalogue");
-  if (!listed.ok()) return listed.status();
-  std::string errors;
-  for (const auto& f : *listed) {
-    const std::string tenant = std::filesystem::path(f).stem().string();
-    if (!tenants.count(tenant)) {
-      errors += fmt::format(
-          "\n  - {}: no tenant '{}' in tenants.json; name the file after a tenant "
-          "(<tenant>.json) or add the tenant",
-          f, tenant);
-      continue;
-    }
-    auto doc = ReadJsonFile(f);
-    if (!doc.ok()) {
-      errors += "\n  - " + doc.status().message();
-      continue;
-    }
-    auto violations = schema.value()->Validate(*doc);
-    for (const auto& v : violations) {
-      errors += fmt::format("\n  - {} at {}: {}; make it match {}", f,
-                            v.path.empty() ? "/" : v.path, v.message, schema_path);
-    }
-    if (!violations.empty()) continue;
-    FileChecker check(f, &errors);
-    out.tenants_.emplace(tenant, check.Parse(*doc, tenant));
-  }
-  if (!errors.empty()) return Status::InvalidArgument("invalid services catalogue:" + errors);
+  Status s = ForEachTenantFile(dir, schema_path, tenants, "services catalogue",
+                               [&out](const std::string& file, const std::string& tenant,
+                                      const json& doc, std::string* errors) {
+                                 FileChecker check(file, errors);
+                                 out.tenants_.emplace(tenant, check.Parse(doc, tenant));
+                               });
+  if (!s.ok()) return s;
   return out;
 }
 
