@@ -38,6 +38,17 @@ const PaymentSettings* PaymentSettingsSet::ForTenant(const std::string& tenant) 
   return it == tenants_.end() ? nullptr : &it->second;
 }
 
+namespace {
+
+std::string NoSettings(const std::string& tenant) {
+  return fmt::format(
+      "{} takes no payments through pagoPA: add its settings as domain/payments/{}.json "
+      "(schemas/payments.schema.json)",
+      tenant, tenant);
+}
+
+}  // namespace
+
 std::string IuvCounterStream(const std::string& tenant, const std::string& segregation_code) {
   return fmt::format("iuv-{}-{}", tenant, segregation_code);
 }
@@ -48,10 +59,7 @@ void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSett
                  [settings](const DecideContext& c) -> std::optional<std::string> {
                    const std::string tenant = c.state.exists() ? c.state.tenant : c.actor.tenant;
                    if (settings && settings->ForTenant(tenant) != nullptr) return std::nullopt;
-                   return fmt::format(
-                       "{} takes no payments through pagoPA: add its settings as "
-                       "domain/payments/{}.json (schemas/payments.schema.json)",
-                       tenant, tenant);
+                   return NoSettings(tenant);
                  });
   hooks.AddAllocator(
       "notice_number",
@@ -60,11 +68,8 @@ void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSett
         const std::string tenant = c.state.exists() ? c.state.tenant : c.actor.tenant;
         const PaymentSettings* s = settings ? settings->ForTenant(tenant) : nullptr;
         if (s == nullptr) {
-          return Status::InvalidArgument(
-              fmt::format("{} takes no payments through pagoPA: add its settings as "
-                          "domain/payments/{}.json (schemas/payments.schema.json)",
-                          tenant, tenant),
-              Status::SubCode::kReferenceMissing);
+          // The guard takes_pagopa_payments refuses this first; a workflow without it lands here.
+          return Status::InvalidArgument(NoSettings(tenant), Status::SubCode::kReferenceMissing);
         }
         const std::string purpose = data.value("purpose", "");
         auto category = s->categories.find(purpose);

@@ -104,25 +104,29 @@ json RowsOf(const json& p, const std::string& path, const std::string& label, bo
     const std::string row = fmt::format("{}.{}", path, i);
     const std::string number = std::to_string(i + 1);
     json fields = json::array();
-    Errors here = errors;
+    // A list's rows read the errors as they are; only a named row needs its own copy.
+    Errors named_errors;
+    const Errors* here = &errors;
     if (keyed) {
       // The schema's violations name an entry by its name; the form knows it by its row.
       auto k = values.find(KeyName(row));
       const std::string key = k == values.end() ? "" : Trim(k->second);
       const std::string named = path + "." + key + ".";
+      named_errors = errors;
       for (const auto& [at, text] : errors) {
         if (!key.empty() && at.compare(0, named.size(), named) == 0) {
-          here[row + "." + at.substr(named.size())] = text;
+          named_errors[row + "." + at.substr(named.size())] = text;
         }
       }
+      here = &named_errors;
       json name = FieldOf(json{{"type", "string"}, {"maxLength", 200}}, row + ".chiave", "Nome",
-                          true, id_prefix, values, here);
+                          true, id_prefix, values, *here);
       name["name"] = KeyName(row);
       name["value"] = k == values.end() ? "" : k->second;
       fields.push_back(std::move(name));
     }
     bool row_complete = true;
-    CollectFields(RowSchema(p), row, true, id_prefix, values, here, &fields, &row_complete);
+    CollectFields(RowSchema(p), row, true, id_prefix, values, *here, &fields, &row_complete);
     if (!row_complete && required) *complete = false;
     items.push_back({{"legend", fmt::format("{} {}", label, number)},
                      {"fields", std::move(fields)},

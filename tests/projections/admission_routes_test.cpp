@@ -57,6 +57,18 @@ struct CommandRoutes {
   }
 };
 
+// cit1's household registered through the route, and an application for canteen naming
+// `member` of it.
+json StartNamingMember(CommandRoutes& r, const std::string& household, const std::string& member) {
+  CHECK(r.Post(household, "register_household", SamplePayload("register_household"), "citizen",
+               "cit1")
+            .status == 201);
+  json start = SamplePayload("start_enrolment");
+  start["services"] = {"canteen"};
+  start["household"] = {{"stream", household}, {"member", member}};
+  return start;
+}
+
 }  // namespace
 
 TEST_CASE("admit_to_service with no place free answers 409 no-place-free", "[accounts]") {
@@ -81,11 +93,7 @@ TEST_CASE("an application naming a member its household lacks answers 422 refere
           "[accounts]") {
   CommandRoutes r;
   const std::string h = "household-comune-aosta-1";
-  CHECK(r.Post(h, "register_household", SamplePayload("register_household"), "citizen", "cit1")
-            .status == 201);
-  json start = SamplePayload("start_enrolment");
-  start["services"] = {"canteen"};
-  start["household"] = {{"stream", h}, {"member", "m2"}};
+  json start = StartNamingMember(r, h, "m2");
   const uint64_t head = r.f.logf.log->LastPosition();
   http::Response refused =
       r.Post("enrolment-comune-aosta-1", "start_enrolment", start, "citizen", "cit1");
@@ -98,11 +106,7 @@ TEST_CASE("a citizen naming another person's household answers as if it did not 
           "[accounts]") {
   CommandRoutes r;
   const std::string h = "household-comune-aosta-1";
-  CHECK(r.Post(h, "register_household", SamplePayload("register_household"), "citizen", "cit1")
-            .status == 201);
-  json start = SamplePayload("start_enrolment");
-  start["services"] = {"canteen"};
-  start["household"] = {{"stream", h}, {"member", "m1"}};
+  json start = StartNamingMember(r, h, "m1");
   const uint64_t head = r.f.logf.log->LastPosition();
   http::Response theirs =
       r.Post("enrolment-comune-aosta-1", "start_enrolment", start, "citizen", "cit2");
