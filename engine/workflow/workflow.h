@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "engine/base/clock.h"
-#include "engine/workflow/json_schema.h"
 #include "engine/base/status.h"
+#include "engine/workflow/json_schema.h"
 
 namespace procedo {
 
@@ -118,7 +118,7 @@ using Allocator = std::function<Status(const StreamVersionOf& version_of, const 
 // A decider decides a command whose outcome data cannot express: which events (of the types its
 // command declares, possibly none) or why not. Pure like a guard.
 struct DeciderOutcome {
-  std::optional<std::string> refusal;  // set: refused for this reason
+  std::optional<std::string> refusal;                          // set: refused for this reason
   std::vector<std::pair<std::string, nlohmann::json>> events;  // type, data
   // What the caller learns beyond the events (which credentials a password matched): handed
   // back with the outcome, never stored; a retry answered from the log does not have it.
@@ -170,6 +170,10 @@ struct EventSpec {
   // False for records that do not describe the stream's subject (an SLA breach, a delivery):
   // they advance the version but their data is not merged into the state's fields.
   bool merge = true;
+  // Where this event leads when it is not where the command does: a decider that answers with
+  // one of several outcomes (a payment applied, or an anomaly that changes nothing) names each
+  // outcome's state on its event. Only for commands with a decider.
+  std::optional<std::string> to;
 };
 
 struct CommandSpec {

@@ -145,7 +145,8 @@ void LoadCommand(const std::string& name, const json& j, const LoaderOptions& op
   // (records the system makes, whose payload is what they record).
   json payload_schema = j["payload"];
   if (payload_schema.size() == 1 && payload_schema.contains("$event")) {
-    const std::string type = payload_schema["$event"].is_string() ? payload_schema["$event"].get<std::string>() : "";
+    const std::string type =
+        payload_schema["$event"].is_string() ? payload_schema["$event"].get<std::string>() : "";
     const JsonSchema* es = opts.event_schemas ? opts.event_schemas->Find(type) : nullptr;
     if (es == nullptr) {
       p.Add(base + "/payload/$event", fmt::format("event type '{}' has no schema", type),
@@ -190,6 +191,16 @@ void LoadCommand(const std::string& name, const json& j, const LoaderOptions& op
     spec.effects = Strings(e, "effects");
     spec.allocators = Strings(e, "allocators");
     spec.merge = e.value("merge", true);
+    if (e.contains("to")) {
+      spec.to = e["to"].get<std::string>();
+      if (!c.decider) {
+        p.Add(ep + "/to", "an event's own 'to' needs a decider to choose between the events",
+              "move 'to' to the command, or give the command a decider");
+      } else if (!states.count(*spec.to)) {
+        p.Add(ep + "/to", fmt::format("unknown state '{}'", *spec.to),
+              "use one of: " + Join({states.begin(), states.end()}));
+      }
+    }
     if (!spec.merge) def.unmerged_events.insert(spec.type);
     for (size_t k = 0; k < spec.effects.size(); ++k) {
       if (!opts.hooks || !opts.hooks->FindEffect(spec.effects[k])) {
@@ -216,7 +227,7 @@ void LoadCommand(const std::string& name, const json& j, const LoaderOptions& op
       c.events.push_back(std::move(spec));
       continue;
     }
-    std::optional<std::string> target = c.to;
+    std::optional<std::string> target = spec.to ? spec.to : c.to;
     auto [it, inserted] = def.event_to_state.emplace(spec.type, target);
     if (!inserted && it->second != target) {
       p.Add(ep + "/type",
@@ -282,19 +293,32 @@ void LoadClock(size_t i, const json& j, const LoaderOptions& opts, const Workflo
   out.sla_clocks.push_back(std::move(c));
 }
 
+// The states a command can lead to: its own 'to' and its events' (a decider's outcomes).
+std::vector<std::string> Targets(const CommandSpec& c) {
+  std::vector<std::string> out;
+  if (c.to) out.push_back(*c.to);
+  for (const auto& e : c.events) {
+    if (e.to) out.push_back(*e.to);
+  }
+  return out;
+}
+
 void CheckReachable(const WorkflowDefinition& def, Problems& p) {
   std::set<std::string> reached;
   std::deque<std::string> todo;
   for (const auto& [n, c] : def.commands) {
-    if (c.initial && c.to && reached.insert(*c.to).second) todo.push_back(*c.to);
+    if (!c.initial) continue;
+    for (const auto& t : Targets(c)) {
+      if (reached.insert(t).second) todo.push_back(t);
+    }
   }
   while (!todo.empty()) {
     std::string s = todo.front();
     todo.pop_front();
     for (const auto& [n, c] : def.commands) {
-      if (c.to && std::find(c.from.begin(), c.from.end(), s) != c.from.end() &&
-          reached.insert(*c.to).second) {
-        todo.push_back(*c.to);
+      if (!c.any_state && std::find(c.from.begin(), c.from.end(), s) == c.from.end()) continue;
+      for (const auto& t : Targets(c)) {
+        if (reached.insert(t).second) todo.push_back(t);
       }
     }
   }

@@ -197,6 +197,13 @@ TEST_CASE("each kind of bad definition names the file, the JSON path and the fix
     d["commands"]["lock"]["events"][0]["type"] = "door.closed";
     ExpectError(env, d, "/commands/lock/events/0/type", {"'door.closed' leads to state"});
   }
+  SECTION("an event's own state without a decider, or an unknown one") {
+    d["commands"]["paint"]["events"][0]["to"] = "locked";
+    ExpectError(env, d, "/commands/paint/events/0/to", {"needs a decider"});
+    d["commands"]["paint"]["decider"] = "by_colour";
+    d["commands"]["paint"]["events"][0]["to"] = "smashed";
+    ExpectError(env, d, "/commands/paint/events/0/to", {"unknown state 'smashed'"});
+  }
   SECTION("an SLA clock on an event no command emits") {
     d["sla_clocks"][0]["stop"] = {"door.slammed"};
     ExpectError(env, d, "/sla_clocks/0/stop/0",
@@ -223,6 +230,33 @@ TEST_CASE("each kind of bad definition names the file, the JSON path and the fix
                Catch::Contains("3 problems") && Catch::Contains("/commands/lock/to") &&
                    Catch::Contains("/commands/open/guards/0") && Catch::Contains("/states/2"));
   }
+}
+
+TEST_CASE("a decider's events may each lead to their own state") {
+  Env env;
+  // Painting red locks the door; blue changes nothing: one command, two outcomes.
+  env.hooks->AddDecider("by_colour", [](const DecideContext& c) {
+    DeciderOutcome out;
+    out.events.emplace_back(c.command.payload.value("colour", "") == "red" ? "door.locked"
+                                                                            : "door.painted",
+                            json::object());
+    return out;
+  });
+  json d = BaseDefinition();
+  d["commands"].erase("lock");
+  d["commands"]["paint"]["decider"] = "by_colour";
+  d["commands"]["paint"]["events"] = json::parse(
+      R"([{"type": "door.painted"}, {"type": "door.locked", "to": "locked"}])");
+  // "locked" is reachable only through the decider's event.
+  auto def = env.Load(d);
+  REQUIRE(def.ok());
+  WorkflowState st;
+  Apply(*def, st, "door-1", 1, "t1", "door.installed", json::object());
+  REQUIRE(st.status == "closed");
+  Apply(*def, st, "door-1", 2, "t1", "door.painted", json::object());
+  CHECK(st.status == "closed");
+  Apply(*def, st, "door-1", 3, "t1", "door.locked", json::object());
+  CHECK(st.status == "locked");
 }
 
 TEST_CASE("two definitions may not share a stream kind") {
