@@ -87,6 +87,16 @@ struct Config {
   int64_t mail_reopen_window_hours = 168;
   int64_t mail_max_message_bytes = 10 << 20;
   int64_t mail_timeout_ms = 30000;
+  // Payments through pagoPA (projections/reactors/payments.h, adapters/pagopa): on when
+  // pagopa.positions_url is set. The subscription key is never logged; prefer the file.
+  bool pagopa_enabled = true;
+  std::string pagopa_positions_url;  // .../gpd/debt-positions-service/v1; empty: no payments
+  std::string pagopa_receipts_url;   // .../gpd/payments-receipts-service/v1
+  std::string pagopa_subscription_key;
+  std::string pagopa_subscription_key_file;  // read at start, its content trimmed
+  int64_t pagopa_poll_seconds = 60;
+  int64_t pagopa_timeout_ms = 10000;
+  int64_t pagopa_retry_base_ms = 1000;
   // Invoices of periodic positions sent at each billing period's end
   // (projections/reactors/invoicing.h).
   bool invoicing_enabled = true;

@@ -25,6 +25,7 @@ Result<PaymentSettingsSet> PaymentSettingsSet::LoadDir(const std::string& dir,
         s.cbill = c["cbill"];
         s.segregation_code = doc["segregation_code"];
         s.first_iuv_base = doc.value("first_iuv_base", uint64_t{1});
+        s.expire_at_due_date = doc.value("expire_at_due_date", false);
         s.iban = doc["iban"];
         for (const auto& [purpose, code] : doc["categories"].items()) s.categories[purpose] = code;
         out.tenants_.emplace(tenant, std::move(s));
@@ -54,6 +55,7 @@ std::string IuvCounterStream(const std::string& tenant, const std::string& segre
 }
 
 void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSettingsSet> settings) {
+  RegisterPaymentReceiptHooks(hooks);
   // Decided before anything is allocated: an Ente without a pagoPA station has no debt positions.
   hooks.AddGuard("takes_pagopa_payments",
                  [settings](const DecideContext& c) -> std::optional<std::string> {

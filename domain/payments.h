@@ -7,8 +7,10 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "engine/base/status.h"
 #include "engine/workflow/workflow.h"
@@ -23,6 +25,7 @@ struct PaymentSettings {
   std::string cbill;
   std::string segregation_code;
   uint64_t first_iuv_base = 1;
+  bool expire_at_due_date = false;  // pagoPA's switchToExpired
   std::string iban;
   std::map<std::string, std::string> categories;  // purpose -> taxonomy code
 };
@@ -42,7 +45,28 @@ class PaymentSettingsSet {
 // The counter stream of a station's IUVs.
 std::string IuvCounterStream(const std::string& tenant, const std::string& segregation_code);
 
-// The allocator "notice_number" of create_payment_position.
+// pagoPA's amounts in euro with two decimals ("120.00"), as integer cents and back; nullopt for
+// anything else (a float is never involved).
+std::optional<int64_t> EuroToCents(std::string_view amount);
+std::string CentsToEuro(int64_t cents);
+
+// The last second of a due date (YYYY-MM-DD, the Ente's local day in Europe/Rome) as pagoPA takes
+// it: UTC, without a zone ("2026-12-31" -> "2026-12-31T22:59:59", "2026-07-31" ->
+// "2026-07-31T21:59:59"). Empty for a date that is not one.
+std::string DueInstantUtc(const std::string& date);
+
+// The account movement a paid top-up becomes: named after its receipt, so the ledger takes one
+// payment once whatever path brings it.
+std::string PaymentMovementId(const std::string& receipt_id);
+// The stream of a receipt for a notice the tenant's positions do not hold (workflow
+// unmatched_receipt): one per receipt id.
+std::string UnmatchedReceiptStream(const std::string& tenant, const std::string& receipt_id);
+
+// The allocator "notice_number" of create_payment_position, and the receipts' hooks.
 void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSettingsSet> settings);
+
+// record_receipt's decider "payment_receipt", settle_payment_anomaly's, and the reducer that keeps
+// a position's receipts and open anomalies (payment_receipts.cpp).
+void RegisterPaymentReceiptHooks(HookRegistry& hooks);
 
 }  // namespace procedo::domain

@@ -18,6 +18,7 @@
 #include "adapters/kafka/consumers.h"
 #include "adapters/mail/service.h"
 #include "adapters/notify/service.h"
+#include "adapters/pagopa/service.h"
 #include "adapters/web/oidc.h"
 #include "adapters/web/web.h"
 #include "domain/calendars.h"
@@ -246,6 +247,9 @@ int Serve(const Config& cfg) {
   auto mail_service = mail::StartMailService(cfg, commands, *waiter);
   if (!mail_service.ok()) return Fail(mail_service.status());
   if ((*mail_service)->reactor) consumers.Add((*mail_service)->reactor.get());
+  auto payments = pagopa::StartPaymentsService(cfg, commands, (*domain)->payments, *waiter);
+  if (!payments.ok()) return Fail(payments.status());
+  if ((*payments)->reactor) consumers.Add((*payments)->reactor.get());
 
   // Stops every consumer before what they use (the handler, the log, the views) goes away.
   struct StopConsumers {
@@ -255,6 +259,7 @@ int Serve(const Config& cfg) {
   if (Status s = consumers.StartAll(); !s.ok()) return Fail(s);
   fmt::print("procedo: {}\n", (*notify_service)->Summary());
   fmt::print("procedo: {}\n", (*mail_service)->summary);
+  fmt::print("procedo: {}\n", (*payments)->summary);
   fmt::print("procedo: {}\n", invoicing ? "invoicing of periodic positions at each period's end"
                                          : "invoicing off (invoicing.enabled = false)");
   if (relay) {

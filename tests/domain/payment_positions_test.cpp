@@ -3,6 +3,7 @@
 // issued twice, and refused with nothing appended where the Ente takes no pagoPA payments.
 #include "domain/payment_notice.h"
 #include "domain/payments.h"
+#include "sample_payloads.h"
 #include "workflow_fixture.h"
 
 namespace procedo::testing {
@@ -93,6 +94,124 @@ TEST_CASE("a debt position is refused, with nothing appended, where it cannot be
   REQUIRE(citizen.ok());
   CHECK_FALSE(citizen->accepted());
   CHECK(f.logf.log->LastPosition() == head);
+}
+
+TEST_CASE("euro amounts become cents digit by digit, never through a float", "[payment_position]") {
+  CHECK(domain::EuroToCents("120.00") == 12000);
+  CHECK(domain::EuroToCents("0.10") == 10);
+  CHECK(domain::EuroToCents("999999999.99") == 99999999999);
+  for (const char* bad : {"", "12", "12.5", "12.500", ".50", "1,50", "-1.00", "1.0a", "1.00 "}) {
+    INFO(bad);
+    CHECK_FALSE(domain::EuroToCents(bad).has_value());
+  }
+  CHECK(domain::CentsToEuro(12000) == "120.00");
+  // A due date ends at midnight in Rome: 23:00 UTC in winter, 22:00 in summer.
+  CHECK(domain::DueInstantUtc("2026-12-31") == "2026-12-31T22:59:59");
+  CHECK(domain::DueInstantUtc("2026-07-31") == "2026-07-31T21:59:59");
+  CHECK(domain::DueInstantUtc("2026-03-29") == "2026-03-29T21:59:59");  // the day summer begins
+  CHECK(domain::DueInstantUtc("2026-02-30").empty());
+  CHECK(domain::DueInstantUtc("31/12/2026").empty());
+  CHECK(domain::CentsToEuro(7) == "0.07");
+}
+
+namespace {
+
+struct Paid {
+  WorkflowFixture f;
+  const Actor op = A("op1", "operator");
+  const Actor pay = A("pay", Actor::kSystemRole);
+  std::string stream = "payment-comune-aosta-1";
+  Paid() {
+    f.Must(op, stream, "create_payment_position", Position(12000));
+    f.Must(pay, stream, "record_publication", {{"platform_status", "VALID"}});
+  }
+  json Receipt(const std::string& id) {
+    json r = MatchingReceipt(f.State(stream));
+    r["receipt_id"] = id;
+    return r;
+  }
+  std::vector<std::string> Types(const CommandOutcome& o) {
+    std::vector<std::string> out;
+    for (const auto& e : o.append.events) out.push_back(e->type);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a receipt pays its position once; the same receipt again records nothing",
+          "[payment_position]") {
+  Paid p;
+  auto first = p.f.Must(p.pay, p.stream, "record_receipt", p.Receipt("r-1"));
+  CHECK(p.Types(first) == std::vector<std::string>{"payment_position.paid"});
+  CHECK(p.f.State(p.stream).status == "paid");
+  const json paid = json::parse(first.append.events[0]->data);
+  CHECK(paid["paid_cents"] == 12000);
+  CHECK(paid["receipt_id"] == "r-1");
+  // Delivered again without its idempotency key (a poll after a crash): nothing appended.
+  const uint64_t head = p.f.logf.log->LastPosition();
+  auto again = p.f.Must(p.pay, p.stream, "record_receipt", p.Receipt("r-1"));
+  CHECK(again.append.events.empty());
+  CHECK(p.f.logf.log->LastPosition() == head);
+  // A second, different receipt for the paid position: a second payment, to refund.
+  auto second = p.f.Must(p.pay, p.stream, "record_receipt", p.Receipt("r-2"));
+  REQUIRE(p.Types(second) == std::vector<std::string>{"payment.anomaly_recorded"});
+  CHECK(json::parse(second.append.events[0]->data)["kind"] == "duplicate_payment");
+  CHECK(p.f.State(p.stream).status == "paid");
+  CHECK(p.f.State(p.stream).fields["receipt_id"] == "r-1");  // the anomaly is not merged
+}
+
+TEST_CASE("a receipt that does not match is an anomaly that changes nothing, until settled",
+          "[payment_position]") {
+  Paid p;
+  json wrong = p.Receipt("r-9");
+  wrong["amount"] = "12.00";
+  auto mismatch = p.f.Must(p.pay, p.stream, "record_receipt", wrong);
+  REQUIRE(p.Types(mismatch) == std::vector<std::string>{"payment.anomaly_recorded"});
+  const json anomaly = json::parse(mismatch.append.events[0]->data);
+  CHECK(anomaly["kind"] == "amount_mismatch");
+  CHECK(anomaly["expected_cents"] == 12000);
+  CHECK(anomaly["paid_cents"] == 1200);
+  CHECK(p.f.State(p.stream).status == "published");
+  json other = p.Receipt("r-10");
+  other["notice_number"] = "302000000000599999";
+  CHECK(json::parse(
+            p.f.Must(p.pay, p.stream, "record_receipt", other).append.events[0]->data)["kind"] ==
+        "reference_mismatch");
+  json ko = p.Receipt("r-11");
+  ko["outcome"] = "KO";
+  auto refused = p.f.Run(p.pay, p.stream, "record_receipt", ko);
+  REQUIRE(refused.ok());
+  CHECK_FALSE(refused->accepted());
+
+  // Settled by an operator, once; an anomaly that is not open cannot be settled.
+  auto settled = p.f.Must(p.op, p.stream, "settle_payment_anomaly",
+                          {{"receipt_id", "r-9"}, {"resolution", "Rimborsati 12,00 euro"}});
+  CHECK(json::parse(settled.append.events[0]->data)["kind"] == "amount_mismatch");
+  auto twice = p.f.Run(p.op, p.stream, "settle_payment_anomaly",
+                       {{"receipt_id", "r-9"}, {"resolution", "di nuovo"}});
+  REQUIRE(twice.ok());
+  CHECK_FALSE(twice->accepted());
+
+  // The right receipt still pays it.
+  p.f.Must(p.pay, p.stream, "record_receipt", p.Receipt("r-12"));
+  CHECK(p.f.State(p.stream).status == "paid");
+}
+
+TEST_CASE("a payment of a cancelled or expired position is an anomaly, never a credit",
+          "[payment_position]") {
+  Paid cancelled;
+  cancelled.f.Must(cancelled.op, cancelled.stream, "cancel_payment_position",
+                   {{"reason", "Iscrizione ritirata"}});
+  auto c =
+      cancelled.f.Must(cancelled.pay, cancelled.stream, "record_receipt", cancelled.Receipt("r-1"));
+  CHECK(json::parse(c.append.events[0]->data)["kind"] == "position_cancelled");
+  CHECK(cancelled.f.State(cancelled.stream).status == "cancelled");
+  Paid expired;
+  expired.f.Must(expired.pay, expired.stream, "record_expiry", {{"platform_status", "EXPIRED"}});
+  auto e = expired.f.Must(expired.pay, expired.stream, "record_receipt", expired.Receipt("r-1"));
+  CHECK(json::parse(e.append.events[0]->data)["kind"] == "position_expired");
+  CHECK(expired.f.State(expired.stream).status == "expired");
 }
 
 }  // namespace procedo::testing

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/workflow/workflow.h"
+
 namespace procedo::testing {
 
 using nlohmann::json;
@@ -108,8 +110,28 @@ inline json SamplePayload(const std::string& command) {
         {"due_date", "2026-12-31"},
         {"debtor", {{"type", "F"}, {"fiscal_code", "BLNCRL80A41A326K"}, {"name", "Carla Blanc"}}}}},
       {"cancel_payment_position", {{"reason", "Iscrizione ritirata"}}},
+      {"record_publication", {{"platform_status", "VALID"}}},
+      {"record_publication_failure",
+       {{"reason", "pagoPA answered 403: the key is not enabled for this Ente"},
+        {"permanent", true},
+        {"http_status", 403}}},
+      {"record_receipt",
+       {{"receipt_id", "r-sample-1"},
+        {"notice_number", "302000000000500077"},
+        {"iuv", "02000000000500077"},
+        {"creditor_fiscal_code", "00120100071"},
+        {"amount", "30.00"},
+        {"outcome", "OK"},
+        {"paid_at", "2026-12-01T10:00:00"},
+        {"method", "CP"},
+        {"psp", "Banca Esempio"}}},
+      {"record_expiry", {{"platform_status", "EXPIRED"}}},
+      {"settle_unmatched_receipt", {{"resolution", "Rimborsato al pagatore"}}},
+      {"record_withdrawal", {{"platform_status", "INVALID"}}},
+      {"settle_payment_anomaly", {{"receipt_id", "r-sample-1"}, {"resolution", "Rimborsato"}}},
   };
   if (command == "enter_and_validate_application") return SamplePayload("enter_application");
+  if (command == "record_unmatched_receipt") return SamplePayload("record_receipt");
   auto it = kPayloads.find(command);
   if (it == kPayloads.end()) throw std::logic_error("no sample payload for " + command);
   return it->second;
@@ -185,6 +207,19 @@ inline std::vector<Step> PathTo(const std::string& workflow, const std::string& 
       {{"payment_position", "cancelled"},
        {{"create_payment_position", "operator", "op1"},
         {"cancel_payment_position", "operator", "op1"}}},
+      {{"unmatched_receipt", "open"}, {{"record_unmatched_receipt", "system", "pay"}}},
+      {{"unmatched_receipt", "settled"},
+       {{"record_unmatched_receipt", "system", "pay"}, {"settle_unmatched_receipt", "operator", "op1"}}},
+      {{"payment_position", "published"},
+       {{"create_payment_position", "operator", "op1"}, {"record_publication", "system", "pay"}}},
+      {{"payment_position", "paid"},
+       {{"create_payment_position", "operator", "op1"},
+        {"record_publication", "system", "pay"},
+        {"record_receipt", "system", "pay"}}},
+      {{"payment_position", "expired"},
+       {{"create_payment_position", "operator", "op1"},
+        {"record_publication", "system", "pay"},
+        {"record_expiry", "system", "pay"}}},
       {{"service_enrolment", "draft"}, {{"start_enrolment", "citizen", "cit1"}}},
       {{"service_enrolment", "details_completed"},
        {{"start_enrolment", "citizen", "cit1"}, {"complete_details", "citizen", "cit1"}}},
@@ -216,6 +251,16 @@ inline json SampleAnswers(const std::string& service) {
        {{"address", "Via Festaz 20, Aosta"}, {"hours_per_week", 6}, {"lives_alone", true}}},
   };
   return kAnswers.at(service);
+}
+
+// A receipt that pays `position`: its own numbers and its amount in euro.
+inline json MatchingReceipt(const WorkflowState& position) {
+  json p = SamplePayload("record_receipt");
+  for (const char* k : {"notice_number", "iuv", "creditor_fiscal_code"}) p[k] = position.fields[k];
+  const int64_t cents = position.fields["amount_cents"];
+  p["amount"] = std::to_string(cents / 100) + "." + (cents % 100 < 10 ? "0" : "") +
+                std::to_string(cents % 100);
+  return p;
 }
 
 // The product's own components (the SLA timer) act for the stream's tenant.

@@ -1,0 +1,340 @@
+#include "projections/reactors/payments.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine/log/event.h"
+
+namespace procedo::projections {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kActor = "payments";
+
+std::string UtcDate(TimePoint t) {
+  return FormatTime(t).substr(0, 10);
+}
+
+// The day of the payment, as the receipt gives it: the same on every attempt, so a retried top-up
+// is the same movement.
+std::string PaidDate(const std::string& paid_at, TimePoint fallback) {
+  if (paid_at.size() >= 10 && paid_at[4] == '-' && paid_at[7] == '-') return paid_at.substr(0, 10);
+  return UtcDate(fallback);
+}
+
+}  // namespace
+
+PaymentsReactor::PaymentsReactor(CommandHandler& commands, PaymentPlatform& platform,
+                                 std::shared_ptr<const domain::PaymentSettingsSet> settings,
+                                 Waiter& waiter, PaymentsOptions options)
+    : commands_(commands),
+      platform_(platform),
+      settings_(std::move(settings)),
+      waiter_(waiter),
+      options_(options) {}
+
+PaymentsReactor::~PaymentsReactor() {
+  Stop();
+}
+
+Status PaymentsReactor::Start() {
+  if (running_.exchange(true)) return Status::Ok();
+  sub_ = commands_.log().Subscribe(1);
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void PaymentsReactor::Stop() {
+  if (!running_.exchange(false)) return;
+  if (sub_) sub_->Cancel();
+  waiter_.Wake();
+  if (thread_.joinable()) thread_.join();
+  sub_.reset();
+}
+
+ConsumerProgress PaymentsReactor::Progress() const {
+  std::lock_guard lock(mu_);
+  ConsumerProgress p;
+  p.position = counters_.count("position") ? static_cast<uint64_t>(counters_.at("position")) : 0;
+  p.health = health_.ok() && !last_refusal_.empty()
+                 ? Status::InvalidArgument("last refused: " + last_refusal_)
+                 : health_;
+  // pagoPA being down must not stop the Ente's other work: the positions wait.
+  p.essential = false;
+  for (const auto& [name, value] : counters_) p.counters.emplace_back(name, value);
+  return p;
+}
+
+void PaymentsReactor::Run() {
+  const Clock& clock = waiter_.clock();
+  while (running_) {
+    const uint64_t seen = waiter_.Epoch();
+    Status st = PassOnce();
+    {
+      std::lock_guard lock(mu_);
+      health_ = st;
+    }
+    if (!running_) break;
+    // New events wake the pass at once; otherwise the poll interval, or the earliest retry.
+    TimePoint next = next_poll_;
+    for (const auto& [s, p] : positions_) {
+      if (p.attempts > 0 && p.not_before < next) next = p.not_before;
+    }
+    if (sub_ && sub_->next_position() <= commands_.log().LastPosition()) continue;
+    waiter_.WaitUntil(std::max(next, clock.Now() + std::chrono::milliseconds(200)), seen);
+  }
+}
+
+void PaymentsReactor::Fold(const Event& e) {
+  if (e.type.rfind("payment_position.", 0) == 0 || e.type.rfind("payment.", 0) == 0) {
+    json d = json::parse(e.data, nullptr, false);
+    if (!d.is_object()) return;
+    Position& p = positions_[e.stream];
+    if (e.type == "payment_position.created") {
+      p.tenant = e.tenant;
+      p.status = "created";
+      p.iuv = d.value("iuv", "");
+      p.notice_number = d.value("notice_number", "");
+      p.iupd = d.value("iupd", "");
+      p.purpose = d.value("purpose", "");
+      p.reference = d.value("reference", "");
+      p.due_date = d.value("due_date", "");
+      p.amount_cents = d.value("amount_cents", int64_t{0});
+      by_iuv_[e.tenant + "/" + p.iuv] = e.stream;
+    } else if (e.type == "payment_position.published") {
+      p.status = "published";
+    } else if (e.type == "payment_position.publication_failed") {
+      p.failed_for_good = p.failed_for_good || d.value("permanent", false);
+    } else if (e.type == "payment_position.paid") {
+      p.status = "paid";
+      p.receipt_id = d.value("receipt_id", "");
+      p.paid_at = d.value("paid_at", "");
+      p.effect_done =
+          p.purpose != "top_up" || topped_up_.count(domain::PaymentMovementId(p.receipt_id)) > 0;
+    } else if (e.type == "payment_position.expired") {
+      p.status = "expired";
+    } else if (e.type == "payment_position.cancelled") {
+      p.status = "cancelled";
+    } else if (e.type == "payment_position.withdrawn") {
+      p.withdrawn = true;
+    }
+  } else if (e.type == "account.topped_up") {
+    json d = json::parse(e.data, nullptr, false);
+    if (!d.is_object()) return;
+    const std::string movement = d.value("movement_id", "");
+    topped_up_[movement] = e.stream;
+    for (auto& [s, p] : positions_) {
+      if (p.status == "paid" && domain::PaymentMovementId(p.receipt_id) == movement) {
+        p.effect_done = true;
+      }
+    }
+  } else if (e.type == "unmatched_receipt.recorded") {
+    json d = json::parse(e.data, nullptr, false);
+    if (d.is_object()) unmatched_.insert(e.tenant + "/" + d.value("receipt_id", ""));
+  }
+}
+
+Status PaymentsReactor::PassOnce() {
+  // What the log holds up to now, folded before anything is decided from it.
+  while (running_ || !thread_.joinable()) {
+    auto events = sub_->Next(4096, std::chrono::milliseconds(0));
+    if (!events.ok()) return events.status();
+    if (events->empty()) break;
+    for (const auto& e : *events) Fold(*e);
+    std::lock_guard lock(mu_);
+    counters_["position"] = static_cast<double>(events->back()->position);
+  }
+  const TimePoint now = waiter_.clock().Now();
+  Status first;
+  auto keep = [&first](Status s) {
+    if (!s.ok() && first.ok()) first = std::move(s);
+  };
+  std::set<std::string> tenants;
+  for (auto& [stream, p] : positions_) {
+    if (p.tenant.empty()) continue;  // events of a stream whose creation this log does not hold
+    tenants.insert(p.tenant);
+    if (p.attempts > 0 && now < p.not_before) continue;
+    if (p.status == "created" && !p.failed_for_good) {
+      keep(Publish(stream, p));
+    } else if (p.status == "cancelled" && !p.withdrawn) {
+      keep(Withdraw(stream, p));
+    } else if (p.status == "published" && !p.due_date.empty() && UtcDate(now) > p.due_date) {
+      keep(CheckExpiry(stream, p));
+    } else if (p.status == "paid" && !p.effect_done) {
+      keep(ApplyEffect(stream, p));
+    }
+  }
+  if (now >= next_poll_) {
+    for (const auto& tenant : tenants) keep(ReadReceipts(tenant));
+    next_poll_ = now + options_.poll_interval;
+  }
+  return first;
+}
+
+Status PaymentsReactor::Send(const std::string& stream, const std::string& command, json payload,
+                             const std::string& key, const std::string& tenant) {
+  Command c;
+  c.stream = stream;
+  c.name = command;
+  c.payload = std::move(payload);
+  c.idempotency_key = key;
+  auto out = commands_.Handle(c, Actor::System(kActor, tenant));
+  std::lock_guard lock(mu_);
+  if (!out.ok()) {
+    counters_["errors"]++;
+    return out.status();
+  }
+  if (!out->accepted()) {
+    // The stream moved on meanwhile (cancelled while it was being published): the next pass
+    // sees its new state. Counted, never retried as such; the reason stays readable in /readyz.
+    counters_["refused"]++;
+    last_refusal_ = fmt::format("{} on {}: {}", command, stream, out->rejection->message);
+    return Status::Ok();
+  }
+  counters_[command]++;
+  return Status::Ok();
+}
+
+Status PaymentsReactor::Retry(const std::string& stream, Position& p, const PlatformReply& r) {
+  p.attempts++;
+  if (p.attempts >= options_.max_attempts || r.kind == PlatformReply::Kind::kPermanent) {
+    const bool permanent = r.kind == PlatformReply::Kind::kPermanent;
+    json failure = {
+        {"reason", r.detail.empty() ? "pagoPA did not answer" : r.detail.substr(0, 1000)},
+        {"permanent", permanent}};
+    if (r.http_status > 0) failure["http_status"] = r.http_status;
+    p.attempts = 0;
+    p.failed_for_good = permanent;
+    // Not permanent: recorded once per spent round of attempts, tried again after a pause.
+    p.not_before = waiter_.clock().Now() + options_.retry_max;
+    if (!permanent) p.attempts = 1;
+    return Send(stream, "record_publication_failure", std::move(failure), "", p.tenant);
+  }
+  auto delay = options_.retry_base * (1LL << std::min(p.attempts - 1, 20));
+  delay = std::min<std::chrono::milliseconds>(delay, options_.retry_max);
+  p.not_before = waiter_.clock().Now() + std::chrono::duration_cast<Micros>(delay);
+  return Status::Unavailable(fmt::format("pagoPA, position {}: {} (attempt {}, trying again)",
+                                         stream, r.detail, p.attempts));
+}
+
+Status PaymentsReactor::Publish(const std::string& stream, Position& p) {
+  const domain::PaymentSettings* s = settings_ ? settings_->ForTenant(p.tenant) : nullptr;
+  if (s == nullptr) return Status::Ok();  // the create guard refuses these; an old log may hold one
+  auto state = commands_.Load(stream);
+  if (!state.ok()) return state.status();
+  const json& f = (*state)->fields;
+  PositionToPublish out;
+  out.org = s->creditor_fiscal_code;
+  out.iupd = p.iupd;
+  out.iuv = p.iuv;
+  out.notice_number = p.notice_number;
+  out.description = f.value("description", "");
+  out.amount_cents = p.amount_cents;
+  out.due_utc = domain::DueInstantUtc(p.due_date);
+  const json debtor = f.value("debtor", json::object());
+  out.debtor_type = debtor.value("type", "F");
+  out.debtor_fiscal_code = debtor.value("fiscal_code", "");
+  out.debtor_name = debtor.value("name", "");
+  out.settings = s;
+  auto category = s->categories.find(p.purpose);
+  out.category = category == s->categories.end() ? "" : category->second;
+  PlatformReply r = platform_.Publish(out);
+  if (r.kind != PlatformReply::Kind::kDone) return Retry(stream, p, r);
+  p.attempts = 0;
+  const std::string status = r.platform_status == "PUBLISHED" ? "PUBLISHED" : "VALID";
+  return Send(stream, "record_publication", {{"platform_status", status}},
+              "pagopa-published:" + stream, p.tenant);
+}
+
+Status PaymentsReactor::Withdraw(const std::string& stream, Position& p) {
+  const domain::PaymentSettings* s = settings_ ? settings_->ForTenant(p.tenant) : nullptr;
+  if (s == nullptr) return Status::Ok();
+  PlatformReply r = platform_.Invalidate(s->creditor_fiscal_code, p.iupd);
+  if (r.kind == PlatformReply::Kind::kRetry) return Retry(stream, p, r);
+  p.attempts = 0;
+  if (r.kind == PlatformReply::Kind::kPermanent) {
+    // Paid meanwhile: the receipt will come as an anomaly of the cancelled position.
+    p.withdrawn = true;
+    return Status::Ok();
+  }
+  const std::string status = r.platform_status == "NOT_PUBLISHED" ? "NOT_PUBLISHED" : "INVALID";
+  return Send(stream, "record_withdrawal", {{"platform_status", status}},
+              "pagopa-withdrawn:" + stream, p.tenant);
+}
+
+Status PaymentsReactor::CheckExpiry(const std::string& stream, Position& p) {
+  const domain::PaymentSettings* s = settings_ ? settings_->ForTenant(p.tenant) : nullptr;
+  if (s == nullptr) return Status::Ok();
+  PlatformReply r = platform_.Read(s->creditor_fiscal_code, p.iupd);
+  if (r.kind != PlatformReply::Kind::kDone) return Retry(stream, p, r);
+  p.attempts = 0;
+  // Asked again only after the next poll interval (a position kept payable after its due date).
+  p.attempts = 1;
+  p.not_before = waiter_.clock().Now() + options_.poll_interval;
+  if (r.platform_status == "EXPIRED") {
+    return Send(stream, "record_expiry", {{"platform_status", "EXPIRED"}},
+                "pagopa-expired:" + stream, p.tenant);
+  }
+  return Status::Ok();
+}
+
+Status PaymentsReactor::ReadReceipts(const std::string& tenant) {
+  const domain::PaymentSettings* s = settings_ ? settings_->ForTenant(tenant) : nullptr;
+  if (s == nullptr) return Status::Ok();
+  const std::string from = UtcDate(waiter_.clock().Now() - options_.lookback);
+  auto iuvs = platform_.PaidSince(s->creditor_fiscal_code, from);
+  if (!iuvs.ok()) return iuvs.status();
+  std::set<std::string> once(iuvs->begin(), iuvs->end());
+  Status first;
+  for (const auto& iuv : once) {
+    auto receipt = platform_.Receipt(s->creditor_fiscal_code, iuv);
+    if (!receipt.ok()) {
+      if (first.ok()) first = receipt.status();
+      continue;
+    }
+    const std::string seen = tenant + "/" + iuv + "/" + receipt->receipt_id;
+    if (seen_receipts_.count(seen) || receipt->outcome != "OK") continue;
+    json payload = {{"receipt_id", receipt->receipt_id},
+                    {"notice_number", receipt->notice_number},
+                    {"iuv", receipt->iuv},
+                    {"creditor_fiscal_code", receipt->creditor_fiscal_code},
+                    {"amount", receipt->amount},
+                    {"outcome", receipt->outcome},
+                    {"paid_at", receipt->paid_at},
+                    {"method", receipt->method},
+                    {"psp", receipt->psp}};
+    const std::string key =
+        fmt::format("pagopa-receipt:{}:{}", s->creditor_fiscal_code, receipt->receipt_id);
+    Status st;
+    auto stream = by_iuv_.find(tenant + "/" + iuv);
+    if (stream != by_iuv_.end()) {
+      st = Send(stream->second, "record_receipt", std::move(payload), key, tenant);
+    } else if (!unmatched_.count(tenant + "/" + receipt->receipt_id)) {
+      st = Send(domain::UnmatchedReceiptStream(tenant, receipt->receipt_id),
+                "record_unmatched_receipt", std::move(payload), key, tenant);
+    }
+    if (st.ok()) {
+      seen_receipts_.insert(seen);
+    } else if (first.ok()) {
+      first = st;
+    }
+  }
+  return first;
+}
+
+Status PaymentsReactor::ApplyEffect(const std::string& stream, Position& p) {
+  // A paid top-up credits the account it was asked for; the movement id is the receipt's, so the
+  // ledger refuses a second credit of the same payment whatever the path.
+  json payload = {{"movement_id", domain::PaymentMovementId(p.receipt_id)},
+                  {"amount_cents", p.amount_cents},
+                  {"date", PaidDate(p.paid_at, waiter_.clock().Now())}};
+  Status st = Send(p.reference, "top_up_account", std::move(payload),
+                   "pagopa-effect:" + stream + ":" + p.receipt_id, p.tenant);
+  if (st.ok()) p.effect_done = true;
+  return st;
+}
+
+}  // namespace procedo::projections

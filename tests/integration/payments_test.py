@@ -1,0 +1,294 @@
+"""Payments through pagoPA, end to end: a real `procedo serve` and the GPD stand-in
+(pagopa_standin.py), a separate process the engine talks to over real HTTP on loopback. The
+engine publishes each debt position with the numbers it allocated in the log, recovers a create
+whose answer was lost without a new IUV, records a permanent refusal, reads the receipts (the only
+proof of payment) and applies each exactly once: a paid top-up credits the prepaid account once
+under duplicate deliveries and repeated SIGKILLs of the server. A wrong amount, a payment of a
+cancelled position and a receipt for a notice the engine never issued become anomalies; an
+expired position cannot be paid at the platform and is recorded expired.
+"""
+import hashlib
+import random
+import time
+
+from notify_support import AOSTA, FORLI, stream_events
+from pagopa_support import ControlError, GpdStandIn
+from procedo_server import Server, wait_for
+
+ORG = "00120100071"  # domain/payments/comune-aosta.json
+FORLI_ORG = "00606620409"
+START = "2026-11-02T08:00:00"
+
+
+# The stream of the receipt RCPT-ELSEWHERE (domain::UnmatchedReceiptStream: a hash of its id).
+UNMATCHED_ELSEWHERE = f"unmatched_receipt-{AOSTA}-" + hashlib.sha256(b"RCPT-ELSEWHERE").hexdigest()[:24]
+
+
+def serve(tmp_path, gpd, **extra):
+    settings = dict(testing_driven_clock="true", testing_clock_start=START + "Z",
+                    pagopa_positions_url=gpd.positions_url, pagopa_receipts_url=gpd.receipts_url,
+                    pagopa_subscription_key=gpd.key, pagopa_poll_seconds=60,
+                    pagopa_retry_base_ms=1000, pagopa_timeout_ms=3000)
+    settings.update(extra)
+    return Server(tmp_path, **settings)
+
+
+def prepaid_account(server, n):
+    """A canteen position (prepaid in Aosta's catalogue), admitted by the office."""
+    office = server.as_("operator", AOSTA, "olga")
+    s = f"enrolment-{AOSTA}-pay-{n}"
+    for cmd, payload in [
+            ("start_enrolment", {
+                "channel": "paper",
+                "applicant": {"name": "Marta Rossi", "tax_code": "RSSMRT80A41A326X"},
+                "beneficiary": {"name": f"Luca Rossi {n}", "tax_code": "RSSLCU15C10A326Y",
+                                "birth_date": "2015-03-10"},
+                "services": ["canteen"], "site": "primaria_saint_roch"}),
+            ("complete_details", {"details": {"canteen": {"diet": "standard", "days_per_week": 5}}}),
+            ("submit_enrolment", {}),
+            ("rank_for_service", {"service": "canteen"}),
+            ("admit_to_service", {"service": "canteen"})]:
+        r = office.command(s, cmd, payload)
+        assert r.status == 201, (cmd, r)
+    return f"account-{AOSTA}-pay-{n}-canteen"
+
+
+def create_position(server, stream, purpose, reference, cents, due="2026-12-31"):
+    office = server.as_("operator", AOSTA, "olga")
+    r = office.command(stream, "create_payment_position", {
+        "purpose": purpose, "reference": reference, "description": "Ricarica mensa",
+        "amount_cents": cents, "due_date": due,
+        "debtor": {"type": "F", "fiscal_code": "RSSMRT80A41A326X", "name": "Marta Rossi"}})
+    assert r.status == 201, r
+    return [e for e in stream_events(server, stream) if e["type"] == "payment_position.created"][0]["data"]
+
+
+def types(server, stream):
+    return [e["type"] for e in stream_events(server, stream)]
+
+
+def tick(server, seconds=61):
+    """The poll interval passes on the server's driven clock."""
+    r = server.request("POST", "/v1/testing/clock", body={"advance_seconds": seconds},
+                       token=server.token("admin", ""))
+    assert r.status == 200, r
+
+
+def until(server, what, condition, timeout=30):
+    def step():
+        if condition():
+            return True
+        tick(server)
+        return False
+    wait_for(step, timeout, what, interval=0.2)
+
+
+def test_top_up_paid_credits_the_account_once(tmp_path):
+    with GpdStandIn(now=START) as gpd:
+        server = serve(tmp_path, gpd).start()
+        try:
+            account = prepaid_account(server, 1)
+            pos = create_position(server, f"payment-{AOSTA}-1", "top_up", account, 2500)
+            until(server, "the position published",
+                  lambda: "payment_position.published" in types(server, f"payment-{AOSTA}-1"))
+            stored = [p for p in gpd.state()["positions"] if p["iupd"] == pos["iupd"]]
+            assert len(stored) == 1 and stored[0]["status"] == "VALID", stored
+            option = stored[0]["paymentOption"][0]
+            assert option["iuv"] == pos["iuv"] and option["nav"] == pos["notice_number"]
+            assert option["amount"] == 2500
+            # The key went on every call and no call went without it.
+            assert all(c["headers"].get("Ocp-Apim-Subscription-Key") == "***" for c in gpd.calls())
+
+            receipt = gpd.pay(ORG, nav=pos["notice_number"], receiptId="RCPT-1",
+                              paymentDateTime="2026-11-03T09:00:00")
+            gpd.duplicate_receipt(ORG, pos["iuv"], times=3, mode="same")
+            until(server, "the account credited",
+                  lambda: "account.topped_up" in types(server, account))
+            for _ in range(3):
+                tick(server)
+            time.sleep(0.5)
+            ups = [e for e in stream_events(server, account) if e["type"] == "account.topped_up"]
+            assert len(ups) == 1, ups
+            assert ups[0]["data"]["amount_cents"] == 2500
+            assert ups[0]["data"]["movement_id"] == "pagopa:" + receipt["receiptId"]
+            assert ups[0]["data"]["date"] == "2026-11-03"
+            assert types(server, f"payment-{AOSTA}-1").count("payment_position.paid") == 1
+            # The account's balance shows the credit.
+            acc = server.as_("operator", AOSTA, "olga").get(f"/v1/accounts/{account}")
+            assert acc.status == 200 and acc.json()["balance_cents"] == 2500, acc
+            log = (tmp_path / "serve.log").read_text()
+            assert gpd.key not in log
+        finally:
+            server.stop()
+
+
+def test_lost_answer_and_refusals(tmp_path):
+    with GpdStandIn(now=START) as gpd:
+        server = serve(tmp_path, gpd).start()
+        try:
+            account = prepaid_account(server, 2)
+            # The create commits at pagoPA and the connection drops before the answer: the
+            # engine reads it back by its IUPD and records it published, with no second IUV.
+            gpd.fault("POST /organizations/*/debtpositions", mode="drop_after_commit")
+            pos = create_position(server, f"payment-{AOSTA}-2", "top_up", account, 1000)
+            until(server, "the position published after a lost answer",
+                  lambda: "payment_position.published" in types(server, f"payment-{AOSTA}-2"))
+            assert [p["iupd"] for p in gpd.state()["positions"]] == [pos["iupd"]]
+            posts = gpd.calls("/debtpositions", method="POST")
+            assert len(posts) == 1, posts  # the retry was a read, not a second create
+
+            # Two 500s, then success: retried with backoff, published once.
+            gpd.fault("POST /organizations/*/debtpositions", mode="status", status=500, times=2)
+            create_position(server, f"payment-{AOSTA}-3", "top_up", account, 1000)
+            until(server, "published after two 500s",
+                  lambda: "payment_position.published" in types(server, f"payment-{AOSTA}-3"))
+
+            # A 403 (the key not enabled for the Ente) is permanent: recorded, not retried.
+            gpd.fault("POST /organizations/*/debtpositions", mode="status", status=403)
+            create_position(server, f"payment-{AOSTA}-4", "top_up", account, 1000)
+            until(server, "the refusal recorded",
+                  lambda: "payment_position.publication_failed" in types(server, f"payment-{AOSTA}-4"))
+            failed = [e for e in stream_events(server, f"payment-{AOSTA}-4")
+                      if e["type"] == "payment_position.publication_failed"][0]["data"]
+            assert failed["permanent"] is True and failed["http_status"] == 403
+            before = len(gpd.calls("/debtpositions"))
+            for _ in range(3):
+                tick(server)
+            assert len(gpd.calls("/debtpositions")) == before
+        finally:
+            server.stop()
+
+
+def test_anomalies_and_expiry(tmp_path):
+    with GpdStandIn(now=START) as gpd:
+        server = serve(tmp_path, gpd).start()
+        try:
+            account = prepaid_account(server, 3)
+            wrong = create_position(server, f"payment-{AOSTA}-5", "top_up", account, 3000)
+            cancelled = create_position(server, f"payment-{AOSTA}-6", "top_up", account, 3000)
+            until(server, "both published", lambda: all(
+                "payment_position.published" in types(server, f"payment-{AOSTA}-{n}") for n in (5, 6)))
+            # Paid with another amount: an anomaly, the account untouched.
+            gpd.pay(ORG, nav=wrong["notice_number"], receiptId="RCPT-WRONG", amount="29.00")
+            # Cancelled by the office, withdrawn from pagoPA; a payment that got through anyway
+            # (made at the counter before the withdrawal reached it) is an anomaly too.
+            gpd.pay(ORG, nav=cancelled["notice_number"], receiptId="RCPT-LATE")
+            r = server.as_("operator", AOSTA, "olga").command(
+                f"payment-{AOSTA}-6", "cancel_payment_position", {"reason": "Ricarica annullata"})
+            assert r.status == 201, r
+            # A receipt for a notice the engine never issued.
+            other = {"iupd": ORG + "-elsewhere-1", "type": "F", "fiscalCode": "RSSMRT80A41A326X",
+                     "fullName": "Marta Rossi", "companyName": "Comune di Aosta",
+                     "switchToExpired": False,
+                     "paymentOption": [{"iuv": "02999999999999929", "amount": 700,
+                                        "description": "Altro", "isPartialPayment": False,
+                                        "dueDate": "2026-12-31T22:59:59",
+                                        "transfer": [{"idTransfer": "1", "amount": 700,
+                                                      "remittanceInformation": "Altro",
+                                                      "category": "9/0101100IM/",
+                                                      "iban": "IT02A0306901211100000046123"}]}]}
+            gpd.create_position(ORG, other)
+            gpd.pay(ORG, iuv="02999999999999929", receiptId="RCPT-ELSEWHERE")
+            until(server, "the anomalies recorded", lambda: (
+                "payment.anomaly_recorded" in types(server, f"payment-{AOSTA}-5")
+                and "payment.anomaly_recorded" in types(server, f"payment-{AOSTA}-6")
+                and stream_events(server, UNMATCHED_ELSEWHERE)))
+            kinds = {n: [e["data"]["kind"] for e in stream_events(server, f"payment-{AOSTA}-{n}")
+                         if e["type"] == "payment.anomaly_recorded"] for n in (5, 6)}
+            assert kinds == {5: ["amount_mismatch"], 6: ["position_cancelled"]}, kinds
+            assert "account.topped_up" not in types(server, account)
+            assert "payment_position.paid" not in types(server, f"payment-{AOSTA}-5")
+            unmatched = [e for e in stream_events(server, UNMATCHED_ELSEWHERE)]
+            assert [e["type"] for e in unmatched] == ["unmatched_receipt.recorded"], unmatched
+            assert unmatched[0]["data"]["amount"] == "7.00"
+            # Paid before its cancellation reached pagoPA: nothing to withdraw there.
+            assert "payment_position.withdrawn" not in types(server, f"payment-{AOSTA}-6")
+
+            # A cancelled position no one paid is withdrawn (invalidated) at pagoPA.
+            gone = create_position(server, f"payment-{AOSTA}-8", "top_up", account, 800)
+            until(server, "published", lambda: "payment_position.published" in types(server, f"payment-{AOSTA}-8"))
+            r = server.as_("operator", AOSTA, "olga").command(
+                f"payment-{AOSTA}-8", "cancel_payment_position", {"reason": "Errore"})
+            assert r.status == 201, r
+            until(server, "withdrawn", lambda: "payment_position.withdrawn" in types(server, f"payment-{AOSTA}-8"))
+            stored = [p for p in gpd.state()["positions"] if p["iupd"] == gone["iupd"]]
+            assert stored[0]["status"] == "INVALID", stored
+            try:
+                gpd.pay(ORG, nav=gone["notice_number"])
+                raise AssertionError("the platform took a payment of a withdrawn position")
+            except ControlError as e:
+                assert e.status == 422, e
+        finally:
+            server.stop()
+
+
+def test_expired_position_refuses_payment(tmp_path):
+    # Forlì's settings make a position expire at its due date (pagoPA's switchToExpired).
+    with GpdStandIn(now=START) as gpd:
+        server = serve(tmp_path, gpd).start()
+        try:
+            office = server.as_("operator", FORLI, "fabio")
+            stream = f"payment-{FORLI}-1"
+            r = office.command(stream, "create_payment_position", {
+                "purpose": "enrolment_fee", "reference": f"enrolment-{FORLI}-1",
+                "description": "Quota di iscrizione al nido", "amount_cents": 5000,
+                "due_date": "2026-11-10",
+                "debtor": {"type": "F", "fiscal_code": "BNCLCU80A01D704X", "name": "Lucia Bianchi"}})
+            assert r.status == 201, r
+            until(server, "published", lambda: "payment_position.published" in types(server, stream))
+            pos = [e for e in stream_events(server, stream) if e["type"] == "payment_position.created"][0]["data"]
+            # The day after the due date, in Rome: pagoPA refuses the payment, the engine
+            # records the position expired.
+            gpd.clock("2026-11-11T08:00:00")
+            try:
+                gpd.pay(FORLI_ORG, nav=pos["notice_number"], receiptId="RCPT-TOO-LATE")
+                raise AssertionError("the platform took a payment of an expired position")
+            except ControlError as e:
+                assert e.status == 422, e
+            r = server.request("POST", "/v1/testing/clock", body={"to": "2026-11-11T08:00:00Z"},
+                               token=server.token("admin", ""))
+            assert r.status == 200, r
+            until(server, "the expiry recorded", lambda: "payment_position.expired" in types(server, stream))
+            assert "payment_position.paid" not in types(server, stream)
+        finally:
+            server.stop()
+
+
+def test_top_ups_credit_once_across_sigkills(tmp_path):
+    rng = random.Random(7)
+    with GpdStandIn(now=START) as gpd:
+        server = serve(tmp_path, gpd).start()
+        accounts, positions = [], []
+        try:
+            for n in range(5):
+                accounts.append(prepaid_account(server, 10 + n))
+                positions.append(create_position(server, f"payment-{AOSTA}-{20 + n}", "top_up",
+                                                 accounts[-1], 100 * (n + 1)))
+            until(server, "all published", lambda: all(
+                "payment_position.published" in types(server, f"payment-{AOSTA}-{20 + n}") for n in range(5)))
+            for n, pos in enumerate(positions):
+                gpd.pay(ORG, nav=pos["notice_number"], receiptId=f"RCPT-K{n}",
+                        paymentDateTime="2026-11-04T10:00:00")
+                gpd.duplicate_receipt(ORG, pos["iuv"], times=2, mode="same")
+            # The receipts' reads are slow, so the kills land in the middle of the work.
+            gpd.fault("GET /payments/*/receipts/*", delay_ms=150, times=50)
+            for _ in range(4):
+                tick(server)
+                time.sleep(rng.uniform(0.05, 0.6))
+                server.kill()
+                server.stop()
+                server.start()
+            gpd.clear_faults()
+            until(server, "every account credited", lambda: all(
+                "account.topped_up" in types(server, a) for a in accounts), timeout=60)
+            for _ in range(2):
+                tick(server)
+            time.sleep(0.5)
+            for n, a in enumerate(accounts):
+                ups = [e["data"] for e in stream_events(server, a) if e["type"] == "account.topped_up"]
+                assert [(u["movement_id"], u["amount_cents"]) for u in ups] == [
+                    (f"pagopa:RCPT-K{n}", 100 * (n + 1))], (a, ups)
+                assert types(server, f"payment-{AOSTA}-{20 + n}").count("payment_position.paid") == 1
+            assert server.cli("verify").returncode == 0
+        finally:
+            server.stop()
