@@ -86,6 +86,9 @@ bool RoleMayRead(const Principal& who, const std::vector<std::string>& roles);
 // citizen.
 StreamFacts AccountFacts(const std::string& tenant, const std::string& holder);
 bool MayReadServiceUsage(const Principal& who);
+// The Ente's debt positions at pagoPA, their receipts, anomalies and daily reconciliation: its
+// staff and integrators (and administrators), like the uses of its services.
+bool MayReadPayments(const Principal& who);
 
 // The number a person quotes for a stream, as its messages and pages show it: the id after
 // "<kind>-<tenant>-" ("ticket-comune-aosta-12" -> "12"), or after "<kind>-" when it does not
