@@ -120,7 +120,7 @@ void AddPaymentRoutes(Router& router, Api& api) {
           return BadParameter("status", "one of created, published, paid, expired, cancelled");
         }
         const std::string reference = req.Query("reference").value_or("");
-        if (!reference.empty() && !ValidateStreamId(reference).ok()) {
+        if (reference.size() > 200 || reference.find('\0') != std::string::npos) {
           return BadParameter("reference",
                               "the stream a position is for (an account, an enrolment)");
         }
@@ -185,7 +185,7 @@ void AddPaymentRoutes(Router& router, Api& api) {
         Response out;
         if (!PaymentsAsked(api, req, &who, &tenant, &out)) return out;
         const std::string& stream = req.params["stream"];
-        if (!stream.starts_with("payment-") || !ValidateStreamId(stream).ok()) {
+        if (!stream.starts_with("payment-") || stream.size() > 200) {
           return BadParameter("stream", "a debt position's id (payment-<tenant>-<n>)");
         }
         auto row = api.views->Get(PaymentsProjection::kName,

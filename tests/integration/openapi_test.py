@@ -150,7 +150,8 @@ def test_throttled_authentication_is_documented(tmp_path):
                 continue  # open routes, and the citizen's own session (their lockout is their own)
             path = {p.name: {"id": "case-comune-forli-1", "name": "open_cases",
                               "number": "TCK-2026-000001", "ticket": "TCK-2026-000001",
-                              "service": "canteen", "site": "primaria_saint_roch"}[p.name]
+                              "service": "canteen", "site": "primaria_saint_roch",
+                                  "stream": "payment-comune-forli-1"}[p.name]
                     for p in operation.path_parameters}
             query = {"/v1/kpis/helpdesk": {"month": "2026-11"},
                      "/v1/kb": {"q": "stampante"}}.get(operation.path, {})
