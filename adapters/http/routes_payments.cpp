@@ -113,14 +113,18 @@ void AddPaymentRoutes(Router& router, Api& api) {
         std::string tenant;
         Response out;
         if (!PaymentsAsked(api, req, &who, &tenant, &out)) return out;
-        const std::string status = req.Query("status").value_or("");
+        // Given means given: an empty filter is a mistake, not "every position".
+        const auto status_given = req.Query("status");
+        const std::string status = status_given.value_or("");
         static const std::set<std::string> kStates = {"created", "published", "paid", "expired",
                                                       "cancelled"};
-        if (!status.empty() && !kStates.count(status)) {
+        if (status_given && !kStates.count(status)) {
           return BadParameter("status", "one of created, published, paid, expired, cancelled");
         }
-        const std::string reference = req.Query("reference").value_or("");
-        if (reference.size() > 200 || reference.find('\0') != std::string::npos) {
+        const auto reference_given = req.Query("reference");
+        const std::string reference = reference_given.value_or("");
+        static const std::regex kReference("^[A-Za-z0-9_.:@-]{1,200}$");
+        if (reference_given && !std::regex_match(reference, kReference)) {
           return BadParameter("reference",
                               "the stream a position is for (an account, an enrolment)");
         }
