@@ -18,5 +18,6 @@ int RunMailCase(const Limits& limits, const std::string& source_dir);
 int KbCase(const Limits& limits);
 int BalanceCase(const Limits& limits, const std::string& source_dir);
 int ImportCase(const Limits& limits, const std::string& source_dir);
+int PaymentsCase(const Limits& limits, const std::string& source_dir);
 
 }  // namespace procedo::bench

@@ -1,6 +1,7 @@
 // import: meals made in another system, read from an exchange document (libxml2 against the XSD,
-// pugixml, one record_usage command each through the command handler), against the log's own
-// append-batch of the same events (256 per append, the same streams and data) in the same run.
+// pugixml, one record_usage command each through the command handler, an account's consecutive
+// meals decided as one batch), against the log's own append-batch of the same events (256 per
+// append, the same streams and data) in the same run.
 #include <fmt/format.h>
 
 #include <chrono>

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
       {"kb", [&] { return KbCase(limits); }},
       {"balance", [&] { return BalanceCase(limits, PROCEDO_SOURCE_DIR); }},
       {"import", [&] { return ImportCase(limits, PROCEDO_SOURCE_DIR); }},
+      {"payments", [&] { return PaymentsCase(limits, PROCEDO_SOURCE_DIR); }},
   };
   auto usage = [&] {
     fmt::print(stderr, "usage: procedo-bench CASE... | all\ncases:");

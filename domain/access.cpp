@@ -74,6 +74,10 @@ bool MayReadServiceUsage(const Principal& who) {
   return RoleMayRead(who, {"operator", "validator", "operator_validator", "integrator"});
 }
 
+bool MayReadPayments(const Principal& who) {
+  return MayReadServiceUsage(who);
+}
+
 bool TicketKeyValid(const std::string& secret, const TicketLink& link) {
   const std::string want = DeriveTicketKey(secret, link.tenant, link.stream);
   return link.key.size() == want.size() &&

@@ -86,6 +86,9 @@ bool RoleMayRead(const Principal& who, const std::vector<std::string>& roles);
 // citizen.
 StreamFacts AccountFacts(const std::string& tenant, const std::string& holder);
 bool MayReadServiceUsage(const Principal& who);
+// The Ente's debt positions at pagoPA, their receipts, anomalies and daily reconciliation: its
+// staff and integrators (and administrators), like the uses of its services.
+bool MayReadPayments(const Principal& who);
 // A debt position (workflow payment_position) is read as the stream it is for, its `reference`:
 // the citizen who holds the account it tops up, or who applied for the enrolment it bills, reads
 // it (and only they may ask for a top-up of that account); the Ente's staff read it as any of

@@ -59,6 +59,9 @@ struct ImportOptions {
   Actor actor;
   // Commands kept in flight together (on different streams).
   size_t in_flight = 1024;
+  // An account's consecutive movements decided together, on the state each leaves for the next
+  // (CommandHandler::HandleBatchAsync), each still its own command and append.
+  size_t movements_per_batch = 64;
 };
 
 // Errors: InvalidArgument (not well-formed: "line L, column C: ..."; another tenant; no XSD

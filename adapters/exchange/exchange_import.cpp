@@ -197,13 +197,17 @@ Result<ImportReport> Import(std::string_view xml, const ExchangeSchema& schema,
   }
   report.records = records.size();
 
-  // Per stream, its records in the document's order, one command in flight per stream; as soon
-  // as a stream's command is answered its next one is sent, so that deciding the next commands
-  // overlaps the log's writing of the last ones.
+  // Per stream, its records in the document's order, one send in flight per stream: an
+  // enrolment's commands one by one, an account's consecutive movements as one batch. As soon as
+  // a stream's send is answered its next one goes, so that deciding the next commands overlaps
+  // the log's writing of the last ones.
   struct Lane {
     std::deque<size_t> records;
     size_t step = 0;
     bool applied = false;  // some step of the current record appended
+    // The movements in flight, moved out of their records: the handler reads them until it
+    // answers, and a refusal is asked again with them.
+    std::vector<Command> batch;
   };
   std::map<std::string, Lane> lanes;
   for (size_t k = 0; k < records.size(); ++k) {
@@ -216,27 +220,45 @@ Result<ImportReport> Import(std::string_view xml, const ExchangeSchema& schema,
   }
   struct Answer {
     Lane* lane;
-    Result<CommandOutcome> result;
+    std::vector<Result<CommandOutcome>> results;
   };
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Answer> answered;  // guarded by mu
-  size_t outstanding = 0;
+  size_t outstanding = 0;       // commands sent and not answered
+  const size_t in_flight = std::max<size_t>(options.in_flight, 1);
+  const size_t per_batch = std::max<size_t>(options.movements_per_batch, 1);
+  auto movement = [&](size_t k) {
+    const auto& cs = records[k].commands;
+    return cs.size() == 1 && (cs[0].name == "record_usage" || cs[0].name == "top_up_account");
+  };
   // The handler may answer at once, on this thread (a refusal), or later, on the log's.
   auto send = [&](Lane& lane) {
+    auto answer = [&, l = &lane](std::vector<Result<CommandOutcome>> out) {
+      std::lock_guard lock(mu);
+      answered.push_back(Answer{l, std::move(out)});
+      cv.notify_one();
+    };
+    if (movement(lane.records.front())) {
+      for (size_t j = 0; j < lane.records.size() && j < per_batch && movement(lane.records[j]);
+           ++j) {
+        lane.batch.push_back(std::move(records[lane.records[j]].commands[0]));
+      }
+      outstanding += lane.batch.size();
+      handler.HandleBatchAsync(lane.batch, options.actor, answer);
+      return;
+    }
     const Record& r = records[lane.records.front()];
     ++outstanding;
     handler.HandleAsync(r.commands[lane.step], options.actor,
-                        [&, l = &lane](Result<CommandOutcome> out) {
-                          std::lock_guard lock(mu);
-                          answered.push_back(Answer{l, std::move(out)});
-                          cv.notify_one();
+                        [answer](Result<CommandOutcome> out) mutable {
+                          std::vector<Result<CommandOutcome>> one;
+                          one.push_back(std::move(out));
+                          answer(std::move(one));
                         });
   };
   auto next_lane = lanes.begin();
-  while (next_lane != lanes.end() && outstanding < std::max<size_t>(options.in_flight, 1)) {
-    send((next_lane++)->second);
-  }
+  while (next_lane != lanes.end() && outstanding < in_flight) send((next_lane++)->second);
   Status failed = Status::Ok();
   while (outstanding > 0) {
     std::deque<Answer> batch;
@@ -246,37 +268,41 @@ Result<ImportReport> Import(std::string_view xml, const ExchangeSchema& schema,
       batch.swap(answered);
     }
     for (Answer& a : batch) {
-      --outstanding;
+      outstanding -= a.results.size();
       Lane& lane = *a.lane;
-      Record& r = records[lane.records.front()];
-      if (!failed.ok()) continue;  // the log failed: wait for what is in flight, send no more
-      auto outcome =
-          Classify(std::move(a.result), handler, r.commands[lane.step], options.actor, false);
-      if (!outcome.ok()) {
-        failed = Status::IoError(fmt::format(
-            "{}; the records before line {} may be imported: send the file again to import "
-            "the rest",
-            outcome.status().message(), r.line));
-        continue;
-      }
-      bool done = false;
-      if (outcome->step == Step::kRefused || outcome->step == Step::kConflict) {
-        report.problems.push_back({outcome->step == Step::kRefused ? RecordProblem::Kind::kRefused
-                                                                   : RecordProblem::Kind::kConflict,
-                                   r.line, r.name, outcome->reason});
-        done = true;
-      } else {
-        lane.applied = lane.applied || outcome->step == Step::kApplied;
-        if (++lane.step == r.commands.size()) {
-          ++(lane.applied ? report.applied : report.unchanged);
+      for (size_t j = 0; j < a.results.size() && failed.ok(); ++j) {
+        Record& r = records[lane.records.front()];
+        const Command& c = lane.batch.empty() ? r.commands[lane.step] : lane.batch[j];
+        auto outcome = Classify(std::move(a.results[j]), handler, c, options.actor, false);
+        if (!outcome.ok()) {
+          failed = Status::IoError(fmt::format(
+              "{}; the records before line {} may be imported: send the file again to import "
+              "the rest",
+              outcome.status().message(), r.line));
+          break;
+        }
+        bool done = false;
+        if (outcome->step == Step::kRefused || outcome->step == Step::kConflict) {
+          report.problems.push_back({outcome->step == Step::kRefused
+                                         ? RecordProblem::Kind::kRefused
+                                         : RecordProblem::Kind::kConflict,
+                                     r.line, r.name, outcome->reason});
           done = true;
+        } else {
+          lane.applied = lane.applied || outcome->step == Step::kApplied;
+          if (++lane.step == r.commands.size()) {
+            ++(lane.applied ? report.applied : report.unchanged);
+            done = true;
+          }
+        }
+        if (done) {
+          lane.records.pop_front();
+          lane.step = 0;
+          lane.applied = false;
         }
       }
-      if (done) {
-        lane.records.pop_front();
-        lane.step = 0;
-        lane.applied = false;
-      }
+      lane.batch.clear();
+      if (!failed.ok()) continue;  // the log failed: wait for what is in flight, send no more
       if (!lane.records.empty()) {
         send(lane);
       } else if (next_lane != lanes.end()) {

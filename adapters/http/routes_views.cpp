@@ -14,6 +14,7 @@ namespace procedo::http {
 
 void AddViewListRoutes(Router& router, Api& api);
 void AddAccountRoutes(Router& router, Api& api);
+void AddPaymentRoutes(Router& router, Api& api);
 
 namespace {
 
@@ -136,6 +137,7 @@ void AddViewRoutes(Router& router, Api& api) {
 
   AddViewListRoutes(router, api);
   AddAccountRoutes(router, api);
+  AddPaymentRoutes(router, api);
 }
 
 }  // namespace procedo::http

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <future>
 
+#include "engine/workflow/command_handler_detail.h"
+
 namespace procedo {
 
 CommandHandler::CommandHandler(LogStore& log, const WorkflowSet& workflows,
@@ -50,17 +52,7 @@ Result<StatePtr> CommandHandler::Replay(const WorkflowDefinition& def, const std
   return StatePtr(std::make_shared<WorkflowState>(std::move(state)));
 }
 
-namespace {
-
-Status UnknownKind(const std::string& stream) {
-  return Status::InvalidArgument(
-      fmt::format("no workflow handles stream '{}' (kind '{}'); use a stream kind a workflow "
-                  "declares",
-                  stream, StreamKind(stream)),
-      Status::SubCode::kUnknownStreamKind);
-}
-
-}  // namespace
+using command_detail::UnknownKind;
 
 std::shared_ptr<WorkflowState> CommandHandler::TakeForUpdate(StatePtr state) {
   // Copying a long stream's state costs more than deciding or folding the few events it is
@@ -187,10 +179,7 @@ Result<CommandHandler::Prepared> CommandHandler::Prepare(
   p.def = workflows_.ForStream(command.stream);
   if (p.def == nullptr) return UnknownKind(command.stream);
   const std::string& key = command.idempotency_key;
-  if (key.size() > 128 || key.find_first_of(" \t\r\n") != std::string::npos) {
-    return Status::InvalidArgument(
-        "the idempotency key must be at most 128 printable characters without spaces");
-  }
+  if (Status s = command_detail::CheckKey(key); !s.ok()) return s;
   auto loaded = Load(command.stream);
   if (!loaded.ok()) return loaded.status();
   p.state = std::move(loaded).value();
@@ -222,6 +211,12 @@ Result<CommandHandler::Prepared> CommandHandler::Prepare(
 
 EmitHeader CommandHandler::Header(const Command& command, const Actor& actor,
                                   const WorkflowState& state) const {
+  return Header(command, actor.EnvelopeJson(), actor.tenant, state);
+}
+
+EmitHeader CommandHandler::Header(const Command& command, std::string actor_json,
+                                  const std::string& actor_tenant,
+                                  const WorkflowState& state) const {
   EmitHeader h;
   h.stream = command.stream;
   const WorkflowDefinition* def = workflows_.ForStream(command.stream);
@@ -232,8 +227,8 @@ EmitHeader CommandHandler::Header(const Command& command, const Actor& actor,
     h.expected =
         state.exists() ? ExpectedVersion::Exact(state.version) : ExpectedVersion::NoStream();
   }
-  h.actor = actor.EnvelopeJson();
-  h.tenant = state.exists() ? state.tenant : actor.tenant;
+  h.actor = std::move(actor_json);
+  h.tenant = state.exists() ? state.tenant : actor_tenant;
   h.correlation_id = command.correlation_id;
   // The key ties the events to the command that caused them: a retry finds them (FindPrior).
   h.causation_id = command.idempotency_key.empty() ? command.causation_id : command.idempotency_key;
@@ -309,33 +304,9 @@ void CommandHandler::AllocateAndAppend(const WorkflowDefinition& def, const Deci
   });
 }
 
-namespace {
-
-bool Allocates(const std::vector<DecidedEvent>& events) {
-  return std::any_of(events.begin(), events.end(),
-                     [](const DecidedEvent& e) { return !e.allocators.empty(); });
-}
-
-}  // namespace
-
-namespace {
-
-Status DefinitionBug(const Command& command, const WorkflowDefinition& def, const Status& s) {
-  return Status::Corruption(
-      fmt::format("bug: command '{}' of workflow {} produced an event its schema refuses, so "
-                  "nothing was appended: {}; fix the definition's mapping or the hook",
-                  command.name, def.file, s.message()),
-      Status::SubCode::kDefinitionBug);
-}
-
-CommandOutcome NothingAppended(const WorkflowState& state, nlohmann::json reply) {
-  CommandOutcome out;
-  out.append.stream_version = state.version;
-  out.reply = std::move(reply);
-  return out;
-}
-
-}  // namespace
+using command_detail::Allocates;
+using command_detail::DefinitionBug;
+using command_detail::NothingAppended;
 
 Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Actor& actor) {
   std::optional<Result<CommandOutcome>> early;

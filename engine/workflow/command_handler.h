@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "engine/log/log_store.h"
 #include "engine/workflow/decide.h"
@@ -62,6 +63,19 @@ class CommandHandler {
   void HandleAsync(const Command& command, const Actor& actor,
                    std::function<void(Result<CommandOutcome>)> done);
 
+  // Many commands of one stream, for callers that hold a list of them (the exchange import's
+  // movements of one account): the stream is loaded once and each command is decided on the
+  // state the ones before it leave, as if each had been sent when the last was answered. Each
+  // accepted command is still its own append (its idempotency key, its expected version), so a
+  // command is all or nothing and a retry finds its first attempt; the appends are enqueued
+  // together and share a group commit. `done` runs once, with one outcome per command in order,
+  // on the log's writer thread (on this one when nothing is appended). Commands of another
+  // stream, or whose events take numbers (allocators), are answered InvalidArgument: send them
+  // through Handle. Once an append fails, those after it fail too (their stream moved on):
+  // decide them again through Handle.
+  void HandleBatchAsync(const std::vector<Command>& commands, const Actor& actor,
+                        std::function<void(std::vector<Result<CommandOutcome>>)> done);
+
   // The stream's current state as this handler sees it (cache, snapshot, then the log).
   Result<StatePtr> Load(const std::string& stream);
 
@@ -90,6 +104,9 @@ class CommandHandler {
   };
   Result<Prepared> Prepare(const Command& command, std::optional<Result<CommandOutcome>>* early);
   EmitHeader Header(const Command& command, const Actor& actor, const WorkflowState& state) const;
+  // The same with the actor's envelope text made once for many commands.
+  EmitHeader Header(const Command& command, std::string actor_json, const std::string& actor_tenant,
+                    const WorkflowState& state) const;
   Status Allocate(const WorkflowDefinition& def, const DecideContext& ctx,
                   std::vector<DecidedEvent>& events, std::vector<AllocatedEvent>* also);
   // Allocates and enqueues the append of a command whose events have allocators, under

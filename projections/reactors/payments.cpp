@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <condition_variable>
 
 #include "engine/log/event.h"
 
@@ -112,8 +113,9 @@ void PaymentsReactor::Fold(const Event& e) {
       p.status = "paid";
       p.receipt_id = d.value("receipt_id", "");
       p.paid_at = d.value("paid_at", "");
-      p.effect_done =
-          p.purpose != "top_up" || topped_up_.count(domain::PaymentMovementId(p.receipt_id)) > 0;
+      const std::string movement = domain::PaymentMovementId(p.receipt_id);
+      p.effect_done = p.purpose != "top_up" || topped_up_.count(movement) > 0;
+      if (!p.effect_done) awaiting_credit_[movement] = e.stream;
     } else if (e.type == "payment_position.expired") {
       p.status = "expired";
     } else if (e.type == "payment_position.cancelled") {
@@ -125,11 +127,12 @@ void PaymentsReactor::Fold(const Event& e) {
     json d = json::parse(e.data, nullptr, false);
     if (!d.is_object()) return;
     const std::string movement = d.value("movement_id", "");
-    topped_up_[movement] = e.stream;
-    for (auto& [s, p] : positions_) {
-      if (p.status == "paid" && domain::PaymentMovementId(p.receipt_id) == movement) {
-        p.effect_done = true;
-      }
+    // Only the credits of receipts matter here (a top-up at the counter is none of ours).
+    if (movement.rfind("pagopa:", 0) != 0) return;
+    topped_up_.insert(movement);
+    if (auto paid = awaiting_credit_.find(movement); paid != awaiting_credit_.end()) {
+      positions_[paid->second].effect_done = true;
+      awaiting_credit_.erase(paid);
     }
   } else if (e.type == "unmatched_receipt.recorded") {
     json d = json::parse(e.data, nullptr, false);
@@ -138,6 +141,8 @@ void PaymentsReactor::Fold(const Event& e) {
 }
 
 Status PaymentsReactor::PassOnce() {
+  // Tests and the benchmark pass without starting the thread.
+  if (!sub_) sub_ = commands_.log().Subscribe(1);
   // What the log holds up to now, folded before anything is decided from it.
   while (running_ || !thread_.joinable()) {
     auto events = sub_->Next(4096, std::chrono::milliseconds(0));
@@ -153,6 +158,9 @@ Status PaymentsReactor::PassOnce() {
     if (!s.ok() && first.ok()) first = std::move(s);
   };
   std::set<std::string> tenants;
+  std::vector<Outgoing> effects;
+  std::vector<Position*> effected;
+  std::set<std::string> accounts;  // one effect per account per pass: they would conflict
   for (auto& [stream, p] : positions_) {
     if (p.tenant.empty()) continue;  // events of a stream whose creation this log does not hold
     tenants.insert(p.tenant);
@@ -163,9 +171,15 @@ Status PaymentsReactor::PassOnce() {
       keep(Withdraw(stream, p));
     } else if (p.status == "published" && !p.due_date.empty() && UtcDate(now) > p.due_date) {
       keep(CheckExpiry(stream, p));
-    } else if (p.status == "paid" && !p.effect_done) {
-      keep(ApplyEffect(stream, p));
+    } else if (p.status == "paid" && !p.effect_done && accounts.insert(p.reference).second) {
+      effects.push_back(EffectOf(stream, p));
+      effected.push_back(&p);
     }
+  }
+  const std::vector<Status> applied = SendAll(effects);
+  for (size_t i = 0; i < applied.size(); ++i) {
+    if (applied[i].ok()) effected[i]->effect_done = true;
+    keep(applied[i]);
   }
   if (now >= next_poll_) {
     for (const auto& tenant : tenants) keep(ReadReceipts(tenant));
@@ -176,14 +190,59 @@ Status PaymentsReactor::PassOnce() {
 
 Status PaymentsReactor::Send(const std::string& stream, const std::string& command, json payload,
                              const std::string& key, const std::string& tenant) {
-  Command c;
-  c.stream = stream;
-  c.name = command;
-  c.payload = std::move(payload);
-  c.idempotency_key = key;
-  auto out = commands_.Handle(c, Actor::System(kActor, tenant));
+  return SendAll({{stream, command, key, tenant, std::move(payload)}}).front();
+}
+
+std::vector<Status> PaymentsReactor::SendAll(const std::vector<Outgoing>& out) {
+  std::vector<Result<CommandOutcome>> results(out.size(), Status::Unavailable("not sent"));
+  struct {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t left = 0;
+  } latch;
+  latch.left = out.size();
+  auto issue = [&](size_t from, size_t step) {
+    for (size_t i = from; i < out.size(); i += step) {
+      Command c;
+      c.stream = out[i].stream;
+      c.name = out[i].command;
+      c.payload = out[i].payload;
+      c.idempotency_key = out[i].key;
+      commands_.HandleAsync(c, Actor::System(kActor, out[i].tenant),
+                            [&results, &latch, i](Result<CommandOutcome> r) {
+                              results[i] = std::move(r);
+                              std::lock_guard lock(latch.mu);
+                              if (--latch.left == 0) latch.cv.notify_all();
+                            });
+    }
+  };
+  // Deciding is the caller's work (HandleAsync decides on the calling thread): a large pass
+  // (a day's receipts after an outage) decides on every core, the writer still committing
+  // them together. Commands of one pass name different streams, so they never conflict.
+  const size_t helpers =
+      out.size() < 256 ? 0 : std::max(1u, std::thread::hardware_concurrency()) - 1;
+  std::vector<std::thread> deciders;
+  for (size_t t = 1; t <= helpers; ++t) deciders.emplace_back(issue, t, helpers + 1);
+  issue(0, helpers + 1);
+  for (auto& d : deciders) d.join();
+  {
+    std::unique_lock lock(latch.mu);
+    latch.cv.wait(lock, [&] { return latch.left == 0; });
+  }
+  std::vector<Status> statuses;
+  statuses.reserve(out.size());
+  for (size_t i = 0; i < out.size(); ++i) statuses.push_back(Judge(out[i], results[i]));
+  return statuses;
+}
+
+Status PaymentsReactor::Judge(const Outgoing& o, const Result<CommandOutcome>& out) {
   std::lock_guard lock(mu_);
   if (!out.ok()) {
+    // Sent before and durable (a retry after a crash): the log holds it, which is all we want.
+    if (out.status().Is(Status::SubCode::kIdempotencyKeyReused)) {
+      counters_["already"]++;
+      return Status::Ok();
+    }
     counters_["errors"]++;
     return out.status();
   }
@@ -191,10 +250,10 @@ Status PaymentsReactor::Send(const std::string& stream, const std::string& comma
     // The stream moved on meanwhile (cancelled while it was being published): the next pass
     // sees its new state. Counted, never retried as such; the reason stays readable in /readyz.
     counters_["refused"]++;
-    last_refusal_ = fmt::format("{} on {}: {}", command, stream, out->rejection->message);
+    last_refusal_ = fmt::format("{} on {}: {}", o.command, o.stream, out->rejection->message);
     return Status::Ok();
   }
-  counters_[command]++;
+  counters_[o.command]++;
   return Status::Ok();
 }
 
@@ -289,14 +348,16 @@ Status PaymentsReactor::ReadReceipts(const std::string& tenant) {
   if (!iuvs.ok()) return iuvs.status();
   std::set<std::string> once(iuvs->begin(), iuvs->end());
   Status first;
+  std::vector<Outgoing> out;
+  std::vector<std::string> seen;
   for (const auto& iuv : once) {
     auto receipt = platform_.Receipt(s->creditor_fiscal_code, iuv);
     if (!receipt.ok()) {
       if (first.ok()) first = receipt.status();
       continue;
     }
-    const std::string seen = tenant + "/" + iuv + "/" + receipt->receipt_id;
-    if (seen_receipts_.count(seen) || receipt->outcome != "OK") continue;
+    std::string receipt_seen = tenant + "/" + iuv + "/" + receipt->receipt_id;
+    if (seen_receipts_.count(receipt_seen) || receipt->outcome != "OK") continue;
     json payload = {{"receipt_id", receipt->receipt_id},
                     {"notice_number", receipt->notice_number},
                     {"iuv", receipt->iuv},
@@ -308,33 +369,37 @@ Status PaymentsReactor::ReadReceipts(const std::string& tenant) {
                     {"psp", receipt->psp}};
     const std::string key =
         fmt::format("pagopa-receipt:{}:{}", s->creditor_fiscal_code, receipt->receipt_id);
-    Status st;
     auto stream = by_iuv_.find(tenant + "/" + iuv);
     if (stream != by_iuv_.end()) {
-      st = Send(stream->second, "record_receipt", std::move(payload), key, tenant);
+      out.push_back({stream->second, "record_receipt", key, tenant, std::move(payload)});
     } else if (!unmatched_.count(tenant + "/" + receipt->receipt_id)) {
-      st = Send(domain::UnmatchedReceiptStream(tenant, receipt->receipt_id),
-                "record_unmatched_receipt", std::move(payload), key, tenant);
+      out.push_back({domain::UnmatchedReceiptStream(tenant, receipt->receipt_id),
+                     "record_unmatched_receipt", key, tenant, std::move(payload)});
+    } else {
+      continue;
     }
-    if (st.ok()) {
-      seen_receipts_.insert(seen);
+    seen.push_back(std::move(receipt_seen));
+  }
+  const std::vector<Status> sent = SendAll(out);
+  for (size_t i = 0; i < sent.size(); ++i) {
+    if (sent[i].ok()) {
+      seen_receipts_.insert(seen[i]);
     } else if (first.ok()) {
-      first = st;
+      first = sent[i];
     }
   }
   return first;
 }
 
-Status PaymentsReactor::ApplyEffect(const std::string& stream, Position& p) {
+PaymentsReactor::Outgoing PaymentsReactor::EffectOf(const std::string& stream,
+                                                    const Position& p) const {
   // A paid top-up credits the account it was asked for; the movement id is the receipt's, so the
   // ledger refuses a second credit of the same payment whatever the path.
   json payload = {{"movement_id", domain::PaymentMovementId(p.receipt_id)},
                   {"amount_cents", p.amount_cents},
                   {"date", PaidDate(p.paid_at, waiter_.clock().Now())}};
-  Status st = Send(p.reference, "top_up_account", std::move(payload),
-                   "pagopa-effect:" + stream + ":" + p.receipt_id, p.tenant);
-  if (st.ok()) p.effect_done = true;
-  return st;
+  return {p.reference, "top_up_account", "pagopa-effect:" + stream + ":" + p.receipt_id, p.tenant,
+          std::move(payload)};
 }
 
 }  // namespace procedo::projections

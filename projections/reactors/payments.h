@@ -112,15 +112,24 @@ class PaymentsReactor final : public Consumer {
     int attempts = 0;
     TimePoint not_before{};
   };
+  // A pass's receipts and effects, all in flight at once so that the writer commits them
+  // together; one status per command, in order.
+  struct Outgoing {
+    std::string stream, command, key, tenant;
+    nlohmann::json payload;
+  };
   void Run();
   void Fold(const Event& e);
   Status Publish(const std::string& stream, Position& p);
   Status Withdraw(const std::string& stream, Position& p);
   Status CheckExpiry(const std::string& stream, Position& p);
   Status ReadReceipts(const std::string& tenant);
-  Status ApplyEffect(const std::string& stream, Position& p);
+  // The command that applies a paid position's effect (a top-up credits its account).
+  Outgoing EffectOf(const std::string& stream, const Position& p) const;
   Status Send(const std::string& stream, const std::string& command, nlohmann::json payload,
               const std::string& key, const std::string& tenant);
+  std::vector<Status> SendAll(const std::vector<Outgoing>& out);
+  Status Judge(const Outgoing& o, const Result<CommandOutcome>& r);
   // After a failed call: later, or the failure recorded when the attempts are spent.
   Status Retry(const std::string& stream, Position& p, const PlatformReply& r);
 
@@ -132,11 +141,12 @@ class PaymentsReactor final : public Consumer {
   std::unique_ptr<Subscription> sub_;
 
   // The pass thread's own, apart from what Progress reads under mu_.
-  std::map<std::string, Position> positions_;     // by stream
-  std::map<std::string, std::string> by_iuv_;     // tenant/iuv -> stream
-  std::map<std::string, std::string> topped_up_;  // account movement ids seen -> stream
-  std::set<std::string> unmatched_;               // receipt ids recorded as unmatched
-  std::set<std::string> seen_receipts_;           // tenant/iuv/receipt already sent this run
+  std::map<std::string, Position> positions_;           // by stream
+  std::map<std::string, std::string> by_iuv_;           // tenant/iuv -> stream
+  std::set<std::string> topped_up_;                     // credits of receipts seen
+  std::map<std::string, std::string> awaiting_credit_;  // their movement id -> position
+  std::set<std::string> unmatched_;                     // receipt ids recorded as unmatched
+  std::set<std::string> seen_receipts_;                 // tenant/iuv/receipt already sent this run
   TimePoint next_poll_{};
 
   mutable std::mutex mu_;

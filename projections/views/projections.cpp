@@ -5,6 +5,7 @@
 #include "projections/views/audit_trail.h"
 #include "projections/views/case_view.h"
 #include "projections/views/helpdesk_kpis.h"
+#include "projections/views/payments.h"
 #include "projections/views/rankings.h"
 #include "projections/views/requester_ticket.h"
 #include "projections/views/sla_dashboard.h"
@@ -25,6 +26,7 @@ ProjectionSet::ProjectionSet(const WorkflowSet& workflows,
   all_.push_back(std::make_unique<AccountsProjection>());
   all_.push_back(std::make_unique<RankingsProjection>());
   all_.push_back(std::make_unique<ApplicationsProjection>());
+  all_.push_back(std::make_unique<PaymentsProjection>());
 }
 
 std::vector<std::string> ProjectionSet::Names() const {

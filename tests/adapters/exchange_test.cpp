@@ -172,6 +172,46 @@ TEST_CASE("each bad record is reported with its line; the others are applied", "
   for (const auto& e : *all) CHECK(e.stream == account);
 }
 
+TEST_CASE("a movement's id twice in one file: the same content once, other content refused",
+          "[exchange]") {
+  Exchange x;
+  x.MustImport(Doc(Enrolment("MUSE-1") + Enrolment("MUSE-2")));
+  const auto exported = Exported(x);
+  REQUIRE(exported.size() == 2);
+  const std::string account = Admit(x, exported[0].first);
+  const std::string other = Admit(x, exported[1].first);
+  x.MustImport(Doc(TopUp("PAY-1", account, 2000)));
+  const int64_t before = Balance(x, account);
+
+  const std::string file = Doc(              // lines 1-2
+      Usage("M-1", account) +                // 3: applied
+      Usage("M-1", account) +                // 4: the same record again: once
+      Usage("M-1", account, "2026-11-09") +  // 5: its id, other content
+      Usage("M-2", account) +                // 6: applied, after the refusal
+      Usage("M-1", other));                  // 7: the record's id, another account
+  auto report = x.MustImport(file);
+  CHECK(report.records == 5);
+  CHECK(report.applied == 2);
+  CHECK(report.unchanged == 1);
+  std::vector<size_t> lines;
+  for (const auto& p : report.problems) {
+    INFO("line " << p.line << " " << p.record << ": " << p.reason);
+    lines.push_back(p.line);
+    CHECK_FALSE(p.reason.empty());
+  }
+  CHECK(lines == std::vector<size_t>{5, 7});
+  const int64_t charged = before - Balance(x, account);
+  CHECK(charged > 0);
+  CHECK(charged % 2 == 0);  // two meals of one tariff, not three
+  CHECK(x.f.logf.log->ReadStream(other, 1, Direction::kForward, 100)->size() == 1);  // opened
+
+  const uint64_t head = x.f.logf.log->LastPosition();
+  auto again = x.MustImport(file);
+  CHECK(again.applied == 0);
+  CHECK(again.problems.size() == 2);
+  CHECK(x.f.logf.log->LastPosition() == head);
+}
+
 TEST_CASE("a file that is not well-formed is refused whole, with its line and column",
           "[exchange]") {
   Exchange x;

@@ -46,11 +46,12 @@ def server(tmp_path_factory):
 
 def guarded_commands():
     """Commands with rules of the procedure that no schema states (a known procedure, the
-    channel of the caller's role, the details of the services chosen before, ...): the document
-    lists their 422 guard-refused, and a schema-valid payload may get it."""
+    channel of the caller's role, the details of the services chosen before, an anomaly that is
+    open, ...): the document lists their 422 guard-refused, and a schema-valid payload may get
+    it."""
     for definition in openapi_commands.workflows():
         for name, command in definition["commands"].items():
-            if command.get("guards") and command.get("roles") != ["system"]:
+            if (command.get("guards") or command.get("decider")) and command.get("roles") != ["system"]:
                 yield f"{definition['stream_kind']}.{name}"
 
 

@@ -116,6 +116,11 @@ def test_top_up_paid_credits_the_account_once(tmp_path):
             # The account's balance shows the credit.
             acc = server.as_("operator", AOSTA, "olga").get(f"/v1/accounts/{account}")
             assert acc.status == 200 and acc.json()["balance_cents"] == 2500, acc
+            pos_row = server.as_("operator", AOSTA, "olga").get(f"/v1/payments/payment-{AOSTA}-1").json()
+            assert pos_row["status"] == "paid" and pos_row["receipt_id"] == "RCPT-1", pos_row
+            t = server.as_("operator", AOSTA, "olga").get(
+                "/v1/payments/reconciliation?date=2026-11-02").json()["totals"]
+            assert t["paid"] == {"count": 1, "cents": 2500} and t["received"] == t["paid"], t
             log = (tmp_path / "serve.log").read_text()
             assert gpd.key not in log
         finally:
@@ -218,6 +223,36 @@ def test_anomalies_and_expiry(tmp_path):
                 raise AssertionError("the platform took a payment of a withdrawn position")
             except ControlError as e:
                 assert e.status == 422, e
+
+            # The day balances to the cent: what pagoPA received is what was applied plus what
+            # waits for an operator.
+            office = server.as_("operator", AOSTA, "olga")
+            day = office.get("/v1/payments/reconciliation?date=2026-11-02")
+            assert day.status == 200, day
+            report = day.json()
+            t = report["totals"]
+            assert t["received"] == {"count": 3, "cents": 2900 + 3000 + 700}, t
+            assert t["paid"] == {"count": 0, "cents": 0}
+            assert t["anomaly"] == {"count": 2, "cents": 2900 + 3000}
+            assert t["unmatched"] == {"count": 1, "cents": 700}
+            assert t["created"] == {"count": 3, "cents": 3000 + 3000 + 800}
+            assert t["cancelled"] == {"count": 2, "cents": 3000 + 800}
+            assert report["balanced"] is True and report["held_cents"] == 6600
+            csv = office.get("/v1/payments/reconciliation?date=2026-11-02&format=csv")
+            assert csv.status == 200 and "RCPT-WRONG" in csv.body and ";29,00" in csv.body, csv
+            open_ = office.get("/v1/payments/anomalies").json()["items"]
+            assert sorted(a["kind"] for a in open_) == ["amount_mismatch", "position_cancelled", "unmatched"]
+            # Settled by the office: it leaves the open list, its record stays.
+            r = office.command(f"payment-{AOSTA}-5", "settle_payment_anomaly",
+                               {"receipt_id": "RCPT-WRONG", "resolution": "Rimborsati 29,00 euro"})
+            assert r.status == 201, r
+            left = office.get("/v1/payments/anomalies", headers={"X-Min-Position": str(r.json()["position"])})
+            assert sorted(a["kind"] for a in left.json()["items"]) == ["position_cancelled", "unmatched"]
+            # Another Ente's staff see none of it, not even that the position exists.
+            forli = server.as_("operator", FORLI, "fabio")
+            assert forli.get(f"/v1/payments/payment-{AOSTA}-5").status == 404
+            assert forli.get("/v1/payments/anomalies").json()["items"] == []
+            assert server.as_("citizen", AOSTA, "marta").get("/v1/payments").status == 403
         finally:
             server.stop()
 
