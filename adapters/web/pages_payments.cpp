@@ -7,34 +7,65 @@
 #include <variant>
 
 #include "adapters/command_service.h"
+#include "adapters/http/view_query.h"
 #include "adapters/web/console.h"
 #include "adapters/web/payment_notice.h"
 #include "adapters/web/portal.h"
+#include "domain/calendars.h"
 #include "domain/payments.h"
 #include "engine/base/url.h"
 #include "engine/log/event.h"
 #include "engine/workflow/command_handler.h"
+#include "projections/views/payments.h"
 
 namespace procedo::web {
 namespace {
 
 using nlohmann::json;
 
-constexpr int kMaxTopUps = 200;  // an account's top-ups asked on line, found by their ids
-constexpr int kDueDays = 30;     // a top-up asked today may be paid for a month
+using projections::PaymentsProjection;
 
-PositionLoader Loader(http::Api& api) {
+constexpr size_t kMaxListed = 100;  // an account's positions on its page, the oldest first
+constexpr int kDueDays = 30;        // a top-up asked today may be paid for a month
+
+StateOf Loader(http::Api& api) {
   return [&api](const std::string& stream) -> Result<std::shared_ptr<const WorkflowState>> {
     if (api.commands == nullptr) return Status::Unavailable("no command handler");
     return api.commands->Load(stream);
   };
 }
 
+// The tenant whose rows `who` reads: their own; an administrator's, the one the stream names.
+std::string TenantFor(http::Api& api, const Principal& who, const std::string& stream) {
+  if (!who.tenant.empty() || api.calendars == nullptr) return who.tenant;
+  std::set<std::string> tenants;
+  for (const auto& t : api.calendars->Tenants()) tenants.insert(t.id);
+  return domain::TenantOfStreamId(stream, tenants);
+}
+
+PositionRowOf RowOf(http::Api& api, const std::string& tenant) {
+  return [&api, tenant](const std::string& stream) -> Result<std::optional<json>> {
+    if (api.views == nullptr) return Status::Unavailable("this server runs no projections");
+    auto row =
+        api.views->Get(PaymentsProjection::kName, PaymentsProjection::PositionKey(tenant, stream));
+    if (!row.ok()) return row.status();
+    if (!row->has_value()) return std::optional<json>();
+    json j = json::parse(**row, nullptr, false);
+    if (j.is_discarded()) return std::optional<json>();
+    return std::optional<json>(std::move(j));
+  };
+}
+
+Result<std::optional<json>> Position(http::Api& api, const Principal& who,
+                                     const std::string& stream) {
+  return ReadablePosition(who, stream, RowOf(api, TenantFor(api, who, stream)), Loader(api));
+}
+
 // The notice's data for `stream` as `who` may see it: nullopt when not theirs or missing.
 Result<std::optional<json>> Notice(http::Api& api, const Principal& who, const std::string& stream,
                                    const std::function<std::string(const std::string&)>& label) {
   if (api.payments == nullptr || api.commands == nullptr) return std::optional<json>();
-  auto row = ReadablePosition(who, stream, Loader(api));
+  auto row = Position(api, who, stream);
   if (!row.ok() || !row->has_value()) return row;
   const json& r = **row;
   const domain::PaymentSettings* settings = api.payments->ForTenant(r.value("tenant", ""));
@@ -44,17 +75,15 @@ Result<std::optional<json>> Notice(http::Api& api, const Principal& who, const s
   return std::optional<json>(std::move(d));
 }
 
-// Until the payments view lists an account's positions, a top-up asked on line takes the next
-// id of the account's own series (payment-<tenant>-<account>-<n>), and the list finds them by
-// trying those ids in order.
-std::string TopUpStream(const std::string& tenant, const std::string& account, int n) {
-  const std::string prefix = "account-" + tenant + "-";
-  if (!account.starts_with(prefix)) return "";
-  return fmt::format("payment-{}-{}-{}", tenant, account.substr(prefix.size()), n);
-}
-
 http::Response ShowPortalNotice(const Portal& p, const http::Request& req, const StaffSession& s) {
   const std::string stream = req.params.at("id");
+  // After the citizen's own top-up (?dopo=<its log position>) the view waits to have it.
+  if (auto after = req.Query("dopo")) {
+    http::Request wait;
+    wait.query["min_position"] = *after;
+    http::Response unused;
+    if (p.api.views != nullptr) http::WaitForViews(p.api, wait, &unused);
+  }
   auto notice = Notice(p.api, s.who, stream, [&p](const std::string& status) {
     return p.Label("states", status, "payment");
   });
@@ -156,9 +185,11 @@ http::Response AskTopUp(const Portal& p, const http::Request& req, const StaffSe
   };
   TopUpOutcome o;
   o.typed = field("importo");
-  const int n = std::atoi(field("numero").c_str());
-  const std::string stream = TopUpStream(s.who.tenant, account, n);
-  if (stream.empty() || n < 1 || n > kMaxTopUps) return p.NotFound(req, &s);
+  // The form's own new id, so that sending it twice asks once (with its idempotency key).
+  const std::string stream = field("flusso");
+  if (!stream.starts_with("payment-" + s.who.tenant + "-") || !ValidateStreamId(stream).ok()) {
+    return p.NotFound(req, &s);
+  }
   auto cents = TopUpCents(o.typed);
   if (std::holds_alternative<std::string>(cents)) {
     o.error = std::get<std::string>(cents);
@@ -213,24 +244,29 @@ json AccountPayments(const Portal& p, const StaffSession& s, const std::string& 
       p.api.payments->ForTenant(s.who.tenant) == nullptr) {
     return out;
   }
-  int next = 1;
-  for (; next <= kMaxTopUps; ++next) {
-    const std::string stream = TopUpStream(s.who.tenant, account, next);
-    if (stream.empty()) return out;
-    auto row = ReadablePosition(s.who, stream, Loader(p.api));
-    if (!row.ok() || !row->has_value()) break;
-    const json& r = **row;
-    out["payments"].push_back({{"href", "/servizi/pagamenti/" + UrlEncode(stream)},
-                               {"what", r.value("description", "")},
-                               {"amount", NoticeAmount(r.value("amount_cents", 0LL))},
-                               {"due", NoticeDate(r.value("due_date", ""))},
-                               {"state", p.Label("states", r.value("status", ""), "payment")},
-                               {"paid", r.value("status", "") == "paid"}});
+  if (p.api.views != nullptr) {
+    auto streams = p.api.views->Scan(PaymentsProjection::kName,
+                                     PaymentsProjection::ByReferencePrefix(s.who.tenant, account),
+                                     "", kMaxListed);
+    for (const auto& item : streams.ok() ? *streams : std::vector<ViewRow>{}) {
+      const json named = json::parse(item.value, nullptr, false);
+      if (!named.is_string()) continue;
+      const std::string stream = named.get<std::string>();
+      auto row = Position(p.api, s.who, stream);
+      if (!row.ok() || !row->has_value()) continue;
+      const json& r = **row;
+      out["payments"].push_back({{"href", "/servizi/pagamenti/" + UrlEncode(stream)},
+                                 {"what", r.value("description", "")},
+                                 {"amount", NoticeAmount(r.value("amount_cents", 0LL))},
+                                 {"due", NoticeDate(r.value("due_date", ""))},
+                                 {"state", p.Label("states", r.value("status", ""), "payment")},
+                                 {"paid", r.value("status", "") == "paid"}});
+    }
   }
   out["has_payments"] = !out["payments"].empty();
-  if (open_prepaid && next <= kMaxTopUps) {
+  if (open_prepaid) {
     json f = {{"action", fmt::format("/servizi/posizioni/{}/ricarica", UrlEncode(account))},
-              {"number", std::to_string(next)},
+              {"stream", fmt::format("payment-{}-{}", s.who.tenant, RandomHex(6))},
               {"key", RandomHex(16)},
               {"amount", outcome ? outcome->typed : ""},
               {"no_fiscal_code", s.fiscal_code.empty()}};

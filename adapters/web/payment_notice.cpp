@@ -89,21 +89,15 @@ std::string NoticeDate(const std::string& date) {
 }
 
 Result<std::optional<json>> ReadablePosition(const Principal& who, const std::string& stream,
-                                             const PositionLoader& load) {
+                                             const PositionRowOf& row_of, const StateOf& state_of) {
   if (!stream.starts_with("payment-")) return std::optional<json>();
-  auto state = load(stream);
-  if (!state.ok()) {
-    if (state.status().IsInvalidArgument() || state.status().code() == Status::Code::kNotFound) {
-      return std::optional<json>();
-    }
-    return state.status();
-  }
-  const WorkflowState& s = **state;
-  if (!s.exists()) return std::optional<json>();
-  const std::string reference = Text(s.fields, "reference");
+  auto row = row_of(stream);
+  if (!row.ok() || !row->has_value() || !(*row)->is_object()) return row;
+  const std::string tenant = Text(**row, "tenant");
+  const std::string reference = Text(**row, "reference");
   domain::StreamFacts of_reference;
   if (!reference.empty() && reference != stream) {
-    auto ref = load(reference);
+    auto ref = state_of(reference);
     if (ref.ok()) {
       of_reference = domain::FactsOf(**ref);
     } else if (!ref.status().IsInvalidArgument() &&
@@ -111,15 +105,10 @@ Result<std::optional<json>> ReadablePosition(const Principal& who, const std::st
       return ref.status();
     }
   }
-  if (!domain::MayRead(who, domain::PaymentFacts(s.tenant, of_reference))) {
+  if (!domain::MayRead(who, domain::PaymentFacts(tenant, of_reference))) {
     return std::optional<json>();
   }
-  json row = s.fields;
-  row["stream"] = stream;
-  row["tenant"] = s.tenant;
-  row["status"] = s.status;
-  row["version"] = s.version;
-  return std::optional<json>(std::move(row));
+  return row;
 }
 
 json NoticeData(const json& row, const domain::PaymentSettings& settings,

@@ -30,17 +30,22 @@ std::string NoticeAmount(long long cents);
 // A due date YYYY-MM-DD as "31/12/2026"; anything else as it is.
 std::string NoticeDate(const std::string& date);
 
-// A debt position's stream as the command handler folds it.
-using PositionLoader =
+// A debt position's row in the payments view (PaymentsProjection::PositionKey); nullopt when the
+// view has none.
+using PositionRowOf =
+    std::function<Result<std::optional<nlohmann::json>>(const std::string& stream)>;
+// A stream's state as the command handler folds it: what the position is for (its reference).
+using StateOf =
     std::function<Result<std::shared_ptr<const WorkflowState>>(const std::string& stream)>;
 
-// The position `stream` as a row of the payments view's shape ({stream, tenant, status,
-// purpose, reference, description, amount_cents, due_date, notice_number, iuv, debtor, ...})
-// when `who` may read it; nullopt when it does not exist, is not a debt position or is not
-// theirs, alike. An error only when the log could not be read.
+// The position `stream` as the payments view keeps it ({stream, tenant, status, purpose,
+// reference, description, amount_cents, due_date, notice_number, iuv, debtor, ...}) when `who`
+// may read it; nullopt when it does not exist, is not a debt position or is not theirs, alike.
+// An error only when the view or the log could not be read.
 Result<std::optional<nlohmann::json>> ReadablePosition(const Principal& who,
                                                        const std::string& stream,
-                                                       const PositionLoader& load);
+                                                       const PositionRowOf& row_of,
+                                                       const StateOf& state_of);
 
 // The template payment_notice's data for a position row and its Ente's settings; `state` is the
 // position's state in Italian (labels.json). Every value is plain text for the template to

@@ -47,26 +47,42 @@ json Position(const std::string& reference, const std::string& debtor_name = "Ma
           {"debtor", {{"type", "F"}, {"fiscal_code", "RSSMRT80A41A326X"}, {"name", debtor_name}}}};
 }
 
-// A log of three streams: Marta's account and its position, and a position whose account is
-// Forlì's (a reference that is not the position's tenant's).
-PositionLoader Loader() {
-  auto streams = std::make_shared<std::map<std::string, std::shared_ptr<const WorkflowState>>>();
-  (*streams)["account-comune-aosta-1-canteen"] =
-      State("account-comune-aosta-1-canteen", "comune-aosta", "open", {{"holder", "marta"}});
-  (*streams)["account-comune-forli-1-canteen"] =
-      State("account-comune-forli-1-canteen", "comune-forli", "open", {{"holder", "marta"}});
-  (*streams)["payment-comune-aosta-1"] =
-      State("payment-comune-aosta-1", "comune-aosta", "published",
-            Position("account-comune-aosta-1-canteen"));
-  (*streams)["payment-comune-aosta-2"] =
-      State("payment-comune-aosta-2", "comune-aosta", "published",
-            Position("account-comune-forli-1-canteen"));
-  return [streams](const std::string& stream) -> Result<std::shared_ptr<const WorkflowState>> {
-    auto it = streams->find(stream);
-    if (it == streams->end()) return std::make_shared<const WorkflowState>();
-    return it->second;
-  };
-}
+// Marta's account and Forlì's, as the command handler folds them, and two positions as the
+// payments view keeps them: one for her account, one whose account is another Ente's.
+struct Log {
+  std::map<std::string, std::shared_ptr<const WorkflowState>> states;
+  std::map<std::string, json> rows;
+  Log() {
+    states["account-comune-aosta-1-canteen"] =
+        State("account-comune-aosta-1-canteen", "comune-aosta", "open", {{"holder", "marta"}});
+    states["account-comune-forli-1-canteen"] =
+        State("account-comune-forli-1-canteen", "comune-forli", "open", {{"holder", "marta"}});
+    for (const auto& [stream, reference] :
+         {std::pair{"payment-comune-aosta-1", "account-comune-aosta-1-canteen"},
+          std::pair{"payment-comune-aosta-2", "account-comune-forli-1-canteen"}}) {
+      json row = Position(reference);
+      row["stream"] = stream;
+      row["tenant"] = "comune-aosta";
+      row["status"] = "published";
+      rows[stream] = row;
+    }
+  }
+  // The view is read under the reader's tenant, as the pages read it.
+  PositionRowOf RowOf(const std::string& tenant) const {
+    return [this, tenant](const std::string& stream) -> Result<std::optional<json>> {
+      auto it = rows.find(stream);
+      if (it == rows.end() || it->second["tenant"] != tenant) return std::optional<json>();
+      return std::optional<json>(it->second);
+    };
+  }
+  StateOf StateOfStream() const {
+    return [this](const std::string& stream) -> Result<std::shared_ptr<const WorkflowState>> {
+      auto it = states.find(stream);
+      if (it == states.end()) return std::make_shared<const WorkflowState>();
+      return it->second;
+    };
+  }
+};
 
 }  // namespace
 
@@ -147,9 +163,9 @@ TEST_CASE("every value on the notice page is escaped", "[payment_notice]") {
 
 TEST_CASE("a notice is the citizen's whose account it tops up, and the Ente's staff's",
           "[payment_notice]") {
-  const PositionLoader load = Loader();
-  auto read = [&load](const Principal& who, const std::string& stream) {
-    auto r = ReadablePosition(who, stream, load);
+  const Log log;
+  auto read = [&log](const Principal& who, const std::string& stream) {
+    auto r = ReadablePosition(who, stream, log.RowOf(who.tenant), log.StateOfStream());
     REQUIRE(r.ok());
     return *r;
   };

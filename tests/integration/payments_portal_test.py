@@ -50,11 +50,19 @@ def balance(server, account):
     return r.json()["balance_cents"]
 
 
+def positions_for(server, account):
+    """The debt positions for the account, as the office reads them (the payments view, caught
+    up with the whole log: a position past its end waits for all of it)."""
+    r = server.as_("operator", AOSTA, "olga").get(f"/v1/payments?reference={account}",
+                                                  headers={"X-Min-Position": str(2**62)})
+    assert r.status == 200, r
+    return [p["stream"] for p in r.json()["items"]]
+
+
 def test_a_citizen_tops_up_her_childs_credit_with_pagopa(env):
     server, browser, base, gpd = env
     account = admitted_canteen(server, 1, "marta")
     before = balance(server, account)
-    first = f"payment-{AOSTA}-portale-1-canteen-1"
 
     marta = Citizen(browser)
     marta.sign_in(base, "marta")
@@ -68,12 +76,14 @@ def test_a_citizen_tops_up_her_childs_credit_with_pagopa(env):
     assert "20,00" in marta.page.inner_text("#ricarica-importo-errore")
     assert marta.page.get_attribute("#ricarica-importo", "aria-invalid") == "true"
     assert marta.page.input_value("#ricarica-importo") == "venti euro"  # as typed
-    assert stream_events(server, first) == [] and stream_events(server, account) == head
+    assert positions_for(server, account) == [] and stream_events(server, account) == head
     marta.check("payments-top-up-error")
 
     marta.page.fill("#ricarica-importo", "20,00")
     marta.page.click("#modulo-ricarica button[type=submit]")
-    marta.page.wait_for_url(re.compile(rf".*/servizi/pagamenti/{first}\?esito=ricarica.*"))
+    marta.page.wait_for_url(re.compile(rf".*/servizi/pagamenti/payment-{AOSTA}-[0-9a-f]+\?esito=ricarica.*"))
+    first = marta.page.url.split("/servizi/pagamenti/")[1].split("?")[0]
+    assert positions_for(server, account) == [first]
     created = [e for e in stream_events(server, first) if e["type"] == "payment_position.created"]
     assert len(created) == 1, created
     data = created[0]["data"]
@@ -126,22 +136,24 @@ def test_a_citizen_tops_up_her_childs_credit_with_pagopa(env):
     marta.check("payments-notice-paid")
 
     # A forged form changes nothing.
+    forged = f"payment-{AOSTA}-falso1"
     r = marta.post(f"/servizi/posizioni/{account}/ricarica",
-                   {"csrf": "falso", "importo": "20,00", "numero": "2", "chiave": "k"}, under="/servizi")
+                   {"csrf": "falso", "importo": "20,00", "flusso": forged, "chiave": "k"}, under="/servizi")
     assert r.status == 403
-    assert stream_events(server, f"payment-{AOSTA}-portale-1-canteen-2") == []
+    assert stream_events(server, forged) == [] and positions_for(server, account) == [first]
     marta.close()
 
 
 def test_another_citizen_finds_no_notice_and_cannot_top_up(env):
     server, browser, base, gpd = env
     account = admitted_canteen(server, 2, "marta")
-    mine = f"payment-{AOSTA}-portale-2-canteen-1"
+    mine = f"payment-{AOSTA}-ufficio-2"
     r = server.as_("operator", AOSTA, "olga").command(mine, "create_payment_position", {
         "purpose": "top_up", "reference": account, "description": "Ricarica mensa",
         "amount_cents": 1500, "due_date": "2026-12-31",
         "debtor": {"type": "F", "fiscal_code": "RSSMRT80A41A326X", "name": "Marta Rossi"}})
     assert r.status == 201, r
+    created_at = r.json()["position"]
 
     paolo = Citizen(browser)
     paolo.sign_in(base, "paolo")
@@ -152,18 +164,19 @@ def test_another_citizen_finds_no_notice_and_cannot_top_up(env):
     paolo.check("payments-notice-not-found")
     # Her account named in his own form: refused as one that does not exist, nothing appended.
     before = len(stream_events(server, account))
+    his = f"payment-{AOSTA}-paolo1"
     r = paolo.post(f"/servizi/posizioni/{account}/ricarica",
-                   {"csrf": paolo.csrf(), "importo": "20,00", "numero": "2", "chiave": "p"},
+                   {"csrf": paolo.csrf(), "importo": "20,00", "flusso": his, "chiave": "p"},
                    under="/servizi")
     assert r.status == 404
-    assert stream_events(server, f"payment-{AOSTA}-portale-2-canteen-2") == []
+    assert stream_events(server, his) == [] and positions_for(server, account) == [mine]
     assert len(stream_events(server, account)) == before
     paolo.close()
 
     # Marta sees the office's position on her page and opens its notice.
     marta = Citizen(browser)
     marta.sign_in(base, "marta")
-    marta.page.goto(f"{base}/servizi/posizioni/{account}")
+    marta.page.goto(f"{base}/servizi/posizioni/{account}?dopo={created_at}")
     rows = marta.page.locator("#pagamenti tbody tr").all_inner_texts()
     assert len(rows) == 1 and "15,00 €" in rows[0], rows
     marta.page.click("#pagamenti tbody a")
