@@ -169,8 +169,8 @@ std::variant<int64_t, std::string> TopUpCents(const std::string& typed) {
         "L'importo non è valido: scrivilo in euro con al massimo due decimali, ad esempio 20,00.");
   }
   const int64_t n = std::stoll(cents);
-  if (n < 100) return std::string("L'importo minimo di una ricarica è 1,00 €.");
-  if (n > 100000) return std::string("L'importo massimo di una ricarica on line è 1.000,00 €.");
+  // At most nine digits before the comma: pagoPA's largest amount, 999.999.999,99 €.
+  if (n < 1) return std::string("L'importo deve essere maggiore di zero, ad esempio 20,00.");
   return n;
 }
 

@@ -6,9 +6,8 @@ gives her the payment notice (the codice avviso in groups of four, the QR code, 
 fiscal code), which prints without the portal's header and navigation. The engine publishes the
 position to the stand-in, the stand-in is paid, the driven clock moves, and her position's page
 shows the payment received and the credit. Another citizen gets "not found" for her notice and
-her account, as for ones that do not exist; a forged CSRF token changes nothing. The office opens
-a position's notice from the console; another Ente's operator finds none. axe-core and
-screenshots (desktop, 360 px) on every page.
+her account, as for ones that do not exist; a forged CSRF token changes nothing. axe-core and
+screenshots (desktop, 360 px) on every page. The console's side: payments_console_test.py.
 """
 import re
 
@@ -16,7 +15,6 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from browser_support import CHROMIUM, SHOTS
-from console_test import Staff, serve_console
 from notify_support import AOSTA, stream_events
 from pagopa_support import GpdStandIn
 from payments_test import ORG, START, serve, types, until
@@ -185,38 +183,3 @@ def test_another_citizen_finds_no_notice_and_cannot_top_up(env):
     assert marta.page.inner_text("#importo") == "15,00 €"
     marta.close()
 
-
-@pytest.fixture(scope="module")
-def console(tmp_path_factory):
-    yield from serve_console(tmp_path_factory)
-
-
-def test_the_office_opens_a_positions_notice_from_the_console(console):
-    server, browser, base = console
-    stream = f"payment-{AOSTA}-sportello-1"
-    r = server.as_("operator", AOSTA, "olga").command(stream, "create_payment_position", {
-        "purpose": "enrolment_fee", "reference": f"enrolment-{AOSTA}-sportello-1",
-        "description": "Quota di iscrizione al nido", "amount_cents": 102099, "due_date": "2027-01-31",
-        "debtor": {"type": "F", "fiscal_code": "BNCLCU80A01A326X", "name": "Lucia <i>Bianchi</i>"}})
-    assert r.status == 201, r
-    nav = r.json()["events"][0]["data"]["notice_number"]
-
-    olga = Staff(browser)
-    olga.sign_in(base, "olga")
-    olga.page.goto(f"{base}/console/pratiche/{stream}")
-    olga.page.click("#link-avviso")
-    assert olga.page.url == f"{base}/console/pagamenti/{stream}/avviso", olga.page.url
-    assert olga.page.inner_text("#codice-avviso") == " ".join(nav[i:i + 4] for i in range(0, 18, 4))
-    assert olga.page.inner_text("#importo") == "1.020,99 €"
-    assert olga.page.inner_text("#scadenza") == "31/01/2027"
-    assert olga.page.inner_text("#destinatario-nome") == "Lucia <i>Bianchi</i>"  # as text
-    assert olga.page.inner_text("#avviso-stato") == "in pubblicazione"
-    olga.check("console-payment-notice")
-    olga.close()
-
-    franco = Staff(browser)  # Forlì's operator
-    franco.sign_in(base, "franco")
-    other = franco.page.goto(f"{base}/console/pagamenti/{stream}/avviso")
-    missing = franco.page.goto(f"{base}/console/pagamenti/payment-{AOSTA}-nessuno/avviso")
-    assert other.status == missing.status == 404
-    franco.close()
