@@ -92,6 +92,8 @@ void Reduce(json& l, const std::string& type, const json& d) {
     l["armed"] = Armed(l);
   } else if (type == "account.invoice_issued") {
     l["closed_periods"][Text(d, "period")] = Int(d, "total_cents");
+  } else if (type == "account.invoice_settled") {
+    l["settled_periods"][Text(d, "period")] = Text(d, "receipt_id");
   } else if (type == "account.closed") {
     l["closed_at"] = Text(d, "closed_at");  // its last period is still invoiced
   }

@@ -17,6 +17,8 @@
 
 namespace procedo::domain {
 
+class ServiceCatalogue;
+
 struct PaymentSettings {
   std::string creditor_fiscal_code;
   std::string creditor_name;
@@ -64,6 +66,11 @@ std::string UnmatchedReceiptStream(const std::string& tenant, const std::string&
 
 // The allocator "notice_number" of create_payment_position, and the receipts' hooks.
 void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSettingsSet> settings);
+
+// What a payment changes elsewhere (payment_effects.cpp): the purpose's reference checked at
+// creation, settle_invoice's decider, the application fee due before an enrolment's submission.
+void RegisterPaymentEffectHooks(HookRegistry& hooks,
+                                std::shared_ptr<const ServiceCatalogue> services);
 
 // record_receipt's decider "payment_receipt", settle_payment_anomaly's, and the reducer that keeps
 // a position's receipts and open anomalies (payment_receipts.cpp).

@@ -61,6 +61,7 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
   RegisterHouseholdHooks(*d->hooks);
   RegisterNumberHooks(*d->hooks, d->calendars);
   RegisterPaymentHooks(*d->hooks, d->payments);
+  RegisterPaymentEffectHooks(*d->hooks, d->services);
 
   LoaderOptions opts;
   opts.workflow_schema_path = schemas_dir + "/workflow.schema.json";

@@ -108,6 +108,9 @@ class FileChecker {
         }
         service.low_credit_threshold_cents = s["low_credit_threshold_cents"].get<int64_t>();
       }
+      if (s.contains("application_fee_cents")) {
+        service.application_fee_cents = s["application_fee_cents"].get<int64_t>();
+      }
       service.questions = ParseQuestions(s["questions"], at + "/questions");
       out.services.push_back(std::move(service));
     }

@@ -58,7 +58,9 @@ struct Service {
   std::vector<ServiceTariff> tariffs;
   ServiceRanking ranking;
   std::optional<int64_t> low_credit_threshold_cents;  // prepaid only: the Ente's default
-  nlohmann::json source;                              // the whole entry, as written
+  // Paid with the application, before it is submitted (pagoPA): the sum over the services chosen.
+  std::optional<int64_t> application_fee_cents;
+  nlohmann::json source;  // the whole entry, as written
   const ServiceTariff* FindTariff(const std::string& id) const;
 };
 

@@ -15,6 +15,13 @@ namespace {
 
 constexpr const char* kActor = "payments";
 
+// What names a receipt's effect in the log: the top-up's movement id, or the receipt's id on
+// the invoice settled or the application fee recorded.
+std::string EffectToken(const std::string& purpose, const std::string& receipt_id) {
+  if (purpose == "top_up") return domain::PaymentMovementId(receipt_id);
+  return purpose + ":" + receipt_id;
+}
+
 std::string UtcDate(TimePoint t) {
   return FormatTime(t).substr(0, 10);
 }
@@ -103,6 +110,7 @@ void PaymentsReactor::Fold(const Event& e) {
       p.purpose = d.value("purpose", "");
       p.reference = d.value("reference", "");
       p.due_date = d.value("due_date", "");
+      p.period = d.value("period", "");
       p.amount_cents = d.value("amount_cents", int64_t{0});
       by_iuv_[e.tenant + "/" + p.iuv] = e.stream;
     } else if (e.type == "payment_position.published") {
@@ -113,9 +121,9 @@ void PaymentsReactor::Fold(const Event& e) {
       p.status = "paid";
       p.receipt_id = d.value("receipt_id", "");
       p.paid_at = d.value("paid_at", "");
-      const std::string movement = domain::PaymentMovementId(p.receipt_id);
-      p.effect_done = p.purpose != "top_up" || topped_up_.count(movement) > 0;
-      if (!p.effect_done) awaiting_credit_[movement] = e.stream;
+      const std::string token = EffectToken(p.purpose, p.receipt_id);
+      p.effect_done = effects_seen_.count(token) > 0;
+      if (!p.effect_done) awaiting_effect_[token] = e.stream;
     } else if (e.type == "payment_position.expired") {
       p.status = "expired";
     } else if (e.type == "payment_position.cancelled") {
@@ -123,16 +131,25 @@ void PaymentsReactor::Fold(const Event& e) {
     } else if (e.type == "payment_position.withdrawn") {
       p.withdrawn = true;
     }
-  } else if (e.type == "account.topped_up") {
+  } else if (e.type == "account.topped_up" || e.type == "account.invoice_settled" ||
+             e.type == "enrolment.application_fee_paid") {
+    // The effects of receipts (a top-up at the counter is none of ours: its token matches
+    // nothing awaited, and it is kept only when it names a receipt).
     json d = json::parse(e.data, nullptr, false);
     if (!d.is_object()) return;
-    const std::string movement = d.value("movement_id", "");
-    // Only the credits of receipts matter here (a top-up at the counter is none of ours).
-    if (movement.rfind("pagopa:", 0) != 0) return;
-    topped_up_.insert(movement);
-    if (auto paid = awaiting_credit_.find(movement); paid != awaiting_credit_.end()) {
+    std::string token;
+    if (e.type == "account.topped_up") {
+      token = d.value("movement_id", "");
+      if (token.rfind("pagopa:", 0) != 0) return;
+    } else if (e.type == "account.invoice_settled") {
+      token = EffectToken("invoice", d.value("receipt_id", ""));
+    } else {
+      token = EffectToken("enrolment_fee", d.value("fee_receipt_id", ""));
+    }
+    effects_seen_.insert(token);
+    if (auto paid = awaiting_effect_.find(token); paid != awaiting_effect_.end()) {
       positions_[paid->second].effect_done = true;
-      awaiting_credit_.erase(paid);
+      awaiting_effect_.erase(paid);
     }
   } else if (e.type == "unmatched_receipt.recorded") {
     json d = json::parse(e.data, nullptr, false);
@@ -393,13 +410,26 @@ Status PaymentsReactor::ReadReceipts(const std::string& tenant) {
 
 PaymentsReactor::Outgoing PaymentsReactor::EffectOf(const std::string& stream,
                                                     const Position& p) const {
+  const std::string key = "pagopa-effect:" + stream + ":" + p.receipt_id;
+  if (p.purpose == "invoice") {
+    return {p.reference, "settle_invoice", key, p.tenant,
+            json{{"period", p.period},
+                 {"receipt_id", p.receipt_id},
+                 {"amount_cents", p.amount_cents},
+                 {"payment", stream}}};
+  }
+  if (p.purpose == "enrolment_fee") {
+    return {p.reference, "record_application_fee", key, p.tenant,
+            json{{"fee_payment", stream},
+                 {"fee_receipt_id", p.receipt_id},
+                 {"fee_paid_cents", p.amount_cents}}};
+  }
   // A paid top-up credits the account it was asked for; the movement id is the receipt's, so the
   // ledger refuses a second credit of the same payment whatever the path.
-  json payload = {{"movement_id", domain::PaymentMovementId(p.receipt_id)},
-                  {"amount_cents", p.amount_cents},
-                  {"date", PaidDate(p.paid_at, waiter_.clock().Now())}};
-  return {p.reference, "top_up_account", "pagopa-effect:" + stream + ":" + p.receipt_id, p.tenant,
-          std::move(payload)};
+  return {p.reference, "top_up_account", key, p.tenant,
+          json{{"movement_id", domain::PaymentMovementId(p.receipt_id)},
+               {"amount_cents", p.amount_cents},
+               {"date", PaidDate(p.paid_at, waiter_.clock().Now())}}};
 }
 
 }  // namespace procedo::projections

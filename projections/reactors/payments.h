@@ -8,7 +8,8 @@
 // decider applies it exactly once or records the anomaly (domain/payment_receipts.cpp). A receipt
 // for a notice Procedo did not issue becomes an unmatched receipt of the tenant. Then the effect
 // of a paid position, once: a top-up credits the prepaid account (its movement id is the receipt
-// id, which the account's ledger will not take twice).
+// id, which the account's ledger will not take twice), an invoice is settled, an application
+// fee is recorded on its enrolment (which may then be submitted).
 //
 // The reactor keeps no checkpoint: it follows the log from its start at every start, so what a
 // crash interrupted is found again and sent under the same idempotency keys.
@@ -105,7 +106,7 @@ class PaymentsReactor final : public Consumer {
 
  private:
   struct Position {
-    std::string tenant, status, iuv, notice_number, iupd, purpose, reference, due_date;
+    std::string tenant, status, iuv, notice_number, iupd, purpose, reference, due_date, period;
     int64_t amount_cents = 0;
     std::string receipt_id, paid_at;  // of the payment that paid it
     bool failed_for_good = false, withdrawn = false, effect_done = false;
@@ -143,8 +144,8 @@ class PaymentsReactor final : public Consumer {
   // The pass thread's own, apart from what Progress reads under mu_.
   std::map<std::string, Position> positions_;           // by stream
   std::map<std::string, std::string> by_iuv_;           // tenant/iuv -> stream
-  std::set<std::string> topped_up_;                     // credits of receipts seen
-  std::map<std::string, std::string> awaiting_credit_;  // their movement id -> position
+  std::set<std::string> effects_seen_;                  // of receipts, by their token
+  std::map<std::string, std::string> awaiting_effect_;  // token -> the paid position
   std::set<std::string> unmatched_;                     // receipt ids recorded as unmatched
   std::set<std::string> seen_receipts_;                 // tenant/iuv/receipt already sent this run
   TimePoint next_poll_{};

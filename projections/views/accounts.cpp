@@ -107,6 +107,9 @@ Status AccountsProjection::Apply(const Event& event, ViewWriter& rows) {
   } else if (event.type == "account.invoice_issued") {
     s["invoices"][Text(d, "period")] = Int(d, "total_cents");
     s["invoiced_cents"] = Int(s, "invoiced_cents") + Int(d, "total_cents");
+  } else if (event.type == "account.invoice_settled") {
+    s["invoices_paid"][Text(d, "period")] = Text(d, "receipt_id");
+    s["paid_cents"] = Int(s, "paid_cents") + Int(d, "amount_cents");
   } else if (event.type == "account.low_credit_alert_set") {
     s["alert"] = d;
   } else if (event.type == "account.low_credit_reached") {

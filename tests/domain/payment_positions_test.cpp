@@ -127,8 +127,7 @@ TEST_CASE("a citizen asks for a top-up of a prepaid account of theirs, and of no
   for (const auto& [who, reference] :
        std::vector<std::pair<Actor, std::string>>{{A("paolo", "citizen"), account},
                                                   {marta, "account-comune-aosta-99-canteen"},
-                                                  {marta, "account-comune-forli-1-canteen"},
-                                                  {marta, s}}) {
+                                                  {marta, "account-comune-forli-1-canteen"}}) {
     json other = top_up;
     other["reference"] = reference;
     auto r = f.Run(who, "payment-comune-aosta-2", "create_payment_position", other);

@@ -77,6 +77,8 @@ const std::vector<Spec>& Specs() {
        {"draft", "details_completed"},
        {"citizen", "operator"}},
       {"service_enrolment", "submit_enrolment", {"details_completed"}, {"citizen", "operator"}},
+      // The application fee's payment, recorded by the payments reactor from its receipt.
+      {"service_enrolment", "record_application_fee", {"draft", "details_completed"}, {"system"}},
       // The household the applicant registers and the dependants they declare.
       {"household", "register_household", {}, {"citizen", "operator"}},
       {"household", "declare_dependant", {"registered"}, {"citizen", "operator"}},

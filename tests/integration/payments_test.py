@@ -327,3 +327,46 @@ def test_top_ups_credit_once_across_sigkills(tmp_path):
             assert server.cli("verify").returncode == 0
         finally:
             server.stop()
+
+
+def test_application_fee_paid_then_enrolment_submitted(tmp_path):
+    with GpdStandIn(now=START) as gpd:
+        server = serve(tmp_path, gpd).start()
+        try:
+            me = server.as_("citizen", FORLI, "lucia")
+            office = server.as_("operator", FORLI, "fabio")
+            enrolment = f"enrolment-{FORLI}-fee-1"
+            for cmd, payload in [
+                    ("start_enrolment", {
+                        "channel": "online",
+                        "applicant": {"name": "Lucia Bianchi", "tax_code": "BNCLCU80A41D704X"},
+                        "beneficiary": {"name": "Marco Bianchi", "tax_code": "BNCMRC24C10D704Y",
+                                        "birth_date": "2024-03-10"},
+                        "services": ["nursery"], "site": "nido_il_girasole"}),
+                    ("complete_details", {"details": {"nursery": {
+                        "attendance": "full_time", "start_date": "2027-01-11",
+                        "both_parents_working": True}}})]:
+                r = me.command(enrolment, cmd, payload)
+                assert r.status == 201, (cmd, r)
+            # Forlì's nursery asks its fee with the application: not paid, not submitted.
+            r = me.command(enrolment, "submit_enrolment", {})
+            assert r.status == 422 and "application_fee_paid" in r.body, r
+            stream = f"payment-{FORLI}-fee-1"
+            r = office.command(stream, "create_payment_position", {
+                "purpose": "enrolment_fee", "reference": enrolment,
+                "description": "Quota di iscrizione al nido", "amount_cents": 3000,
+                "due_date": "2026-12-31",
+                "debtor": {"type": "F", "fiscal_code": "BNCLCU80A41D704X", "name": "Lucia Bianchi"}})
+            assert r.status == 201, r
+            until(server, "published", lambda: "payment_position.published" in types(server, stream))
+            pos = [e for e in stream_events(server, stream) if e["type"] == "payment_position.created"][0]["data"]
+            gpd.pay(FORLI_ORG, nav=pos["notice_number"], receiptId="RCPT-FEE-1")
+            until(server, "the fee recorded on the enrolment",
+                  lambda: "enrolment.application_fee_paid" in types(server, enrolment))
+            fee = [e["data"] for e in stream_events(server, enrolment)
+                   if e["type"] == "enrolment.application_fee_paid"]
+            assert fee == [{"fee_payment": stream, "fee_receipt_id": "RCPT-FEE-1", "fee_paid_cents": 3000}]
+            r = me.command(enrolment, "submit_enrolment", {})
+            assert r.status == 201, r
+        finally:
+            server.stop()

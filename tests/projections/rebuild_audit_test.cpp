@@ -67,6 +67,35 @@ void Traffic(ProjectionFixture& f, int round) {
   f.MustAt(
       day + "T16:06:00+01:00", op, account, "record_usage",
       {{"movement_id", "M" + n}, {"date", day.substr(0, 10)}, {"site", "primaria_saint_roch"}});
+  // A top-up through pagoPA: published and paid, or paid with another amount (an anomaly,
+  // settled on even rounds), or cancelled.
+  const std::string pay = "payment-comune-aosta-" + n;
+  const Actor sys = Actor::System("payments", "comune-aosta");
+  auto created = f.MustAt(day + "T16:07:00+01:00", op, pay, "create_payment_position",
+                          {{"purpose", "top_up"},
+                           {"reference", account},
+                           {"description", "Ricarica mensa"},
+                           {"amount_cents", 2000},
+                           {"due_date", "2026-12-31"},
+                           {"debtor",
+                            {{"type", "F"}, {"fiscal_code", "BLNCRL80A41A326K"}, {"name", "Carla"}}}});
+  const json position = json::parse(created.append.events.at(0)->data);
+  if (round % 3 == 2) {
+    f.MustAt(day + "T16:08:00+01:00", op, pay, "cancel_payment_position", {{"reason", "Errore"}});
+    return;
+  }
+  f.MustAt(day + "T16:08:00+01:00", sys, pay, "record_publication", {{"platform_status", "VALID"}});
+  json receipt = {{"receipt_id", "R-" + n},
+                  {"notice_number", position["notice_number"]},
+                  {"iuv", position["iuv"]},
+                  {"creditor_fiscal_code", position["creditor_fiscal_code"]},
+                  {"amount", round % 3 == 0 ? "20.00" : "19.00"},
+                  {"outcome", "OK"}};
+  f.MustAt(day + "T16:09:00+01:00", sys, pay, "record_receipt", receipt);
+  if (round % 3 == 1 && round % 2 == 0) {
+    f.MustAt(day + "T16:10:00+01:00", op, pay, "settle_payment_anomaly",
+             {{"receipt_id", "R-" + n}, {"resolution", "Rimborsato"}});
+  }
 }
 
 TEST_CASE("projections rebuilt from 0 equal the live ones, byte for byte",
