@@ -63,6 +63,13 @@ StreamFacts AccountFacts(const std::string& tenant, const std::string& holder) {
   return f;
 }
 
+StreamFacts PaymentFacts(const std::string& tenant, const StreamFacts& reference) {
+  StreamFacts f;
+  f.tenant = tenant;
+  if (reference.tenant == tenant) f.requester = reference.requester;
+  return f;
+}
+
 bool MayReadServiceUsage(const Principal& who) {
   return RoleMayRead(who, {"operator", "validator", "operator_validator", "integrator"});
 }

@@ -89,6 +89,11 @@ bool MayReadServiceUsage(const Principal& who);
 // The Ente's debt positions at pagoPA, their receipts, anomalies and daily reconciliation: its
 // staff and integrators (and administrators), like the uses of its services.
 bool MayReadPayments(const Principal& who);
+// A debt position (workflow payment_position) is read as the stream it is for, its `reference`:
+// the citizen who holds the account it tops up, or who applied for the enrolment it bills, reads
+// it (and only they may ask for a top-up of that account); the Ente's staff read it as any of
+// their streams. A reference of another tenant makes it nobody's.
+StreamFacts PaymentFacts(const std::string& tenant, const StreamFacts& reference);
 
 // The number a person quotes for a stream, as its messages and pages show it: the id after
 // "<kind>-<tenant>-" ("ticket-comune-aosta-12" -> "12"), or after "<kind>-" when it does not

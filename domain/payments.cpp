@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "domain/access.h"
 #include "domain/payment_notice.h"
 #include "domain/tenant_files.h"
 
@@ -48,6 +49,40 @@ std::string NoSettings(const std::string& tenant) {
       tenant, tenant);
 }
 
+// A citizen asks for one thing only: a top-up of a prepaid account of theirs, by the rule that
+// lets them read it (domain/access.h). Someone else's account, another Ente's, or none at all is
+// answered alike, so that the answer never tells that an account exists.
+Status CheckCitizenTopUp(const DecideContext& c, const std::string& tenant, const json& data) {
+  if (data.value("purpose", "") != "top_up") {
+    return Status::PermissionDenied(
+        "a citizen may ask only for a top-up (purpose top_up) of a prepaid account of theirs; "
+        "the Ente issues every other debt position");
+  }
+  const std::string account = data.value("reference", "");
+  const Status missing = Status::InvalidArgument(
+      fmt::format("account {} is not one of yours; name the account to top up as its page shows "
+                  "it",
+                  account),
+      Status::SubCode::kReferenceMissing);
+  if (!account.starts_with("account-")) return missing;
+  if (c.state_of == nullptr) {
+    return Status::Unavailable("the account could not be read; send the command again");
+  }
+  auto state = (*c.state_of)(account);
+  if (!state.ok() && !state.status().IsInvalidArgument()) return state.status();
+  const Principal who{c.actor.id, c.actor.role, c.actor.tenant};
+  if (!state.ok() || !(*state)->exists() || (*state)->tenant != tenant ||
+      !MayRead(who, FactsOf(**state))) {
+    return missing;
+  }
+  const json& f = (*state)->fields;
+  if (f.value("regime", "") != "prepaid" || (*state)->status != "open") {
+    return Status::InvalidArgument(
+        fmt::format("account {} takes no top-ups: it is not an open prepaid account", account));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string IuvCounterStream(const std::string& tenant, const std::string& segregation_code) {
@@ -72,6 +107,9 @@ void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSett
         if (s == nullptr) {
           // The guard takes_pagopa_payments refuses this first; a workflow without it lands here.
           return Status::InvalidArgument(NoSettings(tenant), Status::SubCode::kReferenceMissing);
+        }
+        if (c.actor.role == "citizen") {
+          if (Status st = CheckCitizenTopUp(c, tenant, data); !st.ok()) return st;
         }
         const std::string purpose = data.value("purpose", "");
         auto category = s->categories.find(purpose);

@@ -214,6 +214,7 @@ int Serve(const Config& cfg) {
   api.workflows = &(*domain)->workflows;
   api.calendars = &calendars;
   api.services = (*domain)->services.get();
+  api.payments = (*domain)->payments.get();
   auto exchange_schema = exchange::ExchangeSchema::Load(cfg.schemas_dir + "/exchange.xsd");
   if (!exchange_schema.ok()) return Fail(exchange_schema.status());
   api.exchange_schema = exchange_schema->get();

@@ -26,6 +26,7 @@ class ExchangeSchema;
 namespace procedo::domain {
 class CalendarCatalog;
 class CitizenAccess;
+class PaymentSettingsSet;
 class ServiceCatalogue;
 struct CitizenSession;
 }  // namespace procedo::domain
@@ -46,6 +47,8 @@ struct Api {
   const WorkflowSet* workflows = nullptr;
   const domain::CalendarCatalog* calendars = nullptr;  // for case views as_of an instant
   const domain::ServiceCatalogue* services = nullptr;  // GET /v1/services: seed 003
+  // Each Ente's pagoPA settings: what a payment notice says of the Ente (seed 003)
+  const domain::PaymentSettingsSet* payments = nullptr;
   domain::CitizenAccess* citizen = nullptr;  // /v1/citizen/*: seed 002's online case
   projections::KnowledgeBase* kb = nullptr;  // GET /v1/kb: the help desk's knowledge base
   // POST /v1/imports, GET /v1/exports/enrolments: the exchange layout (schemas/exchange.xsd)

@@ -9,6 +9,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
@@ -66,6 +67,14 @@ Result<VerifiedJwt> Check(jwt_t* jwt, const JwtRules& rules) {
                     rules.tenant.empty() ? Claim(jwt, rules.tenant_claim) : rules.tenant};
   v.exp = exp;
   v.name = Claim(jwt, "name");
+  for (const char* claim : {"https://attributes.eid.gov.it/fiscal_number", "fiscal_number"}) {
+    std::string code = Claim(jwt, claim);
+    if (code.empty()) continue;
+    if (code.starts_with("TINIT-")) code = code.substr(6);
+    for (char& ch : code) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    v.fiscal_code = code;
+    break;
+  }
   const auto& roles = domain::Roles();
   if (v.who.id.empty() || !roles.count(v.who.role)) {
     return refuse(fmt::format("the token needs a 'sub' and a '{}' among: {}", rules.role_claim,

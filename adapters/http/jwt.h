@@ -32,6 +32,10 @@ struct VerifiedJwt {
   Principal who;
   int64_t exp = 0;   // seconds since the epoch
   std::string name;  // the `name` claim, when the token has one (shown, never trusted)
+  // The person's fiscal code, when a national identity's token carries it (SPID and CIE do, as
+  // the claim https://attributes.eid.gov.it/fiscal_number, "TINIT-" and the code): the debtor of
+  // what they ask to pay. Upper case, without the prefix; "" when absent.
+  std::string fiscal_code;
 };
 
 // Verifies `token` against each PEM public key (RSA or EC P-256) in turn. Only RS256 and ES256:

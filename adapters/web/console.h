@@ -67,6 +67,8 @@ void AddWorkPages(http::Router& router, std::shared_ptr<Console> console);
 void AddClosurePages(http::Router& router, std::shared_ptr<Console> console);
 // /console/termini (the SLA dashboard) and /console/indicatori (the help desk's monthly KPIs).
 void AddDashboardPages(http::Router& router, std::shared_ptr<Console> console);
+// GET /console/pagamenti/{id}/avviso: a debt position's payment notice, for the Ente's staff.
+void AddConsolePaymentPages(http::Router& router, std::shared_ptr<Console> console);
 // GET /console/eventi: what the live pages listen to (Server-Sent Events).
 void AddLivePages(http::Router& router, std::shared_ptr<Console> console);
 

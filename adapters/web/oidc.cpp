@@ -239,7 +239,7 @@ Result<std::pair<std::string, StaffSession>> OidcClient::Finish(const std::strin
   auto id = RandomToken();
   if (!id.ok()) return id.status();
   StaffSession session{verified->who, verified->name, now + options_.session_ttl,
-                       tokens["id_token"].get<std::string>()};
+                       tokens["id_token"].get<std::string>(), verified->fiscal_code};
   std::lock_guard lock(mu_);
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     it = it->second.expires < now ? sessions_.erase(it) : std::next(it);

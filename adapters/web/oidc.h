@@ -45,7 +45,8 @@ struct StaffSession {
   Principal who;
   std::string name;  // what the provider calls the person; shown only
   TimePoint expires;
-  std::string id_token;  // the provider's, as it came: the hint of a sign-out at the provider
+  std::string id_token;     // the provider's, as it came: the hint of a sign-out at the provider
+  std::string fiscal_code;  // a national identity's (VerifiedJwt::fiscal_code); "" for staff
 };
 
 struct SignIn {

@@ -180,6 +180,7 @@ http::Response ShowCase(const Console& c, const http::Request& in, const StaffSe
             {"state", c.StateLabel(kind, loaded->state.status)},
             {"code", Text(*view, "case_code").empty() ? stream : Text(*view, "case_code")},
             {"audit", "/console/pratiche/" + UrlEncode(stream) + "/registro"}};
+  if (kind == "payment") d["notice_href"] = "/console/pagamenti/" + UrlEncode(stream) + "/avviso";
   json facts = json::array();
   auto fact = [&facts](const std::string& name, const std::string& value) {
     if (!value.empty()) facts.push_back({{"name", name}, {"value", value}});

@@ -253,6 +253,7 @@ void AddPortalPages(http::Router& router, http::Api& api, const Site& site, Oidc
   router.Add("GET", "/servizi/accesso/uscito",
              [](http::Request&) { return SeeOther("/servizi?esito=uscito"); });
   AddPositionPages(router, portal);
+  AddPaymentPages(router, portal);
   AddPortalEnrolmentPages(router, portal);
 }
 

@@ -77,8 +77,9 @@ json AlertSchema(const Portal& p, const std::string& stream) {
   return schema;
 }
 
-// "5", "5,5", "5,50", "5.50" -> "550"; anything else as typed, for the schema to refuse.
-std::string EuroToCents(const std::string& typed) {
+}  // namespace
+
+std::string TypedEuroToCents(const std::string& typed) {
   std::string t;
   for (char ch : typed) {
     if (ch != ' ' && ch != '\xa0') t.push_back(ch == ',' ? '.' : ch);
@@ -97,13 +98,16 @@ std::string EuroToCents(const std::string& typed) {
                         (frac.empty() ? 0 : std::stoll(frac) * (frac.size() == 1 ? 10 : 1)));
 }
 
+namespace {
+
 struct AlertOutcome {
   FormValues values;
   std::map<std::string, std::string> errors;
 };
 
 http::Response ShowPosition(const Portal& p, const http::Request& req, const StaffSession& s,
-                            const AlertOutcome* outcome = nullptr, int form_status = 200) {
+                            const AlertOutcome* outcome = nullptr, int form_status = 200,
+                            const TopUpOutcome* top_up = nullptr) {
   const std::string id = req.params.at("id");
   http::Request read;
   read.params["id"] = id;
@@ -198,8 +202,9 @@ http::Response ShowPosition(const Portal& p, const http::Request& req, const Sta
   if (req.Query("esito").value_or("") == "avviso") {
     d["notice"] = "Fatto: la scelta sull'avviso di credito basso è stata registrata.";
   }
+  d.update(AccountPayments(p, s, id, prepaid && d["open"].get<bool>(), top_up));
   return p.Page(
-      outcome ? form_status : 200, "portal_position",
+      outcome || top_up ? form_status : 200, "portal_position",
       fmt::format("{} di {}", d["service"].get<std::string>(), d["beneficiary"].get<std::string>()),
       d, req, &s);
 }
@@ -213,7 +218,7 @@ http::Response SetAlert(const Portal& p, const http::Request& req, const StaffSe
   FormValues values = *form;
   const std::string threshold_field = "f.threshold_cents";
   if (auto t = values.find(threshold_field); t != values.end() && !t->second.empty()) {
-    t->second = EuroToCents(t->second);
+    t->second = TypedEuroToCents(t->second);
   }
   Command cmd;
   cmd.stream = id;
@@ -251,6 +256,11 @@ http::Response SetAlert(const Portal& p, const http::Request& req, const StaffSe
 }
 
 }  // namespace
+
+http::Response ShowAccount(const Portal& p, const http::Request& req, const StaffSession& s,
+                           const TopUpOutcome* top_up, int status) {
+  return ShowPosition(p, req, s, nullptr, status, top_up);
+}
 
 void AddPositionPages(http::Router& router, std::shared_ptr<Portal> portal) {
   AddPageRoute(router, "/servizi/posizioni/{id}",

@@ -182,6 +182,7 @@ void AddConsolePages(http::Router& router, http::Api& api, const Site& site, Oid
   }
   AddSignInPages(router, console);
   AddClosurePages(router, console);
+  AddConsolePaymentPages(router, console);
   AddDashboardPages(router, console);
   AddLivePages(router, console);
   AddWorkPages(router, console);

@@ -47,6 +47,25 @@ http::Handler PortalPage(std::shared_ptr<Portal> portal, PortalHandler handler);
 
 // /servizi/posizioni/{id}: a position, its movements and the low-credit alert's form.
 void AddPositionPages(http::Router& router, std::shared_ptr<Portal> portal);
+
+// "5", "5,5", "5,50", "5.50", "€ 5,50" -> "550"; anything else as typed.
+std::string TypedEuroToCents(const std::string& typed);
+
+// A top-up asked on the position's page and refused before or by the command: what was typed
+// and why, shown next to the field.
+struct TopUpOutcome {
+  std::string typed;
+  std::string error;
+};
+// The position's page (req.params["id"]) with a refused top-up, answered with `status`.
+http::Response ShowAccount(const Portal& p, const http::Request& req, const StaffSession& s,
+                           const TopUpOutcome* top_up, int status);
+// The position's payments through pagoPA ({payments, has_payments}) and, for an open prepaid
+// position of an Ente that takes them, the top-up form (`top_up`).
+nlohmann::json AccountPayments(const Portal& p, const StaffSession& s, const std::string& account,
+                               bool open_prepaid, const TopUpOutcome* outcome);
+// /servizi/pagamenti/{id}: a payment notice; POST /servizi/posizioni/{id}/ricarica: a top-up.
+void AddPaymentPages(http::Router& router, std::shared_ptr<Portal> portal);
 // /servizi/iscrizioni/...: a new application's two steps, presenting it, and its summary.
 void AddPortalEnrolmentPages(http::Router& router, std::shared_ptr<Portal> portal);
 // The citizen's applications as the home page lists them.

@@ -99,6 +99,15 @@ TEST_CASE("an ID token verifies against the provider's JWKS, with every claim ch
   CHECK(ok->who.role == "operator");
   CHECK(ok->who.tenant == "comune-aosta");
   CHECK(ok->name == "Olga");
+  CHECK(ok->fiscal_code.empty());  // staff: none
+  // A national identity's fiscal code, as SPID and CIE name it, without its country prefix.
+  for (const char* claim : {"https://attributes.eid.gov.it/fiscal_number", "fiscal_number"}) {
+    auto spid = claims;
+    spid[claim] = "TINIT-rssmrt80a41a326x";
+    auto with = VerifyJwt(idp.Sign(spid), *pems, rules);
+    REQUIRE(with.ok());
+    CHECK(with->fiscal_code == "RSSMRT80A41A326X");
+  }
 
   auto refused = [&](nlohmann::json changed) {
     auto r = VerifyJwt(idp.Sign(changed), *pems, rules);

@@ -1,6 +1,7 @@
 // Debt positions (domain/workflows/payment_position.json): the notice number is allocated from the
 // log in the creation's own append, consecutive per station from the Ente's first IUV base, never
 // issued twice, and refused with nothing appended where the Ente takes no pagoPA payments.
+#include "domain/accounts.h"
 #include "domain/payment_notice.h"
 #include "domain/payments.h"
 #include "sample_payloads.h"
@@ -88,12 +89,56 @@ TEST_CASE("a debt position is refused, with nothing appended, where it cannot be
       f.Run(A("op1", "operator"), "payment-comune-aosta-9", "create_payment_position", bad_debtor);
   REQUIRE(r.ok());
   CHECK_FALSE(r->accepted());
-  // A citizen does not create debt positions: the Ente does.
+  // A citizen does not create an enrolment fee or an invoice: the Ente does.
   auto citizen = f.Run(A("cit1", "citizen"), "payment-comune-aosta-9", "create_payment_position",
                        Position(100));
-  REQUIRE(citizen.ok());
-  CHECK_FALSE(citizen->accepted());
+  REQUIRE_FALSE(citizen.ok());
+  CHECK(citizen.status().code() == Status::Code::kPermissionDenied);
   CHECK(f.logf.log->LastPosition() == head);
+}
+
+TEST_CASE("a citizen asks for a top-up of a prepaid account of theirs, and of no other",
+          "[payment_position]") {
+  WorkflowFixture f;
+  const Actor marta = A("marta", "citizen");
+  const Actor op = A("op1", "operator");
+  const std::string s = "enrolment-comune-aosta-1";
+  json start = SamplePayload("start_enrolment");
+  start["services"] = {"canteen"};
+  f.Must(marta, s, "start_enrolment", start);
+  f.Must(marta, s, "complete_details", {{"details", {{"canteen", SampleAnswers("canteen")}}}});
+  f.Must(marta, s, "submit_enrolment");
+  f.Must(op, s, "rank_for_service", {{"service", "canteen"}});
+  f.Must(op, s, "admit_to_service", {{"service", "canteen"}});
+  const std::string account = domain::AccountStream(s, "canteen");
+
+  json top_up = Position(2000);
+  top_up["purpose"] = "top_up";
+  top_up["reference"] = account;
+  auto mine = f.Must(marta, "payment-comune-aosta-1", "create_payment_position", top_up);
+  const json created = json::parse(mine.append.events[0]->data);
+  CHECK(created["created_by"] == "marta");
+  CHECK(created["reference"] == account);
+
+  // Someone else's account, one that does not exist and another Comune's read the same, and
+  // nothing is appended.
+  const uint64_t head = f.logf.log->LastPosition();
+  std::vector<std::string> messages;
+  for (const auto& [who, reference] :
+       std::vector<std::pair<Actor, std::string>>{{A("paolo", "citizen"), account},
+                                                  {marta, "account-comune-aosta-99-canteen"},
+                                                  {marta, "account-comune-forli-1-canteen"}}) {
+    json other = top_up;
+    other["reference"] = reference;
+    auto r = f.Run(who, "payment-comune-aosta-2", "create_payment_position", other);
+    INFO(who.id << " " << reference);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().Is(Status::SubCode::kReferenceMissing));
+    CHECK_THAT(r.status().message(), Catch::Contains("is not one of yours"));
+  }
+  CHECK(f.logf.log->LastPosition() == head);
+  // Staff may still create a position for any account of their Ente.
+  f.Must(op, "payment-comune-aosta-3", "create_payment_position", top_up);
 }
 
 TEST_CASE("euro amounts become cents digit by digit, never through a float", "[payment_position]") {

@@ -23,7 +23,9 @@ from notify_support import AOSTA, stream_events
 from procedo_server import Server, free_port
 
 SECRET = "segreto-del-portale-di-prova"
-CITIZENS = {"marta": {"name": "Marta Rossi"}, "paolo": {"name": "Paolo Neri"}}
+# As SPID and CIE vouch for them: a name and a fiscal code (the claim with its "TINIT-").
+CITIZENS = {"marta": {"name": "Marta Rossi", "fiscal_number": "TINIT-RSSMRT80A41A326X"},
+            "paolo": {"name": "Paolo Neri", "fiscal_number": "TINIT-NREPLA75B12A326W"}}
 
 
 class NationalIdentity:

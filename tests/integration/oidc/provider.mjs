@@ -24,7 +24,8 @@ const provider = new Provider(config.issuer, {
   })),
   jwks: { keys: [signing] },
   // The console reads the person's role and organisation from the ID token's claims.
-  claims: { openid: ['sub'], profile: ['name'], procedo: ['role', 'tenant'] },
+  // The citizens' portal reads the person's fiscal code, as SPID and CIE give it.
+  claims: { openid: ['sub'], profile: ['name', 'fiscal_number'], procedo: ['role', 'tenant'] },
   scopes: ['openid', 'profile', 'procedo'],
   conformIdTokenClaims: false,
   pkce: { required: () => true },
