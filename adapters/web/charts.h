@@ -27,4 +27,8 @@ struct BarChart {
 // The SVG element, every text in it escaped.
 std::string RenderBarChart(const BarChart& chart);
 
+// Text as it may stand in the content or an attribute of the SVG and HTML drawn on the server
+// (the charts, the notice's QR code): & < > " ' escaped.
+std::string EscapeMarkup(const std::string& s);
+
 }  // namespace procedo::web

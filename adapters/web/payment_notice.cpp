@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "adapters/web/charts.h"  // EscapeMarkup
 #include "domain/italian_text.h"
 #include "domain/payment_notice.h"
 
@@ -12,32 +13,6 @@ namespace procedo::web {
 namespace {
 
 using nlohmann::json;
-
-std::string Escape(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(ch);
-    }
-  }
-  return out;
-}
 
 std::string Text(const json& o, const char* key) {
   auto it = o.find(key);
@@ -71,7 +46,7 @@ std::string QrSvg(const std::string& payload, const std::string& label) {
       "<svg class=\"avviso-qr\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {0}\" "
       "role=\"img\" aria-label=\"{1}\" shape-rendering=\"crispEdges\"><title>{1}</title>"
       "<rect width=\"{0}\" height=\"{0}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{2}\"/></svg>",
-      side, Escape(label), path);
+      side, EscapeMarkup(label), path);
 }
 
 std::string NoticeAmount(long long cents) {

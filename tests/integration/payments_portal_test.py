@@ -18,7 +18,7 @@ from browser_support import CHROMIUM, SHOTS
 from notify_support import AOSTA, stream_events
 from pagopa_support import GpdStandIn
 from payments_test import ORG, START, serve, types, until
-from portal_test import SECRET, Citizen, NationalIdentity, admitted_canteen, euro
+from portal_test import Citizen, admitted_canteen, euro, with_national_identity
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +26,8 @@ def env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("payments-portal")
     with GpdStandIn(now=START) as gpd:
         server = serve(tmp, gpd)
+        idp = with_national_identity(server, tmp)
         base = f"http://127.0.0.1:{server.port}"
-        idp = NationalIdentity(tmp, base)
-        server.env.update({"PROCEDO_NOTIFY_BASE_URL": base,
-                           "PROCEDO_PORTAL_OIDC_ISSUER": idp.issuer,
-                           "PROCEDO_PORTAL_OIDC_CLIENT_ID": "procedo-portale",
-                           "PROCEDO_PORTAL_OIDC_CLIENT_SECRET": SECRET})
         server.start()
         SHOTS.mkdir(parents=True, exist_ok=True)
         try:

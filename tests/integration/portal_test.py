@@ -55,12 +55,8 @@ class NationalIdentity:
 def env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("portal")
     server = Server(tmp)
+    idp = with_national_identity(server, tmp)
     base = f"http://127.0.0.1:{server.port}"
-    idp = NationalIdentity(tmp, base)
-    server.env.update({"PROCEDO_NOTIFY_BASE_URL": base,
-                       "PROCEDO_PORTAL_OIDC_ISSUER": idp.issuer,
-                       "PROCEDO_PORTAL_OIDC_CLIENT_ID": "procedo-portale",
-                       "PROCEDO_PORTAL_OIDC_CLIENT_SECRET": SECRET})
     server.start()
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -88,6 +84,17 @@ class Citizen(Browser):
                     self.page.click("button[type=submit]")
         self.csp_errors.clear()  # the provider's pages are not ours
         assert self.page.url == f"{base}/servizi", self.page.url
+
+
+def with_national_identity(server, tmp):
+    """The portal's OpenID provider, as the portal of `server` (not started yet) is set to use it."""
+    base = f"http://127.0.0.1:{server.port}"
+    idp = NationalIdentity(tmp, base)
+    server.env.update({"PROCEDO_NOTIFY_BASE_URL": base,
+                       "PROCEDO_PORTAL_OIDC_ISSUER": idp.issuer,
+                       "PROCEDO_PORTAL_OIDC_CLIENT_ID": "procedo-portale",
+                       "PROCEDO_PORTAL_OIDC_CLIENT_SECRET": SECRET})
+    return idp
 
 
 def admitted_canteen(server, n, citizen):
