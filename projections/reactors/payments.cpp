@@ -274,6 +274,10 @@ Status PaymentsReactor::Judge(const Outgoing& o, const Result<CommandOutcome>& o
   return Status::Ok();
 }
 
+const domain::PaymentSettings* PaymentsReactor::SettingsOf(const std::string& tenant) const {
+  return settings_ ? settings_->ForTenant(tenant) : nullptr;
+}
+
 Status PaymentsReactor::Retry(const std::string& stream, Position& p, const PlatformReply& r) {
   p.attempts++;
   if (p.attempts >= options_.max_attempts || r.kind == PlatformReply::Kind::kPermanent) {
@@ -297,7 +301,7 @@ Status PaymentsReactor::Retry(const std::string& stream, Position& p, const Plat
 }
 
 Status PaymentsReactor::Publish(const std::string& stream, Position& p) {
-  const domain::PaymentSettings* s = settings_ ? settings_->ForTenant(p.tenant) : nullptr;
+  const domain::PaymentSettings* s = SettingsOf(p.tenant);
   if (s == nullptr) return Status::Ok();  // the create guard refuses these; an old log may hold one
   auto state = commands_.Load(stream);
   if (!state.ok()) return state.status();
@@ -326,7 +330,7 @@ Status PaymentsReactor::Publish(const std::string& stream, Position& p) {
 }
 
 Status PaymentsReactor::Withdraw(const std::string& stream, Position& p) {
-  const domain::PaymentSettings* s = settings_ ? settings_->ForTenant(p.tenant) : nullptr;
+  const domain::PaymentSettings* s = SettingsOf(p.tenant);
   if (s == nullptr) return Status::Ok();
   PlatformReply r = platform_.Invalidate(s->creditor_fiscal_code, p.iupd);
   if (r.kind == PlatformReply::Kind::kRetry) return Retry(stream, p, r);
@@ -342,11 +346,10 @@ Status PaymentsReactor::Withdraw(const std::string& stream, Position& p) {
 }
 
 Status PaymentsReactor::CheckExpiry(const std::string& stream, Position& p) {
-  const domain::PaymentSettings* s = settings_ ? settings_->ForTenant(p.tenant) : nullptr;
+  const domain::PaymentSettings* s = SettingsOf(p.tenant);
   if (s == nullptr) return Status::Ok();
   PlatformReply r = platform_.Read(s->creditor_fiscal_code, p.iupd);
   if (r.kind != PlatformReply::Kind::kDone) return Retry(stream, p, r);
-  p.attempts = 0;
   // Asked again only after the next poll interval (a position kept payable after its due date).
   p.attempts = 1;
   p.not_before = waiter_.clock().Now() + options_.poll_interval;
@@ -358,7 +361,7 @@ Status PaymentsReactor::CheckExpiry(const std::string& stream, Position& p) {
 }
 
 Status PaymentsReactor::ReadReceipts(const std::string& tenant) {
-  const domain::PaymentSettings* s = settings_ ? settings_->ForTenant(tenant) : nullptr;
+  const domain::PaymentSettings* s = SettingsOf(tenant);
   if (s == nullptr) return Status::Ok();
   const std::string from = UtcDate(waiter_.clock().Now() - options_.lookback);
   auto iuvs = platform_.PaidSince(s->creditor_fiscal_code, from);

@@ -131,6 +131,8 @@ class PaymentsReactor final : public Consumer {
               const std::string& key, const std::string& tenant);
   std::vector<Status> SendAll(const std::vector<Outgoing>& out);
   Status Judge(const Outgoing& o, const Result<CommandOutcome>& r);
+  // The tenant's pagoPA settings; null when it takes no payments.
+  const domain::PaymentSettings* SettingsOf(const std::string& tenant) const;
   // After a failed call: later, or the failure recorded when the attempts are spent.
   Status Retry(const std::string& stream, Position& p, const PlatformReply& r);
 
