@@ -1,7 +1,12 @@
 """What the browser tests share: Debian's chromium driven by Playwright, axe-core injected into
-every page, and screenshots at desktop and phone widths under the build folder."""
+every page, screenshots at desktop and phone widths under the build folder, and a QR code drawn on
+a page read back as a phone would (zbarimg, from Debian's zbar-tools)."""
 import os
 import pathlib
+import shutil
+import subprocess
+
+import pytest
 
 from procedo_server import SRC
 
@@ -39,6 +44,24 @@ class Browser:
         assert self.page.evaluate("document.documentElement.scrollWidth") <= 360, f"{name} scrolls sideways at 360 px"
         self.page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)
         self.page.set_viewport_size(size)
+
+    def qr_text(self, selector, name):
+        """The text of the one QR code drawn at `selector`, decoded from the pixels Chromium
+        renders: a PNG screenshot of the element (kept as SHOTS/<name>.png) read by zbarimg, QR
+        codes only, the data as encoded (no charset conversion). Fails, never skips, when zbarimg
+        is missing: scripts/setup installs it."""
+        zbarimg = shutil.which("zbarimg")
+        if zbarimg is None:
+            pytest.fail("zbarimg is not installed: the QR code cannot be decoded; install Debian's "
+                        "zbar-tools (scripts/setup does)", pytrace=False)
+        png = SHOTS / f"{name}.png"
+        self.page.locator(selector).screenshot(path=str(png), type="png")
+        r = subprocess.run([zbarimg, "--raw", "-q", "--nodbus", "-Sdisable", "-Sqrcode.enable", str(png)],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, f"zbarimg read no QR code in {png} (exit {r.returncode}): {r.stderr}"
+        symbols = r.stdout.splitlines()
+        assert len(symbols) == 1, f"{png}: {len(symbols)} QR codes: {symbols}"
+        return symbols[0]
 
     def csrf(self):
         return next(c["value"] for c in self.context.cookies() if c["name"] == "procedo_csrf")

@@ -2,12 +2,13 @@
 serve`, the portal's real OpenID provider (portal_test.NationalIdentity) and the GPD stand-in
 (pagopa_standin.py) over HTTP on loopback. A mother asks for a 20,00 € top-up of her child's
 canteen credit: a wrong amount is refused next to its field with nothing appended; the right one
-gives her the payment notice (the codice avviso in groups of four, the QR code, her name and
-fiscal code), which prints without the portal's header and navigation. The engine publishes the
-position to the stand-in, the stand-in is paid, the driven clock moves, and her position's page
-shows the payment received and the credit. Another citizen gets "not found" for her notice and
-her account, as for ones that do not exist; a forged CSRF token changes nothing. axe-core and
-screenshots (desktop, 360 px) on every page. The console's side: payments_console_test.py.
+gives her the payment notice (the codice avviso in groups of four, her name and fiscal code, the
+QR code, which zbarimg decodes from the rendered page to pagoPA's payload for her notice), which
+prints without the portal's header and navigation. The engine publishes the position to the
+stand-in, the stand-in is paid, the driven clock moves, and her position's page shows the payment
+received and the credit. Another citizen gets "not found" for her notice and her account, as for
+ones that do not exist; a forged CSRF token changes nothing. axe-core and screenshots (desktop,
+360 px) on every page. The console's side: payments_console_test.py.
 """
 import re
 
@@ -17,7 +18,7 @@ from playwright.sync_api import sync_playwright
 from browser_support import CHROMIUM, SHOTS
 from notify_support import AOSTA, stream_events
 from pagopa_support import GpdStandIn
-from payments_test import ORG, START, serve, types, until
+from payments_test import ORG, START, creditor_fiscal_code, serve, types, until
 from portal_test import Citizen, admitted_canteen, euro, with_national_identity
 
 
@@ -75,7 +76,8 @@ def test_a_citizen_tops_up_her_childs_credit_with_pagopa(env):
     assert positions_for(server, account) == [] and stream_events(server, account) == head
     marta.check("payments-top-up-error")
 
-    marta.page.fill("#ricarica-importo", "20,00")
+    typed = "20,00"
+    marta.page.fill("#ricarica-importo", typed)
     marta.page.click("#modulo-ricarica button[type=submit]")
     marta.page.wait_for_url(re.compile(rf".*/servizi/pagamenti/payment-{AOSTA}-[0-9a-f]+\?esito=ricarica.*"))
     first = marta.page.url.split("/servizi/pagamenti/")[1].split("?")[0]
@@ -100,6 +102,16 @@ def test_a_citizen_tops_up_her_childs_credit_with_pagopa(env):
     assert marta.page.inner_text("#destinatario-codice-fiscale") == "RSSMRT80A41A326X"
     assert marta.page.locator("svg.avviso-qr path").count() == 1
     assert marta.page.get_attribute("svg.avviso-qr", "viewBox") == "0 0 41 41"  # version 4
+    # What a phone reads from the QR code as Chromium draws it: pagoPA's payload, with the notice
+    # number the office reads for the position, the Ente's fiscal code from its pagoPA settings and
+    # the amount she typed, in cents.
+    euros, cents = typed.split(",")
+    row = server.as_("operator", AOSTA, "olga").get(f"/v1/payments/{first}")
+    assert row.status == 200, row
+    office_nav = row.json()["notice_number"]
+    assert office_nav == nav
+    expected = f"PAGOPA|002|{office_nav}|{creditor_fiscal_code(AOSTA)}|{int(euros) * 100 + int(cents)}"
+    assert marta.qr_text("svg.avviso-qr", "payments-notice-qr") == expected
     marta.check("payments-notice")
     # Printed: the notice alone, without the portal's header, navigation and links back.
     marta.page.emulate_media(media="print")

@@ -8,12 +8,13 @@ cancelled position and a receipt for a notice the engine never issued become ano
 expired position cannot be paid at the platform and is recorded expired.
 """
 import hashlib
+import json
 import random
 import time
 
 from notify_support import AOSTA, FORLI, stream_events
 from pagopa_support import ControlError, GpdStandIn
-from procedo_server import Server, wait_for
+from procedo_server import SRC, Server, wait_for
 
 ORG = "00120100071"  # domain/payments/comune-aosta.json
 FORLI_ORG = "00606620409"
@@ -22,6 +23,12 @@ START = "2026-11-02T08:00:00"
 
 # The stream of the receipt RCPT-ELSEWHERE (domain::UnmatchedReceiptStream: a hash of its id).
 UNMATCHED_ELSEWHERE = f"unmatched_receipt-{AOSTA}-" + hashlib.sha256(b"RCPT-ELSEWHERE").hexdigest()[:24]
+
+
+def creditor_fiscal_code(tenant):
+    """The Ente's fiscal code as its pagoPA settings give it (domain/payments/<tenant>.json)."""
+    settings = json.loads((SRC / "domain" / "payments" / f"{tenant}.json").read_text())
+    return settings["creditor"]["fiscal_code"]
 
 
 def serve(tmp_path, gpd, **extra):
