@@ -15,6 +15,8 @@
 #include <set>
 #include <thread>
 
+#include "adapters/http/owned_threads.h"
+
 namespace procedo::http {
 
 namespace beast = boost::beast;
@@ -25,7 +27,10 @@ using tcp = net::ip::tcp;
 class ServerImpl {
  public:
   ServerImpl(ServerOptions o, const Router& r)
-      : opt(std::move(o)), router(r), acceptor(ioc), workers(static_cast<size_t>(opt.worker_threads)) {}
+      : opt(std::move(o)),
+        router(r),
+        acceptor(ioc),
+        workers(static_cast<size_t>(opt.worker_threads)) {}
 
   Result<uint16_t> Start();
   void Stop();
@@ -50,6 +55,7 @@ class ServerImpl {
   std::atomic<size_t> open_streams{0};
   std::mutex streams_mu;
   std::set<std::shared_ptr<EventSource>> streams;
+  OwnedThreads pumps;  // an event stream's pump blocks while it waits, so it has a thread
   std::atomic<bool> stopping{false};
 };
 
@@ -88,10 +94,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::get_lowest_layer(stream_).expires_after(first_ ? server_.opt.read_timeout
                                                           : server_.opt.idle_timeout);
     first_ = false;
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnRead(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -108,12 +113,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     if (ec == bhttp::error::header_limit) {
       return Send(Response::Problem(431, "headers-too-large", "Request headers too large",
-                                    "send at most 16 KiB of headers"), 11, false);
+                                    "send at most 16 KiB of headers"),
+                  11, false);
     }
     if (ec) {
       if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category()) {
-        return Send(Response::Problem(400, "bad-http", "Malformed HTTP request", ec.message()),
-                    11, false);
+        return Send(Response::Problem(400, "bad-http", "Malformed HTTP request", ec.message()), 11,
+                    false);
       }
       return Close();
     }
@@ -154,8 +160,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
     }
     if (!ok) {
-      return Finish(req, Response::Problem(400, "bad-url", "Malformed URL",
-                                           "the URL has a bad %-escape"), version, keep_alive);
+      return Finish(
+          req, Response::Problem(400, "bad-url", "Malformed URL", "the URL has a bad %-escape"),
+          version, keep_alive);
     }
     auto match = server_.router.Find(*req);
     if (!match.handler) {
@@ -167,8 +174,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         r.headers.emplace_back("Allow", allow);
         return Finish(req, std::move(r), version, keep_alive);
       }
-      return Finish(req, Response::Problem(404, "not-found", "Not found",
-                                           fmt::format("no route for {}", req->path)),
+      return Finish(req,
+                    Response::Problem(404, "not-found", "Not found",
+                                      fmt::format("no route for {}", req->path)),
                     version, keep_alive);
     }
     const Handler* h = match.handler;
@@ -194,7 +202,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void Finish(const std::shared_ptr<Request>& req, Response r, unsigned version, bool keep_alive) {
     if (server_.opt.on_response) {
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+      double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
       server_.opt.on_response(*req, r.status, secs);
     }
     if (r.events) return StartEvents(std::move(r), version);
@@ -246,9 +255,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (server_.open_streams.fetch_add(1) >= server_.opt.max_event_streams) {
       server_.open_streams.fetch_sub(1);
       r.events->Cancel();
-      return Send(Response::Problem(503, "too-many-streams", "Too many event streams",
-                                    "the server has its maximum of open event streams; retry later"),
-                  version, false);
+      return Send(
+          Response::Problem(503, "too-many-streams", "Too many event streams",
+                            "the server has its maximum of open event streams; retry later"),
+          version, false);
     }
     auto res = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::ok, version);
     res->set(bhttp::field::server, "procedo");
@@ -261,11 +271,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     server_.Track(source);
     beast::get_lowest_layer(stream_).expires_after(server_.opt.write_timeout);
     bhttp::async_write_header(
-        stream_, *sr, [self = this->shared_from_this(), res, sr, source](beast::error_code ec, size_t) {
+        stream_, *sr,
+        [self = this->shared_from_this(), res, sr, source](beast::error_code ec, size_t) {
           if (ec) return self->EndEvents(source);
-          // The source blocks while it waits for events, so it gets a thread of its own; every
-          // write still goes through this connection's executor and its timeout.
-          std::thread([self, source] { self->PumpEvents(source); }).detach();
+          // Every write still goes through this connection's executor and its timeout.
+          self->server_.pumps.Start([self, source] { self->PumpEvents(source); });
         });
   }
 
@@ -273,7 +283,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     while (!server_.stopping) {
       auto frame = source->Next(server_.opt.sse_heartbeat);
       if (!frame.ok()) break;
-      if (!WriteChunk(frame->empty() ? std::string(": keep-alive\n\n") : std::move(frame).value())) break;
+      if (!WriteChunk(frame->empty() ? std::string(": keep-alive\n\n") : std::move(frame).value()))
+        break;
     }
     net::post(stream_.get_executor(), [self = this->shared_from_this(), source] {
       net::async_write(self->stream_, bhttp::make_chunk_last(),
@@ -291,7 +302,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       net::async_write(self->stream_, bhttp::make_chunk(net::buffer(*data)),
                        [data, done](beast::error_code ec, size_t) { done->set_value(!ec); });
     });
-    if (fut.wait_for(server_.opt.write_timeout + std::chrono::seconds(5)) != std::future_status::ready) {
+    if (fut.wait_for(server_.opt.write_timeout + std::chrono::seconds(5)) !=
+        std::future_status::ready) {
       return false;
     }
     return fut.get();
@@ -329,7 +341,9 @@ void ServerImpl::Accept() {
     if (ec) {
       if (!acceptor.is_open()) return;
     } else if (tls) {
-      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket), *tls)->Start();
+      std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket),
+                                                                      *tls)
+          ->Start();
     } else {
       std::make_shared<Session<beast::tcp_stream>>(*this, std::move(socket))->Start();
     }
@@ -349,7 +363,8 @@ Result<uint16_t> ServerImpl::Start() {
     } catch (const std::exception& e) {
       return Status::InvalidArgument(fmt::format(
           "cannot load the TLS certificate '{}' and key '{}' ({}): set http.tls_certificate and "
-          "http.tls_private_key to readable PEM files", opt.tls_certificate, opt.tls_private_key, e.what()));
+          "http.tls_private_key to readable PEM files",
+          opt.tls_certificate, opt.tls_private_key, e.what()));
     }
   }
   beast::error_code ec;
@@ -361,9 +376,10 @@ Result<uint16_t> ServerImpl::Start() {
   if (!ec) acceptor.bind(ep, ec);
   if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status::Unavailable(fmt::format("cannot listen on {}:{} ({}); choose another "
-                                           "http.listen or stop what holds it", opt.address, opt.port,
-                                           ec.message()));
+    return Status::Unavailable(
+        fmt::format("cannot listen on {}:{} ({}); choose another "
+                    "http.listen or stop what holds it",
+                    opt.address, opt.port, ec.message()));
   }
   uint16_t port = acceptor.local_endpoint().port();
   Accept();
@@ -381,21 +397,27 @@ void ServerImpl::Stop() {
     std::lock_guard lock(streams_mu);
     for (auto& s : streams) s->Cancel();
   }
-  // Event pumps leave within one heartbeat; give them that long before stopping the loop.
-  auto deadline = std::chrono::steady_clock::now() + opt.sse_heartbeat + std::chrono::seconds(1);
-  while (open_streams.load() > 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  // A cancelled pump leaves at once, or within one heartbeat or one write timeout; the loop still
+  // runs meanwhile, so that each stream gets its last chunk.
+  pumps.JoinAll();
   ioc.stop();
   for (auto& t : threads) t.join();
   threads.clear();
   workers.join();
+  // A stream that started while the loop was stopping has a pump too.
+  pumps.JoinAll();
 }
 
 Server::Server(ServerOptions options, const Router& router)
     : impl_(std::make_unique<ServerImpl>(std::move(options), router)) {}
-Server::~Server() { Stop(); }
-Result<uint16_t> Server::Start() { return impl_->Start(); }
-void Server::Stop() { impl_->Stop(); }
+Server::~Server() {
+  Stop();
+}
+Result<uint16_t> Server::Start() {
+  return impl_->Start();
+}
+void Server::Stop() {
+  impl_->Stop();
+}
 
 }  // namespace procedo::http
