@@ -5,6 +5,8 @@
 // application_fee_cents of the services chosen; record_application_fee records the payment).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "domain/payments.h"
 #include "domain/services.h"
 
@@ -12,15 +14,18 @@ namespace procedo::domain {
 
 using nlohmann::json;
 
-int64_t ApplicationFeeCents(const TenantServices* catalogue, const json& services) {
+int64_t ApplicationFeeDue(const ServiceCatalogue* services, const std::string& tenant,
+                          const json& enrolment) {
+  const TenantServices* catalogue = services ? services->ForTenant(tenant) : nullptr;
+  const json chosen = enrolment.value("services", json::array());
+  if (catalogue == nullptr || !chosen.is_array()) return 0;
   int64_t due = 0;
-  if (catalogue == nullptr || !services.is_array()) return 0;
-  for (const auto& id : services) {
+  for (const auto& id : chosen) {
     if (!id.is_string()) continue;
     const Service* s = catalogue->Find(id.get<std::string>());
     if (s != nullptr && s->application_fee_cents) due += *s->application_fee_cents;
   }
-  return due;
+  return std::max<int64_t>(0, due - enrolment.value("fee_paid_cents", int64_t{0}));
 }
 
 namespace {
@@ -91,11 +96,8 @@ void RegisterPaymentEffectHooks(HookRegistry& hooks,
   hooks.AddDecider("invoice_settlement", SettleInvoice);
   hooks.AddGuard(
       "application_fee_paid", [services](const DecideContext& c) -> std::optional<std::string> {
-        const int64_t due =
-            ApplicationFeeCents(services ? services->ForTenant(c.state.tenant) : nullptr,
-                                c.state.fields.value("services", json::array()));
-        const int64_t paid = c.state.fields.value("fee_paid_cents", int64_t{0});
-        if (paid >= due) return std::nullopt;
+        const int64_t due = ApplicationFeeDue(services.get(), c.state.tenant, c.state.fields);
+        if (due == 0) return std::nullopt;
         return fmt::format(
             "the application fee of {} euro is not paid yet: pay its notice (pagoPA), then submit "
             "the application",

@@ -49,26 +49,31 @@ std::string NoSettings(const std::string& tenant) {
       tenant, tenant);
 }
 
-// A citizen asks for one thing only: a top-up of a prepaid account of theirs, by the rule that
-// lets them read it (domain/access.h). Someone else's account, another Ente's, or none at all is
-// answered alike, so that the answer never tells that an account exists.
-Status CheckCitizenTopUp(const DecideContext& c, const std::string& tenant, const json& data) {
-  if (data.value("purpose", "") != "top_up") {
+// What a citizen may ask for, judged by the rule that lets them read the stream paid for
+// (domain/access.h): a top-up of an open prepaid account of theirs, or the application fee an
+// enrolment of theirs still owes before its submission, for exactly what it owes (the catalogue
+// sets the fee, not the person paying it). Someone else's account or enrolment, another Ente's,
+// or none at all is answered alike, so that the answer never tells that it exists.
+Status CheckCitizenPayment(const DecideContext& c, const std::string& tenant, const json& data,
+                           const ServiceCatalogue* services) {
+  const std::string purpose = data.value("purpose", "");
+  if (purpose != "top_up" && purpose != "enrolment_fee") {
     return Status::PermissionDenied(
-        "a citizen may ask only for a top-up (purpose top_up) of a prepaid account of theirs; "
-        "the Ente issues every other debt position");
+        "a citizen may ask only for a top-up (purpose top_up) of a prepaid account of theirs or "
+        "for the application fee (purpose enrolment_fee) of an application of theirs; the Ente "
+        "issues every other debt position");
   }
-  const std::string account = data.value("reference", "");
-  const Status missing = Status::InvalidArgument(
-      fmt::format("account {} is not one of yours; name the account to top up as its page shows "
-                  "it",
-                  account),
-      Status::SubCode::kReferenceMissing);
-  if (!account.starts_with("account-")) return missing;
+  const bool fee = purpose == "enrolment_fee";
+  const std::string reference = data.value("reference", "");
+  const Status missing =
+      Status::InvalidArgument(fmt::format("{} {} is not one of yours; name it as its page shows it",
+                                          fee ? "application" : "account", reference),
+                              Status::SubCode::kReferenceMissing);
+  if (!reference.starts_with(fee ? "enrolment-" : "account-")) return missing;
   if (c.state_of == nullptr) {
-    return Status::Unavailable("the account could not be read; send the command again");
+    return Status::Unavailable("the stream paid for could not be read; send the command again");
   }
-  auto state = (*c.state_of)(account);
+  auto state = (*c.state_of)(reference);
   if (!state.ok() && !state.status().IsInvalidArgument()) return state.status();
   const Principal who{c.actor.id, c.actor.role, c.actor.tenant};
   if (!state.ok() || !(*state)->exists() || (*state)->tenant != tenant ||
@@ -76,9 +81,25 @@ Status CheckCitizenTopUp(const DecideContext& c, const std::string& tenant, cons
     return missing;
   }
   const json& f = (*state)->fields;
-  if (f.value("regime", "") != "prepaid" || (*state)->status != "open") {
-    return Status::InvalidArgument(
-        fmt::format("account {} takes no top-ups: it is not an open prepaid account", account));
+  if (!fee) {
+    if (f.value("regime", "") != "prepaid" || (*state)->status != "open") {
+      return Status::InvalidArgument(
+          fmt::format("account {} takes no top-ups: it is not an open prepaid account", reference));
+    }
+    return Status::Ok();
+  }
+  const std::string& status = (*state)->status;
+  const int64_t due = ApplicationFeeDue(services, tenant, f);
+  if ((status != "draft" && status != "details_completed") || due == 0) {
+    return Status::InvalidArgument(fmt::format(
+        "application {} owes no application fee (none is due for its services, it is paid, or "
+        "the application is submitted already)",
+        reference));
+  }
+  if (data.value("amount_cents", int64_t{0}) != due) {
+    return Status::InvalidArgument(fmt::format(
+        "the application fee application {} owes is {} euro: ask for exactly that amount",
+        reference, CentsToEuro(due)));
   }
   return Status::Ok();
 }
@@ -89,7 +110,8 @@ std::string IuvCounterStream(const std::string& tenant, const std::string& segre
   return fmt::format("iuv-{}-{}", tenant, segregation_code);
 }
 
-void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSettingsSet> settings) {
+void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSettingsSet> settings,
+                          std::shared_ptr<const ServiceCatalogue> services) {
   RegisterPaymentReceiptHooks(hooks);
   // Decided before anything is allocated: an Ente without a pagoPA station has no debt positions.
   hooks.AddGuard("takes_pagopa_payments",
@@ -100,8 +122,9 @@ void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSett
                  });
   hooks.AddAllocator(
       "notice_number",
-      [settings](const StreamVersionOf& version_of, const DecideContext& c, const std::string&,
-                 json& data, std::vector<AllocatedEvent>* also) -> Status {
+      [settings, services](const StreamVersionOf& version_of, const DecideContext& c,
+                           const std::string&, json& data,
+                           std::vector<AllocatedEvent>* also) -> Status {
         const std::string tenant = c.state.exists() ? c.state.tenant : c.actor.tenant;
         const PaymentSettings* s = settings ? settings->ForTenant(tenant) : nullptr;
         if (s == nullptr) {
@@ -109,7 +132,9 @@ void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSett
           return Status::InvalidArgument(NoSettings(tenant), Status::SubCode::kReferenceMissing);
         }
         if (c.actor.role == "citizen") {
-          if (Status st = CheckCitizenTopUp(c, tenant, data); !st.ok()) return st;
+          if (Status st = CheckCitizenPayment(c, tenant, data, services.get()); !st.ok()) {
+            return st;
+          }
         }
         const std::string purpose = data.value("purpose", "");
         auto category = s->categories.find(purpose);

@@ -57,6 +57,11 @@ std::string CentsToEuro(int64_t cents);
 // "2026-07-31T21:59:59"). Empty for a date that is not one.
 std::string DueInstantUtc(const std::string& date);
 
+// The application fee an enrolment still owes (its fields): the catalogue's
+// application_fee_cents of the services it chose, less what its receipts paid; 0 when none.
+int64_t ApplicationFeeDue(const ServiceCatalogue* services, const std::string& tenant,
+                          const nlohmann::json& enrolment);
+
 // The account movement a paid top-up becomes: named after its receipt, so the ledger takes one
 // payment once whatever path brings it.
 std::string PaymentMovementId(const std::string& receipt_id);
@@ -65,7 +70,10 @@ std::string PaymentMovementId(const std::string& receipt_id);
 std::string UnmatchedReceiptStream(const std::string& tenant, const std::string& receipt_id);
 
 // The allocator "notice_number" of create_payment_position, and the receipts' hooks.
-void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSettingsSet> settings);
+// A citizen may ask only for a top-up of a prepaid account of theirs or for the application fee
+// an enrolment of theirs still owes (exactly that amount).
+void RegisterPaymentHooks(HookRegistry& hooks, std::shared_ptr<const PaymentSettingsSet> settings,
+                          std::shared_ptr<const ServiceCatalogue> services);
 
 // What a payment changes elsewhere (payment_effects.cpp): the purpose's reference checked at
 // creation, settle_invoice's decider, the application fee due before an enrolment's submission.

@@ -60,7 +60,7 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
   RegisterAccountHooks(*d->hooks, d->services, d->calendars);
   RegisterHouseholdHooks(*d->hooks);
   RegisterNumberHooks(*d->hooks, d->calendars);
-  RegisterPaymentHooks(*d->hooks, d->payments);
+  RegisterPaymentHooks(*d->hooks, d->payments, d->services);
   RegisterPaymentEffectHooks(*d->hooks, d->services);
 
   LoaderOptions opts;

@@ -1,7 +1,8 @@
 // Payments through pagoPA in the portal and the console: the printable payment notice of a debt
-// position (payment_notice.h), and the citizen's top-up of a prepaid account: an amount typed in
-// euro becomes create_payment_position as the citizen, through the one command path, whose
-// allocator lets a citizen top up only an account of theirs.
+// position (payment_notice.h), the citizen's top-up of a prepaid account (an amount typed in
+// euro) and the application fee an application of theirs owes (the catalogue's amount). Each
+// becomes create_payment_position as the citizen, through the one command path, whose allocator
+// lets a citizen pay only for an account or an application of theirs.
 #include <fmt/format.h>
 
 #include <variant>
@@ -13,6 +14,7 @@
 #include "adapters/web/portal.h"
 #include "domain/calendars.h"
 #include "domain/payments.h"
+#include "domain/services.h"
 #include "engine/base/url.h"
 #include "engine/log/event.h"
 #include "engine/workflow/command_handler.h"
@@ -98,14 +100,22 @@ http::Response ShowPortalNotice(const Portal& p, const http::Request& req, const
   if (reference.starts_with("account-")) {
     d["back"] = "/servizi/posizioni/" + UrlEncode(reference);
     d["back_label"] = "Torna alla posizione";
+  } else if (reference.starts_with("enrolment-")) {
+    d["back"] = "/servizi/iscrizioni/" + UrlEncode(reference);
+    d["back_label"] = "Torna alla domanda di iscrizione";
   } else {
     d["back"] = "/servizi";
     d["back_label"] = "I tuoi servizi";
   }
-  if (req.Query("esito").value_or("") == "ricarica") {
+  const std::string done = req.Query("esito").value_or("");
+  if (done == "ricarica") {
     d["done"] =
         "Fatto: la ricarica è stata chiesta. Paga con questo avviso; il credito arriva appena "
         "pagoPA ci conferma il pagamento.";
+  } else if (done == "quota") {
+    d["done"] =
+        "Fatto: ecco l'avviso per la quota di iscrizione. Quando pagoPA ci conferma il "
+        "pagamento potrai presentare la domanda.";
   }
   return p.Page(200, "payment_notice", "Avviso di pagamento", d, req, &s);
 }
@@ -138,6 +148,13 @@ std::string Clip(const std::string& text, size_t bytes) {
   size_t end = bytes;
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   return text.substr(0, end);
+}
+
+// The debtor of a position the citizen asks for: herself, by the fiscal code her sign-in gave.
+json Debtor(const StaffSession& s) {
+  return {{"type", "F"},
+          {"fiscal_code", s.fiscal_code},
+          {"name", Clip(s.name.empty() ? std::string("Cittadino") : s.name, 70)}};
 }
 
 // What the notice says is paid (its subject, at most 90 characters in pagoPA's layout): the
@@ -209,10 +226,7 @@ http::Response AskTopUp(const Portal& p, const http::Request& req, const StaffSe
                  {"description", Subject(p, account)},
                  {"amount_cents", std::get<int64_t>(cents)},
                  {"due_date", DueDate(p)},
-                 {"debtor",
-                  {{"type", "F"},
-                   {"fiscal_code", s.fiscal_code},
-                   {"name", Clip(s.name.empty() ? std::string("Cittadino") : s.name, 70)}}}};
+                 {"debtor", Debtor(s)}};
   if (const std::string key = field("chiave"); !key.empty()) cmd.idempotency_key = "portal-" + key;
   CommandReply reply = p.api.command_service->Execute(s.who, cmd);
   if (reply.accepted()) {
@@ -235,7 +249,136 @@ http::Response AskTopUp(const Portal& p, const http::Request& req, const StaffSe
   return ShowAccount(p, req, s, &o, problem.status >= 500 ? 503 : problem.status);
 }
 
+// What the notice says the fee pays: the services chosen and who will use them.
+std::string FeeSubject(const Portal& p, const WorkflowState& enrolment) {
+  std::string names;
+  const domain::TenantServices* catalogue =
+      p.api.services ? p.api.services->ForTenant(enrolment.tenant) : nullptr;
+  for (const auto& id : enrolment.fields.value("services", json::array())) {
+    if (!id.is_string()) continue;
+    const domain::Service* service = catalogue ? catalogue->Find(id.get<std::string>()) : nullptr;
+    if (service == nullptr || !service->application_fee_cents) continue;
+    names += (names.empty() ? "" : ", ") + service->name;
+  }
+  const std::string who =
+      enrolment.fields.value("beneficiary", json::object()).value("name", std::string());
+  return Clip("Quota di iscrizione " + names + (who.empty() ? "" : " - " + who), 90);
+}
+
+http::Response AskFee(const Portal& p, const http::Request& req, const StaffSession& s) {
+  auto form = ParseForm(req.body);
+  if (!form || !CsrfValid(req, *form)) return p.Forbidden(req, &s);
+  const std::string enrolment = req.params.at("id");
+  if (p.api.command_service == nullptr || !enrolment.starts_with("enrolment-") ||
+      !http::MayRead(p.api, s.who, enrolment)) {
+    return p.NotFound(req, &s);
+  }
+  auto state = p.api.commands->Load(enrolment);
+  if (!state.ok() || !(*state)->exists()) return p.NotFound(req, &s);
+  auto field = [&form](const char* name) {
+    auto it = form->find(name);
+    return it == form->end() ? std::string() : it->second;
+  };
+  const std::string stream = field("flusso");
+  if (!stream.starts_with("payment-" + s.who.tenant + "-") || !ValidateStreamId(stream).ok()) {
+    return p.NotFound(req, &s);
+  }
+  auto again = [&](const std::string& error, int status) {
+    return ShowApplicationWithFeeError(p, req, s, error, status);
+  };
+  if (s.fiscal_code.empty()) {
+    return again(
+        "Il tuo accesso non ci ha dato il codice fiscale: il pagamento on line non è possibile. "
+        "Rivolgiti all'ufficio dei servizi scolastici.",
+        422);
+  }
+  Command cmd;
+  cmd.stream = stream;
+  cmd.name = "create_payment_position";
+  cmd.payload = {{"purpose", "enrolment_fee"},
+                 {"reference", enrolment},
+                 {"description", FeeSubject(p, **state)},
+                 {"amount_cents",
+                  domain::ApplicationFeeDue(p.api.services, (*state)->tenant, (*state)->fields)},
+                 {"due_date", DueDate(p)},
+                 {"debtor", Debtor(s)}};
+  if (const std::string key = field("chiave"); !key.empty()) cmd.idempotency_key = "portal-" + key;
+  CommandReply reply = p.api.command_service->Execute(s.who, cmd);
+  if (reply.accepted()) {
+    return SeeOther(fmt::format("/servizi/pagamenti/{}?esito=quota&dopo={}", UrlEncode(stream),
+                                reply.body.value("position", uint64_t{0})));
+  }
+  const Problem& problem = *reply.problem;
+  if (problem.status == 404 || problem.status == 403 || problem.type == "reference-missing") {
+    return p.NotFound(req, &s);
+  }
+  if (problem.status >= 500) {
+    return again("Non è stato possibile chiedere l'avviso. Riprova tra qualche minuto.", 503);
+  }
+  return again(
+      "La domanda non deve più una quota di iscrizione: è già pagata o la domanda è cambiata "
+      "nel frattempo. Controlla la pagina aggiornata.",
+      problem.status);
+}
+
+// The positions asked to pay for `reference`, as the portal lists them, the oldest first.
+json PaymentsFor(const Portal& p, const StaffSession& s, const std::string& reference) {
+  json out = json::array();
+  if (p.api.views == nullptr) return out;
+  auto streams = p.api.views->Scan(PaymentsProjection::kName,
+                                   PaymentsProjection::ByReferencePrefix(s.who.tenant, reference),
+                                   "", kMaxListed);
+  for (const auto& item : streams.ok() ? *streams : std::vector<ViewRow>{}) {
+    const json named = json::parse(item.value, nullptr, false);
+    if (!named.is_string()) continue;
+    const std::string stream = named.get<std::string>();
+    auto row = Position(p.api, s.who, stream);
+    if (!row.ok() || !row->has_value()) continue;
+    const json& r = **row;
+    const std::string status = r.value("status", "");
+    out.push_back({{"href", "/servizi/pagamenti/" + UrlEncode(stream)},
+                   {"what", r.value("description", "")},
+                   {"amount", NoticeAmount(r.value("amount_cents", 0LL))},
+                   {"due", NoticeDate(r.value("due_date", ""))},
+                   {"state", p.Label("states", status, "payment")},
+                   {"paid", status == "paid"},
+                   {"open", status == "created" || status == "published"}});
+  }
+  return out;
+}
+
 }  // namespace
+
+json ApplicationFee(const Portal& p, const StaffSession& s, const WorkflowState& enrolment,
+                    const std::string& error) {
+  if (p.api.payments == nullptr || p.api.commands == nullptr ||
+      p.api.payments->ForTenant(enrolment.tenant) == nullptr) {
+    return nullptr;
+  }
+  const int64_t due = domain::ApplicationFeeDue(p.api.services, enrolment.tenant, enrolment.fields);
+  const int64_t paid = enrolment.fields.value("fee_paid_cents", int64_t{0});
+  const bool before_submission =
+      enrolment.status == "draft" || enrolment.status == "details_completed";
+  if (paid == 0 && (due == 0 || !before_submission)) return nullptr;
+  json fee = {{"payments", PaymentsFor(p, s, enrolment.stream)}};
+  fee["has_payments"] = !fee["payments"].empty();
+  if (paid > 0) fee["paid"] = NoticeAmount(paid);
+  if (due > 0 && before_submission) {
+    fee["due"] = NoticeAmount(due);
+    bool open = false;
+    for (const auto& row : fee["payments"]) open = open || row.value("open", false);
+    // One notice at a time: while one is payable the page offers it, not a second.
+    if (!open) {
+      fee["ask"] = {
+          {"action", fmt::format("/servizi/iscrizioni/{}/quota", UrlEncode(enrolment.stream))},
+          {"stream", fmt::format("payment-{}-{}", s.who.tenant, RandomHex(6))},
+          {"key", RandomHex(16)},
+          {"no_fiscal_code", s.fiscal_code.empty()}};
+    }
+  }
+  if (!error.empty()) fee["refused"] = error;
+  return fee;
+}
 
 json AccountPayments(const Portal& p, const StaffSession& s, const std::string& account,
                      bool open_prepaid, const TopUpOutcome* outcome) {
@@ -244,25 +387,7 @@ json AccountPayments(const Portal& p, const StaffSession& s, const std::string& 
       p.api.payments->ForTenant(s.who.tenant) == nullptr) {
     return out;
   }
-  if (p.api.views != nullptr) {
-    auto streams = p.api.views->Scan(PaymentsProjection::kName,
-                                     PaymentsProjection::ByReferencePrefix(s.who.tenant, account),
-                                     "", kMaxListed);
-    for (const auto& item : streams.ok() ? *streams : std::vector<ViewRow>{}) {
-      const json named = json::parse(item.value, nullptr, false);
-      if (!named.is_string()) continue;
-      const std::string stream = named.get<std::string>();
-      auto row = Position(p.api, s.who, stream);
-      if (!row.ok() || !row->has_value()) continue;
-      const json& r = **row;
-      out["payments"].push_back({{"href", "/servizi/pagamenti/" + UrlEncode(stream)},
-                                 {"what", r.value("description", "")},
-                                 {"amount", NoticeAmount(r.value("amount_cents", 0LL))},
-                                 {"due", NoticeDate(r.value("due_date", ""))},
-                                 {"state", p.Label("states", r.value("status", ""), "payment")},
-                                 {"paid", r.value("status", "") == "paid"}});
-    }
-  }
+  out["payments"] = PaymentsFor(p, s, account);
   out["has_payments"] = !out["payments"].empty();
   if (open_prepaid) {
     json f = {{"action", fmt::format("/servizi/posizioni/{}/ricarica", UrlEncode(account))},
@@ -280,6 +405,8 @@ void AddPaymentPages(http::Router& router, std::shared_ptr<Portal> portal) {
   AddPageRoute(router, "/servizi/pagamenti/{id}", PortalPage(portal, &ShowPortalNotice),
                /*blocking=*/true);
   router.Add("POST", "/servizi/posizioni/{id}/ricarica", PortalPage(portal, &AskTopUp),
+             /*blocking=*/true);
+  router.Add("POST", "/servizi/iscrizioni/{id}/quota", PortalPage(portal, &AskFee),
              /*blocking=*/true);
 }
 

@@ -124,7 +124,8 @@ http::Response ShowNew(const Portal& p, const http::Request& req, const StaffSes
 }
 
 http::Response ShowApplication(const Portal& p, const http::Request& req, const StaffSession& s,
-                               const Outcome* o = nullptr, int status = 200) {
+                               const Outcome* o = nullptr, int status = 200,
+                               const std::string& fee_error = "") {
   const std::string stream = req.params.at("id");
   auto state = Application(p, s, stream);
   const WorkflowDefinition* def = Enrolments(p);
@@ -165,6 +166,7 @@ http::Response ShowApplication(const Portal& p, const http::Request& req, const 
                              o));
   }
   d["forms"] = forms;
+  d["fee"] = ApplicationFee(p, s, *state, fee_error);
   d["step"] = state->status == "draft" ? 2 : 3;
   if (req.Query("esito").value_or("") == kSubmit) {
     d["notice"] = "La domanda è stata presentata. Conserva questo riepilogo: puoi stamparlo.";
@@ -227,6 +229,12 @@ http::Response Run(const Portal& p, const http::Request& req, const StaffSession
 }
 
 }  // namespace
+
+http::Response ShowApplicationWithFeeError(const Portal& p, const http::Request& req,
+                                           const StaffSession& s, const std::string& error,
+                                           int status) {
+  return ShowApplication(p, req, s, nullptr, status, error);
+}
 
 json ApplicationsOf(const Portal& p, const StaffSession& s) {
   json out = json::array();

@@ -9,6 +9,7 @@
 #include "adapters/web/oidc.h"
 #include "adapters/web/web.h"
 #include "engine/calendar/calendar.h"
+#include "engine/workflow/workflow.h"
 
 namespace procedo::web {
 
@@ -64,7 +65,18 @@ http::Response ShowAccount(const Portal& p, const http::Request& req, const Staf
 // position of an Ente that takes them, the top-up form (`top_up`).
 nlohmann::json AccountPayments(const Portal& p, const StaffSession& s, const std::string& account,
                                bool open_prepaid, const TopUpOutcome* outcome);
-// /servizi/pagamenti/{id}: a payment notice; POST /servizi/posizioni/{id}/ricarica: a top-up.
+// The application fee an application (before its submission) still owes or has paid: the
+// amount, the positions asked to pay it and, while none of them is payable, the form that asks
+// for one; null when none is due or the Ente takes no payments. `error` says why the last ask
+// was refused.
+nlohmann::json ApplicationFee(const Portal& p, const StaffSession& s,
+                              const WorkflowState& enrolment, const std::string& error);
+// The application's page (req.params["id"]) with the fee's ask refused, answered with `status`.
+http::Response ShowApplicationWithFeeError(const Portal& p, const http::Request& req,
+                                           const StaffSession& s, const std::string& error,
+                                           int status);
+// /servizi/pagamenti/{id}: a payment notice; POST /servizi/posizioni/{id}/ricarica: a top-up;
+// POST /servizi/iscrizioni/{id}/quota: the application fee's notice.
 void AddPaymentPages(http::Router& router, std::shared_ptr<Portal> portal);
 // /servizi/iscrizioni/...: a new application's two steps, presenting it, and its summary.
 void AddPortalEnrolmentPages(http::Router& router, std::shared_ptr<Portal> portal);

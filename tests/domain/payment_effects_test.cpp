@@ -73,6 +73,56 @@ TEST_CASE("an application fee is paid before the enrolment is submitted", "[paym
   CHECK(f.State(s).status == "submitted");
 }
 
+TEST_CASE("a citizen asks for the application fee her application owes, exactly that",
+          "[payment_effects]") {
+  WorkflowFixture f;
+  const std::string s = "enrolment-comune-forli-1";
+  json start = SamplePayload("start_enrolment");
+  start["services"] = {"nursery"};
+  start["site"] = "nido_il_girasole";
+  f.Must(kForliCitizen, s, "start_enrolment", start);
+  json fee = Position("enrolment_fee", s);
+  const uint64_t head = f.logf.log->LastPosition();
+  // Not the amount the catalogue asks (30,00 euro): refused, nothing appended.
+  fee["amount_cents"] = 100;
+  auto less = f.Run(kForliCitizen, "payment-comune-forli-1", "create_payment_position", fee);
+  REQUIRE_FALSE(less.ok());
+  CHECK_THAT(less.status().message(), Catch::Contains("30.00 euro"));
+  // Another citizen's application, or one that does not exist, reads the same.
+  fee["amount_cents"] = 3000;
+  for (const auto& [who, reference] :
+       std::vector<std::pair<Actor, std::string>>{{A("cit8", "citizen", "comune-forli"), s},
+                                                  {kForliCitizen, "enrolment-comune-forli-99"}}) {
+    json other = fee;
+    other["reference"] = reference;
+    auto r = f.Run(who, "payment-comune-forli-2", "create_payment_position", other);
+    INFO(who.id << " " << reference);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().Is(Status::SubCode::kReferenceMissing));
+  }
+  CHECK(f.logf.log->LastPosition() == head);
+  auto mine = f.Must(kForliCitizen, "payment-comune-forli-1", "create_payment_position", fee);
+  CHECK(json::parse(mine.append.events[0]->data)["reference"] == s);
+  // Paid: nothing is owed any more, so a second position is refused.
+  f.Must(kPayments, s, "record_application_fee",
+         {{"fee_payment", "payment-comune-forli-1"},
+          {"fee_receipt_id", "RCPT-FEE"},
+          {"fee_paid_cents", 3000}});
+  auto again = f.Run(kForliCitizen, "payment-comune-forli-3", "create_payment_position", fee);
+  REQUIRE_FALSE(again.ok());
+  CHECK_THAT(again.status().message(), Catch::Contains("owes no application fee"));
+  // An application whose services ask no fee owes none either.
+  const std::string canteen = "enrolment-comune-forli-2";
+  json plain = SamplePayload("start_enrolment");
+  plain["services"] = {"canteen"};
+  plain["site"] = "primaria_saffi";
+  f.Must(kForliCitizen, canteen, "start_enrolment", plain);
+  fee["reference"] = canteen;
+  auto none = f.Run(kForliCitizen, "payment-comune-forli-4", "create_payment_position", fee);
+  REQUIRE_FALSE(none.ok());
+  CHECK_THAT(none.status().message(), Catch::Contains("owes no application fee"));
+}
+
 TEST_CASE("a receipt settles an invoice once, with its exact amount", "[payment_effects]") {
   WorkflowFixture f;  // 2026-09-21
   const Actor op = A("op1", "operator");

@@ -89,9 +89,13 @@ TEST_CASE("a debt position is refused, with nothing appended, where it cannot be
       f.Run(A("op1", "operator"), "payment-comune-aosta-9", "create_payment_position", bad_debtor);
   REQUIRE(r.ok());
   CHECK_FALSE(r->accepted());
-  // A citizen does not create an enrolment fee or an invoice: the Ente does.
-  auto citizen = f.Run(A("cit1", "citizen"), "payment-comune-aosta-9", "create_payment_position",
-                       Position(100));
+  // A citizen does not create an invoice's position: the Ente does.
+  json invoice = Position(100);
+  invoice["purpose"] = "invoice";
+  invoice["reference"] = "account-comune-aosta-7-nursery";
+  invoice["period"] = "2026-09";
+  auto citizen =
+      f.Run(A("cit1", "citizen"), "payment-comune-aosta-9", "create_payment_position", invoice);
   REQUIRE_FALSE(citizen.ok());
   CHECK(citizen.status().code() == Status::Code::kPermissionDenied);
   CHECK(f.logf.log->LastPosition() == head);

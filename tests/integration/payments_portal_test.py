@@ -7,7 +7,9 @@ QR code, which zbarimg decodes from the rendered page to pagoPA's payload for he
 prints without the portal's header and navigation. The engine publishes the position to the
 stand-in, the stand-in is paid, the driven clock moves, and her position's page shows the payment
 received and the credit. Another citizen gets "not found" for her notice and her account, as for
-ones that do not exist; a forged CSRF token changes nothing. axe-core and screenshots (desktop,
+ones that do not exist; a forged CSRF token changes nothing. A father in Forlì, whose application
+for the nursery owes its 30,00 € fee before he may submit it, asks for the fee's notice from the
+application's page, pays it at the stand-in, and submits. axe-core and screenshots (desktop,
 360 px) on every page. The console's side: payments_console_test.py.
 """
 import re
@@ -16,9 +18,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from browser_support import CHROMIUM, SHOTS
-from notify_support import AOSTA, stream_events
+from notify_support import AOSTA, FORLI, stream_events
 from pagopa_support import GpdStandIn
-from payments_test import ORG, START, creditor_fiscal_code, serve, types, until
+from payments_test import FORLI_ORG, ORG, START, creditor_fiscal_code, serve, types, until
 from portal_test import Citizen, admitted_canteen, euro, with_national_identity
 
 
@@ -191,3 +193,115 @@ def test_another_citizen_finds_no_notice_and_cannot_top_up(env):
     assert marta.page.inner_text("#importo") == "15,00 €"
     marta.close()
 
+
+
+def nursery_draft(server, citizen, n):
+    """An application of the citizen's for Forlì's nursery, its details completed, not submitted:
+    the catalogue asks 30,00 € with it."""
+    me = server.as_("citizen", FORLI, citizen)
+    s = f"enrolment-{FORLI}-quota-{n}"
+    for cmd, payload in [
+            ("start_enrolment", {
+                "channel": "online",
+                "applicant": {"name": "Marta Rossi", "tax_code": "RSSMRT80A41A326X"},
+                "beneficiary": {"name": "Anna <i>Rossi</i>", "tax_code": "RSSNNA25C50D704Y",
+                                "birth_date": "2025-03-10"},
+                "services": ["nursery"], "site": "nido_il_girasole"}),
+            ("complete_details", {"details": {"nursery": {
+                "attendance": "full_time", "start_date": "2027-01-11",
+                "both_parents_working": True}}})]:
+        r = me.command(s, cmd, payload)
+        assert r.status == 201, (cmd, r)
+    return me, s
+
+
+def test_a_citizen_pays_the_application_fee_from_her_application_then_submits(env):
+    server, browser, base, gpd = env
+    me, enrolment = nursery_draft(server, "marta", 1)
+    refused = me.command(enrolment, "submit_enrolment", {})
+    assert refused.status == 422 and refused.json()["guard"] == "application_fee_paid", refused
+
+    marta = Citizen(browser)
+    marta.sign_in(base, "marta", ente=FORLI)
+    marta.page.goto(f"{base}/servizi/iscrizioni/{enrolment}")
+    assert marta.page.inner_text("#quota-importo") == "30,00 €"
+    assert marta.page.locator("#quota-avvisi").count() == 0
+    marta.check("payments-fee-due")
+
+    # A forged CSRF token asks for nothing.
+    head = stream_events(server, enrolment)
+    marta.page.evaluate("document.querySelector('#modulo-quota input[name=csrf]').value = 'falso'")
+    marta.page.click("#modulo-quota button[type=submit]")
+    assert positions_for_fee(server, enrolment) == [] and stream_events(server, enrolment) == head
+    marta.page.goto(f"{base}/servizi/iscrizioni/{enrolment}")
+
+    marta.page.click("#modulo-quota button[type=submit]")
+    marta.page.wait_for_url(re.compile(rf".*/servizi/pagamenti/payment-{FORLI}-[0-9a-f]+\?esito=quota.*"))
+    fee = marta.page.url.split("/servizi/pagamenti/")[1].split("?")[0]
+    created = [e for e in stream_events(server, fee) if e["type"] == "payment_position.created"]
+    assert len(created) == 1, created
+    data = created[0]["data"]
+    assert created[0]["actor"]["role"] == "citizen" and created[0]["actor"]["id"] == "marta"
+    # The amount is the catalogue's, not the person's: she typed nothing.
+    assert (data["purpose"], data["reference"], data["amount_cents"]) == ("enrolment_fee", enrolment, 3000)
+    assert data["description"] == "Quota di iscrizione Asilo nido - Anna <i>Rossi</i>"
+    assert "Fatto" in marta.page.inner_text("#esito")
+    assert marta.page.inner_text("#importo") == "30,00 €"
+    assert marta.page.inner_text("#ente-nome") == "Comune di Forlì"
+    assert "<i>" in marta.page.inner_text("#avviso")  # shown as text, never as markup
+    nav = data["notice_number"]
+    assert marta.qr_text("svg.avviso-qr", "payments-fee-notice-qr") == f"PAGOPA|002|{nav}|{FORLI_ORG}|3000"
+    marta.check("payments-fee-notice")
+
+    # Back on the application: the notice is listed, and no second one is offered while it is
+    # payable.
+    marta.page.click(f"a[href='/servizi/iscrizioni/{enrolment}']")
+    assert len(marta.page.locator("#quota-avvisi li").all()) == 1
+    assert marta.page.locator("#modulo-quota").count() == 0
+    marta.check("payments-fee-asked")
+
+    until(server, "the fee's position published", lambda: "payment_position.published" in types(server, fee))
+    gpd.pay(FORLI_ORG, nav=nav, receiptId="RCPT-QUOTA-1", paymentDateTime="2026-11-02T10:00:00")
+    until(server, "the fee recorded on the application",
+          lambda: "enrolment.application_fee_paid" in types(server, enrolment))
+    paid = [e for e in stream_events(server, enrolment) if e["type"] == "enrolment.application_fee_paid"]
+    assert len(paid) == 1 and paid[0]["data"] == {"fee_payment": fee, "fee_receipt_id": "RCPT-QUOTA-1",
+                                                  "fee_paid_cents": 3000}, paid
+    marta.page.goto(f"{base}/servizi/iscrizioni/{enrolment}?dopo={paid[0]['position']}")
+    assert "30,00 €" in marta.page.inner_text("#quota-pagata")
+    assert marta.page.locator("#quota-importo").count() == 0 and marta.page.locator("#modulo-quota").count() == 0
+    marta.check("payments-fee-paid")
+    marta.page.click("form[action$='/submit_enrolment'] button[type=submit]")
+    marta.page.wait_for_url(re.compile(r".*esito=submit_enrolment.*"))
+    assert "enrolment.submitted" in types(server, enrolment)
+
+    # Paid and submitted: asking again is refused by the command, nothing appended.
+    other = server.as_("citizen", FORLI, "marta").command(f"payment-{FORLI}-quota-again", "create_payment_position", {
+        "purpose": "enrolment_fee", "reference": enrolment, "description": "Quota", "amount_cents": 3000,
+        "due_date": "2026-12-31", "debtor": data["debtor"]})
+    assert other.status == 400 and "owes no application fee" in other.json()["detail"], other
+
+
+def test_another_citizen_cannot_ask_for_someone_elses_fee(env):
+    server, browser, base, gpd = env
+    _, enrolment = nursery_draft(server, "marta", 2)
+    paolo = Citizen(browser)
+    paolo.sign_in(base, "paolo", ente=FORLI)
+    paolo.page.goto(f"{base}/servizi/iscrizioni/{enrolment}")
+    assert paolo.page.locator("#quota").count() == 0
+    # The form's POST with his own session: answered as for an application that does not exist.
+    paolo.page.goto(f"{base}/servizi")
+    csrf = paolo.page.evaluate("(document.querySelector('input[name=csrf]') || {}).value || ''")
+    assert csrf
+    for target in (enrolment, f"enrolment-{FORLI}-quota-99"):
+        r = paolo.page.request.post(f"{base}/servizi/iscrizioni/{target}/quota",
+                                    form={"csrf": csrf, "flusso": f"payment-{FORLI}-abcdef", "chiave": "k"})
+        assert r.status == 404, (target, r.status)
+    assert positions_for_fee(server, enrolment) == []
+
+
+def positions_for_fee(server, enrolment):
+    r = server.as_("operator", FORLI, "fabio").get(f"/v1/payments?reference={enrolment}",
+                                                   headers={"X-Min-Position": str(2**62)})
+    assert r.status == 200, r
+    return [p["stream"] for p in r.json()["items"]]
