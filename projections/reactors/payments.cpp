@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <condition_variable>
 
 #include "engine/log/event.h"
 
@@ -12,8 +11,6 @@ namespace procedo::projections {
 using nlohmann::json;
 
 namespace {
-
-constexpr const char* kActor = "payments";
 
 // What names a receipt's effect in the log: the top-up's movement id, or the receipt's id on
 // the invoice settled or the application fee recorded.
@@ -115,7 +112,10 @@ void PaymentsReactor::Fold(const Event& e) {
       by_iuv_[e.tenant + "/" + p.iuv] = e.stream;
     } else if (e.type == "payment_position.published") {
       p.status = "published";
-    } else if (e.type == "payment_position.publication_failed") {
+      p.failed_for_good = false;
+    } else if (e.type == "payment_position.publication_failed" ||
+               e.type == "payment_position.platform_call_failed") {
+      // Refused for good in this state: asked again only once the position moves on.
       p.failed_for_good = p.failed_for_good || d.value("permanent", false);
     } else if (e.type == "payment_position.paid") {
       p.status = "paid";
@@ -128,6 +128,7 @@ void PaymentsReactor::Fold(const Event& e) {
       p.status = "expired";
     } else if (e.type == "payment_position.cancelled") {
       p.status = "cancelled";
+      p.failed_for_good = false;
     } else if (e.type == "payment_position.withdrawn") {
       p.withdrawn = true;
     }
@@ -182,7 +183,8 @@ Status PaymentsReactor::PassOnce() {
     if (p.tenant.empty()) continue;  // events of a stream whose creation this log does not hold
     tenants.insert(p.tenant);
     if (p.attempts > 0 && now < p.not_before) continue;
-    if (p.status == "created" && !p.failed_for_good) {
+    if (p.failed_for_good && p.status != "paid") continue;
+    if (p.status == "created") {
       keep(Publish(stream, p));
     } else if (p.status == "cancelled" && !p.withdrawn) {
       keep(Withdraw(stream, p));
@@ -205,99 +207,36 @@ Status PaymentsReactor::PassOnce() {
   return first;
 }
 
-Status PaymentsReactor::Send(const std::string& stream, const std::string& command, json payload,
-                             const std::string& key, const std::string& tenant) {
-  return SendAll({{stream, command, key, tenant, std::move(payload)}}).front();
-}
-
-std::vector<Status> PaymentsReactor::SendAll(const std::vector<Outgoing>& out) {
-  std::vector<Result<CommandOutcome>> results(out.size(), Status::Unavailable("not sent"));
-  struct {
-    std::mutex mu;
-    std::condition_variable cv;
-    size_t left = 0;
-  } latch;
-  latch.left = out.size();
-  auto issue = [&](size_t from, size_t step) {
-    for (size_t i = from; i < out.size(); i += step) {
-      Command c;
-      c.stream = out[i].stream;
-      c.name = out[i].command;
-      c.payload = out[i].payload;
-      c.idempotency_key = out[i].key;
-      commands_.HandleAsync(c, Actor::System(kActor, out[i].tenant),
-                            [&results, &latch, i](Result<CommandOutcome> r) {
-                              results[i] = std::move(r);
-                              std::lock_guard lock(latch.mu);
-                              if (--latch.left == 0) latch.cv.notify_all();
-                            });
-    }
-  };
-  // Deciding is the caller's work (HandleAsync decides on the calling thread): a large pass
-  // (a day's receipts after an outage) decides on every core, the writer still committing
-  // them together. Commands of one pass name different streams, so they never conflict.
-  const size_t helpers =
-      out.size() < 256 ? 0 : std::max(1u, std::thread::hardware_concurrency()) - 1;
-  std::vector<std::thread> deciders;
-  for (size_t t = 1; t <= helpers; ++t) deciders.emplace_back(issue, t, helpers + 1);
-  issue(0, helpers + 1);
-  for (auto& d : deciders) d.join();
-  {
-    std::unique_lock lock(latch.mu);
-    latch.cv.wait(lock, [&] { return latch.left == 0; });
-  }
-  std::vector<Status> statuses;
-  statuses.reserve(out.size());
-  for (size_t i = 0; i < out.size(); ++i) statuses.push_back(Judge(out[i], results[i]));
-  return statuses;
-}
-
-Status PaymentsReactor::Judge(const Outgoing& o, const Result<CommandOutcome>& out) {
-  std::lock_guard lock(mu_);
-  if (!out.ok()) {
-    // Sent before and durable (a retry after a crash): the log holds it, which is all we want.
-    if (out.status().Is(Status::SubCode::kIdempotencyKeyReused)) {
-      counters_["already"]++;
-      return Status::Ok();
-    }
-    counters_["errors"]++;
-    return out.status();
-  }
-  if (!out->accepted()) {
-    // The stream moved on meanwhile (cancelled while it was being published): the next pass
-    // sees its new state. Counted, never retried as such; the reason stays readable in /readyz.
-    counters_["refused"]++;
-    last_refusal_ = fmt::format("{} on {}: {}", o.command, o.stream, out->rejection->message);
-    return Status::Ok();
-  }
-  counters_[o.command]++;
-  return Status::Ok();
-}
-
 const domain::PaymentSettings* PaymentsReactor::SettingsOf(const std::string& tenant) const {
   return settings_ ? settings_->ForTenant(tenant) : nullptr;
 }
 
-Status PaymentsReactor::Retry(const std::string& stream, Position& p, const PlatformReply& r) {
+Status PaymentsReactor::Retry(const std::string& stream, Position& p, const PlatformReply& r,
+                              Call call) {
   p.attempts++;
-  if (p.attempts >= options_.max_attempts || r.kind == PlatformReply::Kind::kPermanent) {
-    const bool permanent = r.kind == PlatformReply::Kind::kPermanent;
-    json failure = {
-        {"reason", r.detail.empty() ? "pagoPA did not answer" : r.detail.substr(0, 1000)},
-        {"permanent", permanent}};
-    if (r.http_status > 0) failure["http_status"] = r.http_status;
-    p.attempts = 0;
-    p.failed_for_good = permanent;
-    // Not permanent: recorded once per spent round of attempts, tried again after a pause.
-    p.not_before = waiter_.clock().Now() + options_.retry_max;
-    if (!permanent) p.attempts = 1;
-    return Send(stream, "record_publication_failure", std::move(failure), "", p.tenant);
+  const bool permanent = r.kind == PlatformReply::Kind::kPermanent;
+  if (p.attempts < options_.max_attempts && !permanent) {
+    auto delay = options_.retry_base * (1LL << std::min(p.attempts - 1, 20));
+    delay = std::min<std::chrono::milliseconds>(delay, options_.retry_max);
+    p.not_before = waiter_.clock().Now() + std::chrono::duration_cast<Micros>(delay);
+    return Status::Unavailable(fmt::format("pagoPA, position {}: {} (attempt {}, trying again)",
+                                           stream, r.detail, p.attempts));
   }
-  auto delay = options_.retry_base * (1LL << std::min(p.attempts - 1, 20));
-  delay = std::min<std::chrono::milliseconds>(delay, options_.retry_max);
-  p.not_before = waiter_.clock().Now() + std::chrono::duration_cast<Micros>(delay);
-  return Status::Unavailable(fmt::format("pagoPA, position {}: {} (attempt {}, trying again)",
-                                         stream, r.detail, p.attempts));
+  // Each call records its own failure: a position that could not be withdrawn or read is not
+  // one whose publication failed.
+  json failure = {{"reason", r.detail.empty() ? "pagoPA did not answer" : r.detail.substr(0, 1000)},
+                  {"permanent", permanent}};
+  if (r.http_status > 0) failure["http_status"] = r.http_status;
+  std::string command = "record_publication_failure";
+  if (call != Call::kPublish) {
+    command = "record_platform_failure";
+    failure["call"] = call == Call::kWithdraw ? "withdraw" : "read";
+  }
+  p.failed_for_good = permanent;
+  // Not permanent: recorded once per spent round of attempts, tried again after a pause.
+  p.attempts = permanent ? 0 : 1;
+  p.not_before = waiter_.clock().Now() + options_.retry_max;
+  return Send(stream, command, std::move(failure), "", p.tenant);
 }
 
 Status PaymentsReactor::Publish(const std::string& stream, Position& p) {
@@ -322,7 +261,7 @@ Status PaymentsReactor::Publish(const std::string& stream, Position& p) {
   auto category = s->categories.find(p.purpose);
   out.category = category == s->categories.end() ? "" : category->second;
   PlatformReply r = platform_.Publish(out);
-  if (r.kind != PlatformReply::Kind::kDone) return Retry(stream, p, r);
+  if (r.kind != PlatformReply::Kind::kDone) return Retry(stream, p, r, Call::kPublish);
   p.attempts = 0;
   const std::string status = r.platform_status == "PUBLISHED" ? "PUBLISHED" : "VALID";
   return Send(stream, "record_publication", {{"platform_status", status}},
@@ -333,13 +272,16 @@ Status PaymentsReactor::Withdraw(const std::string& stream, Position& p) {
   const domain::PaymentSettings* s = SettingsOf(p.tenant);
   if (s == nullptr) return Status::Ok();
   PlatformReply r = platform_.Invalidate(s->creditor_fiscal_code, p.iupd);
-  if (r.kind == PlatformReply::Kind::kRetry) return Retry(stream, p, r);
-  p.attempts = 0;
-  if (r.kind == PlatformReply::Kind::kPermanent) {
+  if (r.kind == PlatformReply::Kind::kPermanent &&
+      (r.platform_status == "PAID" || r.platform_status == "PARTIALLY_PAID" ||
+       r.platform_status == "REPORTED")) {
     // Paid meanwhile: the receipt will come as an anomaly of the cancelled position.
+    p.attempts = 0;
     p.withdrawn = true;
     return Status::Ok();
   }
+  if (r.kind != PlatformReply::Kind::kDone) return Retry(stream, p, r, Call::kWithdraw);
+  p.attempts = 0;
   const std::string status = r.platform_status == "NOT_PUBLISHED" ? "NOT_PUBLISHED" : "INVALID";
   return Send(stream, "record_withdrawal", {{"platform_status", status}},
               "pagopa-withdrawn:" + stream, p.tenant);
@@ -349,7 +291,7 @@ Status PaymentsReactor::CheckExpiry(const std::string& stream, Position& p) {
   const domain::PaymentSettings* s = SettingsOf(p.tenant);
   if (s == nullptr) return Status::Ok();
   PlatformReply r = platform_.Read(s->creditor_fiscal_code, p.iupd);
-  if (r.kind != PlatformReply::Kind::kDone) return Retry(stream, p, r);
+  if (r.kind != PlatformReply::Kind::kDone) return Retry(stream, p, r, Call::kRead);
   // Asked again only after the next poll interval (a position kept payable after its due date).
   p.attempts = 1;
   p.not_before = waiter_.clock().Now() + options_.poll_interval;

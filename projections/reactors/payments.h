@@ -133,8 +133,10 @@ class PaymentsReactor final : public Consumer {
   Status Judge(const Outgoing& o, const Result<CommandOutcome>& r);
   // The tenant's pagoPA settings; null when it takes no payments.
   const domain::PaymentSettings* SettingsOf(const std::string& tenant) const;
-  // After a failed call: later, or the failure recorded when the attempts are spent.
-  Status Retry(const std::string& stream, Position& p, const PlatformReply& r);
+  enum class Call { kPublish, kWithdraw, kRead };
+  // After a failed call: later, or the call's failure recorded when the attempts are spent or
+  // the platform refused it for good.
+  Status Retry(const std::string& stream, Position& p, const PlatformReply& r, Call call);
 
   CommandHandler& commands_;
   PaymentPlatform& platform_;

@@ -56,6 +56,11 @@ Status ApplyPosition(const Event& e, const json& d, ViewWriter& rows) {
       row["publication_failure"] = {{"reason", d.value("reason", "")},
                                     {"permanent", d.value("permanent", false)},
                                     {"at", FormatTime(e.time)}};
+    } else if (e.type == "payment_position.platform_call_failed") {
+      row["platform_failure"] = {{"call", d.value("call", "")},
+                                 {"reason", d.value("reason", "")},
+                                 {"permanent", d.value("permanent", false)},
+                                 {"at", FormatTime(e.time)}};
     } else if (e.type == "payment_position.paid") {
       row["status"] = "paid";
       for (const char* k : {"paid_at", "receipt_id", "paid_cents", "method", "psp"}) {

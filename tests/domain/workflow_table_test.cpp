@@ -95,6 +95,7 @@ const std::vector<Spec>& Specs() {
       // What pagoPA answers, recorded by the payments reactor; the anomalies settled by staff.
       {"payment_position", "record_publication", {"created"}, {"system"}},
       {"payment_position", "record_publication_failure", {"created"}, {"system"}},
+      {"payment_position", "record_platform_failure", {"published", "cancelled"}, {"system"}},
       {"payment_position", "record_receipt", kAnyState, {"system"}},
       {"payment_position", "record_expiry", {"published"}, {"system"}},
       {"payment_position", "record_withdrawal", {"cancelled"}, {"system"}},

@@ -171,6 +171,40 @@ def test_lost_answer_and_refusals(tmp_path):
             server.stop()
 
 
+def test_a_refused_withdrawal_is_recorded_as_the_withdrawal_s(tmp_path):
+    with GpdStandIn(now=START) as gpd:
+        server = serve(tmp_path, gpd).start()
+        try:
+            account = prepaid_account(server, 9)
+            stream = f"payment-{AOSTA}-90"
+            create_position(server, stream, "top_up", account, 1000)
+            until(server, "published", lambda: "payment_position.published" in types(server, stream))
+            # pagoPA refuses the invalidation for good (the key lost its rights meanwhile): the
+            # failure is the withdrawal's, not a publication's, and it is not asked again.
+            gpd.fault("POST /organizations/*/debtpositions/*/invalidate", mode="status", status=403)
+            r = server.as_("operator", AOSTA, "olga").command(stream, "cancel_payment_position",
+                                                              {"reason": "Ricarica annullata"})
+            assert r.status == 201, r
+            until(server, "the refused withdrawal recorded",
+                  lambda: "payment_position.platform_call_failed" in types(server, stream))
+            failed = [e["data"] for e in stream_events(server, stream)
+                      if e["type"] == "payment_position.platform_call_failed"]
+            assert len(failed) == 1, failed
+            assert (failed[0]["call"], failed[0]["permanent"], failed[0]["http_status"]) == ("withdraw", True, 403)
+            kinds = types(server, stream)
+            assert "payment_position.publication_failed" not in kinds
+            assert "payment_position.withdrawn" not in kinds
+            before = len(gpd.calls("/invalidate"))
+            for _ in range(3):
+                tick(server)
+            assert len(gpd.calls("/invalidate")) == before
+            row = server.as_("operator", AOSTA, "olga").get(
+                f"/v1/payments/{stream}", headers={"X-Min-Position": str(2**62)})
+            assert row.status == 200 and row.json()["platform_failure"]["call"] == "withdraw", row
+        finally:
+            server.stop()
+
+
 def test_anomalies_and_expiry(tmp_path):
     with GpdStandIn(now=START) as gpd:
         server = serve(tmp_path, gpd).start()
