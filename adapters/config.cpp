@@ -72,6 +72,34 @@ void CollectLeaves(const toml::table& t, const std::string& prefix, std::vector<
   }
 }
 
+constexpr std::string_view kPagopaTenants = "pagopa.tenants.";
+
+// pagopa.tenants.<tenant>.<field>: one field of one Ente's own pagoPA connection.
+Status SetPagopaTenant(Config& c, const std::string& leaf, const toml::node& n,
+                       const std::string& origin) {
+  const std::string rest = leaf.substr(kPagopaTenants.size());
+  const size_t dot = rest.rfind('.');
+  const std::string tenant = dot == std::string::npos ? "" : rest.substr(0, dot);
+  const std::string field = dot == std::string::npos ? rest : rest.substr(dot + 1);
+  Config::PagopaConnection& to = c.pagopa_tenants[tenant];
+  std::string* target = field == "positions_url"           ? &to.positions_url
+                        : field == "receipts_url"          ? &to.receipts_url
+                        : field == "subscription_key"      ? &to.subscription_key
+                        : field == "subscription_key_file" ? &to.subscription_key_file
+                                                           : nullptr;
+  if (tenant.empty() || tenant.find('.') != std::string::npos || target == nullptr) {
+    return Status::InvalidArgument(fmt::format(
+        "{}: unknown key '{}'; an Ente's own pagoPA connection is [pagopa.tenants.<tenant>] "
+        "with positions_url, receipts_url, subscription_key or subscription_key_file",
+        origin, leaf));
+  }
+  if (!n.is_string()) {
+    return Status::InvalidArgument(fmt::format("{}: {} must be a string", origin, leaf));
+  }
+  *target = *n.value<std::string>();
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
@@ -189,6 +217,10 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
     std::vector<std::string> leaves;
     CollectLeaves(t, "", &leaves);
     for (const auto& leaf : leaves) {
+      if (leaf.starts_with(kPagopaTenants)) {
+        if (Status s = SetPagopaTenant(c, leaf, *t.at_path(leaf).node(), path); !s.ok()) return s;
+        continue;
+      }
       auto k = std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return leaf == k.name; });
       if (k == keys.end()) {
         return Status::InvalidArgument(fmt::format(

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "engine/base/status.h"
@@ -97,6 +98,13 @@ struct Config {
   int64_t pagopa_poll_seconds = 60;
   int64_t pagopa_timeout_ms = 10000;
   int64_t pagopa_retry_base_ms = 1000;
+  // An Ente whose station is not the default one's (pagopa.tenants.<tenant>.*): its own base
+  // URLs and key; a field left unset is the [pagopa] one. Only in the file, not from the
+  // environment (a tenant's id is no variable name): give its key as subscription_key_file.
+  struct PagopaConnection {
+    std::string positions_url, receipts_url, subscription_key, subscription_key_file;
+  };
+  std::map<std::string, PagopaConnection> pagopa_tenants;
   // Invoices of periodic positions sent at each billing period's end
   // (projections/reactors/invoicing.h).
   bool invoicing_enabled = true;

@@ -40,6 +40,12 @@ const PaymentSettings* PaymentSettingsSet::ForTenant(const std::string& tenant) 
   return it == tenants_.end() ? nullptr : &it->second;
 }
 
+std::vector<std::string> PaymentSettingsSet::Tenants() const {
+  std::vector<std::string> out;
+  for (const auto& [tenant, settings] : tenants_) out.push_back(tenant);
+  return out;
+}
+
 namespace {
 
 std::string NoSettings(const std::string& tenant) {

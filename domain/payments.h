@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/base/status.h"
 #include "engine/workflow/workflow.h"
@@ -39,6 +40,8 @@ class PaymentSettingsSet {
   static Result<PaymentSettingsSet> LoadDir(const std::string& dir, const std::string& schema_path,
                                             const std::set<std::string>& tenants);
   const PaymentSettings* ForTenant(const std::string& tenant) const;
+  // The tenants that take payments, in order.
+  std::vector<std::string> Tenants() const;
 
  private:
   std::map<std::string, PaymentSettings> tenants_;

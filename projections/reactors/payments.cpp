@@ -35,8 +35,15 @@ std::string PaidDate(const std::string& paid_at, TimePoint fallback) {
 PaymentsReactor::PaymentsReactor(CommandHandler& commands, PaymentPlatform& platform,
                                  std::shared_ptr<const domain::PaymentSettingsSet> settings,
                                  Waiter& waiter, PaymentsOptions options)
+    : PaymentsReactor(
+          commands, [&platform](const std::string&) { return &platform; }, std::move(settings),
+          waiter, options) {}
+
+PaymentsReactor::PaymentsReactor(CommandHandler& commands, PlatformOf platform_of,
+                                 std::shared_ptr<const domain::PaymentSettingsSet> settings,
+                                 Waiter& waiter, PaymentsOptions options)
     : commands_(commands),
-      platform_(platform),
+      platform_of_(std::move(platform_of)),
       settings_(std::move(settings)),
       waiter_(waiter),
       options_(options) {}
@@ -207,8 +214,12 @@ Status PaymentsReactor::PassOnce() {
   return first;
 }
 
-const domain::PaymentSettings* PaymentsReactor::SettingsOf(const std::string& tenant) const {
-  return settings_ ? settings_->ForTenant(tenant) : nullptr;
+std::optional<PaymentsReactor::Station> PaymentsReactor::StationOf(
+    const std::string& tenant) const {
+  const domain::PaymentSettings* settings = settings_ ? settings_->ForTenant(tenant) : nullptr;
+  PaymentPlatform* platform = settings != nullptr ? platform_of_(tenant) : nullptr;
+  if (platform == nullptr) return std::nullopt;
+  return Station{*settings, *platform};
 }
 
 Status PaymentsReactor::Retry(const std::string& stream, Position& p, const PlatformReply& r,
@@ -240,8 +251,9 @@ Status PaymentsReactor::Retry(const std::string& stream, Position& p, const Plat
 }
 
 Status PaymentsReactor::Publish(const std::string& stream, Position& p) {
-  const domain::PaymentSettings* s = SettingsOf(p.tenant);
-  if (s == nullptr) return Status::Ok();  // the create guard refuses these; an old log may hold one
+  const auto station = StationOf(p.tenant);
+  if (!station) return Status::Ok();  // no settings (an old log) or no platform: it waits
+  const domain::PaymentSettings* s = &station->settings;
   auto state = commands_.Load(stream);
   if (!state.ok()) return state.status();
   const json& f = (*state)->fields;
@@ -260,7 +272,7 @@ Status PaymentsReactor::Publish(const std::string& stream, Position& p) {
   out.settings = s;
   auto category = s->categories.find(p.purpose);
   out.category = category == s->categories.end() ? "" : category->second;
-  PlatformReply r = platform_.Publish(out);
+  PlatformReply r = station->platform.Publish(out);
   if (r.kind != PlatformReply::Kind::kDone) return Retry(stream, p, r, Call::kPublish);
   p.attempts = 0;
   const std::string status = r.platform_status == "PUBLISHED" ? "PUBLISHED" : "VALID";
@@ -269,9 +281,10 @@ Status PaymentsReactor::Publish(const std::string& stream, Position& p) {
 }
 
 Status PaymentsReactor::Withdraw(const std::string& stream, Position& p) {
-  const domain::PaymentSettings* s = SettingsOf(p.tenant);
-  if (s == nullptr) return Status::Ok();
-  PlatformReply r = platform_.Invalidate(s->creditor_fiscal_code, p.iupd);
+  const auto station = StationOf(p.tenant);
+  if (!station) return Status::Ok();  // no settings (an old log) or no platform: it waits
+  const domain::PaymentSettings* s = &station->settings;
+  PlatformReply r = station->platform.Invalidate(s->creditor_fiscal_code, p.iupd);
   if (r.kind == PlatformReply::Kind::kPermanent &&
       (r.platform_status == "PAID" || r.platform_status == "PARTIALLY_PAID" ||
        r.platform_status == "REPORTED")) {
@@ -288,9 +301,10 @@ Status PaymentsReactor::Withdraw(const std::string& stream, Position& p) {
 }
 
 Status PaymentsReactor::CheckExpiry(const std::string& stream, Position& p) {
-  const domain::PaymentSettings* s = SettingsOf(p.tenant);
-  if (s == nullptr) return Status::Ok();
-  PlatformReply r = platform_.Read(s->creditor_fiscal_code, p.iupd);
+  const auto station = StationOf(p.tenant);
+  if (!station) return Status::Ok();  // no settings (an old log) or no platform: it waits
+  const domain::PaymentSettings* s = &station->settings;
+  PlatformReply r = station->platform.Read(s->creditor_fiscal_code, p.iupd);
   if (r.kind != PlatformReply::Kind::kDone) return Retry(stream, p, r, Call::kRead);
   // Asked again only after the next poll interval (a position kept payable after its due date).
   p.attempts = 1;
@@ -303,17 +317,18 @@ Status PaymentsReactor::CheckExpiry(const std::string& stream, Position& p) {
 }
 
 Status PaymentsReactor::ReadReceipts(const std::string& tenant) {
-  const domain::PaymentSettings* s = SettingsOf(tenant);
-  if (s == nullptr) return Status::Ok();
+  const auto station = StationOf(tenant);
+  if (!station) return Status::Ok();  // no settings (an old log) or no platform: it waits
+  const domain::PaymentSettings* s = &station->settings;
   const std::string from = UtcDate(waiter_.clock().Now() - options_.lookback);
-  auto iuvs = platform_.PaidSince(s->creditor_fiscal_code, from);
+  auto iuvs = station->platform.PaidSince(s->creditor_fiscal_code, from);
   if (!iuvs.ok()) return iuvs.status();
   std::set<std::string> once(iuvs->begin(), iuvs->end());
   Status first;
   std::vector<Outgoing> out;
   std::vector<std::string> seen;
   for (const auto& iuv : once) {
-    auto receipt = platform_.Receipt(s->creditor_fiscal_code, iuv);
+    auto receipt = station->platform.Receipt(s->creditor_fiscal_code, iuv);
     if (!receipt.ok()) {
       if (first.ok()) first = receipt.status();
       continue;

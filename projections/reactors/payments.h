@@ -17,9 +17,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -89,8 +91,16 @@ struct PaymentsOptions {
   std::chrono::milliseconds retry_max{300'000};
 };
 
+// The platform that serves a tenant (each Ente may have its own base URL and subscription key);
+// null when none does, and the tenant's positions wait.
+using PlatformOf = std::function<PaymentPlatform*(const std::string& tenant)>;
+
 class PaymentsReactor final : public Consumer {
  public:
+  PaymentsReactor(CommandHandler& commands, PlatformOf platform_of,
+                  std::shared_ptr<const domain::PaymentSettingsSet> settings, Waiter& waiter,
+                  PaymentsOptions options = {});
+  // One platform for every tenant.
   PaymentsReactor(CommandHandler& commands, PaymentPlatform& platform,
                   std::shared_ptr<const domain::PaymentSettingsSet> settings, Waiter& waiter,
                   PaymentsOptions options = {});
@@ -131,15 +141,20 @@ class PaymentsReactor final : public Consumer {
               const std::string& key, const std::string& tenant);
   std::vector<Status> SendAll(const std::vector<Outgoing>& out);
   Status Judge(const Outgoing& o, const Result<CommandOutcome>& r);
-  // The tenant's pagoPA settings; null when it takes no payments.
-  const domain::PaymentSettings* SettingsOf(const std::string& tenant) const;
+  // The tenant's pagoPA settings and the platform that serves it; nullopt when it takes no
+  // payments or no platform serves it.
+  struct Station {
+    const domain::PaymentSettings& settings;
+    PaymentPlatform& platform;
+  };
+  std::optional<Station> StationOf(const std::string& tenant) const;
   enum class Call { kPublish, kWithdraw, kRead };
   // After a failed call: later, or the call's failure recorded when the attempts are spent or
   // the platform refused it for good.
   Status Retry(const std::string& stream, Position& p, const PlatformReply& r, Call call);
 
   CommandHandler& commands_;
-  PaymentPlatform& platform_;
+  PlatformOf platform_of_;
   std::shared_ptr<const domain::PaymentSettingsSet> settings_;
   Waiter& waiter_;
   PaymentsOptions options_;

@@ -66,3 +66,31 @@ TEST_CASE("bad configuration names the key", "[config]") {
     CHECK(LoadConfig("", Env({{"PROCEDO_LOG_MAX_EVENT_BYTES", "10"}})).status().IsInvalidArgument());
   }
 }
+
+TEST_CASE("an Ente's own pagoPA station is a table of its own", "[config]") {
+  testing::TempDir dir;
+  std::string path = dir.sub("procedo.toml");
+  std::ofstream(path) << "[pagopa]\npositions_url = \"https://gpd.example/v1\"\n"
+                         "[pagopa.tenants.comune-forli]\n"
+                         "positions_url = \"https://forli.example/gpd\"\n"
+                         "subscription_key_file = \"/etc/procedo/forli.key\"\n"
+                         "[pagopa.tenants.comune-aosta]\nreceipts_url = \"https://aosta.example/r\"\n";
+  auto c = LoadConfig(path, Env({}));
+  REQUIRE(c.ok());
+  CHECK(c->pagopa_positions_url == "https://gpd.example/v1");
+  REQUIRE(c->pagopa_tenants.size() == 2);
+  const auto& forli = c->pagopa_tenants.at("comune-forli");
+  CHECK(forli.positions_url == "https://forli.example/gpd");
+  CHECK(forli.subscription_key_file == "/etc/procedo/forli.key");
+  CHECK(forli.receipts_url.empty());
+  CHECK(c->pagopa_tenants.at("comune-aosta").receipts_url == "https://aosta.example/r");
+  for (const char* bad : {"[pagopa.tenants.comune-forli]\nposition_url = \"x\"\n",
+                          "[pagopa.tenants]\npositions_url = \"x\"\n",
+                          "[pagopa.tenants.comune-forli]\npositions_url = 3\n"}) {
+    INFO(bad);
+    std::ofstream(path) << bad;
+    auto wrong = LoadConfig(path, Env({}));
+    REQUIRE_FALSE(wrong.ok());
+    CHECK_THAT(wrong.status().message(), Catch::Contains("pagopa.tenants"));
+  }
+}

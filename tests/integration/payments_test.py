@@ -10,11 +10,12 @@ expired position cannot be paid at the platform and is recorded expired.
 import hashlib
 import json
 import random
+import subprocess
 import time
 
 from notify_support import AOSTA, FORLI, stream_events
 from pagopa_support import ControlError, GpdStandIn
-from procedo_server import SRC, Server, wait_for
+from procedo_server import BIN, SRC, Server, wait_for
 
 ORG = "00120100071"  # domain/payments/comune-aosta.json
 FORLI_ORG = "00606620409"
@@ -169,6 +170,74 @@ def test_lost_answer_and_refusals(tmp_path):
             assert len(gpd.calls("/debtpositions")) == before
         finally:
             server.stop()
+
+
+def test_each_ente_reaches_its_own_station(tmp_path):
+    """Aosta on the default connection, Forlì on base URLs and a key of its own (from a file): each
+    position goes to its Ente's station with that station's key, each station's receipts come back,
+    and neither key is written to the log."""
+    with GpdStandIn(key="chiave-aosta", now=START) as aosta, \
+            GpdStandIn(key="chiave-forli", now=START) as forli:
+        key_file = tmp_path / "forli.key"
+        key_file.write_text(forli.key + "\n")
+        server = serve(tmp_path, aosta)
+        server.config = tmp_path / "procedo.toml"
+        server.config.write_text(
+            "[pagopa.tenants.comune-forli]\n"
+            f'positions_url = "{forli.positions_url}"\n'
+            f'receipts_url = "{forli.receipts_url}"\n'
+            f'subscription_key_file = "{key_file}"\n')
+        server.start()
+        try:
+            account = prepaid_account(server, 11)
+            in_aosta = create_position(server, f"payment-{AOSTA}-110", "top_up", account, 1500)
+            office = server.as_("operator", FORLI, "fabio")
+            r = office.command(f"payment-{FORLI}-110", "create_payment_position", {
+                "purpose": "enrolment_fee", "reference": f"enrolment-{FORLI}-110",
+                "description": "Quota di iscrizione al nido", "amount_cents": 3000,
+                "due_date": "2026-12-31",
+                "debtor": {"type": "F", "fiscal_code": "RSSMRT80A41A326X", "name": "Marta Rossi"}})
+            assert r.status == 201, r
+            in_forli = [e for e in stream_events(server, f"payment-{FORLI}-110")
+                        if e["type"] == "payment_position.created"][0]["data"]
+            until(server, "both published", lambda: all(
+                "payment_position.published" in types(server, s)
+                for s in (f"payment-{AOSTA}-110", f"payment-{FORLI}-110")))
+            assert [p["iupd"] for p in aosta.state()["positions"]] == [in_aosta["iupd"]]
+            assert [p["iupd"] for p in forli.state()["positions"]] == [in_forli["iupd"]]
+            # Each station's receipt comes back to its own position.
+            forli.pay(FORLI_ORG, nav=in_forli["notice_number"], receiptId="RCPT-FORLI-1")
+            aosta.pay(ORG, nav=in_aosta["notice_number"], receiptId="RCPT-AOSTA-1")
+            until(server, "both paid", lambda: all(
+                "payment_position.paid" in types(server, s)
+                for s in (f"payment-{AOSTA}-110", f"payment-{FORLI}-110")))
+            log = (tmp_path / "serve.log").read_text()
+            assert f"comune-forli at {forli.positions_url}" in log
+            assert aosta.key not in log and forli.key not in log
+        finally:
+            server.stop()
+
+
+def test_an_ente_s_own_station_half_set_or_unknown_stops_the_start(tmp_path):
+    with GpdStandIn(now=START) as gpd:
+        for n, (toml, said) in enumerate([
+                ('[pagopa.tenants.comune-forli]\npositions_url = "http://127.0.0.1:9/gpd"\n'
+                 'receipts_url = "http://127.0.0.1:9/r"\nsubscription_key_file = "/nonexistent/key"\n',
+                 "pagopa.tenants.comune-forli.subscription_key_file '/nonexistent/key' cannot be read"),
+                ('[pagopa.tenants.comune-torino]\npositions_url = "http://127.0.0.1:9/gpd"\n',
+                 "pagopa.tenants.comune-torino is set, but comune-torino takes no payments"),
+                ('[pagopa.tenants.comune-forli]\nposition_url = "http://127.0.0.1:9/gpd"\n',
+                 "unknown key 'pagopa.tenants.comune-forli.position_url'")]):
+            data = tmp_path / f"d{n}"
+            data.mkdir()
+            server = serve(data, gpd)
+            server.config = data / "procedo.toml"
+            server.config.write_text(toml)
+            # A start that went through would serve until stopped: the timeout fails the test.
+            out = subprocess.run([str(BIN), "--config", str(server.config), "serve"], env=server.env,
+                                 capture_output=True, text=True, timeout=30)
+            assert out.returncode != 0, out
+            assert said in out.stdout + out.stderr, out
 
 
 def test_a_refused_withdrawal_is_recorded_as_the_withdrawal_s(tmp_path):

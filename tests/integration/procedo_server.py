@@ -89,6 +89,7 @@ class Server:
         for k, v in settings.items():
             self.env["PROCEDO_" + k.upper()] = str(v)
         self.proc = None
+        self.config = None  # a procedo.toml to serve with, for what the environment cannot set
         self._tokens = {}
         # The development key must exist before serve starts, so that serve trusts it.
         self.token("admin", "", "bootstrap")
@@ -98,7 +99,8 @@ class Server:
 
     def start(self):
         self.log = open(self.data_dir / "serve.log", "ab")
-        self.proc = subprocess.Popen([str(BIN), "serve"], env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        args = [str(BIN)] + (["--config", str(self.config)] if self.config else []) + ["serve"]
+        self.proc = subprocess.Popen(args, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: self._healthy(), 20, "procedo serve to answer /healthz")
         return self
 
