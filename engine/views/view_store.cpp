@@ -4,13 +4,14 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 
 #include <map>
+#include <optional>
 #include <set>
 
-#include "engine/log/codec.h"
 #include "engine/base/rocksdb_memory.h"
+#include "engine/log/codec.h"
 
 namespace procedo {
 
@@ -42,8 +43,10 @@ class ViewStoreImpl {
   Result<rocksdb::ColumnFamilyHandle*> Cf(std::string_view name) const {
     auto it = cfs.find(name);
     if (it == cfs.end() || name == kCheckpoints || name == rocksdb::kDefaultColumnFamilyName) {
-      return Status::NotFound(fmt::format("no projection named '{}'; see `procedo rebuild --help` "
-                                          "for the list", name));
+      return Status::NotFound(
+          fmt::format("no projection named '{}'; see `procedo rebuild --help` "
+                      "for the list",
+                      name));
     }
     return it->second;
   }
@@ -51,42 +54,65 @@ class ViewStoreImpl {
 
 namespace {
 
-class BatchImpl;
+// A batch's rows, one value per key until it is committed: a projection that updates the same
+// row for every event of a long stream (a case's summary, a counter) writes it once per batch,
+// not once per event, so that the write volume does not grow with the batch's events on one row.
+// nullopt: deleted.
+using Overlay = std::map<std::string, std::optional<std::string>, std::less<>>;
 
 class WriterImpl final : public ViewWriter {
  public:
-  WriterImpl(ViewStoreImpl& s, rocksdb::WriteBatchWithIndex& b, rocksdb::ColumnFamilyHandle* cf)
-      : store_(s), batch_(b), cf_(cf) {}
+  WriterImpl(ViewStoreImpl& s, rocksdb::ColumnFamilyHandle* cf) : store_(s), cf_(cf) {}
   void Put(std::string_view key, std::string_view value) override {
-    batch_.Put(cf_, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+    auto it = rows_.find(key);
+    if (it == rows_.end()) {
+      rows_.emplace(std::string(key), std::string(value));
+    } else {
+      it->second.emplace(value);
+    }
   }
   void Delete(std::string_view key) override {
-    batch_.Delete(cf_, rocksdb::Slice(key.data(), key.size()));
+    auto it = rows_.find(key);
+    if (it == rows_.end()) {
+      rows_.emplace(std::string(key), std::nullopt);
+    } else {
+      it->second.reset();
+    }
   }
   Result<std::optional<std::string>> Get(std::string_view key) override {
+    if (auto it = rows_.find(key); it != rows_.end()) return it->second;
     std::string v;
-    auto s = batch_.GetFromBatchAndDB(store_.db.get(), rocksdb::ReadOptions(), cf_,
-                                      rocksdb::Slice(key.data(), key.size()), &v);
+    auto s =
+        store_.db->Get(rocksdb::ReadOptions(), cf_, rocksdb::Slice(key.data(), key.size()), &v);
     if (s.IsNotFound()) return std::optional<std::string>();
     if (!s.ok()) return Status::IoError("reading a view row failed: " + s.ToString());
     return std::optional<std::string>(std::move(v));
   }
+  void WriteTo(rocksdb::WriteBatch& out) const {
+    for (const auto& [key, value] : rows_) {
+      if (value) {
+        out.Put(cf_, key, *value);
+      } else {
+        out.Delete(cf_, key);
+      }
+    }
+  }
 
  private:
   ViewStoreImpl& store_;
-  rocksdb::WriteBatchWithIndex& batch_;
   rocksdb::ColumnFamilyHandle* cf_;
+  Overlay rows_;
 };
 
 class BatchImpl final : public ViewStore::Batch {
  public:
-  explicit BatchImpl(ViewStoreImpl& s) : store_(s), batch_(rocksdb::BytewiseComparator(), 0, true) {}
+  explicit BatchImpl(ViewStoreImpl& s) : store_(s) {}
   ViewWriter& For(std::string_view projection) override {
     auto it = writers_.find(projection);
     if (it != writers_.end()) return *it->second;
     auto cf = store_.Cf(projection);
     if (!cf.ok()) throw std::logic_error(cf.status().message());  // a wiring bug
-    auto w = std::make_unique<WriterImpl>(store_, batch_, *cf);
+    auto w = std::make_unique<WriterImpl>(store_, *cf);
     auto& ref = *w;
     writers_.emplace(std::string(projection), std::move(w));
     return ref;
@@ -94,14 +120,19 @@ class BatchImpl final : public ViewStore::Batch {
   void SetCheckpoint(std::string_view projection, uint64_t position) override {
     std::string v;
     codec::PutFixed64BE(&v, position);
-    batch_.Put(store_.checkpoints, rocksdb::Slice(projection.data(), projection.size()), v);
+    checkpoints_[std::string(projection)] = std::move(v);
   }
-  rocksdb::WriteBatch* raw() { return batch_.GetWriteBatch(); }
+  rocksdb::WriteBatch Build() const {
+    rocksdb::WriteBatch out;
+    for (const auto& [_, w] : writers_) w->WriteTo(out);
+    for (const auto& [name, v] : checkpoints_) out.Put(store_.checkpoints, name, v);
+    return out;
+  }
 
  private:
   ViewStoreImpl& store_;
-  rocksdb::WriteBatchWithIndex batch_;
   std::map<std::string, std::unique_ptr<WriterImpl>, std::less<>> writers_;
+  std::map<std::string, std::string> checkpoints_;
 };
 
 }  // namespace
@@ -129,8 +160,10 @@ Result<std::unique_ptr<ViewStore>> ViewStore::Open(const std::string& path,
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(o, path, descs, &handles, &raw);
   if (!s.ok()) {
-    return Status::IoError(fmt::format("cannot open the views at '{}' ({}); check the path and "
-                                       "that no other procedo process holds it", path, s.ToString()));
+    return Status::IoError(
+        fmt::format("cannot open the views at '{}' ({}); check the path and "
+                    "that no other procedo process holds it",
+                    path, s.ToString()));
   }
   impl->db.reset(raw);
   impl->sync = sync;
@@ -161,7 +194,8 @@ Result<std::vector<ViewRow>> ViewStore::Scan(std::string_view projection, std::s
     return it->Valid() && it->key().starts_with(rocksdb::Slice(prefix.data(), prefix.size()));
   };
   if (!reverse) {
-    if (after.empty()) it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
+    if (after.empty())
+      it->Seek(rocksdb::Slice(prefix.data(), prefix.size()));
     else {
       it->Seek(rocksdb::Slice(after.data(), after.size()));
       if (it->Valid() && it->key() == rocksdb::Slice(after.data(), after.size())) it->Next();
@@ -178,9 +212,13 @@ Result<std::vector<ViewRow>> ViewStore::Scan(std::string_view projection, std::s
   }
   while (in_prefix() && out.size() < limit) {
     out.push_back({it->key().ToString(), it->value().ToString()});
-    if (reverse) it->Prev(); else it->Next();
+    if (reverse)
+      it->Prev();
+    else
+      it->Next();
   }
-  if (!it->status().ok()) return Status::IoError("scanning a view failed: " + it->status().ToString());
+  if (!it->status().ok())
+    return Status::IoError("scanning a view failed: " + it->status().ToString());
   return out;
 }
 
@@ -204,7 +242,8 @@ Status ViewStore::Drop(std::string_view projection) {
     if (s.ok()) impl_->cfs.emplace(name, fresh);
   }
   if (s.ok()) s = impl_->db->Delete(rocksdb::WriteOptions(), impl_->checkpoints, name);
-  if (!s.ok()) return Status::IoError(fmt::format("dropping projection {} failed: {}", name, s.ToString()));
+  if (!s.ok())
+    return Status::IoError(fmt::format("dropping projection {} failed: {}", name, s.ToString()));
   return Status::Ok();
 }
 
@@ -214,12 +253,15 @@ StoreMemory ViewStore::Memory() const {
   return MeasureRocksDb(*impl_->db, cfs);
 }
 
-std::unique_ptr<ViewStore::Batch> ViewStore::NewBatch() { return std::make_unique<BatchImpl>(*impl_); }
+std::unique_ptr<ViewStore::Batch> ViewStore::NewBatch() {
+  return std::make_unique<BatchImpl>(*impl_);
+}
 
 Status ViewStore::Commit(Batch& batch) {
   rocksdb::WriteOptions wo;
   wo.sync = impl_->sync;
-  auto s = impl_->db->Write(wo, static_cast<BatchImpl&>(batch).raw());
+  rocksdb::WriteBatch rows = static_cast<BatchImpl&>(batch).Build();
+  auto s = impl_->db->Write(wo, &rows);
   if (!s.ok()) return Status::IoError("writing views failed: " + s.ToString());
   return Status::Ok();
 }
