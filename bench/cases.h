@@ -19,5 +19,6 @@ int KbCase(const Limits& limits);
 int BalanceCase(const Limits& limits, const std::string& source_dir);
 int ImportCase(const Limits& limits, const std::string& source_dir);
 int PaymentsCase(const Limits& limits, const std::string& source_dir);
+int RebuildCase(const Limits& limits, const std::string& source_dir);
 
 }  // namespace procedo::bench
