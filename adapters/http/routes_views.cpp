@@ -86,16 +86,66 @@ Response CaseViewFor(Api& api, const Principal& who, Request& req) {
   if (summary.is_discarded() || !MayReadView(who, projections::AccessOf(summary))) {
     return StreamNotFound(stream);
   }
-  auto timeline = api.views->Scan(CaseViewProjection::kName,
-                                  CaseViewProjection::TimelinePrefix(stream), "", 100'000);
+  // Its first entries only: a long stream's answer must not grow with it. The rest is one
+  // cursor away, at /v1/cases/{id}/timeline.
+  auto timeline =
+      api.views->Scan(CaseViewProjection::kName, CaseViewProjection::TimelinePrefix(stream), "",
+                      projections::kMaxRenderedEvents + 1);
   if (!timeline.ok()) return Response::FromStatus(timeline.status());
+  if (timeline->size() > projections::kMaxRenderedEvents) {
+    timeline->pop_back();
+    summary["timeline_next_cursor"] = EncodeCursor(timeline->back().key);
+  }
   Response r;
   r.body = projections::RenderCaseViewText(summary, *timeline);
   r.headers.emplace_back("ETag", fmt::format("\"{}\"", summary.value("version", uint64_t{0})));
   return r;
 }
 
+namespace {
+
+// A stream's timeline entries, or a case's notes, a page at a time (`?cursor=`, `?limit=`), for
+// whoever may read its view.
+Response CaseRowsFor(Api& api, const Principal& who, Request& req, bool notes) {
+  Response out;
+  if (api.views == nullptr) return Unavailable();
+  const std::string& stream = req.params["id"];
+  if (Status s = ValidateStreamId(stream); !s.ok()) return BadParameter("id", "a stream id");
+  if (!WaitForViews(api, req, &out)) return out;
+  auto row = api.views->Get(CaseViewProjection::kName, CaseViewProjection::SummaryKey(stream));
+  if (!row.ok()) return Response::FromStatus(row.status());
+  if (!row->has_value()) return StreamNotFound(stream);
+  const json summary = json::parse(**row, nullptr, false);
+  if (summary.is_discarded() || !MayReadView(who, projections::AccessOf(summary))) {
+    return StreamNotFound(stream);
+  }
+  const std::string prefix =
+      notes ? CaseViewProjection::NotesPrefix(stream) : CaseViewProjection::TimelinePrefix(stream);
+  PageRequest page;
+  page.limit = 100;
+  if (!ParsePage(req, prefix, &page, &out)) return out;
+  auto result = ScanPage(*api.views, CaseViewProjection::kName, prefix, page,
+                         [](const json&) { return true; });
+  if (!result.ok()) return Response::FromStatus(result.status());
+  return Response::Json(
+      200, PageBody(std::move(*result),
+                    {{"stream", stream}, {"version", summary.value("version", uint64_t{0})}}));
+}
+
+}  // namespace
+
 void AddViewRoutes(Router& router, Api& api) {
+  for (const bool notes : {false, true}) {
+    router.AddBlockingWhen(
+        "GET", notes ? "/v1/cases/{id}/notes" : "/v1/cases/{id}/timeline",
+        [&api, notes](Request& req) {
+          Principal who;
+          Response out;
+          if (!RequirePrincipal(api, req, &who, &out)) return out;
+          return CaseRowsFor(api, who, req, notes);
+        },
+        CaseViewBlocks);
+  }
   router.AddBlockingWhen(
       "GET", "/v1/cases/{id}",
       [&api](Request& req) {

@@ -263,6 +263,10 @@ json Pages::CaseData(const json& v, const domain::CitizenSession& s) const {
   }
   d["notes"] = notes;
   d["has_notes"] = !notes.empty();
+  const size_t total = v.value("notes_total", notes.size());
+  if (total > notes.size()) {
+    d["notes_older"] = fmt::format("Sono mostrate le ultime {} note di {}.", notes.size(), total);
+  }
   if (v.contains("closure")) {
     const json& c = v["closure"];
     d["closure"] = {{"at", Local(str(c, "at"))},

@@ -151,6 +151,7 @@ Status CaseViewProjection::ApplyCase(const ParsedEvent& pe, json& view, ViewWrit
     view["started_at"] = time;
     view["suspensions"] = json::array();
     view["notes"] = json::array();
+    view["notes_count"] = 0;
     SetState(view, "in_progress");
   } else if (type == "case.suspended" || type == "case.integration_requested") {
     json s = {{"kind", type == "case.suspended" ? "suspended" : "integration_requested"},
@@ -171,8 +172,12 @@ Status CaseViewProjection::ApplyCase(const ParsedEvent& pe, json& view, ViewWrit
     view.erase("waiting_for");
     SetState(view, "resumed");
   } else if (type == "case.note_added") {
-    view["notes"].push_back(
-        {{"time", time}, {"author", d.value("author", "")}, {"text", d.value("note", "")}});
+    json note = {{"time", time}, {"author", d.value("author", "")}, {"text", d.value("note", "")}};
+    rows.Put(NotesPrefix(pe.event.stream) + Pad20(pe.event.version), note.dump());
+    json& recent = view["notes"];
+    recent.push_back(std::move(note));
+    while (recent.size() > kRecentNotes) recent.erase(recent.begin());
+    view["notes_count"] = view.value("notes_count", int64_t{0}) + 1;
   } else if (type == "case.closed") {
     json& list = view["suspensions"];
     // Closing ends a suspension too: the term stops for good.

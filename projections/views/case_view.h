@@ -35,6 +35,11 @@ class CaseViewProjection final : public Projection {
   static std::string RenderedKey(const std::string& stream) { return stream + '\x01'; }
   // <stream> 0x02: the stream's SLA clocks (the term's among them), as the clock fold keeps them.
   static std::string ClocksKey(const std::string& stream) { return stream + '\x02'; }
+  // <stream> 0x03 <version, 20 digits>: one row per note of a case, in order. The summary keeps
+  // only the latest kRecentNotes and the count, so that its size, and each event's cost, does
+  // not grow with the case's length.
+  static std::string NotesPrefix(const std::string& stream) { return stream + '\x03'; }
+  static constexpr size_t kRecentNotes = 20;
   // The clock of a workflow that is a case's legal term.
   static constexpr const char* kTermClock = "term";
   // The calendar stream whose closures the `as_of` fold must include, or "" (no term).
@@ -58,7 +63,5 @@ nlohmann::json RenderCaseView(nlohmann::json summary, const std::vector<ViewRow>
 Result<std::optional<nlohmann::json>> CaseViewAsOf(LogStore& log, const WorkflowSet& workflows,
                                                    const domain::CalendarCatalog& calendars,
                                                    const std::string& stream, TimePoint until);
-
-
 
 }  // namespace procedo::projections

@@ -1,9 +1,10 @@
 // The citizen's page of a case (seed 002 §1), folded from the case stream's own events so that it
 // needs no view to be caught up: the citizen reads it right after the message arrives.
+#include "projections/views/citizen_view.h"
+
 #include <nlohmann/json.hpp>
 
 #include "domain/citizen.h"
-#include "projections/views/citizen_view.h"
 
 namespace procedo::projections {
 namespace {
@@ -73,6 +74,11 @@ json BuildCitizenCaseView(const std::vector<Event>& events) {
   }
   view["state"] = state;
   view["suspensions"] = suspensions;
+  // The latest notes, as the case view keeps them: a page does not grow with a long case's notes.
+  view["notes_total"] = notes.size();
+  if (notes.size() > kCitizenNotes) {
+    notes.erase(notes.begin(), notes.end() - static_cast<std::ptrdiff_t>(kCitizenNotes));
+  }
   view["notes"] = notes;
   view["timeline"] = timeline;
   return view;

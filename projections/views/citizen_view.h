@@ -10,6 +10,8 @@ namespace procedo::projections {
 
 // The citizen's page from a case stream's events: office, responsible person and contacts, case
 // code, procedure data, term and suspensions, state, notes and reasons, timeline (Italian labels).
+// Of the notes, the latest kCitizenNotes (notes_total counts them all).
+inline constexpr size_t kCitizenNotes = 20;
 nlohmann::json BuildCitizenCaseView(const std::vector<Event>& events);
 
 }  // namespace procedo::projections

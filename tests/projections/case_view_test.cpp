@@ -1,10 +1,10 @@
 // Seed 002's case view folded from events the real command handler appended.
+#include "projections/views/case_view.h"
+
 #include <fmt/format.h>
 
-#include "projections/views/case_view.h"
-#include "projections/views/case_view_rendered.h"
-
 #include "projection_fixture.h"
+#include "projections/views/case_view_rendered.h"
 
 namespace procedo::testing {
 namespace {
@@ -191,6 +191,13 @@ TEST_CASE("case view: past the rendered limit the view is assembled, and stays r
   json summary = f.Row(CaseViewProjection::kName, CaseViewProjection::SummaryKey(s));
   CHECK(summary["version"] == projections::kMaxRenderedEvents + 1);
   CHECK(summary["notes"].back()["text"] == "una di troppo");
+  // The summary keeps the latest notes and the count; each note is a row of its own.
+  CHECK(summary["notes"].size() == CaseViewProjection::kRecentNotes);
+  CHECK(summary["notes_count"] == projections::kMaxRenderedEvents);
+  auto notes = f.Rows(CaseViewProjection::kName, CaseViewProjection::NotesPrefix(s));
+  REQUIRE(notes.size() == projections::kMaxRenderedEvents);
+  CHECK(json::parse(notes.front().value)["text"] == "nota 2");
+  CHECK(json::parse(notes.back().value)["text"] == "una di troppo");
 }
 
 TEST_CASE("case view: rows that do not decode are never served or extended",
@@ -205,8 +212,9 @@ TEST_CASE("case view: rows that do not decode are never served or extended",
   CHECK(back->access.requester == "cit-1");
   CHECK(back->version == 3);
   CHECK(TimelineOfRenderedRow(row) == "[]");
-  for (std::string bad : {std::string(), std::string("{}"), row.substr(0, row.size() - 1),
-                          std::string("2") + row.substr(1), projections::EncodeRenderedView(v, 1)}) {
+  for (std::string bad :
+       {std::string(), std::string("{}"), row.substr(0, row.size() - 1),
+        std::string("2") + row.substr(1), projections::EncodeRenderedView(v, 1)}) {
     CHECK_FALSE(DecodeRenderedView(bad).has_value());
     CHECK_FALSE(TimelineOfRenderedRow(bad).has_value());
   }

@@ -9,6 +9,7 @@
 #include "domain/accounts.h"
 #include "domain/sample_payloads.h"
 #include "projection_fixture.h"
+#include "projections/views/case_view.h"
 #include "projections/views/case_view_rendered.h"
 
 namespace procedo::testing {
@@ -157,9 +158,44 @@ TEST_CASE("case view route: the ready-to-send and the assembled answer agree, al
   http::Response long_view = f.Get("/v1/cases/" + s, {}, "operator", "comune-aosta");
   REQUIRE(long_view.status == 200);
   json v = json::parse(long_view.body);
-  CHECK(v["timeline"].size() == projections::kMaxRenderedEvents + 1);
+  // Its first entries, and the cursor of the rest: the answer does not grow with the stream.
+  CHECK(v["timeline"].size() == projections::kMaxRenderedEvents);
   CHECK(v["case_code"] == first["case_code"]);
   CHECK(v["timeline"][0] == first["timeline"][0]);
+  CHECK(v["notes_count"] == projections::kMaxRenderedEvents);
+  CHECK(v["notes"].size() == projections::CaseViewProjection::kRecentNotes);
+  REQUIRE(v["timeline_next_cursor"].is_string());
+  http::Response rest =
+      f.Get("/v1/cases/" + s + "/timeline",
+            {{"cursor", v["timeline_next_cursor"].get<std::string>()}}, "operator", "comune-aosta");
+  REQUIRE(rest.status == 200);
+  json tail = json::parse(rest.body);
+  REQUIRE(tail["items"].size() == 1);
+  CHECK(tail["items"][0]["version"] == projections::kMaxRenderedEvents + 1);
+  CHECK_FALSE(tail.contains("next_cursor"));
+  // Every note, a page at a time, oldest first; the same rule on who may read them.
+  std::vector<std::string> texts;
+  std::string cursor;
+  for (int pages = 0; pages < 10; ++pages) {
+    std::map<std::string, std::string> q = {{"limit", "100"}};
+    if (!cursor.empty()) q["cursor"] = cursor;
+    http::Response page = f.Get("/v1/cases/" + s + "/notes", q, "operator", "comune-aosta");
+    REQUIRE(page.status == 200);
+    json body = json::parse(page.body);
+    for (const auto& n : body["items"]) texts.push_back(n["text"]);
+    if (!body.contains("next_cursor")) break;
+    cursor = body["next_cursor"];
+  }
+  CHECK(texts.size() == projections::kMaxRenderedEvents);
+  for (const char* route : {"/notes", "/timeline"}) {
+    CHECK(f.Get("/v1/cases/" + s + route, {}, "operator", "comune-forli").status == 404);
+    CHECK(f.Get("/v1/cases/" + s + route, {}, "citizen", "comune-aosta").status == 404);
+    CHECK(f.Get("/v1/cases/case-comune-aosta-404" + std::string(route), {}, "operator",
+                "comune-aosta")
+              .status == 404);
+  }
+  CHECK(f.Get("/v1/cases/" + s + "/notes", {{"limit", "0"}}, "operator", "comune-aosta").status ==
+        400);
   CHECK(long_view.headers.at(0) ==
         std::pair<std::string, std::string>{"ETag",
                                             fmt::format("\"{}\"", v["version"].get<uint64_t>())});
