@@ -54,9 +54,16 @@ Status CaseViewProjection::Apply(const Event& event, ViewWriter& rows) {
   const WorkflowDefinition* def = workflows_.ForStream(event.stream);
   if (def == nullptr) return Status::Ok();  // counters, calendars: no view of their own
 
-  auto existing = GetJson(rows, SummaryKey(event.stream));
-  if (!existing.ok()) return existing.status();
-  json view = existing->value_or(json::object());
+  json view;
+  if (auto hit = written_.find(event.stream);
+      hit != written_.end() && hit->second.version + 1 == event.version) {
+    view = std::move(hit->second.view);
+    written_.erase(hit);
+  } else {
+    auto existing = GetJson(rows, SummaryKey(event.stream));
+    if (!existing.ok()) return existing.status();
+    view = existing->value_or(json::object());
+  }
   if (view.empty()) {
     view = {{"stream", event.stream},
             {"kind", pe->kind},
@@ -96,7 +103,10 @@ Status CaseViewProjection::Apply(const Event& event, ViewWriter& rows) {
                 {"details", Details(pe->data)}};
   const std::string entry_text = entry.dump();
   rows.Put(TimelinePrefix(event.stream) + Pad20(event.version), entry_text);
-  return PutRendered(event, view, entry_text, rows);
+  if (Status s = PutRendered(event, view, entry_text, rows); !s.ok()) return s;
+  if (written_.size() >= kWrittenSummaries) written_.clear();
+  written_[event.stream] = {event.version, std::move(view)};
+  return Status::Ok();
 }
 
 Status CaseViewProjection::PutRendered(const Event& event, const json& view,

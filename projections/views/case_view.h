@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "domain/calendars.h"
@@ -53,6 +54,16 @@ class CaseViewProjection final : public Projection {
                      ViewWriter& rows);
   const WorkflowSet& workflows_;
   CalendarSet calendars_;
+  // The summaries the latest events wrote, by stream, each with the version it was written at:
+  // each event of a long stream reads the summary its previous event wrote, and parsing it again
+  // was most of the fold's cost. Taken only for the next version of the stream, so a batch that
+  // was not committed (and is applied again) reads its rows instead.
+  struct Written {
+    uint64_t version = 0;
+    nlohmann::json view;
+  };
+  std::unordered_map<std::string, Written> written_;
+  static constexpr size_t kWrittenSummaries = 256;
 };
 
 // The summary and its timeline as the API answers them.
