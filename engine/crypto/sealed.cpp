@@ -1,0 +1,94 @@
+#include "engine/crypto/sealed.h"
+
+#include <sodium.h>
+
+#include <stdexcept>
+
+namespace procedo::crypto {
+namespace {
+
+constexpr std::string_view kVersion = "v1.";
+
+// What the tag authenticates besides the ciphertext: where the value belongs. The event id is
+// fixed-length text and the path follows it, so no two (event, path) pairs give the same bytes.
+std::string AssociatedData(std::string_view event_id, std::string_view path) {
+  std::string ad;
+  ad.reserve(event_id.size() + path.size() + 1);
+  ad.append(event_id);
+  ad.push_back('\0');
+  ad.append(path);
+  return ad;
+}
+
+}  // namespace
+
+bool CryptoReady() {
+  static const bool ready = sodium_init() >= 0;
+  return ready;
+}
+
+SubjectKey NewKey() {
+  if (!CryptoReady()) throw std::runtime_error("libsodium did not start: no source of entropy");
+  SubjectKey key;
+  crypto_aead_xchacha20poly1305_ietf_keygen(key.data());
+  return key;
+}
+
+std::string Seal(const SubjectKey& key, std::string_view plaintext, std::string_view event_id,
+                 std::string_view path) {
+  if (!CryptoReady()) throw std::runtime_error("libsodium did not start: no source of entropy");
+  const std::string ad = AssociatedData(event_id, path);
+  std::string box(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() +
+                      crypto_aead_xchacha20poly1305_ietf_ABYTES,
+                  '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(box.data());
+  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &written,
+      reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce, key.data());
+  std::string out(kVersion);
+  std::string text(sodium_base64_ENCODED_LEN(box.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                   '\0');
+  sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(box.data()),
+                    box.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  text.resize(text.size() - 1);  // the terminating NUL
+  return out + text;
+}
+
+Result<std::string> Open(const SubjectKey& key, std::string_view sealed, std::string_view event_id,
+                         std::string_view path) {
+  if (!CryptoReady()) return Status::Unavailable("libsodium did not start: no source of entropy");
+  if (!sealed.starts_with(kVersion)) {
+    return Status::InvalidArgument("not a sealed value: it does not start with v1.");
+  }
+  sealed.remove_prefix(kVersion.size());
+  std::string box(sealed.size(), '\0');
+  size_t len = 0;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(box.data()), box.size(), sealed.data(),
+                        sealed.size(), nullptr, &len, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      len < crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+                crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return Status::InvalidArgument("not a sealed value: its text is not base64url of a box");
+  }
+  box.resize(len);
+  const auto* nonce = reinterpret_cast<const unsigned char*>(box.data());
+  const size_t cipher = len - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+  std::string plain(cipher - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long plain_len = 0;
+  const std::string ad = AssociatedData(event_id, path);
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(plain.data()), &plain_len, nullptr,
+          nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, cipher,
+          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nonce, key.data()) != 0) {
+    return Status::Corruption(
+        "a sealed value does not open: another subject's key, or a ciphertext moved to another "
+        "event or field, or altered");
+  }
+  plain.resize(plain_len);
+  return plain;
+}
+
+}  // namespace procedo::crypto

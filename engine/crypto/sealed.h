@@ -1,0 +1,35 @@
+// Personal data sealed for an immutable log (crypto-shredding): each value is encrypted with the
+// key of its data subject, XChaCha20-Poly1305 (libsodium's IETF AEAD, a random 192-bit nonce per
+// value), with the event's id and the value's path as associated data, so that a ciphertext
+// copied into another event or field does not open. The log's hash chain covers the sealed
+// text; destroying the subject's key (subject_keys.h) leaves the chain whole and the value
+// unreadable.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/base/status.h"
+
+namespace procedo::crypto {
+
+inline constexpr size_t kKeyBytes = 32;
+using SubjectKey = std::array<uint8_t, kKeyBytes>;
+
+// libsodium, once per process; false when it cannot start (no entropy source).
+bool CryptoReady();
+
+// "v1." + base64url(nonce || ciphertext || tag).
+std::string Seal(const SubjectKey& key, std::string_view plaintext, std::string_view event_id,
+                 std::string_view path);
+// The plaintext; InvalidArgument when the text is not a sealed value, Corruption when it does
+// not open with this key, event and path (another key, a moved or altered ciphertext).
+Result<std::string> Open(const SubjectKey& key, std::string_view sealed, std::string_view event_id,
+                         std::string_view path);
+
+// A fresh random key.
+SubjectKey NewKey();
+
+}  // namespace procedo::crypto
