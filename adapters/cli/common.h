@@ -14,5 +14,7 @@ Result<Config> Load(const GlobalOptions& g);
 Result<std::unique_ptr<LogStore>> OpenLog(const Config& c, const Clock* clock = nullptr);
 // Prints the status on stderr; returns the exit code: 2 for bad input, 1 otherwise.
 int Fail(const Status& s);
+// A fatal signal (a crash) writes a backtrace to stderr before the default action.
+void ReportFatalSignals();
 
 }  // namespace procedo::cli

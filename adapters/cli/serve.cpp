@@ -66,6 +66,7 @@ std::string ReadFileOr(const std::string& path, const std::string& fallback) {
 }
 
 int Serve(const Config& cfg) {
+  ReportFatalSignals();
   // Block the stop signals before any thread starts, so that only sigwait sees them.
   sigset_t stop;
   sigemptyset(&stop);
@@ -176,8 +177,8 @@ int Serve(const Config& cfg) {
   // Periodic positions' invoices at each period's end, from the accounts view the runner folds.
   std::unique_ptr<procedo::projections::Invoicing> invoicing;
   if (cfg.invoicing_enabled) {
-    invoicing = std::make_unique<procedo::projections::Invoicing>(
-        commands, **views, calendars, *(*domain)->services, *waiter);
+    invoicing = std::make_unique<procedo::projections::Invoicing>(commands, **views, calendars,
+                                                                  *(*domain)->services, *waiter);
     invoicing->Bind(runner);
     consumers.Add(invoicing.get());
   }
@@ -262,7 +263,7 @@ int Serve(const Config& cfg) {
   fmt::print("procedo: {}\n", (*mail_service)->summary);
   fmt::print("procedo: {}\n", (*payments)->summary);
   fmt::print("procedo: {}\n", invoicing ? "invoicing of periodic positions at each period's end"
-                                         : "invoicing off (invoicing.enabled = false)");
+                                        : "invoicing off (invoicing.enabled = false)");
   if (relay) {
     fmt::print("procedo: kafka relay to {} (topics {}.<kind>), from position {}\n",
                cfg.kafka_bootstrap, cfg.kafka_topic_prefix, relay->Progress().position + 1);
@@ -375,8 +376,11 @@ int Serve(const Config& cfg) {
     std::fflush(stdout);
   }
   fmt::print("procedo: signal {}, stopping\n", sig);
+  std::fflush(stdout);
   server.Stop();
   consumers.StopAll();
+  fmt::print("procedo: stopped\n");
+  std::fflush(stdout);
   return 0;
 }
 
