@@ -34,10 +34,8 @@ SubjectKey NewKey() {
   return key;
 }
 
-std::string Seal(const SubjectKey& key, std::string_view plaintext, std::string_view event_id,
-                 std::string_view path) {
+std::string Box(const SubjectKey& key, std::string_view plaintext, std::string_view associated) {
   if (!CryptoReady()) throw std::runtime_error("libsodium did not start: no source of entropy");
-  const std::string ad = AssociatedData(event_id, path);
   std::string box(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() +
                       crypto_aead_xchacha20poly1305_ietf_ABYTES,
                   '\0');
@@ -47,14 +45,42 @@ std::string Seal(const SubjectKey& key, std::string_view plaintext, std::string_
   crypto_aead_xchacha20poly1305_ietf_encrypt(
       nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &written,
       reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
-      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce, key.data());
-  std::string out(kVersion);
+      reinterpret_cast<const unsigned char*>(associated.data()), associated.size(), nullptr, nonce,
+      key.data());
+  return box;
+}
+
+Result<std::string> Unbox(const SubjectKey& key, std::string_view box,
+                          std::string_view associated) {
+  if (!CryptoReady()) return Status::Unavailable("libsodium did not start: no source of entropy");
+  constexpr size_t kOverhead =
+      crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  const auto* nonce = reinterpret_cast<const unsigned char*>(box.data());
+  std::string plain(box.size() < kOverhead ? 0 : box.size() - kOverhead, '\0');
+  unsigned long long plain_len = 0;
+  if (box.size() < kOverhead || crypto_aead_xchacha20poly1305_ietf_decrypt(
+                                    reinterpret_cast<unsigned char*>(plain.data()), &plain_len,
+                                    nullptr, nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                    box.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+                                    reinterpret_cast<const unsigned char*>(associated.data()),
+                                    associated.size(), nonce, key.data()) != 0) {
+    return Status::Corruption(
+        "a sealed value does not open: another subject's key, or a ciphertext moved to another "
+        "event or field, or altered");
+  }
+  plain.resize(plain_len);
+  return plain;
+}
+
+std::string Seal(const SubjectKey& key, std::string_view plaintext, std::string_view event_id,
+                 std::string_view path) {
+  const std::string box = Box(key, plaintext, AssociatedData(event_id, path));
   std::string text(sodium_base64_ENCODED_LEN(box.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
                    '\0');
   sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(box.data()),
                     box.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   text.resize(text.size() - 1);  // the terminating NUL
-  return out + text;
+  return std::string(kVersion) + text;
 }
 
 Result<std::string> Open(const SubjectKey& key, std::string_view sealed, std::string_view event_id,
@@ -74,21 +100,7 @@ Result<std::string> Open(const SubjectKey& key, std::string_view sealed, std::st
     return Status::InvalidArgument("not a sealed value: its text is not base64url of a box");
   }
   box.resize(len);
-  const auto* nonce = reinterpret_cast<const unsigned char*>(box.data());
-  const size_t cipher = len - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-  std::string plain(cipher - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
-  unsigned long long plain_len = 0;
-  const std::string ad = AssociatedData(event_id, path);
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(plain.data()), &plain_len, nullptr,
-          nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, cipher,
-          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nonce, key.data()) != 0) {
-    return Status::Corruption(
-        "a sealed value does not open: another subject's key, or a ciphertext moved to another "
-        "event or field, or altered");
-  }
-  plain.resize(plain_len);
-  return plain;
+  return Unbox(key, box, AssociatedData(event_id, path));
 }
 
 }  // namespace procedo::crypto

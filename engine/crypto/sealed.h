@@ -32,4 +32,9 @@ Result<std::string> Open(const SubjectKey& key, std::string_view sealed, std::st
 // A fresh random key.
 SubjectKey NewKey();
 
+// The box both of the above and the key store's wrapping are made of: nonce || ciphertext || tag
+// of `plaintext` under `key`, authenticating `associated` too; Corruption when it does not open.
+std::string Box(const SubjectKey& key, std::string_view plaintext, std::string_view associated);
+Result<std::string> Unbox(const SubjectKey& key, std::string_view box, std::string_view associated);
+
 }  // namespace procedo::crypto

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -116,35 +117,23 @@ Result<SubjectKey> SubjectKeyStore::KeyFor(std::string_view subject, std::string
   std::string stored;
   auto got = db_->Get(rocksdb::ReadOptions(), row, &stored);
   if (got.ok()) {
-    SubjectKey key{};
-    unsigned long long len = 0;
-    const auto* nonce = reinterpret_cast<const unsigned char*>(stored.data());
-    if (stored.size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + kKeyBytes +
-                             crypto_aead_xchacha20poly1305_ietf_ABYTES ||
-        crypto_aead_xchacha20poly1305_ietf_decrypt(
-            key.data(), &len, nullptr, nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-            stored.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-            reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nonce,
-            master_.data()) != 0) {
+    auto plain = Unbox(master_, stored, ad);
+    if (!plain.ok() || plain->size() != kKeyBytes) {
       return Status::Corruption(fmt::format(
           "the key of subject {} ({}) does not open with the master key: another master key "
           "than the one it was made with, or a damaged store",
           subject, group));
     }
+    SubjectKey key{};
+    std::copy(plain->begin(), plain->end(), key.begin());
+    sodium_memzero(plain->data(), plain->size());
     return key;
   }
   if (!got.IsNotFound()) return Status::IoError("reading a subject key failed: " + got.ToString());
   if (!create) return Status::NotFound(fmt::format("no {} key for subject {}", group, subject));
   const SubjectKey key = NewKey();
-  std::string wrapped(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + kKeyBytes +
-                          crypto_aead_xchacha20poly1305_ietf_ABYTES,
-                      '\0');
-  auto* nonce = reinterpret_cast<unsigned char*>(wrapped.data());
-  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
-  unsigned long long written = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(
-      nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &written, key.data(), key.size(),
-      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce, master_.data());
+  const std::string wrapped =
+      Box(master_, std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), ad);
   // Durable before anything is sealed with it: a key lost in a crash would lose the data too.
   rocksdb::WriteOptions wo;
   wo.sync = true;
