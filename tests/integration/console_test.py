@@ -103,8 +103,12 @@ class Staff(Browser):
         """Signs in at the provider's login form (any password: it is a test provider) and
         confirms what it shares with the console, if it asks; the provider then sends the
         browser back to the console."""
+        # Either the provider's page, loaded, or the console when the provider remembers this
+        # browser's sign-in and sent it straight back: looking before either is there would see
+        # a page still on its way.
+        self.page.wait_for_url(re.compile(r".*/interaction/[^/?]+$|.*/console$"))
         if self.page.locator("input[name=login]").count() == 0:
-            return  # the provider remembers this browser's sign-in and sent it straight back
+            return
         self.page.fill("input[name=login]", login)
         self.page.fill("input[name=password]", "qualunque")
         with self.page.expect_navigation():

@@ -74,6 +74,8 @@ class Citizen(Browser):
         assert "Comune" in self.page.inner_text("#ente-scelto")
         self.check(f"portal-signin-{login}")
         self.page.click("#accedi")
+        # The provider's page, loaded, or the portal when the provider remembers this browser.
+        self.page.wait_for_url(re.compile(r".*/interaction/[^/?]+$|.*/servizi$"))
         if self.page.locator("input[name=login]").count():
             self.page.fill("input[name=login]", login)
             self.page.fill("input[name=password]", "qualunque")
