@@ -245,6 +245,7 @@ def test_an_operator_signs_in_starts_a_case_and_suspends_it(env):
     assert op.page.url.startswith(f"{base}/console/accesso")
     # Signed out at the provider as well: the next sign-in asks for credentials again.
     op.page.click("#accedi")
+    op.page.wait_for_url(re.compile(r".*/interaction/[^/?]+$|.*/console$"))
     assert op.page.locator("input[name=login]").count() == 1
     op.close()
 
