@@ -33,6 +33,7 @@ class ViewStoreImpl {
   std::map<std::string, rocksdb::ColumnFamilyHandle*, std::less<>> cfs;
   rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
   bool sync = false;
+  std::function<void(std::string&)> show;
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(kViewBlockCacheBytes);
 
   ~ViewStoreImpl() {
@@ -57,30 +58,106 @@ namespace {
 // A batch's rows, one value per key until it is committed: a projection that updates the same
 // row for every event of a long stream (a case's summary, a counter) writes it once per batch,
 // not once per event, so that the write volume does not grow with the batch's events on one row.
-// nullopt: deleted.
-using Overlay = std::map<std::string, std::optional<std::string>, std::less<>>;
+// A row read as JSON stays parsed for the rest of the batch, and one put as JSON is dumped only
+// at commit.
+struct OverlayRow {
+  enum class Kind { kText, kJson, kDeleted };
+  Kind kind = Kind::kText;
+  bool dirty = false;  // written by the batch (a row only read as JSON is not written back)
+  std::string text;
+  nlohmann::json doc;
+};
+
+Status NotJson() {
+  return Status::Corruption("a view row is not JSON; drop and rebuild the projection");
+}
 
 class WriterImpl final : public ViewWriter {
  public:
   WriterImpl(ViewStoreImpl& s, rocksdb::ColumnFamilyHandle* cf) : store_(s), cf_(cf) {}
   void Put(std::string_view key, std::string_view value) override {
-    auto it = rows_.find(key);
-    if (it == rows_.end()) {
-      rows_.emplace(std::string(key), std::string(value));
-    } else {
-      it->second.emplace(value);
-    }
+    OverlayRow& row = Slot(key);
+    row.kind = OverlayRow::Kind::kText;
+    row.dirty = true;
+    row.text.assign(value);
+    row.doc = nullptr;
   }
   void Delete(std::string_view key) override {
-    auto it = rows_.find(key);
-    if (it == rows_.end()) {
-      rows_.emplace(std::string(key), std::nullopt);
-    } else {
-      it->second.reset();
-    }
+    OverlayRow& row = Slot(key);
+    row.kind = OverlayRow::Kind::kDeleted;
+    row.dirty = true;
+    row.text.clear();
+    row.doc = nullptr;
   }
   Result<std::optional<std::string>> Get(std::string_view key) override {
-    if (auto it = rows_.find(key); it != rows_.end()) return it->second;
+    if (auto it = rows_.find(key); it != rows_.end()) {
+      switch (it->second.kind) {
+        case OverlayRow::Kind::kDeleted:
+          return std::optional<std::string>();
+        case OverlayRow::Kind::kText:
+          return std::optional<std::string>(it->second.text);
+        case OverlayRow::Kind::kJson:
+          return std::optional<std::string>(it->second.doc.dump());
+      }
+    }
+    return Stored(key);
+  }
+  Result<std::optional<nlohmann::json>> GetJson(std::string_view key) override {
+    auto it = rows_.find(key);
+    if (it == rows_.end()) {
+      auto stored = Stored(key);
+      if (!stored.ok()) return stored.status();
+      if (!stored->has_value()) return std::optional<nlohmann::json>();
+      nlohmann::json doc = nlohmann::json::parse(**stored, nullptr, false);
+      if (doc.is_discarded()) return NotJson();
+      OverlayRow row;
+      row.kind = OverlayRow::Kind::kJson;
+      row.doc = doc;
+      rows_.emplace(std::string(key), std::move(row));
+      return std::optional<nlohmann::json>(std::move(doc));
+    }
+    OverlayRow& row = it->second;
+    if (row.kind == OverlayRow::Kind::kDeleted) return std::optional<nlohmann::json>();
+    if (row.kind == OverlayRow::Kind::kText) {
+      nlohmann::json doc = nlohmann::json::parse(row.text, nullptr, false);
+      if (doc.is_discarded()) return NotJson();
+      row.kind = OverlayRow::Kind::kJson;
+      row.doc = std::move(doc);
+      row.text.clear();
+    }
+    return std::optional<nlohmann::json>(row.doc);
+  }
+  void PutJson(std::string_view key, nlohmann::json value) override {
+    OverlayRow& row = Slot(key);
+    row.kind = OverlayRow::Kind::kJson;
+    row.dirty = true;
+    row.text.clear();
+    row.doc = std::move(value);
+  }
+  void WriteTo(rocksdb::WriteBatch& out) const {
+    for (const auto& [key, row] : rows_) {
+      if (!row.dirty) continue;
+      switch (row.kind) {
+        case OverlayRow::Kind::kText:
+          out.Put(cf_, key, row.text);
+          break;
+        case OverlayRow::Kind::kJson:
+          out.Put(cf_, key, row.doc.dump());
+          break;
+        case OverlayRow::Kind::kDeleted:
+          out.Delete(cf_, key);
+          break;
+      }
+    }
+  }
+
+ private:
+  OverlayRow& Slot(std::string_view key) {
+    auto it = rows_.find(key);
+    if (it == rows_.end()) it = rows_.emplace(std::string(key), OverlayRow{}).first;
+    return it->second;
+  }
+  Result<std::optional<std::string>> Stored(std::string_view key) const {
     std::string v;
     auto s =
         store_.db->Get(rocksdb::ReadOptions(), cf_, rocksdb::Slice(key.data(), key.size()), &v);
@@ -88,20 +165,10 @@ class WriterImpl final : public ViewWriter {
     if (!s.ok()) return Status::IoError("reading a view row failed: " + s.ToString());
     return std::optional<std::string>(std::move(v));
   }
-  void WriteTo(rocksdb::WriteBatch& out) const {
-    for (const auto& [key, value] : rows_) {
-      if (value) {
-        out.Put(cf_, key, *value);
-      } else {
-        out.Delete(cf_, key);
-      }
-    }
-  }
 
- private:
   ViewStoreImpl& store_;
   rocksdb::ColumnFamilyHandle* cf_;
-  Overlay rows_;
+  std::map<std::string, OverlayRow, std::less<>> rows_;
 };
 
 class BatchImpl final : public ViewStore::Batch {
@@ -136,6 +203,19 @@ class BatchImpl final : public ViewStore::Batch {
 };
 
 }  // namespace
+
+Result<std::optional<nlohmann::json>> ViewWriter::GetJson(std::string_view key) {
+  auto v = Get(key);
+  if (!v.ok()) return v.status();
+  if (!v->has_value()) return std::optional<nlohmann::json>();
+  nlohmann::json doc = nlohmann::json::parse(**v, nullptr, false);
+  if (doc.is_discarded()) return NotJson();
+  return std::optional<nlohmann::json>(std::move(doc));
+}
+
+void ViewWriter::PutJson(std::string_view key, nlohmann::json value) {
+  Put(key, value.dump());
+}
 
 ViewStore::ViewStore(std::unique_ptr<ViewStoreImpl> impl) : impl_(std::move(impl)) {}
 ViewStore::~ViewStore() = default;
@@ -180,7 +260,12 @@ Result<std::optional<std::string>> ViewStore::Get(std::string_view projection,
   auto s = impl_->db->Get(rocksdb::ReadOptions(), *cf, rocksdb::Slice(key.data(), key.size()), &v);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return Status::IoError("reading a view failed: " + s.ToString());
+  if (impl_->show) impl_->show(v);
   return std::optional<std::string>(std::move(v));
+}
+
+void ViewStore::ShowRowsWith(std::function<void(std::string& row)> show) {
+  impl_->show = std::move(show);
 }
 
 Result<std::vector<ViewRow>> ViewStore::Scan(std::string_view projection, std::string_view prefix,
@@ -212,6 +297,7 @@ Result<std::vector<ViewRow>> ViewStore::Scan(std::string_view projection, std::s
   }
   while (in_prefix() && out.size() < limit) {
     out.push_back({it->key().ToString(), it->value().ToString()});
+    if (impl_->show) impl_->show(out.back().value);
     if (reverse)
       it->Prev();
     else

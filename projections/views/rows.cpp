@@ -79,30 +79,23 @@ Result<ParsedEvent> Parse(const Event& e) {
     if (!fresh.ok()) return fresh.status();
     if (!sealed) {
       const json& data = *fresh->data;
-      return ParsedEvent{e, fresh->data, data, fresh->actor_id, fresh->actor_role,
-                         StreamKind(e.stream)};
+      return ParsedEvent{
+          e, fresh->data, data, fresh->actor_id, fresh->actor_role, StreamKind(e.stream)};
     }
     last = std::move(fresh).value();
     last_hash = e.hash;
     last_position = e.position;
   }
-  return ParsedEvent{e, last.data, *last.data, last.actor_id, last.actor_role,
-                     StreamKind(e.stream)};
+  return ParsedEvent{
+      e, last.data, *last.data, last.actor_id, last.actor_role, StreamKind(e.stream)};
 }
 
 Result<std::optional<json>> GetJson(ViewWriter& rows, std::string_view key) {
-  auto v = rows.Get(key);
-  if (!v.ok()) return v.status();
-  if (!v->has_value()) return std::optional<json>();
-  json j = json::parse(**v, nullptr, false);
-  if (j.is_discarded()) {
-    return Status::Corruption("a view row is not JSON; drop and rebuild the projection");
-  }
-  return std::optional<json>(std::move(j));
+  return rows.GetJson(key);
 }
 
 void PutJson(ViewWriter& rows, std::string_view key, const json& value) {
-  rows.Put(key, value.dump());
+  rows.PutJson(key, value);
 }
 
 namespace {
