@@ -12,9 +12,9 @@
 namespace procedo::domain {
 
 const std::set<std::string>& Roles() {
-  static const std::set<std::string> kRoles = {"operator", "validator",   "operator_validator",
-                                               "region",   "helpdesk_l1", "helpdesk_l2",
-                                               "citizen",  "integrator",  "admin"};
+  static const std::set<std::string> kRoles = {
+      "operator",    "validator", "operator_validator", "region",          "helpdesk_l1",
+      "helpdesk_l2", "citizen",   "integrator",         "privacy_officer", "admin"};
   return kRoles;
 }
 
@@ -72,6 +72,14 @@ StreamFacts PaymentFacts(const std::string& tenant, const StreamFacts& reference
 
 bool MayReadServiceUsage(const Principal& who) {
   return RoleMayRead(who, {"operator", "validator", "operator_validator", "integrator"});
+}
+
+bool MayExportPersonalData(const Principal& who) {
+  return IsAdmin(who) || (who.role == "privacy_officer" && !who.tenant.empty());
+}
+
+bool MayOpenPersonalData(const Principal& who) {
+  return (who.role == "integrator" || who.role == "privacy_officer") && !who.tenant.empty();
 }
 
 bool MayReadPayments(const Principal& who) {

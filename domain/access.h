@@ -86,6 +86,13 @@ bool RoleMayRead(const Principal& who, const std::vector<std::string>& roles);
 // citizen.
 StreamFacts AccountFacts(const std::string& tenant, const std::string& holder);
 bool MayReadServiceUsage(const Principal& who);
+// A data subject's personal data, opened, for an access request (GDPR art. 15): the Ente's
+// privacy officer (its DPO's office, role privacy_officer), who answers such requests and orders
+// erasures, and the platform's administrators acting for an Ente.
+bool MayExportPersonalData(const Principal& who);
+// Sealed values (as Kafka and the raw event routes carry them) opened, one by one, for the
+// tenant's own subjects only: its integrators and its privacy officer.
+bool MayOpenPersonalData(const Principal& who);
 // The Ente's debt positions at pagoPA, their receipts, anomalies and daily reconciliation: its
 // staff and integrators (and administrators), like the uses of its services.
 bool MayReadPayments(const Principal& who);

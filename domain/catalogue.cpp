@@ -37,6 +37,10 @@ Result<Catalogue> Catalogue::LoadDir(const std::string& dir, const std::string& 
     e.calendar = j["calendar"].get<std::string>();
     e.term_days = j["term"]["days"].get<uint32_t>();
     e.business_days = j["term"]["kind"].get<std::string>() == "business";
+    if (auto r = j.find("retention"); r != j.end()) {
+      e.retention_years = (*r)["years"].get<uint32_t>();
+      e.retention_after = (*r)["after"].get<std::string>();
+    }
     e.source = j;
     if (out.entries_.count(e.id)) {
       errors += fmt::format(

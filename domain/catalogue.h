@@ -19,6 +19,10 @@ struct CatalogueEntry {
   std::string calendar;  // a calendar id
   uint32_t term_days = 0;
   bool business_days = false;
+  // The personal data of a stream of the procedure is erased this many years after the event
+  // type `retention_after` (0: kept until an erasure is ordered).
+  uint32_t retention_years = 0;
+  std::string retention_after;
   nlohmann::json source;  // the whole entry, as written
   // "30cd" or "20bd": the SLA target notation of workflow definitions.
   std::string TermTarget() const {

@@ -17,8 +17,24 @@ std::string Field(const json& fields, const char* name) {
 
 }  // namespace
 
+void SubjectOwners::Set(Lookup lookup) {
+  std::lock_guard lock(mu_);
+  lookup_ = std::move(lookup);
+}
+
+std::optional<std::string> SubjectOwners::TenantOf(const std::string& subject) const {
+  std::lock_guard lock(mu_);
+  return lookup_ ? lookup_(subject) : std::nullopt;
+}
+
+bool SubjectOwners::set() const {
+  std::lock_guard lock(mu_);
+  return static_cast<bool>(lookup_);
+}
+
 void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalogue,
-                   std::map<std::string, std::string> regions) {
+                   std::map<std::string, std::string> regions,
+                   std::shared_ptr<const SubjectOwners> owners) {
   // Which Region an application goes to is the tenant's data, not the workflow's.
   auto region_of = std::make_shared<const std::map<std::string, std::string>>(std::move(regions));
   hooks.AddGuard("tenant_has_region",
@@ -34,6 +50,32 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
                     auto it = region_of->find(c.state.tenant);
                     if (it != region_of->end()) data["forwarded_to"] = it->second;
                   });
+
+  // An erasure names its subject twice, in the stream and the payload, and the stream names the
+  // tenant too: a subject's erasures are one stream of its own tenant's, which no other tenant
+  // can take first. The subject must be that tenant's; another tenant's is answered as one that
+  // does not exist.
+  hooks.AddGuard(
+      "subject_stream_matches", [owners](const DecideContext& c) -> std::optional<std::string> {
+        const std::string subject = c.command.payload.value("subject", "");
+        const std::string want = fmt::format("subject-{}-{}", c.actor.tenant, subject);
+        if (c.command.stream != want) {
+          return fmt::format("the payload names subject {}, but the stream is {}; send it to {}",
+                             subject, c.command.stream, want);
+        }
+        if (!owners->set()) {
+          return std::string(
+              "personal data is not sealed on this server (no "
+              "personal.master_key_file): there are no keys to erase");
+        }
+        if (owners->TenantOf(subject) != c.actor.tenant) {
+          return fmt::format(
+              "{} has no data subject {}; use the subject id its "
+              "events name (applicant.subject)",
+              c.actor.tenant, subject);
+        }
+        return std::nullopt;
+      });
 
   hooks.AddGuard(
       "known_procedure", [catalogue](const DecideContext& c) -> std::optional<std::string> {

@@ -6,6 +6,9 @@
 
 namespace procedo::domain {
 
+// What pages, views, exports and messages show where a person's data was erased (GDPR).
+inline constexpr const char* kErasedText = "[dato cancellato]";
+
 // From an RFC 3339 local time ("2026-11-24T09:30:00+01:00"): "24/11/2026 alle 09:30". Anything
 // shorter is returned as it is.
 std::string ItalianDateTime(const std::string& rfc3339_local);

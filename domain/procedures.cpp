@@ -52,7 +52,7 @@ Result<std::unique_ptr<Domain>> LoadDomain(const std::string& domain_dir,
 
   d->calendars = std::make_shared<const CalendarCatalog>(std::move(calendars).value());
   d->hooks = std::make_shared<HookRegistry>();
-  RegisterHooks(*d->hooks, d->catalogue, std::move(regions));
+  RegisterHooks(*d->hooks, d->catalogue, std::move(regions), d->subject_owners);
   RegisterClosureHooks(*d->hooks, d->calendars);
   RegisterCitizenHooks(*d->hooks);
   RegisterServiceHooks(*d->hooks, d->services);

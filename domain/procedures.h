@@ -3,8 +3,11 @@
 // allocators those definitions name.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -19,10 +22,26 @@
 
 namespace procedo::domain {
 
+// Which tenant a data subject belongs to (nullopt: none, or personal data is not sealed here).
+// The server sets it from its subject key store once it has opened it; unset, erasures are
+// refused, since there is nothing to erase.
+class SubjectOwners {
+ public:
+  using Lookup = std::function<std::optional<std::string>(const std::string& subject)>;
+  void Set(Lookup lookup);
+  std::optional<std::string> TenantOf(const std::string& subject) const;
+  bool set() const;
+
+ private:
+  mutable std::mutex mu_;
+  Lookup lookup_;
+};
+
 // Registers every guard, effect and allocator the definitions may name. `regions` maps a tenant
 // to the Region its applications are forwarded to (domain/calendars/tenants.json).
 void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalogue,
-                   std::map<std::string, std::string> regions);
+                   std::map<std::string, std::string> regions,
+                   std::shared_ptr<const SubjectOwners> owners);
 // The enrolment's guards over the services catalogue: services_offered (step 1) and
 // details_answer_questions (step 2).
 void RegisterServiceHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services);
@@ -36,6 +55,7 @@ struct Domain {
   std::shared_ptr<const PaymentSettingsSet> payments;  // per tenant: domain/payments/<tenant>.json
   std::shared_ptr<const CalendarCatalog> calendars;
   std::shared_ptr<HookRegistry> hooks;
+  std::shared_ptr<SubjectOwners> subject_owners = std::make_shared<SubjectOwners>();
   WorkflowSet workflows;
 };
 

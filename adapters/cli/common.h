@@ -5,6 +5,7 @@
 
 #include "adapters/cli/commands.h"
 #include "adapters/config.h"
+#include "engine/crypto/personal.h"
 #include "engine/log/log_store.h"
 
 namespace procedo::cli {
@@ -12,6 +13,13 @@ namespace procedo::cli {
 Result<Config> Load(const GlobalOptions& g);
 // `clock` (null: the system clock) stamps the events' times.
 Result<std::unique_ptr<LogStore>> OpenLog(const Config& c, const Clock* clock = nullptr);
+// The subjects' keys and the sealing of personal data, when personal.master_key_file is set
+// (both null otherwise: personal fields are kept as given).
+struct PersonalKeys {
+  std::unique_ptr<crypto::SubjectKeyStore> keys;
+  std::unique_ptr<crypto::PersonalData> data;
+};
+Result<PersonalKeys> OpenPersonalKeys(const Config& c);
 // Prints the status on stderr; returns the exit code: 2 for bad input, 1 otherwise.
 int Fail(const Status& s);
 // A fatal signal (a crash) writes a backtrace to stderr before the default action.

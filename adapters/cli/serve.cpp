@@ -10,6 +10,7 @@
 
 #include "adapters/cli/commands.h"
 #include "adapters/cli/common.h"
+#include "adapters/cli/serve_setup.h"
 #include "adapters/command_service.h"
 #include "adapters/exchange/exchange.h"
 #include "adapters/http/api.h"
@@ -27,6 +28,7 @@
 #include "engine/views/consumer.h"
 #include "engine/workflow/command_handler.h"
 #include "projections/reactors/invoicing.h"
+#include "projections/reactors/retention.h"
 #include "projections/reactors/sla_timer.h"
 #include "projections/reactors/waiting_list.h"
 #include "projections/views/knowledge_base.h"
@@ -34,17 +36,6 @@
 
 namespace procedo::cli {
 namespace {
-
-std::vector<std::string> SplitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    auto b = item.find_first_not_of(' '), e = item.find_last_not_of(' ');
-    if (b != std::string::npos) out.push_back(item.substr(b, e - b + 1));
-  }
-  return out;
-}
 
 Result<std::pair<std::string, uint16_t>> ParseListen(const std::string& listen) {
   auto colon = listen.rfind(':');
@@ -113,24 +104,7 @@ int Serve(const Config& cfg) {
     }
   }
   // Fault points (testing.fault_points) exist only in builds made for the tests.
-  const std::vector<std::string> faults = SplitList(cfg.testing_fault_points);
-#ifndef PROCEDO_FAULT_POINTS
-  if (!faults.empty()) {
-    return Fail(Status::InvalidArgument(
-        "testing.fault_points is set, but this build has no fault points (they exist only in "
-        "builds made with -DPROCEDO_FAULT_POINTS=ON for the tests); remove the setting"));
-  }
-#else
-  for (const auto& f : faults) {
-    if (f != "notify.crash_after_send" && f != "mail.crash_after_file") {
-      return Fail(Status::InvalidArgument(fmt::format(
-          "testing.fault_points: unknown fault '{}'; the faults are: notify.crash_after_send, "
-          "mail.crash_after_file",
-          f)));
-    }
-    fmt::print("procedo: WARNING: fault point {} is armed; never run production like this\n", f);
-  }
-#endif
+  if (Status s = CheckFaultPoints(cfg); !s.ok()) return Fail(s);
   fmt::print("procedo: event log at {} (last position {}, sync={})\n",
              std::filesystem::absolute(cfg.LogPath()).string(), (*log)->LastPosition(),
              cfg.log_sync);
@@ -140,8 +114,15 @@ int Serve(const Config& cfg) {
   if (!domain.ok()) return Fail(domain.status());
   auto snapshots = OpenRocksDbSnapshotStore(cfg.data_dir + "/snapshots");
   if (!snapshots.ok()) return Fail(snapshots.status());
+  auto personal = OpenPersonalKeys(cfg);
+  if (!personal.ok()) return Fail(personal.status());
+  if (personal->keys) {
+    (*domain)->subject_owners->Set(
+        [k = personal->keys.get()](const std::string& s) { return k->TenantOf(s); });
+  }
   CommandHandlerOptions command_options;
   command_options.clock = &clock;
+  command_options.personal = personal->data.get();
   CommandHandler commands(**log, (*domain)->workflows, (*domain)->events, snapshots->get(),
                           command_options);
   fmt::print("procedo: {} workflows, {} procedures, {} event schemas from {}\n",
@@ -153,6 +134,7 @@ int Serve(const Config& cfg) {
   std::vector<std::string> view_names = read_models.Names();
   view_names.push_back(procedo::projections::kSlaView);
   view_names.push_back(procedo::projections::kWaitingListView);
+  view_names.push_back(procedo::projections::kRetentionView);
   auto views = ViewStore::Open(cfg.ViewsPath(), view_names);
   if (!views.ok()) return Fail(views.status());
   std::vector<Projection*> projections = read_models.All();
@@ -183,6 +165,11 @@ int Serve(const Config& cfg) {
     consumers.Add(invoicing.get());
   }
   consumers.Add(&waiting_list);
+  // Erasures carried out (the keys of subject.erased destroyed, off the disk) and ordered when
+  // retention ends.
+  auto personal_reactors =
+      ServePersonalData(cfg, *personal, **views, commands, (*domain)->catalogue, *waiter);
+  for (auto& r : personal_reactors) consumers.Add(r.get());
   auto kb = procedo::projections::KnowledgeBase::Open(**log, cfg.KbPath());
   if (!kb.ok()) return Fail(kb.status());
   consumers.Add(kb->get());
@@ -205,6 +192,7 @@ int Serve(const Config& cfg) {
   http::Metrics metrics;
   http::Api api(**log, **auth, metrics, clock);
   api.views = views->get();
+  api.personal = personal->data.get();
   api.runner = &runner;
   api.kb = kb->get();
   api.commands = &commands;
@@ -241,7 +229,8 @@ int Serve(const Config& cfg) {
   }
 
   // Seed 002: the citizen's routes and (notify.enabled) the notifier.
-  auto notify_service = notify::StartNotifyService(cfg, commands, **domain, clock);
+  auto notify_service =
+      notify::StartNotifyService(cfg, commands, **domain, clock, personal->data.get());
   if (!notify_service.ok()) return Fail(notify_service.status());
   api.citizen = (*notify_service)->citizen.get();
   if ((*notify_service)->notifier) consumers.Add((*notify_service)->notifier.get());

@@ -17,6 +17,9 @@ class CommandService;
 class ConsumerSupervisor;
 struct WorkflowSet;
 }  // namespace procedo
+namespace procedo::crypto {
+class PersonalData;
+}
 namespace procedo::projections {
 class KnowledgeBase;
 }  // namespace procedo::projections
@@ -53,6 +56,8 @@ struct Api {
   projections::KnowledgeBase* kb = nullptr;  // GET /v1/kb: the help desk's knowledge base
   // POST /v1/imports, GET /v1/exports/enrolments: the exchange layout (schemas/exchange.xsd)
   const exchange::ExchangeSchema* exchange_schema = nullptr;
+  // Personal data sealed per data subject (null: kept as given): GET /v1/subjects/{subject}.
+  crypto::PersonalData* personal = nullptr;
   std::string openapi_json;                       // served at /openapi.json
   std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
   const ConsumerSupervisor* consumers = nullptr;  // every consumer, for /readyz
@@ -74,6 +79,8 @@ void AddCitizenRoutes(Router& router, Api& api);
 void AddServiceRoutes(Router& router, Api& api);
 // Queries over the projections: case views, worklists, ticket queues, SLA dashboard, KPIs, audit.
 void AddViewRoutes(Router& router, Api& api);
+// GET /v1/subjects/{subject}: a data subject's personal data, for an access request.
+void AddSubjectRoutes(Router& router, Api& api);
 // GET /v1/kb and /v1/kb/similar/{ticket}: the help desk's knowledge base.
 void AddKbRoutes(Router& router, Api& api);
 void AddExchangeRoutes(Router& router, Api& api);

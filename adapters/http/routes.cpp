@@ -12,6 +12,7 @@ void AddAllRoutes(Router& router, Api& api) {
   AddViewRoutes(router, api);
   AddKbRoutes(router, api);
   AddExchangeRoutes(router, api);
+  AddSubjectRoutes(router, api);
 }
 
 }  // namespace procedo::http

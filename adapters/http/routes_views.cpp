@@ -5,6 +5,7 @@
 #include "adapters/http/api.h"
 #include "adapters/http/view_query.h"
 #include "engine/calendar/calendar.h"
+#include "engine/crypto/personal.h"
 #include "engine/log/log_store.h"
 #include "projections/views/audit_trail.h"
 #include "projections/views/case_view.h"
@@ -64,6 +65,8 @@ Response CaseViewFor(Api& api, const Principal& who, Request& req) {
       return StreamNotFound(stream);
     }
     (**view)["as_of"] = FormatTime(*t);
+    // Folded from the log here, not read from the view store: shown as its readers see it.
+    if (api.personal != nullptr) api.personal->ShowAll(**view);
     return Response::Json(200, **view);
   }
   auto rendered =

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "engine/crypto/personal.h"
 #include "projections/reactors/notifier.h"
 
 namespace procedo::notify {
@@ -63,17 +64,38 @@ class SmsGatewaySender {
   void* curl_ = nullptr;
 };
 
-// Routes by channel.
+// Routes by channel. With `personal`, the personal values the notifier carries sealed (the
+// recipient, a name in the text) are opened here, at the edge, and nowhere before: a recipient
+// whose address was erased is refused for good (PermissionDenied), and an erased value in the
+// text reads "[dato cancellato]".
 class ChannelSender final : public projections::MessageSender {
  public:
-  ChannelSender(SmtpOptions smtp, SmsOptions sms) : smtp_(std::move(smtp)), sms_(std::move(sms)) {}
+  ChannelSender(SmtpOptions smtp, SmsOptions sms, const crypto::PersonalData* personal = nullptr)
+      : smtp_(std::move(smtp)), sms_(std::move(sms)), personal_(personal) {}
   Status Send(const projections::OutgoingMessage& m) override {
-    return m.channel == "sms" ? sms_.Send(m) : smtp_.Send(m);
+    if (personal_ == nullptr) return Route(m);
+    projections::OutgoingMessage shown = m;
+    if (crypto::LooksPersonal(m.recipient)) {
+      auto to = personal_->Open(m.recipient);
+      if (!to.ok()) {
+        return Status::PermissionDenied(
+            "the recipient's address cannot be opened (erased, or not this server's); the "
+            "message is not sent");
+      }
+      shown.recipient = std::move(to).value();
+    }
+    shown.subject = personal_->ShowText(m.subject);
+    shown.body = personal_->ShowText(m.body);
+    return Route(shown);
   }
 
  private:
+  Status Route(const projections::OutgoingMessage& m) {
+    return m.channel == "sms" ? sms_.Send(m) : smtp_.Send(m);
+  }
   SmtpSender smtp_;
   SmsGatewaySender sms_;
+  const crypto::PersonalData* personal_;
 };
 
 }  // namespace procedo::notify

@@ -18,8 +18,10 @@ std::map<std::string, nlohmann::json> CatalogueByKind(const domain::Domain& doma
   for (const auto& [id, entry] : domain.catalogue->entries()) {
     const WorkflowDefinition* wf = domain.workflows.ById(entry.workflow);
     if (wf == nullptr || wf->stream_kind == "case") continue;
-    if (++seen[wf->stream_kind] == 1) out[wf->stream_kind] = entry.source;
-    else out.erase(wf->stream_kind);
+    if (++seen[wf->stream_kind] == 1)
+      out[wf->stream_kind] = entry.source;
+    else
+      out.erase(wf->stream_kind);
   }
   return out;
 }
@@ -41,12 +43,12 @@ NotifyChannels DescribeChannels(const Config& cfg) {
     return c;
   }
   c.on = true;
-  std::string email = c.email ? fmt::format("e-mail via smtp://{}:{}{}", cfg.notify_smtp_host,
-                                            cfg.notify_smtp_port,
-                                            cfg.notify_smtp_starttls ? " (STARTTLS)" : "")
-                              : "e-mail off (notify.smtp_host empty)";
-  std::string sms = c.sms ? fmt::format("SMS via {}", cfg.notify_sms_url)
-                          : "SMS off (notify.sms_url empty)";
+  std::string email =
+      c.email ? fmt::format("e-mail via smtp://{}:{}{}", cfg.notify_smtp_host, cfg.notify_smtp_port,
+                            cfg.notify_smtp_starttls ? " (STARTTLS)" : "")
+              : "e-mail off (notify.smtp_host empty)";
+  std::string sms =
+      c.sms ? fmt::format("SMS via {}", cfg.notify_sms_url) : "SMS off (notify.sms_url empty)";
   c.summary = fmt::format("notifier on: {}, {}; links to {}", email, sms, cfg.notify_base_url);
   return c;
 }
@@ -54,7 +56,8 @@ NotifyChannels DescribeChannels(const Config& cfg) {
 Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
                                                           CommandHandler& commands,
                                                           const domain::Domain& domain,
-                                                          const Clock& clock) {
+                                                          const Clock& clock,
+                                                          const crypto::PersonalData* personal) {
   auto svc = std::make_unique<NotifyService>();
   auto secret = domain::LoadOrCreateSecret(cfg.NotifySecretFile());
   if (!secret.ok()) return secret.status();
@@ -86,7 +89,7 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
   sms.secret = cfg.notify_sms_secret;
   sms.sender = cfg.notify_sms_sender;
   sms.timeout = std::chrono::milliseconds(cfg.notify_timeout_ms);
-  svc->sender = std::make_unique<ChannelSender>(smtp, sms);
+  svc->sender = std::make_unique<ChannelSender>(smtp, sms, personal);
   projections::NotifierOptions no;
   no.secret = svc->secret;
   no.base_url = cfg.notify_base_url;
@@ -107,7 +110,8 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
   no.retry_max = std::chrono::milliseconds(cfg.notify_retry_max_ms);
   no.clock = &clock;
 #ifdef PROCEDO_FAULT_POINTS
-  no.crash_after_send = cfg.testing_fault_points.find("notify.crash_after_send") != std::string::npos;
+  no.crash_after_send =
+      cfg.testing_fault_points.find("notify.crash_after_send") != std::string::npos;
 #endif
   auto state = ViewStore::Open(cfg.NotifierPath(), {projections::kNotifierView});
   if (!state.ok()) return state.status();
@@ -120,13 +124,15 @@ Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
 std::string NotifyService::Summary() const {
   if (!notifier) return summary;
   auto st = notifier->stats();
-  std::string out = summary + fmt::format("; resumed from its checkpoint at log position {}, {} "
-                                          "new events folded",
-                                          st.resumed_from, st.applied);
+  std::string out = summary + fmt::format(
+                                  "; resumed from its checkpoint at log position {}, {} "
+                                  "new events folded",
+                                  st.resumed_from, st.applied);
   if (st.notify_from > 1) {
-    out += fmt::format("; events before position {} predate the notifier and get no messages "
-                       "(notify.history)",
-                       st.notify_from);
+    out += fmt::format(
+        "; events before position {} predate the notifier and get no messages "
+        "(notify.history)",
+        st.notify_from);
   }
   return out;
 }

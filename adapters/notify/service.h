@@ -8,8 +8,8 @@
 
 #include "adapters/config.h"
 #include "adapters/notify/senders.h"
-#include "domain/procedures.h"
 #include "domain/citizen_access.h"
+#include "domain/procedures.h"
 #include "projections/reactors/notifier.h"
 
 namespace procedo::notify {
@@ -40,13 +40,12 @@ struct NotifyChannels {
 NotifyChannels DescribeChannels(const Config& cfg);
 
 // Loads the secret and the templates (<domain_dir>/templates) and makes the notifier, which the
-// server's consumer supervisor starts (it catches up with the log, then follows it). Tickets' SLA breaches go to the office of the catalogue entry of their
-// workflow. In builds with fault points, testing.fault_points =
-// "notify.crash_after_send" kills the process right after the first message is sent, before
-// its notification.sent is recorded.
-Result<std::unique_ptr<NotifyService>> StartNotifyService(const Config& cfg,
-                                                          CommandHandler& commands,
-                                                          const domain::Domain& domain,
-                                                          const Clock& clock);
+// server's consumer supervisor starts (it catches up with the log, then follows it). Tickets' SLA
+// breaches go to the office of the catalogue entry of their workflow. In builds with fault points,
+// testing.fault_points = "notify.crash_after_send" kills the process right after the first message
+// is sent, before its notification.sent is recorded.
+Result<std::unique_ptr<NotifyService>> StartNotifyService(
+    const Config& cfg, CommandHandler& commands, const domain::Domain& domain, const Clock& clock,
+    const crypto::PersonalData* personal = nullptr);
 
 }  // namespace procedo::notify

@@ -84,6 +84,10 @@ void CommandHandler::HandleBatchAsync(
       continue;
     }
     EmitHeader header = Header(c, actor_json, actor.tenant, current);
+    if (Status s = emitter_.PrepareSubjects(header.tenant, d.events()); !s.ok()) {
+      answers->out.emplace_back(s);
+      continue;
+    }
     auto req = emitter_.Build(header, d.events(), {});
     if (!req.ok()) {
       answers->out.emplace_back(command_detail::DefinitionBug(c, *def, req.status()));

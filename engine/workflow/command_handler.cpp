@@ -13,7 +13,7 @@ CommandHandler::CommandHandler(LogStore& log, const WorkflowSet& workflows,
                                const EventSchemas& event_schemas, SnapshotStore* snapshots,
                                CommandHandlerOptions options)
     : log_(log),
-      emitter_(log, event_schemas),
+      emitter_(log, event_schemas, options.personal, *options.clock),
       workflows_(workflows),
       event_schemas_(event_schemas),
       snapshots_(snapshots),
@@ -328,6 +328,8 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   if (d.events().empty()) return NothingAppended(*state, std::move(d.reply));
 
   const EmitHeader header = Header(command, actor, *state);
+  // The key store's writes (a new person's subject and keys) before the counters' lock.
+  if (Status s = emitter_.PrepareSubjects(header.tenant, d.events()); !s.ok()) return s;
   DecideContext ctx{*state, command, actor, prepared->now};
   Result<AppendResult> appended = Status::Unavailable("not appended");
   const bool allocates = Allocates(d.events());
@@ -380,10 +382,12 @@ void CommandHandler::HandleAsync(const Command& command, const Actor& actor,
   if (!d.accepted()) return done(CommandOutcome{d.rejection(), {}});
   if (d.events().empty()) return done(NothingAppended(state, std::move(d.reply)));
   DecideContext ctx{state, command, actor, prepared->now};
+  const EmitHeader header = Header(command, actor, state);
+  if (Status s = emitter_.PrepareSubjects(header.tenant, d.events()); !s.ok()) return done(s);
   if (Allocates(d.events())) {
     // Numbers are taken past those still in flight, so many commands share one group commit.
     cache_.Erase(command.stream);
-    AllocateAndAppend(def, ctx, Header(command, actor, state), d.events(),
+    AllocateAndAppend(def, ctx, header, d.events(),
                       [done = std::move(done), reply = std::move(d.reply), name = command.name,
                        &def](Result<AppendResult> r) mutable {
                         if (!r.ok() && r.status().Is(Status::SubCode::kSchemaViolation)) {
@@ -396,7 +400,7 @@ void CommandHandler::HandleAsync(const Command& command, const Actor& actor,
                       });
     return;
   }
-  auto req = emitter_.Build(Header(command, actor, state), d.events(), {});
+  auto req = emitter_.Build(header, d.events(), {});
   if (!req.ok()) return done(DefinitionBug(command, def, req.status()));
   // The cached state stays: the next command on the stream finds it one version behind the log
   // and folds only what this one added (Load), where dropping it would replay the whole stream;

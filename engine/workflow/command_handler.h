@@ -31,6 +31,8 @@ struct CommandHandlerOptions {
   // How far back a retry with an idempotency key looks for the events of its first attempt.
   size_t idempotency_lookback = 256;
   const Clock* clock = &SystemClock::Instance();
+  // Seals the personal fields of events (EventEmitter); null: kept as given.
+  crypto::PersonalData* personal = nullptr;
 };
 
 struct CommandOutcome {

@@ -33,8 +33,11 @@ inline bool Allocates(const std::vector<DecidedEvent>& events) {
                      [](const DecidedEvent& e) { return !e.allocators.empty(); });
 }
 
+// A schema violation of an emitted event is a definition's bug; any other refusal of the emitter
+// (a sealed personal value copied into the payload, a key store that fails) is returned as it is.
 inline Status DefinitionBug(const Command& command, const WorkflowDefinition& def,
                             const Status& s) {
+  if (!s.Is(Status::SubCode::kSchemaViolation)) return s;
   return Status::Corruption(
       fmt::format("bug: command '{}' of workflow {} produced an event its schema refuses, so "
                   "nothing was appended: {}; fix the definition's mapping or the hook",

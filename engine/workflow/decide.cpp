@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "engine/workflow/personal_fields.h"
+
 namespace procedo {
 
 using nlohmann::json;
@@ -96,16 +98,15 @@ Decision Decide(const WorkflowDefinition& def, const WorkflowState& state, const
                   fmt::format("role '{}' may not run '{}'; allowed roles: {}", actor.role,
                               command.name, Join(spec.roles)));
   }
-  const bool allowed_here =
-      state.exists()
-          ? spec.any_state ||
-                std::find(spec.from.begin(), spec.from.end(), state.status) != spec.from.end()
-          : spec.initial;
+  const bool allowed_here = state.exists()
+                                ? spec.any_state || std::find(spec.from.begin(), spec.from.end(),
+                                                              state.status) != spec.from.end()
+                                : spec.initial;
   if (!allowed_here) {
     if (!state.exists()) {
       return Reject(Rejection::Kind::kNotAllowedInState,
-                    fmt::format("stream {} does not exist; start it first with {}",
-                                command.stream, Join(StartCommands(def))));
+                    fmt::format("stream {} does not exist; start it first with {}", command.stream,
+                                Join(StartCommands(def))));
     }
     if (spec.from.empty()) {
       return Reject(Rejection::Kind::kNotAllowedInState,
@@ -127,6 +128,20 @@ Decision Decide(const WorkflowDefinition& def, const WorkflowState& state, const
     std::string msg =
         fmt::format("the payload of '{}' is invalid: {}", command.name, FormatViolations(v));
     return Decision{Rejection{Rejection::Kind::kPayloadInvalid, std::move(msg), std::move(v), {}}};
+  }
+  // A sealed personal value pasted into a command (copied from a published event, from the raw
+  // log) would be shown
+  // opened to whoever reads this stream: only the system copies sealed values.
+  if (!actor.system()) {
+    if (auto at = SealedValueAt(command.payload)) {
+      return Decision{Rejection{
+          Rejection::Kind::kPayloadInvalid,
+          fmt::format("the payload of '{}' holds a sealed personal value (pd1.…) at {}; send the "
+                      "value itself",
+                      command.name, *at),
+          {{*at, "a sealed personal value, which only the system may copy"}},
+          {}}};
+    }
   }
 
   DecideContext ctx{state, command, actor, now};

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -34,6 +35,9 @@ struct DecidedEvent {
   std::string type;
   nlohmann::json data;
   std::vector<std::string> allocators;  // run by the command handler before the append
+  // The id the emitter gave the event when it sealed its personal fields (EventEmitter): set,
+  // the event was checked and sealed already, and an append tried again keeps both.
+  std::optional<Uuid> sealed_for = std::nullopt;
 };
 
 struct Decision {

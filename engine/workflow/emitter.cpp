@@ -4,9 +4,46 @@
 
 namespace procedo {
 
-Result<AppendRequest> EventEmitter::Build(const EmitHeader& h,
-                                          const std::vector<DecidedEvent>& events,
-                                          const std::vector<AllocatedEvent>& also) const {
+Status EventEmitter::CheckAndSeal(const std::string& stream, const std::string& tenant,
+                                  DecidedEvent& e, std::optional<Uuid>& id) {
+  id = e.sealed_for;
+  // Checked and sealed by an earlier attempt: the sealed values no longer match the schema's
+  // patterns, and keep the event id they were sealed for.
+  if (id) return Status::Ok();
+  if (Status s = schemas_.Check(e.type, e.data); !s.ok()) {
+    return Status::InvalidArgument(
+        fmt::format("{} on {} was not appended: {}", e.type, stream, s.message()),
+        Status::SubCode::kSchemaViolation);
+  }
+  if (personal_ == nullptr) return Status::Ok();
+  const std::vector<PersonalSite>* sites = schemas_.Personal(e.type);
+  std::optional<Uuid> fresh;
+  if (sites != nullptr) {
+    fresh = ids_.Next();
+    if (Status s = SealPersonal(*sites, *personal_, tenant, UuidToString(*fresh), e.data);
+        !s.ok()) {
+      return s;
+    }
+  }
+  e.sealed_for = fresh;
+  id = fresh;
+  return Status::Ok();
+}
+
+Status EventEmitter::PrepareSubjects(const std::string& tenant, std::vector<DecidedEvent>& events) {
+  if (personal_ == nullptr) return Status::Ok();
+  for (auto& e : events) {
+    const std::vector<PersonalSite>* sites = schemas_.Personal(e.type);
+    if (sites == nullptr || e.sealed_for) continue;
+    if (Status s = procedo::PrepareSubjects(*sites, *personal_, tenant, e.data); !s.ok()) {
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<AppendRequest> EventEmitter::Build(const EmitHeader& h, std::vector<DecidedEvent>& events,
+                                          const std::vector<AllocatedEvent>& also) {
   auto check = [this](const std::string& stream, const std::string& type,
                       const nlohmann::json& data) -> Status {
     Status s = schemas_.Check(type, data);
@@ -20,12 +57,14 @@ Result<AppendRequest> EventEmitter::Build(const EmitHeader& h,
   req.expected = h.expected;
   req.idempotency_key = h.idempotency_key;
   req.events.reserve(events.size());
-  auto stamp = [&h](const std::string& type, const nlohmann::json& data) {
-    return NewEvent{type, data.dump(), h.tenant, h.actor, h.correlation_id, h.causation_id, {}};
+  auto stamp = [&h](const std::string& type, const nlohmann::json& data,
+                    std::optional<Uuid> id = std::nullopt) {
+    return NewEvent{type, data.dump(), h.tenant, h.actor, h.correlation_id, h.causation_id, id};
   };
-  for (const auto& e : events) {
-    if (Status s = check(h.stream, e.type, e.data); !s.ok()) return s;
-    req.events.push_back(stamp(e.type, e.data));
+  for (auto& e : events) {
+    std::optional<Uuid> id;
+    if (Status s = CheckAndSeal(h.stream, h.tenant, e, id); !s.ok()) return s;
+    req.events.push_back(stamp(e.type, e.data, id));
   }
   for (const auto& a : also) {
     if (Status s = check(a.stream, a.type, a.data); !s.ok()) return s;
@@ -45,15 +84,14 @@ Result<AppendRequest> EventEmitter::Build(const EmitHeader& h,
   return req;
 }
 
-Result<AppendResult> EventEmitter::Emit(const EmitHeader& header,
-                                        const std::vector<DecidedEvent>& events,
+Result<AppendResult> EventEmitter::Emit(const EmitHeader& header, std::vector<DecidedEvent>& events,
                                         const std::vector<AllocatedEvent>& also) {
   auto req = Build(header, events, also);
   if (!req.ok()) return req.status();
   return log_.Append(std::move(req).value());
 }
 
-void EventEmitter::EmitAsync(const EmitHeader& header, const std::vector<DecidedEvent>& events,
+void EventEmitter::EmitAsync(const EmitHeader& header, std::vector<DecidedEvent>& events,
                              std::function<void(Result<AppendResult>)> done) {
   auto req = Build(header, events);
   if (!req.ok()) {

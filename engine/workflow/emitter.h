@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/crypto/personal.h"
 #include "engine/log/log_store.h"
+#include "engine/log/uuid.h"
 #include "engine/workflow/decide.h"
 #include "engine/workflow/json_schema.h"
 #include "engine/workflow/workflow.h"
@@ -29,26 +31,43 @@ struct EmitHeader {
 
 class EventEmitter {
  public:
-  // Both must outlive the emitter.
-  EventEmitter(LogStore& log, const EventSchemas& schemas) : log_(log), schemas_(schemas) {}
+  // All must outlive the emitter. With `personal`, the fields the schemas mark personal are
+  // sealed (personal_fields.h) once the event passed its schema; without it they are kept as
+  // given (a deployment without a master key).
+  EventEmitter(LogStore& log, const EventSchemas& schemas, crypto::PersonalData* personal = nullptr,
+               const Clock& clock = SystemClock::Instance())
+      : log_(log), schemas_(schemas), personal_(personal), ids_(clock) {}
 
   // The append request for `events` (and `also`), or InvalidArgument with sub-code
   // kSchemaViolation naming the first event whose data its schema refuses: then nothing is
-  // appended.
-  Result<AppendRequest> Build(const EmitHeader& header, const std::vector<DecidedEvent>& events,
-                              const std::vector<AllocatedEvent>& also = {}) const;
-  Result<AppendResult> Emit(const EmitHeader& header, const std::vector<DecidedEvent>& events,
+  // appended. Personal fields are sealed in `events` themselves, so that what the caller folds
+  // is what the log holds; building again from them keeps the first sealing and event id.
+  Result<AppendRequest> Build(const EmitHeader& header, std::vector<DecidedEvent>& events,
+                              const std::vector<AllocatedEvent>& also = {});
+  Result<AppendResult> Emit(const EmitHeader& header, std::vector<DecidedEvent>& events,
                             const std::vector<AllocatedEvent>& also = {});
   // `done` runs on the log's writer thread (or at once on a schema refusal): keep it short.
-  void EmitAsync(const EmitHeader& header, const std::vector<DecidedEvent>& events,
+  void EmitAsync(const EmitHeader& header, std::vector<DecidedEvent>& events,
                  std::function<void(Result<AppendResult>)> done);
+
+  // What sealing writes to the subject key store (subjects claimed, keys made and synced), done
+  // before the caller takes any lock around the append: Build then only reads keys. Nothing to
+  // do without sealing, or for events sealed already.
+  Status PrepareSubjects(const std::string& tenant, std::vector<DecidedEvent>& events);
 
   const LogStore& log() const { return log_; }
   const EventSchemas& schemas() const { return schemas_; }
 
  private:
+  // Checks one event against its schema and seals its personal fields; `id` is set when it has
+  // any (the values are sealed for that event).
+  Status CheckAndSeal(const std::string& stream, const std::string& tenant, DecidedEvent& e,
+                      std::optional<Uuid>& id);
+
   LogStore& log_;
   const EventSchemas& schemas_;
+  crypto::PersonalData* personal_;
+  UuidV7Generator ids_;
 };
 
 }  // namespace procedo

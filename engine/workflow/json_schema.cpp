@@ -168,6 +168,9 @@ Result<EventSchemas> EventSchemas::LoadDir(const std::string& dir) {
   for (const auto& p : files) {
     auto s = JsonSchema::LoadFile(p.string());
     if (!s.ok()) return s.status();
+    auto sites = PersonalSitesOf((*s)->source(), p.string());
+    if (!sites.ok()) return sites.status();
+    if (!sites->empty()) out.personal_[p.stem().string()] = std::move(sites).value();
     out.schemas_[p.stem().string()] = std::move(s).value();
   }
   return out;
@@ -176,6 +179,11 @@ Result<EventSchemas> EventSchemas::LoadDir(const std::string& dir) {
 const JsonSchema* EventSchemas::Find(const std::string& type) const {
   auto it = schemas_.find(type);
   return it == schemas_.end() ? nullptr : it->second.get();
+}
+
+const std::vector<PersonalSite>* EventSchemas::Personal(const std::string& type) const {
+  auto it = personal_.find(type);
+  return it == personal_.end() ? nullptr : &it->second;
 }
 
 Status EventSchemas::Check(const std::string& type, const nlohmann::json& data) const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/base/status.h"
+#include "engine/workflow/personal_fields.h"
 
 namespace procedo {
 
@@ -53,10 +54,13 @@ class EventSchemas {
   Status Check(const std::string& type, const nlohmann::json& data) const;
   const std::string& dir() const { return dir_; }
   size_t size() const { return schemas_.size(); }
+  // The personal fields the type's schema marks (personal_fields.h); null when it marks none.
+  const std::vector<PersonalSite>* Personal(const std::string& type) const;
 
  private:
   std::string dir_;
   std::map<std::string, JsonSchemaPtr> schemas_;
+  std::map<std::string, std::vector<PersonalSite>, std::less<>> personal_;
 };
 
 // The *.json files of a directory, sorted; NotFound naming `what` when it is not a directory.

@@ -129,7 +129,8 @@ struct SchemaCheck::Compiler {
         "title",     "description", "$schema",   "$id",        "$comment",    "default", "examples",
         "enumNames", "readOnly",    "writeOnly", "deprecated", "definitions", "$defs"};
     for (const auto& [key, v] : schema.items()) {
-      if (kAnnotations.count(key)) continue;
+      // "x-" marks are annotations too (the personal-data marks, personal_fields.h).
+      if (kAnnotations.count(key) || key.starts_with("x-")) continue;
       if (key == "type") {
         for (const auto& t : v.is_array() ? v : json::array({v})) {
           auto bit = t.is_string() ? TypeNamed(t.get<std::string>()) : std::nullopt;

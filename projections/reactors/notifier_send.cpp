@@ -12,6 +12,11 @@ namespace {
 
 using nlohmann::json;
 
+// A failed attempt is the last when the attempts are spent, or when sending can never succeed:
+// the recipient's address was erased (PermissionDenied).
+bool LastAttempt(const Status& outcome, int attempts, int max_attempts) {
+  return outcome.code() == Status::Code::kPermissionDenied || attempts >= max_attempts;
+}
 
 }  // namespace
 
@@ -30,8 +35,7 @@ Status Notifier::IssueCredentials(const std::string& case_stream) {
   if (!decoded.ok()) return decoded.status();
   const CaseFacts& f = decoded->facts;
   auto cmd = domain::IssueCredentialsCommand(options_.secret, options_.hash_cost, case_stream,
-                                             f.case_code, f.tenant, 1, "",
-                                             options_.clock->Now());
+                                             f.case_code, f.tenant, 1, "", options_.clock->Now());
   if (!cmd.ok()) return cmd.status();
   for (int attempt = 0; attempt < 100; ++attempt) {
     auto outcome = commands_.Handle(*cmd, Actor::System("notifier", f.tenant));
@@ -56,33 +60,36 @@ Status Notifier::Record(const Pending& p, const Status& outcome) {
   cmd.name = outcome.ok() ? "record_sent" : "record_failure";
   cmd.causation_id = m.source_event_id;
   json& data = cmd.payload;
-  data = {{"message_id", m.message_id}, {"channel", m.channel},
-          {"recipient", m.recipient},   {"source_stream", m.source_stream},
-          {"source_event_id", m.source_event_id}, {"source_type", m.source_type},
+  data = {{"message_id", m.message_id},
+          {"channel", m.channel},
+          {"recipient", m.recipient},
+          {"source_stream", m.source_stream},
+          {"source_event_id", m.source_event_id},
+          {"source_type", m.source_type},
           {"attempt", p.attempts}};
   if (outcome.ok()) {
     data["sent_at"] = FormatTime(now);
   } else {
     data["error"] = outcome.message().substr(0, 2000);
     data["failed_at"] = FormatTime(now);
-    if (p.attempts >= options_.max_attempts) {
+    if (LastAttempt(outcome, p.attempts, options_.max_attempts)) {
       data["final"] = true;
     } else {
       data["retry_at"] = FormatTime(p.next_try);
     }
   }
   in_flight_.fetch_add(1);
-  commands_.HandleAsync(cmd, Actor::System("notifier", p.tenant),
-                        [this](Result<CommandOutcome> r) {
-                          std::lock_guard<std::mutex> lock(mu_);
-                          if (failure_.ok()) {
-                            if (!r.ok()) failure_ = r.status();
-                            else if (!r->accepted())
-                              failure_ = Status::InvalidArgument(r->rejection->message);
-                          }
-                          in_flight_.fetch_sub(1);
-                          drained_.notify_all();
-                        });
+  commands_.HandleAsync(cmd, Actor::System("notifier", p.tenant), [this](Result<CommandOutcome> r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (failure_.ok()) {
+      if (!r.ok())
+        failure_ = r.status();
+      else if (!r->accepted())
+        failure_ = Status::InvalidArgument(r->rejection->message);
+    }
+    in_flight_.fetch_sub(1);
+    drained_.notify_all();
+  });
   return Status::Ok();
 }
 
@@ -107,13 +114,15 @@ Result<size_t> Notifier::Flush() {
 #endif
     ++attempts;
     ++p.attempts;
-    bool final = outcome.ok() || p.attempts >= options_.max_attempts;
+    bool final = outcome.ok() || LastAttempt(outcome, p.attempts, options_.max_attempts);
     if (!final) p.next_try = now + RetryDelay(options_.retry_base, options_.retry_max, p.attempts);
     if (Status s = Record(p, outcome); !s.ok()) return s;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (outcome.ok()) ++stats_.sent;
-      else ++stats_.failed_attempts;
+      if (outcome.ok())
+        ++stats_.sent;
+      else
+        ++stats_.failed_attempts;
       if (!outcome.ok() && final) ++stats_.gave_up;
     }
     if (final) {

@@ -81,10 +81,9 @@ std::string EncodeRenderedView(const RenderedCaseView& view, size_t timeline_off
   std::string out;
   out.reserve(view.body.size() + 96);
   const std::string version = std::to_string(view.version);
-  for (std::string_view f : {kFormat, std::string_view(version),
-                             std::string_view(view.access.tenant),
-                             std::string_view(view.access.forwarded_to),
-                             std::string_view(view.access.requester)}) {
+  for (std::string_view f :
+       {kFormat, std::string_view(version), std::string_view(view.access.tenant),
+        std::string_view(view.access.forwarded_to), std::string_view(view.access.requester)}) {
     out += f;
     out += '\0';
   }
@@ -106,6 +105,19 @@ std::optional<std::string> TimelineOfRenderedRow(std::string_view row) {
   const std::string& body = p->view.body;
   // The array runs from the offset to just before the body's closing brace.
   return body.substr(p->timeline_offset, body.size() - 1 - p->timeline_offset);
+}
+
+bool ShowRenderedRow(std::string& row, const std::function<void(std::string&)>& show) {
+  auto p = Parse(row);
+  if (!p) return false;
+  std::string head = p->view.body.substr(0, p->timeline_offset);
+  std::string tail = p->view.body.substr(p->timeline_offset);
+  show(head);
+  show(tail);
+  const size_t offset = head.size();
+  p->view.body = std::move(head) + tail;
+  row = EncodeRenderedView(p->view, offset);
+  return true;
 }
 
 }  // namespace procedo::projections

@@ -3,6 +3,7 @@
 // decide who may read them, and the route neither parses nor serialises JSON.
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -39,5 +40,9 @@ std::string EncodeRenderedView(const RenderedCaseView& view, size_t timeline_off
 std::optional<RenderedCaseView> DecodeRenderedView(std::string_view row);
 // The timeline array text inside a stored row; nullopt when the row does not decode.
 std::optional<std::string> TimelineOfRenderedRow(std::string_view row);
+// A stored row as its readers see it (ViewStore::ShowRowsWith): when it is a rendered view, its
+// body before and from the timeline shown apart, so that the timeline's offset still holds;
+// false (the row untouched) when it is not one.
+bool ShowRenderedRow(std::string& row, const std::function<void(std::string&)>& show);
 
 }  // namespace procedo::projections

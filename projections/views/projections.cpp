@@ -9,6 +9,7 @@
 #include "projections/views/rankings.h"
 #include "projections/views/requester_ticket.h"
 #include "projections/views/sla_dashboard.h"
+#include "projections/views/subjects.h"
 #include "projections/views/ticket_queues.h"
 #include "projections/views/worklists.h"
 
@@ -27,6 +28,7 @@ ProjectionSet::ProjectionSet(const WorkflowSet& workflows,
   all_.push_back(std::make_unique<RankingsProjection>());
   all_.push_back(std::make_unique<ApplicationsProjection>());
   all_.push_back(std::make_unique<PaymentsProjection>());
+  all_.push_back(std::make_unique<SubjectsProjection>());
 }
 
 std::vector<std::string> ProjectionSet::Names() const {

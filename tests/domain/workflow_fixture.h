@@ -9,8 +9,9 @@
 #include <string>
 
 #include "domain/procedures.h"
-#include "engine/workflow/command_handler.h"
+#include "engine/crypto/personal.h"
 #include "engine/log_fixture.h"
+#include "engine/workflow/command_handler.h"
 
 namespace procedo::testing {
 
@@ -57,6 +58,9 @@ struct WorkflowFixture {
     CHECK(all.ok());  // not REQUIRE: a destructor must not throw
     if (!all.ok()) return;
     for (const auto& e : all.value()) {
+      // Sealed personal values were checked as given, before sealing; sealed, they no longer
+      // match their fields' patterns.
+      if (domain->events.Personal(e.type) != nullptr && crypto::MayHoldPersonal(e.data)) continue;
       INFO("position " << e.position << " type " << e.type << " data " << e.data);
       CHECK(domain->events.Check(e.type, nlohmann::json::parse(e.data)).ok());
     }

@@ -292,3 +292,46 @@ def test_serve_killed_mid_stream_resumes_from_its_checkpoint(broker, tmp_path):
     assert len(events) == total
     dups = check_published(prefix, events, consume_all(prefix, timeout=120))
     print(f"SIGKILL: checkpoint {cp_at_kill} at the kill, {dups} duplicates after the restart")
+
+
+def test_personal_values_reach_kafka_sealed(broker, tmp_path):
+    """With personal data sealed, the relay carries the values as the log stores them: a consumer
+    reading the topics (kcat) finds the applicant's subject but never their name, e-mail or mobile,
+    before or after the erasure, whose own event holds no personal data."""
+    from procedo_server import Server
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    key = tmp_path / "master.key"
+    key.write_text(os.urandom(32).hex())
+    s = Server(tmp_path / "data", kafka_enabled="true", kafka_bootstrap=BOOTSTRAP,
+               kafka_topic_prefix=prefix, personal_master_key_file=key)
+    s.start()
+    secrets = ["Ottavia Quaglieri", "ottavia.quaglieri@example.it", "+39 347 5551234"]
+    try:
+        op = s.as_("operator", "comune-aosta", "op1")
+        dpo = s.as_("privacy_officer", "comune-aosta", "dpo1")
+        r = op.command("case-comune-aosta-1", "start_case", {
+            "procedure_id": "access_to_records", "case_code": "K-1",
+            "applicant": {"name": secrets[0], "email": secrets[1], "mobile": secrets[2]},
+            "consent": {"sms": False, "email": False}})
+        assert r.status == 201, r
+        subject = op.get("/v1/streams/case-comune-aosta-1/events").json()["events"][0]["data"][
+            "applicant"]["subject"]
+        r = dpo.command(f"subject-comune-aosta-{subject}", "erase_personal_data",
+                        {"subject": subject, "reason": "request"})
+        assert r.status == 201, r
+
+        def topic(kind, count):
+            out = subprocess.run(["kcat", "-b", BOOTSTRAP, "-C", "-t", f"{prefix}.{kind}", "-e", "-q",
+                                  "-J"], capture_output=True, text=True, timeout=60).stdout
+            msgs = [json.loads(line) for line in out.splitlines()]
+            return msgs if len(msgs) >= count else None
+        cases = wait_for(lambda: topic("case", 1), 60, "the case's event in Kafka", interval=0.2)
+        erasures = wait_for(lambda: topic("subject", 1), 60, "the erasure in Kafka", interval=0.2)
+    finally:
+        s.stop()
+    payload = json.loads(cases[0]["payload"])
+    assert payload["applicant"]["subject"] == subject
+    assert all(payload["applicant"][f].startswith("pd1.") for f in ("name", "email", "mobile"))
+    raw = json.dumps(cases) + json.dumps(erasures)
+    assert not [t for t in secrets if t in raw]
+    assert json.loads(erasures[0]["payload"])["subject"] == subject

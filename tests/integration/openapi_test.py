@@ -151,7 +151,8 @@ def test_throttled_authentication_is_documented(tmp_path):
             path = {p.name: {"id": "case-comune-forli-1", "name": "open_cases",
                               "number": "TCK-2026-000001", "ticket": "TCK-2026-000001",
                               "service": "canteen", "site": "primaria_saint_roch",
-                                  "stream": "payment-comune-forli-1"}[p.name]
+                                  "stream": "payment-comune-forli-1",
+                                  "subject": "subj-AAAAAAAAAAAAAAAAAAAAAA"}[p.name]
                     for p in operation.path_parameters}
             query = {"/v1/kpis/helpdesk": {"month": "2026-11"},
                      "/v1/kb": {"q": "stampante"}}.get(operation.path, {})

@@ -1,0 +1,240 @@
+#include "engine/workflow/personal_fields.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <functional>
+
+namespace procedo {
+namespace {
+
+using nlohmann::json;
+
+bool KnownGroup(std::string_view g) {
+  return g == "contact" || g == "identity" || g == "special";
+}
+
+Status Bad(const std::string& name, const std::string& where, std::string_view what) {
+  return Status::InvalidArgument(
+      fmt::format("{}: the personal-data mark at {} cannot be honoured: {}", name, where, what));
+}
+
+std::string Where(const std::vector<std::string>& path) {
+  std::string out;
+  for (const auto& p : path) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+// Walks properties and array items; `in_subject` when an enclosing object is a subject's.
+Status Walk(const json& schema, std::vector<std::string>& path, bool in_subject,
+            const std::string& name, std::vector<PersonalSite>& out) {
+  if (!schema.is_object()) return Status::Ok();
+  if (schema.contains("x-personal") && !in_subject) {
+    return Bad(name, Where(path), "it is not inside an object marked x-data-subject");
+  }
+  const bool subject = schema.value("x-data-subject", false);
+  if (subject) {
+    if (in_subject) return Bad(name, Where(path), "a subject's object inside another's");
+    const json* props = schema.contains("properties") ? &schema["properties"] : nullptr;
+    if (props == nullptr || !props->contains("subject") ||
+        (*props)["subject"].value("type", "") != "string") {
+      return Bad(name, Where(path), "the object has no \"subject\" string property to hold the id");
+    }
+    PersonalSite site{path, {}};
+    for (const auto& [field, spec] : props->items()) {
+      if (!spec.is_object() || !spec.contains("x-personal")) continue;
+      const json& group = spec["x-personal"];
+      if (!group.is_string() || !KnownGroup(group.get<std::string>())) {
+        return Bad(name, Where(path) + "/" + field,
+                   "the group is not contact, identity or special");
+      }
+      if (spec.value("type", "") != "string") {
+        return Bad(name, Where(path) + "/" + field, "only strings can be sealed");
+      }
+      site.fields.push_back({field, group.get<std::string>(), spec.value("x-identifies", false)});
+    }
+    if (site.fields.empty()) return Bad(name, Where(path), "the object marks no personal field");
+    out.push_back(std::move(site));
+  }
+  if (schema.contains("properties") && schema["properties"].is_object()) {
+    for (const auto& [field, spec] : schema["properties"].items()) {
+      if (subject && spec.is_object() && spec.contains("x-personal")) continue;
+      path.push_back(field);
+      Status s = Walk(spec, path, in_subject || subject, name, out);
+      path.pop_back();
+      if (!s.ok()) return s;
+    }
+  }
+  if (schema.contains("items")) {
+    path.push_back("*");
+    Status s = Walk(schema["items"], path, in_subject || subject, name, out);
+    path.pop_back();
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+std::string Escape(const std::string& token) {  // JSON Pointer (RFC 6901)
+  std::string out;
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// The subject of a site's object: the one it names, or the one an identifying field finds, or
+// (when `make`) a new one; empty when none is named or found and `make` is false.
+Result<std::string> SubjectOf(const PersonalSite& site, crypto::PersonalData& personal,
+                              std::string_view tenant, const json& object, bool make,
+                              const std::vector<std::string>& keys_for = {}) {
+  if (auto it = object.find("subject"); it != object.end() && it->is_string()) {
+    return it->get<std::string>();
+  }
+  for (const auto& f : site.fields) {
+    auto it = object.find(f.name);
+    if (!f.identifies || it == object.end() || !it->is_string()) continue;
+    const auto& value = it->get_ref<const std::string&>();
+    if (crypto::LooksPersonal(value) || value.empty()) continue;
+    return personal.keys().SubjectFor(tenant, value, f.group, keys_for);
+  }
+  return make ? crypto::NewSubjectId() : std::string();
+}
+
+// The groups of the object's fields that hold a value to seal (not sealed yet).
+std::vector<std::string> GroupsToSeal(const PersonalSite& site, const json& object) {
+  std::vector<std::string> groups;
+  for (const auto& f : site.fields) {
+    auto it = object.find(f.name);
+    if (it == object.end() || !it->is_string()) continue;
+    if (crypto::LooksPersonal(it->get_ref<const std::string&>())) continue;
+    if (std::find(groups.begin(), groups.end(), f.group) == groups.end()) {
+      groups.push_back(f.group);
+    }
+  }
+  return groups;
+}
+
+Status PrepareObject(const PersonalSite& site, crypto::PersonalData& personal,
+                     std::string_view tenant, json& object) {
+  if (!object.is_object()) return Status::Ok();
+  const std::vector<std::string> groups = GroupsToSeal(site, object);
+  if (groups.empty()) return Status::Ok();
+  // A new person costs one synced write: their subject, index entry and keys together.
+  auto subject = SubjectOf(site, personal, tenant, object, /*make=*/true, groups);
+  if (!subject.ok()) return subject.status();
+  if (Status s = personal.keys().EnsureKeys(*subject, groups, tenant); !s.ok()) return s;
+  object["subject"] = *subject;
+  return Status::Ok();
+}
+
+Status SealObject(const PersonalSite& site, crypto::PersonalData& personal, std::string_view tenant,
+                  std::string_view event_id, const std::string& pointer, json& object) {
+  if (!object.is_object() || GroupsToSeal(site, object).empty()) return Status::Ok();
+  auto subject = SubjectOf(site, personal, tenant, object, /*make=*/true);
+  if (!subject.ok()) return subject.status();
+  if (Status s = personal.keys().Claim(*subject, tenant); !s.ok()) return s;
+  for (const auto& f : site.fields) {
+    auto it = object.find(f.name);
+    if (it == object.end() || !it->is_string()) continue;
+    const auto& value = it->get_ref<const std::string&>();
+    if (crypto::LooksPersonal(value)) continue;  // a copy the system made of a sealed value
+    auto sealed = personal.Seal(*subject, f.group, value, event_id, pointer + "/" + Escape(f.name));
+    if (!sealed.ok()) return sealed.status();
+    *it = std::move(sealed).value();
+  }
+  object["subject"] = *subject;
+  return Status::Ok();
+}
+
+// Each object of the site in `node`, with its JSON Pointer.
+Status ForEachObject(const PersonalSite& site, size_t depth, const std::string& pointer, json& node,
+                     const std::function<Status(const std::string&, json&)>& fn) {
+  if (depth == site.path.size()) return fn(pointer, node);
+  const std::string& step = site.path[depth];
+  if (step == "*") {
+    if (!node.is_array()) return Status::Ok();
+    for (size_t i = 0; i < node.size(); ++i) {
+      Status s = ForEachObject(site, depth + 1, pointer + "/" + std::to_string(i), node[i], fn);
+      if (!s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+  if (!node.is_object()) return Status::Ok();
+  auto it = node.find(step);
+  if (it == node.end()) return Status::Ok();
+  return ForEachObject(site, depth + 1, pointer + "/" + Escape(step), *it, fn);
+}
+
+std::optional<std::string> Sealed(const json& node, const std::string& pointer) {
+  if (node.is_string()) {
+    const auto& text = node.get_ref<const std::string&>();
+    for (size_t at = text.find(crypto::kPersonalPrefix); at != std::string::npos;
+         at = text.find(crypto::kPersonalPrefix, at + 1)) {
+      size_t end = at;
+      while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) &&
+             text[end] != '"') {
+        ++end;
+      }
+      // The value may end a sentence: its punctuation is tried off one character at a time.
+      for (; end > at; --end) {
+        if (crypto::ParsePersonal(std::string_view(text).substr(at, end - at))) return pointer;
+        if (text[end - 1] != '.' && text[end - 1] != ',' && text[end - 1] != ')') break;
+      }
+    }
+    return std::nullopt;
+  }
+  if (node.is_object()) {
+    for (const auto& [k, v] : node.items()) {
+      if (auto at = Sealed(v, pointer + "/" + Escape(k))) return at;
+    }
+  } else if (node.is_array()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      if (auto at = Sealed(node[i], pointer + "/" + std::to_string(i))) return at;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> SealedValueAt(const json& doc) {
+  return Sealed(doc, "");
+}
+
+Result<std::vector<PersonalSite>> PersonalSitesOf(const json& schema, const std::string& name) {
+  std::vector<PersonalSite> out;
+  std::vector<std::string> path;
+  if (Status s = Walk(schema, path, false, name, out); !s.ok()) return s;
+  return out;
+}
+
+Status SealPersonal(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
+                    std::string_view tenant, std::string_view event_id, json& data) {
+  for (const auto& site : sites) {
+    Status s = ForEachObject(site, 0, "", data, [&](const std::string& pointer, json& object) {
+      return SealObject(site, personal, tenant, event_id, pointer, object);
+    });
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status PrepareSubjects(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
+                       std::string_view tenant, json& data) {
+  for (const auto& site : sites) {
+    Status s = ForEachObject(site, 0, "", data, [&](const std::string&, json& object) {
+      return PrepareObject(site, personal, tenant, object);
+    });
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace procedo

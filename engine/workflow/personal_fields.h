@@ -1,0 +1,61 @@
+// Which fields of an event are personal data, as its schema marks them:
+//   "x-data-subject": true   on an object: it describes one person (a data subject), whose random
+//                            id its "subject" property holds (given, or allocated when sealed);
+//   "x-personal": "<group>"  on a string property of such an object: the group of personal data
+//                            it belongs to (contact, identity, special), each with its own key;
+//   "x-identifies": true     besides, on a property that identifies the person (a fiscal code, an
+//                            e-mail address): the same value finds the same subject again.
+// The emitter seals those fields (crypto/personal.h) after the event passed its schema, so that
+// no personal value reaches the log, its subscribers, a snapshot or a view in clear.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/base/status.h"
+#include "engine/crypto/personal.h"
+
+namespace procedo {
+
+struct PersonalField {
+  std::string name;
+  std::string group;
+  bool identifies = false;
+};
+
+struct PersonalSite {
+  // Property names from the data's root to the subject's object; "*" for every item of an array.
+  std::vector<std::string> path;
+  std::vector<PersonalField> fields;
+};
+
+// The sites an event schema marks; InvalidArgument naming the schema for a mark it cannot honour
+// (a personal field outside a subject's object, on something not a string, an unknown group, an
+// object without a "subject" string property).
+Result<std::vector<PersonalSite>> PersonalSitesOf(const nlohmann::json& schema,
+                                                  const std::string& name);
+
+// Seals in place the personal fields of `data` for the tenant's event `event_id`: each site's
+// object gets its "subject" (kept when given; found by an identifying field; else new; always
+// the tenant's, PermissionDenied otherwise) and each personal string becomes a personal value.
+// A personal field that holds a sealed value already (a copy the system made, from the stream's
+// state) is kept as it is.
+Status SealPersonal(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
+                    std::string_view tenant, std::string_view event_id, nlohmann::json& data);
+
+// What sealing needs that writes to the key store, done ahead (outside any lock the caller holds
+// around the append): each site's object with a value to seal gets its subject (as
+// SealPersonal would choose it) claimed for the tenant, and the keys of its groups made, in one
+// synced write. SealPersonal then only reads keys.
+Status PrepareSubjects(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
+                       std::string_view tenant, nlohmann::json& data);
+
+// The JSON Pointer of the first string of `doc` that holds a sealed personal value (alone or in
+// a text), if any. A command from outside may not carry one (decide refuses it): whoever reads
+// the event would see it opened, another person's data under this event.
+std::optional<std::string> SealedValueAt(const nlohmann::json& doc);
+
+}  // namespace procedo

@@ -1,0 +1,284 @@
+// Personal data in events: which fields the schemas mark, how the emitter seals them on the one
+// write path, how readers see them (opened, or "[dato cancellato]" once the key is erased), and
+// the subject index that finds one person again by a keyed hash of an identifier.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "engine/crypto/personal.h"
+#include "engine/workflow/emitter.h"
+#include "engine/workflow/personal_fields.h"
+#include "log_fixture.h"
+
+namespace procedo {
+namespace {
+
+using nlohmann::json;
+
+const std::string kErased = "[erased]";
+
+crypto::SubjectKey Master() {
+  crypto::SubjectKey m{};
+  for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<uint8_t>(i * 3 + 5);
+  return m;
+}
+
+struct Keys {
+  testing::TempDir dir;
+  std::unique_ptr<crypto::SubjectKeyStore> store;
+  std::unique_ptr<crypto::PersonalData> personal;
+  Keys() {
+    store = crypto::SubjectKeyStore::Open(dir.sub("keys"), Master()).value();
+    personal = std::make_unique<crypto::PersonalData>(*store, kErased);
+  }
+};
+
+const json kSchema = json::parse(R"({
+  "type": "object",
+  "properties": {
+    "office": {"type": "string"},
+    "applicant": {
+      "type": "object", "x-data-subject": true, "additionalProperties": false,
+      "properties": {
+        "subject": {"type": "string"},
+        "name": {"type": "string", "minLength": 1, "x-personal": "identity"},
+        "email": {"type": "string", "pattern": "^[^@]+@[^@]+$", "x-personal": "contact",
+                  "x-identifies": true},
+        "age_band": {"type": "string"}
+      }
+    },
+    "children": {"type": "array", "items": {
+      "type": "object", "x-data-subject": true,
+      "properties": {"subject": {"type": "string"},
+                     "name": {"type": "string", "x-personal": "special"}}}}
+  }
+})");
+
+bool DiskHolds(const std::string& dir, const std::string& bytes) {
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!f.is_regular_file()) continue;
+    std::ifstream in(f.path(), std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (content.find(bytes) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("the schemas' marks name each subject's object and its personal fields", "[crypto]") {
+  auto sites = PersonalSitesOf(kSchema, "t.json").value();
+  REQUIRE(sites.size() == 2);
+  CHECK(sites[0].path == std::vector<std::string>{"applicant"});
+  REQUIRE(sites[0].fields.size() == 2);
+  CHECK(sites[0].fields[0].name == "email");
+  CHECK(sites[0].fields[0].group == "contact");
+  CHECK(sites[0].fields[0].identifies);
+  CHECK(sites[0].fields[1].name == "name");
+  CHECK(sites[0].fields[1].group == "identity");
+  CHECK(sites[1].path == std::vector<std::string>{"children", "*"});
+
+  // Marks that cannot be honoured are refused, naming the place.
+  const char* bad[] = {
+      R"({"properties": {"name": {"type": "string", "x-personal": "identity"}}})",
+      R"({"properties": {"a": {"type": "object", "x-data-subject": true,
+          "properties": {"subject": {"type": "string"},
+                         "n": {"type": "string", "x-personal": "gossip"}}}}})",
+      R"({"properties": {"a": {"type": "object", "x-data-subject": true,
+          "properties": {"subject": {"type": "string"},
+                         "n": {"type": "integer", "x-personal": "identity"}}}}})",
+      R"({"properties": {"a": {"type": "object", "x-data-subject": true,
+          "properties": {"n": {"type": "string", "x-personal": "identity"}}}}})",
+  };
+  for (const char* b : bad) {
+    INFO(b);
+    auto r = PersonalSitesOf(json::parse(b), "bad.json");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().IsInvalidArgument());
+    CHECK(r.status().message().find("bad.json") != std::string::npos);
+  }
+}
+
+TEST_CASE("personal fields are sealed for their event and path, and shown until erased",
+          "[crypto]") {
+  Keys k;
+  auto sites = PersonalSitesOf(kSchema, "t.json").value();
+  const std::string event = "0190d5a2-7c11-7000-8000-0000000000aa";
+  json data = json::parse(R"({"office": "Anagrafe",
+      "applicant": {"name": "Maria Rossi", "email": "maria@example.it", "age_band": "30-39"},
+      "children": [{"name": "Luca Rossi"}, {"name": "Anna Rossi"}]})");
+  REQUIRE(SealPersonal(sites, *k.personal, "t1", event, data).ok());
+  const std::string text = data.dump();
+  for (const char* clear : {"Maria", "maria@example.it", "Luca", "Anna"}) {
+    CHECK(text.find(clear) == std::string::npos);
+  }
+  CHECK(data["office"] == "Anagrafe");  // not personal: kept as given
+  CHECK(data["applicant"]["age_band"] == "30-39");
+  const std::string subject = data["applicant"]["subject"];
+  CHECK(subject.starts_with("subj-"));
+  CHECK(data["children"][0]["subject"] != data["children"][1]["subject"]);
+  // Where a sealed value stands, alone or inside a text, for decide to refuse it in a payload.
+  CHECK(SealedValueAt(data) == "/applicant/email");
+  CHECK(
+      SealedValueAt(json{
+          {"note", {"x", "vedi " + data["applicant"]["name"].get<std::string>() + ". Grazie"}}}) ==
+      "/note/1");
+  CHECK_FALSE(SealedValueAt(json{{"note", "pd1.not.a.value"}, {"n", 1}}).has_value());
+
+  // Opened in place, or anywhere a projection copied it; moved to another event or field, not.
+  const std::string name = data["applicant"]["name"];
+  CHECK(k.personal->Open(name, event, "/applicant/name").value() == "Maria Rossi");
+  CHECK(k.personal->Open(name).value() == "Maria Rossi");
+  CHECK(k.personal->Open(name, "0190d5a2-7c11-7000-8000-0000000000bb", "/applicant/name")
+            .status()
+            .IsCorruption());
+  CHECK(k.personal->Open(name, event, "/applicant/email").status().IsCorruption());
+  CHECK(k.personal->Open(data["children"][1]["name"].get<std::string>(), event, "/children/1/name")
+            .value() == "Anna Rossi");
+  // A personal field that holds a sealed value (a copy the system made) is kept as it is.
+  json again = data;
+  REQUIRE(SealPersonal(sites, *k.personal, "t1", event, again).ok());
+  CHECK(again == data);
+
+  // A view's row: every whole personal string shown, escaped as JSON; other text untouched.
+  json row = {{"who", data["applicant"]["name"]},
+              {"mail", data["applicant"]["email"]},
+              {"note", "pd1.not-a-value"},
+              {"nested", json(data["applicant"]).dump()}};
+  std::string shown = row.dump();
+  k.personal->ShowInPlace(shown);
+  json back = json::parse(shown);
+  CHECK(back["who"] == "Maria Rossi");
+  CHECK(back["mail"] == "maria@example.it");
+  CHECK(back["note"] == "pd1.not-a-value");
+  CHECK(back["nested"] == row["nested"]);  // an escaped JSON text inside a string: left alone
+  std::string plain = R"({"a":"b"})";
+  k.personal->ShowInPlace(plain);
+  CHECK(plain == R"({"a":"b"})");
+
+  // A message's text: each value shown raw, the sentence's full stop kept.
+  CHECK(k.personal->ShowText("Gentile " + name + ", scriva a " +
+                             data["applicant"]["email"].get<std::string>() + ".\n") ==
+        "Gentile Maria Rossi, scriva a maria@example.it.\n");
+  CHECK(k.personal->ShowText("xpd1.abc pd1.") == "xpd1.abc pd1.");
+
+  // The contact group erased: e-mail gone everywhere, name still shown.
+  REQUIRE(k.store->Erase(subject, "contact").ok());
+  CHECK(k.personal->Open(data["applicant"]["email"].get<std::string>()).status().code() ==
+        Status::Code::kPermissionDenied);
+  json doc = row;
+  k.personal->ShowAll(doc);
+  CHECK(doc["who"] == "Maria Rossi");
+  CHECK(doc["mail"] == kErased);
+  // Everything erased.
+  REQUIRE(k.store->Erase(subject, "").ok());
+  CHECK(k.personal->Show(name) == kErased);
+  CHECK(k.personal->Show("Mario") == "Mario");
+}
+
+TEST_CASE("an identifier finds its subject again until its group is erased", "[crypto]") {
+  Keys k;
+  const std::string a = k.store->SubjectFor("t1", "Maria@Example.it ", "contact").value();
+  CHECK(k.store->SubjectFor("t1", "maria@example.it", "contact").value() == a);
+  CHECK(k.store->SubjectFor("t1", "luca@example.it", "contact").value() != a);
+  CHECK(k.store->SubjectFor("t1", "  ", "contact").status().IsInvalidArgument());
+  // Two events of one person share the subject through the identifying field.
+  auto sites = PersonalSitesOf(kSchema, "t.json").value();
+  json one = {{"applicant", {{"name", "Maria"}, {"email", "maria@example.it"}}}};
+  json two = {{"applicant", {{"name", "Maria R."}, {"email", "MARIA@example.it"}}}};
+  REQUIRE(SealPersonal(sites, *k.personal, "t1", "e1", one).ok());
+  REQUIRE(SealPersonal(sites, *k.personal, "t1", "e2", two).ok());
+  CHECK(one["applicant"]["subject"] == a);
+  CHECK(two["applicant"]["subject"] == a);
+  // A subject given by the caller is kept.
+  json given = {{"applicant", {{"name", "Maria"}, {"subject", "subj-given"}}}};
+  REQUIRE(SealPersonal(sites, *k.personal, "t1", "e3", given).ok());
+  CHECK(given["applicant"]["subject"] == "subj-given");
+  CHECK(k.store->TenantOf("subj-given") == "t1");
+  CHECK(k.store->TenantOf(a) == "t1");
+  CHECK_FALSE(k.store->TenantOf("subj-never").has_value());
+
+  // Another tenant: the same e-mail is another subject, and a subject of t1 is not t2's.
+  CHECK(k.store->SubjectFor("t2", "maria@example.it", "contact").value() != a);
+  CHECK(k.store->Claim(a, "t2").code() == Status::Code::kPermissionDenied);
+  json foreign = {{"applicant", {{"name", "Maria"}, {"subject", a}}}};
+  CHECK(SealPersonal(sites, *k.personal, "t2", "e4", foreign).code() ==
+        Status::Code::kPermissionDenied);
+
+  // Erasing the contact group drops the identifier's entry: it now finds nobody, and a new
+  // sighting is a new subject.
+  REQUIRE(k.store->Erase(a, "contact").ok());
+  const std::string b = k.store->SubjectFor("t1", "maria@example.it", "contact").value();
+  CHECK(b != a);
+}
+
+TEST_CASE("the emitter seals personal fields once, and the log holds no clear value", "[crypto]") {
+  Keys k;
+  testing::LogFixture f;
+  testing::TempDir schemas;
+  {
+    std::ofstream(schemas.sub("person.registered.json")) << kSchema.dump();
+  }
+  auto event_schemas = EventSchemas::LoadDir(schemas.path()).value();
+  REQUIRE(event_schemas.Personal("person.registered") != nullptr);
+  EventEmitter emitter(*f.log, event_schemas, k.personal.get(), f.clock);
+  EmitHeader h{"person-1", ExpectedVersion::NoStream(), R"({"id":"op1"})", "t1", "", "", ""};
+
+  // The schema is checked on the values as given: a bad e-mail is refused, nothing sealed.
+  std::vector<DecidedEvent> bad{
+      {"person.registered", {{"applicant", {{"name", "Maria"}, {"email", "nope"}}}}, {}}};
+  auto refused = emitter.Emit(h, bad);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().Is(Status::SubCode::kSchemaViolation));
+  CHECK(bad[0].data["applicant"]["name"] == "Maria");
+
+  std::vector<DecidedEvent> events{
+      {"person.registered",
+       {{"applicant", {{"name", "Maria Rossi"}, {"email", "maria@example.it"}}}},
+       {}}};
+  auto req = emitter.Build(h, events);
+  REQUIRE(req.ok());
+  // Built again (an append tried again): the same event id and sealed text, the schema not
+  // asked about the sealed values.
+  const json sealed = events[0].data;
+  auto again = emitter.Build(h, events);
+  REQUIRE(again.ok());
+  CHECK(events[0].data == sealed);
+  REQUIRE(req->events[0].id.has_value());
+  CHECK(again->events[0].id == req->events[0].id);
+  auto appended = emitter.Emit(h, events);
+  REQUIRE(appended.ok());
+  const Event& e = *appended->events[0];
+  CHECK(e.id == events[0].sealed_for.value());
+  const json stored = json::parse(e.data);
+  CHECK(k.personal
+            ->Open(stored["applicant"]["name"].get<std::string>(), UuidToString(e.id),
+                   "/applicant/name")
+            .value() == "Maria Rossi");
+  // A copy of a sealed value the system makes (from the stream's state) is kept, not sealed
+  // again: it still opens, where it was sealed.
+  std::vector<DecidedEvent> copied{
+      {"person.registered", {{"applicant", {{"name", stored["applicant"]["name"]}}}}, {}}};
+  EmitHeader h3{"person-3", ExpectedVersion::Any(), R"({"id":"op1"})", "t1", "", "", ""};
+  auto kept_copy = emitter.Emit(h3, copied);
+  REQUIRE(kept_copy.ok());
+  const json copy = json::parse(kept_copy->events[0]->data);
+  CHECK(copy["applicant"]["name"] == stored["applicant"]["name"]);
+  CHECK(k.personal->Show(copy["applicant"]["name"].get<std::string>()) == "Maria Rossi");
+
+  f.log.reset();
+  CHECK_FALSE(DiskHolds(f.options.path, "Maria Rossi"));
+  CHECK_FALSE(DiskHolds(f.options.path, "maria@example.it"));
+
+  // Without the sealing (no master key), the same event is kept as given.
+  f.Reopen();
+  EventEmitter plain(*f.log, event_schemas);
+  std::vector<DecidedEvent> clear{{"person.registered", {{"applicant", {{"name", "Luca"}}}}, {}}};
+  EmitHeader h2{"person-2", ExpectedVersion::NoStream(), R"({"id":"op1"})", "t1", "", "", ""};
+  auto kept = plain.Emit(h2, clear);
+  REQUIRE(kept.ok());
+  CHECK(json::parse(kept->events[0]->data)["applicant"]["name"] == "Luca");
+}
+
+}  // namespace procedo
