@@ -10,6 +10,7 @@
 #include "engine/workflow/emitter.h"
 #include "engine/workflow/personal_fields.h"
 #include "log_fixture.h"
+#include "support/disk_holds.h"
 
 namespace procedo {
 namespace {
@@ -55,15 +56,7 @@ const json kSchema = json::parse(R"({
   }
 })");
 
-bool DiskHolds(const std::string& dir, const std::string& bytes) {
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (content.find(bytes) != std::string::npos) return true;
-  }
-  return false;
-}
+using testing::DiskHolds;
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "engine/crypto/sealed.h"
+#include "support/disk_holds.h"
 #include "support/temp_dir.h"
 
 namespace procedo::crypto {
@@ -36,16 +37,7 @@ std::string Wrapped(const std::string& path, const std::string& subject, const s
   return value;
 }
 
-// Whether any file under `dir` holds `bytes`.
-bool DiskHolds(const std::string& dir, const std::string& bytes) {
-  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!f.is_regular_file()) continue;
-    std::ifstream in(f.path(), std::ios::binary);
-    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (content.find(bytes) != std::string::npos) return true;
-  }
-  return false;
-}
+using testing::DiskHolds;
 
 }  // namespace
 
