@@ -12,7 +12,7 @@ namespace {
 // A crash of the server leaves its backtrace in its log (addresses in the binary, for addr2line)
 // before the default action (the core dump) runs: the log is often all an operator can send. Not
 // under AddressSanitizer, whose own report is better and which this would replace.
-void OnFatalSignal(int sig) {
+[[maybe_unused]] void OnFatalSignal(int sig) {
   static const char kHead[] = "procedo: fatal signal, backtrace follows (send it with this log)\n";
   [[maybe_unused]] ssize_t w = write(STDERR_FILENO, kHead, sizeof kHead - 1);
   void* frames[64];
