@@ -61,6 +61,10 @@ class LogCore {
   rocksdb::ColumnFamilyHandle* cf_events = nullptr;
   rocksdb::ColumnFamilyHandle* cf_streams = nullptr;
   rocksdb::ColumnFamilyHandle* cf_idempotency = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_side = nullptr;
+  // Told of each durable batch's side rows (SideTable::OnSideDurable), guarded by side_mu.
+  std::mutex side_mu;
+  std::function<void(const std::vector<SideRow>&)> side_durable;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
 
   std::atomic<int> completions{0};  // bumped once per answered group; waiters sleep on it

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
 
 #include <future>
 
@@ -26,6 +27,11 @@ Status LogCore::OpenDb() {
   dbo.create_if_missing = true;
   dbo.create_missing_column_families = true;
   dbo.IncreaseParallelism(2);
+  // No archive and no reuse of write-ahead files: once every memory table is flushed, the files
+  // that held a deleted side row (an erased subject key) are deleted, not kept or overwritten.
+  dbo.WAL_ttl_seconds = 0;
+  dbo.WAL_size_limit_MB = 0;
+  dbo.recycle_log_file_num = 0;
   // One block cache for the whole log, index and filter blocks included: what the log holds in
   // memory stays bounded however long it grows (rocksdb_memory.h).
   auto cache = rocksdb::NewLRUCache(kLogBlockCacheBytes);
@@ -44,6 +50,7 @@ Status LogCore::OpenDb() {
       {"events", events},
       {"streams", point_lookups},
       {"idempotency", point_lookups},
+      {"side", point_lookups},
   };
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(dbo, options.path, cfs, &handles, &raw);
@@ -57,6 +64,7 @@ Status LogCore::OpenDb() {
   cf_events = handles[1];
   cf_streams = handles[2];
   cf_idempotency = handles[3];
+  cf_side = handles[4];
 
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf_events));
   it->SeekToLast();
@@ -257,6 +265,62 @@ uint64_t LogStore::LastPosition() const {
 std::unique_ptr<Subscription> LogStore::Subscribe(uint64_t from_position) const {
   return std::unique_ptr<Subscription>(
       new Subscription(core_, std::max<uint64_t>(from_position, 1)));
+}
+
+// ---- the side table ----------------------------------------------------------------------------
+
+Result<std::optional<std::string>> LogStore::GetSide(std::string_view key) const {
+  std::string value;
+  auto s = core_->db->Get(rocksdb::ReadOptions(), core_->cf_side, key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return Status::IoError("reading the log's side table failed: " + s.ToString());
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<SideRow>> LogStore::ScanSide(std::string_view prefix) const {
+  std::vector<SideRow> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      core_->db->NewIterator(rocksdb::ReadOptions(), core_->cf_side));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    out.push_back({it->key().ToString(), it->value().ToString()});
+  }
+  if (!it->status().ok()) {
+    return Status::IoError("reading the log's side table failed: " + it->status().ToString());
+  }
+  return out;
+}
+
+Status LogStore::WriteSide(const std::vector<SideRow>& puts,
+                           const std::vector<std::string>& deletes) {
+  rocksdb::WriteBatch batch;
+  for (const auto& d : deletes) batch.Delete(core_->cf_side, d);
+  for (const auto& p : puts) batch.Put(core_->cf_side, p.key, p.value);
+  if (batch.Count() == 0) return Status::Ok();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (auto s = core_->db->Write(wo, &batch); !s.ok()) {
+    return Status::IoError("writing the log's side table failed: " + s.ToString());
+  }
+  return Status::Ok();
+}
+
+Status LogStore::ScrubSide() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  if (auto s = core_->db->Flush(fo, core_->handles); !s.ok()) {
+    return Status::IoError("flushing the log after a deletion failed: " + s.ToString());
+  }
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  if (auto s = core_->db->CompactRange(co, core_->cf_side, nullptr, nullptr); !s.ok()) {
+    return Status::IoError("compacting the log's side table failed: " + s.ToString());
+  }
+  return Status::Ok();
+}
+
+void LogStore::OnSideDurable(std::function<void(const std::vector<SideRow>&)> listener) {
+  std::lock_guard lock(core_->side_mu);
+  core_->side_durable = std::move(listener);
 }
 
 }  // namespace procedo

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/base/clock.h"
+#include "engine/base/side_table.h"
 #include "engine/base/status.h"
 #include "engine/base/store_memory.h"
 #include "engine/log/event.h"
@@ -61,6 +62,9 @@ struct AppendRequest {
   // All or nothing with the request's own events; they follow them in the log. A conflict on
   // one of them names its stream (Status::conflict_stream()).
   std::vector<StreamAppend> also = {};
+  // Rows for the side table (SideTable), written only when the events are: a subject key made
+  // for the first event sealed with it is durable exactly when that event is.
+  std::vector<SideRow> side_rows = {};
 };
 
 using EventPtr = std::shared_ptr<const Event>;
@@ -98,10 +102,10 @@ class Subscription {
   std::atomic<bool> cancelled_{false};
 };
 
-class LogStore {
+class LogStore : public SideTable {
  public:
   static Result<std::unique_ptr<LogStore>> Open(LogOptions options);
-  ~LogStore();  // finishes queued appends, then closes
+  ~LogStore() override;  // finishes queued appends, then closes
   LogStore(const LogStore&) = delete;
   LogStore& operator=(const LogStore&) = delete;
 
@@ -131,6 +135,13 @@ class LogStore {
   StoreMemory Memory() const;
 
   const LogOptions& options() const;
+
+  Result<std::optional<std::string>> GetSide(std::string_view key) const override;
+  Result<std::vector<SideRow>> ScanSide(std::string_view prefix) const override;
+  Status WriteSide(const std::vector<SideRow>& puts,
+                   const std::vector<std::string>& deletes) override;
+  Status ScrubSide() override;
+  void OnSideDurable(std::function<void(const std::vector<SideRow>&)> listener) override;
 
  private:
   explicit LogStore(std::shared_ptr<LogCore> core);

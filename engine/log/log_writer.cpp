@@ -27,23 +27,24 @@ Status CheckExpected(const std::string& stream, const ExpectedVersion& want, uin
     return Status::Conflict(
         fmt::format("stream {} {} but the append expected {}: read the stream again, decide on "
                     "its current state and retry",
-                    stream, current == 0 ? "does not exist" : fmt::format("is at version {}", current),
+                    stream,
+                    current == 0 ? "does not exist" : fmt::format("is at version {}", current),
                     wanted),
         actual, sub, stream);
   };
   switch (want.kind) {
-    case ExpectedVersion::Kind::kAny: return Status::Ok();
+    case ExpectedVersion::Kind::kAny:
+      return Status::Ok();
     case ExpectedVersion::Kind::kNoStream:
       return current == 0 ? Status::Ok() : conflict("no stream", Status::SubCode::kStreamExists);
     case ExpectedVersion::Kind::kStreamExists:
       return current != 0 ? Status::Ok()
                           : conflict("an existing stream", Status::SubCode::kStreamMissing);
     case ExpectedVersion::Kind::kExact:
-      return current == want.version
-                 ? Status::Ok()
-                 : conflict(fmt::format("version {}", want.version),
-                            current == 0 ? Status::SubCode::kStreamMissing
-                                         : Status::SubCode::kVersionMismatch);
+      return current == want.version ? Status::Ok()
+                                     : conflict(fmt::format("version {}", want.version),
+                                                current == 0 ? Status::SubCode::kStreamMissing
+                                                             : Status::SubCode::kVersionMismatch);
   }
   return Status::Ok();
 }
@@ -120,7 +121,8 @@ void LogCore::WriterLoop() {
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued has been answered
       size_t bytes = 0;
-      while (!queue_.empty() && (group.empty() || bytes + queue_.front()->bytes <= options.max_group_bytes)) {
+      while (!queue_.empty() &&
+             (group.empty() || bytes + queue_.front()->bytes <= options.max_group_bytes)) {
         bytes += queue_.front()->bytes;
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -147,6 +149,7 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
   std::unordered_map<std::string, uint64_t> local_versions;
   std::unordered_map<std::string, size_t> local_keys;  // idempotency key -> outcome index
   std::vector<EventPtr> published;
+  std::vector<SideRow> side_rows;
 
   for (auto& p : group) {
     const AppendRequest& r = p->request;
@@ -185,7 +188,8 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
         continue;
       }
       if (!s.IsNotFound()) {
-        outcomes.push_back(Status::IoError("reading the idempotency record failed: " + s.ToString()));
+        outcomes.push_back(
+            Status::IoError("reading the idempotency record failed: " + s.ToString()));
         continue;
       }
     }
@@ -220,8 +224,8 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
         current = *loaded;
       }
       refused = CheckExpected(stream, expected, current);
-      part(i) = Part{&stream, i == 0 ? &p->request.events : &p->request.also[i - 1].events,
-                     current};
+      part(i) =
+          Part{&stream, i == 0 ? &p->request.events : &p->request.also[i - 1].events, current};
     }
     if (!refused.ok()) {
       outcomes.push_back(std::move(refused));
@@ -278,6 +282,10 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
                 EncodeIdempotency(p->fingerprint, res.first_position, count, res.stream_version));
       local_keys.emplace(r.idempotency_key, outcomes.size());
     }
+    for (auto& row : p->request.side_rows) {
+      batch.Put(cf_side, row.key, row.value);
+      side_rows.push_back(std::move(row));
+    }
     outcomes.push_back(std::move(res));
   }
 
@@ -298,6 +306,10 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
       last_hash_ = prev;
       last_time_ = t_last;
       for (auto& [stream, v] : local_versions) versions.Set(stream, v);
+      if (!side_rows.empty()) {
+        std::lock_guard lock(side_mu);
+        if (side_durable) side_durable(side_rows);
+      }
       Publish(published);
     }
   }

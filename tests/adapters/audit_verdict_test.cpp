@@ -36,7 +36,8 @@ TEST_CASE("the audit verdict says Catena integra, or where the chain breaks", "[
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
                                                         {"events", {}},
                                                         {"streams", {}},
-                                                        {"idempotency", {}}};
+                                                        {"idempotency", {}},
+                                                        {"side", {}}};
     REQUIRE(rocksdb::DB::Open(rocksdb::Options(), path, cfs, &h, &db).ok());
     std::string value;
     REQUIRE(db->Get({}, h[1], codec::PositionKey(3), &value).ok());

@@ -1,11 +1,12 @@
 // Edits, deletions and swaps made behind the engine's back, through a raw RocksDB handle:
 // verify names the exact position each time.
-#include <catch2/catch.hpp>
 #include <rocksdb/db.h>
 
+#include <catch2/catch.hpp>
+
 #include "engine/log/codec.h"
-#include "engine/log_fixture.h"
 #include "engine/log/verify.h"
+#include "engine/log_fixture.h"
 
 using namespace procedo;
 using namespace procedo::testing;
@@ -16,8 +17,11 @@ struct RawDb {
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> h;
   explicit RawDb(const std::string& path) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, {}}, {"events", {}}, {"streams", {}}, {"idempotency", {}}};
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                        {"events", {}},
+                                                        {"streams", {}},
+                                                        {"idempotency", {}},
+                                                        {"side", {}}};
     auto s = rocksdb::DB::Open(rocksdb::Options(), path, cfs, &h, &db);
     if (!s.ok()) throw std::runtime_error(s.ToString());
   }
@@ -30,7 +34,9 @@ struct RawDb {
     REQUIRE(db->Get({}, h[cf], k, &v).ok());
     return v;
   }
-  void Put(int cf, const std::string& k, const std::string& v) { REQUIRE(db->Put({}, h[cf], k, v).ok()); }
+  void Put(int cf, const std::string& k, const std::string& v) {
+    REQUIRE(db->Put({}, h[cf], k, v).ok());
+  }
   void Delete(int cf, const std::string& k) { REQUIRE(db->Delete({}, h[cf], k).ok()); }
 };
 
@@ -44,8 +50,10 @@ std::string MakeLog(TempDir& dir) {
   f.Reopen();
   for (int i = 0; i < 10; ++i) {
     std::string s = i % 2 ? "case-x-b" : "case-x-a";
-    REQUIRE(f.log->Append(Req(s, ExpectedVersion::Any(),
-                              {Ev("case.noted", "{\"amount\":" + std::to_string(100 + i) + "}")})).ok());
+    REQUIRE(f.log
+                ->Append(Req(s, ExpectedVersion::Any(),
+                             {Ev("case.noted", "{\"amount\":" + std::to_string(100 + i) + "}")}))
+                .ok());
   }
   f.log.reset();
   return path;

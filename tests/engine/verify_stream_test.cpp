@@ -21,7 +21,8 @@ struct RawDb {
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
                                                         {"events", {}},
                                                         {"streams", {}},
-                                                        {"idempotency", {}}};
+                                                        {"idempotency", {}},
+                                                        {"side", {}}};
     auto s = rocksdb::DB::Open(rocksdb::Options(), path, cfs, &h, &db);
     if (!s.ok()) throw std::runtime_error(s.ToString());
   }
