@@ -155,7 +155,6 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"notify.timeout_ms", &c.notify_timeout_ms},
       {"invoicing.enabled", &c.invoicing_enabled},
       {"personal.master_key_file", &c.personal_master_key_file},
-      {"personal.keys_dir", &c.personal_keys_dir},
       {"pagopa.enabled", &c.pagopa_enabled},
       {"pagopa.positions_url", &c.pagopa_positions_url},
       {"pagopa.receipts_url", &c.pagopa_receipts_url},

@@ -110,9 +110,8 @@ struct Config {
   bool invoicing_enabled = true;
   // Personal data sealed per data subject (engine/crypto): on when master_key_file is set, a
   // file of 64 hexadecimal digits readable by the server only (`openssl rand -hex 32`). The
-  // subjects' keys live in keys_dir (empty: <data_dir>/subject-keys), wrapped by it.
+  // subjects' keys live beside the events in the log (its side table), wrapped by it.
   std::string personal_master_key_file;
-  std::string personal_keys_dir;
   // The citizen's login (seed 002).
   int64_t citizen_max_failures = 5;
   int64_t citizen_lockout_seconds = 60;
@@ -161,9 +160,6 @@ struct Config {
   }
   std::string NotifySecretFile() const {
     return notify_secret_file.empty() ? data_dir + "/notify-secret" : notify_secret_file;
-  }
-  std::string SubjectKeysPath() const {
-    return personal_keys_dir.empty() ? data_dir + "/subject-keys" : personal_keys_dir;
   }
   std::string KafkaRelayPath() const { return data_dir + "/kafka-relay"; }
   // The notifier's state and checkpoint; deleting it costs a fold of the whole log, nothing else.

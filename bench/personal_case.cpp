@@ -1,7 +1,8 @@
 // personal: start_case commands through the command handler, 64 callers, each case's applicant a
 // new person whose name, e-mail and mobile the schema marks personal: sealed (a subject claimed,
-// its index entry and two keys made and synced, three values sealed) against the same commands
-// with personal data kept as given, in the same run, each on a fresh synced log.
+// its index entry and two keys made, written in the batch of the command's events, three values
+// sealed) against the same commands with personal data kept as given, in the same run, each on a
+// fresh synced log.
 #include <fmt/format.h>
 
 #include <atomic>
@@ -37,7 +38,7 @@ double Run(const domain::Domain& d, const Limits& limits, bool sealed) {
   std::unique_ptr<crypto::SubjectKeyStore> keys;
   std::unique_ptr<crypto::PersonalData> personal;
   if (sealed) {
-    auto store = crypto::SubjectKeyStore::Open(dir.path() + "/keys", crypto::NewKey());
+    auto store = crypto::SubjectKeyStore::Open(**log, crypto::NewKey());
     if (!store.ok()) throw std::runtime_error(store.status().ToString());
     keys = std::move(store).value();
     personal = std::make_unique<crypto::PersonalData>(*keys, "[dato cancellato]");

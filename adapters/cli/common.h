@@ -19,7 +19,8 @@ struct PersonalKeys {
   std::unique_ptr<crypto::SubjectKeyStore> keys;
   std::unique_ptr<crypto::PersonalData> data;
 };
-Result<PersonalKeys> OpenPersonalKeys(const Config& c);
+// The keys live beside the events, in the log's side table: `log` outlives what this returns.
+Result<PersonalKeys> OpenPersonalKeys(const Config& c, LogStore& log);
 // Prints the status on stderr; returns the exit code: 2 for bad input, 1 otherwise.
 int Fail(const Status& s);
 // A fatal signal (a crash) writes a backtrace to stderr before the default action.

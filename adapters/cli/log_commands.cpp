@@ -21,12 +21,12 @@ Result<Config> Load(const GlobalOptions& g) {
   return LoadConfig(g.config_path, [](const char* n) { return std::getenv(n); });
 }
 
-Result<PersonalKeys> OpenPersonalKeys(const Config& c) {
+Result<PersonalKeys> OpenPersonalKeys(const Config& c, LogStore& log) {
   PersonalKeys out;
   if (c.personal_master_key_file.empty()) return out;
   auto master = crypto::ReadMasterKey(c.personal_master_key_file);
   if (!master.ok()) return master.status();
-  auto keys = crypto::SubjectKeyStore::Open(c.SubjectKeysPath(), *master);
+  auto keys = crypto::SubjectKeyStore::Open(log, *master);
   if (!keys.ok()) return keys.status();
   out.keys = std::move(keys).value();
   out.data = std::make_unique<crypto::PersonalData>(*out.keys, domain::kErasedText);
@@ -139,7 +139,7 @@ void RegisterLog(CLI::App& app, const GlobalOptions& g, int* exit_code) {
       *exit_code = Fail(store.status());
       return;
     }
-    auto personal = OpenPersonalKeys(*cfg);
+    auto personal = OpenPersonalKeys(*cfg, **store);
     if (!personal.ok()) {
       *exit_code = Fail(personal.status());
       return;

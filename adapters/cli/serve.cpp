@@ -114,7 +114,7 @@ int Serve(const Config& cfg) {
   if (!domain.ok()) return Fail(domain.status());
   auto snapshots = OpenRocksDbSnapshotStore(cfg.data_dir + "/snapshots");
   if (!snapshots.ok()) return Fail(snapshots.status());
-  auto personal = OpenPersonalKeys(cfg);
+  auto personal = OpenPersonalKeys(cfg, **log);
   if (!personal.ok()) return Fail(personal.status());
   if (personal->keys) {
     (*domain)->subject_owners->Set(

@@ -58,8 +58,8 @@ std::vector<std::unique_ptr<Consumer>> ServePersonalData(
     auto show = [p](std::string& text) { p->ShowInPlace(text); };
     if (!projections::ShowRenderedRow(row, show)) show(row);
   });
-  fmt::print("procedo: personal data sealed per data subject, keys at {}\n",
-             std::filesystem::absolute(cfg.SubjectKeysPath()).string());
+  fmt::print("procedo: personal data sealed per data subject, keys beside the events in {}\n",
+             std::filesystem::absolute(cfg.LogPath()).string());
   out.push_back(std::make_unique<projections::ErasureReactor>(commands.log(), *personal.keys));
   out.push_back(std::make_unique<projections::RetentionReactor>(commands, views,
                                                                 std::move(catalogue), waiter));

@@ -1,11 +1,13 @@
 // The keys of data subjects, for crypto-shredding: one random key per subject and group of
 // personal data (contact details, identity, special categories: the groups are the caller's),
-// kept in a RocksDB of its own, each wrapped by the master key (XChaCha20-Poly1305, the subject
-// and group as associated data, so a wrapped key moved to another row does not open). Erasing a
-// key makes what it sealed unreadable for good, and the store makes sure its bytes leave the disk:
-// the row is deleted, the memtable flushed, the whole store compacted, and the write-ahead files
-// that held it are gone before Erase returns. An erased key is remembered as erased, never made
-// again.
+// each wrapped by the master key (XChaCha20-Poly1305, the subject and group as associated data,
+// so that a wrapped key moved to another row does not open). The rows live in a side table of
+// the event log (engine/base/side_table.h): a command's new subject, index entry and keys ride in
+// the batch of its events, so a key is on the disk exactly when the first event sealed with it
+// is (one sync per command, and never an event whose key a crash lost). Erasing a key makes what
+// it sealed unreadable for good, and the store makes sure its bytes leave the disk: the row is
+// deleted, every memory table flushed, the side table compacted, and the write-ahead files that
+// held it are gone before Erase returns. An erased key is remembered as erased, never made again.
 #pragma once
 
 #include <array>
@@ -16,14 +18,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "engine/base/side_table.h"
 #include "engine/base/status.h"
 #include "engine/crypto/sealed.h"
-
-namespace rocksdb {
-class DB;
-}
 
 namespace procedo::crypto {
 
@@ -35,9 +35,14 @@ Result<SubjectKey> ReadMasterKey(const std::string& path);
 
 class SubjectKeyStore {
  public:
-  static Result<std::unique_ptr<SubjectKeyStore>> Open(const std::string& path,
-                                                       const SubjectKey& master);
+  // `table` (the event log) outlives the store.
+  static Result<std::unique_ptr<SubjectKeyStore>> Open(SideTable& table, const SubjectKey& master);
   ~SubjectKeyStore();
+
+  // `carry`, where the methods below take one: the rows they make, and those of the same subject
+  // that earlier calls made and no batch has yet written, are added to it, for the caller to
+  // write in the batch of the events it seals with them; the store keeps them in memory until a
+  // batch holding them is durable. Without `carry`, what they make is written (synced) at once.
 
   // The key of a subject's group, made (and synced to disk) on first use when `create`.
   // NotFound when there is none and `create` is false; PermissionDenied when it was erased.
@@ -47,10 +52,13 @@ class SubjectKeyStore {
   // them was erased.
   // With `claim`, the subject is claimed for that tenant in the same write (as Claim).
   Status EnsureKeys(std::string_view subject, const std::vector<std::string>& groups,
-                    std::string_view claim = {});
+                    std::string_view claim = {}, std::vector<SideRow>* carry = nullptr);
   // Destroys the key of one group, or of every group of the subject when `group` is empty, and
   // waits until its bytes are off the disk. Erasing what is already erased is not an error.
-  Status Erase(std::string_view subject, std::string_view group);
+  // With `scrub` false the key is gone from the store but its bytes may still be on the disk
+  // until Scrub: many erasures then cost one flush and compaction, not one each.
+  Status Erase(std::string_view subject, std::string_view group, bool scrub = true);
+  Status Scrub();
   bool Erased(std::string_view subject, std::string_view group) const;
   // The groups of a subject that have a key, for an access request's export.
   std::vector<std::string> Groups(std::string_view subject) const;
@@ -63,20 +71,37 @@ class SubjectKeyStore {
   // A subject made here gets the keys of `keys_for` in the same synced write.
   Result<std::string> SubjectFor(std::string_view tenant, std::string_view identifier,
                                  std::string_view group,
-                                 const std::vector<std::string>& keys_for = {});
+                                 const std::vector<std::string>& keys_for = {},
+                                 std::vector<SideRow>* carry = nullptr);
   // Records that the subject is the tenant's (once; again for the same tenant is a no-op);
   // PermissionDenied when it is another tenant's. Only the owner's erasures reach its keys.
-  Status Claim(std::string_view subject, std::string_view tenant);
+  Status Claim(std::string_view subject, std::string_view tenant,
+               std::vector<SideRow>* carry = nullptr);
   // The tenant a subject belongs to; nullopt when it was never claimed.
   std::optional<std::string> TenantOf(std::string_view subject) const;
   // How far the erasures recorded in the log have been carried out (a log position), kept with
   // the keys so that a restart resumes where the keys' own state is.
   uint64_t ErasedThrough() const;
   Status SetErasedThrough(uint64_t position);
+  // A batch carrying a subject's new key that was in flight while the subject was erased writes
+  // the key back after the erasure: Sweep erases such rows again. The erasure reactor calls it
+  // when NeedsSweep says so.
+  bool NeedsSweep() const;
+  Status Sweep();
 
  private:
-  SubjectKeyStore(std::unique_ptr<rocksdb::DB> db, const SubjectKey& master);
-  std::unique_ptr<rocksdb::DB> db_;
+  SubjectKeyStore(SideTable& table, const SubjectKey& master);
+  // A row as this process knows it: not yet written (pending) or in the table.
+  Result<std::optional<std::string>> Read(const std::string& row) const;
+  // Rows made for `subject`: kept pending and carried, or (no carry) written now.
+  Status Put(std::string_view subject, std::vector<SideRow> rows, std::vector<SideRow>* carry);
+  void CarryPending(std::string_view subject, std::vector<SideRow>* carry) const;
+  void Durable(const std::vector<SideRow>& rows);
+  void DropPending(std::string_view subject, const std::vector<std::string>& groups);
+  SideRow NewWrappedKey(std::string_view subject, std::string_view group, SubjectKey* key) const;
+  uint64_t Generation() const;
+
+  SideTable& table_;
   SubjectKey master_;
   SubjectKey index_key_;  // derived from the master key: the identifiers' keyed hashes
   // One subject per identifier (and one owner per subject) when two commands see it at once;
@@ -90,6 +115,17 @@ class SubjectKeyStore {
   mutable std::shared_mutex cache_mu_;
   std::unordered_map<std::string, SubjectKey> cache_;
   uint64_t generation_ = 0;  // guarded by cache_mu_
+  // Rows made and not yet durable, by row and by subject; subjects erased by this process and
+  // rows written back after their erasure (Sweep). Guarded by pending_mu_.
+  mutable std::mutex pending_mu_;
+  struct Pending {
+    std::string subject;
+    std::string value;
+  };
+  std::unordered_map<std::string, Pending> pending_;
+  std::unordered_map<std::string, std::vector<std::string>> pending_by_subject_;
+  std::unordered_set<std::string> erased_here_;
+  std::vector<std::string> resurrected_;
 };
 
 }  // namespace procedo::crypto

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "engine/base/side_table.h"
 #include "engine/log/event.h"
 #include "engine/workflow/json_schema.h"
 #include "engine/workflow/workflow.h"
@@ -38,6 +39,9 @@ struct DecidedEvent {
   // The id the emitter gave the event when it sealed its personal fields (EventEmitter): set,
   // the event was checked and sealed already, and an append tried again keeps both.
   std::optional<Uuid> sealed_for = std::nullopt;
+  // Key store rows the sealing needs on the disk with this event (EventEmitter::PrepareSubjects):
+  // its append writes them in the same batch.
+  std::vector<SideRow> side_rows = {};
 };
 
 struct Decision {

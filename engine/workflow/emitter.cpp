@@ -35,7 +35,8 @@ Status EventEmitter::PrepareSubjects(const std::string& tenant, std::vector<Deci
   for (auto& e : events) {
     const std::vector<PersonalSite>* sites = schemas_.Personal(e.type);
     if (sites == nullptr || e.sealed_for) continue;
-    if (Status s = procedo::PrepareSubjects(*sites, *personal_, tenant, e.data); !s.ok()) {
+    if (Status s = procedo::PrepareSubjects(*sites, *personal_, tenant, e.data, &e.side_rows);
+        !s.ok()) {
       return s;
     }
   }
@@ -65,6 +66,7 @@ Result<AppendRequest> EventEmitter::Build(const EmitHeader& h, std::vector<Decid
     std::optional<Uuid> id;
     if (Status s = CheckAndSeal(h.stream, h.tenant, e, id); !s.ok()) return s;
     req.events.push_back(stamp(e.type, e.data, id));
+    req.side_rows.insert(req.side_rows.end(), e.side_rows.begin(), e.side_rows.end());
   }
   for (const auto& a : also) {
     if (Status s = check(a.stream, a.type, a.data); !s.ok()) return s;

@@ -50,9 +50,9 @@ class EventEmitter {
   void EmitAsync(const EmitHeader& header, std::vector<DecidedEvent>& events,
                  std::function<void(Result<AppendResult>)> done);
 
-  // What sealing writes to the subject key store (subjects claimed, keys made and synced), done
-  // before the caller takes any lock around the append: Build then only reads keys. Nothing to
-  // do without sealing, or for events sealed already.
+  // What sealing needs from the subject key store (subjects claimed, keys made), done before the
+  // caller takes any lock around the append: Build then only reads keys, and the append writes
+  // the rows made in its own batch. Nothing to do without sealing, or for events sealed already.
   Status PrepareSubjects(const std::string& tenant, std::vector<DecidedEvent>& events);
 
   const LogStore& log() const { return log_; }

@@ -93,7 +93,8 @@ std::string Escape(const std::string& token) {  // JSON Pointer (RFC 6901)
 // (when `make`) a new one; empty when none is named or found and `make` is false.
 Result<std::string> SubjectOf(const PersonalSite& site, crypto::PersonalData& personal,
                               std::string_view tenant, const json& object, bool make,
-                              const std::vector<std::string>& keys_for = {}) {
+                              const std::vector<std::string>& keys_for = {},
+                              std::vector<SideRow>* carry = nullptr) {
   if (auto it = object.find("subject"); it != object.end() && it->is_string()) {
     return it->get<std::string>();
   }
@@ -102,7 +103,7 @@ Result<std::string> SubjectOf(const PersonalSite& site, crypto::PersonalData& pe
     if (!f.identifies || it == object.end() || !it->is_string()) continue;
     const auto& value = it->get_ref<const std::string&>();
     if (crypto::LooksPersonal(value) || value.empty()) continue;
-    return personal.keys().SubjectFor(tenant, value, f.group, keys_for);
+    return personal.keys().SubjectFor(tenant, value, f.group, keys_for, carry);
   }
   return make ? crypto::NewSubjectId() : std::string();
 }
@@ -122,14 +123,14 @@ std::vector<std::string> GroupsToSeal(const PersonalSite& site, const json& obje
 }
 
 Status PrepareObject(const PersonalSite& site, crypto::PersonalData& personal,
-                     std::string_view tenant, json& object) {
+                     std::string_view tenant, json& object, std::vector<SideRow>* carry) {
   if (!object.is_object()) return Status::Ok();
   const std::vector<std::string> groups = GroupsToSeal(site, object);
   if (groups.empty()) return Status::Ok();
-  // A new person costs one synced write: their subject, index entry and keys together.
-  auto subject = SubjectOf(site, personal, tenant, object, /*make=*/true, groups);
+  // A new person's subject, index entry and keys ride in the batch of the event (`carry`).
+  auto subject = SubjectOf(site, personal, tenant, object, /*make=*/true, groups, carry);
   if (!subject.ok()) return subject.status();
-  if (Status s = personal.keys().EnsureKeys(*subject, groups, tenant); !s.ok()) return s;
+  if (Status s = personal.keys().EnsureKeys(*subject, groups, tenant, carry); !s.ok()) return s;
   object["subject"] = *subject;
   return Status::Ok();
 }
@@ -227,10 +228,10 @@ Status SealPersonal(const std::vector<PersonalSite>& sites, crypto::PersonalData
 }
 
 Status PrepareSubjects(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
-                       std::string_view tenant, json& data) {
+                       std::string_view tenant, json& data, std::vector<SideRow>* carry) {
   for (const auto& site : sites) {
     Status s = ForEachObject(site, 0, "", data, [&](const std::string&, json& object) {
-      return PrepareObject(site, personal, tenant, object);
+      return PrepareObject(site, personal, tenant, object, carry);
     });
     if (!s.ok()) return s;
   }

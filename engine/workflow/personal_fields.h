@@ -46,12 +46,13 @@ Result<std::vector<PersonalSite>> PersonalSitesOf(const nlohmann::json& schema,
 Status SealPersonal(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
                     std::string_view tenant, std::string_view event_id, nlohmann::json& data);
 
-// What sealing needs that writes to the key store, done ahead (outside any lock the caller holds
-// around the append): each site's object with a value to seal gets its subject (as
-// SealPersonal would choose it) claimed for the tenant, and the keys of its groups made, in one
-// synced write. SealPersonal then only reads keys.
+// What sealing needs from the key store, done ahead (outside any lock the caller holds around
+// the append): each site's object with a value to seal gets its subject (as SealPersonal would
+// choose it) claimed for the tenant, and the keys of its groups made. The rows this makes, and
+// those of the same subjects no batch has written yet, are added to `carry`, to be written in the
+// event's own batch. SealPersonal then only reads keys.
 Status PrepareSubjects(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
-                       std::string_view tenant, nlohmann::json& data);
+                       std::string_view tenant, nlohmann::json& data, std::vector<SideRow>* carry);
 
 // The JSON Pointer of the first string of `doc` that holds a sealed personal value (alone or in
 // a text), if any. A command from outside may not carry one (decide refuses it): whoever reads

@@ -63,7 +63,7 @@ Status ErasureReactor::Carry(const Event& e) {
   }
   if (groups.empty()) groups.push_back("");  // every group
   for (const auto& g : groups) {
-    if (Status s = keys_.Erase(subject, g); !s.ok()) return s;
+    if (Status s = keys_.Erase(subject, g, /*scrub=*/false); !s.ok()) return s;
   }
   erased_.fetch_add(1);
   return Status::Ok();
@@ -90,6 +90,10 @@ Result<size_t> ErasureReactor::Pump(std::chrono::milliseconds wait) {
     }
     last = e->position;
   }
+  // The page's erased keys leave the disk together (one flush and compaction), before the mark
+  // moves past them; a key that a command in flight during an erasure wrote back goes again.
+  if (failed.ok() && carried > 0) failed = keys_.Scrub();
+  if (failed.ok() && keys_.NeedsSweep()) failed = keys_.Sweep();
   // The mark moves with each erasure, and otherwise now and then: a restart reads again what
   // lies past it, which costs a scan and erases nothing twice in effect.
   if (failed.ok() && last != 0 && (carried > 0 || last - marked_ >= 65536)) {

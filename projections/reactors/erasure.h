@@ -1,6 +1,7 @@
 // The erasures carried out: a reactor that follows the log and, for each subject.erased, destroys
-// the keys of the subject's groups named (all of them when none is) in the subject key store,
-// which takes them off the disk before it answers. Only the owner's erasure acts: a subject
+// the keys of the subject's groups named (all of them when none is) in the subject key store; a
+// page's erased keys leave the disk together before its progress moves. Only the owner's
+// erasure acts: a subject
 // another tenant claimed is left alone (counted as refused), so that one Ente can never shred
 // another's data.
 //

@@ -37,6 +37,10 @@ struct WorkflowFixture {
   std::unique_ptr<domain::Domain> domain;
   std::unique_ptr<SnapshotStore> snapshots;
   CommandHandlerOptions options;
+  // With SealPersonalData: the subjects' keys beside the log, opened again with it.
+  std::optional<crypto::SubjectKey> master;
+  std::unique_ptr<crypto::SubjectKeyStore> keys;
+  std::unique_ptr<crypto::PersonalData> personal;
   std::unique_ptr<CommandHandler> handler;
 
   explicit WorkflowFixture(std::string dir = SourceDir() + "/domain", uint64_t snapshot_every = 64,
@@ -53,6 +57,8 @@ struct WorkflowFixture {
   }
   ~WorkflowFixture() {
     handler.reset();
+    personal.reset();
+    keys.reset();
     if (!logf.log) return;
     auto all = logf.log->ReadAll(1, 1'000'000);
     CHECK(all.ok());  // not REQUIRE: a destructor must not throw
@@ -65,10 +71,26 @@ struct WorkflowFixture {
       CHECK(domain->events.Check(e.type, nlohmann::json::parse(e.data)).ok());
     }
   }
+  // Personal data sealed from now on, as a server with a master key runs.
+  void SealPersonalData(const crypto::SubjectKey& m = crypto::NewKey()) {
+    master = m;
+    Restart();
+  }
   // A new handler over a reopened log: nothing cached in memory survives.
   void Restart() {
     handler.reset();
+    personal.reset();
+    keys.reset();
     logf.Reopen();
+    if (master) {
+      auto k = crypto::SubjectKeyStore::Open(*logf.log, *master);
+      if (!k.ok()) throw std::runtime_error(k.status().ToString());
+      keys = std::move(k).value();
+      personal = std::make_unique<crypto::PersonalData>(*keys, "[dato cancellato]");
+      options.personal = personal.get();
+      domain->subject_owners->Set(
+          [k = keys.get()](const std::string& s) { return k->TenantOf(s); });
+    }
     handler = std::make_unique<CommandHandler>(*logf.log, domain->workflows, domain->events,
                                                snapshots.get(), options);
   }

@@ -25,13 +25,18 @@ crypto::SubjectKey Master() {
   return m;
 }
 
+// A log, and the key store beside it.
 struct Keys {
-  testing::TempDir dir;
+  testing::LogFixture logf;
   std::unique_ptr<crypto::SubjectKeyStore> store;
   std::unique_ptr<crypto::PersonalData> personal;
   Keys() {
-    store = crypto::SubjectKeyStore::Open(dir.sub("keys"), Master()).value();
+    store = crypto::SubjectKeyStore::Open(*logf.log, Master()).value();
     personal = std::make_unique<crypto::PersonalData>(*store, kErased);
+  }
+  ~Keys() {
+    personal.reset();
+    store.reset();
   }
 };
 
@@ -208,7 +213,7 @@ TEST_CASE("an identifier finds its subject again until its group is erased", "[c
 
 TEST_CASE("the emitter seals personal fields once, and the log holds no clear value", "[crypto]") {
   Keys k;
-  testing::LogFixture f;
+  testing::LogFixture& f = k.logf;
   testing::TempDir schemas;
   {
     std::ofstream(schemas.sub("person.registered.json")) << kSchema.dump();
@@ -260,6 +265,8 @@ TEST_CASE("the emitter seals personal fields once, and the log holds no clear va
   CHECK(copy["applicant"]["name"] == stored["applicant"]["name"]);
   CHECK(k.personal->Show(copy["applicant"]["name"].get<std::string>()) == "Maria Rossi");
 
+  k.personal.reset();
+  k.store.reset();
   f.log.reset();
   CHECK_FALSE(DiskHolds(f.options.path, "Maria Rossi"));
   CHECK_FALSE(DiskHolds(f.options.path, "maria@example.it"));

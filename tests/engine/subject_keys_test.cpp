@@ -1,5 +1,6 @@
 // Crypto-shredding's two parts: values sealed to their event and field with a subject's key, and
-// the store of those keys, whose erasure takes a key off the disk for good.
+// the store of those keys (beside the events, in the log's side table), whose erasure takes a key
+// off the disk for good.
 #include "engine/crypto/subject_keys.h"
 
 #include <rocksdb/db.h>
@@ -11,6 +12,7 @@
 #include <memory>
 
 #include "engine/crypto/sealed.h"
+#include "engine/log/log_store.h"
 #include "support/disk_holds.h"
 #include "support/temp_dir.h"
 
@@ -26,16 +28,38 @@ SubjectKey Master() {
 }
 
 // The wrapped key as the store keeps it (its row layout: "k", subject and group joined by NUL),
-// read with RocksDB itself while the store is closed.
+// read with RocksDB itself from the log's side table while the log is closed; "" when none.
 std::string Wrapped(const std::string& path, const std::string& subject, const std::string& group) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
+                                                      {"side", {}}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, &raw).ok());
+  REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, cfs, &handles, &raw).ok());
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string value;
-  REQUIRE(
-      db->Get(rocksdb::ReadOptions(), std::string("k\0", 2) + subject + '\0' + group, &value).ok());
+  auto s = db->Get(rocksdb::ReadOptions(), handles[1],
+                   std::string("k\0", 2) + subject + '\0' + group, &value);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  REQUIRE((s.ok() || s.IsNotFound()));
   return value;
 }
+
+// A log and the key store beside it, opened together and closed together.
+struct KeysOnLog {
+  std::unique_ptr<LogStore> log;
+  std::unique_ptr<SubjectKeyStore> keys;
+  KeysOnLog(const std::string& path, const SubjectKey& master) {
+    LogOptions o;
+    o.path = path;
+    log = LogStore::Open(o).value();
+    keys = SubjectKeyStore::Open(*log, master).value();
+  }
+  SubjectKeyStore* operator->() { return keys.get(); }
+  void Close() {
+    keys.reset();
+    log.reset();
+  }
+};
 
 using testing::DiskHolds;
 
@@ -76,14 +100,13 @@ TEST_CASE("a subject's key is made once, kept wrapped, and erased off the disk",
   CHECK(marta != paolo);
   SubjectKey contact{}, identity{}, paolos{};
   {
-    auto store = SubjectKeyStore::Open(path, Master());
-    REQUIRE(store.ok());
-    CHECK((*store)->KeyFor(marta, "contact", false).status().code() == Status::Code::kNotFound);
-    contact = (*store)->KeyFor(marta, "contact", true).value();
-    identity = (*store)->KeyFor(marta, "identity", true).value();
-    paolos = (*store)->KeyFor(paolo, "contact", true).value();
+    KeysOnLog store(path, Master());
+    CHECK(store->KeyFor(marta, "contact", false).status().code() == Status::Code::kNotFound);
+    contact = store->KeyFor(marta, "contact", true).value();
+    identity = store->KeyFor(marta, "identity", true).value();
+    paolos = store->KeyFor(paolo, "contact", true).value();
     CHECK(contact != identity);
-    CHECK((*store)->KeyFor(marta, "contact", true).value() == contact);
+    CHECK(store->KeyFor(marta, "contact", true).value() == contact);
   }
   // Never in clear on the disk: wrapped, and the search finds the wrapped bytes.
   const std::string raw(contact.begin(), contact.end());
@@ -92,8 +115,7 @@ TEST_CASE("a subject's key is made once, kept wrapped, and erased off the disk",
   CHECK(wrapped.size() == 24 + 32 + 16);
   CHECK(DiskHolds(path, wrapped));
   // Reopened: the same keys.
-  auto store = SubjectKeyStore::Open(path, Master());
-  REQUIRE(store.ok());
+  auto store = std::make_unique<KeysOnLog>(path, Master());
   CHECK((*store)->KeyFor(marta, "contact", false).value() == contact);
   CHECK((*store)->Groups(marta) == std::vector<std::string>{"contact", "identity"});
   // Another master key opens none of them.
@@ -102,9 +124,8 @@ TEST_CASE("a subject's key is made once, kept wrapped, and erased off the disk",
     std::filesystem::copy(path, copy.sub("keys"), std::filesystem::copy_options::recursive);
     SubjectKey wrong = Master();
     wrong[0] ^= 1;
-    auto other = SubjectKeyStore::Open(copy.sub("keys"), wrong);
-    REQUIRE(other.ok());
-    CHECK((*other)->KeyFor(marta, "contact", false).status().code() == Status::Code::kCorruption);
+    KeysOnLog other(copy.sub("keys"), wrong);
+    CHECK(other->KeyFor(marta, "contact", false).status().code() == Status::Code::kCorruption);
   }
 
   // What the key sealed, and the wrapped key's bytes as the store kept them.
@@ -124,18 +145,84 @@ TEST_CASE("a subject's key is made once, kept wrapped, and erased off the disk",
         Status::Code::kPermissionDenied);
   CHECK((*store)->Groups(marta).empty());
   CHECK((*store)->KeyFor(paolo, "contact", false).value() == paolos);
-  store->reset();
+  store.reset();
+  CHECK(Wrapped(path, marta, "contact").empty());
+  CHECK(Wrapped(path, paolo, "contact").size() == wrapped.size());
   // Reopened: still erased, and no file of the store holds what would open the value again.
-  auto reopened = SubjectKeyStore::Open(path, Master());
-  REQUIRE(reopened.ok());
-  CHECK((*reopened)->Erased(marta, "contact"));
-  CHECK((*reopened)->KeyFor(marta, "contact", false).status().code() ==
-        Status::Code::kPermissionDenied);
-  CHECK(Open(contact, sealed, kEvent, "applicant.email").value() == "marta@example.it");
-  reopened->reset();
+  {
+    KeysOnLog reopened(path, Master());
+    CHECK(reopened->Erased(marta, "contact"));
+    CHECK(reopened->KeyFor(marta, "contact", false).status().code() ==
+          Status::Code::kPermissionDenied);
+    CHECK(Open(contact, sealed, kEvent, "applicant.email").value() == "marta@example.it");
+  }
   // The wrapped key was the only way back: no file of the store holds it any more.
   CHECK_FALSE(DiskHolds(path, wrapped));
   CHECK_FALSE(DiskHolds(path, raw));
+}
+
+TEST_CASE("a new person's rows reach the disk in the batch of the event that needs them",
+          "[crypto]") {
+  testing::TempDir dir;
+  const std::string path = dir.sub("log");
+  auto append = [](LogStore& log, const std::string& stream, std::vector<SideRow> rows) {
+    AppendRequest r;
+    r.stream = stream;
+    r.expected = ExpectedVersion::NoStream();
+    r.events.push_back(NewEvent{"case.noted", "{}", "comune-forli", "{}", "", "", std::nullopt});
+    r.side_rows = std::move(rows);
+    return log.Append(std::move(r));
+  };
+  std::string marta, paolo, anna;
+  SubjectKey martas{};
+  {
+    KeysOnLog store(path, Master());
+    std::vector<SideRow> carried;
+    marta = store->SubjectFor("comune-forli", "marta@example.it", "contact", {"contact"}, &carried)
+                .value();
+    // Owner, index entry, its back reference and the key: made, known here, on no disk yet.
+    CHECK(carried.size() == 4);
+    CHECK(store->TenantOf(marta) == "comune-forli");
+    martas = store->KeyFor(marta, "contact", false).value();
+    CHECK(Wrapped(path, marta, "contact").empty());
+    // Another command meeting the same person before the first one's batch carries them too.
+    std::vector<SideRow> again;
+    CHECK(store->SubjectFor("comune-forli", " MARTA@example.it", "contact", {}, &again).value() ==
+          marta);
+    REQUIRE(store->EnsureKeys(marta, {"contact", "identity"}, "comune-forli", &again).ok());
+    CHECK(again.size() == 5);  // the four, and the identity key this one made
+    REQUIRE(append(*store.log, "case-comune-forli-1", carried).ok());
+    // Written: a third command carries only what is still in flight (the identity key).
+    std::vector<SideRow> third;
+    REQUIRE(store->EnsureKeys(marta, {"contact"}, "comune-forli", &third).ok());
+    CHECK(third.size() == 1);
+    // A refused command's person: nothing of them is written, and a restart forgets them.
+    paolo = store->SubjectFor("comune-forli", "paolo@example.it", "contact", {"contact"}, &third)
+                .value();
+    // Erased while a batch carrying a new key is in flight: that batch writes it back, and the
+    // sweep erases it again.
+    std::vector<SideRow> annas;
+    anna = store->SubjectFor("comune-forli", "anna@example.it", "contact", {"contact"}, &annas)
+               .value();
+    REQUIRE(store->Erase(anna, "").ok());
+    CHECK_FALSE(store->NeedsSweep());
+    REQUIRE(append(*store.log, "case-comune-forli-2", annas).ok());
+    CHECK(store->NeedsSweep());
+    REQUIRE(store->Sweep().ok());
+    CHECK_FALSE(store->NeedsSweep());
+    CHECK(store->KeyFor(anna, "contact", false).status().code() == Status::Code::kPermissionDenied);
+  }
+  CHECK_FALSE(Wrapped(path, marta, "contact").empty());
+  CHECK(Wrapped(path, marta, "identity").empty());  // its command never appended
+  CHECK(Wrapped(path, paolo, "contact").empty());
+  CHECK(Wrapped(path, anna, "contact").empty());
+  KeysOnLog reopened(path, Master());
+  CHECK(reopened->KeyFor(marta, "contact", false).value() == martas);
+  CHECK(reopened->TenantOf(marta) == "comune-forli");
+  CHECK_FALSE(reopened->TenantOf(paolo).has_value());
+  // The identifier finds Marta again; Paolo's, never written, makes a new subject.
+  CHECK(reopened->SubjectFor("comune-forli", "marta@example.it", "contact").value() == marta);
+  CHECK(reopened->SubjectFor("comune-forli", "paolo@example.it", "contact").value() != paolo);
 }
 
 TEST_CASE("the master key comes from a file of 64 hexadecimal digits", "[crypto]") {

@@ -104,11 +104,7 @@ TEST_CASE("projections rebuilt from 0 equal the live ones, byte for byte",
   ProjectionFixture f;
   // Personal data sealed, as a server with a master key runs: the views fold the sealed text
   // (and the subjects view where it stands), and a rebuild gives them byte for byte.
-  auto keys = crypto::SubjectKeyStore::Open(f.logf.dir.sub("subject-keys"), crypto::NewKey());
-  REQUIRE(keys.ok());
-  crypto::PersonalData personal(**keys, "[dato cancellato]");
-  f.options.personal = &personal;
-  f.Restart();
+  f.SealPersonalData();
   {
     ProjectionRunner live(*f.logf.log, *f.views, f.set->All());
     REQUIRE(live.Start().ok());

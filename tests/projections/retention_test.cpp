@@ -22,20 +22,13 @@ const Actor kOp = A("op1", "operator");
 struct RetentionFixture {
   WorkflowFixture wf;
   TempDir dir;
-  std::unique_ptr<crypto::SubjectKeyStore> keys;
-  std::unique_ptr<crypto::PersonalData> personal;
   std::unique_ptr<ViewStore> views;
   projections::ManualWaiter waiter{wf.logf.clock};
   std::unique_ptr<RetentionReactor> retention;
   std::unique_ptr<ErasureReactor> erasure;
 
   RetentionFixture() {
-    keys = crypto::SubjectKeyStore::Open(dir.sub("keys"), crypto::NewKey()).value();
-    personal = std::make_unique<crypto::PersonalData>(*keys, domain::kErasedText);
-    wf.options.personal = personal.get();
-    wf.domain->subject_owners->Set(
-        [k = keys.get()](const std::string& s) { return k->TenantOf(s); });
-    wf.Restart();
+    wf.SealPersonalData();
     Open();
   }
   ~RetentionFixture() { Unload(); }
@@ -43,7 +36,7 @@ struct RetentionFixture {
     views = ViewStore::Open(dir.sub("views"), {projections::kRetentionView}).value();
     retention =
         std::make_unique<RetentionReactor>(*wf.handler, *views, wf.domain->catalogue, waiter);
-    erasure = std::make_unique<ErasureReactor>(*wf.logf.log, *keys);
+    erasure = std::make_unique<ErasureReactor>(*wf.logf.log, *wf.keys);
   }
   // The reactors and their store gone, as in a stop.
   void Unload() {
@@ -78,7 +71,7 @@ struct RetentionFixture {
     REQUIRE(erasure->Pump().ok());
     return *r;
   }
-  bool Erased(const std::string& subject) { return keys->Groups(subject).empty(); }
+  bool Erased(const std::string& subject) { return wf.keys->Groups(subject).empty(); }
   size_t ErasureEvents(const std::string& subject) {
     auto r =
         wf.logf.log->ReadStream("subject-comune-aosta-" + subject, 1, Direction::kForward, 100);
@@ -136,7 +129,7 @@ TEST_CASE("personal data is erased exactly when the last stream's retention ends
   // Without retention, kept until an erasure is ordered.
   CHECK(f.PumpAt("2126-01-01T00:00:00Z") == 0);
   CHECK_FALSE(f.Erased(luca));
-  CHECK(f.personal->Show(
+  CHECK(f.wf.personal->Show(
             json::parse(f.wf.logf.log->ReadStream("case-comune-aosta-1", 1, Direction::kForward, 1)
                             ->front()
                             .data)["applicant"]["name"]

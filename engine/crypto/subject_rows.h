@@ -1,0 +1,59 @@
+// Private to engine/crypto: the layout of the subject key store's rows in its side table.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace procedo::crypto::rows {
+
+inline constexpr std::string_view kKey = "k";      // "k", subject, group -> wrapped key
+inline constexpr std::string_view kErased = "e";   // "e", subject, group ("" all) -> "erased"
+inline constexpr std::string_view kIndex = "i";    // "i", hash -> subject NUL group
+inline constexpr std::string_view kOwner = "o";    // "o", subject, "" -> tenant
+inline constexpr std::string_view kIndexed = "x";  // "x", subject, group NUL hash -> ""
+inline constexpr std::string_view kErasedThrough = std::string_view("m\0erased_through", 16);
+inline constexpr size_t kHashBytes = 32;
+
+inline std::string Row(std::string_view kind, std::string_view subject, std::string_view group) {
+  std::string row(kind);
+  row.push_back('\0');
+  row.append(subject);
+  row.push_back('\0');
+  row.append(group);
+  return row;
+}
+
+inline std::string IndexRow(std::string_view hash) {
+  std::string row(kIndex);
+  row.push_back('\0');
+  row.append(hash);
+  return row;
+}
+
+// The group a row of kind k, x or i belongs to ("" for the others).
+inline std::string GroupOf(std::string_view key, std::string_view value) {
+  if (key.starts_with(kIndex) && key.size() > 1 && key[1] == '\0') {
+    const size_t nul = value.find('\0');
+    return nul == std::string_view::npos ? std::string() : std::string(value.substr(nul + 1));
+  }
+  const size_t first = key.find('\0');
+  const size_t second = first == std::string_view::npos ? first : key.find('\0', first + 1);
+  if (second == std::string_view::npos) return {};
+  std::string_view rest = key.substr(second + 1);
+  if (key.starts_with(kIndexed)) rest = rest.substr(0, rest.find('\0'));
+  return std::string(rest);
+}
+
+// The subject a row of kind k, o, x or i belongs to.
+inline std::string SubjectOfRow(std::string_view key, std::string_view value) {
+  if (key.starts_with(kIndex) && key.size() > 1 && key[1] == '\0') {
+    return std::string(value.substr(0, value.find('\0')));
+  }
+  const size_t first = key.find('\0');
+  if (first == std::string_view::npos) return {};
+  const size_t second = key.find('\0', first + 1);
+  return std::string(key.substr(
+      first + 1, second == std::string_view::npos ? std::string_view::npos : second - first - 1));
+}
+
+}  // namespace procedo::crypto::rows
