@@ -28,6 +28,7 @@ void ErasureReactor::Stop() {
     std::lock_guard lock(mu_);
     if (sub_) sub_->Cancel();
   }
+  advanced_.notify_all();  // a loop pausing after a failure stops now, not after its pause
   if (thread_.joinable()) thread_.join();
 }
 
