@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/calendar/calendar.h"
+#include "engine/crypto/sealed.h"
 
 namespace procedo::domain {
 
@@ -39,7 +40,7 @@ Result<std::string> LoadOrCreateSecret(const std::string& path) {
     }
     return s;
   }
-  if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
+  if (!crypto::CryptoReady()) return Status::IoError("libsodium failed to initialise");
   std::string s(32, '\0');
   randombytes_buf(s.data(), s.size());
   std::filesystem::create_directories(std::filesystem::path(path).parent_path());
@@ -103,7 +104,7 @@ PasswordHashCost PasswordHashCost::Minimal() {
 }
 
 Result<std::string> HashPassword(const std::string& password, PasswordHashCost cost) {
-  if (sodium_init() < 0) return Status::IoError("libsodium failed to initialise");
+  if (!crypto::CryptoReady()) return Status::IoError("libsodium failed to initialise");
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost.ops, cost.mem,
                             crypto_pwhash_ALG_ARGON2ID13) != 0) {

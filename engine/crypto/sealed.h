@@ -18,7 +18,8 @@ namespace procedo::crypto {
 inline constexpr size_t kKeyBytes = 32;
 using SubjectKey = std::array<uint8_t, kKeyBytes>;
 
-// libsodium, once per process; false when it cannot start (no entropy source).
+// libsodium, once per process; false when it cannot start (no entropy source). Everything in
+// the process that uses libsodium calls this first, so that it draws from one generator.
 bool CryptoReady();
 
 // "v1." + base64url(nonce || ciphertext || tag).

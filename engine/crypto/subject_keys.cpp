@@ -104,9 +104,14 @@ SideRow SubjectKeyStore::NewWrappedKey(std::string_view subject, std::string_vie
               WrapData(subject, group))};
 }
 
-uint64_t SubjectKeyStore::Generation() const {
-  std::shared_lock lock(cache_mu_);
-  return generation_;
+SubjectKeyStore::Shard& SubjectKeyStore::ShardOf(std::string_view route) const {
+  return shards_[std::hash<std::string_view>{}(route) % kShards];
+}
+
+uint64_t SubjectKeyStore::Generation(std::string_view subject) const {
+  Shard& shard = ShardOf(subject);
+  std::lock_guard lock(shard.mu);
+  return shard.generation;
 }
 
 Result<SubjectKey> SubjectKeyStore::KeyFor(std::string_view subject, std::string_view group,
@@ -114,7 +119,7 @@ Result<SubjectKey> SubjectKeyStore::KeyFor(std::string_view subject, std::string
   if (!Valid(subject) || !Valid(group)) return Invalid();
   const std::string row = Row(rows::kKey, subject, group);
   if (auto cached = Cached(row)) return *cached;
-  const uint64_t generation = Generation();
+  const uint64_t generation = Generation(subject);
   if (Erased(subject, group)) return ErasedError(subject, group);
   auto stored = Read(row);
   if (!stored.ok()) return stored.status();
@@ -141,17 +146,19 @@ Result<SubjectKey> SubjectKeyStore::KeyFor(std::string_view subject, std::string
 }
 
 std::optional<SubjectKey> SubjectKeyStore::Cached(const std::string& row) const {
-  std::shared_lock lock(cache_mu_);
-  auto it = cache_.find(row);
-  if (it == cache_.end()) return std::nullopt;
+  Shard& shard = ShardOf(rows::RouteOf(row));
+  std::lock_guard lock(shard.mu);
+  auto it = shard.cache.find(row);
+  if (it == shard.cache.end()) return std::nullopt;
   return it->second;
 }
 
 void SubjectKeyStore::Cache(const std::string& row, const SubjectKey& key, uint64_t generation) {
-  std::unique_lock lock(cache_mu_);
-  if (generation != generation_) return;  // an erasure ran meanwhile: read the store again
-  if (cache_.size() >= 100'000) cache_.clear();
-  cache_[row] = key;
+  Shard& shard = ShardOf(rows::RouteOf(row));
+  std::lock_guard lock(shard.mu);
+  if (generation != shard.generation) return;  // an erasure ran meanwhile: read the store again
+  if (shard.cache.size() >= 100'000 / kShards) shard.cache.clear();
+  shard.cache[row] = key;
 }
 
 Status SubjectKeyStore::EnsureKeys(std::string_view subject, const std::vector<std::string>& groups,
@@ -170,7 +177,7 @@ Status SubjectKeyStore::EnsureKeys(std::string_view subject, const std::vector<s
     }
   }
   std::vector<std::pair<std::string, SubjectKey>> keys;
-  const uint64_t generation = Generation();
+  const uint64_t generation = Generation(subject);
   for (const auto& g : groups) {
     if (!Valid(g)) return Invalid();
     const std::string row = Row(rows::kKey, subject, g);
@@ -232,7 +239,7 @@ Result<std::string> SubjectKeyStore::SubjectFor(std::string_view tenant,
       {row, subject + '\0' + std::string(group)},
       {Row(rows::kIndexed, subject, std::string(group) + '\0' + hash), ""}};
   std::vector<std::pair<std::string, SubjectKey>> keys;
-  const uint64_t generation = Generation();
+  const uint64_t generation = Generation(subject);
   for (const auto& g : keys_for) {
     SubjectKey key{};
     made.push_back(NewWrappedKey(subject, g, &key));

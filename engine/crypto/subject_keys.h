@@ -11,10 +11,10 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -97,9 +97,12 @@ class SubjectKeyStore {
   Status Put(std::string_view subject, std::vector<SideRow> rows, std::vector<SideRow>* carry);
   void CarryPending(std::string_view subject, std::vector<SideRow>* carry) const;
   void Durable(const std::vector<SideRow>& rows);
+  void Forget(std::string_view subject, const std::vector<std::string>& keys);
   void DropPending(std::string_view subject, const std::vector<std::string>& groups);
   SideRow NewWrappedKey(std::string_view subject, std::string_view group, SubjectKey* key) const;
-  uint64_t Generation() const;
+  // Erasures of the subject so far (its shard's): a key read before a change is not cached after
+  // it.
+  uint64_t Generation(std::string_view subject) const;
 
   SideTable& table_;
   SubjectKey master_;
@@ -108,22 +111,31 @@ class SubjectKeyStore {
   // striped by hash, so that different people's first sightings sync in parallel.
   std::array<std::mutex, 64> stripes_;
   std::mutex& Stripe(std::string_view key);
-  // Keys opened or made, by row, so that sealing and showing read no store: an erasure removes
-  // its keys (and bumps the generation, so that a read racing with it is not cached after it).
-  std::optional<SubjectKey> Cached(const std::string& row) const;
-  void Cache(const std::string& row, const SubjectKey& key, uint64_t generation);
-  mutable std::shared_mutex cache_mu_;
-  std::unordered_map<std::string, SubjectKey> cache_;
-  uint64_t generation_ = 0;  // guarded by cache_mu_
-  // Rows made and not yet durable, by row and by subject; subjects erased by this process and
-  // rows written back after their erasure (Sweep). Guarded by pending_mu_.
-  mutable std::mutex pending_mu_;
+  // Keys opened or made, so that sealing and showing read no store, and rows made and not yet
+  // durable, by row and by subject: in shards, one lock each, so that 64 commands meeting
+  // different people do not queue on one lock. A row lives in the shard of its subject (an
+  // index row, of its hash: rows::RouteOf), a subject's list of rows in the shard of the subject;
+  // no code holds two shards' locks at once.
   struct Pending {
     std::string subject;
     std::string value;
   };
-  std::unordered_map<std::string, Pending> pending_;
-  std::unordered_map<std::string, std::vector<std::string>> pending_by_subject_;
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, Pending> pending;
+    std::unordered_map<std::string, std::vector<std::string>> by_subject;
+    std::unordered_map<std::string, SubjectKey> cache;
+    uint64_t generation = 0;  // bumped by each erasure of a subject of the shard
+  };
+  static constexpr size_t kShards = 64;
+  Shard& ShardOf(std::string_view route) const;
+  std::optional<SubjectKey> Cached(const std::string& row) const;
+  void Cache(const std::string& row, const SubjectKey& key, uint64_t generation);
+  mutable std::array<Shard, kShards> shards_;
+  std::atomic<size_t> pending_rows_{0};
+  // Subjects erased by this process, and rows written back after their erasure (Sweep).
+  mutable std::mutex erased_mu_;
+  std::atomic<bool> erased_any_{false};
   std::unordered_set<std::string> erased_here_;
   std::vector<std::string> resurrected_;
 };

@@ -33,8 +33,9 @@ void AddOnce(std::vector<SideRow>& to, const std::string& key, const std::string
 
 Result<std::optional<std::string>> SubjectKeyStore::Read(const std::string& row) const {
   {
-    std::lock_guard lock(pending_mu_);
-    if (auto it = pending_.find(row); it != pending_.end()) {
+    Shard& shard = ShardOf(rows::RouteOf(row));
+    std::lock_guard lock(shard.mu);
+    if (auto it = shard.pending.find(row); it != shard.pending.end()) {
       return std::optional<std::string>(it->second.value);
     }
   }
@@ -50,20 +51,28 @@ Status SubjectKeyStore::Put(std::string_view subject, std::vector<SideRow> made,
     }
     return Status::Ok();
   }
-  std::vector<SideRow> overflow;
-  {
-    std::lock_guard lock(pending_mu_);
-    auto& mine = pending_by_subject_[std::string(subject)];
-    for (auto& row : made) {
-      mine.push_back(row.key);
-      pending_[row.key] = Pending{std::string(subject), std::move(row.value)};
-    }
-    if (pending_.size() > kMaxPending) {
-      for (const auto& [key, p] : pending_) overflow.push_back({key, p.value});
-    }
+  std::vector<std::string> keys;
+  for (auto& row : made) {
+    Shard& shard = ShardOf(rows::RouteOf(row.key));
+    std::lock_guard lock(shard.mu);
+    auto [it, added] = shard.pending.insert_or_assign(
+        row.key, Pending{std::string(subject), std::move(row.value)});
+    if (added) pending_rows_.fetch_add(1, std::memory_order_relaxed);
+    keys.push_back(it->first);
+  }
+  if (!keys.empty()) {
+    Shard& shard = ShardOf(subject);
+    std::lock_guard lock(shard.mu);
+    auto& mine = shard.by_subject[std::string(subject)];
+    mine.insert(mine.end(), keys.begin(), keys.end());
   }
   CarryPending(subject, carry);
-  if (!overflow.empty()) {
+  if (pending_rows_.load(std::memory_order_relaxed) > kMaxPending) {
+    std::vector<SideRow> overflow;
+    for (auto& shard : shards_) {
+      std::lock_guard lock(shard.mu);
+      for (const auto& [key, p] : shard.pending) overflow.push_back({key, p.value});
+    }
     if (Status s = table_.WriteSide(overflow, {}); !s.ok()) return s;
     Durable(overflow);
   }
@@ -72,29 +81,58 @@ Status SubjectKeyStore::Put(std::string_view subject, std::vector<SideRow> made,
 
 void SubjectKeyStore::CarryPending(std::string_view subject, std::vector<SideRow>* carry) const {
   if (carry == nullptr) return;
-  std::lock_guard lock(pending_mu_);
-  auto it = pending_by_subject_.find(std::string(subject));
-  if (it == pending_by_subject_.end()) return;
-  for (const auto& key : it->second) {
-    if (auto p = pending_.find(key); p != pending_.end()) AddOnce(*carry, key, p->second.value);
+  std::vector<std::string> keys;
+  {
+    Shard& shard = ShardOf(subject);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.by_subject.find(std::string(subject));
+    if (it == shard.by_subject.end()) return;
+    keys = it->second;
+  }
+  for (const auto& key : keys) {
+    Shard& shard = ShardOf(rows::RouteOf(key));
+    std::lock_guard lock(shard.mu);
+    if (auto p = shard.pending.find(key); p != shard.pending.end()) {
+      AddOnce(*carry, key, p->second.value);
+    }
   }
 }
 
+void SubjectKeyStore::Forget(std::string_view subject, const std::vector<std::string>& keys) {
+  Shard& shard = ShardOf(subject);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.by_subject.find(std::string(subject));
+  if (it == shard.by_subject.end()) return;
+  std::erase_if(it->second, [&](const std::string& k) {
+    return std::find(keys.begin(), keys.end(), k) != keys.end();
+  });
+  if (it->second.empty()) shard.by_subject.erase(it);
+}
+
 void SubjectKeyStore::Durable(const std::vector<SideRow>& written) {
-  std::lock_guard lock(pending_mu_);
+  const bool erasures = erased_any_.load();
   for (const auto& row : written) {
     std::string subject;
-    if (auto it = pending_.find(row.key); it != pending_.end() && it->second.value == row.value) {
-      subject = std::move(it->second.subject);
-      pending_.erase(it);
-      if (auto s = pending_by_subject_.find(subject); s != pending_by_subject_.end()) {
-        std::erase(s->second, row.key);
-        if (s->second.empty()) pending_by_subject_.erase(s);
+    bool was_pending = false;
+    {
+      Shard& shard = ShardOf(rows::RouteOf(row.key));
+      std::lock_guard lock(shard.mu);
+      if (auto it = shard.pending.find(row.key);
+          it != shard.pending.end() && it->second.value == row.value) {
+        subject = std::move(it->second.subject);
+        shard.pending.erase(it);
+        pending_rows_.fetch_sub(1, std::memory_order_relaxed);
+        was_pending = true;
       }
+    }
+    if (was_pending) {
+      Forget(subject, {row.key});
     } else {
       subject = rows::SubjectOfRow(row.key, row.value);
     }
-    if (!erased_here_.empty() && erased_here_.contains(subject) && Erasable(row.key) &&
+    if (!erasures) continue;
+    std::lock_guard lock(erased_mu_);
+    if (erased_here_.contains(subject) && Erasable(row.key) &&
         Erased(subject, rows::GroupOf(row.key, row.value))) {
       resurrected_.push_back(row.key);
     }
@@ -103,21 +141,33 @@ void SubjectKeyStore::Durable(const std::vector<SideRow>& written) {
 
 void SubjectKeyStore::DropPending(std::string_view subject,
                                   const std::vector<std::string>& groups) {
-  std::lock_guard lock(pending_mu_);
-  auto it = pending_by_subject_.find(std::string(subject));
-  if (it == pending_by_subject_.end()) return;
-  std::erase_if(it->second, [&](const std::string& key) {
-    auto p = pending_.find(key);
-    if (p == pending_.end()) return true;
-    if (!Erasable(key)) return false;  // the owner stays: erasure keeps who the subject was
+  std::vector<std::string> keys;
+  {
+    Shard& shard = ShardOf(subject);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.by_subject.find(std::string(subject));
+    if (it == shard.by_subject.end()) return;
+    keys = it->second;
+  }
+  std::vector<std::string> dropped;
+  for (const auto& key : keys) {
+    Shard& shard = ShardOf(rows::RouteOf(key));
+    std::lock_guard lock(shard.mu);
+    auto p = shard.pending.find(key);
+    if (p == shard.pending.end()) {
+      dropped.push_back(key);
+      continue;
+    }
+    if (!Erasable(key)) continue;  // the owner stays: erasure keeps who the subject was
     const std::string group = rows::GroupOf(key, p->second.value);
     if (!groups.empty() && std::find(groups.begin(), groups.end(), group) == groups.end()) {
-      return false;
+      continue;
     }
-    pending_.erase(p);
-    return true;
-  });
-  if (it->second.empty()) pending_by_subject_.erase(it);
+    shard.pending.erase(p);
+    pending_rows_.fetch_sub(1, std::memory_order_relaxed);
+    dropped.push_back(key);
+  }
+  Forget(subject, dropped);
 }
 
 bool SubjectKeyStore::Erased(std::string_view subject, std::string_view group) const {
@@ -132,8 +182,9 @@ std::vector<std::string> SubjectKeyStore::Groups(std::string_view subject) const
   if (auto stored = table_.ScanSide(prefix); stored.ok()) {
     for (const auto& r : *stored) out.push_back(r.key.substr(prefix.size()));
   }
-  std::lock_guard lock(pending_mu_);
-  if (auto it = pending_by_subject_.find(std::string(subject)); it != pending_by_subject_.end()) {
+  Shard& shard = ShardOf(subject);
+  std::lock_guard lock(shard.mu);
+  if (auto it = shard.by_subject.find(std::string(subject)); it != shard.by_subject.end()) {
     for (const auto& key : it->second) {
       if (!key.starts_with(prefix)) continue;
       std::string g = key.substr(prefix.size());
@@ -151,14 +202,16 @@ Status SubjectKeyStore::Erase(std::string_view subject, std::string_view group, 
   const std::vector<std::string> groups =
       group.empty() ? Groups(subject) : std::vector<std::string>{std::string(group)};
   auto forget = [&] {  // out of memory, and no read racing with this one cached after it
-    std::unique_lock lock(cache_mu_);
-    ++generation_;
-    for (const auto& g : groups) cache_.erase(Row(rows::kKey, subject, g));
+    Shard& shard = ShardOf(subject);
+    std::lock_guard lock(shard.mu);
+    ++shard.generation;
+    for (const auto& g : groups) shard.cache.erase(Row(rows::kKey, subject, g));
   };
   forget();
   {
-    std::lock_guard lock(pending_mu_);
+    std::lock_guard lock(erased_mu_);
     erased_here_.insert(std::string(subject));
+    erased_any_.store(true);
   }
   DropPending(subject, group.empty() ? std::vector<std::string>{} : groups);
   std::vector<std::string> deletes;
@@ -189,21 +242,21 @@ Status SubjectKeyStore::Scrub() {
 }
 
 bool SubjectKeyStore::NeedsSweep() const {
-  std::lock_guard lock(pending_mu_);
+  std::lock_guard lock(erased_mu_);
   return !resurrected_.empty();
 }
 
 Status SubjectKeyStore::Sweep() {
   std::vector<std::string> rows;
   {
-    std::lock_guard lock(pending_mu_);
+    std::lock_guard lock(erased_mu_);
     rows.swap(resurrected_);
   }
   if (rows.empty()) return Status::Ok();
   Status s = table_.WriteSide({}, rows);
   if (s.ok()) s = table_.ScrubSide();
   if (!s.ok()) {
-    std::lock_guard lock(pending_mu_);
+    std::lock_guard lock(erased_mu_);
     resurrected_.insert(resurrected_.end(), rows.begin(), rows.end());
   }
   return s;

@@ -30,6 +30,17 @@ inline std::string IndexRow(std::string_view hash) {
   return row;
 }
 
+// What picks the shard a row is kept in while it is not yet durable: its subject, or for an
+// index row (whose subject is not known before it is read) its hash.
+inline std::string_view RouteOf(std::string_view row) {
+  if (row.size() > 2 && row.starts_with(kIndex) && row[1] == '\0') return row.substr(2);
+  const size_t first = row.find('\0');
+  if (first == std::string_view::npos) return row;
+  const size_t second = row.find('\0', first + 1);
+  return row.substr(first + 1,
+                    second == std::string_view::npos ? std::string_view::npos : second - first - 1);
+}
+
 // The group a row of kind k, x or i belongs to ("" for the others).
 inline std::string GroupOf(std::string_view key, std::string_view value) {
   if (key.starts_with(kIndex) && key.size() > 1 && key[1] == '\0') {
