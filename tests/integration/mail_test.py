@@ -271,3 +271,39 @@ def test_idle_reads_new_mail_without_waiting_for_the_poll(tmp_path):
         server.stop()
         smtp.stop()
         dovecot.stop()
+
+
+def test_with_personal_data_sealed_the_sender_is_one_subject_and_never_in_clear(tmp_path):
+    """A server with a master key: the ticket a mail opens holds its sender's address sealed,
+    in the contact and in the mail's record alike, under one subject (the same address on a
+    later mail finds them again); the acknowledgement still reaches the sender, and staff read
+    the ticket with the address opened."""
+    dovecot = Dovecot(tmp_path, {"helpdesk": "segreta"}).start()
+    smtp = SmtpServer().start()
+    (tmp_path / "procedo").mkdir()
+    key = tmp_path / "master.key"
+    key.write_text("ab" * 32 + "\n")
+    key.chmod(0o600)
+    server = notify_server(tmp_path / "procedo", smtp, personal_master_key_file=key,
+                           **mail_settings(dovecot))
+    sender = "giovanna.zanetti@example.it"
+    try:
+        server.start()
+        dovecot.deliver(message(f"Giovanna Zanetti <{sender}>", "Rimborso", "Chiedo il rimborso."))
+        dovecot.deliver(message(sender, "Rimborso, di nuovo", "Nessuna risposta."))
+        poll(server, dovecot, 2)
+        opened = list(tickets(server).values())
+        assert len(opened) == 2, opened
+        subjects = set()
+        for data in opened:
+            assert data["contact"]["email"].startswith("pd1.") and sender not in json.dumps(data)
+            assert data["email"]["from"].startswith("pd1.")
+            subjects |= {data["contact"]["subject"], data["email"]["subject"]}
+        assert len(subjects) == 1, subjects
+        ack = smtp.box.wait(sender, "ricevuto")
+        number = re.search(r"TCK-2026-\d{6}", ack["subject"]).group(0)
+        assert ticket(server, number)["fields"]["contact"]["email"] == sender
+    finally:
+        server.stop()
+        smtp.stop()
+        dovecot.stop()

@@ -67,6 +67,18 @@ def test_sealed_shown_exported_then_erased_everywhere(server):
     other = ok(op.get("/v1/streams/case-comune-aosta-2/events"))["events"][0]["data"]["applicant"]
     assert other["subject"] == subject
 
+    # The help desk: a ticket whose contact gives the same e-mail is the same person's.
+    desk = s.as_("helpdesk_l1", AOSTA, "hd1")
+    ticket = ok(s.request("POST", "/v1/tickets", {
+        "channel": "portal", "priority": "normal", "subject": "Certificato non ricevuto",
+        "contact": {"email": EMAIL, "phone": MOBILE}}, token=desk.token), 201)
+    pos = ticket["position"]
+    contact = ok(op.get(f"/v1/streams/{ticket['stream']}/events"))["events"][0]["data"]["contact"]
+    assert contact["email"].startswith("pd1.") and contact["phone"].startswith("pd1."), contact
+    assert contact["subject"] == subject
+    shown = s.request("GET", f"/v1/tickets/{ticket['number']}", token=desk.token)
+    assert shown.status == 200 and shown.json()["fields"]["contact"]["email"] == EMAIL, shown
+
     # A sealed value pasted into a command would be shown opened to whoever reads that stream:
     # refused, nothing appended.
     pasted = op.command("case-comune-aosta-2", "add_note", {"text": f"vedi {applicant['name']}."})
@@ -94,7 +106,10 @@ def test_sealed_shown_exported_then_erased_everywhere(server):
     export = ok(dpo.get(f"/v1/subjects/{subject}?min_position={pos}"))
     assert export["subject"] == subject and export["tenant"] == AOSTA
     assert sorted(export["groups_held"]) == ["contact", "identity"]
-    assert [i["stream"] for i in export["items"]] == ["case-comune-aosta-1", "case-comune-aosta-2"]
+    assert [i["stream"] for i in export["items"]] == [
+        "case-comune-aosta-1", "case-comune-aosta-2", ticket["stream"]]
+    assert {f["path"]: f["value"] for f in export["items"][2]["fields"]} == {
+        "/contact/email": EMAIL, "/contact/phone": MOBILE}
     values = {f["path"]: (f["group"], f["value"]) for f in export["items"][0]["fields"]}
     assert values == {"/applicant/name": ("identity", NAME), "/applicant/email": ("contact", EMAIL),
                       "/applicant/mobile": ("contact", MOBILE)}
@@ -133,6 +148,9 @@ def test_sealed_shown_exported_then_erased_everywhere(server):
     assert "Anagrafe" in view.body or case.get("state") or case.get("status"), case
     for text in (EMAIL, MOBILE):
         assert text not in view.body
+    fields = ok(s.request("GET", f"/v1/tickets/{ticket['number']}", token=desk.token))["fields"]
+    assert fields["contact"]["email"] == fields["contact"]["phone"] == ERASED, fields
+    assert fields["subject"] == "Certificato non ricevuto"
 
     export = ok(dpo.get(f"/v1/subjects/{subject}?min_position={erased['position']}"))
     assert export["groups_held"] == []
