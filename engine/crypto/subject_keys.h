@@ -96,6 +96,7 @@ class SubjectKeyStore {
   // Rows made for `subject`: kept pending and carried, or (no carry) written now.
   Status Put(std::string_view subject, std::vector<SideRow> rows, std::vector<SideRow>* carry);
   void CarryPending(std::string_view subject, std::vector<SideRow>* carry) const;
+  std::vector<std::string> PendingKeysOf(std::string_view subject) const;
   void Durable(const std::vector<SideRow>& rows);
   void Forget(std::string_view subject, const std::vector<std::string>& keys);
   void DropPending(std::string_view subject, const std::vector<std::string>& groups);

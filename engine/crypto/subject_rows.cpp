@@ -79,16 +79,16 @@ Status SubjectKeyStore::Put(std::string_view subject, std::vector<SideRow> made,
   return Status::Ok();
 }
 
+std::vector<std::string> SubjectKeyStore::PendingKeysOf(std::string_view subject) const {
+  Shard& shard = ShardOf(subject);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.by_subject.find(std::string(subject));
+  return it == shard.by_subject.end() ? std::vector<std::string>{} : it->second;
+}
+
 void SubjectKeyStore::CarryPending(std::string_view subject, std::vector<SideRow>* carry) const {
   if (carry == nullptr) return;
-  std::vector<std::string> keys;
-  {
-    Shard& shard = ShardOf(subject);
-    std::lock_guard lock(shard.mu);
-    auto it = shard.by_subject.find(std::string(subject));
-    if (it == shard.by_subject.end()) return;
-    keys = it->second;
-  }
+  const std::vector<std::string> keys = PendingKeysOf(subject);
   for (const auto& key : keys) {
     Shard& shard = ShardOf(rows::RouteOf(key));
     std::lock_guard lock(shard.mu);
@@ -141,14 +141,7 @@ void SubjectKeyStore::Durable(const std::vector<SideRow>& written) {
 
 void SubjectKeyStore::DropPending(std::string_view subject,
                                   const std::vector<std::string>& groups) {
-  std::vector<std::string> keys;
-  {
-    Shard& shard = ShardOf(subject);
-    std::lock_guard lock(shard.mu);
-    auto it = shard.by_subject.find(std::string(subject));
-    if (it == shard.by_subject.end()) return;
-    keys = it->second;
-  }
+  const std::vector<std::string> keys = PendingKeysOf(subject);
   std::vector<std::string> dropped;
   for (const auto& key : keys) {
     Shard& shard = ShardOf(rows::RouteOf(key));
