@@ -1,5 +1,6 @@
 #include "engine/crypto/sealed.h"
 
+#include <pthread.h>
 #include <sodium.h>
 
 #include <stdexcept>
@@ -24,10 +25,14 @@ std::string AssociatedData(std::string_view event_id, std::string_view path) {
 
 bool CryptoReady() {
   static const bool ready = [] {
-    // libsodium's ChaCha20 generator, seeded from the kernel and reseeded after a fork, with
-    // its state per thread: a command sealing three values and making a subject draws eight
-    // nonces and keys, and the default generator spends a system call on each.
+    // libsodium's ChaCha20 generator, seeded from the kernel, its state per thread (Debian's
+    // libsodium is built with thread-local storage): a command sealing three values and making
+    // a subject draws eight nonces and keys, and the default generator spends a system call on
+    // each. It refuses to run in a forked child (it aborts rather than repeat its parent's
+    // stream), so a child that does not exec goes back to the kernel's generator.
     randombytes_set_implementation(&randombytes_internal_implementation);
+    pthread_atfork(nullptr, nullptr,
+                   [] { randombytes_set_implementation(&randombytes_sysrandom_implementation); });
     return sodium_init() >= 0;
   }();
   return ready;

@@ -4,6 +4,8 @@
 #include "engine/crypto/subject_keys.h"
 
 #include <rocksdb/db.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -236,6 +238,32 @@ TEST_CASE("the master key comes from a file of 64 hexadecimal digits", "[crypto]
   std::ofstream(bad) << "not a key";
   CHECK_THAT(ReadMasterKey(bad).status().message(), Catch::Contains("64 hexadecimal digits"));
   CHECK(ReadMasterKey(dir.sub("missing.key")).status().IsInvalidArgument());
+}
+
+TEST_CASE("a forked child that does not exec still makes keys, and not its parent's", "[crypto]") {
+  const SubjectKey before = NewKey();  // the parent's generator is in use before the fork
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const SubjectKey made = NewKey();
+    const bool written =
+        ::write(pipe_fds[1], made.data(), made.size()) == static_cast<ssize_t>(made.size());
+    ::_exit(written ? 0 : 1);
+  }
+  ::close(pipe_fds[1]);
+  SubjectKey from_child{};
+  const ssize_t got = ::read(pipe_fds[0], from_child.data(), from_child.size());
+  ::close(pipe_fds[0]);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  // The parent's next key and the child's first come from different streams.
+  const SubjectKey after = NewKey();
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+  CHECK(got == static_cast<ssize_t>(from_child.size()));
+  CHECK(from_child != after);
+  CHECK(from_child != before);
 }
 
 }  // namespace procedo::crypto
