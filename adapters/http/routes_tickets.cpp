@@ -76,8 +76,8 @@ void AddTicketRoutes(Router& router, Api& api) {
     const WorkflowState& state = **loaded;
     const WorkflowDefinition* def = api.workflows ? api.workflows->ForStream(*stream) : nullptr;
     nlohmann::json fields = state.fields;
-    // Staff finding a ticket by its number read it as on its page: the contact opened (or shown
-    // erased), unlike the raw state and events an integrator reads sealed.
+    // Whoever may read the ticket reads it by its number as on its page, like the case view: the
+    // contact opened (or shown erased); the raw state and events stay sealed.
     if (api.personal != nullptr) api.personal->ShowAll(fields);
     Response r = Response::Json(200, {{"number", text},
                                       {"stream", *stream},

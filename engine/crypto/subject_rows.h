@@ -30,20 +30,28 @@ inline std::string IndexRow(std::string_view hash) {
   return row;
 }
 
+inline bool IsIndexRow(std::string_view key) {
+  return key.size() > 1 && key.starts_with(kIndex) && key[1] == '\0';
+}
+
+// The subject part of a row of kind k, e, o or x (between its first and second NUL).
+inline std::string_view SubjectPart(std::string_view key) {
+  const size_t first = key.find('\0');
+  if (first == std::string_view::npos) return {};
+  const size_t second = key.find('\0', first + 1);
+  return key.substr(first + 1,
+                    second == std::string_view::npos ? std::string_view::npos : second - first - 1);
+}
+
 // What picks the shard a row is kept in while it is not yet durable: its subject, or for an
 // index row (whose subject is not known before it is read) its hash.
 inline std::string_view RouteOf(std::string_view row) {
-  if (row.size() > 2 && row.starts_with(kIndex) && row[1] == '\0') return row.substr(2);
-  const size_t first = row.find('\0');
-  if (first == std::string_view::npos) return row;
-  const size_t second = row.find('\0', first + 1);
-  return row.substr(first + 1,
-                    second == std::string_view::npos ? std::string_view::npos : second - first - 1);
+  return IsIndexRow(row) ? row.substr(2) : SubjectPart(row);
 }
 
 // The group a row of kind k, x or i belongs to ("" for the others).
 inline std::string GroupOf(std::string_view key, std::string_view value) {
-  if (key.starts_with(kIndex) && key.size() > 1 && key[1] == '\0') {
+  if (IsIndexRow(key)) {
     const size_t nul = value.find('\0');
     return nul == std::string_view::npos ? std::string() : std::string(value.substr(nul + 1));
   }
@@ -57,14 +65,8 @@ inline std::string GroupOf(std::string_view key, std::string_view value) {
 
 // The subject a row of kind k, o, x or i belongs to.
 inline std::string SubjectOfRow(std::string_view key, std::string_view value) {
-  if (key.starts_with(kIndex) && key.size() > 1 && key[1] == '\0') {
-    return std::string(value.substr(0, value.find('\0')));
-  }
-  const size_t first = key.find('\0');
-  if (first == std::string_view::npos) return {};
-  const size_t second = key.find('\0', first + 1);
-  return std::string(key.substr(
-      first + 1, second == std::string_view::npos ? std::string_view::npos : second - first - 1));
+  if (IsIndexRow(key)) return std::string(value.substr(0, value.find('\0')));
+  return std::string(SubjectPart(key));
 }
 
 }  // namespace procedo::crypto::rows
