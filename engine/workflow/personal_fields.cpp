@@ -26,6 +26,25 @@ std::string Where(const std::vector<std::string>& path) {
   return out.empty() ? "/" : out;
 }
 
+// A personal field's schema describes both forms the field takes, so that the published schema
+// holds for what the log and its subscribers carry: {"anyOf": [<the value as given, a string>,
+// <the sealed value>]}. Personal values from outside are refused before this check
+// (SealedValueAt), so the second form admits only the system's own copies and seals.
+Status CheckBothForms(const json& spec, const std::string& name, const std::string& where) {
+  const json* forms = spec.contains("anyOf") ? &spec["anyOf"] : nullptr;
+  const bool shaped = forms != nullptr && forms->is_array() && forms->size() == 2 &&
+                      (*forms)[0].is_object() && (*forms)[0].value("type", "") == "string" &&
+                      (*forms)[1].is_object() && (*forms)[1].value("type", "") == "string" &&
+                      (*forms)[1].value("pattern", "") == kSealedPattern;
+  if (shaped) return Status::Ok();
+  return Bad(name, where,
+             fmt::format("a personal field's schema must be {{\"anyOf\": [<the value as given, "
+                         "\"type\": \"string\">, {{\"type\": \"string\", \"pattern\": "
+                         "\"{}\"}}]}}, the marks beside anyOf, so that it describes the value as "
+                         "given and as sealed",
+                         kSealedPattern));
+}
+
 // Walks properties and array items; `in_subject` when an enclosing object is a subject's.
 Status Walk(const json& schema, std::vector<std::string>& path, bool in_subject,
             const std::string& name, std::vector<PersonalSite>& out) {
@@ -49,9 +68,7 @@ Status Walk(const json& schema, std::vector<std::string>& path, bool in_subject,
         return Bad(name, Where(path) + "/" + field,
                    "the group is not contact, identity or special");
       }
-      if (spec.value("type", "") != "string") {
-        return Bad(name, Where(path) + "/" + field, "only strings can be sealed");
-      }
+      if (Status s = CheckBothForms(spec, name, Where(path) + "/" + field); !s.ok()) return s;
       site.fields.push_back({field, group.get<std::string>(), spec.value("x-identifies", false)});
     }
     if (site.fields.empty()) return Bad(name, Where(path), "the object marks no personal field");

@@ -1,8 +1,9 @@
 // Which fields of an event are personal data, as its schema marks them:
 //   "x-data-subject": true   on an object: it describes one person (a data subject), whose random
 //                            id its "subject" property holds (given, or allocated when sealed);
-//   "x-personal": "<group>"  on a string property of such an object: the group of personal data
-//                            it belongs to (contact, identity, special), each with its own key;
+//   "x-personal": "<group>"  on a property of such an object: the group of personal data it
+//                            belongs to (contact, identity, special), each with its own key; its
+//                            schema gives both forms, {"anyOf": [<as given>, <sealed>]};
 //   "x-identifies": true     besides, on a property that identifies the person (a fiscal code, an
 //                            e-mail address): the same value finds the same subject again.
 // The emitter seals those fields (crypto/personal.h) after the event passed its schema, so that
@@ -19,6 +20,9 @@
 #include "engine/crypto/personal.h"
 
 namespace procedo {
+
+// What a personal field's value is once sealed (crypto/personal.h), as its schema's second form.
+inline constexpr const char* kSealedPattern = "^pd1\\.[A-Za-z0-9_.-]+$";
 
 struct PersonalField {
   std::string name;

@@ -40,6 +40,8 @@ struct Keys {
   }
 };
 
+#define SEALED R"({"type": "string", "pattern": "^pd1\\.[A-Za-z0-9_.-]+$"})"
+
 const json kSchema = json::parse(R"({
   "type": "object",
   "properties": {
@@ -48,16 +50,18 @@ const json kSchema = json::parse(R"({
       "type": "object", "x-data-subject": true, "additionalProperties": false,
       "properties": {
         "subject": {"type": "string"},
-        "name": {"type": "string", "minLength": 1, "x-personal": "identity"},
-        "email": {"type": "string", "pattern": "^[^@]+@[^@]+$", "x-personal": "contact",
-                  "x-identifies": true},
+        "name": {"x-personal": "identity",
+                 "anyOf": [{"type": "string", "minLength": 1}, )" SEALED R"(]},
+        "email": {"x-personal": "contact", "x-identifies": true,
+                  "anyOf": [{"type": "string", "pattern": "^[^@]+@[^@]+$"}, )" SEALED R"(]},
         "age_band": {"type": "string"}
       }
     },
     "children": {"type": "array", "items": {
       "type": "object", "x-data-subject": true,
       "properties": {"subject": {"type": "string"},
-                     "name": {"type": "string", "x-personal": "special"}}}}
+                     "name": {"x-personal": "special",
+                              "anyOf": [{"type": "string"}, )" SEALED R"(]}}}}
   }
 })");
 
@@ -88,6 +92,10 @@ TEST_CASE("the schemas' marks name each subject's object and its personal fields
                          "n": {"type": "integer", "x-personal": "identity"}}}}})",
       R"({"properties": {"a": {"type": "object", "x-data-subject": true,
           "properties": {"n": {"type": "string", "x-personal": "identity"}}}}})",
+      // The given form alone: the published schema would not hold for the sealed value.
+      R"({"properties": {"a": {"type": "object", "x-data-subject": true,
+          "properties": {"subject": {"type": "string"},
+                         "n": {"type": "string", "x-personal": "identity"}}}}})",
   };
   for (const char* b : bad) {
     INFO(b);
