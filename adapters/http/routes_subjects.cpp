@@ -26,18 +26,18 @@ Response NoSubject(const std::string& subject) {
                            fmt::format("no data subject {} of your tenant", subject));
 }
 
-// The subject's values in one event, opened where they were sealed.
+// The subject's values in one event, each opened with the event and field it was sealed for
+// (a copy the system made stands elsewhere, and is held here all the same).
 json OpenedFields(const crypto::PersonalData& personal, const Event& e, const json& fields) {
   json data = json::parse(e.data, nullptr, false);
   json out = json::array();
-  const std::string event_id = UuidToString(e.id);
   for (const auto& f : fields) {
     const std::string path = f.value("path", "");
     json value = nullptr;
     try {
       const json::json_pointer ptr(path);
       if (data.is_object() && data.contains(ptr) && data.at(ptr).is_string()) {
-        auto opened = personal.Open(data.at(ptr).get<std::string>(), event_id, path);
+        auto opened = personal.Open(data.at(ptr).get<std::string>());
         value = opened.ok() ? json(std::move(opened).value()) : json(personal.erased_text());
       }
     } catch (const json::exception&) {

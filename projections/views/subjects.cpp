@@ -8,6 +8,25 @@ namespace procedo::projections {
 
 using nlohmann::json;
 
+namespace {
+
+// Each personal value of `node` with the JSON Pointer where it stands in the event: where it was
+// sealed, or where the system copied it (from a stream's state into a later event).
+void ValuesAt(const json& node, const json::json_pointer& at,
+              std::vector<std::pair<std::string, crypto::PersonalValue>>& out) {
+  if (node.is_string()) {
+    if (auto v = crypto::ParsePersonal(node.get_ref<const std::string&>())) {
+      out.emplace_back(at.to_string(), std::move(*v));
+    }
+  } else if (node.is_object()) {
+    for (const auto& [k, child] : node.items()) ValuesAt(child, at / k, out);
+  } else if (node.is_array()) {
+    for (size_t i = 0; i < node.size(); ++i) ValuesAt(node[i], at / i, out);
+  }
+}
+
+}  // namespace
+
 Status SubjectsProjection::Apply(const Event& event, ViewWriter& rows) {
   json base = {{"stream", event.stream},
                {"type", event.type},
@@ -30,10 +49,12 @@ Status SubjectsProjection::Apply(const Event& event, ViewWriter& rows) {
   auto p = Parse(event);
   if (!p.ok()) return p.status();
   std::map<std::string, json> by_subject;
-  for (const auto& v : crypto::PersonalValuesIn(p->data)) {
+  std::vector<std::pair<std::string, crypto::PersonalValue>> values;
+  ValuesAt(p->data, json::json_pointer(), values);
+  for (const auto& [at, v] : values) {
     json& fields = by_subject[v.subject];
     if (fields.is_null()) fields = json::array();
-    fields.push_back({{"path", v.path}, {"group", v.group}});
+    fields.push_back({{"path", at}, {"group", v.group}});
   }
   for (auto& [subject, fields] : by_subject) {
     json row = base;
