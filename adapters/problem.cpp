@@ -27,6 +27,9 @@ Problem Problem::FromStatus(const Status& s) {
     return {422, "reference-missing", "The request names something that does not exist",
             s.message()};
   }
+  if (s.Is(Status::SubCode::kAlreadyPresent)) {
+    return {422, "already-present", "The request adds what is there already", s.message()};
+  }
   switch (s.code()) {
     case Status::Code::kInvalidArgument:
       return {400, "invalid-request", "The request is not valid", s.message()};

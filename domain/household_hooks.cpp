@@ -58,6 +58,29 @@ Status CheckNamedMember(const DecideContext& c) {
       Status::SubCode::kReferenceMissing);
 }
 
+// A fiscal code is declared once per household. With personal data sealed, the members' codes
+// are sealed values that cannot be compared with the one given: the person's data subject, which
+// the code finds, is compared instead.
+Status CheckNotDeclared(const DecideContext& c) {
+  const std::string tax_code = c.command.payload.value("tax_code", "");
+  std::optional<std::string> subject;
+  if (c.subject_of != nullptr && !tax_code.empty()) {
+    auto found = (*c.subject_of)(c.state.tenant, tax_code);
+    if (!found.ok()) return found.status();
+    subject = *found;
+  }
+  for (const auto& m : Members(c.state)) {
+    if (m.value("tax_code", "") == tax_code || (subject && m.value("subject", "") == *subject)) {
+      return Status::InvalidArgument(
+          fmt::format("this fiscal code is already member {} of the household; declare each "
+                      "dependant once",
+                      m.value("member", "")),
+          Status::SubCode::kAlreadyPresent);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterHouseholdHooks(HookRegistry& hooks) {
@@ -72,11 +95,13 @@ void RegisterHouseholdHooks(HookRegistry& hooks) {
           const json applicant = data.value("applicant", json::object());
           m["name"] = applicant.value("name", "");
           m["tax_code"] = applicant.value("tax_code", "");
+          if (applicant.contains("subject")) m["subject"] = applicant["subject"];
           m["role"] = "applicant";
         } else if (type == "household.dependant_declared") {
           for (const char* k : {"name", "tax_code", "birth_date"}) {
             m[k] = data.value(k, "");
           }
+          if (data.contains("subject")) m["subject"] = data["subject"];
           m["role"] = "dependant";
         } else {
           return;
@@ -86,19 +111,9 @@ void RegisterHouseholdHooks(HookRegistry& hooks) {
   hooks.AddEffect("next_member", [](const DecideContext& c, const std::string&, json& data) {
     data["member"] = fmt::format("m{}", Members(c.state).size() + 1);
   });
-  hooks.AddGuard("dependant_not_declared",
-                 [](const DecideContext& c) -> std::optional<std::string> {
-                   const std::string tax_code = c.command.payload.value("tax_code", "");
-                   for (const auto& m : Members(c.state)) {
-                     if (m.value("tax_code", "") == tax_code) {
-                       return fmt::format(
-                           "this fiscal code is already member {} of the "
-                           "household; declare each dependant once",
-                           m.value("member", ""));
-                     }
-                   }
-                   return std::nullopt;
-                 });
+  hooks.AddAllocator("dependant_not_declared",
+                     [](const StreamVersionOf&, const DecideContext& c, const std::string&, json&,
+                        std::vector<AllocatedEvent>*) { return CheckNotDeclared(c); });
 }
 
 }  // namespace procedo::domain

@@ -68,7 +68,9 @@ void RunExport(const GlobalOptions& g, const ExportOptions& o, int* exit_code) {
   if (!cfg.ok()) return void(*exit_code = Fail(cfg.status()));
   auto log = OpenLog(*cfg);
   if (!log.ok()) return void(*exit_code = Fail(log.status()));
-  auto xml = exchange::ExportEnrolments(**log, o.tenant, o.service);
+  auto personal = OpenPersonalKeys(*cfg, **log);
+  if (!personal.ok()) return void(*exit_code = Fail(personal.status()));
+  auto xml = exchange::ExportEnrolments(**log, o.tenant, o.service, personal->data.get());
   if (!xml.ok()) return void(*exit_code = Fail(xml.status()));
   if (o.out.empty()) {
     std::cout << *xml;

@@ -238,7 +238,8 @@ int Serve(const Config& cfg) {
   auto mail_service = mail::StartMailService(cfg, commands, *waiter);
   if (!mail_service.ok()) return Fail(mail_service.status());
   if ((*mail_service)->reactor) consumers.Add((*mail_service)->reactor.get());
-  auto payments = pagopa::StartPaymentsService(cfg, commands, (*domain)->payments, *waiter);
+  auto payments = pagopa::StartPaymentsService(cfg, commands, (*domain)->payments, *waiter,
+                                               personal->data.get());
   if (!payments.ok()) return Fail(payments.status());
   if ((*payments)->reactor) consumers.Add((*payments)->reactor.get());
 

@@ -18,6 +18,7 @@
 
 #include "domain/services.h"
 #include "engine/base/status.h"
+#include "engine/crypto/personal.h"
 #include "engine/log/log_store.h"
 #include "engine/workflow/command_handler.h"
 
@@ -71,9 +72,11 @@ Result<ImportReport> Import(std::string_view xml, const ExchangeSchema& schema,
                             const ImportOptions& options);
 
 // Submitted enrolments of `tenant` (of `service`, when not empty) as an exchange document, in
-// the order of their submission.
+// the order of their submission. With `personal`, the applicant's and beneficiary's sealed
+// values are opened for the other system; an application whose people were erased is left out.
 Result<std::string> ExportEnrolments(const LogStore& log, const std::string& tenant,
-                                     const std::string& service);
+                                     const std::string& service,
+                                     const crypto::PersonalData* personal = nullptr);
 
 // The report as JSON ({"tenant", "records", "applied", "unchanged", "problems": [...]}).
 nlohmann::json ReportJson(const ImportReport& report);

@@ -36,10 +36,31 @@ void AddPerson(pugi::xml_node parent, const char* name, const json& p, bool birt
   }
 }
 
+// The people of an application as the other system must get them: their sealed values opened.
+// False when one of them can no longer be opened (erased): the record could not say who.
+Result<bool> OpenPeople(const crypto::PersonalData* personal, json& started) {
+  if (personal == nullptr) return true;
+  for (const char* who : {"applicant", "beneficiary"}) {
+    auto person = started.find(who);
+    if (person == started.end() || !person->is_object()) continue;
+    for (auto& [field, value] : person->items()) {
+      if (!value.is_string() || !crypto::LooksPersonal(value.get_ref<const std::string&>())) {
+        continue;
+      }
+      auto opened = personal->Open(value.get_ref<const std::string&>());
+      if (opened.status().code() == Status::Code::kPermissionDenied) return false;
+      if (!opened.ok()) return opened.status();
+      value = std::move(opened).value();
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<std::string> ExportEnrolments(const LogStore& log, const std::string& tenant,
-                                     const std::string& service) {
+                                     const std::string& service,
+                                     const crypto::PersonalData* personal) {
   std::map<std::string, Application> apps;
   std::vector<std::string> order;  // streams in the order of their submission
   for (uint64_t next = 1;;) {
@@ -84,12 +105,16 @@ Result<std::string> ExportEnrolments(const LogStore& log, const std::string& ten
         std::find(services.begin(), services.end(), json(service)) == services.end()) {
       continue;
     }
+    json started = a.started;
+    auto people = OpenPeople(personal, started);
+    if (!people.ok()) return people.status();
+    if (!*people) continue;
     auto n = root.append_child("submitted_enrolment");
     n.append_attribute("id") = stream.c_str();
     n.append_attribute("stream") = stream.c_str();
     n.append_attribute("submitted_at") = a.submitted.value("submitted_at", "").c_str();
-    AddPerson(n, "applicant", a.started.value("applicant", json::object()), false);
-    AddPerson(n, "beneficiary", a.started.value("beneficiary", json::object()), true);
+    AddPerson(n, "applicant", started.value("applicant", json::object()), false);
+    AddPerson(n, "beneficiary", started.value("beneficiary", json::object()), true);
     for (const auto& s : services) n.append_child("service").text() = Scalar(s).c_str();
     n.append_child("site").text() = a.started.value("site", "").c_str();
     if (a.started.contains("isee_cents")) {

@@ -61,7 +61,7 @@ void AddExchangeRoutes(Router& router, Api& api) {
         if (!service.empty() && !domain::IsCatalogueId(service)) {
           return BadParameter("service", "a service id of GET /v1/services (or empty: all)");
         }
-        auto xml = exchange::ExportEnrolments(api.log, who.tenant, service);
+        auto xml = exchange::ExportEnrolments(api.log, who.tenant, service, api.personal);
         if (!xml.ok()) return Response::FromStatus(xml.status());
         Response r;
         r.content_type = "application/xml";

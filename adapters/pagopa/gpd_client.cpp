@@ -153,7 +153,27 @@ std::string GpdClient::PositionBody(const projections::PositionToPublish& p) {
   return body.dump();
 }
 
-PlatformReply GpdClient::Publish(const projections::PositionToPublish& p) {
+PlatformReply GpdClient::Publish(const projections::PositionToPublish& sealed) {
+  projections::PositionToPublish p = sealed;
+  for (std::string* v : {&p.debtor_fiscal_code, &p.debtor_name}) {
+    if (options_.personal == nullptr || !crypto::LooksPersonal(*v)) continue;
+    auto opened = options_.personal->Open(*v);
+    if (!opened.ok()) {
+      PlatformReply r;
+      if (opened.status().code() == Status::Code::kPermissionDenied) {
+        r.kind = PlatformReply::Kind::kPermanent;
+        r.detail =
+            "the debtor's personal data was erased: the position cannot be published; "
+            "cancel it and create one for a debtor who can be named";
+      } else {
+        r.kind = PlatformReply::Kind::kRetry;
+        r.detail =
+            "the debtor's personal data could not be opened now: " + opened.status().message();
+      }
+      return r;
+    }
+    *v = std::move(opened).value();
+  }
   CURL* c = static_cast<CURL*>(curl_);
   const std::string base =
       fmt::format("{}/organizations/{}/debtpositions", options_.positions_url, Escape(c, p.org));

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "engine/crypto/personal.h"
 #include "projections/reactors/payments.h"
 
 namespace procedo::pagopa {
@@ -19,6 +20,9 @@ struct GpdOptions {
   std::string receipts_url;   // .../gpd/payments-receipts-service/v1
   std::string subscription_key;
   std::chrono::milliseconds timeout{10'000};
+  // With personal data sealed, the debtor's fiscal code and name are opened here, at the edge,
+  // for the platform that needs them, and nowhere before.
+  const crypto::PersonalData* personal = nullptr;
 };
 
 class GpdClient final : public projections::PaymentPlatform {

@@ -60,7 +60,8 @@ Result<std::optional<GpdOptions>> ConnectionOf(const Config& cfg, const std::str
 
 Result<std::unique_ptr<PaymentsService>> StartPaymentsService(
     const Config& cfg, CommandHandler& commands,
-    std::shared_ptr<const domain::PaymentSettingsSet> settings, projections::Waiter& waiter) {
+    std::shared_ptr<const domain::PaymentSettingsSet> settings, projections::Waiter& waiter,
+    const crypto::PersonalData* personal) {
   auto svc = std::make_unique<PaymentsService>();
   if (!cfg.pagopa_enabled) {
     svc->summary = "no pagoPA payments (pagopa.enabled = false)";
@@ -79,7 +80,8 @@ Result<std::unique_ptr<PaymentsService>> StartPaymentsService(
     auto connection = ConnectionOf(cfg, tenant);
     if (!connection.ok()) return connection.status();
     if (!connection->has_value()) continue;
-    const GpdOptions& o = **connection;
+    GpdOptions& o = **connection;
+    o.personal = personal;
     std::unique_ptr<GpdClient>& client =
         svc->clients[o.positions_url + "\n" + o.receipts_url + "\n" + o.subscription_key];
     if (client == nullptr) client = std::make_unique<GpdClient>(o);

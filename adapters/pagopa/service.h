@@ -23,6 +23,7 @@ struct PaymentsService {
 // key file that cannot be read, or pagopa.tenants naming an Ente without domain/payments/ settings.
 Result<std::unique_ptr<PaymentsService>> StartPaymentsService(
     const Config& cfg, CommandHandler& commands,
-    std::shared_ptr<const domain::PaymentSettingsSet> settings, projections::Waiter& waiter);
+    std::shared_ptr<const domain::PaymentSettingsSet> settings, projections::Waiter& waiter,
+    const crypto::PersonalData* personal = nullptr);
 
 }  // namespace procedo::pagopa

@@ -12,6 +12,7 @@
 #include "adapters/web/enrolment_forms.h"
 #include "adapters/web/schema_form.h"
 #include "engine/base/url.h"
+#include "engine/crypto/personal.h"
 #include "engine/workflow/command_handler.h"
 
 namespace procedo::web {
@@ -77,6 +78,10 @@ Outcome Explain(const Console& c, const CommandSpec& spec, const json& schema, c
     o.errors[""] = text == guard ? "Una regola del procedimento non consente l'operazione: "
                                    "controlla i dati della pratica."
                                  : text;
+  } else if (p.type == "already-present") {
+    o.errors[""] =
+        "Quello che stai inserendo è già registrato (ad esempio un figlio a carico già dichiarato "
+        "con questo codice fiscale): non serve inserirlo di nuovo.";
   } else if (p.type == "not-allowed-in-state") {
     o.errors[""] = fmt::format(
         "Questa operazione non è possibile nello stato attuale ({}): la pagina mostra ora le "
@@ -124,6 +129,8 @@ std::optional<Loaded> Load(const Console& c, const std::string& stream) {
   if (!s.ok()) return std::nullopt;
   l.state = **s;
   l.state.stream = stream;
+  // Staff read the people of what they handle in clear, as in the case view.
+  if (c.api.personal != nullptr) c.api.personal->ShowAll(l.state.fields);
   return l;
 }
 

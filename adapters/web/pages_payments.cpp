@@ -16,6 +16,7 @@
 #include "domain/payments.h"
 #include "domain/services.h"
 #include "engine/base/url.h"
+#include "engine/crypto/personal.h"
 #include "engine/log/event.h"
 #include "engine/workflow/command_handler.h"
 #include "projections/views/payments.h"
@@ -157,13 +158,20 @@ json Debtor(const StaffSession& s) {
           {"name", Clip(s.name.empty() ? std::string("Cittadino") : s.name, 70)}};
 }
 
+// A name for a payment's description, which pagoPA keeps and prints: none when the name is
+// sealed personal data, which must not leave the log in clear.
+std::string NameForNotice(const std::string& name) {
+  return crypto::LooksPersonal(name) ? std::string() : name;
+}
+
 // What the notice says is paid (its subject, at most 90 characters in pagoPA's layout): the
 // service and its beneficiary, as the account records them.
 std::string Subject(const Portal& p, const std::string& account) {
   std::string subject = "Ricarica del credito";
   if (auto st = p.api.commands->Load(account); st.ok() && (*st)->exists()) {
     const json& f = (*st)->fields;
-    const std::string service = f.value("service_name", ""), who = f.value("beneficiary_name", "");
+    const std::string service = f.value("service_name", ""),
+                      who = NameForNotice(f.value("beneficiary_name", ""));
     if (!service.empty()) subject = "Ricarica " + service + (who.empty() ? "" : " - " + who);
   }
   return Clip(subject, 90);
@@ -260,8 +268,8 @@ std::string FeeSubject(const Portal& p, const WorkflowState& enrolment) {
     if (service == nullptr || !service->application_fee_cents) continue;
     names += (names.empty() ? "" : ", ") + service->name;
   }
-  const std::string who =
-      enrolment.fields.value("beneficiary", json::object()).value("name", std::string());
+  const std::string who = NameForNotice(
+      enrolment.fields.value("beneficiary", json::object()).value("name", std::string()));
   return Clip("Quota di iscrizione " + names + (who.empty() ? "" : " - " + who), 90);
 }
 

@@ -11,6 +11,7 @@
 #include "adapters/web/enrolment_forms.h"
 #include "adapters/web/portal.h"
 #include "engine/base/url.h"
+#include "engine/crypto/personal.h"
 #include "engine/workflow/command_handler.h"
 #include "projections/views/applications.h"
 
@@ -106,6 +107,8 @@ std::optional<WorkflowState> Application(const Portal& p, const StaffSession& s,
   if (!st.ok() || !(*st)->exists()) return std::nullopt;
   WorkflowState state = **st;
   state.stream = stream;
+  // Shown to the applicant who made it: the personal values opened, or erased.
+  if (p.api.personal != nullptr) p.api.personal->ShowAll(state.fields);
   return state;
 }
 

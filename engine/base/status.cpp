@@ -30,6 +30,7 @@ const char* SubCodeName(Status::SubCode sub) {
     case Status::SubCode::kWrongTenant: return "wrong-tenant";
     case Status::SubCode::kNoCapacity: return "no-capacity";
     case Status::SubCode::kReferenceMissing: return "reference-missing";
+    case Status::SubCode::kAlreadyPresent: return "already-present";
     case Status::SubCode::kDefinitionBug: return "definition-bug";
   }
   return "unknown";

@@ -40,6 +40,7 @@ class [[nodiscard]] Status {
     kWrongTenant,           // the stream id names another tenant than the actor's
     kNoCapacity,            // what the command takes is used up (every place taken) for now
     kReferenceMissing,      // it names what another stream should hold, and that stream does not
+    kAlreadyPresent,        // it adds what the stream holds already (a member declared twice)
     // kCorruption
     kDefinitionBug,  // a definition or hook produced an event its schema refuses
   };

@@ -195,10 +195,8 @@ Status SubjectKeyStore::EnsureKeys(std::string_view subject, const std::vector<s
   return Status::Ok();
 }
 
-Result<std::string> SubjectKeyStore::SubjectFor(std::string_view tenant,
-                                                std::string_view identifier, std::string_view group,
-                                                const std::vector<std::string>& keys_for,
-                                                std::vector<SideRow>* carry) {
+Result<std::string> SubjectKeyStore::IndexHash(std::string_view tenant,
+                                               std::string_view identifier) const {
   std::string norm;
   for (char c : identifier) {
     norm.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
@@ -206,31 +204,55 @@ Result<std::string> SubjectKeyStore::SubjectFor(std::string_view tenant,
   while (!norm.empty() && std::isspace(static_cast<unsigned char>(norm.back()))) norm.pop_back();
   const size_t lead = norm.find_first_not_of(" \t\r\n");
   norm.erase(0, lead == std::string::npos ? norm.size() : lead);
-  if (norm.empty() || !Valid(group) || !Valid(tenant)) {
+  if (norm.empty() || !Valid(tenant)) {
     return Status::InvalidArgument(
-        "an identifier is not empty, and its tenant and group are 1-200 bytes without NUL");
-  }
-  for (const auto& g : keys_for) {
-    if (!Valid(g)) return Invalid();
+        "an identifier is not empty, and its tenant is 1-200 bytes without NUL");
   }
   norm.insert(0, std::string(tenant) + '\0');
   unsigned char digest[rows::kHashBytes];
   crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(norm.data()),
                      norm.size(), index_key_.data(), index_key_.size());
   sodium_memzero(norm.data(), norm.size());
-  const std::string hash(reinterpret_cast<const char*>(digest), sizeof digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+std::optional<std::string> SubjectKeyStore::LiveSubject(const std::string& index_value) const {
+  const size_t nul = index_value.find('\0');
+  std::string subject = index_value.substr(0, nul);
+  const std::string group = nul == std::string::npos ? "" : index_value.substr(nul + 1);
+  if (Erased(subject, group)) return std::nullopt;
+  return subject;
+}
+
+Result<std::optional<std::string>> SubjectKeyStore::FindSubject(std::string_view tenant,
+                                                                std::string_view identifier) const {
+  auto hash = IndexHash(tenant, identifier);
+  if (!hash.ok()) return hash.status();
+  auto stored = Read(rows::IndexRow(*hash));
+  if (!stored.ok()) return stored.status();
+  if (!stored->has_value()) return std::optional<std::string>();
+  return LiveSubject(**stored);
+}
+
+Result<std::string> SubjectKeyStore::SubjectFor(std::string_view tenant,
+                                                std::string_view identifier, std::string_view group,
+                                                const std::vector<std::string>& keys_for,
+                                                std::vector<SideRow>* carry) {
+  if (!Valid(group)) return Invalid();
+  for (const auto& g : keys_for) {
+    if (!Valid(g)) return Invalid();
+  }
+  auto hashed = IndexHash(tenant, identifier);
+  if (!hashed.ok()) return hashed.status();
+  const std::string& hash = *hashed;
   const std::string row = rows::IndexRow(hash);
   std::lock_guard lock(Stripe(hash));
   auto stored = Read(row);
   if (!stored.ok()) return stored.status();
   if (stored->has_value()) {
-    const std::string& found = **stored;
-    const size_t nul = found.find('\0');
-    std::string subject = found.substr(0, nul);
-    std::string stored_group = nul == std::string::npos ? "" : found.substr(nul + 1);
-    if (!Erased(subject, stored_group)) {
-      CarryPending(subject, carry);
-      return subject;
+    if (auto subject = LiveSubject(**stored)) {
+      CarryPending(*subject, carry);
+      return *subject;
     }
   }
   std::string subject = NewSubjectId();

@@ -73,6 +73,10 @@ class SubjectKeyStore {
                                  std::string_view group,
                                  const std::vector<std::string>& keys_for = {},
                                  std::vector<SideRow>* carry = nullptr);
+  // The subject an identifier finds in the tenant, as SubjectFor would, without making one:
+  // nullopt when nobody has it (or their entry was erased).
+  Result<std::optional<std::string>> FindSubject(std::string_view tenant,
+                                                 std::string_view identifier) const;
   // Records that the subject is the tenant's (once; again for the same tenant is a no-op);
   // PermissionDenied when it is another tenant's. Only the owner's erasures reach its keys.
   Status Claim(std::string_view subject, std::string_view tenant,
@@ -91,6 +95,10 @@ class SubjectKeyStore {
 
  private:
   SubjectKeyStore(SideTable& table, const SubjectKey& master);
+  // The index's keyed hash of a tenant's identifier (trimmed, lower case).
+  Result<std::string> IndexHash(std::string_view tenant, std::string_view identifier) const;
+  // The subject an index row's value names, unless the entry's group was erased.
+  std::optional<std::string> LiveSubject(const std::string& index_value) const;
   // A row as this process knows it: not yet written (pending) or in the table.
   Result<std::optional<std::string>> Read(const std::string& row) const;
   // Rows made for `subject`: kept pending and carried, or (no carry) written now.

@@ -253,8 +253,14 @@ Status CommandHandler::Allocate(const WorkflowDefinition& def, const DecideConte
     if (!loaded.ok()) return loaded.status();
     return std::shared_ptr<const WorkflowState>(std::move(loaded).value());
   };
+  const SubjectOfIdentifier subject_of =
+      [this](const std::string& tenant,
+             const std::string& identifier) -> Result<std::optional<std::string>> {
+    return options_.personal->keys().FindSubject(tenant, identifier);
+  };
   DecideContext reading = ctx;
   reading.state_of = &state_of;
+  if (options_.personal != nullptr) reading.subject_of = &subject_of;
   for (auto& e : events) {
     for (const auto& name : e.allocators) {
       const Allocator* a = def.hooks ? def.hooks->FindAllocator(name) : nullptr;

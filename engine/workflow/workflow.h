@@ -77,6 +77,12 @@ using StreamStateOf =
     std::function<Result<std::shared_ptr<const WorkflowState>>(const std::string& stream)>;
 
 // What guards and effects see. Pure: no I/O, time comes from `now`.
+// The data subject an identifying value (a fiscal code, an e-mail address) already has in a
+// tenant when personal data is sealed; nullopt when nobody has it yet. A sealed value in a state
+// cannot be compared with the value a command gives, and its subject can.
+using SubjectOfIdentifier = std::function<Result<std::optional<std::string>>(
+    const std::string& tenant, const std::string& identifier)>;
+
 struct DecideContext {
   const WorkflowState& state;
   const Command& command;
@@ -86,6 +92,8 @@ struct DecideContext {
   // holds (the member of the household an application names), and reading it there keeps
   // decide pure and the command's one append the only write. Null in guards and effects.
   const StreamStateOf* state_of = nullptr;
+  // Set only while allocators run, and only when personal data is sealed.
+  const SubjectOfIdentifier* subject_of = nullptr;
 };
 
 // A guard returns the reason it refuses, or nullopt to allow.

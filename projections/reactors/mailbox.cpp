@@ -213,7 +213,7 @@ Result<MailboxReactor::Outcome> MailboxReactor::Refuse(const MailSummary& summar
                                                        const InboundMail& head,
                                                        const std::string& key) {
   if (!AutomaticReason(head, options_.own_addresses).empty()) return Outcome::kIgnored;
-  json refusal = {{"to", FitText(head.from, 254)},
+  json refusal = {{"sender", {{"email", FitText(head.from, 254)}}},
                   {"subject", FitText(head.subject, 1000)},
                   {"message_id", FitText(head.message_id, 998)},
                   {"reason", "too_large"},

@@ -268,9 +268,11 @@ Result<std::vector<OutgoingMessage>> Plan(const Event& e, const json& data,
     v["subject"] = Str(data, "subject");
     v["message_size"] = MegabytesText(data.value("size_bytes", json()));
     v["message_limit"] = MegabytesText(data.value("limit_bytes", json()));
-    if (Status s = Render(templates, type, "email", Str(data, "to"), v, e, stream, out); !s.ok()) {
-      return s;
-    }
+    // The sender (sealed, when personal data is); a refusal recorded before senders were data
+    // subjects names them in "to".
+    const json& sender = data.contains("sender") ? data["sender"] : json::object();
+    const std::string to = sender.contains("email") ? Str(sender, "email") : Str(data, "to");
+    if (Status s = Render(templates, type, "email", to, v, e, stream, out); !s.ok()) return s;
     return out;
   }
   if (type == "account.low_credit_reached") {

@@ -17,6 +17,8 @@
 namespace procedo::testing {
 namespace {
 
+using nlohmann::json;
+
 const Actor kOp = A("op1", "operator");
 
 struct Exchange {
@@ -292,6 +294,75 @@ TEST_CASE("100,000 meals made elsewhere, imported and imported again", "[exchang
   auto again = x.MustImport(file);
   CHECK(again.unchanged == static_cast<size_t>(total));
   CHECK(x.f.logf.log->LastPosition() == head);
+}
+
+TEST_CASE("an application's people are sealed, opened for the export, left out once erased",
+          "[exchange][personal]") {
+  Exchange x;
+  x.f.SealPersonalData();
+  CHECK(x.MustImport(Doc(Enrolment("MUSE-1"))).applied == 1);
+  auto exported = Exported(x);
+  REQUIRE(exported.size() == 1);
+  const std::string stream = exported[0].first;
+  const std::string account = Admit(x, stream);
+
+  // The log holds the applicant and the child sealed, each a subject of their own.
+  auto events = x.f.logf.log->ReadStream(stream, 1, Direction::kForward, 10);
+  REQUIRE(events.ok());
+  const json started = json::parse(events->front().data);
+  for (const char* text : {"Marta Rossi", "RSSMRT80A41A326X", "marta@example.it", "Luca Rossi",
+                           "RSSLCU15C10A326Y", "2015-03-10"}) {
+    CHECK(events->front().data.find(text) == std::string::npos);
+  }
+  const std::string parent = started["applicant"]["subject"],
+                    child = started["beneficiary"]["subject"];
+  CHECK(parent != child);
+  CHECK(x.f.personal->Open(started["beneficiary"]["tax_code"].get<std::string>()).value() ==
+        "RSSLCU15C10A326Y");
+  // The account's copy of the child's name is the sealed value itself.
+  const json opened = x.f.State(account).fields;
+  CHECK(opened["beneficiary_name"] == started["beneficiary"]["name"]);
+
+  // The same file again changes nothing; the export gives the people as they came.
+  const uint64_t head = x.f.logf.log->LastPosition();
+  CHECK(x.MustImport(Doc(Enrolment("MUSE-1"))).unchanged == 1);
+  CHECK(x.f.logf.log->LastPosition() == head);
+  auto xml = exchange::ExportEnrolments(*x.f.logf.log, "comune-aosta", "", x.f.personal.get());
+  REQUIRE(xml.ok());
+  for (const char* text : {"<name>Marta Rossi</name>", "<tax_code>RSSMRT80A41A326X</tax_code>",
+                           "<email>marta@example.it</email>", "<birth_date>2015-03-10</birth_date>",
+                           "<tax_code>RSSLCU15C10A326Y</tax_code>"}) {
+    CHECK(xml->find(text) != std::string::npos);
+  }
+  CHECK(xml->find("pd1.") == std::string::npos);
+
+  // A second application for the same child finds the same subject.
+  std::string second = Enrolment("MUSE-2");
+  second.replace(second.find("Marta Rossi"), 11, "Paolo Rossi");
+  second.replace(second.find("RSSMRT80A41A326X"), 16, "RSSPLA78B12A326Z");
+  auto report = x.MustImport(Doc(second));
+  INFO(exchange::ReportJson(report).dump());
+  CHECK(report.applied == 1);
+  bool found = false;
+  auto all = x.f.logf.log->ReadAll(1, 100'000);
+  REQUIRE(all.ok());
+  for (const auto& e : *all) {
+    if (e.type != "enrolment.started" || e.stream == stream) continue;
+    const json d = json::parse(e.data);
+    CHECK(d["beneficiary"]["subject"] == child);
+    CHECK(d["applicant"]["subject"] != parent);
+    found = true;
+  }
+  CHECK(found);
+
+  // Once the child's data is erased, the account shows it erased and the export leaves out
+  // both applications: their records could not say who.
+  REQUIRE(x.f.keys->Erase(child, "identity").ok());
+  CHECK(x.f.personal->Show(opened["beneficiary_name"].get<std::string>()) == "[dato cancellato]");
+  auto after = exchange::ExportEnrolments(*x.f.logf.log, "comune-aosta", "", x.f.personal.get());
+  REQUIRE(after.ok());
+  CHECK(after->find("submitted_enrolment") == std::string::npos);
+  CHECK(after->find("Luca Rossi") == std::string::npos);
 }
 
 }  // namespace procedo::testing

@@ -43,8 +43,17 @@ CommandOutcome Forwarded(WorkflowFixture& f, const std::string& stream) {
 
 TEST_CASE("Bon de Chauffage: sent back, corrected, validated again, forwarded again") {
   WorkflowFixture f;
+  const bool sealed = GENERATE(false, true);
+  if (sealed) f.SealPersonalData();
   const std::string s = "voucher-comune-aosta-1";
   json first = Data(Forwarded(f, s));
+  if (sealed) {
+    // The applicant is sealed where the application was entered, and nowhere in clear.
+    const json entered =
+        json::parse(f.logf.log->ReadStream(s, 1, Direction::kForward, 1)->at(0).data);
+    CHECK(f.personal->Show(entered["applicant"]["name"].get<std::string>()) == "Pierre Rollandin");
+    CHECK(entered.dump().find("RLLPRR70A01A326X") == std::string::npos);
+  }
   // The forwarding carries the Region's term and office from the catalogue entry.
   CHECK(first["round"] == 1);
   CHECK(first["procedure_id"] == "heating_voucher");
@@ -88,9 +97,20 @@ TEST_CASE("Bon de Chauffage: sent back, corrected, validated again, forwarded ag
   CHECK(Refused(f, A("op2", "operator"), s, "correct_application", {{"isee", 100}}).kind ==
         Rejection::Kind::kPayloadInvalid);  // the corrections must be described
 
-  auto corrected = f.Must(A("op2", "operator"), s, "correct_application",
-                          {{"corrections", "Allegato l'ISEE 2026"}, {"isee", 9800}});
+  json applicant = SamplePayload("enter_application")["applicant"];
+  applicant["mobile"] = "+39 333 1234567";
+  auto corrected =
+      f.Must(A("op2", "operator"), s, "correct_application",
+             {{"corrections", "Allegato l'ISEE 2026"}, {"isee", 9800}, {"applicant", applicant}});
   CHECK(Data(corrected)["corrected_by"] == "op2");
+  if (sealed) {
+    // The same person, found again by the fiscal code: the same subject.
+    const json entered =
+        json::parse(f.logf.log->ReadStream(s, 1, Direction::kForward, 1)->at(0).data);
+    CHECK(Data(corrected)["applicant"]["subject"] == entered["applicant"]["subject"]);
+    CHECK(f.personal->Show(Data(corrected)["applicant"]["mobile"].get<std::string>()) ==
+          "+39 333 1234567");
+  }
   st = f.State(s);
   CHECK(st.status == "entered");
   CHECK(st.fields["isee"] == 9800);

@@ -303,6 +303,20 @@ def test_with_personal_data_sealed_the_sender_is_one_subject_and_never_in_clear(
         ack = smtp.box.wait(sender, "ricevuto")
         number = re.search(r"TCK-2026-\d{6}", ack["subject"]).group(0)
         assert ticket(server, number)["fields"]["contact"]["email"] == sender
+
+        # A message too large is refused: the refusal holds the sender sealed, under a subject of
+        # its own (the mailbox never ends: found again, the person's tickets would never reach
+        # their retention), and the sender is still told.
+        big = message(sender, "Scansione", "In allegato.")
+        big.add_attachment(b"\0" * (LIMIT + 1), maintype="application", subtype="pdf", filename="s.pdf")
+        filed = dovecot.filed()
+        dovecot.deliver(big)
+        poll(server, dovecot, filed + 1)
+        smtp.box.wait(sender, "non accettato")
+        refusals = [e["data"] for e in stream_events(server, f"mailbox-{FORLI}") if e["type"] == "mail.refused"]
+        assert len(refusals) == 1, refusals
+        assert refusals[0]["sender"]["email"].startswith("pd1."), refusals
+        assert refusals[0]["sender"]["subject"] not in subjects and sender not in json.dumps(refusals)
     finally:
         server.stop()
         smtp.stop()

@@ -482,3 +482,31 @@ def test_application_fee_paid_then_enrolment_submitted(tmp_path):
             assert r.status == 201, r
         finally:
             server.stop()
+
+
+def test_with_personal_data_sealed_the_debtor_reaches_pagopa_opened_and_is_sealed_here(tmp_path):
+    """A server with a master key: the debtor of a position is sealed in its event, under the same
+    subject as the application whose applicant has the same fiscal code, and pagoPA still gets the
+    fiscal code and name it needs (opened at the client, as the notifier opens at its sender)."""
+    key = tmp_path / "master.key"
+    key.write_text("cd" * 32 + "\n")
+    key.chmod(0o600)
+    with GpdStandIn(now=START) as gpd:
+        server = serve(tmp_path, gpd, personal_master_key_file=key).start()
+        try:
+            account = prepaid_account(server, 1)
+            pos = create_position(server, f"payment-{AOSTA}-1", "top_up", account, 2500)
+            assert pos["debtor"]["fiscal_code"].startswith("pd1.") and "Marta" not in json.dumps(pos)
+            started = [e["data"] for e in stream_events(server, f"enrolment-{AOSTA}-pay-1")
+                       if e["type"] == "enrolment.started"][0]
+            assert started["applicant"]["subject"] == pos["debtor"]["subject"]
+            until(server, "the position published",
+                  lambda: "payment_position.published" in types(server, f"payment-{AOSTA}-1"))
+            sent = [c["body"] for c in gpd.calls("/debtpositions", method="POST")]
+            assert len(sent) == 1 and sent[0]["iupd"] == pos["iupd"], sent
+            assert sent[0]["fiscalCode"] == "RSSMRT80A41A326X" and sent[0]["fullName"] == "Marta Rossi", sent
+            gpd.pay(ORG, nav=pos["notice_number"], receiptId="RCPT-S", paymentDateTime="2026-11-03T09:00:00")
+            until(server, "the account credited", lambda: "account.topped_up" in types(server, account))
+            assert "RSSMRT80A41A326X" not in (tmp_path / "serve.log").read_text()
+        finally:
+            server.stop()
