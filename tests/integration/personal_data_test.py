@@ -238,6 +238,21 @@ def test_the_notifier_opens_at_the_edge_and_never_writes_to_an_erased_address(tm
         resumed_mail = smtp.box.wait(EMAIL, "Riattivazione")
         assert f"Gentile {NAME}," in resumed_mail["body"]
 
+        # A long address, sealed, is longer than any address: the delivery record holds it all.
+        far = "lia.neri@" + ".".join(["sezione-anagrafe-e-servizi-demografici"] * 4) + ".example.it"
+        ok(op.command(f"case-{NFORLI}-2", "start_case", {
+            "procedure_id": "building_permit", "case_code": "NT-2",
+            "applicant": {"name": "Lia Neri", "email": far}, "consent": {"sms": False, "email": True}}))
+        smtp.box.wait(far, "Avvio della pratica")
+        first = ok(op.get(f"/v1/streams/case-{NFORLI}-2/events"))["events"][0]
+        sealed_far = first["data"]["applicant"]["email"]
+        assert len(sealed_far) > 320, sealed_far
+        far_message = hashlib.sha256(f"{first['id']}|email|{sealed_far}".encode()).hexdigest()[:32]
+        wait_for(lambda: any(e["type"] == "notification.sent" for e in s.request(
+            "GET", f"/v1/streams/notification-{far_message}/events",
+            token=s.token("admin", "", "root")).json().get("events", [])),
+            20, "the delivery to the long address recorded")
+
         erased = ok(dpo.command(f"subject-{NFORLI}-{started['subject']}", "erase_personal_data",
                                 {"subject": started["subject"], "reason": "request",
                                  "groups": ["contact"]}))
