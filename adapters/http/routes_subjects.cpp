@@ -7,12 +7,11 @@
 // integrators (domain::MayOpenPersonalData).
 #include <fmt/format.h>
 
-#include <regex>
-
 #include "adapters/http/api.h"
 #include "adapters/http/view_query.h"
 #include "domain/access.h"
 #include "engine/crypto/personal.h"
+#include "engine/crypto/subject_id.h"
 #include "projections/views/subjects.h"
 
 namespace procedo::http {
@@ -63,8 +62,7 @@ void AddSubjectRoutes(Router& router, Api& api) {
               "administrator's) to read");
         }
         const std::string& subject = req.params["subject"];
-        static const std::regex kSubject("^subj-[A-Za-z0-9_-]{22}$");
-        if (!std::regex_match(subject, kSubject)) {
+        if (!crypto::IsSubjectId(subject)) {
           return BadParameter("subject", "a data subject's id (subj- and 22 characters)");
         }
         std::string tenant;

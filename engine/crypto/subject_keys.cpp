@@ -10,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "engine/crypto/subject_id.h"
 #include "engine/crypto/subject_rows.h"
 
 namespace procedo::crypto {
@@ -45,7 +46,7 @@ std::string NewSubjectId() {
   char text[sodium_base64_ENCODED_LEN(16, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
   sodium_bin2base64(text, sizeof text, bytes, sizeof bytes,
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  return std::string("subj-") + text;
+  return std::string(kSubjectIdPrefix) + text;
 }
 
 Result<SubjectKey> ReadMasterKey(const std::string& path) {

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "domain/closures.h"
+#include "engine/crypto/subject_id.h"
 #include "projections/views/case_view_rendered.h"
 
 namespace procedo::projections {
@@ -13,14 +13,6 @@ namespace procedo::projections {
 using nlohmann::json;
 
 namespace {
-
-// A data subject's random id (crypto::NewSubjectId): "subj-" and 22 base64url characters.
-bool IsSubjectId(const std::string& text) {
-  if (text.size() != 27 || !text.starts_with("subj-")) return false;
-  return std::all_of(text.begin() + 5, text.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-  });
-}
 
 // Seed 002's four states: in corso, sospesa, riattivata, chiusa.
 const char* Label(const std::string& state) {
@@ -95,7 +87,9 @@ Status CaseViewProjection::Apply(const Event& event, ViewWriter& rows) {
     json& fields = view["fields"];
     for (const auto& [k, v] : pe->data.items()) {
       // A data subject's id (an event that is about one person) is no fact to show.
-      if (k == "subject" && v.is_string() && IsSubjectId(v.get_ref<const std::string&>())) continue;
+      const bool subject_id =
+          k == "subject" && v.is_string() && crypto::IsSubjectId(v.get_ref<const std::string&>());
+      if (subject_id) continue;
       if (v.is_number() || v.is_boolean() ||
           (v.is_string() && v.get_ref<const std::string&>().size() <= 300)) {
         fields[k] = v;
