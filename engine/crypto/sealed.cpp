@@ -3,10 +3,15 @@
 #include <pthread.h>
 #include <sodium.h>
 
+#include <atomic>
+#include <cstring>
 #include <stdexcept>
 
 namespace procedo::crypto {
 namespace {
+
+// Bumped in a forked child: its threads' pools are its parent's bytes, and must not be used again.
+std::atomic<uint64_t> fork_generation{0};
 
 constexpr std::string_view kVersion = "v1.";
 
@@ -31,17 +36,45 @@ bool CryptoReady() {
     // each. It refuses to run in a forked child (it aborts rather than repeat its parent's
     // stream), so a child that does not exec goes back to the kernel's generator.
     randombytes_set_implementation(&randombytes_internal_implementation);
-    pthread_atfork(nullptr, nullptr,
-                   [] { randombytes_set_implementation(&randombytes_sysrandom_implementation); });
+    pthread_atfork(nullptr, nullptr, [] {
+      randombytes_set_implementation(&randombytes_sysrandom_implementation);
+      fork_generation.fetch_add(1);
+    });
     return sodium_init() >= 0;
   }();
   return ready;
 }
 
-SubjectKey NewKey() {
+void RandomBytes(void* out, size_t n) {
   if (!CryptoReady()) throw std::runtime_error("libsodium did not start: no source of entropy");
+  // Drawn from libsodium a pool at a time: even its user-space generator asks the kernel for the
+  // process id on every call (to notice a fork), and a new person's first command draws eight
+  // times. Bytes handed out are wiped from the pool; a forked child discards its parent's pool.
+  struct Pool {
+    unsigned char bytes[1024];
+    size_t used = sizeof bytes;
+    uint64_t generation = 0;
+  };
+  thread_local Pool pool;
+  auto* to = static_cast<unsigned char*>(out);
+  if (n > sizeof pool.bytes / 4) {
+    randombytes_buf(to, n);
+    return;
+  }
+  const uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+  if (pool.generation != generation || sizeof pool.bytes - pool.used < n) {
+    randombytes_buf(pool.bytes, sizeof pool.bytes);
+    pool.used = 0;
+    pool.generation = generation;
+  }
+  std::memcpy(to, pool.bytes + pool.used, n);
+  sodium_memzero(pool.bytes + pool.used, n);
+  pool.used += n;
+}
+
+SubjectKey NewKey() {
   SubjectKey key;
-  crypto_aead_xchacha20poly1305_ietf_keygen(key.data());
+  RandomBytes(key.data(), key.size());
   return key;
 }
 
@@ -51,7 +84,7 @@ std::string Box(const SubjectKey& key, std::string_view plaintext, std::string_v
                       crypto_aead_xchacha20poly1305_ietf_ABYTES,
                   '\0');
   auto* nonce = reinterpret_cast<unsigned char*>(box.data());
-  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  RandomBytes(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   unsigned long long written = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
       nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &written,

@@ -30,6 +30,9 @@ std::string Seal(const SubjectKey& key, std::string_view plaintext, std::string_
 Result<std::string> Open(const SubjectKey& key, std::string_view sealed, std::string_view event_id,
                          std::string_view path);
 
+// `n` bytes from the process's cryptographic generator (libsodium's, through a per-thread pool).
+void RandomBytes(void* out, size_t n);
+
 // A fresh random key.
 SubjectKey NewKey();
 

@@ -42,7 +42,7 @@ Status ErasedError(std::string_view subject, std::string_view group) {
 std::string NewSubjectId() {
   if (!CryptoReady()) throw std::runtime_error("libsodium did not start: no source of entropy");
   unsigned char bytes[16];
-  randombytes_buf(bytes, sizeof bytes);
+  RandomBytes(bytes, sizeof bytes);
   char text[sodium_base64_ENCODED_LEN(16, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
   sodium_bin2base64(text, sizeof text, bytes, sizeof bytes,
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);

@@ -51,22 +51,27 @@ Status SubjectKeyStore::Put(std::string_view subject, std::vector<SideRow> made,
     }
     return Status::Ok();
   }
-  std::vector<std::string> keys;
-  for (auto& row : made) {
-    Shard& shard = ShardOf(rows::RouteOf(row.key));
-    std::lock_guard lock(shard.mu);
-    auto [it, added] = shard.pending.insert_or_assign(
-        row.key, Pending{std::string(subject), std::move(row.value)});
-    if (added) pending_rows_.fetch_add(1, std::memory_order_relaxed);
-    keys.push_back(it->first);
-  }
-  if (!keys.empty()) {
+  // The rows made here go into the carry as they are; the subject's rows that earlier calls made
+  // and no batch has written yet are looked up only when there are some.
+  bool earlier = false;
+  if (!made.empty()) {
     Shard& shard = ShardOf(subject);
     std::lock_guard lock(shard.mu);
     auto& mine = shard.by_subject[std::string(subject)];
-    mine.insert(mine.end(), keys.begin(), keys.end());
+    earlier = !mine.empty();
+    for (const auto& row : made) mine.push_back(row.key);
   }
-  CarryPending(subject, carry);
+  for (auto& row : made) {
+    AddOnce(*carry, row.key, row.value);
+    Shard& shard = ShardOf(rows::RouteOf(row.key));
+    std::lock_guard lock(shard.mu);
+    const bool added = shard.pending
+                           .insert_or_assign(std::move(row.key),
+                                             Pending{std::string(subject), std::move(row.value)})
+                           .second;
+    if (added) pending_rows_.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (made.empty() || earlier) CarryPending(subject, carry);
   if (pending_rows_.load(std::memory_order_relaxed) > kMaxPending) {
     std::vector<SideRow> overflow;
     for (auto& shard : shards_) {
@@ -89,6 +94,12 @@ std::vector<std::string> SubjectKeyStore::PendingKeysOf(std::string_view subject
 void SubjectKeyStore::CarryPending(std::string_view subject, std::vector<SideRow>* carry) const {
   if (carry == nullptr) return;
   const std::vector<std::string> keys = PendingKeysOf(subject);
+  if (std::all_of(keys.begin(), keys.end(), [&](const std::string& key) {
+        return std::any_of(carry->begin(), carry->end(),
+                           [&](const SideRow& r) { return r.key == key; });
+      })) {
+    return;  // carried already (a subject made by this same command)
+  }
   for (const auto& key : keys) {
     Shard& shard = ShardOf(rows::RouteOf(key));
     std::lock_guard lock(shard.mu);

@@ -316,10 +316,48 @@ class RegexCompiler {
 };
 
 std::unique_ptr<SchemaRegex> SchemaRegex::Compile(std::string_view pattern) {
-  return RegexCompiler(pattern).Run();
+  auto out = RegexCompiler(pattern).Run();
+  if (out) out->FindStraightLine();
+  return out;
+}
+
+void SchemaRegex::FindStraightLine() {
+  size_t pc = 0;
+  if (prog_.empty() || prog_[pc++].op != Inst::kBegin) return;
+  std::vector<uint32_t> fixed;
+  while (pc < prog_.size() && prog_[pc].op == Inst::kSet) fixed.push_back(prog_[pc++].x);
+  int64_t tail = -1;
+  // X* compiles to: split(next, out); set X; jmp split.
+  if (pc + 2 < prog_.size() && prog_[pc].op == Inst::kSplit && prog_[pc].x == pc + 1 &&
+      prog_[pc].y == pc + 3 && prog_[pc + 1].op == Inst::kSet && prog_[pc + 2].op == Inst::kJmp &&
+      prog_[pc + 2].x == pc) {
+    tail = prog_[pc + 1].x;
+    pc += 3;
+  }
+  if (pc + 2 != prog_.size() || prog_[pc].op != Inst::kEnd || prog_[pc + 1].op != Inst::kMatch) {
+    return;
+  }
+  straight_ = true;
+  fixed_ = std::move(fixed);
+  tail_ = tail;
+}
+
+bool SchemaRegex::StraightSearch(std::string_view text) const {
+  if (text.size() < fixed_.size() || (tail_ < 0 && text.size() != fixed_.size())) return false;
+  for (size_t i = 0; i < fixed_.size(); ++i) {
+    if (!sets_[fixed_[i]][static_cast<unsigned char>(text[i])]) return false;
+  }
+  if (tail_ >= 0) {
+    const auto& set = sets_[static_cast<size_t>(tail_)];
+    for (size_t i = fixed_.size(); i < text.size(); ++i) {
+      if (!set[static_cast<unsigned char>(text[i])]) return false;
+    }
+  }
+  return true;
 }
 
 bool SchemaRegex::Search(std::string_view text) const {
+  if (straight_) return StraightSearch(text);
   // Scratch per thread, reused: a check runs for every string of every payload.
   thread_local std::vector<uint32_t> marks, current, next, stack;
   thread_local uint32_t gen = 0;

@@ -34,8 +34,15 @@ class SchemaRegex {
 
  private:
   friend class RegexCompiler;
+  // Recognises the shape `^` classes, then at most one class repeated, `$` (a sealed value's
+  // pattern, a code's), which is matched by one pass over the text without the machine.
+  void FindStraightLine();
+  bool StraightSearch(std::string_view text) const;
   std::vector<Inst> prog_;
   std::vector<std::bitset<256>> sets_;
+  bool straight_ = false;
+  std::vector<uint32_t> fixed_;  // straight: the sets of the leading characters
+  int64_t tail_ = -1;            // straight: the set repeated to the end, -1 when none
 };
 
 }  // namespace procedo

@@ -69,6 +69,12 @@ const std::vector<std::string> kSamples = {
     "2026-11",
     "2026-13",
     "2026/27",
+    "pd1.AbC-_.9",
+    "pd1.",
+    "pd1.a b",
+    "pd2.abc",
+    "a09",
+    "12",
     "2026-11-01T10:00:00Z",
     "2026-11-01T10:00:00.123+01:00",
     "2026-11-01T10:00:00",
@@ -205,7 +211,10 @@ TEST_CASE("schema regex: every pattern of the product's schemas answers as std::
   for (const auto& [file, schema] : ProductSchemas()) Patterns(schema, &patterns);
   for (const char* more :
        {"^[0-9]{4}-(0[1-9]|1[0-2])$|^[0-9]{4}/[0-9]{2}$", "a|b", "(ab)*c", "^(a|ab)(c|bcd)$",
-        "x{2,}", "^\\d+\\s?\\w*$", "[^ \\t\\r\\n]", "^\\t?[\\d\\s]+\\W$", "\\n\\f\\v"}) {
+        "x{2,}", "^\\d+\\s?\\w*$", "[^ \\t\\r\\n]", "^\\t?[\\d\\s]+\\W$", "\\n\\f\\v",
+        // The straight-line shape (leading classes, one repeated class, both anchors) and its
+        // near misses, which the one-pass matcher answers.
+        "^pd1\\.[A-Za-z0-9_.-]+$", "^a[0-9]*$", "^[0-9]{2}$", "^$", "^a*$", "^ab+", "a+$"}) {
     patterns.insert(more);
   }
   REQUIRE(patterns.size() > 30);
