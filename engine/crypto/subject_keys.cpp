@@ -97,12 +97,17 @@ Result<std::unique_ptr<SubjectKeyStore>> SubjectKeyStore::Open(SideTable& table,
   return std::unique_ptr<SubjectKeyStore>(new SubjectKeyStore(table, master));
 }
 
+SideRow SubjectKeyStore::WrappedKeyRow(std::string_view subject, std::string_view group,
+                                       const SubjectKey& key) const {
+  return {Row(rows::kKey, subject, group),
+          Box(master_, std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
+              WrapData(subject, group))};
+}
+
 SideRow SubjectKeyStore::NewWrappedKey(std::string_view subject, std::string_view group,
                                        SubjectKey* key) const {
   *key = NewKey();
-  return {Row(rows::kKey, subject, group),
-          Box(master_, std::string_view(reinterpret_cast<const char*>(key->data()), key->size()),
-              WrapData(subject, group))};
+  return WrappedKeyRow(subject, group, *key);
 }
 
 SubjectKeyStore::Shard& SubjectKeyStore::ShardOf(std::string_view route) const {
@@ -122,6 +127,12 @@ Result<SubjectKey> SubjectKeyStore::KeyFor(std::string_view subject, std::string
   if (auto cached = Cached(row)) return *cached;
   const uint64_t generation = Generation(subject);
   if (Erased(subject, group)) return ErasedError(subject, group);
+  auto from_created = CreatedKey(subject, group);
+  if (!from_created.ok()) return from_created.status();
+  if (from_created->has_value()) {
+    Cache(row, **from_created, generation);
+    return **from_created;
+  }
   auto stored = Read(row);
   if (!stored.ok()) return stored.status();
   if (stored->has_value()) {
@@ -168,11 +179,10 @@ Status SubjectKeyStore::EnsureKeys(std::string_view subject, const std::vector<s
   std::lock_guard lock(Stripe(subject));
   std::vector<SideRow> made;
   if (!claim.empty()) {
-    auto owner = Read(Row(rows::kOwner, subject, ""));
-    if (!owner.ok()) return owner.status();
-    if (!owner->has_value()) {
+    const auto owner = TenantOf(subject);
+    if (!owner) {
       made.push_back({Row(rows::kOwner, subject, ""), std::string(claim)});
-    } else if (**owner != claim) {
+    } else if (*owner != claim) {
       return Status::PermissionDenied(fmt::format(
           "subject {} is another tenant's; its data cannot be sealed or erased here", subject));
     }
@@ -184,6 +194,9 @@ Status SubjectKeyStore::EnsureKeys(std::string_view subject, const std::vector<s
     const std::string row = Row(rows::kKey, subject, g);
     if (Cached(row)) continue;  // an erasure takes its keys out of the cache first
     if (Erased(subject, g)) return ErasedError(subject, g);
+    auto from_created = CreatedKey(subject, g);
+    if (!from_created.ok()) return from_created.status();
+    if (from_created->has_value()) continue;
     auto stored = Read(row);
     if (!stored.ok()) return stored.status();
     if (stored->has_value()) continue;
@@ -239,7 +252,7 @@ Result<std::string> SubjectKeyStore::SubjectFor(std::string_view tenant,
                                                 std::string_view identifier, std::string_view group,
                                                 const std::vector<std::string>& keys_for,
                                                 std::vector<SideRow>* carry) {
-  if (!Valid(group)) return Invalid();
+  if (!Valid(group) || keys_for.size() > 255) return Invalid();
   for (const auto& g : keys_for) {
     if (!Valid(g)) return Invalid();
   }
@@ -257,17 +270,12 @@ Result<std::string> SubjectKeyStore::SubjectFor(std::string_view tenant,
     }
   }
   std::string subject = NewSubjectId();
-  std::vector<SideRow> made = {
-      {Row(rows::kOwner, subject, ""), std::string(tenant)},
-      {row, subject + '\0' + std::string(group)},
-      {Row(rows::kIndexed, subject, std::string(group) + '\0' + hash), ""}};
   std::vector<std::pair<std::string, SubjectKey>> keys;
   const uint64_t generation = Generation(subject);
-  for (const auto& g : keys_for) {
-    SubjectKey key{};
-    made.push_back(NewWrappedKey(subject, g, &key));
-    keys.emplace_back(made.back().key, key);
-  }
+  std::vector<SideRow> made;
+  made.reserve(2);
+  made.push_back(NewCreated(subject, tenant, group, hash, keys_for, &keys));
+  made.push_back({row, subject + '\0' + std::string(group)});
   if (Status s = Put(subject, std::move(made), carry); !s.ok()) return s;
   for (const auto& [key_row, key] : keys) Cache(key_row, key, generation);
   return subject;
@@ -293,6 +301,10 @@ Status SubjectKeyStore::Claim(std::string_view subject, std::string_view tenant,
 }
 
 std::optional<std::string> SubjectKeyStore::TenantOf(std::string_view subject) const {
+  // A subject made with a creation row has no owner row until an erasure splits it.
+  if (auto created = ReadCreated(subject); created.ok() && created->has_value()) {
+    return std::move((*created)->tenant);
+  }
   auto owner = Read(Row(rows::kOwner, subject, ""));
   if (!owner.ok() || !owner->has_value()) return std::nullopt;
   return std::move(**owner);

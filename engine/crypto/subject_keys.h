@@ -26,6 +26,9 @@
 #include "engine/crypto/sealed.h"
 
 namespace procedo::crypto {
+namespace rows {
+struct Created;
+}
 
 // A new subject id: random, so that it says nothing of the person (never a fiscal code).
 std::string NewSubjectId();
@@ -109,6 +112,25 @@ class SubjectKeyStore {
   void Forget(std::string_view subject, const std::vector<std::string>& keys);
   void DropPending(std::string_view subject, const std::vector<std::string>& groups);
   SideRow NewWrappedKey(std::string_view subject, std::string_view group, SubjectKey* key) const;
+  SideRow WrappedKeyRow(std::string_view subject, std::string_view group,
+                        const SubjectKey& key) const;
+  // A new subject's creation row (subject_rows.h), its keys made for `groups` and added to `keys`
+  // by their "k" row names.
+  SideRow NewCreated(std::string_view subject, std::string_view tenant,
+                     std::string_view index_group, std::string_view hash,
+                     const std::vector<std::string>& groups,
+                     std::vector<std::pair<std::string, SubjectKey>>* keys) const;
+  Result<std::optional<rows::Created>> ReadCreated(std::string_view subject) const;
+  Result<std::vector<SubjectKey>> OpenCreated(std::string_view subject,
+                                              const rows::Created& created) const;
+  // The group's key from the subject's creation row; nullopt when the row or the group is not
+  // there.
+  Result<std::optional<SubjectKey>> CreatedKey(std::string_view subject,
+                                               std::string_view group) const;
+  // An erasure's split of the creation row: the owner, the kept groups' keys and the kept index
+  // link as rows of their own, the erased index entry and the creation row deleted.
+  Status SplitCreated(std::string_view subject, const std::vector<std::string>& erased, bool all,
+                      std::vector<SideRow>* puts, std::vector<std::string>* deletes) const;
   // Erasures of the subject so far (its shard's): a key read before a change is not cached after
   // it.
   uint64_t Generation(std::string_view subject) const;

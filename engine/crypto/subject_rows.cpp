@@ -19,7 +19,7 @@ constexpr size_t kMaxPending = 100'000;
 
 bool Erasable(std::string_view key) {
   return key.starts_with(rows::kKey) || key.starts_with(rows::kIndex) ||
-         key.starts_with(rows::kIndexed);
+         key.starts_with(rows::kIndexed) || key.starts_with(rows::kCreated);
 }
 
 void AddOnce(std::vector<SideRow>& to, const std::string& key, const std::string& value) {
@@ -143,8 +143,10 @@ void SubjectKeyStore::Durable(const std::vector<SideRow>& written) {
     }
     if (!erasures) continue;
     std::lock_guard lock(erased_mu_);
+    // An erasure splits a creation row whatever it erased: one landing after it is swept.
     if (erased_here_.contains(subject) && Erasable(row.key) &&
-        Erased(subject, rows::GroupOf(row.key, row.value))) {
+        (row.key.starts_with(rows::kCreated) ||
+         Erased(subject, rows::GroupOf(row.key, row.value)))) {
       resurrected_.push_back(row.key);
     }
   }
@@ -164,7 +166,8 @@ void SubjectKeyStore::DropPending(std::string_view subject,
     }
     if (!Erasable(key)) continue;  // the owner stays: erasure keeps who the subject was
     const std::string group = rows::GroupOf(key, p->second.value);
-    if (!groups.empty() && std::find(groups.begin(), groups.end(), group) == groups.end()) {
+    if (!key.starts_with(rows::kCreated) && !groups.empty() &&
+        std::find(groups.begin(), groups.end(), group) == groups.end()) {
       continue;
     }
     shard.pending.erase(p);
@@ -188,11 +191,14 @@ std::vector<std::string> SubjectKeyStore::Groups(std::string_view subject) const
   for (const auto& key : PendingKeysOf(subject)) {
     if (key.starts_with(prefix)) out.push_back(key.substr(prefix.size()));
   }
+  auto add = [&](std::string g) {
+    if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(std::move(g));
+  };
+  if (auto created = ReadCreated(subject); created.ok() && created->has_value()) {
+    for (auto& g : (*created)->groups) add(std::move(g));
+  }
   if (auto stored = table_.ScanSide(prefix); stored.ok()) {
-    for (const auto& r : *stored) {
-      std::string g = r.key.substr(prefix.size());
-      if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(std::move(g));
-    }
+    for (const auto& r : *stored) add(r.key.substr(prefix.size()));
   }
   return out;
 }
@@ -216,8 +222,9 @@ Status SubjectKeyStore::Erase(std::string_view subject, std::string_view group, 
     erased_here_.insert(std::string(subject));
     erased_any_.store(true);
   }
-  DropPending(subject, group.empty() ? std::vector<std::string>{} : groups);
+  std::vector<SideRow> puts = {{Row(rows::kErased, subject, group), "erased"}};
   std::vector<std::string> deletes;
+  if (Status s = SplitCreated(subject, groups, group.empty(), &puts, &deletes); !s.ok()) return s;
   for (const auto& g : groups) deletes.push_back(Row(rows::kKey, subject, g));
   // The identifiers' entries of the erased groups: their hashes leave the disk with the keys.
   std::string prefix = Row(rows::kIndexed, subject, group);
@@ -229,10 +236,12 @@ Status SubjectKeyStore::Erase(std::string_view subject, std::string_view group, 
     deletes.push_back(rows::IndexRow(r.key.substr(r.key.size() - rows::kHashBytes)));
     deletes.push_back(r.key);
   }
-  if (Status s = table_.WriteSide({{Row(rows::kErased, subject, group), "erased"}}, deletes);
-      !s.ok()) {
+  if (Status s = table_.WriteSide(puts, deletes); !s.ok()) {
     return Status::IoError("erasing a subject's keys failed: " + s.message());
   }
+  // Only now, with the kept keys written on their own: until then a command meeting the subject
+  // carries its creation row, so no event is ever sealed with a key no row on the disk holds.
+  DropPending(subject, group.empty() ? std::vector<std::string>{} : groups);
   forget();  // again now that the store says erased: a read that began before is not cached
   return scrub ? Scrub() : Status::Ok();
 }

@@ -1,11 +1,18 @@
 // Private to engine/crypto: the layout of the subject key store's rows in its side table.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace procedo::crypto::rows {
 
+// A new subject's first rows are one: "c", subject, "" -> its tenant, first identifier's index
+// link and first keys (Created), beside the index row itself; two rows to insert, not five. The
+// row is never rewritten (two batches carrying the subject may land in either order): an erasure
+// splits it into the rows below and deletes it.
+inline constexpr std::string_view kCreated = "c";
 inline constexpr std::string_view kKey = "k";      // "k", subject, group -> wrapped key
 inline constexpr std::string_view kErased = "e";   // "e", subject, group ("" all) -> "erased"
 inline constexpr std::string_view kIndex = "i";    // "i", hash -> subject NUL group
@@ -34,7 +41,18 @@ inline bool IsIndexRow(std::string_view key) {
   return key.size() > 1 && key.starts_with(kIndex) && key[1] == '\0';
 }
 
-// The subject part of a row of kind k, e, o or x (between its first and second NUL).
+struct Created {
+  std::string tenant;
+  std::string index_group;  // the group of the identifier `hash` indexes
+  std::string hash;         // kHashBytes
+  std::vector<std::string> groups;
+  std::string wrapped;  // the groups' keys in their order, boxed as one by the master key
+};
+// Lengths of at most 255 bytes (tenants and groups are at most 200) before each part.
+std::string EncodeCreated(const Created& created);
+std::optional<Created> DecodeCreated(std::string_view value);
+
+// The subject part of a row of kind c, k, e, o or x (between its first and second NUL).
 inline std::string_view SubjectPart(std::string_view key) {
   const size_t first = key.find('\0');
   if (first == std::string_view::npos) return {};
@@ -63,7 +81,7 @@ inline std::string GroupOf(std::string_view key, std::string_view value) {
   return std::string(rest);
 }
 
-// The subject a row of kind k, o, x or i belongs to.
+// The subject a row of kind c, k, o, x or i belongs to.
 inline std::string SubjectOfRow(std::string_view key, std::string_view value) {
   if (IsIndexRow(key)) return std::string(value.substr(0, value.find('\0')));
   return std::string(SubjectPart(key));

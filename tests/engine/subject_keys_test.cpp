@@ -29,9 +29,10 @@ SubjectKey Master() {
   return m;
 }
 
-// The wrapped key as the store keeps it (its row layout: "k", subject and group joined by NUL),
-// read with RocksDB itself from the log's side table while the log is closed; "" when none.
-std::string Wrapped(const std::string& path, const std::string& subject, const std::string& group) {
+// A row of the log's side table as the store keeps it (its layout: a kind, the subject and a
+// group joined by NUL), read with RocksDB itself while the log is closed; "" when none.
+std::string SideRowOf(const std::string& path, const std::string& kind, const std::string& subject,
+                      const std::string& group) {
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
                                                       {"side", {}}};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -40,10 +41,20 @@ std::string Wrapped(const std::string& path, const std::string& subject, const s
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string value;
   auto s = db->Get(rocksdb::ReadOptions(), handles[1],
-                   std::string("k\0", 2) + subject + '\0' + group, &value);
+                   kind + '\0' + subject + '\0' + group, &value);
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   REQUIRE((s.ok() || s.IsNotFound()));
   return value;
+}
+
+// A key made on its own: "k", wrapped alone.
+std::string Wrapped(const std::string& path, const std::string& subject, const std::string& group) {
+  return SideRowOf(path, "k", subject, group);
+}
+
+// A new subject's creation row: its tenant, index link and first keys in one.
+std::string Created(const std::string& path, const std::string& subject) {
+  return SideRowOf(path, "c", subject, "");
 }
 
 // A log and the key store beside it, opened together and closed together.
@@ -182,17 +193,18 @@ TEST_CASE("a new person's rows reach the disk in the batch of the event that nee
     std::vector<SideRow> carried;
     marta = store->SubjectFor("comune-forli", "marta@example.it", "contact", {"contact"}, &carried)
                 .value();
-    // Owner, index entry, its back reference and the key: made, known here, on no disk yet.
-    CHECK(carried.size() == 4);
+    // The creation row (owner, index link, key) and the index entry: made, known here, on no
+    // disk yet.
+    CHECK(carried.size() == 2);
     CHECK(store->TenantOf(marta) == "comune-forli");
     martas = store->KeyFor(marta, "contact", false).value();
-    CHECK(Wrapped(path, marta, "contact").empty());
+    CHECK(Created(path, marta).empty());
     // Another command meeting the same person before the first one's batch carries them too.
     std::vector<SideRow> again;
     CHECK(store->SubjectFor("comune-forli", " MARTA@example.it", "contact", {}, &again).value() ==
           marta);
     REQUIRE(store->EnsureKeys(marta, {"contact", "identity"}, "comune-forli", &again).ok());
-    CHECK(again.size() == 5);  // the four, and the identity key this one made
+    CHECK(again.size() == 3);  // the two, and the identity key this one made
     REQUIRE(append(*store.log, "case-comune-forli-1", carried).ok());
     // Written: a third command carries only what is still in flight (the identity key).
     std::vector<SideRow> third;
@@ -214,10 +226,10 @@ TEST_CASE("a new person's rows reach the disk in the batch of the event that nee
     CHECK_FALSE(store->NeedsSweep());
     CHECK(store->KeyFor(anna, "contact", false).status().code() == Status::Code::kPermissionDenied);
   }
-  CHECK_FALSE(Wrapped(path, marta, "contact").empty());
+  CHECK_FALSE(Created(path, marta).empty());
   CHECK(Wrapped(path, marta, "identity").empty());  // its command never appended
-  CHECK(Wrapped(path, paolo, "contact").empty());
-  CHECK(Wrapped(path, anna, "contact").empty());
+  CHECK(Created(path, paolo).empty());
+  CHECK(Created(path, anna).empty());
   KeysOnLog reopened(path, Master());
   CHECK(reopened->KeyFor(marta, "contact", false).value() == martas);
   CHECK(reopened->TenantOf(marta) == "comune-forli");
@@ -225,6 +237,77 @@ TEST_CASE("a new person's rows reach the disk in the batch of the event that nee
   // The identifier finds Marta again; Paolo's, never written, makes a new subject.
   CHECK(reopened->SubjectFor("comune-forli", "marta@example.it", "contact").value() == marta);
   CHECK(reopened->SubjectFor("comune-forli", "paolo@example.it", "contact").value() != paolo);
+}
+
+TEST_CASE("an erasure splits a creation row: what it erased leaves the disk, the rest stays",
+          "[crypto]") {
+  testing::TempDir dir;
+  const std::string path = dir.sub("log");
+  auto append = [](LogStore& log, const std::string& stream, std::vector<SideRow> rows) {
+    AppendRequest r;
+    r.stream = stream;
+    r.expected = ExpectedVersion::NoStream();
+    r.events.push_back(NewEvent{"case.noted", "{}", "comune-forli", "{}", "", "", std::nullopt});
+    r.side_rows = std::move(rows);
+    return log.Append(std::move(r));
+  };
+  std::string marta, luca;
+  SubjectKey lucas_contact{};
+  std::string martas_created;
+  {
+    KeysOnLog store(path, Master());
+    std::vector<SideRow> carried;
+    marta = store->SubjectFor("comune-forli", "marta@example.it", "contact",
+                              {"contact", "identity", "contact"}, &carried)
+                .value();
+    REQUIRE(carried.size() == 2);
+    martas_created = carried[0].key.starts_with("c") ? carried[0].value : carried[1].value;
+    const SubjectKey contact = store->KeyFor(marta, "contact", false).value();
+    CHECK(store->KeyFor(marta, "identity", false).value() != contact);
+    REQUIRE(append(*store.log, "case-comune-forli-1", carried).ok());
+    CHECK(store->Groups(marta) == std::vector<std::string>{"contact", "identity"});
+
+    // The identity group first: the identifier (a contact) still finds Marta.
+    REQUIRE(store->Erase(marta, "identity").ok());
+    CHECK(store->KeyFor(marta, "identity", false).status().code() ==
+          Status::Code::kPermissionDenied);
+    CHECK(store->KeyFor(marta, "contact", false).value() == contact);
+    CHECK(store->FindSubject("comune-forli", "marta@example.it").value() == marta);
+    CHECK(store->TenantOf(marta) == "comune-forli");
+    CHECK(store->Groups(marta) == std::vector<std::string>{"contact"});
+    // Then the contact group: the identifier finds nobody, the owner stays.
+    REQUIRE(store->Erase(marta, "contact").ok());
+    CHECK_FALSE(store->FindSubject("comune-forli", "marta@example.it").value().has_value());
+    CHECK(store->TenantOf(marta) == "comune-forli");
+    CHECK(store->Groups(marta).empty());
+
+    // Luca's creation row is in flight when his identity group is erased: the batch writes it
+    // back, the sweep deletes it again, and his contact key, written on its own by the erasure,
+    // opens what the batch's events were sealed with.
+    std::vector<SideRow> lucas;
+    luca = store->SubjectFor("comune-forli", "luca@example.it", "contact", {"contact", "identity"},
+                             &lucas)
+               .value();
+    lucas_contact = store->KeyFor(luca, "contact", false).value();
+    REQUIRE(store->Erase(luca, "identity").ok());
+    REQUIRE(append(*store.log, "case-comune-forli-2", lucas).ok());
+    CHECK(store->NeedsSweep());
+    REQUIRE(store->Sweep().ok());
+    CHECK(store->KeyFor(luca, "contact", false).value() == lucas_contact);
+    CHECK(store->FindSubject("comune-forli", "luca@example.it").value() == luca);
+  }
+  CHECK(Created(path, marta).empty());
+  CHECK(Created(path, luca).empty());
+  CHECK_FALSE(DiskHolds(path, martas_created));  // the erased keys' only wrapping
+  CHECK_FALSE(Wrapped(path, luca, "contact").empty());
+  CHECK(Wrapped(path, luca, "identity").empty());
+  KeysOnLog reopened(path, Master());
+  CHECK(reopened->KeyFor(luca, "contact", false).value() == lucas_contact);
+  CHECK(reopened->KeyFor(luca, "identity", false).status().code() ==
+        Status::Code::kPermissionDenied);
+  CHECK(reopened->SubjectFor("comune-forli", "luca@example.it", "contact").value() == luca);
+  CHECK(reopened->TenantOf(marta) == "comune-forli");
+  CHECK(reopened->Groups(luca) == std::vector<std::string>{"contact"});
 }
 
 TEST_CASE("the master key comes from a file of 64 hexadecimal digits", "[crypto]") {
