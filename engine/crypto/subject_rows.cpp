@@ -194,8 +194,12 @@ std::vector<std::string> SubjectKeyStore::Groups(std::string_view subject) const
   auto add = [&](std::string g) {
     if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(std::move(g));
   };
+  // A creation row written back by a batch in flight during an erasure, until the sweep, still
+  // names the erased groups.
   if (auto created = ReadCreated(subject); created.ok() && created->has_value()) {
-    for (auto& g : (*created)->groups) add(std::move(g));
+    for (auto& g : (*created)->groups) {
+      if (!Erased(subject, g)) add(std::move(g));
+    }
   }
   if (auto stored = table_.ScanSide(prefix); stored.ok()) {
     for (const auto& r : *stored) add(r.key.substr(prefix.size()));
