@@ -251,7 +251,8 @@ Result<std::optional<std::string>> SubjectKeyStore::FindSubject(std::string_view
 Result<std::string> SubjectKeyStore::SubjectFor(std::string_view tenant,
                                                 std::string_view identifier, std::string_view group,
                                                 const std::vector<std::string>& keys_for,
-                                                std::vector<SideRow>* carry) {
+                                                std::vector<SideRow>* carry, bool* made_here) {
+  if (made_here != nullptr) *made_here = false;
   if (!Valid(group) || keys_for.size() > 255) return Invalid();
   for (const auto& g : keys_for) {
     if (!Valid(g)) return Invalid();
@@ -278,6 +279,7 @@ Result<std::string> SubjectKeyStore::SubjectFor(std::string_view tenant,
   made.push_back({row, subject + '\0' + std::string(group)});
   if (Status s = Put(subject, std::move(made), carry); !s.ok()) return s;
   for (const auto& [key_row, key] : keys) Cache(key_row, key, generation);
+  if (made_here != nullptr) *made_here = true;
   return subject;
 }
 
@@ -302,8 +304,8 @@ Status SubjectKeyStore::Claim(std::string_view subject, std::string_view tenant,
 
 std::optional<std::string> SubjectKeyStore::TenantOf(std::string_view subject) const {
   // A subject made with a creation row has no owner row until an erasure splits it.
-  if (auto created = ReadCreated(subject); created.ok() && created->has_value()) {
-    return std::move((*created)->tenant);
+  if (auto created = Read(Row(rows::kCreated, subject, "")); created.ok() && created->has_value()) {
+    if (auto tenant = rows::CreatedTenant(**created)) return std::string(*tenant);
   }
   auto owner = Read(Row(rows::kOwner, subject, ""));
   if (!owner.ok() || !owner->has_value()) return std::nullopt;

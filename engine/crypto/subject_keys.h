@@ -71,11 +71,12 @@ class SubjectKeyStore {
   // (trimmed, lower case), never the identifier, under the group the identifier belongs to:
   // erasing that group (or the subject) removes the entry, and the identifier then finds
   // nobody (a later sighting makes a new subject).
-  // A subject made here gets the keys of `keys_for` in the same synced write.
+  // A subject made here gets the keys of `keys_for` in the same synced write, and is claimed
+  // for the tenant; `made` (when given) says whether it was made here.
   Result<std::string> SubjectFor(std::string_view tenant, std::string_view identifier,
                                  std::string_view group,
                                  const std::vector<std::string>& keys_for = {},
-                                 std::vector<SideRow>* carry = nullptr);
+                                 std::vector<SideRow>* carry = nullptr, bool* made = nullptr);
   // The subject an identifier finds in the tenant, as SubjectFor would, without making one:
   // nullopt when nobody has it (or their entry was erased).
   Result<std::optional<std::string>> FindSubject(std::string_view tenant,

@@ -1,6 +1,7 @@
 // Private to engine/crypto: the layout of the subject key store's rows in its side table.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +52,13 @@ struct Created {
 // Lengths of at most 255 bytes (tenants and groups are at most 200) before each part.
 std::string EncodeCreated(const Created& created);
 std::optional<Created> DecodeCreated(std::string_view value);
+// Its tenant alone, read in place.
+inline std::optional<std::string_view> CreatedTenant(std::string_view value) {
+  if (value.empty()) return std::nullopt;
+  const size_t n = static_cast<uint8_t>(value.front());
+  if (value.size() < 1 + n) return std::nullopt;
+  return value.substr(1, n);
+}
 
 // The subject part of a row of kind c, k, e, o or x (between its first and second NUL).
 inline std::string_view SubjectPart(std::string_view key) {

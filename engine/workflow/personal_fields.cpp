@@ -111,7 +111,7 @@ std::string Escape(const std::string& token) {  // JSON Pointer (RFC 6901)
 Result<std::string> SubjectOf(const PersonalSite& site, crypto::PersonalData& personal,
                               std::string_view tenant, const json& object, bool make,
                               const std::vector<std::string>& keys_for = {},
-                              std::vector<SideRow>* carry = nullptr) {
+                              std::vector<SideRow>* carry = nullptr, bool* made = nullptr) {
   if (auto it = object.find("subject"); it != object.end() && it->is_string()) {
     return it->get<std::string>();
   }
@@ -120,7 +120,7 @@ Result<std::string> SubjectOf(const PersonalSite& site, crypto::PersonalData& pe
     if (!f.identifies || it == object.end() || !it->is_string()) continue;
     const auto& value = it->get_ref<const std::string&>();
     if (crypto::LooksPersonal(value) || value.empty()) continue;
-    return personal.keys().SubjectFor(tenant, value, f.group, keys_for, carry);
+    return personal.keys().SubjectFor(tenant, value, f.group, keys_for, carry, made);
   }
   return make ? crypto::NewSubjectId() : std::string();
 }
@@ -145,9 +145,13 @@ Status PrepareObject(const PersonalSite& site, crypto::PersonalData& personal,
   const std::vector<std::string> groups = GroupsToSeal(site, object);
   if (groups.empty()) return Status::Ok();
   // A new person's subject, index entry and keys ride in the batch of the event (`carry`).
-  auto subject = SubjectOf(site, personal, tenant, object, /*make=*/true, groups, carry);
+  bool made = false;
+  auto subject = SubjectOf(site, personal, tenant, object, /*make=*/true, groups, carry, &made);
   if (!subject.ok()) return subject.status();
-  if (Status s = personal.keys().EnsureKeys(*subject, groups, tenant, carry); !s.ok()) return s;
+  // A subject the index just made has these keys and this tenant already.
+  if (!made) {
+    if (Status s = personal.keys().EnsureKeys(*subject, groups, tenant, carry); !s.ok()) return s;
+  }
   object["subject"] = *subject;
   return Status::Ok();
 }

@@ -40,8 +40,8 @@ std::string SideRowOf(const std::string& path, const std::string& kind, const st
   REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, cfs, &handles, &raw).ok());
   std::unique_ptr<rocksdb::DB> db(raw);
   std::string value;
-  auto s = db->Get(rocksdb::ReadOptions(), handles[1],
-                   kind + '\0' + subject + '\0' + group, &value);
+  auto s =
+      db->Get(rocksdb::ReadOptions(), handles[1], kind + '\0' + subject + '\0' + group, &value);
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   REQUIRE((s.ok() || s.IsNotFound()));
   return value;
@@ -174,18 +174,21 @@ TEST_CASE("a subject's key is made once, kept wrapped, and erased off the disk",
   CHECK_FALSE(DiskHolds(path, raw));
 }
 
+// A command's event on a new stream, carrying the key store's rows as the command path does.
+Result<AppendResult> AppendCarrying(LogStore& log, const std::string& stream,
+                                    std::vector<SideRow> rows) {
+  AppendRequest r;
+  r.stream = stream;
+  r.expected = ExpectedVersion::NoStream();
+  r.events.push_back(NewEvent{"case.noted", "{}", "comune-forli", "{}", "", "", std::nullopt});
+  r.side_rows = std::move(rows);
+  return log.Append(std::move(r));
+}
+
 TEST_CASE("a new person's rows reach the disk in the batch of the event that needs them",
           "[crypto]") {
   testing::TempDir dir;
   const std::string path = dir.sub("log");
-  auto append = [](LogStore& log, const std::string& stream, std::vector<SideRow> rows) {
-    AppendRequest r;
-    r.stream = stream;
-    r.expected = ExpectedVersion::NoStream();
-    r.events.push_back(NewEvent{"case.noted", "{}", "comune-forli", "{}", "", "", std::nullopt});
-    r.side_rows = std::move(rows);
-    return log.Append(std::move(r));
-  };
   std::string marta, paolo, anna;
   SubjectKey martas{};
   {
@@ -205,7 +208,7 @@ TEST_CASE("a new person's rows reach the disk in the batch of the event that nee
           marta);
     REQUIRE(store->EnsureKeys(marta, {"contact", "identity"}, "comune-forli", &again).ok());
     CHECK(again.size() == 3);  // the two, and the identity key this one made
-    REQUIRE(append(*store.log, "case-comune-forli-1", carried).ok());
+    REQUIRE(AppendCarrying(*store.log, "case-comune-forli-1", carried).ok());
     // Written: a third command carries only what is still in flight (the identity key).
     std::vector<SideRow> third;
     REQUIRE(store->EnsureKeys(marta, {"contact"}, "comune-forli", &third).ok());
@@ -220,7 +223,7 @@ TEST_CASE("a new person's rows reach the disk in the batch of the event that nee
                .value();
     REQUIRE(store->Erase(anna, "").ok());
     CHECK_FALSE(store->NeedsSweep());
-    REQUIRE(append(*store.log, "case-comune-forli-2", annas).ok());
+    REQUIRE(AppendCarrying(*store.log, "case-comune-forli-2", annas).ok());
     CHECK(store->NeedsSweep());
     REQUIRE(store->Sweep().ok());
     CHECK_FALSE(store->NeedsSweep());
@@ -243,28 +246,21 @@ TEST_CASE("an erasure splits a creation row: what it erased leaves the disk, the
           "[crypto]") {
   testing::TempDir dir;
   const std::string path = dir.sub("log");
-  auto append = [](LogStore& log, const std::string& stream, std::vector<SideRow> rows) {
-    AppendRequest r;
-    r.stream = stream;
-    r.expected = ExpectedVersion::NoStream();
-    r.events.push_back(NewEvent{"case.noted", "{}", "comune-forli", "{}", "", "", std::nullopt});
-    r.side_rows = std::move(rows);
-    return log.Append(std::move(r));
-  };
   std::string marta, luca;
   SubjectKey lucas_contact{};
   std::string martas_created;
   {
     KeysOnLog store(path, Master());
     std::vector<SideRow> carried;
-    marta = store->SubjectFor("comune-forli", "marta@example.it", "contact",
-                              {"contact", "identity", "contact"}, &carried)
+    marta = store
+                ->SubjectFor("comune-forli", "marta@example.it", "contact",
+                             {"contact", "identity", "contact"}, &carried)
                 .value();
     REQUIRE(carried.size() == 2);
     martas_created = carried[0].key.starts_with("c") ? carried[0].value : carried[1].value;
     const SubjectKey contact = store->KeyFor(marta, "contact", false).value();
     CHECK(store->KeyFor(marta, "identity", false).value() != contact);
-    REQUIRE(append(*store.log, "case-comune-forli-1", carried).ok());
+    REQUIRE(AppendCarrying(*store.log, "case-comune-forli-1", carried).ok());
     CHECK(store->Groups(marta) == std::vector<std::string>{"contact", "identity"});
 
     // The identity group first: the identifier (a contact) still finds Marta.
@@ -285,12 +281,13 @@ TEST_CASE("an erasure splits a creation row: what it erased leaves the disk, the
     // back, the sweep deletes it again, and his contact key, written on its own by the erasure,
     // opens what the batch's events were sealed with.
     std::vector<SideRow> lucas;
-    luca = store->SubjectFor("comune-forli", "luca@example.it", "contact", {"contact", "identity"},
-                             &lucas)
+    luca = store
+               ->SubjectFor("comune-forli", "luca@example.it", "contact", {"contact", "identity"},
+                            &lucas)
                .value();
     lucas_contact = store->KeyFor(luca, "contact", false).value();
     REQUIRE(store->Erase(luca, "identity").ok());
-    REQUIRE(append(*store.log, "case-comune-forli-2", lucas).ok());
+    REQUIRE(AppendCarrying(*store.log, "case-comune-forli-2", lucas).ok());
     CHECK(store->NeedsSweep());
     REQUIRE(store->Sweep().ok());
     CHECK(store->KeyFor(luca, "contact", false).value() == lucas_contact);
