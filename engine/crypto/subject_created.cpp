@@ -139,8 +139,10 @@ Status SubjectKeyStore::SplitCreated(std::string_view subject,
   if (!created.ok()) return created.status();
   if (!created->has_value()) return Status::Ok();
   const rows::Created& c = **created;
+  // A row written back after an earlier erasure (before its sweep) still holds what that erasure
+  // took: never written out again.
   auto gone = [&](const std::string& g) {
-    return all || std::find(erased.begin(), erased.end(), g) != erased.end();
+    return all || std::find(erased.begin(), erased.end(), g) != erased.end() || Erased(subject, g);
   };
   // Who the subject was stays, as the owner row would have (erasure keeps it).
   puts->push_back({rows::Row(rows::kOwner, subject, ""), c.tenant});
