@@ -165,6 +165,11 @@ void SubjectKeyStore::DropPending(std::string_view subject,
       continue;
     }
     if (!Erasable(key)) continue;  // the owner stays: erasure keeps who the subject was
+    // An index entry made anew for the identifier since (a newer subject's) is not this one's.
+    if (p->second.subject != subject) {
+      dropped.push_back(key);
+      continue;
+    }
     const std::string group = rows::GroupOf(key, p->second.value);
     if (!key.starts_with(rows::kCreated) && !groups.empty() &&
         std::find(groups.begin(), groups.end(), group) == groups.end()) {
@@ -263,17 +268,35 @@ bool SubjectKeyStore::NeedsSweep() const {
 }
 
 Status SubjectKeyStore::Sweep() {
-  std::vector<std::string> rows;
+  std::vector<std::string> flagged;
   {
     std::lock_guard lock(erased_mu_);
-    rows.swap(resurrected_);
+    flagged.swap(resurrected_);
   }
-  if (rows.empty()) return Status::Ok();
-  Status s = table_.WriteSide({}, rows);
+  if (flagged.empty()) return Status::Ok();
+  // A creation row is split, not just deleted: what no erasure on the disk took (an erasure that
+  // failed before its write, a group kept) is written out on its own first. Index entries are
+  // left to their own flags: the hash may name a newer subject by now.
+  std::vector<SideRow> puts;
+  std::vector<std::string> deletes;
+  Status s = Status::Ok();
+  for (const auto& row : flagged) {
+    if (row.starts_with(rows::kCreated)) {
+      s = SplitCreated(rows::SubjectPart(row), {}, /*all=*/false, &puts, &deletes);
+      if (!s.ok()) break;
+    } else {
+      deletes.push_back(row);
+    }
+  }
+  std::erase_if(deletes, [](const std::string& key) { return rows::IsIndexRow(key); });
+  for (const auto& row : flagged) {
+    if (rows::IsIndexRow(row)) deletes.push_back(row);
+  }
+  if (s.ok()) s = table_.WriteSide(puts, deletes);
   if (s.ok()) s = table_.ScrubSide();
   if (!s.ok()) {
     std::lock_guard lock(erased_mu_);
-    resurrected_.insert(resurrected_.end(), rows.begin(), rows.end());
+    resurrected_.insert(resurrected_.end(), flagged.begin(), flagged.end());
   }
   return s;
 }
