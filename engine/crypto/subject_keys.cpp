@@ -196,7 +196,10 @@ Status SubjectKeyStore::EnsureKeys(std::string_view subject, const std::vector<s
     if (Erased(subject, g)) return ErasedError(subject, g);
     auto from_created = CreatedKey(subject, g);
     if (!from_created.ok()) return from_created.status();
-    if (from_created->has_value()) continue;
+    if (from_created->has_value()) {  // opened now: cached, so that sealing does not open it again
+      Cache(row, **from_created, generation);
+      continue;
+    }
     auto stored = Read(row);
     if (!stored.ok()) return stored.status();
     if (stored->has_value()) continue;
