@@ -91,12 +91,6 @@ SubjectKeyStore::~SubjectKeyStore() {
   sodium_memzero(index_key_.data(), index_key_.size());
 }
 
-Result<std::unique_ptr<SubjectKeyStore>> SubjectKeyStore::Open(SideTable& table,
-                                                               const SubjectKey& master) {
-  if (!CryptoReady()) return Status::Unavailable("libsodium did not start: no source of entropy");
-  return std::unique_ptr<SubjectKeyStore>(new SubjectKeyStore(table, master));
-}
-
 SideRow SubjectKeyStore::WrappedKeyRow(std::string_view subject, std::string_view group,
                                        const SubjectKey& key) const {
   return {Row(rows::kKey, subject, group),

@@ -22,6 +22,27 @@ bool Erasable(std::string_view key) {
          key.starts_with(rows::kIndexed) || key.starts_with(rows::kCreated);
 }
 
+// Takes the index entries out of `deletes`, and puts back those that still name a subject whose
+// group of the identifier is erased: the identifier may have found a newer subject since.
+Status KeepLiveIndexEntries(const SideTable& table, const SubjectKeyStore& store,
+                            std::vector<std::string>* deletes) {
+  std::vector<std::string> entries;
+  std::erase_if(*deletes, [&](const std::string& key) {
+    if (!rows::IsIndexRow(key)) return false;
+    entries.push_back(key);
+    return true;
+  });
+  for (const auto& key : entries) {
+    auto entry = table.GetSide(key);
+    if (!entry.ok()) return entry.status();
+    if (entry->has_value() &&
+        store.Erased(rows::SubjectOfRow(key, **entry), rows::GroupOf(key, **entry))) {
+      deletes->push_back(key);
+    }
+  }
+  return Status::Ok();
+}
+
 void AddOnce(std::vector<SideRow>& to, const std::string& key, const std::string& value) {
   for (const auto& r : to) {
     if (r.key == key) return;
@@ -30,6 +51,72 @@ void AddOnce(std::vector<SideRow>& to, const std::string& key, const std::string
 }
 
 }  // namespace
+
+Result<std::unique_ptr<SubjectKeyStore>> SubjectKeyStore::Open(SideTable& table,
+                                                               const SubjectKey& master) {
+  if (!CryptoReady()) return Status::Unavailable("libsodium did not start: no source of entropy");
+  std::unique_ptr<SubjectKeyStore> store(new SubjectKeyStore(table, master));
+  // The subjects erased before the last stop. Nothing is in flight now: any row a batch wrote
+  // back after an erasure is on the disk, and only the sweep in memory, which a crash may have
+  // prevented, would have taken it again. A store from before the marks takes every erased
+  // subject as marked, once.
+  auto version = table.GetSide(rows::kSweepMarks);
+  if (!version.ok()) return version.status();
+  const bool marked = version->has_value();
+  auto marks = table.ScanSide(std::string(marked ? rows::kSweepDue : rows::kErased) + '\0');
+  if (!marks.ok()) return marks.status();
+  if (marks->empty()) {
+    if (marked) return store;
+    if (Status s = table.WriteSide({{std::string(rows::kSweepMarks), "1"}}, {}); !s.ok()) return s;
+    return store;
+  }
+  std::vector<std::string> subjects;
+  for (const auto& mark : *marks) {
+    std::string subject(rows::SubjectPart(mark.key));
+    if (subjects.empty() || subjects.back() != subject) subjects.push_back(std::move(subject));
+  }
+  std::vector<SideRow> puts;
+  std::vector<std::string> deletes, failed;
+  for (const auto& subject : subjects) {
+    // A creation row that does not open (damaged, or another master key than the one it was
+    // made with) stays, and so does the mark: a start with the right key sweeps it.
+    std::vector<SideRow> split_puts;
+    std::vector<std::string> split_deletes;
+    if (!store->SplitCreated(subject, {}, /*all=*/false, &split_puts, &split_deletes).ok()) {
+      failed.push_back(subject);
+      continue;
+    }
+    puts.insert(puts.end(), split_puts.begin(), split_puts.end());
+    deletes.insert(deletes.end(), split_deletes.begin(), split_deletes.end());
+    for (std::string_view kind : {rows::kKey, rows::kIndexed}) {
+      auto found = table.ScanSide(Row(kind, subject, ""));
+      if (!found.ok()) return found.status();
+      for (const auto& r : *found) {
+        if (!store->Erased(subject, rows::GroupOf(r.key, r.value))) continue;
+        deletes.push_back(r.key);
+        if (kind == rows::kIndexed && r.key.size() >= rows::kHashBytes) {
+          deletes.push_back(rows::IndexRow(r.key.substr(r.key.size() - rows::kHashBytes)));
+        }
+      }
+    }
+  }
+  if (Status s = KeepLiveIndexEntries(table, *store, &deletes); !s.ok()) return s;
+  // The marks go only once the bytes are off the disk, so that a crash before sweeps again. The
+  // scrub runs even when nothing was found here: a sweep in memory may have deleted rows and
+  // stopped before its own scrub.
+  if (Status s = table.WriteSide(puts, deletes); !s.ok()) return s;
+  if (Status s = store->Scrub(); !s.ok()) return s;
+  std::vector<SideRow> keep;
+  std::vector<std::string> swept;
+  if (!marked) keep.push_back({std::string(rows::kSweepMarks), "1"});
+  for (const auto& subject : subjects) {
+    const bool kept = std::find(failed.begin(), failed.end(), subject) != failed.end();
+    if (kept && !marked) keep.push_back({Row(rows::kSweepDue, subject, ""), "due"});
+    if (!kept && marked) swept.push_back(Row(rows::kSweepDue, subject, ""));
+  }
+  if (Status s = table.WriteSide(keep, swept); !s.ok()) return s;
+  return store;
+}
 
 Result<std::optional<std::string>> SubjectKeyStore::Read(const std::string& row) const {
   {
@@ -231,7 +318,8 @@ Status SubjectKeyStore::Erase(std::string_view subject, std::string_view group, 
     erased_here_.insert(std::string(subject));
     erased_any_.store(true);
   }
-  std::vector<SideRow> puts = {{Row(rows::kErased, subject, group), "erased"}};
+  std::vector<SideRow> puts = {{Row(rows::kErased, subject, group), "erased"},
+                               {Row(rows::kSweepDue, subject, ""), "due"}};
   std::vector<std::string> deletes;
   if (Status s = SplitCreated(subject, groups, group.empty(), &puts, &deletes); !s.ok()) return s;
   for (const auto& g : groups) deletes.push_back(Row(rows::kKey, subject, g));
@@ -275,8 +363,8 @@ Status SubjectKeyStore::Sweep() {
   }
   if (flagged.empty()) return Status::Ok();
   // A creation row is split, not just deleted: what no erasure on the disk took (an erasure that
-  // failed before its write, a group kept) is written out on its own first. Index entries are
-  // left to their own flags: the hash may name a newer subject by now.
+  // failed before its write, a group kept) is written out on its own first. An index entry goes
+  // only while it still names the erased subject: the hash may name a newer one by now.
   std::vector<SideRow> puts;
   std::vector<std::string> deletes;
   Status s = Status::Ok();
@@ -288,10 +376,7 @@ Status SubjectKeyStore::Sweep() {
       deletes.push_back(row);
     }
   }
-  std::erase_if(deletes, [](const std::string& key) { return rows::IsIndexRow(key); });
-  for (const auto& row : flagged) {
-    if (rows::IsIndexRow(row)) deletes.push_back(row);
-  }
+  if (s.ok()) s = KeepLiveIndexEntries(table_, *this, &deletes);
   if (s.ok()) s = table_.WriteSide(puts, deletes);
   if (s.ok()) s = table_.ScrubSide();
   if (!s.ok()) {

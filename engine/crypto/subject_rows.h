@@ -19,6 +19,12 @@ inline constexpr std::string_view kErased = "e";   // "e", subject, group ("" al
 inline constexpr std::string_view kIndex = "i";    // "i", hash -> subject NUL group
 inline constexpr std::string_view kOwner = "o";    // "o", subject, "" -> tenant
 inline constexpr std::string_view kIndexed = "x";  // "x", subject, group NUL hash -> ""
+// "w", subject, "" -> "due": erased since the store was last opened. A batch in flight during the
+// erasure may write the subject's rows back after it, and the sweep that takes them again runs in
+// memory: a crash before it would leave them, so opening the store sweeps the marked subjects.
+inline constexpr std::string_view kSweepDue = "w";
+// Present once the store's erasures leave marks (a store from before them is swept whole once).
+inline constexpr std::string_view kSweepMarks = std::string_view("m\0sweep_marks", 13);
 inline constexpr std::string_view kErasedThrough = std::string_view("m\0erased_through", 16);
 inline constexpr size_t kHashBytes = 32;
 

@@ -16,6 +16,7 @@
 #include "engine/crypto/sealed.h"
 #include "engine/log/log_store.h"
 #include "support/disk_holds.h"
+#include "support/subject_keys_support.h"
 #include "support/temp_dir.h"
 
 namespace procedo::crypto {
@@ -23,58 +24,8 @@ namespace {
 
 const std::string kEvent = "0190d5a2-7c11-7000-8000-000000000001";
 
-SubjectKey Master() {
-  SubjectKey m{};
-  for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<uint8_t>(i * 7 + 1);
-  return m;
-}
-
-// A row of the log's side table as the store keeps it (its layout: a kind, the subject and a
-// group joined by NUL), read with RocksDB itself while the log is closed; "" when none.
-std::string SideRowOf(const std::string& path, const std::string& kind, const std::string& subject,
-                      const std::string& group) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {{rocksdb::kDefaultColumnFamilyName, {}},
-                                                      {"side", {}}};
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  REQUIRE(rocksdb::DB::OpenForReadOnly(rocksdb::Options(), path, cfs, &handles, &raw).ok());
-  std::unique_ptr<rocksdb::DB> db(raw);
-  std::string value;
-  auto s =
-      db->Get(rocksdb::ReadOptions(), handles[1], kind + '\0' + subject + '\0' + group, &value);
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  REQUIRE((s.ok() || s.IsNotFound()));
-  return value;
-}
-
-// A key made on its own: "k", wrapped alone.
-std::string Wrapped(const std::string& path, const std::string& subject, const std::string& group) {
-  return SideRowOf(path, "k", subject, group);
-}
-
-// A new subject's creation row: its tenant, index link and first keys in one.
-std::string Created(const std::string& path, const std::string& subject) {
-  return SideRowOf(path, "c", subject, "");
-}
-
-// A log and the key store beside it, opened together and closed together.
-struct KeysOnLog {
-  std::unique_ptr<LogStore> log;
-  std::unique_ptr<SubjectKeyStore> keys;
-  KeysOnLog(const std::string& path, const SubjectKey& master) {
-    LogOptions o;
-    o.path = path;
-    log = LogStore::Open(o).value();
-    keys = SubjectKeyStore::Open(*log, master).value();
-  }
-  SubjectKeyStore* operator->() { return keys.get(); }
-  void Close() {
-    keys.reset();
-    log.reset();
-  }
-};
-
 using testing::DiskHolds;
+using namespace test;  // NOLINT: the helpers of these tests
 
 }  // namespace
 
@@ -174,17 +125,6 @@ TEST_CASE("a subject's key is made once, kept wrapped, and erased off the disk",
   CHECK_FALSE(DiskHolds(path, raw));
 }
 
-// A command's event on a new stream, carrying the key store's rows as the command path does.
-Result<AppendResult> AppendCarrying(LogStore& log, const std::string& stream,
-                                    std::vector<SideRow> rows) {
-  AppendRequest r;
-  r.stream = stream;
-  r.expected = ExpectedVersion::NoStream();
-  r.events.push_back(NewEvent{"case.noted", "{}", "comune-forli", "{}", "", "", std::nullopt});
-  r.side_rows = std::move(rows);
-  return log.Append(std::move(r));
-}
-
 TEST_CASE("a new person's rows reach the disk in the batch of the event that needs them",
           "[crypto]") {
   testing::TempDir dir;
@@ -240,78 +180,6 @@ TEST_CASE("a new person's rows reach the disk in the batch of the event that nee
   // The identifier finds Marta again; Paolo's, never written, makes a new subject.
   CHECK(reopened->SubjectFor("comune-forli", "marta@example.it", "contact").value() == marta);
   CHECK(reopened->SubjectFor("comune-forli", "paolo@example.it", "contact").value() != paolo);
-}
-
-TEST_CASE("an erasure splits a creation row: what it erased leaves the disk, the rest stays",
-          "[crypto]") {
-  testing::TempDir dir;
-  const std::string path = dir.sub("log");
-  std::string marta, luca;
-  SubjectKey lucas_contact{};
-  std::string martas_created, lucas_created;
-  {
-    KeysOnLog store(path, Master());
-    std::vector<SideRow> carried;
-    marta = store
-                ->SubjectFor("comune-forli", "marta@example.it", "contact",
-                             {"contact", "identity", "contact"}, &carried)
-                .value();
-    REQUIRE(carried.size() == 2);
-    martas_created = carried[0].key.starts_with("c") ? carried[0].value : carried[1].value;
-    const SubjectKey contact = store->KeyFor(marta, "contact", false).value();
-    CHECK(store->KeyFor(marta, "identity", false).value() != contact);
-    REQUIRE(AppendCarrying(*store.log, "case-comune-forli-1", carried).ok());
-    CHECK(store->Groups(marta) == std::vector<std::string>{"contact", "identity"});
-
-    // The identity group first: the identifier (a contact) still finds Marta.
-    REQUIRE(store->Erase(marta, "identity").ok());
-    CHECK(store->KeyFor(marta, "identity", false).status().code() ==
-          Status::Code::kPermissionDenied);
-    CHECK(store->KeyFor(marta, "contact", false).value() == contact);
-    CHECK(store->FindSubject("comune-forli", "marta@example.it").value() == marta);
-    CHECK(store->TenantOf(marta) == "comune-forli");
-    CHECK(store->Groups(marta) == std::vector<std::string>{"contact"});
-    // Then the contact group: the identifier finds nobody, the owner stays.
-    REQUIRE(store->Erase(marta, "contact").ok());
-    CHECK_FALSE(store->FindSubject("comune-forli", "marta@example.it").value().has_value());
-    CHECK(store->TenantOf(marta) == "comune-forli");
-    CHECK(store->Groups(marta).empty());
-
-    // Luca's creation row is in flight when his identity group is erased: the batch writes it
-    // back, the sweep deletes it again, and his contact key, written on its own by the erasure,
-    // opens what the batch's events were sealed with. An erasure of another group before the
-    // sweep splits the written-back row again without writing the identity key out.
-    std::vector<SideRow> lucas;
-    luca = store
-               ->SubjectFor("comune-forli", "luca@example.it", "contact",
-                            {"contact", "identity", "special"}, &lucas)
-               .value();
-    lucas_contact = store->KeyFor(luca, "contact", false).value();
-    REQUIRE(lucas.size() == 2);
-    lucas_created = lucas[0].key.starts_with("c") ? lucas[0].value : lucas[1].value;
-    REQUIRE(store->Erase(luca, "identity").ok());
-    REQUIRE(AppendCarrying(*store.log, "case-comune-forli-2", lucas).ok());
-    CHECK(store->NeedsSweep());
-    REQUIRE(store->Erase(luca, "special").ok());
-    REQUIRE(store->Sweep().ok());
-    CHECK(store->KeyFor(luca, "contact", false).value() == lucas_contact);
-    CHECK(store->FindSubject("comune-forli", "luca@example.it").value() == luca);
-  }
-  CHECK(Created(path, marta).empty());
-  CHECK(Created(path, luca).empty());
-  // The erased keys' only wrapping: the box at the row's end, random bytes no compression splits.
-  CHECK_FALSE(DiskHolds(path, martas_created.substr(martas_created.size() - 64)));
-  CHECK_FALSE(DiskHolds(path, lucas_created.substr(lucas_created.size() - 64)));
-  CHECK_FALSE(Wrapped(path, luca, "contact").empty());
-  CHECK(Wrapped(path, luca, "identity").empty());
-  CHECK(Wrapped(path, luca, "special").empty());
-  KeysOnLog reopened(path, Master());
-  CHECK(reopened->KeyFor(luca, "contact", false).value() == lucas_contact);
-  CHECK(reopened->KeyFor(luca, "identity", false).status().code() ==
-        Status::Code::kPermissionDenied);
-  CHECK(reopened->SubjectFor("comune-forli", "luca@example.it", "contact").value() == luca);
-  CHECK(reopened->TenantOf(marta) == "comune-forli");
-  CHECK(reopened->Groups(luca) == std::vector<std::string>{"contact"});
 }
 
 TEST_CASE("the master key comes from a file of 64 hexadecimal digits", "[crypto]") {
