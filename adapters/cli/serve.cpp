@@ -27,6 +27,7 @@
 #include "engine/calendar/calendar.h"
 #include "engine/views/consumer.h"
 #include "engine/workflow/command_handler.h"
+#include "engine/workflow/json_schema.h"
 #include "projections/reactors/invoicing.h"
 #include "projections/reactors/retention.h"
 #include "projections/reactors/sla_timer.h"
@@ -211,6 +212,16 @@ int Serve(const Config& cfg) {
   api.clock_mode = driven_clock ? "driven" : "system";
   api.tls = !cfg.http_tls_certificate.empty();
   api.openapi_json = ReadFileOr(cfg.schemas_dir + "/openapi.json", "{}");
+  auto event_schemas = JsonFilesIn(cfg.schemas_dir + "/events", "event schemas");
+  if (!event_schemas.ok()) return Fail(event_schemas.status());
+  for (const auto& file : *event_schemas) {
+    std::string text = ReadFileOr(file, "");
+    if (text.empty()) {
+      return Fail(Status::IoError(
+          fmt::format("{}: the event schema cannot be read; make it readable by the server", file)));
+    }
+    api.event_schemas[std::filesystem::path(file).stem().string()] = std::move(text);
+  }
   metrics.AddGauge("procedo_log_position", "Last position of the event log.",
                    [&] { return static_cast<double>((*log)->LastPosition()); });
   http::AddConsumerMetrics(metrics, consumers);

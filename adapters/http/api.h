@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 
 #include "adapters/http/auth.h"
@@ -58,7 +59,10 @@ struct Api {
   const exchange::ExchangeSchema* exchange_schema = nullptr;
   // Personal data sealed per data subject (null: kept as given): GET /v1/subjects/{subject}.
   crypto::PersonalData* personal = nullptr;
-  std::string openapi_json;                       // served at /openapi.json
+  std::string openapi_json;  // served at /openapi.json
+  // Event type -> its schema's text (schemas/events/<type>.json), served at /schemas/events/: what
+  // an integrator reading the log or Kafka checks events against, personal marks included.
+  std::map<std::string, std::string, std::less<>> event_schemas;
   std::chrono::milliseconds max_wait{5000};       // ?min_position waits at most this long
   const ConsumerSupervisor* consumers = nullptr;  // every consumer, for /readyz
   std::string clock_mode = "system";              // "driven" under testing.driven_clock

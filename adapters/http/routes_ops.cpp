@@ -1,4 +1,5 @@
-// /healthz, /readyz, /metrics, /openapi.json: unauthenticated, for orchestrators and tooling.
+// /healthz, /readyz, /metrics, /openapi.json, /schemas/events/: unauthenticated, for orchestrators
+// and tooling.
 #include <fmt/format.h>
 
 #include "adapters/http/api.h"
@@ -42,6 +43,35 @@ void AddOpsRoutes(Router& router, Api& api) {
   router.Add("GET", "/openapi.json", [&api](Request&) {
     Response r;
     r.body = api.openapi_json;
+    return r;
+  });
+
+  // The events' schemas, for whoever reads the events (a relay's ce_dataschema can point here:
+  // kafka.dataschema_base): they mark which fields are personal and the form a sealed one takes.
+  router.Add("GET", "/schemas/events", [&api](Request&) {
+    nlohmann::json types = nlohmann::json::array();
+    for (const auto& [type, text] : api.event_schemas) {
+      types.push_back({{"type", type}, {"schema", "/schemas/events/" + type + ".json"}});
+    }
+    return Response::Json(200, {{"event_types", std::move(types)}});
+  });
+  router.Add("GET", "/schemas/events/{file}", [&api](Request& req) {
+    constexpr std::string_view kSuffix = ".json";
+    std::string_view file = req.params["file"];
+    auto it = api.event_schemas.end();
+    if (file.size() > kSuffix.size() && file.ends_with(kSuffix)) {
+      it = api.event_schemas.find(file.substr(0, file.size() - kSuffix.size()));
+    }
+    if (it == api.event_schemas.end()) {
+      return Response::Problem(
+          404, "schema-not-found", "Schema not found",
+          fmt::format("no event type has the schema '{}'; GET /schemas/events lists them "
+                      "(<type>.json, e.g. case.started.json)",
+                      file));
+    }
+    Response r;
+    r.content_type = "application/schema+json";
+    r.body = it->second;
     return r;
   });
 }

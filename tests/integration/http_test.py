@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from procedo_server import BIN, Server, wait_for
+from procedo_server import BIN, SRC, Server, wait_for
 
 FORLI, AOSTA, REGION = "comune-forli", "comune-aosta", "regione-vda"
 
@@ -64,6 +64,35 @@ def test_health_ready_metrics_openapi(server):
     assert all(c["healthy"] for c in consumers.values()), consumers
     spec = server.request("GET", "/openapi.json").json()
     assert spec["openapi"].startswith("3.1")
+
+
+def test_event_schemas_are_served_as_the_server_checks_them(server):
+    """What an integrator checks events against (a relay's ce_dataschema may name it): every
+    type's schema, byte for byte the file the server validates with, personal marks included."""
+    import jsonschema_rs
+    files = sorted((SRC / "schemas" / "events").glob("*.json"))
+    listed = server.request("GET", "/schemas/events").json()["event_types"]
+    assert [t["type"] for t in listed] == sorted(f.stem for f in files)
+    assert listed[0]["schema"] == f"/schemas/events/{listed[0]['type']}.json"
+    started = server.request("GET", "/schemas/events/case.started.json")
+    assert started.status == 200 and started.headers["content-type"] == "application/schema+json"
+    assert started.body == (SRC / "schemas" / "events" / "case.started.json").read_text(encoding="utf-8")
+    schema = started.json()
+    assert schema["properties"]["applicant"]["properties"]["name"]["x-personal"] == "identity"
+    # An event the server appended conforms to the schema it serves for its type.
+    op = server.as_("operator", FORLI, "schemas")
+    assert op.command("case-comune-forli-schemas", "start_case", {
+        "procedure_id": "building_permit", "case_code": "FC-SCHEMA",
+        "applicant": {"name": "Lia Neri"}, "consent": {"sms": False, "email": False}}).status == 201
+    event = op.get("/v1/streams/case-comune-forli-schemas/events").json()["events"][0]
+    assert event["type"] == "case.started"
+    jsonschema_rs.validator_for(schema).validate(event["data"])
+    broken = dict(event["data"], case_code="")
+    assert not jsonschema_rs.validator_for(schema).is_valid(broken)
+    for missing in ("case.started", "nothing.json", "case.started.json.json", ".json"):
+        p = assert_problem(server.request("GET", f"/schemas/events/{missing}"), 404,
+                           "schema-not-found")
+        assert "GET /schemas/events" in p["detail"]
 
 
 # ---- authentication ----------------------------------------------------------------------------
