@@ -36,7 +36,9 @@ struct RankingScore {
   nlohmann::json components = nlohmann::json::object();
   nlohmann::json key = nlohmann::json::array();
 };
-RankingScore ScoreApplication(const Service& service, const nlohmann::json& enrolment_fields);
+// `isee_cents`: the declared ISEE, opened when it is sealed (nullopt: undeclared or erased).
+RankingScore ScoreApplication(const Service& service, const nlohmann::json& enrolment_fields,
+                              std::optional<int64_t> isee_cents);
 
 // Ranking, admission, waiting list, rejection and withdrawal on the enrolment.
 void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services);

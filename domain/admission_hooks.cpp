@@ -48,6 +48,20 @@ const Service* ServiceOf(const ServiceCatalogue& services, const WorkflowState& 
   return t == nullptr ? nullptr : t->Find(id);
 }
 
+// The ISEE the application declared: as given, or its sealed value opened for this decision
+// (personal data sealed); nullopt when undeclared or erased (the full tariff, the last band).
+std::optional<int64_t> IseeOf(const DecideContext& c) {
+  auto it = c.state.fields.find("isee_cents");
+  if (it == c.state.fields.end()) return std::nullopt;
+  if (it->is_number_integer()) return it->get<int64_t>();
+  if (!it->is_string() || c.open_personal == nullptr) return std::nullopt;
+  auto plain = (*c.open_personal)(it->get_ref<const std::string&>());
+  if (!plain) return std::nullopt;
+  const json value = json::parse(*plain, nullptr, false);
+  if (!value.is_number_integer()) return std::nullopt;
+  return value.get<int64_t>();
+}
+
 json FrozenTariffs(const Service& service, std::optional<int64_t> isee) {
   json out = json::array();
   for (const auto& t : service.tariffs) {
@@ -70,10 +84,7 @@ json FrozenTariffs(const Service& service, std::optional<int64_t> isee) {
 // edit of the catalogue never changes a position already open.
 json AccountOpened(const Service& service, const DecideContext& c) {
   const json& f = c.state.fields;
-  std::optional<int64_t> isee;
-  if (auto it = f.find("isee_cents"); it != f.end() && it->is_number_integer()) {
-    isee = it->get<int64_t>();
-  }
+  const std::optional<int64_t> isee = IseeOf(c);
   json data = {{"enrolment", c.state.stream},
                {"service", service.id},
                {"service_name", service.name},
@@ -82,7 +93,11 @@ json AccountOpened(const Service& service, const DecideContext& c) {
                {"tariffs", FrozenTariffs(service, isee)},
                {"beneficiary_name", Text(f.value("beneficiary", json::object()), "name")},
                {"opened_at", FormatTime(c.now)}};
-  if (isee) data["isee_cents"] = *isee;
+  // Copied as the application holds it: sealed, it stays the applicant's sealed value.
+  if (auto it = f.find("isee_cents");
+      it != f.end() && (it->is_number_integer() || it->is_string())) {
+    data["isee_cents"] = *it;
+  }
   // The citizen who applied online holds the position (domain/access.h reads `holder`).
   if (Text(f, "channel") == "online" && !Text(f, "started_by").empty()) {
     data["holder"] = Text(f, "started_by");
@@ -100,20 +115,18 @@ json AccountOpened(const Service& service, const DecideContext& c) {
 
 }  // namespace
 
-RankingScore ScoreApplication(const Service& service, const json& fields) {
+RankingScore ScoreApplication(const Service& service, const json& fields,
+                              std::optional<int64_t> isee) {
   RankingScore out;
   for (const auto& criterion : service.ranking.criteria) {
     int64_t v = 0;
     if (criterion == "isee_band") {
       const auto& bands = service.ranking.isee_bands;
       v = static_cast<int64_t>(bands.size());
-      if (auto it = fields.find("isee_cents"); it != fields.end() && it->is_number_integer()) {
-        const int64_t isee = it->get<int64_t>();
-        for (size_t i = 0; i < bands.size(); ++i) {
-          if (isee <= bands[i]) {
-            v = static_cast<int64_t>(i);
-            break;
-          }
+      for (size_t i = 0; isee && i < bands.size(); ++i) {
+        if (*isee <= bands[i]) {
+          v = static_cast<int64_t>(i);
+          break;
         }
       }
     } else if (criterion == "residence") {
@@ -195,7 +208,7 @@ void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCa
                     const Service* service = ServiceOf(*services, c.state, Text(data, "service"));
                     if (service == nullptr)
                       return;  // the event's schema refuses it without a score
-                    RankingScore score = ScoreApplication(*service, c.state.fields);
+                    RankingScore score = ScoreApplication(*service, c.state.fields, IseeOf(c));
                     data["site"] = Text(c.state.fields, "site");
                     data["criteria"] = service->ranking.criteria;
                     data["score"] = std::move(score.components);

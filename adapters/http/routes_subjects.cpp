@@ -36,8 +36,7 @@ json OpenedFields(const crypto::PersonalData& personal, const Event& e, const js
     try {
       const json::json_pointer ptr(path);
       if (data.is_object() && data.contains(ptr) && data.at(ptr).is_string()) {
-        auto opened = personal.Open(data.at(ptr).get<std::string>());
-        value = opened.ok() ? json(std::move(opened).value()) : json(personal.erased_text());
+        value = personal.ShowJson(data.at(ptr).get<std::string>());
       }
     } catch (const json::exception&) {
       // A path this server did not write: shown as absent.
@@ -128,7 +127,7 @@ void AddSubjectRoutes(Router& router, Api& api) {
             values.push_back(nullptr);
             continue;
           }
-          values.push_back(api.personal->Show(v.get<std::string>()));
+          values.push_back(api.personal->ShowJson(v.get<std::string>()));
         }
         return Response::Json(200, json{{"values", std::move(values)}});
       },

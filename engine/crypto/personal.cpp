@@ -34,6 +34,13 @@ std::optional<std::string> FromBase64Url(std::string_view text) {
   return bytes;
 }
 
+// The tag of a value sealed as JSON text, in place of sealed.h's "v1.". The associated data
+// says so too, so that a tag changed in either direction does not open.
+constexpr std::string_view kJsonTag = "j1.";
+std::string JsonPath(std::string_view path) {
+  return std::string(path) + '\0' + "json";
+}
+
 bool NamePart(std::string_view part) {
   if (part.empty() || part.size() > 200) return false;
   for (char c : part) {
@@ -66,12 +73,13 @@ std::optional<PersonalValue> ParsePersonal(std::string_view text) {
     if (!NamePart(p)) return std::nullopt;
   }
   auto path = FromBase64Url(parts[3]);
-  if (!path || !text.starts_with("v1.") || text.size() == 3) return std::nullopt;
+  const bool json = text.starts_with(kJsonTag);
+  if (!path || !(json || text.starts_with("v1.")) || text.size() == 3) return std::nullopt;
   for (char c : text.substr(3)) {
     if (!TokenChar(c) || c == '.') return std::nullopt;  // base64url: no full stop
   }
   return PersonalValue{std::string(parts[0]), std::string(parts[1]), std::string(parts[2]),
-                       std::move(*path), std::string(text)};
+                       std::move(*path),      std::string(text),     json};
 }
 
 namespace {
@@ -92,7 +100,7 @@ std::vector<PersonalValue> PersonalValuesIn(const nlohmann::json& doc) {
 
 Result<std::string> PersonalData::Seal(std::string_view subject, std::string_view group,
                                        std::string_view plaintext, std::string_view event_id,
-                                       std::string_view path) {
+                                       std::string_view path, bool json) {
   if (!NamePart(subject) || !NamePart(group) || !NamePart(event_id)) {
     return Status::InvalidArgument(
         "a subject id, a group and an event id are 1-200 letters, digits, '-' or '_'");
@@ -102,7 +110,12 @@ Result<std::string> PersonalData::Seal(std::string_view subject, std::string_vie
   std::string out(kPersonalPrefix);
   out.append(subject).append(".").append(group).append(".").append(event_id).append(".");
   out.append(Base64Url(path)).append(".");
-  out.append(crypto::Seal(*key, plaintext, event_id, path));
+  if (json) {
+    const std::string sealed = crypto::Seal(*key, plaintext, event_id, JsonPath(path));
+    out.append(kJsonTag).append(std::string_view(sealed).substr(kJsonTag.size()));
+  } else {
+    out.append(crypto::Seal(*key, plaintext, event_id, path));
+  }
   sodium_memzero(key->data(), key->size());
   return out;
 }
@@ -123,9 +136,21 @@ Result<std::string> PersonalData::Open(std::string_view text, std::string_view e
     }
     return key.status();
   }
-  auto plain = crypto::Open(*key, value->sealed, value->event_id, value->path);
+  auto plain = value->json ? crypto::Open(*key, "v1." + value->sealed.substr(kJsonTag.size()),
+                                          value->event_id, JsonPath(value->path))
+                           : crypto::Open(*key, value->sealed, value->event_id, value->path);
   sodium_memzero(key->data(), key->size());
   return plain;
+}
+
+nlohmann::json PersonalData::ShowJson(std::string_view text) const {
+  auto value = ParsePersonal(text);
+  if (!value) return std::string(text);
+  auto plain = Open(text);
+  if (!plain.ok()) return erased_text_;
+  if (!value->json) return std::move(plain).value();
+  auto parsed = nlohmann::json::parse(*plain, nullptr, false);
+  return parsed.is_discarded() ? nlohmann::json(std::move(plain).value()) : parsed;
 }
 
 std::string PersonalData::Show(std::string_view text) const {
@@ -149,9 +174,8 @@ std::string PersonalData::ShowAll(std::string_view json_text) const {
         end < json_text.size() && json_text[end] == '"' && (at == 0 || json_text[at - 1] != '\\');
     if (whole) {
       out.append(json_text.substr(copied, at - copied));
-      const std::string shown = Show(json_text.substr(at + 1, end - at - 1));
-      out.append(
-          nlohmann::json(shown).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      out.append(ShowJson(json_text.substr(at + 1, end - at - 1))
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       copied = end + 1;
     }
     at = json_text.find(kOpen, end);
@@ -192,7 +216,7 @@ void PersonalData::ShowInPlace(std::string& json_text) const {
 void PersonalData::ShowAll(nlohmann::json& doc) const {
   if (doc.is_string()) {
     const auto& s = doc.get_ref<const std::string&>();
-    if (LooksPersonal(s)) doc = Show(s);
+    if (LooksPersonal(s)) doc = ShowJson(s);
   } else if (doc.is_structured()) {
     for (auto& child : doc) ShowAll(child);
   }

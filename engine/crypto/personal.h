@@ -5,6 +5,10 @@
 // reads as erased ("[dato cancellato]", the domain's words), and nothing needs rewriting.
 //
 //   pd1.<subject>.<group>.<event id>.<base64url(path)>.<sealed value (sealed.h)>
+//
+// A value that is not a string (an amount, a flag, an object) is sealed as its JSON text, its
+// sealed part tagged j1. instead of v1. (the tag bound into the associated data), and shown back
+// as that value.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -22,7 +26,8 @@ inline constexpr std::string_view kPersonalPrefix = "pd1.";
 
 struct PersonalValue {
   std::string subject, group, event_id, path;
-  std::string sealed;  // "v1." + base64url
+  std::string sealed;  // "v1." (or "j1.") + base64url
+  bool json = false;   // j1.: the plaintext is the JSON text of a value that was not a string
 };
 
 // The parts of a personal value's text; nullopt when the text is not one.
@@ -43,9 +48,10 @@ class PersonalData {
       : keys_(keys), erased_text_(std::move(erased_text)) {}
 
   // The personal value of `plaintext` for the subject's group, sealed for the event and path.
+  // With `json`, `plaintext` is the JSON text of a value that is not a string.
   Result<std::string> Seal(std::string_view subject, std::string_view group,
                            std::string_view plaintext, std::string_view event_id,
-                           std::string_view path);
+                           std::string_view path, bool json = false);
   // The plaintext of a personal value. When `event_id` is given the value must have been sealed
   // for that event and `path` (a value moved to another event or field does not open).
   // PermissionDenied: its key was erased; Corruption: it does not open; InvalidArgument: the
@@ -55,6 +61,9 @@ class PersonalData {
   // The plaintext, or the erased text when the value cannot be opened any more; any other text
   // as it is.
   std::string Show(std::string_view text) const;
+  // The same as a JSON value: a value sealed as JSON is that value again (a number stays one);
+  // a string, or the erased text, is a string.
+  nlohmann::json ShowJson(std::string_view text) const;
   // A JSON text with every personal value in it shown (opened, or the erased text); the text
   // unchanged, without a copy's cost beyond the scan, when it holds none.
   std::string ShowAll(std::string_view json_text) const;

@@ -69,7 +69,7 @@ void CommandHandler::HandleBatchAsync(
           "command with an expected version on its own"));
       continue;
     }
-    Decision d = Decide(*def, current, c, actor, now);
+    Decision d = Decide(*def, current, c, actor, now, opener());
     if (!d.accepted()) {
       answers->out.emplace_back(CommandOutcome{d.rejection(), {}});
       continue;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 
+#include "engine/crypto/personal.h"
 #include "engine/workflow/command_handler_detail.h"
 
 namespace procedo {
@@ -18,7 +19,13 @@ CommandHandler::CommandHandler(LogStore& log, const WorkflowSet& workflows,
       event_schemas_(event_schemas),
       snapshots_(snapshots),
       options_(options),
-      cache_(options.cache_entries) {}
+      cache_(options.cache_entries) {
+  if (options.personal == nullptr) return;
+  open_personal_ = [personal = options.personal](std::string_view sealed) {
+    auto plain = personal->Open(sealed);
+    return plain.ok() ? std::optional<std::string>(std::move(plain).value()) : std::nullopt;
+  };
+}
 
 CommandHandler::~CommandHandler() {
   std::unique_lock lock(counters_mu_);
@@ -323,7 +330,7 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   StatePtr state = std::move(prepared->state);
   const std::string& key = command.idempotency_key;
 
-  Decision d = Decide(def, *state, command, actor, prepared->now);
+  Decision d = Decide(def, *state, command, actor, prepared->now, opener());
   if (!d.accepted()) {
     // A retry after the first attempt succeeded meets the state that attempt produced.
     if (!key.empty()) {
@@ -337,6 +344,7 @@ Result<CommandOutcome> CommandHandler::Handle(const Command& command, const Acto
   // The key store's writes (a new person's subject and keys) before the counters' lock.
   if (Status s = emitter_.PrepareSubjects(header.tenant, d.events()); !s.ok()) return s;
   DecideContext ctx{*state, command, actor, prepared->now};
+  ctx.open_personal = opener();
   Result<AppendResult> appended = Status::Unavailable("not appended");
   const bool allocates = Allocates(d.events());
   // A counter another command took first is allocated again; the decision itself still holds
@@ -384,10 +392,11 @@ void CommandHandler::HandleAsync(const Command& command, const Actor& actor,
   if (early) return done(std::move(*early));
   const WorkflowDefinition& def = *prepared->def;
   const WorkflowState& state = *prepared->state;
-  Decision d = Decide(def, state, command, actor, prepared->now);
+  Decision d = Decide(def, state, command, actor, prepared->now, opener());
   if (!d.accepted()) return done(CommandOutcome{d.rejection(), {}});
   if (d.events().empty()) return done(NothingAppended(state, std::move(d.reply)));
   DecideContext ctx{state, command, actor, prepared->now};
+  ctx.open_personal = opener();
   const EmitHeader header = Header(command, actor, state);
   if (Status s = emitter_.PrepareSubjects(header.tenant, d.events()); !s.ok()) return done(s);
   if (Allocates(d.events())) {

@@ -120,6 +120,9 @@ class CommandHandler {
 
   LogStore& log_;
   EventEmitter emitter_;
+  // Opens a sealed value of a state for a decision; empty without personal data sealed.
+  OpenPersonalValue open_personal_;
+  const OpenPersonalValue* opener() const { return open_personal_ ? &open_personal_ : nullptr; }
   const WorkflowSet& workflows_;
   const EventSchemas& event_schemas_;
   SnapshotStore* snapshots_;

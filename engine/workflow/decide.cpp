@@ -68,7 +68,7 @@ std::vector<std::string> StartCommands(const WorkflowDefinition& def) {
 }  // namespace
 
 Decision Decide(const WorkflowDefinition& def, const WorkflowState& state, const Command& command,
-                const Actor& actor, TimePoint now) {
+                const Actor& actor, TimePoint now, const OpenPersonalValue* open_personal) {
   auto it = def.commands.find(command.name);
   if (it == def.commands.end()) {
     std::vector<std::string> names;
@@ -145,6 +145,7 @@ Decision Decide(const WorkflowDefinition& def, const WorkflowState& state, const
   }
 
   DecideContext ctx{state, command, actor, now};
+  ctx.open_personal = open_personal;
   for (const auto& g : spec.guards) {
     const Guard* guard = def.hooks ? def.hooks->FindGuard(g) : nullptr;
     if (guard == nullptr) {

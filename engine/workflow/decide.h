@@ -53,8 +53,10 @@ struct Decision {
   const Rejection& rejection() const { return std::get<1>(result); }
 };
 
+// `open_personal` (when personal data is sealed) reaches the guards, effects and deciders.
 Decision Decide(const WorkflowDefinition& def, const WorkflowState& state, const Command& command,
-                const Actor& actor, TimePoint now);
+                const Actor& actor, TimePoint now,
+                const OpenPersonalValue* open_personal = nullptr);
 
 // Folds one event into the state. Types the definition does not know (e.g. ones other components
 // append to the stream) advance the version only. `data`'s fields are moved into the state.

@@ -30,10 +30,13 @@ std::string Where(const std::vector<std::string>& path) {
 // holds for what the log and its subscribers carry: {"anyOf": [<the value as given, a string>,
 // <the sealed value>]}. Personal values from outside are refused before this check
 // (SealedValueAt), so the second form admits only the system's own copies and seals.
-Status CheckBothForms(const json& spec, const std::string& name, const std::string& where) {
+// A field beside the subject's object may be of any type as given (an amount, a flag).
+Status CheckBothForms(const json& spec, const std::string& name, const std::string& where,
+                      bool any_type = false) {
   const json* forms = spec.contains("anyOf") ? &spec["anyOf"] : nullptr;
   const bool shaped = forms != nullptr && forms->is_array() && forms->size() == 2 &&
-                      (*forms)[0].is_object() && (*forms)[0].value("type", "") == "string" &&
+                      (*forms)[0].is_object() &&
+                      (any_type || (*forms)[0].value("type", "") == "string") &&
                       (*forms)[1].is_object() && (*forms)[1].value("type", "") == "string" &&
                       (*forms)[1].value("pattern", "") == kSealedPattern;
   if (shaped) return Status::Ok();
@@ -43,6 +46,31 @@ Status CheckBothForms(const json& spec, const std::string& name, const std::stri
                          "\"{}\"}}]}}, the marks beside anyOf, so that it describes the value as "
                          "given and as sealed",
                          kSealedPattern));
+}
+
+// The fields of an object that belong to the subject of a sibling object (x-subject); that
+// object's site is in `out` already.
+Status WalkBeside(const json& schema, const std::vector<std::string>& path, const std::string& name,
+                  std::vector<PersonalSite>& out) {
+  for (const auto& [field, spec] : schema["properties"].items()) {
+    if (!spec.is_object() || !spec.contains("x-subject")) continue;
+    const std::string where = Where(path) + "/" + field;
+    const json& owner = spec["x-subject"];
+    const json& group = spec.contains("x-personal") ? spec["x-personal"] : json();
+    if (!group.is_string() || !KnownGroup(group.get<std::string>())) {
+      return Bad(name, where, "x-subject needs x-personal: contact, identity or special");
+    }
+    std::vector<std::string> at = path;
+    at.push_back(owner.is_string() ? owner.get<std::string>() : "");
+    auto site =
+        std::find_if(out.begin(), out.end(), [&](const PersonalSite& s) { return s.path == at; });
+    if (site == out.end()) {
+      return Bad(name, where, "x-subject must name a sibling property marked x-data-subject");
+    }
+    if (Status s = CheckBothForms(spec, name, where, /*any_type=*/true); !s.ok()) return s;
+    site->beside.push_back({field, group.get<std::string>(), false});
+  }
+  return Status::Ok();
 }
 
 // Walks properties and array items; `in_subject` when an enclosing object is a subject's.
@@ -60,7 +88,7 @@ Status Walk(const json& schema, std::vector<std::string>& path, bool in_subject,
         (*props)["subject"].value("type", "") != "string") {
       return Bad(name, Where(path), "the object has no \"subject\" string property to hold the id");
     }
-    PersonalSite site{path, {}};
+    PersonalSite site{path, {}, {}};
     for (const auto& [field, spec] : props->items()) {
       if (!spec.is_object() || !spec.contains("x-personal")) continue;
       const json& group = spec["x-personal"];
@@ -77,10 +105,14 @@ Status Walk(const json& schema, std::vector<std::string>& path, bool in_subject,
   if (schema.contains("properties") && schema["properties"].is_object()) {
     for (const auto& [field, spec] : schema["properties"].items()) {
       if (subject && spec.is_object() && spec.contains("x-personal")) continue;
+      if (!in_subject && !subject && spec.is_object() && spec.contains("x-subject")) continue;
       path.push_back(field);
       Status s = Walk(spec, path, in_subject || subject, name, out);
       path.pop_back();
       if (!s.ok()) return s;
+    }
+    if (!in_subject && !subject) {
+      if (Status s = WalkBeside(schema, path, name, out); !s.ok()) return s;
     }
   }
   if (schema.contains("items")) {
@@ -125,24 +157,40 @@ Result<std::string> SubjectOf(const PersonalSite& site, crypto::PersonalData& pe
   return make ? crypto::NewSubjectId() : std::string();
 }
 
-// The groups of the object's fields that hold a value to seal (not sealed yet).
-std::vector<std::string> GroupsToSeal(const PersonalSite& site, const json& object) {
+// A value of a field beside the subject's object still to seal: anything but null and a sealed
+// value (a copy the system made).
+bool BesideToSeal(const json* parent, const PersonalField& f) {
+  if (parent == nullptr || !parent->is_object()) return false;
+  auto it = parent->find(f.name);
+  if (it == parent->end() || it->is_null()) return false;
+  return !it->is_string() || !crypto::LooksPersonal(it->get_ref<const std::string&>());
+}
+
+// The groups of the object's fields (and those beside it, in `parent`) that hold a value to seal
+// (not sealed yet).
+std::vector<std::string> GroupsToSeal(const PersonalSite& site, const json& object,
+                                      const json* parent) {
   std::vector<std::string> groups;
+  auto add = [&](const std::string& g) {
+    if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(g);
+  };
   for (const auto& f : site.fields) {
     auto it = object.find(f.name);
     if (it == object.end() || !it->is_string()) continue;
     if (crypto::LooksPersonal(it->get_ref<const std::string&>())) continue;
-    if (std::find(groups.begin(), groups.end(), f.group) == groups.end()) {
-      groups.push_back(f.group);
-    }
+    add(f.group);
+  }
+  for (const auto& f : site.beside) {
+    if (BesideToSeal(parent, f)) add(f.group);
   }
   return groups;
 }
 
 Status PrepareObject(const PersonalSite& site, crypto::PersonalData& personal,
-                     std::string_view tenant, json& object, std::vector<SideRow>* carry) {
+                     std::string_view tenant, json& object, const json* parent,
+                     std::vector<SideRow>* carry) {
   if (!object.is_object()) return Status::Ok();
-  const std::vector<std::string> groups = GroupsToSeal(site, object);
+  const std::vector<std::string> groups = GroupsToSeal(site, object, parent);
   if (groups.empty()) return Status::Ok();
   // A new person's subject, index entry and keys ride in the batch of the event (`carry`).
   bool made = false;
@@ -157,8 +205,9 @@ Status PrepareObject(const PersonalSite& site, crypto::PersonalData& personal,
 }
 
 Status SealObject(const PersonalSite& site, crypto::PersonalData& personal, std::string_view tenant,
-                  std::string_view event_id, const std::string& pointer, json& object) {
-  if (!object.is_object() || GroupsToSeal(site, object).empty()) return Status::Ok();
+                  std::string_view event_id, const std::string& pointer, json& object, json* parent,
+                  const std::string& parent_pointer) {
+  if (!object.is_object() || GroupsToSeal(site, object, parent).empty()) return Status::Ok();
   auto subject = SubjectOf(site, personal, tenant, object, /*make=*/true);
   if (!subject.ok()) return subject.status();
   if (Status s = personal.keys().Claim(*subject, tenant); !s.ok()) return s;
@@ -171,14 +220,28 @@ Status SealObject(const PersonalSite& site, crypto::PersonalData& personal, std:
     if (!sealed.ok()) return sealed.status();
     *it = std::move(sealed).value();
   }
+  for (const auto& f : site.beside) {
+    if (!BesideToSeal(parent, f)) continue;
+    json& value = (*parent)[f.name];
+    const bool as_json = !value.is_string();
+    auto sealed = personal.Seal(*subject, f.group,
+                                as_json ? value.dump() : value.get_ref<const std::string&>(),
+                                event_id, parent_pointer + "/" + Escape(f.name), as_json);
+    if (!sealed.ok()) return sealed.status();
+    value = std::move(sealed).value();
+  }
   object["subject"] = *subject;
   return Status::Ok();
 }
 
-// Each object of the site in `node`, with its JSON Pointer.
+// Each object of the site in `node`, with its JSON Pointer, and the object that holds it (where
+// the fields beside it are) with its pointer; null for the root or an array's item.
+using EachObject = std::function<Status(const std::string& pointer, json& object, json* parent,
+                                        const std::string& parent_pointer)>;
 Status ForEachObject(const PersonalSite& site, size_t depth, const std::string& pointer, json& node,
-                     const std::function<Status(const std::string&, json&)>& fn) {
-  if (depth == site.path.size()) return fn(pointer, node);
+                     const EachObject& fn, json* parent = nullptr,
+                     const std::string& parent_pointer = "") {
+  if (depth == site.path.size()) return fn(pointer, node, parent, parent_pointer);
   const std::string& step = site.path[depth];
   if (step == "*") {
     if (!node.is_array()) return Status::Ok();
@@ -191,7 +254,29 @@ Status ForEachObject(const PersonalSite& site, size_t depth, const std::string& 
   if (!node.is_object()) return Status::Ok();
   auto it = node.find(step);
   if (it == node.end()) return Status::Ok();
-  return ForEachObject(site, depth + 1, pointer + "/" + Escape(step), *it, fn);
+  return ForEachObject(site, depth + 1, pointer + "/" + Escape(step), *it, fn, &node, pointer);
+}
+
+// A value beside a subject's object that the event does not hold would have nobody's key: refused,
+// naming both (the decision that writes the one writes the other, as the state holds it).
+Status CheckOwners(const PersonalSite& site, json& data) {
+  if (site.beside.empty() || site.path.empty()) return Status::Ok();
+  const PersonalSite holder{{site.path.begin(), site.path.end() - 1}, {}, {}};
+  const std::string& owner = site.path.back();
+  return ForEachObject(holder, 0, "", data,
+                       [&](const std::string& pointer, json& object, json*, const std::string&) {
+                         if (!object.is_object()) return Status::Ok();
+                         auto it = object.find(owner);
+                         if (it != object.end() && it->is_object()) return Status::Ok();
+                         for (const auto& f : site.beside) {
+                           if (!BesideToSeal(&object, f)) continue;
+                           return Status::InvalidArgument(fmt::format(
+                               "{}/{} is personal data of {}/{}, which the event does not "
+                               "hold: write {} with it (the state's, when it does not change)",
+                               pointer, f.name, pointer, owner, owner));
+                         }
+                         return Status::Ok();
+                       });
 }
 
 std::optional<std::string> Sealed(const json& node, const std::string& pointer) {
@@ -240,9 +325,12 @@ Result<std::vector<PersonalSite>> PersonalSitesOf(const json& schema, const std:
 Status SealPersonal(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
                     std::string_view tenant, std::string_view event_id, json& data) {
   for (const auto& site : sites) {
-    Status s = ForEachObject(site, 0, "", data, [&](const std::string& pointer, json& object) {
-      return SealObject(site, personal, tenant, event_id, pointer, object);
-    });
+    if (Status s = CheckOwners(site, data); !s.ok()) return s;
+    Status s = ForEachObject(
+        site, 0, "", data,
+        [&](const std::string& pointer, json& object, json* parent, const std::string& at) {
+          return SealObject(site, personal, tenant, event_id, pointer, object, parent, at);
+        });
     if (!s.ok()) return s;
   }
   return Status::Ok();
@@ -251,9 +339,11 @@ Status SealPersonal(const std::vector<PersonalSite>& sites, crypto::PersonalData
 Status PrepareSubjects(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
                        std::string_view tenant, json& data, std::vector<SideRow>* carry) {
   for (const auto& site : sites) {
-    Status s = ForEachObject(site, 0, "", data, [&](const std::string&, json& object) {
-      return PrepareObject(site, personal, tenant, object, carry);
-    });
+    if (Status s = CheckOwners(site, data); !s.ok()) return s;
+    Status s = ForEachObject(
+        site, 0, "", data, [&](const std::string&, json& object, json* parent, const std::string&) {
+          return PrepareObject(site, personal, tenant, object, parent, carry);
+        });
     if (!s.ok()) return s;
   }
   return Status::Ok();

@@ -5,7 +5,11 @@
 //                            belongs to (contact, identity, special), each with its own key; its
 //                            schema gives both forms, {"anyOf": [<as given>, <sealed>]};
 //   "x-identifies": true     besides, on a property that identifies the person (a fiscal code, an
-//                            e-mail address): the same value finds the same subject again.
+//                            e-mail address): the same value finds the same subject again;
+//   "x-subject": "<name>"    with x-personal, on a property beside a subject's object (its sibling
+//                            <name>, which the schema requires): a fact of that person's kept
+//                            outside it (an ISEE, an address), of any JSON type, sealed with the
+//                            same subject's key (as JSON text when it is not a string).
 // The emitter seals those fields (crypto/personal.h) after the event passed its schema, so that
 // no personal value reaches the log, its subscribers, a snapshot or a view in clear.
 #pragma once
@@ -34,11 +38,13 @@ struct PersonalSite {
   // Property names from the data's root to the subject's object; "*" for every item of an array.
   std::vector<std::string> path;
   std::vector<PersonalField> fields;
+  // The subject's personal fields in the object that holds the subject's object (x-subject).
+  std::vector<PersonalField> beside;
 };
 
 // The sites an event schema marks; InvalidArgument naming the schema for a mark it cannot honour
-// (a personal field outside a subject's object, on something not a string, an unknown group, an
-// object without a "subject" string property).
+// (a personal field outside a subject's object and not beside one, on something not a string, an
+// unknown group, an object without a "subject" string property).
 Result<std::vector<PersonalSite>> PersonalSitesOf(const nlohmann::json& schema,
                                                   const std::string& name);
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/base/clock.h"
@@ -83,6 +84,10 @@ using StreamStateOf =
 using SubjectOfIdentifier = std::function<Result<std::optional<std::string>>(
     const std::string& tenant, const std::string& identifier)>;
 
+// The plaintext of a sealed personal value a state holds (crypto/personal.h; a JSON text for a
+// value sealed as one); nullopt once its key is erased, or for text that is no such value.
+using OpenPersonalValue = std::function<std::optional<std::string>(std::string_view sealed)>;
+
 struct DecideContext {
   const WorkflowState& state;
   const Command& command;
@@ -94,6 +99,10 @@ struct DecideContext {
   const StreamStateOf* state_of = nullptr;
   // Set only while allocators run, and only when personal data is sealed.
   const SubjectOfIdentifier* subject_of = nullptr;
+  // Set whenever personal data is sealed: a decision that rests on a personal fact of the state
+  // (the ISEE a tariff depends on) opens it; what the decision writes of it stays sealed (a copy
+  // of the sealed value), never the plaintext.
+  const OpenPersonalValue* open_personal = nullptr;
 };
 
 // A guard returns the reason it refuses, or nullopt to allow.

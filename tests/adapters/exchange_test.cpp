@@ -311,7 +311,7 @@ TEST_CASE("an application's people are sealed, opened for the export, left out o
   REQUIRE(events.ok());
   const json started = json::parse(events->front().data);
   for (const char* text : {"Marta Rossi", "RSSMRT80A41A326X", "marta@example.it", "Luca Rossi",
-                           "RSSLCU15C10A326Y", "2015-03-10"}) {
+                           "RSSLCU15C10A326Y", "2015-03-10", "700000"}) {
     CHECK(events->front().data.find(text) == std::string::npos);
   }
   const std::string parent = started["applicant"]["subject"],
@@ -329,9 +329,10 @@ TEST_CASE("an application's people are sealed, opened for the export, left out o
   CHECK(x.f.logf.log->LastPosition() == head);
   auto xml = exchange::ExportEnrolments(*x.f.logf.log, "comune-aosta", "", x.f.personal.get());
   REQUIRE(xml.ok());
-  for (const char* text : {"<name>Marta Rossi</name>", "<tax_code>RSSMRT80A41A326X</tax_code>",
-                           "<email>marta@example.it</email>", "<birth_date>2015-03-10</birth_date>",
-                           "<tax_code>RSSLCU15C10A326Y</tax_code>"}) {
+  for (const char* text :
+       {"<name>Marta Rossi</name>", "<tax_code>RSSMRT80A41A326X</tax_code>",
+        "<email>marta@example.it</email>", "<birth_date>2015-03-10</birth_date>",
+        "<tax_code>RSSLCU15C10A326Y</tax_code>", "<isee_cents>700000</isee_cents>"}) {
     CHECK(xml->find(text) != std::string::npos);
   }
   CHECK(xml->find("pd1.") == std::string::npos);

@@ -116,6 +116,20 @@ TEST_CASE("enrolment, ranking, admission with its account, meals, low-credit ale
   CHECK(ledger["tariffs"][0]["amount_cents"] == 390);  // ISEE 7,000 euro: the second band
   CHECK(given(ledger["beneficiary_name"]) == "Luca Blanc");
   CHECK(crypto::LooksPersonal(ledger["beneficiary_name"].get<std::string>()) == sealed);
+  // The ISEE: sealed with the applicant's key (special group), it still set the band and the
+  // reduced tariff above, opened for those decisions alone; the account keeps the sealed copy.
+  const json started = json::parse(EventsOf(f, s).at(0).data);
+  const json opened = json::parse(EventsOf(f, account).at(0).data);
+  CHECK(opened["isee_cents"] == started["isee_cents"]);
+  CHECK(started["isee_cents"].is_string() == sealed);
+  if (sealed) {
+    const std::string isee = started["isee_cents"];
+    CHECK(crypto::ParsePersonal(isee)->group == "special");
+    CHECK(crypto::ParsePersonal(isee)->subject == started["applicant"]["subject"]);
+    CHECK(f.personal->ShowJson(isee) == 700'000);
+  } else {
+    CHECK(started["isee_cents"] == 700'000);
+  }
 
   // The holder (the citizen who applied online) chooses the alert; the Ente's threshold applies.
   f.Must(A("cit1", "citizen"), account, "set_low_credit_alert",

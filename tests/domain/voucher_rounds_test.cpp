@@ -113,7 +113,10 @@ TEST_CASE("Bon de Chauffage: sent back, corrected, validated again, forwarded ag
   }
   st = f.State(s);
   CHECK(st.status == "entered");
-  CHECK(st.fields["isee"] == 9800);
+  // The corrected ISEE is the applicant's, sealed with their key (the correction names them).
+  CHECK(st.fields["isee"].is_string() == sealed);
+  CHECK((sealed ? f.personal->ShowJson(st.fields["isee"].get<std::string>()) : st.fields["isee"]) ==
+        9800);
   CHECK(st.fields["entered_by"] == "op1");
 
   // Segregation of duties holds for the corrections too: neither who entered it nor who
@@ -143,12 +146,25 @@ TEST_CASE("Bon de Chauffage: sent back, corrected, validated again, forwarded ag
 
 TEST_CASE("Bon de Chauffage: an operator_validator corrects and validates again alone") {
   WorkflowFixture f;
+  const bool sealed = GENERATE(false, true);
+  if (sealed) f.SealPersonalData();
   const std::string s = "voucher-comune-aosta-2";
   const Actor ov = A("ov1", "operator_validator");
-  f.Must(ov, s, "enter_and_validate_application", SamplePayload("enter_application"));
+  auto entered =
+      f.Must(ov, s, "enter_and_validate_application", SamplePayload("enter_application"));
   f.Must(ov, s, "forward_to_region", json::object());
   f.Must(kRegion, s, "return_application", SamplePayload("return_application"));
-  f.Must(ov, s, "correct_application", SamplePayload("correct_application"));
+  // Only the ISEE changes: the correction names the applicant as the state holds them, and the
+  // new ISEE is sealed with their key.
+  json corrected = Data(f.Must(ov, s, "correct_application", SamplePayload("correct_application")));
+  const json applicant = json::parse(entered.append.events.at(0)->data)["applicant"];
+  CHECK(corrected["applicant"] == applicant);
+  CHECK(corrected["isee"].is_string() == sealed);
+  if (sealed) {
+    CHECK(crypto::ParsePersonal(corrected["isee"].get<std::string>())->subject ==
+          applicant["subject"]);
+    CHECK(f.personal->ShowJson(corrected["isee"].get<std::string>()) == 12500.0);
+  }
   f.Must(ov, s, "validate_application", json::object());
   f.Must(ov, s, "forward_to_region", json::object());
   auto second = f.Must(kRegion, s, "return_application", {{"reason", "Indirizzo incompleto"}});

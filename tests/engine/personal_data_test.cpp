@@ -183,6 +183,91 @@ TEST_CASE("personal fields are sealed for their event and path, and shown until 
   CHECK(k.personal->Show("Mario") == "Mario");
 }
 
+TEST_CASE("facts of a person kept beside their object are sealed with their key, any type",
+          "[crypto]") {
+  Keys k;
+  const json schema = json::parse(R"({
+    "type": "object",
+    "properties": {
+      "applicant": {"type": "object", "x-data-subject": true,
+        "properties": {"subject": {"type": "string"},
+                       "name": {"x-personal": "identity",
+                                "anyOf": [{"type": "string"}, )" SEALED R"(]}}},
+      "isee_cents": {"x-personal": "special", "x-subject": "applicant",
+                     "anyOf": [{"type": "integer"}, )" SEALED R"(]},
+      "home": {"x-personal": "contact", "x-subject": "applicant",
+               "anyOf": [{"type": "object"}, )" SEALED R"(]},
+      "resident": {"type": "boolean"}
+    }
+  })");
+  auto sites = PersonalSitesOf(schema, "t.json").value();
+  REQUIRE(sites.size() == 1);
+  CHECK(sites[0].beside.size() == 2);
+  const std::string event = "0190d5a2-7c11-7000-8000-0000000000cc";
+  json data = json::parse(R"({"applicant": {"name": "Maria Rossi"}, "isee_cents": 700000,
+      "home": {"street": "Via Roma 1", "city": "Aosta"}, "resident": true})");
+  REQUIRE(SealPersonal(sites, *k.personal, "t1", event, data).ok());
+  for (const char* clear : {"700000", "Via Roma", "Aosta"}) {
+    CHECK(data.dump().find(clear) == std::string::npos);
+  }
+  CHECK(data["resident"] == true);
+  const std::string isee = data["isee_cents"];
+  auto parsed = crypto::ParsePersonal(isee);
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->json);
+  CHECK(parsed->group == "special");
+  CHECK(parsed->subject == data["applicant"]["subject"]);
+  // Shown back as what was given: a number, an object; in a view's text as in a document.
+  CHECK(k.personal->ShowJson(isee) == 700000);
+  CHECK(k.personal->Open(isee, event, "/isee_cents").value() == "700000");
+  CHECK(k.personal->Open(isee, event, "/home").status().IsCorruption());
+  json doc = data;
+  k.personal->ShowAll(doc);
+  CHECK(doc["isee_cents"] == 700000);
+  CHECK(doc["home"] == json{{"street", "Via Roma 1"}, {"city", "Aosta"}});
+  std::string row = data.dump();
+  k.personal->ShowInPlace(row);
+  CHECK(json::parse(row)["isee_cents"] == 700000);
+  // The tag is bound: the same ciphertext read as a string's does not open.
+  std::string retagged = isee;
+  retagged.replace(retagged.rfind("j1."), 3, "v1.");
+  CHECK_FALSE(k.personal->Open(retagged).ok());
+  CHECK(k.personal->ShowJson(retagged) == kErased);
+  // Sealed once: a second pass keeps the sealed values.
+  json again = data;
+  REQUIRE(SealPersonal(sites, *k.personal, "t1", event, again).ok());
+  CHECK(again == data);
+  // Without the person's object, the fact would have nobody's key: refused, nothing sealed.
+  json orphan = {{"isee_cents", 5}};
+  const Status refused = SealPersonal(sites, *k.personal, "t1", event, orphan);
+  CHECK(refused.IsInvalidArgument());
+  CHECK_THAT(refused.message(), Catch::Contains("/isee_cents") && Catch::Contains("/applicant"));
+  CHECK(orphan["isee_cents"] == 5);
+  // Erased with its group: read as erased, the identity group still shown.
+  REQUIRE(k.store->Erase(data["applicant"]["subject"].get<std::string>(), "special").ok());
+  CHECK(k.personal->ShowJson(isee) == kErased);
+  doc = data;
+  k.personal->ShowAll(doc);
+  CHECK(doc["isee_cents"] == kErased);
+  CHECK(doc["applicant"]["name"] == "Maria Rossi");
+
+  // Marks that cannot be honoured.
+  for (const char* bad : {
+           R"({"properties": {"a": {"type": "object"},
+               "x": {"x-personal": "special", "x-subject": "a", "anyOf": [{}, )" SEALED R"(]}}})",
+           R"({"properties": {"a": {"type": "object", "x-data-subject": true, "properties": {
+               "subject": {"type": "string"}, "n": {"x-personal": "identity",
+               "anyOf": [{"type": "string"}, )" SEALED R"(]}}},
+               "x": {"x-subject": "a", "anyOf": [{}, )" SEALED R"(]}}})",
+           R"({"properties": {"a": {"type": "object", "x-data-subject": true, "properties": {
+               "subject": {"type": "string"}, "n": {"x-personal": "identity",
+               "anyOf": [{"type": "string"}, )" SEALED R"(]}}},
+               "x": {"x-personal": "special", "x-subject": "a", "type": "integer"}}})"}) {
+    INFO(bad);
+    CHECK(PersonalSitesOf(json::parse(bad), "bad.json").status().IsInvalidArgument());
+  }
+}
+
 TEST_CASE("an identifier finds its subject again until its group is erased", "[crypto]") {
   Keys k;
   const std::string a = k.store->SubjectFor("t1", "Maria@Example.it ", "contact").value();
