@@ -76,7 +76,8 @@ class LogCore {
   uint64_t ring_first = 1;  // lowest position still in the ring
   bool closed = false;
   std::atomic<uint64_t> last_position{0};
-  StreamVersions versions;  // written by the writer thread only
+  // Set by the writer after each committed group; readers may add what they read (a cache).
+  mutable StreamVersions versions;
 
  private:
   void WriterLoop();

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <cstring>
 #include <future>
 
 #include "engine/base/rocksdb_memory.h"
@@ -14,6 +16,26 @@
 namespace procedo {
 
 // ---- LogCore: storage ------------------------------------------------------------------------
+
+namespace {
+
+// The stream index's keys are "<stream>\0<version, 8 bytes big-endian>" and are only ever read
+// one stream at a time: a bloom filter over the "<stream>\0" part lets a seek skip every table
+// that holds nothing of the stream, which a cold read (the state of a stream not in any cache,
+// its version for the writer's check) would otherwise search level by level.
+class StreamPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "procedo.StreamIndexPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const void* end = memchr(key.data(), '\0', key.size());
+    return rocksdb::Slice(key.data(), static_cast<const char*>(end) - key.data() + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return memchr(key.data(), '\0', key.size()) != nullptr;
+  }
+};
+
+}  // namespace
 
 LogCore::~LogCore() {
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
@@ -27,6 +49,11 @@ Status LogCore::OpenDb() {
   dbo.create_if_missing = true;
   dbo.create_missing_column_families = true;
   dbo.IncreaseParallelism(2);
+  // Compactions (the low-priority pool of the process's environment, the views' too) run niced:
+  // on two cores they would otherwise take a core from the writer and the reactors just when a
+  // burst (a due instant's breaches) is being answered. Flushes keep their priority, and
+  // compactions still get every idle cycle.
+  (void)dbo.env->LowerThreadPoolCPUPriority(rocksdb::Env::LOW, rocksdb::CpuPriority::kLow);
   // No archive and no reuse of write-ahead files: once every memory table is flushed, the files
   // that held a deleted side row (an erased subject key) are deleted, not kept or overwritten.
   dbo.WAL_ttl_seconds = 0;
@@ -52,10 +79,13 @@ Status LogCore::OpenDb() {
   side.write_buffer_size = 8 << 20;
   side.memtable_whole_key_filtering = true;
   side.memtable_prefix_bloom_size_ratio = 0.05;
+  rocksdb::ColumnFamilyOptions streams = point_lookups;
+  streams.prefix_extractor = std::make_shared<StreamPrefix>();
+  streams.memtable_prefix_bloom_size_ratio = 0.02;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, plain},
       {"events", events},
-      {"streams", point_lookups},
+      {"streams", streams},
       {"idempotency", point_lookups},
       {"side", side},
   };
@@ -106,7 +136,10 @@ Result<uint64_t> LogCore::LoadStreamVersion(const std::string& stream) const {
 
 Result<uint64_t> LogCore::CurrentStreamVersion(const std::string& stream) const {
   if (auto known = versions.Find(stream)) return *known;
-  return LoadStreamVersion(stream);
+  const uint64_t epoch = versions.Epoch(stream);
+  auto loaded = LoadStreamVersion(stream);
+  if (loaded.ok() && *loaded > 0) versions.Remember(stream, *loaded, epoch);
+  return loaded;
 }
 
 Result<std::vector<Event>> LogCore::ReadRange(uint64_t from, size_t limit) const {
@@ -181,6 +214,8 @@ Result<std::vector<Event>> LogStore::ReadStream(const std::string& stream, uint6
   if (Status s = ValidateStreamId(stream); !s.ok()) return s;
   const std::string prefix = codec::StreamIndexPrefix(stream);
   std::vector<std::string> keys;
+  const uint64_t epoch = core_->versions.Epoch(stream);
+  uint64_t last_version = 0;
   std::unique_ptr<rocksdb::Iterator> it(
       core_->db->NewIterator(rocksdb::ReadOptions(), core_->cf_streams));
   if (direction == Direction::kForward) {
@@ -191,6 +226,7 @@ Result<std::vector<Event>> LogStore::ReadStream(const std::string& stream, uint6
   while (it->Valid() && keys.size() < limit && it->key().starts_with(prefix) &&
          it->key().size() == prefix.size() + 8) {
     keys.emplace_back(it->value().data(), it->value().size());
+    last_version = codec::DecodeFixed64BE(it->key().data() + prefix.size());
     if (direction == Direction::kForward)
       it->Next();
     else
@@ -198,6 +234,12 @@ Result<std::vector<Event>> LogStore::ReadStream(const std::string& stream, uint6
   }
   if (!it->status().ok())
     return Status::IoError("reading the stream index failed: " + it->status().ToString());
+  // Read forward to the end: the newest version is known, and the writer need not seek it again
+  // when the command that read the stream appends to it.
+  const bool to_end = !it->Valid() || !it->key().starts_with(prefix);
+  if (direction == Direction::kForward && to_end && last_version > 0) {
+    core_->versions.Remember(stream, last_version, epoch);
+  }
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), core_->cf_events);
   std::vector<std::string> values;

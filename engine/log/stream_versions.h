@@ -1,5 +1,5 @@
-// Private to engine/: the current version of recently written streams, shared between the writer
-// (the only one who changes it, after each committed group) and readers asking
+// Private to engine/: the current version of recently written or read streams, shared between the
+// writer (which sets it after each committed group) and readers asking
 // LogStore::StreamVersion, so that the command path's "is my cached state current?" check costs
 // a hash lookup instead of a RocksDB iterator seek. A miss means "not known", never "version 0":
 // the caller then reads the stream index.
@@ -41,10 +41,28 @@ class StreamVersions {
   void Set(const std::string& stream, uint64_t version) {
     Shard& s = shards_[ShardOf(stream)];
     std::lock_guard lock(s.mu);
+    ++s.sets;
     // Dropping a whole shard keeps the bound without LRU bookkeeping; a dropped stream costs one
     // index seek on its next use.
     if (s.versions.size() >= per_shard_ && !s.versions.contains(stream)) s.versions.clear();
     s.versions.insert_or_assign(stream, version);
+  }
+
+  // A reader that read a stream's version from the stream index may keep it for the writer and
+  // the others, so that a stream read cold is not sought again at its append. Safe only if no
+  // Set reached the stream's shard since before the read: take Epoch first, read, then Remember,
+  // which keeps nothing when a write may have overtaken the read (it would store an old version)
+  // and never evicts for it.
+  uint64_t Epoch(std::string_view stream) const {
+    const Shard& s = shards_[ShardOf(stream)];
+    std::lock_guard lock(s.mu);
+    return s.sets;
+  }
+  void Remember(std::string_view stream, uint64_t version, uint64_t epoch) {
+    Shard& s = shards_[ShardOf(stream)];
+    std::lock_guard lock(s.mu);
+    if (s.sets != epoch || s.versions.size() >= per_shard_) return;
+    s.versions.emplace(std::string(stream), version);
   }
 
  private:
@@ -56,6 +74,7 @@ class StreamVersions {
   struct Shard {
     mutable std::mutex mu;
     std::unordered_map<std::string, uint64_t, Hash, std::equal_to<>> versions;
+    uint64_t sets = 0;  // Set calls so far
   };
   static size_t ShardOf(std::string_view stream) {
     return std::hash<std::string_view>{}(stream) % kShards;
