@@ -93,7 +93,9 @@ class SlaTimer final : public Consumer {
   Projection& projection() { return *projection_; }
   // What the timer and its projection keep in memory, in entries; read while stopped. Bounded by
   // the calendars in use (and the failures seen), never by the number of clocks.
-  size_t MemoryEntries() const { return projection_->MemoryEntries() + zones_.size() + poisoned_.size(); }
+  size_t MemoryEntries() const {
+    return projection_->MemoryEntries() + zones_.size() + poisoned_.size();
+  }
 
   // The runner that applies projection(): the reactor waits on it for its own events to fold
   // back before it looks at the index again. Bind before Start.
@@ -113,7 +115,7 @@ class SlaTimer final : public Consumer {
   // finished a pass with nothing due at the clock's current time. False on timeout.
   bool WaitSettled(std::chrono::milliseconds timeout);
 
-  uint64_t appended() const { return appended_.load(); }        // new events, this process
+  uint64_t appended() const { return appended_.load(); }          // new events, this process
   uint64_t deduplicated() const { return deduplicated_.load(); }  // already in the log
   // The last append or runner problem (ok when none); the reactor keeps serving other clocks.
   Status failure() const;
@@ -137,6 +139,9 @@ class SlaTimer final : public Consumer {
   // Appends the events of `due` (group commits) and waits until they fold back. Returns the
   // earliest instant of an entry to try again (INT64_MAX: none).
   int64_t Fire(std::vector<Due>& due);
+  // Loads the states of the clocks due at `instant` (at most options_.batch) into the command
+  // handler's cache, unless the waiter's epoch moves past `epoch`.
+  void Warm(int64_t instant, uint64_t epoch);
   Result<Command> BuildCommand(Due& d);
   const BusinessCalendar* Zone(const std::string& calendar, const std::string& tenant);
 
@@ -163,11 +168,12 @@ class SlaTimer final : public Consumer {
   // Calendars used only to print instants with their local offset (closures do not matter).
   std::map<std::string, std::unique_ptr<BusinessCalendar>> zones_;
   std::set<std::string> poisoned_;  // due keys whose append failed for good; see failure()
+  int64_t warmed_ = INT64_MAX;      // the last instant Warm finished (the reactor's thread)
   mutable std::mutex mu_;
   std::condition_variable settled_cv_;
-  bool idle_ = false;         // guarded by mu_
-  uint64_t idle_epoch_ = 0;   // guarded by mu_
-  Status failure_;            // guarded by mu_
+  bool idle_ = false;        // guarded by mu_
+  uint64_t idle_epoch_ = 0;  // guarded by mu_
+  Status failure_;           // guarded by mu_
 };
 
 }  // namespace procedo::projections

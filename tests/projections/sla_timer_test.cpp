@@ -17,7 +17,9 @@ json Ticket(const std::string& channel, const std::string& priority) {
   return {{"channel", channel}, {"priority", priority}, {"subject", "Allegati"}};
 }
 
-json DataOf(const Event& e) { return json::parse(e.data); }
+json DataOf(const Event& e) {
+  return json::parse(e.data);
+}
 
 TEST_CASE("sla timer: a breach fires at the first instant after the deadline, once") {
   SlaFixture f;  // Thursday 26 Nov 2026, 10:00
@@ -114,8 +116,9 @@ TEST_CASE("sla timer: a case term paused over a weekend does not count it") {
   c = f.Clock(s, "term");
   CHECK(c.phase == ClockPhase::kPaused);
   CHECK(c.deadline == 0);
-  CHECK(c.elapsed_before == std::chrono::duration_cast<Micros>(std::chrono::minutes(
-                                8 * 60 + 9 * 60 + 30)).count());  // Thu 10-18, Fri 07:30-17
+  CHECK(c.elapsed_before ==
+        std::chrono::duration_cast<Micros>(std::chrono::minutes(8 * 60 + 9 * 60 + 30))
+            .count());                // Thu 10-18, Fri 07:30-17
   f.At("2026-11-30T09:00:00+01:00");  // Monday
   f.Must(kOperator, s, "resume_case", SamplePayload("resume_case"));
   c = f.Clock(s, "term");
@@ -128,8 +131,9 @@ TEST_CASE("sla timer: a case term paused over a weekend does not count it") {
   CHECK(DataOf(b[0])["deadline"] == "2026-12-29T10:00:00+01:00");
 }
 
-TEST_CASE("sla timer: killed between the deadline and the breach, exactly one breach with its "
-          "true deadline") {
+TEST_CASE(
+    "sla timer: killed between the deadline and the breach, exactly one breach with its "
+    "true deadline") {
   SlaFixture f;
   const std::string s = "ticket-comune-aosta-3";
   f.Must(kCitizen, s, "open_ticket", Ticket("phone", "urgent"));  // TP 90m -> 11:30
@@ -173,8 +177,9 @@ TEST_CASE("sla timer: a crash after the append and before the fold is answered f
   CHECK(f.Clock(s, "take_in_charge").breached);
 }
 
-TEST_CASE("sla timer: a clock stopped before its deadline but not yet folded when the deadline "
-          "passes gets no breach") {
+TEST_CASE(
+    "sla timer: a clock stopped before its deadline but not yet folded when the deadline "
+    "passes gets no breach") {
   SlaFixture f;  // Thursday 26 Nov 2026 10:00
   const std::string s = "ticket-comune-aosta-11";
   f.Must(kCitizen, s, "open_ticket", Ticket("portal", "low"));  // take in charge: 30m
@@ -195,8 +200,9 @@ TEST_CASE("sla timer: a clock stopped before its deadline but not yet folded whe
   CHECK(f.Clock(s, "take_in_charge").phase == ClockPhase::kStopped);
 }
 
-TEST_CASE("sla timer: a closure announced mid-flight moves the deadline, its cancellation "
-          "moves it back") {
+TEST_CASE(
+    "sla timer: a closure announced mid-flight moves the deadline, its cancellation "
+    "moves it back") {
   SlaFixture f;
   const std::string s = "ticket-comune-aosta-5";
   f.Must(kCitizen, s, "open_ticket", Ticket("portal", "high"));  // answer: 3bd on support
@@ -224,8 +230,9 @@ TEST_CASE("sla timer: a closure announced mid-flight moves the deadline, its can
   CHECK(DataOf(b[0])["deadline"] == "2026-12-01T17:00:00+01:00");
 }
 
-TEST_CASE("sla timer: a burst of clocks sharing a deadline, over several passes and scan pages, "
-          "gets one event each") {
+TEST_CASE(
+    "sla timer: a burst of clocks sharing a deadline, over several passes and scan pages, "
+    "gets one event each") {
   SlaFixture f;  // Thursday 26 Nov 2026, 10:00
   f.Close();
   // 300 entries due at once: a pass of 280 over two 256-key pages, then one of 20.
@@ -260,8 +267,9 @@ TEST_CASE("sla timer: a burst of clocks sharing a deadline, over several passes 
   CHECK(due > T("2026-11-26T10:30:00.000001+01:00").time_since_epoch().count());
 }
 
-TEST_CASE("sla timer: a deadline entry of the older format (the kind byte alone) still fires "
-          "with the clock's data") {
+TEST_CASE(
+    "sla timer: a deadline entry of the older format (the kind byte alone) still fires "
+    "with the clock's data") {
   SlaFixture f;
   const std::string s = "ticket-comune-aosta-8";
   f.Must(kCitizen, s, "open_ticket", Ticket("email", "normal"));  // take in charge 45m
@@ -348,6 +356,24 @@ TEST_CASE("sla timer: replaying the log from 0 rebuilds the same rows byte for b
   f.Settle();
   CHECK(f.Rows() == live);
   CHECK(f.timer->appended() == 0);
+}
+
+TEST_CASE("sla timer: the states of the next instant's clocks are read before it comes due") {
+  SlaFixture f;  // Thursday 26 Nov 2026, 10:00
+  const std::string a = "ticket-comune-aosta-1", b = "ticket-comune-aosta-2";
+  f.Must(kCitizen, a, "open_ticket", Ticket("portal", "high"));
+  f.Must(kCitizen, b, "open_ticket", Ticket("portal", "high"));
+  f.Restart();  // every cache empty, as after a start
+  f.Settle();
+  // Both warnings are due at 10:24. While the timer waited for it, it read their states: the
+  // commands at the instant decide from memory, none of them reads the log.
+  const uint64_t misses = f.wf.handler->cache().misses();
+  CHECK(misses >= 2);
+  f.At("2026-11-26T10:24:00+01:00");
+  REQUIRE(f.Sla(a, "sla.warning").size() == 1);
+  REQUIRE(f.Sla(b, "sla.warning").size() == 1);
+  CHECK(f.wf.handler->cache().misses() == misses);
+  CHECK(f.timer->appended() == 2);
 }
 
 }  // namespace
