@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <mutex>
 #include <random>
 
@@ -133,7 +134,11 @@ size_t PrintMemory(const std::string& when, const LogStore& log, const ViewStore
 }  // namespace
 
 int SlaCase(const Limits& limits, const std::string& source_dir) {
-  const uint64_t open_clocks = std::min<uint64_t>(limits.max_events, 1'000'000);
+  // PROCEDO_BENCH_CLOCKS sets the open clocks (10000000 for the figure at ten million).
+  const char* wanted = std::getenv("PROCEDO_BENCH_CLOCKS");
+  const uint64_t open_clocks = wanted != nullptr
+                                   ? std::max<uint64_t>(std::strtoull(wanted, nullptr, 10), 20'000)
+                                   : std::min<uint64_t>(limits.max_events, 1'000'000);
   bool met = false;
   auto domain = Must(domain::LoadDomain(source_dir + "/domain", source_dir + "/schemas"));
   auto calendars = Must(domain::CalendarCatalog::LoadDomain(source_dir + "/domain"));
@@ -144,7 +149,7 @@ int SlaCase(const Limits& limits, const std::string& source_dir) {
     auto cal = Must(calendars.Build("helpdesk", "comune-forli"));
     const char* targets[] = {"30m", "45m", "90m", "6h", "8h", "1bd", "3bd", "5bd", "7bd"};
     std::mt19937_64 rng(42);
-    std::vector<ClockRow> rows(open_clocks);
+    std::vector<ClockRow> rows(std::min<uint64_t>(open_clocks, 1'000'000));
     const int64_t base = Base().time_since_epoch().count();
     for (auto& r : rows) {
       r.phase = ClockPhase::kRunning;
@@ -199,10 +204,11 @@ int SlaCase(const Limits& limits, const std::string& source_dir) {
         "sla: {} open clocks on {} tickets: log append {:.1f} s, projection fold {:.1f} s "
         "({:.0f} events/s, {:.1f} us/event)\n",
         tickets * 2, tickets, append_s, fold_s, tickets / fold_s, fold_s * 1e6 / tickets);
+    const double per_clock = rss_open_kept * 1024.0 / static_cast<double>(tickets * 2);
     fmt::print(
         "sla: resident memory with {} open clocks: {} MB (VmRSS; {} MB once the allocator "
-        "returned freed pages)\n",
-        tickets * 2, rss_open / 1024, rss_open_kept / 1024);
+        "returned freed pages): {:.0f} bytes per open clock\n",
+        tickets * 2, rss_open / 1024, rss_open_kept / 1024, per_clock);
 
     // Pause/resume: admin cases suspended and resumed, each event folded by the projection.
     const uint64_t cases = 2'000, rounds = 10;
@@ -369,6 +375,13 @@ int SlaCase(const Limits& limits, const std::string& source_dir) {
     met = worst < 0.1;
     fmt::print("sla: goal breach delay < 100 ms at {} open clocks: {}\n", tickets * 2,
                met ? "met" : "NOT met");
+    if (tickets * 2 >= 10'000'000) {
+      // The memory goal is set at ten million clocks, where what grows with them shows.
+      const bool small = per_clock < 150;
+      fmt::print("sla: goal resident < 150 bytes per open clock at {} open clocks: {}\n",
+                 tickets * 2, small ? "met" : "NOT met");
+      met = met && small;
+    }
     fmt::print(
         "sla: deadline computations (warning + deadline) {:.0f}/s against {:.0f}/s plain "
         "time-point additions\n",
