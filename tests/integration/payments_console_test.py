@@ -8,7 +8,7 @@ import pytest
 
 from console_test import Staff, serve_console
 from notify_support import AOSTA
-from payments_test import creditor_fiscal_code
+from payments_support import creditor_fiscal_code
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 from browser_support import CHROMIUM, SHOTS
 from notify_support import AOSTA, FORLI, stream_events
 from pagopa_support import GpdStandIn
-from payments_test import FORLI_ORG, ORG, START, creditor_fiscal_code, serve, types, until
+from payments_support import FORLI_ORG, ORG, START, creditor_fiscal_code, serve, types, until
 from portal_test import Citizen, admitted_canteen, euro, with_national_identity
 
 
