@@ -229,21 +229,23 @@ void SlaTimer::Warm(int64_t instant, uint64_t epoch) {
   // what changes in between is folded in as usual when the command loads the state.
   constexpr size_t kPage = 256;
   std::string after = DueKeyBefore(instant);
-  size_t warmed = 0;
+  size_t loaded = 0;
   for (;;) {
     auto rows = views_.Scan(kSlaView, kDuePrefix, after, kPage);
-    if (!rows.ok() || rows->empty()) break;
+    if (!rows.ok()) return;  // tried again on the next idle pass
+    if (rows->empty()) break;
     after = rows->back().key;
     for (const auto& r : *rows) {
       int64_t due = 0;
       std::string stream, clock;
-      if (!ParseDueKey(r.key, &due, &stream, &clock) || due != instant) {
-        warmed_ = instant;
+      if (!ParseDueKey(r.key, &due, &stream, &clock)) continue;
+      if (due != instant || loaded++ >= options_.batch) {
+        warmed_ = instant;  // what one pass fires is loaded
         return;
       }
-      // Something earlier came due or the timer stops: that first; this instant is warmed again
-      // on the next idle pass.
-      if (stop_ || waiter_.Epoch() != epoch || warmed++ >= options_.batch) return;
+      // The instant has come, something earlier came due, or the timer stops: firing (or
+      // stopping) comes first, and the states not loaded yet are read by their commands.
+      if (stop_ || waiter_.Epoch() != epoch || waiter_.clock().Now() >= At(instant)) return;
       (void)commands_.Load(stream);  // a failure shows when the command is sent
     }
     if (rows->size() < kPage) break;
