@@ -36,9 +36,15 @@ struct RankingScore {
   nlohmann::json components = nlohmann::json::object();
   nlohmann::json key = nlohmann::json::array();
 };
-// `isee_cents`: the declared ISEE, opened when it is sealed (nullopt: undeclared or erased).
+// What the ranking reads of the applicant's facts, opened when they are sealed: the declared
+// ISEE (nullopt: undeclared or erased) and the residence (false: not declared, not resident or
+// erased).
+struct ApplicantFacts {
+  std::optional<int64_t> isee_cents;
+  bool resident = false;
+};
 RankingScore ScoreApplication(const Service& service, const nlohmann::json& enrolment_fields,
-                              std::optional<int64_t> isee_cents);
+                              const ApplicantFacts& facts);
 
 // Ranking, admission, waiting list, rejection and withdrawal on the enrolment.
 void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCatalogue> services);

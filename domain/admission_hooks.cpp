@@ -48,18 +48,29 @@ const Service* ServiceOf(const ServiceCatalogue& services, const WorkflowState& 
   return t == nullptr ? nullptr : t->Find(id);
 }
 
-// The ISEE the application declared: as given, or its sealed value opened for this decision
-// (personal data sealed); nullopt when undeclared or erased (the full tariff, the last band).
-std::optional<int64_t> IseeOf(const DecideContext& c) {
-  auto it = c.state.fields.find("isee_cents");
-  if (it == c.state.fields.end()) return std::nullopt;
-  if (it->is_number_integer()) return it->get<int64_t>();
-  if (!it->is_string() || c.open_personal == nullptr) return std::nullopt;
+// A fact the application declared beside the applicant (the ISEE, the residence): as given, or
+// its sealed value opened for this decision (personal data sealed); null when undeclared, erased
+// or unreadable, which the decisions count as not declared (the full tariff, the last band, not
+// resident).
+json OpenedFact(const DecideContext& c, const char* name) {
+  auto it = c.state.fields.find(name);
+  if (it == c.state.fields.end()) return json();
+  if (!it->is_string()) return *it;
+  if (c.open_personal == nullptr) return json();
   auto plain = (*c.open_personal)(it->get_ref<const std::string&>());
-  if (!plain) return std::nullopt;
-  const json value = json::parse(*plain, nullptr, false);
-  if (!value.is_number_integer()) return std::nullopt;
-  return value.get<int64_t>();
+  if (!plain) return json();
+  json value = json::parse(*plain, nullptr, false);
+  return value.is_discarded() ? json() : value;
+}
+
+std::optional<int64_t> IseeOf(const DecideContext& c) {
+  const json v = OpenedFact(c, "isee_cents");
+  return v.is_number_integer() ? std::optional<int64_t>(v.get<int64_t>()) : std::nullopt;
+}
+
+ApplicantFacts FactsOf(const DecideContext& c) {
+  const json resident = OpenedFact(c, "resident");
+  return {IseeOf(c), resident.is_boolean() && resident.get<bool>()};
 }
 
 json FrozenTariffs(const Service& service, std::optional<int64_t> isee) {
@@ -116,7 +127,8 @@ json AccountOpened(const Service& service, const DecideContext& c) {
 }  // namespace
 
 RankingScore ScoreApplication(const Service& service, const json& fields,
-                              std::optional<int64_t> isee) {
+                              const ApplicantFacts& facts) {
+  const std::optional<int64_t>& isee = facts.isee_cents;
   RankingScore out;
   for (const auto& criterion : service.ranking.criteria) {
     int64_t v = 0;
@@ -130,7 +142,7 @@ RankingScore ScoreApplication(const Service& service, const json& fields,
         }
       }
     } else if (criterion == "residence") {
-      v = fields.value("resident", false) ? 0 : 1;
+      v = facts.resident ? 0 : 1;
     } else if (criterion == "sequence") {
       v = fields.value("sequence_numbers", json::object()).value(service.id, int64_t{0});
     }
@@ -208,7 +220,7 @@ void RegisterAdmissionHooks(HookRegistry& hooks, std::shared_ptr<const ServiceCa
                     const Service* service = ServiceOf(*services, c.state, Text(data, "service"));
                     if (service == nullptr)
                       return;  // the event's schema refuses it without a score
-                    RankingScore score = ScoreApplication(*service, c.state.fields, IseeOf(c));
+                    RankingScore score = ScoreApplication(*service, c.state.fields, FactsOf(c));
                     data["site"] = Text(c.state.fields, "site");
                     data["criteria"] = service->ranking.criteria;
                     data["score"] = std::move(score.components);

@@ -45,12 +45,16 @@ void RegisterHooks(HookRegistry& hooks, std::shared_ptr<const Catalogue> catalog
                        "domain/calendars/tenants.json",
                        c.state.tenant);
                  });
-  // A correction of the applicant's facts kept beside their object (the ISEE, the address) names
-  // the applicant too, as the state holds them: those facts are sealed with the applicant's key.
+  // A correction of the applicant's facts kept beside their object (the ISEE, the address, the
+  // household's size) names the applicant too, as the state holds them: those facts are sealed
+  // with the applicant's key.
   hooks.AddEffect("applicant_of_corrected_facts",
                   [](const DecideContext& c, const std::string&, json& data) {
                     if (data.contains("applicant")) return;
-                    if (!data.contains("isee") && !data.contains("address")) return;
+                    if (!data.contains("isee") && !data.contains("address") &&
+                        !data.contains("household_members")) {
+                      return;
+                    }
                     auto it = c.state.fields.find("applicant");
                     if (it != c.state.fields.end() && it->is_object()) data["applicant"] = *it;
                   });

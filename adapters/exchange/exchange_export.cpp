@@ -117,12 +117,18 @@ Result<std::string> ExportEnrolments(const LogStore& log, const std::string& ten
     AddPerson(n, "beneficiary", started.value("beneficiary", json::object()), true);
     for (const auto& s : services) n.append_child("service").text() = Scalar(s).c_str();
     n.append_child("site").text() = a.started.value("site", "").c_str();
-    // Sealed, the ISEE is opened as the people are; once erased it is left out.
-    json isee = a.started.value("isee_cents", json());
-    if (isee.is_string() && personal != nullptr) isee = personal->ShowJson(isee.get<std::string>());
-    if (isee.is_number_integer()) n.append_child("isee_cents").text() = Scalar(isee).c_str();
-    if (a.started.contains("resident")) {
-      n.append_child("resident").text() = Scalar(a.started["resident"]).c_str();
+    // Sealed, the ISEE and the residence are opened as the people are; once erased they are left
+    // out.
+    auto opened = [&](const char* name) {
+      json v = a.started.value(name, json());
+      if (v.is_string() && personal != nullptr) v = personal->ShowJson(v.get<std::string>());
+      return v;
+    };
+    if (json isee = opened("isee_cents"); isee.is_number_integer()) {
+      n.append_child("isee_cents").text() = Scalar(isee).c_str();
+    }
+    if (json resident = opened("resident"); resident.is_boolean()) {
+      n.append_child("resident").text() = Scalar(resident).c_str();
     }
     for (const auto& [svc, answers] : a.details.items()) {
       for (const auto& [question, value] : answers.items()) {

@@ -130,6 +130,17 @@ TEST_CASE("enrolment, ranking, admission with its account, meals, low-credit ale
   } else {
     CHECK(started["isee_cents"] == 700'000);
   }
+  // The residence: sealed too (identity group), opened for the ranking's residence criterion
+  // alone (0 above: resident; not opened, it would have counted as not resident).
+  CHECK(started["resident"].is_string() == sealed);
+  if (sealed) {
+    const std::string resident = started["resident"];
+    CHECK(crypto::ParsePersonal(resident)->group == "identity");
+    CHECK(crypto::ParsePersonal(resident)->subject == started["applicant"]["subject"]);
+    CHECK(f.personal->ShowJson(resident) == true);
+  } else {
+    CHECK(started["resident"] == true);
+  }
 
   // The holder (the citizen who applied online) chooses the alert; the Ente's threshold applies.
   f.Must(A("cit1", "citizen"), account, "set_low_credit_alert",
@@ -325,6 +336,11 @@ TEST_CASE("a household numbers itself and its members; a position names the memb
   CHECK(first["number"] == "NUC-2026-000001");
   CHECK(first["member"] == "m1");
   CHECK(first["source"] == "declared");
+  // The household's residence, as the applicant declared it: sealed with their key.
+  CHECK(first["resident"].is_string() == sealed);
+  const json resident = SamplePayload("register_household")["resident"];
+  CHECK((sealed ? f.personal->ShowJson(first["resident"].get<std::string>()) : first["resident"]) ==
+        resident);
   auto luca = f.Must(cit, h, "declare_dependant", SamplePayload("declare_dependant"));
   CHECK(json::parse(luca.append.events.at(0)->data)["member"] == "m2");
   json anna = {

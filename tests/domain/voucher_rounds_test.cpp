@@ -118,6 +118,10 @@ TEST_CASE("Bon de Chauffage: sent back, corrected, validated again, forwarded ag
   CHECK((sealed ? f.personal->ShowJson(st.fields["isee"].get<std::string>()) : st.fields["isee"]) ==
         9800);
   CHECK(st.fields["entered_by"] == "op1");
+  // So is the household's size the application gave.
+  CHECK(st.fields["household_members"].is_string() == sealed);
+  CHECK((sealed ? f.personal->ShowJson(st.fields["household_members"].get<std::string>())
+                : st.fields["household_members"]) == 3);
 
   // Segregation of duties holds for the corrections too: neither who entered it nor who
   // corrected it may validate it, even holding the validator role.
@@ -170,6 +174,13 @@ TEST_CASE("Bon de Chauffage: an operator_validator corrects and validates again 
   auto second = f.Must(kRegion, s, "return_application", {{"reason", "Indirizzo incompleto"}});
   CHECK(Data(second)["round"] == 2);
   CHECK(f.State(s).fields["return_reason"] == "Indirizzo incompleto");
+  // A correction of the household's size alone names the applicant too.
+  json size = Data(f.Must(ov, s, "correct_application",
+                          {{"corrections", "Nucleo di 4 persone"}, {"household_members", 4}}));
+  CHECK(size["applicant"] == applicant);
+  CHECK(size["household_members"].is_string() == sealed);
+  CHECK((sealed ? f.personal->ShowJson(size["household_members"].get<std::string>())
+                : size["household_members"]) == 4);
 }
 
 TEST_CASE("Bon de Chauffage: a second forwarding keeps the catalogue entry the first froze") {
