@@ -12,17 +12,14 @@ import time
 
 import pytest
 
-from http_helpers import AOSTA, FORLI, REGION, assert_problem, case_payload, voucher_payload
+from http_helpers import (AOSTA, FORLI, REGION, assert_problem, case_payload, http_server,
+                          voucher_payload)
 from procedo_server import Server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    s = Server(tmp_path_factory.mktemp("http"), http_read_timeout=1, http_idle_timeout=2,
-               http_body_limit=65536).start()
-    yield s
-    s.stop()
-
+    yield from http_server(tmp_path_factory)
 
 
 # ---- authentication ----------------------------------------------------------------------------

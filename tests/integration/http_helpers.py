@@ -1,5 +1,7 @@
 """What the HTTP API's test modules share: the tenants they use, the payloads of a case and a
-voucher, and the check of an RFC 9457 problem answer."""
+voucher, the check of an RFC 9457 problem answer, and the server they test.
+"""
+from procedo_server import Server
 
 FORLI, AOSTA, REGION = "comune-forli", "comune-aosta", "regione-vda"
 
@@ -23,3 +25,12 @@ def assert_problem(reply, status, type_suffix=None):
     if type_suffix:
         assert p["type"].endswith("/" + type_suffix), p
     return p
+
+
+def http_server(tmp_path_factory):
+    """A `procedo serve` with short read and idle timeouts and a small body limit, for a module's
+    tests; stopped when the module is done."""
+    s = Server(tmp_path_factory.mktemp("http"), http_read_timeout=1, http_idle_timeout=2,
+               http_body_limit=65536).start()
+    yield s
+    s.stop()

@@ -12,15 +12,13 @@ import pytest
 
 from procedo_server import BIN, SRC, Server, wait_for
 
-from http_helpers import AOSTA, FORLI, REGION, assert_problem, case_payload, voucher_payload
+from http_helpers import (AOSTA, FORLI, REGION, assert_problem, case_payload, http_server,
+                          voucher_payload)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    s = Server(tmp_path_factory.mktemp("http"), http_read_timeout=1, http_idle_timeout=2,
-               http_body_limit=65536).start()
-    yield s
-    s.stop()
+    yield from http_server(tmp_path_factory)
 
 
 # ---- operations routes -------------------------------------------------------------------------
