@@ -227,28 +227,15 @@ void SlaTimer::Warm(int64_t instant, uint64_t epoch) {
   // while nothing is due: at the instant itself the burst then decides from memory instead of
   // seeking each cold stream in the log, which at a large burst is most of its delay. Reads only;
   // what changes in between is folded in as usual when the command loads the state.
-  constexpr size_t kPage = 256;
-  std::string after = DueKeyBefore(instant);
-  size_t loaded = 0;
-  for (;;) {
-    auto rows = views_.Scan(kSlaView, kDuePrefix, after, kPage);
-    if (!rows.ok()) return;  // tried again on the next idle pass
-    if (rows->empty()) break;
-    after = rows->back().key;
-    for (const auto& r : *rows) {
-      int64_t due = 0;
-      std::string stream, clock;
-      if (!ParseDueKey(r.key, &due, &stream, &clock)) continue;
-      if (due != instant || loaded++ >= options_.batch) {
-        warmed_ = instant;  // what one pass fires is loaded
-        return;
-      }
-      // The instant has come, something earlier came due, or the timer stops: firing (or
-      // stopping) comes first, and the states not loaded yet are read by their commands.
-      if (stop_ || waiter_.Epoch() != epoch || waiter_.clock().Now() >= At(instant)) return;
-      (void)commands_.Load(stream);  // a failure shows when the command is sent
-    }
-    if (rows->size() < kPage) break;
+  // The pass that fires the instant reads the same entries: at most a batch, from the instant.
+  std::vector<Due> due;
+  int64_t next = INT64_MAX, resume = INT64_MAX;
+  if (!Scan(instant, instant, &due, &next, &resume).ok()) return;  // again on the next idle pass
+  for (const Due& d : due) {
+    // The instant has come, something earlier came due, or the timer stops: firing (or stopping)
+    // comes first, and the states not loaded yet are read by their commands.
+    if (stop_ || waiter_.Epoch() != epoch || waiter_.clock().Now() >= At(instant)) return;
+    (void)commands_.Load(d.stream);  // a failure shows when the command is sent
   }
   warmed_ = instant;
 }
