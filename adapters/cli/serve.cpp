@@ -170,7 +170,7 @@ int Serve(const Config& cfg) {
   // retention ends.
   auto personal_reactors =
       ServePersonalData(cfg, *personal, **views, commands, (*domain)->catalogue, *waiter);
-  for (auto& r : personal_reactors) consumers.Add(r.get());
+  for (auto& r : personal_reactors.all) consumers.Add(r.get());
   auto kb = procedo::projections::KnowledgeBase::Open(**log, cfg.KbPath());
   if (!kb.ok()) return Fail(kb.status());
   consumers.Add(kb->get());
@@ -194,6 +194,7 @@ int Serve(const Config& cfg) {
   http::Api api(**log, **auth, metrics, clock);
   api.views = views->get();
   api.personal = personal->data.get();
+  api.erasure = personal_reactors.erasure;
   api.runner = &runner;
   api.kb = kb->get();
   api.commands = &commands;
@@ -217,8 +218,8 @@ int Serve(const Config& cfg) {
   for (const auto& file : *event_schemas) {
     std::string text = ReadFileOr(file, "");
     if (text.empty()) {
-      return Fail(Status::IoError(
-          fmt::format("{}: the event schema cannot be read; make it readable by the server", file)));
+      return Fail(Status::IoError(fmt::format(
+          "{}: the event schema cannot be read; make it readable by the server", file)));
     }
     api.event_schemas[std::filesystem::path(file).stem().string()] = std::move(text);
   }

@@ -44,10 +44,11 @@ Status CheckFaultPoints(const Config& cfg) {
   return Status::Ok();
 }
 
-std::vector<std::unique_ptr<Consumer>> ServePersonalData(
-    const Config& cfg, const PersonalKeys& personal, ViewStore& views, CommandHandler& commands,
-    std::shared_ptr<const domain::Catalogue> catalogue, projections::Waiter& waiter) {
-  std::vector<std::unique_ptr<Consumer>> out;
+PersonalReactors ServePersonalData(const Config& cfg, const PersonalKeys& personal,
+                                   ViewStore& views, CommandHandler& commands,
+                                   std::shared_ptr<const domain::Catalogue> catalogue,
+                                   projections::Waiter& waiter) {
+  PersonalReactors out;
   if (!personal.data) {
     fmt::print("procedo: personal data kept as given (set personal.master_key_file to seal it)\n");
     return out;
@@ -60,9 +61,11 @@ std::vector<std::unique_ptr<Consumer>> ServePersonalData(
   });
   fmt::print("procedo: personal data sealed per data subject, keys beside the events in {}\n",
              std::filesystem::absolute(cfg.LogPath()).string());
-  out.push_back(std::make_unique<projections::ErasureReactor>(commands.log(), *personal.keys));
-  out.push_back(std::make_unique<projections::RetentionReactor>(commands, views,
-                                                                std::move(catalogue), waiter));
+  auto erasure = std::make_unique<projections::ErasureReactor>(commands.log(), *personal.keys);
+  out.erasure = erasure.get();
+  out.all.push_back(std::move(erasure));
+  out.all.push_back(std::make_unique<projections::RetentionReactor>(commands, views,
+                                                                    std::move(catalogue), waiter));
   return out;
 }
 

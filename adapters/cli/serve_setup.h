@@ -11,6 +11,7 @@
 #include "engine/views/consumer.h"
 #include "engine/views/view_store.h"
 #include "engine/workflow/command_handler.h"
+#include "projections/reactors/erasure.h"
 #include "projections/reactors/sla_timer.h"
 
 namespace procedo::cli {
@@ -23,10 +24,16 @@ Status CheckFaultPoints(const Config& cfg);
 
 // With personal data sealed: readers of `views` see personal values opened (or erased), and the
 // reactors that carry out erasures and erase at the end of retention are made for the
-// supervisor to start, in that order. Prints which it is. None when personal data is kept as
-// given. `views` must have projections::kRetentionView among its column families.
-std::vector<std::unique_ptr<Consumer>> ServePersonalData(
-    const Config& cfg, const PersonalKeys& personal, ViewStore& views, CommandHandler& commands,
-    std::shared_ptr<const domain::Catalogue> catalogue, projections::Waiter& waiter);
+// supervisor to start, in that order (`erasure` the first, for reads that wait for it). Prints
+// which it is. None when personal data is kept as given. `views` must have
+// projections::kRetentionView among its column families.
+struct PersonalReactors {
+  std::vector<std::unique_ptr<Consumer>> all;
+  projections::ErasureReactor* erasure = nullptr;
+};
+PersonalReactors ServePersonalData(const Config& cfg, const PersonalKeys& personal,
+                                   ViewStore& views, CommandHandler& commands,
+                                   std::shared_ptr<const domain::Catalogue> catalogue,
+                                   projections::Waiter& waiter);
 
 }  // namespace procedo::cli

@@ -22,6 +22,7 @@ namespace procedo::crypto {
 class PersonalData;
 }
 namespace procedo::projections {
+class ErasureReactor;
 class KnowledgeBase;
 }  // namespace procedo::projections
 namespace procedo::exchange {
@@ -59,6 +60,9 @@ struct Api {
   const exchange::ExchangeSchema* exchange_schema = nullptr;
   // Personal data sealed per data subject (null: kept as given): GET /v1/subjects/{subject}.
   crypto::PersonalData* personal = nullptr;
+  // The erasures carried out (null: none run here): ?min_position waits for them too, so that a
+  // read after an erasure's answer shows the data erased everywhere.
+  projections::ErasureReactor* erasure = nullptr;
   std::string openapi_json;  // served at /openapi.json
   // Event type -> its schema's text (schemas/events/<type>.json), served at /schemas/events/: what
   // an integrator reading the log or Kafka checks events against, personal marks included.

@@ -118,7 +118,9 @@ Result<SubjectKey> SubjectKeyStore::KeyFor(std::string_view subject, std::string
                                            bool create) {
   if (!Valid(subject) || !Valid(group)) return Invalid();
   const std::string row = Row(rows::kKey, subject, group);
-  if (auto cached = Cached(row)) return *cached;
+  bool erasing = false;
+  if (auto cached = Cached(subject, group, row, &erasing)) return *cached;
+  if (erasing) return ErasedError(subject, group);
   const uint64_t generation = Generation(subject);
   if (Erased(subject, group)) return ErasedError(subject, group);
   auto from_created = CreatedKey(subject, group);
@@ -151,18 +153,24 @@ Result<SubjectKey> SubjectKeyStore::KeyFor(std::string_view subject, std::string
   return key;
 }
 
-std::optional<SubjectKey> SubjectKeyStore::Cached(const std::string& row) const {
-  Shard& shard = ShardOf(rows::RouteOf(row));
+std::optional<SubjectKey> SubjectKeyStore::Cached(std::string_view subject, std::string_view group,
+                                                  const std::string& row, bool* erasing) const {
+  Shard& shard = ShardOf(subject);
   std::lock_guard lock(shard.mu);
+  *erasing = !shard.erasing.empty() && ErasingLocked(shard, subject, group);
+  if (*erasing) return std::nullopt;
   auto it = shard.cache.find(row);
   if (it == shard.cache.end()) return std::nullopt;
   return it->second;
 }
 
 void SubjectKeyStore::Cache(const std::string& row, const SubjectKey& key, uint64_t generation) {
-  Shard& shard = ShardOf(rows::RouteOf(row));
+  const std::string_view subject = rows::RouteOf(row);
+  Shard& shard = ShardOf(subject);
   std::lock_guard lock(shard.mu);
   if (generation != shard.generation) return;  // an erasure ran meanwhile: read the store again
+  // A read that began before an erasure may still use the key it read, but no later one does.
+  if (shard.erasing.find(std::string(subject)) != shard.erasing.end()) return;
   if (shard.cache.size() >= 100'000 / kShards) shard.cache.clear();
   shard.cache[row] = key;
 }
@@ -186,7 +194,9 @@ Status SubjectKeyStore::EnsureKeys(std::string_view subject, const std::vector<s
   for (const auto& g : groups) {
     if (!Valid(g)) return Invalid();
     const std::string row = Row(rows::kKey, subject, g);
-    if (Cached(row)) continue;  // an erasure takes its keys out of the cache first
+    bool erasing = false;
+    if (Cached(subject, g, row, &erasing)) continue;  // an erasure takes its keys out first
+    if (erasing) return ErasedError(subject, g);
     if (Erased(subject, g)) return ErasedError(subject, g);
     auto from_created = CreatedKey(subject, g);
     if (!from_created.ok()) return from_created.status();

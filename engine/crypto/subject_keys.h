@@ -158,11 +158,23 @@ class SubjectKeyStore {
     std::unordered_map<std::string, std::vector<std::string>> by_subject;
     std::unordered_map<std::string, SubjectKey> cache;
     uint64_t generation = 0;  // bumped by each erasure of a subject of the shard
+    // Subject -> the groups of the Erase calls running on it ("" for all of its groups).
+    std::unordered_map<std::string, std::vector<std::string>> erasing;
   };
   static constexpr size_t kShards = 64;
+  static bool ErasingLocked(const Shard& shard, std::string_view subject, std::string_view group);
   Shard& ShardOf(std::string_view route) const;
-  std::optional<SubjectKey> Cached(const std::string& row) const;
+  // The cached key of the subject's group (`row`), unless an Erase of that group (or of all the
+  // subject's groups) is running (`erasing` says so): its key is then neither served nor cached,
+  // so that no read between the erasure's start and its end opens what it is destroying.
+  std::optional<SubjectKey> Cached(std::string_view subject, std::string_view group,
+                                   const std::string& row, bool* erasing) const;
   void Cache(const std::string& row, const SubjectKey& key, uint64_t generation);
+  // Starts (marks the groups and drops their cached keys) and ends an Erase's running state.
+  void BeginErasing(std::string_view subject, std::string_view group,
+                    const std::vector<std::string>& groups);
+  void EndErasing(std::string_view subject, std::string_view group,
+                  const std::vector<std::string>& groups);
   mutable std::array<Shard, kShards> shards_;
   std::atomic<size_t> pending_rows_{0};
   // Subjects erased by this process, and rows written back after their erasure (Sweep).

@@ -306,13 +306,15 @@ Status SubjectKeyStore::Erase(std::string_view subject, std::string_view group, 
   }
   const std::vector<std::string> groups =
       group.empty() ? Groups(subject) : std::vector<std::string>{std::string(group)};
-  auto forget = [&] {  // out of memory, and no read racing with this one cached after it
-    Shard& shard = ShardOf(subject);
-    std::lock_guard lock(shard.mu);
-    ++shard.generation;
-    for (const auto& g : groups) shard.cache.erase(Row(rows::kKey, subject, g));
-  };
-  forget();
+  BeginErasing(subject, group, groups);
+  // However it ends, the running mark goes: a failed erasure leaves the keys as they were, for
+  // the erasure reactor to try again.
+  struct Ending {
+    SubjectKeyStore* store;
+    std::string_view subject, group;
+    const std::vector<std::string>& groups;
+    ~Ending() { store->EndErasing(subject, group, groups); }
+  } ending{this, subject, group, groups};
   {
     std::lock_guard lock(erased_mu_);
     erased_here_.insert(std::string(subject));
@@ -339,8 +341,40 @@ Status SubjectKeyStore::Erase(std::string_view subject, std::string_view group, 
   // Only now, with the kept keys written on their own: until then a command meeting the subject
   // carries its creation row, so no event is ever sealed with a key no row on the disk holds.
   DropPending(subject, group.empty() ? std::vector<std::string>{} : groups);
-  forget();  // again now that the store says erased: a read that began before is not cached
   return scrub ? Scrub() : Status::Ok();
+}
+
+bool SubjectKeyStore::ErasingLocked(const Shard& shard, std::string_view subject,
+                                    std::string_view group) {
+  auto it = shard.erasing.find(std::string(subject));
+  if (it == shard.erasing.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const std::string& g) { return g.empty() || g == group; });
+}
+
+void SubjectKeyStore::BeginErasing(std::string_view subject, std::string_view group,
+                                   const std::vector<std::string>& groups) {
+  Shard& shard = ShardOf(subject);
+  std::lock_guard lock(shard.mu);
+  shard.erasing[std::string(subject)].emplace_back(group);
+  ++shard.generation;  // a read that began before is not cached after
+  for (const auto& g : groups) shard.cache.erase(Row(rows::kKey, subject, g));
+}
+
+void SubjectKeyStore::EndErasing(std::string_view subject, std::string_view group,
+                                 const std::vector<std::string>& groups) {
+  Shard& shard = ShardOf(subject);
+  std::lock_guard lock(shard.mu);
+  // Again: a key read from the disk before its row was deleted is not cached after.
+  ++shard.generation;
+  for (const auto& g : groups) shard.cache.erase(Row(rows::kKey, subject, g));
+  auto it = shard.erasing.find(std::string(subject));
+  if (it == shard.erasing.end()) return;
+  auto& running = it->second;
+  if (auto g = std::find(running.begin(), running.end(), group); g != running.end()) {
+    running.erase(g);
+  }
+  if (running.empty()) shard.erasing.erase(it);
 }
 
 Status SubjectKeyStore::Scrub() {

@@ -123,6 +123,13 @@ bool ErasureReactor::WaitSettled(std::chrono::milliseconds timeout) {
       lock, timeout, [this] { return position_.load() >= log_.LastPosition() && health_.ok(); });
 }
 
+bool ErasureReactor::WaitFor(uint64_t target, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  auto done = [&] { return position_.load() >= target && health_.ok(); };
+  advanced_.wait_for(lock, timeout, [&] { return stop_.load() || done(); });
+  return done();
+}
+
 ConsumerProgress ErasureReactor::Progress() const {
   ConsumerProgress p;
   p.position = position_.load();

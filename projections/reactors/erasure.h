@@ -42,6 +42,9 @@ class ErasureReactor final : public Consumer {
   Result<size_t> Pump(std::chrono::milliseconds wait = std::chrono::milliseconds(0));
   // Until the started reactor has carried out the whole log as it is now; false on timeout.
   bool WaitSettled(std::chrono::milliseconds timeout);
+  // Until it has carried out every erasure up to the log position `target`; false on timeout.
+  // For read-your-writes: a read after an erasure's answer shows the data erased.
+  bool WaitFor(uint64_t target, std::chrono::milliseconds timeout);
 
   uint64_t erased() const { return erased_.load(); }
   uint64_t refused() const { return refused_.load(); }

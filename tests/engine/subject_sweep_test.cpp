@@ -2,7 +2,10 @@
 // splits a subject's creation row, the sweep in memory takes what a batch wrote back, and opening
 // the store after a crash sweeps what that sweep did not reach. Each checks the disk byte by byte.
 #include <catch2/catch.hpp>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/crypto/subject_keys.h"
@@ -15,6 +18,116 @@ namespace procedo::crypto {
 
 using testing::DiskHolds;
 using namespace test;  // NOLINT: the helpers of these tests
+
+namespace {
+
+// The log's side table, with a write that can be held (until released) or made to fail, so that
+// a test looks at the key store while an erasure's write is under way.
+class HeldSide final : public SideTable {
+ public:
+  explicit HeldSide(SideTable& table) : table_(table) {}
+  Result<std::optional<std::string>> GetSide(std::string_view key) const override {
+    return table_.GetSide(key);
+  }
+  Result<std::vector<SideRow>> ScanSide(std::string_view prefix) const override {
+    return table_.ScanSide(prefix);
+  }
+  Status WriteSide(const std::vector<SideRow>& puts,
+                   const std::vector<std::string>& deletes) override {
+    std::unique_lock lock(mu_);
+    if (fail_) return Status::IoError("the disk refused the write (test)");
+    if (hold_) {
+      held_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return !hold_; });
+    }
+    return table_.WriteSide(puts, deletes);
+  }
+  Status ScrubSide() override { return table_.ScrubSide(); }
+  void OnSideDurable(std::function<void(const std::vector<SideRow>&)> listener) override {
+    table_.OnSideDurable(std::move(listener));
+  }
+
+  void Hold() {
+    std::lock_guard lock(mu_);
+    hold_ = true;
+    held_ = false;
+  }
+  void WaitHeld() {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return held_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    hold_ = false;
+    changed_.notify_all();
+  }
+  void Fail(bool fail) {
+    std::lock_guard lock(mu_);
+    fail_ = fail;
+  }
+
+ private:
+  SideTable& table_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool hold_ = false, held_ = false, fail_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("while an erasure runs, its keys are neither opened nor cached; a failed one keeps them",
+          "[crypto]") {
+  testing::TempDir dir;
+  LogOptions o;
+  o.path = dir.sub("log");
+  auto log = LogStore::Open(o).value();
+  HeldSide side(*log);
+  auto store = SubjectKeyStore::Open(side, Master()).value();
+  const std::string pia =
+      store->SubjectFor("comune-forli", "pia@example.it", "contact", {"contact", "identity"})
+          .value();
+  const SubjectKey contact = store->KeyFor(pia, "contact", false).value();
+  const SubjectKey identity = store->KeyFor(pia, "identity", false).value();
+
+  // The erasure's write fails: the keys are as they were, opened from memory and from the disk.
+  side.Fail(true);
+  CHECK(store->Erase(pia, "").code() == Status::Code::kIoError);
+  side.Fail(false);
+  CHECK(store->KeyFor(pia, "contact", false).value() == contact);
+  CHECK(store->KeyFor(pia, "identity", false).value() == identity);
+
+  // Held inside its write, the rows still on the disk: every group is refused, and stays so.
+  side.Hold();
+  Status erased;
+  std::thread eraser([&] { erased = store->Erase(pia, ""); });
+  side.WaitHeld();
+  for (const char* group : {"contact", "identity"}) {
+    CHECK(store->KeyFor(pia, group, false).status().code() == Status::Code::kPermissionDenied);
+    CHECK(store->EnsureKeys(pia, {group}).code() == Status::Code::kPermissionDenied);
+  }
+  side.Release();
+  eraser.join();
+  REQUIRE(erased.ok());
+  for (const char* group : {"contact", "identity"}) {
+    CHECK(store->KeyFor(pia, group, false).status().code() == Status::Code::kPermissionDenied);
+  }
+
+  // One group held: the other still opens.
+  const std::string ugo =
+      store->SubjectFor("comune-forli", "ugo@example.it", "contact", {"contact", "identity"})
+          .value();
+  const SubjectKey ugos_contact = store->KeyFor(ugo, "contact", false).value();
+  side.Hold();
+  std::thread one([&] { erased = store->Erase(ugo, "identity"); });
+  side.WaitHeld();
+  CHECK(store->KeyFor(ugo, "identity", false).status().code() == Status::Code::kPermissionDenied);
+  CHECK(store->KeyFor(ugo, "contact", false).value() == ugos_contact);
+  side.Release();
+  one.join();
+  REQUIRE(erased.ok());
+  CHECK(store->KeyFor(ugo, "contact", false).value() == ugos_contact);
+}
 
 TEST_CASE("an erasure splits a creation row: what it erased leaves the disk, the rest stays",
           "[crypto]") {
