@@ -129,16 +129,20 @@ Result<std::string> PersonalData::Open(std::string_view text, std::string_view e
         "a personal value was sealed for another event or field: it was moved, and does not "
         "open here");
   }
-  auto key = keys_.KeyFor(value->subject, value->group, /*create=*/false);
+  return OpenValue(*value);
+}
+
+Result<std::string> PersonalData::OpenValue(const PersonalValue& value) const {
+  auto key = keys_.KeyFor(value.subject, value.group, /*create=*/false);
   if (!key.ok()) {
     if (key.status().IsNotFound()) {
       return Status::PermissionDenied("the key of a personal value is gone: erased");
     }
     return key.status();
   }
-  auto plain = value->json ? crypto::Open(*key, "v1." + value->sealed.substr(kJsonTag.size()),
-                                          value->event_id, JsonPath(value->path))
-                           : crypto::Open(*key, value->sealed, value->event_id, value->path);
+  auto plain = value.json ? crypto::Open(*key, "v1." + value.sealed.substr(kJsonTag.size()),
+                                         value.event_id, JsonPath(value.path))
+                          : crypto::Open(*key, value.sealed, value.event_id, value.path);
   sodium_memzero(key->data(), key->size());
   return plain;
 }
@@ -146,7 +150,7 @@ Result<std::string> PersonalData::Open(std::string_view text, std::string_view e
 nlohmann::json PersonalData::ShowJson(std::string_view text) const {
   auto value = ParsePersonal(text);
   if (!value) return std::string(text);
-  auto plain = Open(text);
+  auto plain = OpenValue(*value);
   if (!plain.ok()) return erased_text_;
   if (!value->json) return std::move(plain).value();
   auto parsed = nlohmann::json::parse(*plain, nullptr, false);
@@ -154,8 +158,9 @@ nlohmann::json PersonalData::ShowJson(std::string_view text) const {
 }
 
 std::string PersonalData::Show(std::string_view text) const {
-  if (!ParsePersonal(text)) return std::string(text);  // text that merely starts alike
-  auto plain = Open(text);
+  auto value = ParsePersonal(text);
+  if (!value) return std::string(text);  // text that merely starts alike
+  auto plain = OpenValue(*value);
   return plain.ok() ? std::move(plain).value() : erased_text_;
 }
 

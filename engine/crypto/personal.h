@@ -78,6 +78,9 @@ class PersonalData {
   const std::string& erased_text() const { return erased_text_; }
 
  private:
+  // A parsed value's plaintext: its key from the store, then the AEAD.
+  Result<std::string> OpenValue(const PersonalValue& value) const;
+
   SubjectKeyStore& keys_;
   std::string erased_text_;
 };

@@ -1,5 +1,6 @@
-// The subject key store's rows: those made and not yet written (carried in the batches of the
-// events sealed with them), erasure, and the sweep after an erasure raced with such a batch.
+// The subject key store's rows: opening the store (sweeping what a crash left of an erasure),
+// rows made and not yet written (carried in the batches of the events sealed with them), and what
+// a subject holds. Erasure itself is in subject_erase.cpp.
 #include "engine/crypto/subject_rows.h"
 
 #include <fmt/format.h>
@@ -20,27 +21,6 @@ constexpr size_t kMaxPending = 100'000;
 bool Erasable(std::string_view key) {
   return key.starts_with(rows::kKey) || key.starts_with(rows::kIndex) ||
          key.starts_with(rows::kIndexed) || key.starts_with(rows::kCreated);
-}
-
-// Takes the index entries out of `deletes`, and puts back those that still name a subject whose
-// group of the identifier is erased: the identifier may have found a newer subject since.
-Status KeepLiveIndexEntries(const SideTable& table, const SubjectKeyStore& store,
-                            std::vector<std::string>* deletes) {
-  std::vector<std::string> entries;
-  std::erase_if(*deletes, [&](const std::string& key) {
-    if (!rows::IsIndexRow(key)) return false;
-    entries.push_back(key);
-    return true;
-  });
-  for (const auto& key : entries) {
-    auto entry = table.GetSide(key);
-    if (!entry.ok()) return entry.status();
-    if (entry->has_value() &&
-        store.Erased(rows::SubjectOfRow(key, **entry), rows::GroupOf(key, **entry))) {
-      deletes->push_back(key);
-    }
-  }
-  return Status::Ok();
 }
 
 void AddOnce(std::vector<SideRow>& to, const std::string& key, const std::string& value) {
@@ -88,19 +68,10 @@ Result<std::unique_ptr<SubjectKeyStore>> SubjectKeyStore::Open(SideTable& table,
     }
     puts.insert(puts.end(), split_puts.begin(), split_puts.end());
     deletes.insert(deletes.end(), split_deletes.begin(), split_deletes.end());
-    for (std::string_view kind : {rows::kKey, rows::kIndexed}) {
-      auto found = table.ScanSide(Row(kind, subject, ""));
-      if (!found.ok()) return found.status();
-      for (const auto& r : *found) {
-        if (!store->Erased(subject, rows::GroupOf(r.key, r.value))) continue;
-        deletes.push_back(r.key);
-        if (kind == rows::kIndexed && r.key.size() >= rows::kHashBytes) {
-          deletes.push_back(rows::IndexRow(r.key.substr(r.key.size() - rows::kHashBytes)));
-        }
-      }
-    }
+    auto erased = [&](std::string_view g) { return store->Erased(subject, g); };
+    if (Status s = rows::AddRowsOfGroups(table, subject, erased, &deletes); !s.ok()) return s;
   }
-  if (Status s = KeepLiveIndexEntries(table, *store, &deletes); !s.ok()) return s;
+  if (Status s = rows::KeepLiveIndexEntries(table, *store, &deletes); !s.ok()) return s;
   // The marks go only once the bytes are off the disk, so that a crash before sweeps again. The
   // scrub runs even when nothing was found here: a sweep in memory may have deleted rows and
   // stopped before its own scrub.
@@ -297,127 +268,6 @@ std::vector<std::string> SubjectKeyStore::Groups(std::string_view subject) const
     for (const auto& r : *stored) add(r.key.substr(prefix.size()));
   }
   return out;
-}
-
-Status SubjectKeyStore::Erase(std::string_view subject, std::string_view group, bool scrub) {
-  if (subject.empty() || subject.size() > 200 || subject.find('\0') != std::string_view::npos ||
-      group.size() > 200 || group.find('\0') != std::string_view::npos) {
-    return Status::InvalidArgument("a subject id and a group are 1-200 bytes, without NUL");
-  }
-  const std::vector<std::string> groups =
-      group.empty() ? Groups(subject) : std::vector<std::string>{std::string(group)};
-  BeginErasing(subject, group, groups);
-  // However it ends, the running mark goes: a failed erasure leaves the keys as they were, for
-  // the erasure reactor to try again.
-  struct Ending {
-    SubjectKeyStore* store;
-    std::string_view subject, group;
-    const std::vector<std::string>& groups;
-    ~Ending() { store->EndErasing(subject, group, groups); }
-  } ending{this, subject, group, groups};
-  {
-    std::lock_guard lock(erased_mu_);
-    erased_here_.insert(std::string(subject));
-    erased_any_.store(true);
-  }
-  std::vector<SideRow> puts = {{Row(rows::kErased, subject, group), "erased"},
-                               {Row(rows::kSweepDue, subject, ""), "due"}};
-  std::vector<std::string> deletes;
-  if (Status s = SplitCreated(subject, groups, group.empty(), &puts, &deletes); !s.ok()) return s;
-  for (const auto& g : groups) deletes.push_back(Row(rows::kKey, subject, g));
-  // The identifiers' entries of the erased groups: their hashes leave the disk with the keys.
-  std::string prefix = Row(rows::kIndexed, subject, group);
-  if (!group.empty()) prefix.push_back('\0');
-  auto indexed = table_.ScanSide(prefix);
-  if (!indexed.ok()) return indexed.status();
-  for (const auto& r : *indexed) {
-    if (r.key.size() < prefix.size() + rows::kHashBytes) continue;
-    deletes.push_back(rows::IndexRow(r.key.substr(r.key.size() - rows::kHashBytes)));
-    deletes.push_back(r.key);
-  }
-  if (Status s = table_.WriteSide(puts, deletes); !s.ok()) {
-    return Status::IoError("erasing a subject's keys failed: " + s.message());
-  }
-  // Only now, with the kept keys written on their own: until then a command meeting the subject
-  // carries its creation row, so no event is ever sealed with a key no row on the disk holds.
-  DropPending(subject, group.empty() ? std::vector<std::string>{} : groups);
-  return scrub ? Scrub() : Status::Ok();
-}
-
-bool SubjectKeyStore::ErasingLocked(const Shard& shard, std::string_view subject,
-                                    std::string_view group) {
-  auto it = shard.erasing.find(std::string(subject));
-  if (it == shard.erasing.end()) return false;
-  return std::any_of(it->second.begin(), it->second.end(),
-                     [&](const std::string& g) { return g.empty() || g == group; });
-}
-
-void SubjectKeyStore::BeginErasing(std::string_view subject, std::string_view group,
-                                   const std::vector<std::string>& groups) {
-  Shard& shard = ShardOf(subject);
-  std::lock_guard lock(shard.mu);
-  shard.erasing[std::string(subject)].emplace_back(group);
-  ++shard.generation;  // a read that began before is not cached after
-  for (const auto& g : groups) shard.cache.erase(Row(rows::kKey, subject, g));
-}
-
-void SubjectKeyStore::EndErasing(std::string_view subject, std::string_view group,
-                                 const std::vector<std::string>& groups) {
-  Shard& shard = ShardOf(subject);
-  std::lock_guard lock(shard.mu);
-  // Again: a key read from the disk before its row was deleted is not cached after.
-  ++shard.generation;
-  for (const auto& g : groups) shard.cache.erase(Row(rows::kKey, subject, g));
-  auto it = shard.erasing.find(std::string(subject));
-  if (it == shard.erasing.end()) return;
-  auto& running = it->second;
-  if (auto g = std::find(running.begin(), running.end(), group); g != running.end()) {
-    running.erase(g);
-  }
-  if (running.empty()) shard.erasing.erase(it);
-}
-
-Status SubjectKeyStore::Scrub() {
-  if (Status s = table_.ScrubSide(); !s.ok()) {
-    return Status::IoError("erasing subject keys from the disk failed: " + s.message());
-  }
-  return Status::Ok();
-}
-
-bool SubjectKeyStore::NeedsSweep() const {
-  std::lock_guard lock(erased_mu_);
-  return !resurrected_.empty();
-}
-
-Status SubjectKeyStore::Sweep() {
-  std::vector<std::string> flagged;
-  {
-    std::lock_guard lock(erased_mu_);
-    flagged.swap(resurrected_);
-  }
-  if (flagged.empty()) return Status::Ok();
-  // A creation row is split, not just deleted: what no erasure on the disk took (an erasure that
-  // failed before its write, a group kept) is written out on its own first. An index entry goes
-  // only while it still names the erased subject: the hash may name a newer one by now.
-  std::vector<SideRow> puts;
-  std::vector<std::string> deletes;
-  Status s = Status::Ok();
-  for (const auto& row : flagged) {
-    if (row.starts_with(rows::kCreated)) {
-      s = SplitCreated(rows::SubjectPart(row), {}, /*all=*/false, &puts, &deletes);
-      if (!s.ok()) break;
-    } else {
-      deletes.push_back(row);
-    }
-  }
-  if (s.ok()) s = KeepLiveIndexEntries(table_, *this, &deletes);
-  if (s.ok()) s = table_.WriteSide(puts, deletes);
-  if (s.ok()) s = table_.ScrubSide();
-  if (!s.ok()) {
-    std::lock_guard lock(erased_mu_);
-    resurrected_.insert(resurrected_.end(), flagged.begin(), flagged.end());
-  }
-  return s;
 }
 
 }  // namespace procedo::crypto

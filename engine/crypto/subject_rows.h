@@ -2,10 +2,18 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "engine/base/side_table.h"
+#include "engine/base/status.h"
+
+namespace procedo::crypto {
+class SubjectKeyStore;
+}
 
 namespace procedo::crypto::rows {
 
@@ -100,5 +108,15 @@ inline std::string SubjectOfRow(std::string_view key, std::string_view value) {
   if (IsIndexRow(key)) return std::string(value.substr(0, value.find('\0')));
   return std::string(SubjectPart(key));
 }
+
+// Takes the index entries out of `deletes`, and puts back those that still name a subject whose
+// group of the identifier is erased: the identifier may have found a newer subject since.
+Status KeepLiveIndexEntries(const SideTable& table, const SubjectKeyStore& store,
+                            std::vector<std::string>* deletes);
+// The rows of the subject's groups that `erased` names, for deletion: its keys written on their
+// own, and its identifiers' entries (the subject's link, and the index entry the link names).
+Status AddRowsOfGroups(const SideTable& table, std::string_view subject,
+                       const std::function<bool(std::string_view)>& erased,
+                       std::vector<std::string>* deletes);
 
 }  // namespace procedo::crypto::rows
