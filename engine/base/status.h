@@ -16,15 +16,15 @@ class [[nodiscard]] Status {
  public:
   enum class Code : uint8_t {
     kOk = 0,
-    kInvalidArgument,   // the caller's input is wrong; retrying the same input fails again
-    kConflict,          // optimistic concurrency: the stream moved on
+    kInvalidArgument,  // the caller's input is wrong; retrying the same input fails again
+    kConflict,         // optimistic concurrency: the stream moved on
     kNotFound,
-    kTooLarge,          // a size limit was exceeded
-    kIoError,           // the storage failed; the operation did not happen
-    kCorruption,        // stored bytes do not decode or do not verify
-    kShutdown,          // the component is closing and takes no more work
+    kTooLarge,    // a size limit was exceeded
+    kIoError,     // the storage failed; the operation did not happen
+    kCorruption,  // stored bytes do not decode or do not verify
+    kShutdown,    // the component is closing and takes no more work
     kPermissionDenied,
-    kUnavailable,       // a dependency is down; retrying later may succeed
+    kUnavailable,  // a dependency is down; retrying later may succeed
   };
   // What exactly went wrong, where callers act differently on it.
   enum class SubCode : uint8_t {
@@ -43,6 +43,8 @@ class [[nodiscard]] Status {
     kAlreadyPresent,        // it adds what the stream holds already (a member declared twice)
     // kCorruption
     kDefinitionBug,  // a definition or hook produced an event its schema refuses
+    // kUnavailable
+    kNotOwner,  // another process took the log over: this one appends nothing more
   };
 
   Status() = default;
@@ -65,8 +67,12 @@ class [[nodiscard]] Status {
     return {Code::kCorruption, std::move(msg), sub};
   }
   static Status Shutdown(std::string msg) { return {Code::kShutdown, std::move(msg)}; }
-  static Status PermissionDenied(std::string msg) { return {Code::kPermissionDenied, std::move(msg)}; }
-  static Status Unavailable(std::string msg) { return {Code::kUnavailable, std::move(msg)}; }
+  static Status PermissionDenied(std::string msg) {
+    return {Code::kPermissionDenied, std::move(msg)};
+  }
+  static Status Unavailable(std::string msg, SubCode sub = SubCode::kNone) {
+    return {Code::kUnavailable, std::move(msg), sub};
+  }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -83,6 +89,7 @@ class [[nodiscard]] Status {
   bool IsTooLarge() const { return code_ == Code::kTooLarge; }
   bool IsCorruption() const { return code_ == Code::kCorruption; }
   bool IsShutdown() const { return code_ == Code::kShutdown; }
+  bool IsUnavailable() const { return code_ == Code::kUnavailable; }
   bool Is(SubCode sub) const { return subcode_ == sub; }
 
   std::string ToString() const;
@@ -104,7 +111,7 @@ const char* SubCodeName(Status::SubCode sub);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "a Result holding a Status must hold an error");
   }

@@ -21,6 +21,8 @@ class Env;
 
 namespace procedo {
 
+class Replicator;
+
 struct LogOptions {
   std::string path;                  // the RocksDB directory
   bool sync = true;                  // fsync the WAL before acknowledging an append
@@ -33,6 +35,9 @@ struct LogOptions {
   // Where RocksDB reads and writes files; null is the real file system. The durability test puts
   // one here that forgets, at a simulated power loss, whatever was never synced.
   std::shared_ptr<rocksdb::Env> env;
+  // A copy outside this process written before each append is acknowledged (replication.h);
+  // null: this log is the only copy. Outlives the log.
+  Replicator* replicator = nullptr;
 };
 
 struct ExpectedVersion {

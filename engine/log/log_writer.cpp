@@ -7,6 +7,7 @@
 
 #include "engine/log/codec.h"
 #include "engine/log/log_core.h"
+#include "engine/log/replication.h"
 
 namespace procedo {
 namespace {
@@ -149,6 +150,7 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
   std::unordered_map<std::string, uint64_t> local_versions;
   std::unordered_map<std::string, size_t> local_keys;  // idempotency key -> outcome index
   std::vector<EventPtr> published;
+  std::vector<std::string> stored;  // what a replicator copies: each event as written here
   std::vector<SideRow> side_rows;
 
   for (auto& p : group) {
@@ -264,6 +266,7 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
           version_be[b] = static_cast<char>(e->version >> (56 - 8 * b));
         }
         batch.Put(cf_events, rocksdb::Slice(pos_key, 8), value);
+        if (options.replicator != nullptr) stored.push_back(std::move(value));
         rocksdb::Slice index_key[3] = {rocksdb::Slice(stream), rocksdb::Slice("\0", 1),
                                        rocksdb::Slice(version_be, 8)};
         rocksdb::Slice index_value(pos_key, 8);
@@ -289,6 +292,20 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
     outcomes.push_back(std::move(res));
   }
 
+  if (options.replicator != nullptr && !published.empty()) {
+    if (Status copied = options.replicator->Replicate(published, stored); !copied.ok()) {
+      // Not written here either, so that the copy and this log never disagree: refused, or (the
+      // copy's state unknown, or the log owned elsewhere now) no more appends at all. Every
+      // answer of the group goes: a conflict or a reused key may have been judged against an
+      // append of the group that now never happened.
+      if (copied.code() == Status::Code::kIoError || copied.Is(Status::SubCode::kNotOwner)) {
+        failure_ = copied;
+      }
+      for (size_t i = 0; i < group.size(); ++i) Complete(*group[i], copied);
+      WakeWaiters();
+      return;
+    }
+  }
   if (batch.Count() > 0) {
     rocksdb::WriteOptions wo;
     wo.sync = options.sync;

@@ -1,9 +1,16 @@
 // kafka_driver: the engine side of tests/integration/kafka_test.py. It opens the log under
 // PROCEDO_DATA_DIR (configured like `procedo serve`, through PROCEDO_* variables), optionally runs
-// the Kafka relay in the same process, and obeys one command per line on stdin:
+// the Kafka relay in the same process (--relay) or copies each append to the changelog topic
+// <prefix>.changelog, partition 0, before it is acknowledged (--changelog: the transactional id
+// <prefix>.changelog.p0, so that a second driver with the same prefix fences the first; a log
+// that does not end where the changelog does is refused at the start), and
+// obeys one command per line on stdin:
 //   append STREAM_PREFIX STREAMS COUNT   COUNT appends of one event, round-robin over STREAMS
 //                                        streams; prints "ok LAST_POSITION MAX_APPEND_MS"
 //   fill STREAM_PREFIX STREAMS COUNT     the same in appends of up to 500 events (fast fixtures)
+//   try STREAM COUNT                     one append of COUNT events that may be refused; prints
+//                                        "ok LAST_POSITION" or "refused CODE SUBCODE MESSAGE"
+//   head                                 "head LAST_POSITION" of the log
 //   lag                                  the relay's lag as one JSON line
 //   quit                                 stops the relay (saving its checkpoint) and exits 0
 // Any failed append prints "error ..." and exits 1: the tests assert that appends never fail.
@@ -17,6 +24,7 @@
 #include <sstream>
 
 #include "adapters/config.h"
+#include "adapters/kafka/changelog_producer.h"
 #include "adapters/kafka/relay.h"
 #include "engine/log/log_store.h"
 
@@ -42,15 +50,33 @@ int Fail(const procedo::Status& s) {
 
 int main(int argc, char** argv) {
   using namespace procedo;
-  const bool with_relay = argc > 1 && std::string(argv[1]) == "--relay";
+  bool with_relay = false, with_changelog = false;
+  for (int i = 1; i < argc; ++i) {
+    with_relay |= std::string(argv[i]) == "--relay";
+    with_changelog |= std::string(argv[i]) == "--changelog";
+  }
   auto cfg = LoadConfig("", [](const char* n) { return std::getenv(n); });
   if (!cfg.ok()) return Fail(cfg.status());
   std::filesystem::create_directories(cfg->data_dir);
   LogOptions lo;
   lo.path = cfg->LogPath();
   lo.sync = cfg->log_sync;
+  std::unique_ptr<kafka::ChangelogProducer> changelog;
+  if (with_changelog) {
+    kafka::ChangelogOptions co;
+    co.bootstrap = cfg->kafka_bootstrap;
+    co.topic = cfg->kafka_topic_prefix + ".changelog";
+    co.transactional_id = co.topic + ".p0";
+    auto c = kafka::ChangelogProducer::Open(co);
+    if (!c.ok()) return Fail(c.status());
+    changelog = std::move(c).value();
+    lo.replicator = changelog.get();
+  }
   auto log = LogStore::Open(lo);
   if (!log.ok()) return Fail(log.status());
+  if (changelog) {
+    if (Status s = changelog->CheckHead(**log); !s.ok()) return Fail(s);
+  }
   std::unique_ptr<kafka::KafkaRelay> relay;
   if (with_relay) {
     auto r = kafka::KafkaRelay::Start(log->get(), kafka::RelayOptionsFromConfig(*cfg));
@@ -83,6 +109,20 @@ int main(int argc, char** argv) {
         last = res->last_position;
       }
       std::cout << fmt::format("ok {} {:.3f}", last, max_ms) << std::endl;
+    } else if (cmd == "try") {
+      AppendRequest r;
+      r.stream = prefix;
+      for (uint64_t k = 0; k < streams; ++k) r.events.push_back(MakeEvent(++n));
+      auto res = (*log)->Append(std::move(r));
+      if (res.ok()) {
+        std::cout << "ok " << res->last_position << std::endl;
+      } else {
+        std::cout << "refused " << CodeName(res.status().code()) << " "
+                  << SubCodeName(res.status().subcode()) << " " << res.status().message()
+                  << std::endl;
+      }
+    } else if (cmd == "head") {
+      std::cout << "head " << (*log)->LastPosition() << std::endl;
     } else if (cmd == "lag") {
       if (!relay) return Fail(Status::InvalidArgument("lag: started without --relay"));
       auto l = relay->Lag();
