@@ -166,8 +166,7 @@ int Serve(const Config& cfg) {
     consumers.Add(invoicing.get());
   }
   consumers.Add(&waiting_list);
-  // Erasures carried out (the keys of subject.erased destroyed, off the disk) and ordered when
-  // retention ends.
+  // Erasures carried out (keys destroyed, off the disk) and ordered when retention ends.
   auto personal_reactors =
       ServePersonalData(cfg, *personal, **views, commands, (*domain)->catalogue, *waiter);
   for (auto& r : personal_reactors.all) consumers.Add(r.get());
