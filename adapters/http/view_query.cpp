@@ -95,26 +95,24 @@ bool WaitForViews(Api& api, const Request& req, Response* out) {
                              "this server runs no projections");
     return false;
   }
+  // The views show sealed values opened with the keys as they are: until the erasures up to the
+  // target are carried out, they could still show what an erasure before it destroys.
+  std::string behind;
+  uint64_t reached = 0;
   if (!api.runner->WaitFor(*target, api.max_wait)) {
-    *out = Response::Problem(
-        503, "views-behind", "The views are behind",
-        fmt::format("the views have applied the log up to position {}, not yet {}, after waiting "
-                    "{} ms; retry shortly",
-                    api.runner->position(), *target, api.max_wait.count()),
-        {{"views_position", api.runner->position()}, {"min_position", *target}});
+    behind = "the views have applied the log";
+    reached = api.runner->position();
   } else if (api.erasure != nullptr && !api.erasure->WaitFor(*target, api.max_wait)) {
-    // The views show sealed values opened with the keys as they are: until the erasures up to
-    // the target are carried out, they could still show what an erasure before it destroys.
-    const uint64_t erased = api.erasure->Progress().position;
-    *out = Response::Problem(
-        503, "views-behind", "The views are behind",
-        fmt::format("the erasures of personal data are carried out up to position {}, not yet {}, "
-                    "after waiting {} ms; retry shortly",
-                    erased, *target, api.max_wait.count()),
-        {{"views_position", erased}, {"min_position", *target}});
+    behind = "the erasures of personal data are carried out";
+    reached = api.erasure->Progress().position;
   } else {
     return true;
   }
+  *out = Response::Problem(
+      503, "views-behind", "The views are behind",
+      fmt::format("{} up to position {}, not yet {}, after waiting {} ms; retry shortly", behind,
+                  reached, *target, api.max_wait.count()),
+      {{"views_position", reached}, {"min_position", *target}});
   out->headers.emplace_back("Retry-After", "1");
   return false;
 }

@@ -170,7 +170,7 @@ void SubjectKeyStore::Cache(const std::string& row, const SubjectKey& key, uint6
   std::lock_guard lock(shard.mu);
   if (generation != shard.generation) return;  // an erasure ran meanwhile: read the store again
   // A read that began before an erasure may still use the key it read, but no later one does.
-  if (shard.erasing.find(std::string(subject)) != shard.erasing.end()) return;
+  if (!shard.erasing.empty() && shard.erasing.contains(std::string(subject))) return;
   if (shard.cache.size() >= 100'000 / kShards) shard.cache.clear();
   shard.cache[row] = key;
 }
