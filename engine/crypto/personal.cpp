@@ -13,15 +13,6 @@ bool TokenChar(char c) {
          c == '_' || c == '.';
 }
 
-std::string Base64Url(std::string_view bytes) {
-  std::string text(
-      sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
-  sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  text.resize(text.size() - 1);
-  return text;
-}
-
 std::optional<std::string> FromBase64Url(std::string_view text) {
   std::string bytes(text.size(), '\0');
   size_t len = 0;
@@ -107,14 +98,21 @@ Result<std::string> PersonalData::Seal(std::string_view subject, std::string_vie
   }
   auto key = keys_.KeyFor(subject, group, /*create=*/true);
   if (!key.ok()) return key.status();
-  std::string out(kPersonalPrefix);
+  // One string, sized once: a command seals a few values and every allocation shows.
+  const std::string json_path = json ? JsonPath(path) : std::string();
+  std::string out;
+  out.reserve(kPersonalPrefix.size() + subject.size() + group.size() + event_id.size() +
+              Base64UrlSize(path.size()) + 8 +
+              Base64UrlSize(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+                            crypto_aead_xchacha20poly1305_ietf_ABYTES));
+  out.append(kPersonalPrefix);
   out.append(subject).append(".").append(group).append(".").append(event_id).append(".");
-  out.append(Base64Url(path)).append(".");
+  AppendBase64Url(out, path);
+  out.append(".");
   if (json) {
-    const std::string sealed = crypto::Seal(*key, plaintext, event_id, JsonPath(path));
-    out.append(kJsonTag).append(std::string_view(sealed).substr(kJsonTag.size()));
+    AppendSealed(out, *key, plaintext, event_id, json_path, kJsonTag);
   } else {
-    out.append(crypto::Seal(*key, plaintext, event_id, path));
+    AppendSealed(out, *key, plaintext, event_id, path);
   }
   sodium_memzero(key->data(), key->size());
   return out;

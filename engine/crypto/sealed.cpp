@@ -14,6 +14,8 @@ namespace {
 std::atomic<uint64_t> fork_generation{0};
 
 constexpr std::string_view kVersion = "v1.";
+constexpr size_t kBoxOverhead =
+    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
 // What the tag authenticates besides the ciphertext: where the value belongs. The event id is
 // fixed-length text and the path follows it, so no two (event, path) pairs give the same bytes.
@@ -78,27 +80,29 @@ SubjectKey NewKey() {
   return key;
 }
 
-std::string Box(const SubjectKey& key, std::string_view plaintext, std::string_view associated) {
+// nonce || ciphertext || tag into `box`, which has room for plaintext + kBoxOverhead bytes.
+static void BoxInto(unsigned char* box, const SubjectKey& key, std::string_view plaintext,
+                    std::string_view associated) {
   if (!CryptoReady()) throw std::runtime_error("libsodium did not start: no source of entropy");
-  std::string box(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + plaintext.size() +
-                      crypto_aead_xchacha20poly1305_ietf_ABYTES,
-                  '\0');
-  auto* nonce = reinterpret_cast<unsigned char*>(box.data());
-  RandomBytes(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  RandomBytes(box, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   unsigned long long written = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
-      nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &written,
+      box + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &written,
       reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
-      reinterpret_cast<const unsigned char*>(associated.data()), associated.size(), nullptr, nonce,
+      reinterpret_cast<const unsigned char*>(associated.data()), associated.size(), nullptr, box,
       key.data());
+}
+
+std::string Box(const SubjectKey& key, std::string_view plaintext, std::string_view associated) {
+  std::string box(kBoxOverhead + plaintext.size(), '\0');
+  BoxInto(reinterpret_cast<unsigned char*>(box.data()), key, plaintext, associated);
   return box;
 }
 
 Result<std::string> Unbox(const SubjectKey& key, std::string_view box,
                           std::string_view associated) {
   if (!CryptoReady()) return Status::Unavailable("libsodium did not start: no source of entropy");
-  constexpr size_t kOverhead =
-      crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+  constexpr size_t kOverhead = kBoxOverhead;
   const auto* nonce = reinterpret_cast<const unsigned char*>(box.data());
   std::string plain(box.size() < kOverhead ? 0 : box.size() - kOverhead, '\0');
   unsigned long long plain_len = 0;
@@ -116,15 +120,51 @@ Result<std::string> Unbox(const SubjectKey& key, std::string_view box,
   return plain;
 }
 
+void AppendBase64Url(std::string& out, std::string_view bytes) {
+  static constexpr char kDigits[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const size_t start = out.size();
+  out.resize(start + Base64UrlSize(bytes.size()));
+  char* at = out.data() + start;
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
+    *at++ = kDigits[v >> 18];
+    *at++ = kDigits[(v >> 12) & 63];
+    *at++ = kDigits[(v >> 6) & 63];
+    *at++ = kDigits[v & 63];
+  }
+  if (const size_t rest = bytes.size() - i; rest > 0) {
+    const uint32_t v = (uint32_t{in[i]} << 16) | (rest == 2 ? uint32_t{in[i + 1]} << 8 : 0);
+    *at++ = kDigits[v >> 18];
+    *at++ = kDigits[(v >> 12) & 63];
+    if (rest == 2) *at++ = kDigits[(v >> 6) & 63];
+  }
+}
+
+void AppendSealed(std::string& out, const SubjectKey& key, std::string_view plaintext,
+                  std::string_view event_id, std::string_view path, std::string_view tag) {
+  // Most values are a name, an address or a number: their box fits on the stack.
+  unsigned char small[256 + kBoxOverhead];
+  std::string large;
+  unsigned char* box = small;
+  if (plaintext.size() > 256) {
+    large.resize(plaintext.size() + kBoxOverhead);
+    box = reinterpret_cast<unsigned char*>(large.data());
+  }
+  BoxInto(box, key, plaintext, AssociatedData(event_id, path));
+  out.reserve(out.size() + tag.size() + Base64UrlSize(plaintext.size() + kBoxOverhead));
+  out.append(tag);
+  AppendBase64Url(
+      out, std::string_view(reinterpret_cast<const char*>(box), plaintext.size() + kBoxOverhead));
+}
+
 std::string Seal(const SubjectKey& key, std::string_view plaintext, std::string_view event_id,
                  std::string_view path) {
-  const std::string box = Box(key, plaintext, AssociatedData(event_id, path));
-  std::string text(sodium_base64_ENCODED_LEN(box.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING),
-                   '\0');
-  sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(box.data()),
-                    box.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  text.resize(text.size() - 1);  // the terminating NUL
-  return std::string(kVersion) + text;
+  std::string text;
+  AppendSealed(text, key, plaintext, event_id, path);
+  return text;
 }
 
 Result<std::string> Open(const SubjectKey& key, std::string_view sealed, std::string_view event_id,

@@ -25,6 +25,17 @@ bool CryptoReady();
 // "v1." + base64url(nonce || ciphertext || tag).
 std::string Seal(const SubjectKey& key, std::string_view plaintext, std::string_view event_id,
                  std::string_view path);
+// The same appended to `out`, its "v1." replaced by `tag` (three characters, bound into the
+// associated data by the caller's path when it differs): no string but `out` is made.
+void AppendSealed(std::string& out, const SubjectKey& key, std::string_view plaintext,
+                  std::string_view event_id, std::string_view path, std::string_view tag = "v1.");
+// The characters base64url (no padding) gives for `n` bytes.
+constexpr size_t Base64UrlSize(size_t n) {
+  return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
+}
+// `bytes` in base64url without padding, appended to `out`. Not constant-time: for what is public
+// (ciphertexts, ids, paths), never for keys.
+void AppendBase64Url(std::string& out, std::string_view bytes);
 // The plaintext; InvalidArgument when the text is not a sealed value, Corruption when it does
 // not open with this key, event and path (another key, a moved or altered ciphertext).
 Result<std::string> Open(const SubjectKey& key, std::string_view sealed, std::string_view event_id,

@@ -41,12 +41,11 @@ Status ErasedError(std::string_view subject, std::string_view group) {
 
 std::string NewSubjectId() {
   if (!CryptoReady()) throw std::runtime_error("libsodium did not start: no source of entropy");
-  unsigned char bytes[16];
+  char bytes[16];
   RandomBytes(bytes, sizeof bytes);
-  char text[sodium_base64_ENCODED_LEN(16, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(text, sizeof text, bytes, sizeof bytes,
-                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-  return std::string(kSubjectIdPrefix) + text;
+  std::string id(kSubjectIdPrefix);
+  AppendBase64Url(id, std::string_view(bytes, sizeof bytes));
+  return id;
 }
 
 Result<SubjectKey> ReadMasterKey(const std::string& path) {
@@ -82,6 +81,7 @@ SubjectKeyStore::SubjectKeyStore(SideTable& table, const SubjectKey& master)
   crypto_generichash(index_key_.data(), index_key_.size(),
                      reinterpret_cast<const unsigned char*>(kContext.data()), kContext.size(),
                      master_.data(), master_.size());
+  for (auto& shard : shards_) shard.cache.reserve(kCachedPerShard);
   table_.OnSideDurable([this](const std::vector<SideRow>& rows) { Durable(rows); });
 }
 
@@ -171,8 +171,19 @@ void SubjectKeyStore::Cache(const std::string& row, const SubjectKey& key, uint6
   if (generation != shard.generation) return;  // an erasure ran meanwhile: read the store again
   // A read that began before an erasure may still use the key it read, but no later one does.
   if (!shard.erasing.empty() && shard.erasing.contains(std::string(subject))) return;
-  if (shard.cache.size() >= 100'000 / kShards) shard.cache.clear();
+  if (shard.cache.size() >= kCachedPerShard) shard.cache.clear();
   shard.cache[row] = key;
+}
+
+void SubjectKeyStore::CacheMade(std::string_view subject,
+                                std::vector<std::pair<std::string, SubjectKey>>& keys,
+                                uint64_t generation) {
+  Shard& shard = ShardOf(subject);
+  std::lock_guard lock(shard.mu);
+  if (generation != shard.generation) return;
+  if (!shard.erasing.empty() && shard.erasing.contains(std::string(subject))) return;
+  if (shard.cache.size() + keys.size() > kCachedPerShard) shard.cache.clear();
+  for (auto& [row, key] : keys) shard.cache.insert_or_assign(std::move(row), key);
 }
 
 Status SubjectKeyStore::EnsureKeys(std::string_view subject, const std::vector<std::string>& groups,
@@ -212,7 +223,7 @@ Status SubjectKeyStore::EnsureKeys(std::string_view subject, const std::vector<s
     keys.emplace_back(row, key);
   }
   if (Status s = Put(subject, std::move(made), carry); !s.ok()) return s;
-  for (const auto& [row, key] : keys) Cache(row, key, generation);
+  CacheMade(subject, keys, generation);
   return Status::Ok();
 }
 
@@ -285,7 +296,7 @@ Result<std::string> SubjectKeyStore::SubjectFor(std::string_view tenant,
   made.push_back(NewCreated(subject, tenant, group, hash, keys_for, &keys));
   made.push_back({row, subject + '\0' + std::string(group)});
   if (Status s = Put(subject, std::move(made), carry); !s.ok()) return s;
-  for (const auto& [key_row, key] : keys) Cache(key_row, key, generation);
+  CacheMade(subject, keys, generation);
   if (made_here != nullptr) *made_here = true;
   return subject;
 }

@@ -162,7 +162,9 @@ class SubjectKeyStore {
     std::unordered_map<std::string, std::vector<std::string>> erasing;
   };
   static constexpr size_t kShards = 64;
+  static constexpr size_t kCachedPerShard = 100'000 / kShards;  // keys; then the shard starts over
   static bool ErasingLocked(const Shard& shard, std::string_view subject, std::string_view group);
+  static void ForgetLocked(Shard& shard, std::string_view subject, std::string_view key);
   Shard& ShardOf(std::string_view route) const;
   // The cached key of the subject's group (`row`), unless an Erase of that group (or of all the
   // subject's groups) is running (`erasing` says so): its key is then neither served nor cached,
@@ -170,6 +172,9 @@ class SubjectKeyStore {
   std::optional<SubjectKey> Cached(std::string_view subject, std::string_view group,
                                    const std::string& row, bool* erasing) const;
   void Cache(const std::string& row, const SubjectKey& key, uint64_t generation);
+  // Keys made for one subject (rows of its "k" kind), under one lock.
+  void CacheMade(std::string_view subject, std::vector<std::pair<std::string, SubjectKey>>& keys,
+                 uint64_t generation);
   // Starts (marks the groups and drops their cached keys) and ends an Erase's running state.
   void BeginErasing(std::string_view subject, std::string_view group,
                     const std::vector<std::string>& groups);

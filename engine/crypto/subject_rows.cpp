@@ -170,11 +170,13 @@ void SubjectKeyStore::CarryPending(std::string_view subject, std::vector<SideRow
 void SubjectKeyStore::Forget(std::string_view subject, const std::vector<std::string>& keys) {
   Shard& shard = ShardOf(subject);
   std::lock_guard lock(shard.mu);
+  for (const auto& key : keys) ForgetLocked(shard, subject, key);
+}
+
+void SubjectKeyStore::ForgetLocked(Shard& shard, std::string_view subject, std::string_view key) {
   auto it = shard.by_subject.find(std::string(subject));
   if (it == shard.by_subject.end()) return;
-  std::erase_if(it->second, [&](const std::string& k) {
-    return std::find(keys.begin(), keys.end(), k) != keys.end();
-  });
+  std::erase_if(it->second, [&](const std::string& k) { return k == key; });
   if (it->second.empty()) shard.by_subject.erase(it);
 }
 
@@ -192,11 +194,16 @@ void SubjectKeyStore::Durable(const std::vector<SideRow>& written) {
         shard.pending.erase(it);
         pending_rows_.fetch_sub(1, std::memory_order_relaxed);
         was_pending = true;
+        // A key or creation row lives in its subject's shard: one lock for both maps.
+        if (&ShardOf(subject) == &shard) {
+          ForgetLocked(shard, subject, row.key);
+          was_pending = false;
+        }
       }
     }
     if (was_pending) {
       Forget(subject, {row.key});
-    } else {
+    } else if (subject.empty()) {
       subject = rows::SubjectOfRow(row.key, row.value);
     }
     if (!erasures) continue;

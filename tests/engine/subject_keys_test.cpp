@@ -4,6 +4,7 @@
 #include "engine/crypto/subject_keys.h"
 
 #include <rocksdb/db.h>
+#include <sodium.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,6 +55,34 @@ TEST_CASE("a sealed value opens only with its key, in its event and field", "[cr
     CHECK(Open(key, bad, kEvent, "applicant.name").status().IsInvalidArgument());
   }
   CHECK(Open(key, Seal(key, "", kEvent, "x"), kEvent, "x").value().empty());
+}
+
+TEST_CASE("base64url is libsodium's, and a long value seals and opens too", "[crypto]") {
+  // The encoder on the sealing path is the project's own (libsodium's is constant-time, which
+  // ciphertexts do not need): it must give libsodium's text, which opening decodes, at every
+  // length's remainder.
+  std::string bytes;
+  for (int n = 0; n <= 70; ++n) {
+    std::string ours;
+    AppendBase64Url(ours, bytes);
+    std::string theirs(
+        sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+    sodium_bin2base64(theirs.data(), theirs.size(),
+                      reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    theirs.resize(theirs.size() - 1);
+    INFO(n);
+    CHECK(ours == theirs);
+    CHECK(ours.size() == Base64UrlSize(bytes.size()));
+    bytes.push_back(static_cast<char>(n * 37 + 250));
+  }
+  const SubjectKey key = NewKey();
+  const std::string note(1000, 'x');  // past the stack buffer a short value is boxed in
+  CHECK(Open(key, Seal(key, note, kEvent, "notes.0"), kEvent, "notes.0").value() == note);
+  std::string appended = "prefix.";
+  AppendSealed(appended, key, "Maria", kEvent, "a", "j1.");
+  CHECK(appended.starts_with("prefix.j1."));
+  CHECK(Open(key, "v1." + appended.substr(10), kEvent, "a").value() == "Maria");
 }
 
 TEST_CASE("a subject's key is made once, kept wrapped, and erased off the disk", "[crypto]") {
