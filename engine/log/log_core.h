@@ -30,6 +30,8 @@ struct PendingAppend {
   SyncWaiter* waiter = nullptr;                    // Append
   Hash fingerprint{};  // of stream, types and data; set when there is an idempotency key
   size_t bytes = 0;
+  // LogStore::ApplyCopied: events as another copy of the log stored them, in place of `request`.
+  std::vector<std::string> copied;
 };
 
 // Checks and canonicalises a request on the caller's thread, so the writer only sequences.
@@ -38,7 +40,10 @@ Status PrepareAppend(const LogOptions& options, PendingAppend* pending);
 class LogCore {
  public:
   explicit LogCore(LogOptions opts)
-      : options(std::move(opts)), versions(options.stream_cache_entries), uuids(*options.clock) {}
+      : options(std::move(opts)),
+        replicator(options.replicator),
+        versions(options.stream_cache_entries),
+        uuids(*options.clock) {}
   ~LogCore();
 
   Status OpenDb();
@@ -57,6 +62,8 @@ class LogCore {
   Result<std::vector<Event>> ReadRange(uint64_t from, size_t limit) const;
 
   LogOptions options;
+  // options.replicator at first; LogStore::SetReplicator changes it. Read once per group.
+  std::atomic<Replicator*> replicator;
   std::unique_ptr<rocksdb::DB> db;
   rocksdb::ColumnFamilyHandle* cf_events = nullptr;
   rocksdb::ColumnFamilyHandle* cf_streams = nullptr;
@@ -82,6 +89,15 @@ class LogCore {
  private:
   void WriterLoop();
   void ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group);
+  // A stream's version as the group being built leaves it so far.
+  Result<uint64_t> VersionInGroup(const std::string& stream,
+                                  const std::unordered_map<std::string, uint64_t>& local_versions);
+  // A copied item's events (PendingAppend::copied) into the batch when every one of them links
+  // on from `pos` and `prev`; nothing of them when one does not. Advances the group's state.
+  Result<AppendResult> StageCopied(std::vector<std::string>& copied, rocksdb::WriteBatch& batch,
+                                   uint64_t& pos, Hash& prev, TimePoint& t_last,
+                                   std::unordered_map<std::string, uint64_t>& local_versions,
+                                   std::vector<EventPtr>& published);
   void Publish(const std::vector<EventPtr>& events);
 
   std::mutex queue_mu_;

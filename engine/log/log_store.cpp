@@ -209,6 +209,21 @@ Result<AppendResult> LogStore::Append(AppendRequest request) {
   return core_->Wait(waiter);
 }
 
+Result<AppendResult> LogStore::ApplyCopied(std::vector<std::string> stored) {
+  if (stored.empty()) return Status::InvalidArgument("no events to apply: give at least one");
+  SyncWaiter waiter;
+  auto p = std::make_unique<PendingAppend>();
+  for (const auto& value : stored) p->bytes += value.size();
+  p->copied = std::move(stored);
+  p->waiter = &waiter;
+  core_->Enqueue(std::move(p));
+  return core_->Wait(waiter);
+}
+
+void LogStore::SetReplicator(Replicator* replicator) {
+  core_->replicator.store(replicator);
+}
+
 Result<std::vector<Event>> LogStore::ReadStream(const std::string& stream, uint64_t from_version,
                                                 Direction direction, size_t limit) const {
   if (Status s = ValidateStreamId(stream); !s.ok()) return s;

@@ -115,6 +115,16 @@ class LogStore : public SideTable {
   LogStore& operator=(const LogStore&) = delete;
 
   Result<AppendResult> Append(AppendRequest request);
+  // Events exactly as another copy of this log stored them (a standby following its owner's
+  // changelog), continuing this log: the first at LastPosition() + 1, each linking to the one
+  // before (position, prev_hash, its own hash) and its stream's next version. All are written,
+  // or none: Corruption says where this log and the copy part. InvalidArgument while this log
+  // writes a copy of its own: the owner of a history does not follow another.
+  Result<AppendResult> ApplyCopied(std::vector<std::string> stored);
+  // Starts (null: stops) writing the copy outside this process before each append is answered,
+  // as LogOptions::replicator does from the start: a standby that has caught up and now owns
+  // the log. Appends queued before take effect with the copy they meet.
+  void SetReplicator(Replicator* replicator);
   // `done` runs on the writer thread: keep it short and never call Append from it.
   void AppendAsync(AppendRequest request, std::function<void(Result<AppendResult>)> done);
 

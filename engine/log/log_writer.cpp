@@ -152,8 +152,20 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
   std::vector<EventPtr> published;
   std::vector<std::string> stored;  // what a replicator copies: each event as written here
   std::vector<SideRow> side_rows;
+  Replicator* const replicator = this->replicator.load();
 
   for (auto& p : group) {
+    if (!p->copied.empty()) {
+      if (replicator != nullptr) {
+        outcomes.push_back(Status::InvalidArgument(
+            "this log writes its own copy (it owns its history here): events from another copy "
+            "cannot be applied to it; follow the copy from a log that does not"));
+      } else {
+        outcomes.push_back(
+            StageCopied(p->copied, batch, pos, prev, t_last, local_versions, published));
+      }
+      continue;
+    }
     const AppendRequest& r = p->request;
     if (!r.idempotency_key.empty()) {
       if (auto it = local_keys.find(r.idempotency_key); it != local_keys.end()) {
@@ -212,19 +224,12 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
     for (size_t i = 0; i < n_parts && refused.ok(); ++i) {
       const std::string& stream = i == 0 ? r.stream : r.also[i - 1].stream;
       const ExpectedVersion& expected = i == 0 ? r.expected : r.also[i - 1].expected;
-      uint64_t current = 0;
-      if (auto it = local_versions.find(stream); it != local_versions.end()) {
-        current = it->second;
-      } else if (auto known = versions.Find(stream)) {
-        current = *known;
-      } else {
-        auto loaded = LoadStreamVersion(stream);
-        if (!loaded.ok()) {
-          refused = loaded.status();
-          break;
-        }
-        current = *loaded;
+      auto in_group = VersionInGroup(stream, local_versions);
+      if (!in_group.ok()) {
+        refused = in_group.status();
+        break;
       }
+      const uint64_t current = *in_group;
       refused = CheckExpected(stream, expected, current);
       part(i) =
           Part{&stream, i == 0 ? &p->request.events : &p->request.also[i - 1].events, current};
@@ -266,7 +271,7 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
           version_be[b] = static_cast<char>(e->version >> (56 - 8 * b));
         }
         batch.Put(cf_events, rocksdb::Slice(pos_key, 8), value);
-        if (options.replicator != nullptr) stored.push_back(std::move(value));
+        if (replicator != nullptr) stored.push_back(std::move(value));
         rocksdb::Slice index_key[3] = {rocksdb::Slice(stream), rocksdb::Slice("\0", 1),
                                        rocksdb::Slice(version_be, 8)};
         rocksdb::Slice index_value(pos_key, 8);
@@ -292,8 +297,8 @@ void LogCore::ProcessGroup(std::vector<std::unique_ptr<PendingAppend>>& group) {
     outcomes.push_back(std::move(res));
   }
 
-  if (options.replicator != nullptr && !published.empty()) {
-    if (Status copied = options.replicator->Replicate(published, stored); !copied.ok()) {
+  if (replicator != nullptr && !published.empty()) {
+    if (Status copied = replicator->Replicate(published, stored); !copied.ok()) {
       // Not written here either, so that the copy and this log never disagree: refused, or (the
       // copy's state unknown, or the log owned elsewhere now) no more appends at all. Every
       // answer of the group goes: a conflict or a reused key may have been judged against an

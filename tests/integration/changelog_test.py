@@ -39,15 +39,17 @@ def broker(tmp_path_factory):
 
 
 class Driver:
-    def __init__(self, data_dir, prefix):
+    def __init__(self, data_dir, prefix, mode="--changelog"):
         env = dict(os.environ, PROCEDO_DATA_DIR=str(data_dir), PROCEDO_LOG_SYNC="true",
                    PROCEDO_KAFKA_BOOTSTRAP=BOOTSTRAP, PROCEDO_KAFKA_TOPIC_PREFIX=prefix)
-        self.p = subprocess.Popen([str(BIN / "kafka_driver"), "--changelog"], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True, env=env)
+        args = [str(BIN / "kafka_driver")] + ([mode] if mode else [])
+        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                  env=env)
         first = self.p.stdout.readline()
         if not first.startswith("ready"):
             self.p.wait(timeout=30)
             raise AssertionError(first)
+        self.ready = int(first.split()[1])
 
     def cmd(self, line):
         self.p.stdin.write(line + "\n")
@@ -61,6 +63,11 @@ class Driver:
 
     def head(self):
         return int(self.cmd("head").split()[1])
+
+    def catch_up(self):
+        reply = self.cmd("catchup")
+        assert reply.startswith("head "), reply
+        return int(reply.split()[1])
 
     def quit(self):
         self.p.stdin.write("quit\n")
@@ -121,11 +128,7 @@ def test_every_acknowledged_append_is_in_the_changelog_first(broker, tmp_path):
     assert [r[0] for r in records[:4]] == ["case-comune-forli-0", "case-comune-forli-1",
                                             "case-comune-forli-1", "case-comune-forli-2"]
     # The local log holds the same events, hash for hash: `procedo verify` walks its chain.
-    env = dict(os.environ, PROCEDO_DATA_DIR=str(tmp_path / "a"))
-    verify = subprocess.run([str(BIN / "procedo"), "verify"], env=env, capture_output=True,
-                            text=True)
-    assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert records[-1][3].hex() in verify.stdout + verify.stderr
+    assert records[-1][3].hex() in verified_head(tmp_path / "a")
 
 
 def test_a_fenced_owner_appends_nothing_more(broker, tmp_path):
@@ -143,9 +146,12 @@ def test_a_fenced_owner_appends_nothing_more(broker, tmp_path):
     assert first.append("case-comune-forli-2", 1)[0] == "refused"
     assert second.append("case-comune-forli-9", 1) == ("ok", 4)
     second.quit()
-    # A log that does not end where its copy does may not append: it would fork the copy.
-    with pytest.raises(AssertionError, match="ends at position 0 and its copy .* at 4"):
-        Driver(tmp_path / "empty", prefix)
+    # A log with another history may not follow the copy, nor append to it: it would fork it.
+    other = Driver(tmp_path / "other", prefix, mode=None)
+    assert other.append("case-comune-forli-5", 2) == ("ok", 2)
+    other.quit()
+    with pytest.raises(AssertionError, match="does not continue this log"):
+        Driver(tmp_path / "other", prefix)
     assert first.append("case-comune-forli-2", 1)[0] == "refused"
     assert first.head() == 3
     first.quit()
@@ -155,3 +161,44 @@ def test_a_fenced_owner_appends_nothing_more(broker, tmp_path):
         records = changelog(prefix, 4, isolation)
         assert [r[0] for r in records] == ["case-comune-forli-1"] * 3 + ["case-comune-forli-9"]
         check_chain(records)
+
+
+def verified_head(data_dir):
+    """`procedo verify`'s output for the log in `data_dir`, which must pass."""
+    env = dict(os.environ, PROCEDO_DATA_DIR=str(data_dir))
+    verify = subprocess.run([str(BIN / "procedo"), "verify"], env=env, capture_output=True,
+                            text=True)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    return verify.stdout + verify.stderr
+
+
+def test_a_standby_follows_the_copy_and_a_new_owner_catches_up_first(broker, tmp_path):
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    owner = Driver(tmp_path / "owner", prefix)
+    for i in range(12):
+        assert owner.append(f"case-comune-forli-{i % 5}", 1 + i % 3)[0] == "ok"
+    last = owner.head()
+    # A standby on an empty directory applies the owner's events from the changelog, chain
+    # checked; again after more appends, and once more with nothing new (it must not wait).
+    standby = Driver(tmp_path / "standby", prefix, mode="--standby")
+    assert standby.ready == 0
+    assert standby.catch_up() == last
+    assert owner.append("case-comune-forli-0", 4)[0] == "ok"
+    last = owner.head()
+    assert standby.catch_up() == last
+    assert standby.catch_up() == last
+    standby.quit()
+    # The owner dies (SIGKILL): a new owner on an empty directory catches up with everything it
+    # acknowledged before taking its first command, and fences it should it come back.
+    owner.p.kill()
+    owner.p.wait(timeout=30)
+    taker = Driver(tmp_path / "taker", prefix)
+    assert taker.ready == last
+    assert taker.append("case-comune-forli-3", 2) == ("ok", last + 2)
+    taker.quit()
+    records = changelog(prefix, last + 2)
+    assert len(records) == last + 2
+    check_chain(records)
+    # Each copy's chain is whole and ends where the changelog did when it was last read.
+    assert records[last - 1][3].hex() in verified_head(tmp_path / "standby")
+    assert records[-1][3].hex() in verified_head(tmp_path / "taker")

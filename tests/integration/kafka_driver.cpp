@@ -3,14 +3,17 @@
 // the Kafka relay in the same process (--relay) or copies each append to the changelog topic
 // <prefix>.changelog, partition 0, before it is acknowledged (--changelog: the transactional id
 // <prefix>.changelog.p0, so that a second driver with the same prefix fences the first; a log
-// that does not end where the changelog does is refused at the start), and
-// obeys one command per line on stdin:
+// behind the changelog catches up from it before its first append, one that differs is refused),
+// or follows the changelog without appending (--standby), and obeys one command per line on
+// stdin:
 //   append STREAM_PREFIX STREAMS COUNT   COUNT appends of one event, round-robin over STREAMS
 //                                        streams; prints "ok LAST_POSITION MAX_APPEND_MS"
 //   fill STREAM_PREFIX STREAMS COUNT     the same in appends of up to 500 events (fast fixtures)
 //   try STREAM COUNT                     one append of COUNT events that may be refused; prints
 //                                        "ok LAST_POSITION" or "refused CODE SUBCODE MESSAGE"
 //   head                                 "head LAST_POSITION" of the log
+//   catchup                              (--standby) applies the changelog's events past the
+//                                        log's head; prints "head LAST_POSITION"
 //   lag                                  the relay's lag as one JSON line
 //   quit                                 stops the relay (saving its checkpoint) and exits 0
 // Any failed append prints "error ..." and exits 1: the tests assert that appends never fail.
@@ -24,6 +27,7 @@
 #include <sstream>
 
 #include "adapters/config.h"
+#include "adapters/kafka/changelog_follower.h"
 #include "adapters/kafka/changelog_producer.h"
 #include "adapters/kafka/relay.h"
 #include "engine/log/log_store.h"
@@ -50,10 +54,11 @@ int Fail(const procedo::Status& s) {
 
 int main(int argc, char** argv) {
   using namespace procedo;
-  bool with_relay = false, with_changelog = false;
+  bool with_relay = false, with_changelog = false, standby = false;
   for (int i = 1; i < argc; ++i) {
     with_relay |= std::string(argv[i]) == "--relay";
     with_changelog |= std::string(argv[i]) == "--changelog";
+    standby |= std::string(argv[i]) == "--standby";
   }
   auto cfg = LoadConfig("", [](const char* n) { return std::getenv(n); });
   if (!cfg.ok()) return Fail(cfg.status());
@@ -61,21 +66,28 @@ int main(int argc, char** argv) {
   LogOptions lo;
   lo.path = cfg->LogPath();
   lo.sync = cfg->log_sync;
+  kafka::ChangelogOptions co;
+  co.bootstrap = cfg->kafka_bootstrap;
+  co.topic = cfg->kafka_topic_prefix + ".changelog";
+  co.transactional_id = co.topic + ".p0";
   std::unique_ptr<kafka::ChangelogProducer> changelog;
-  if (with_changelog) {
-    kafka::ChangelogOptions co;
-    co.bootstrap = cfg->kafka_bootstrap;
-    co.topic = cfg->kafka_topic_prefix + ".changelog";
-    co.transactional_id = co.topic + ".p0";
+  if (with_changelog) {  // fences the former owner first: nothing it adds after our catch-up
     auto c = kafka::ChangelogProducer::Open(co);
     if (!c.ok()) return Fail(c.status());
     changelog = std::move(c).value();
-    lo.replicator = changelog.get();
   }
   auto log = LogStore::Open(lo);
   if (!log.ok()) return Fail(log.status());
+  std::unique_ptr<kafka::ChangelogFollower> follower;
+  if (with_changelog || standby) {
+    auto f = kafka::ChangelogFollower::Open(co, **log);
+    if (!f.ok()) return Fail(f.status());
+    follower = std::move(f).value();
+  }
   if (changelog) {
+    if (auto caught = follower->CatchUp(); !caught.ok()) return Fail(caught.status());
     if (Status s = changelog->CheckHead(**log); !s.ok()) return Fail(s);
+    (*log)->SetReplicator(changelog.get());
   }
   std::unique_ptr<kafka::KafkaRelay> relay;
   if (with_relay) {
@@ -121,6 +133,11 @@ int main(int argc, char** argv) {
                   << SubCodeName(res.status().subcode()) << " " << res.status().message()
                   << std::endl;
       }
+    } else if (cmd == "catchup") {
+      if (!standby) return Fail(Status::InvalidArgument("catchup: started without --standby"));
+      auto caught = follower->CatchUp();
+      if (!caught.ok()) return Fail(caught.status());
+      std::cout << "head " << *caught << std::endl;
     } else if (cmd == "head") {
       std::cout << "head " << (*log)->LastPosition() << std::endl;
     } else if (cmd == "lag") {
