@@ -19,17 +19,8 @@ Result<std::unique_ptr<ChangelogFollower>> ChangelogFollower::Open(const Changel
         "following a changelog needs a valid topic name (got '{}') and a partition of it",
         options.topic));
   }
-  auto conf = MakeConf({{"bootstrap.servers", options.bootstrap},
-                        {"client.id", "procedo-changelog-follower"},
-                        {"group.id", options.topic + ".follower"},
-                        {"enable.auto.commit", "false"},
-                        {"enable.partition.eof", "true"},
-                        {"isolation.level", "read_committed"},
-                        {"fetch.max.bytes", std::to_string(64 << 20)}});
-  if (!conf.ok()) return conf.status();
-  auto rk = MakeClient(RD_KAFKA_CONSUMER, std::move(conf).value());
+  auto rk = OpenChangelogReader(options, "procedo-changelog-follower", options.topic + ".follower");
   if (!rk.ok()) return rk.status();
-  rd_kafka_poll_set_consumer(rk->get());
   std::unique_ptr<ChangelogFollower> f(new ChangelogFollower(options, log));
   f->rk_ = std::move(rk).value();
   return f;

@@ -156,10 +156,11 @@ Status ChangelogProducer::Replicate(const std::vector<std::shared_ptr<const Even
       events.front()->position, events.back()->position, rd_kafka_error_string(e.get())));
 }
 
-Result<ChangelogProducer::Head> ChangelogProducer::LastCopied() const {
-  auto conf = MakeConf({{"bootstrap.servers", o_.bootstrap},
-                        {"client.id", "procedo-changelog-head"},
-                        {"group.id", o_.transactional_id + ".head"},
+Result<KafkaPtr> OpenChangelogReader(const ChangelogOptions& options, const std::string& client_id,
+                                     const std::string& group_id) {
+  auto conf = MakeConf({{"bootstrap.servers", options.bootstrap},
+                        {"client.id", client_id},
+                        {"group.id", group_id},
                         {"enable.auto.commit", "false"},
                         {"enable.partition.eof", "true"},
                         {"isolation.level", "read_committed"},
@@ -168,6 +169,12 @@ Result<ChangelogProducer::Head> ChangelogProducer::LastCopied() const {
   auto rk = MakeClient(RD_KAFKA_CONSUMER, std::move(conf).value());
   if (!rk.ok()) return rk.status();
   rd_kafka_poll_set_consumer(rk->get());
+  return rk;
+}
+
+Result<ChangelogProducer::Head> ChangelogProducer::LastCopied() const {
+  auto rk = OpenChangelogReader(o_, "procedo-changelog-head", o_.transactional_id + ".head");
+  if (!rk.ok()) return rk.status();
   int64_t low = 0, high = 0;
   if (auto err = rd_kafka_query_watermark_offsets(rk->get(), o_.topic.c_str(), o_.partition, &low,
                                                   &high, static_cast<int>(o_.timeout.count()));

@@ -30,6 +30,11 @@ struct ChangelogOptions {
   Properties extra;  // further librdkafka settings
 };
 
+// A consumer that reads the changelog as its copies must: committed transactions only, the end
+// of the partition told (enable.partition.eof), offsets assigned by the caller, none committed.
+Result<KafkaPtr> OpenChangelogReader(const ChangelogOptions& options, const std::string& client_id,
+                                     const std::string& group_id);
+
 class ChangelogProducer final : public Replicator {
  public:
   // Creates the topic when missing and takes the transactional id over, fencing any earlier
