@@ -99,18 +99,15 @@ Result<std::string> PersonalData::Seal(std::string_view subject, std::string_vie
   auto key = keys_.KeyFor(subject, group, /*create=*/true);
   if (!key.ok()) return key.status();
   // One string, sized once: a command seals a few values and every allocation shows.
-  const std::string json_path = json ? JsonPath(path) : std::string();
   std::string out;
   out.reserve(kPersonalPrefix.size() + subject.size() + group.size() + event_id.size() +
-              Base64UrlSize(path.size()) + 8 +
-              Base64UrlSize(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
-                            crypto_aead_xchacha20poly1305_ietf_ABYTES));
+              Base64UrlSize(path.size()) + 4 + SealedSize(plaintext.size()));
   out.append(kPersonalPrefix);
   out.append(subject).append(".").append(group).append(".").append(event_id).append(".");
   AppendBase64Url(out, path);
   out.append(".");
   if (json) {
-    AppendSealed(out, *key, plaintext, event_id, json_path, kJsonTag);
+    AppendSealed(out, *key, plaintext, event_id, JsonPath(path), kJsonTag);
   } else {
     AppendSealed(out, *key, plaintext, event_id, path);
   }

@@ -14,8 +14,8 @@ namespace {
 std::atomic<uint64_t> fork_generation{0};
 
 constexpr std::string_view kVersion = "v1.";
-constexpr size_t kBoxOverhead =
-    crypto_aead_xchacha20poly1305_ietf_NPUBBYTES + crypto_aead_xchacha20poly1305_ietf_ABYTES;
+static_assert(kBoxOverhead == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES +
+                                  crypto_aead_xchacha20poly1305_ietf_ABYTES);
 
 // What the tag authenticates besides the ciphertext: where the value belongs. The event id is
 // fixed-length text and the path follows it, so no two (event, path) pairs give the same bytes.
@@ -102,16 +102,16 @@ std::string Box(const SubjectKey& key, std::string_view plaintext, std::string_v
 Result<std::string> Unbox(const SubjectKey& key, std::string_view box,
                           std::string_view associated) {
   if (!CryptoReady()) return Status::Unavailable("libsodium did not start: no source of entropy");
-  constexpr size_t kOverhead = kBoxOverhead;
   const auto* nonce = reinterpret_cast<const unsigned char*>(box.data());
-  std::string plain(box.size() < kOverhead ? 0 : box.size() - kOverhead, '\0');
+  std::string plain(box.size() < kBoxOverhead ? 0 : box.size() - kBoxOverhead, '\0');
   unsigned long long plain_len = 0;
-  if (box.size() < kOverhead || crypto_aead_xchacha20poly1305_ietf_decrypt(
-                                    reinterpret_cast<unsigned char*>(plain.data()), &plain_len,
-                                    nullptr, nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-                                    box.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
-                                    reinterpret_cast<const unsigned char*>(associated.data()),
-                                    associated.size(), nonce, key.data()) != 0) {
+  if (box.size() < kBoxOverhead ||
+      crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(plain.data()), &plain_len, nullptr,
+          nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+          box.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+          reinterpret_cast<const unsigned char*>(associated.data()), associated.size(), nonce,
+          key.data()) != 0) {
     return Status::Corruption(
         "a sealed value does not open: another subject's key, or a ciphertext moved to another "
         "event or field, or altered");
@@ -154,7 +154,7 @@ void AppendSealed(std::string& out, const SubjectKey& key, std::string_view plai
     box = reinterpret_cast<unsigned char*>(large.data());
   }
   BoxInto(box, key, plaintext, AssociatedData(event_id, path));
-  out.reserve(out.size() + tag.size() + Base64UrlSize(plaintext.size() + kBoxOverhead));
+  out.reserve(out.size() + SealedSize(plaintext.size()));
   out.append(tag);
   AppendBase64Url(
       out, std::string_view(reinterpret_cast<const char*>(box), plaintext.size() + kBoxOverhead));

@@ -33,6 +33,12 @@ void AppendSealed(std::string& out, const SubjectKey& key, std::string_view plai
 constexpr size_t Base64UrlSize(size_t n) {
   return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
 }
+// What a box adds to its plaintext: the nonce (24 bytes) and the tag (16).
+inline constexpr size_t kBoxOverhead = 24 + 16;
+// The characters Seal and AppendSealed give for `plaintext_size` bytes, their tag included.
+constexpr size_t SealedSize(size_t plaintext_size) {
+  return 3 + Base64UrlSize(plaintext_size + kBoxOverhead);
+}
 // `bytes` in base64url without padding, appended to `out`. Not constant-time: for what is public
 // (ciphertexts, ids, paths), never for keys.
 void AppendBase64Url(std::string& out, std::string_view bytes);

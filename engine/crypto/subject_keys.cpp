@@ -168,11 +168,16 @@ void SubjectKeyStore::Cache(const std::string& row, const SubjectKey& key, uint6
   const std::string_view subject = rows::RouteOf(row);
   Shard& shard = ShardOf(subject);
   std::lock_guard lock(shard.mu);
-  if (generation != shard.generation) return;  // an erasure ran meanwhile: read the store again
-  // A read that began before an erasure may still use the key it read, but no later one does.
-  if (!shard.erasing.empty() && shard.erasing.contains(std::string(subject))) return;
+  if (!MayCacheLocked(shard, subject, generation)) return;
   if (shard.cache.size() >= kCachedPerShard) shard.cache.clear();
   shard.cache[row] = key;
+}
+
+bool SubjectKeyStore::MayCacheLocked(const Shard& shard, std::string_view subject,
+                                     uint64_t generation) {
+  if (generation != shard.generation) return false;  // an erasure ran meanwhile: read again
+  // A read that began before an erasure may still use the key it read, but no later one does.
+  return shard.erasing.empty() || !shard.erasing.contains(std::string(subject));
 }
 
 void SubjectKeyStore::CacheMade(std::string_view subject,
@@ -180,8 +185,7 @@ void SubjectKeyStore::CacheMade(std::string_view subject,
                                 uint64_t generation) {
   Shard& shard = ShardOf(subject);
   std::lock_guard lock(shard.mu);
-  if (generation != shard.generation) return;
-  if (!shard.erasing.empty() && shard.erasing.contains(std::string(subject))) return;
+  if (!MayCacheLocked(shard, subject, generation)) return;
   if (shard.cache.size() + keys.size() > kCachedPerShard) shard.cache.clear();
   for (auto& [row, key] : keys) shard.cache.insert_or_assign(std::move(row), key);
 }

@@ -165,6 +165,8 @@ class SubjectKeyStore {
   static constexpr size_t kCachedPerShard = 100'000 / kShards;  // keys; then the shard starts over
   static bool ErasingLocked(const Shard& shard, std::string_view subject, std::string_view group);
   static void ForgetLocked(Shard& shard, std::string_view subject, std::string_view key);
+  // Whether a key of the subject read at `generation` may go into the cache now.
+  static bool MayCacheLocked(const Shard& shard, std::string_view subject, uint64_t generation);
   Shard& ShardOf(std::string_view route) const;
   // The cached key of the subject's group (`row`), unless an Erase of that group (or of all the
   // subject's groups) is running (`erasing` says so): its key is then neither served nor cached,

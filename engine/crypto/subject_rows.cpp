@@ -183,8 +183,8 @@ void SubjectKeyStore::ForgetLocked(Shard& shard, std::string_view subject, std::
 void SubjectKeyStore::Durable(const std::vector<SideRow>& written) {
   const bool erasures = erased_any_.load();
   for (const auto& row : written) {
-    std::string subject;
-    bool was_pending = false;
+    std::string subject;  // set when the row was pending
+    bool forget_elsewhere = false;
     {
       Shard& shard = ShardOf(rows::RouteOf(row.key));
       std::lock_guard lock(shard.mu);
@@ -193,19 +193,17 @@ void SubjectKeyStore::Durable(const std::vector<SideRow>& written) {
         subject = std::move(it->second.subject);
         shard.pending.erase(it);
         pending_rows_.fetch_sub(1, std::memory_order_relaxed);
-        was_pending = true;
-        // A key or creation row lives in its subject's shard: one lock for both maps.
+        // A key or creation row lives in its subject's shard: one lock for both maps. An index
+        // row lives in its hash's.
         if (&ShardOf(subject) == &shard) {
           ForgetLocked(shard, subject, row.key);
-          was_pending = false;
+        } else {
+          forget_elsewhere = true;
         }
       }
     }
-    if (was_pending) {
-      Forget(subject, {row.key});
-    } else if (subject.empty()) {
-      subject = rows::SubjectOfRow(row.key, row.value);
-    }
+    if (forget_elsewhere) Forget(subject, {row.key});
+    if (subject.empty()) subject = rows::SubjectOfRow(row.key, row.value);
     if (!erasures) continue;
     std::lock_guard lock(erased_mu_);
     // An erasure splits a creation row whatever it erased: one landing after it is swept.

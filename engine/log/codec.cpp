@@ -131,6 +131,15 @@ Result<Event> DecodeEvent(std::string_view value) {
   return e;
 }
 
+Result<uint64_t> StoredPosition(std::string_view value) {
+  if (value.size() < 9 || static_cast<uint8_t>(value[0]) != kEventFormat) {
+    return Status::Corruption("event record has an unknown format byte or is truncated");
+  }
+  uint64_t position = 0;
+  for (int i = 8; i >= 1; --i) position = (position << 8) | static_cast<uint8_t>(value[i]);
+  return position;
+}
+
 Hash ComputeHash(std::string_view encoded_value) {
   // OpenSSL 3's one-shot SHA256() looks the algorithm up on every call; a per-thread context
   // with the algorithm fetched once hashes a 400-byte event in about half the time.

@@ -25,6 +25,8 @@ std::string StreamIndexPrefix(std::string_view stream);
 // without its final 32 bytes, the hash itself; the canonical bytes include prev_hash.
 std::string EncodeEvent(const Event& e);
 Result<Event> DecodeEvent(std::string_view value);
+// The position a stored event says it has, read without decoding the rest (CheckLink checks it).
+Result<uint64_t> StoredPosition(std::string_view value);
 // Hash = SHA-256(canonical bytes). Fills e->hash in `encoded` and returns it.
 Hash SealEncodedEvent(std::string* encoded);
 Hash ComputeHash(std::string_view encoded_value);

@@ -128,6 +128,9 @@ TEST_CASE("a standby applies the owner's copy and holds the same bytes, then can
       owner.log->Append(Req("case-a", ExpectedVersion::Exact(1), {Ev("case.noted", R"({"n":2})")}))
           .ok());
   REQUIRE(copy.copy.size() == 4);
+  for (size_t i = 0; i < copy.copy.size(); ++i)
+    CHECK(codec::StoredPosition(copy.copy[i]).value() == i + 1);
+  CHECK(codec::StoredPosition("").status().code() == Status::Code::kCorruption);
 
   testing::LogFixture standby;
   auto live = standby.log->Subscribe(1);
