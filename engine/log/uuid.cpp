@@ -65,9 +65,14 @@ std::optional<Uuid> UuidFromString(const std::string& text) {
 }
 
 std::string HashToHex(const Hash& h) {
-  std::string s;
-  s.reserve(64);
-  for (uint8_t b : h) s += fmt::format("{:02x}", b);
+  // Every event of an answer, a view's audit trail and the relay's headers shows two hashes: a
+  // table, not a formatted string per byte.
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s(h.size() * 2, '\0');
+  for (size_t i = 0; i < h.size(); ++i) {
+    s[2 * i] = kDigits[h[i] >> 4];
+    s[2 * i + 1] = kDigits[h[i] & 0xf];
+  }
   return s;
 }
 

@@ -143,3 +143,14 @@ TEST_CASE("verify names the position of each kind of tampering", "[tamper]") {
     CHECK_THAT(r.problem, Catch::Contains(want_text));
   }
 }
+
+TEST_CASE("a hash is shown as 64 lower-case hex digits, byte by byte", "[tamper]") {
+  Hash h{};
+  for (size_t i = 0; i < h.size(); ++i) h[i] = static_cast<uint8_t>(i * 8 + 7);
+  CHECK(HashToHex(h) == "070f171f272f373f474f575f676f777f878f979fa7afb7bfc7cfd7dfe7eff7ff");
+  CHECK(HashToHex(Hash{}) == std::string(64, '0'));
+  // SHA-256 of "abc" (FIPS 180-2) through the log's own hash function, which leaves out the
+  // stored value's last 32 bytes (the hash itself).
+  CHECK(HashToHex(codec::ComputeHash(std::string("abc") + std::string(32, '\0'))) ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
