@@ -66,6 +66,8 @@ Status Authenticator::Reload() {
   std::map<std::string, int64_t> mtimes;
   for (const auto& f : KeyFiles()) mtimes[f] = MTime(f);
   std::lock_guard lock(mu_);
+  // A key taken out (rotated after a leak) must refuse its tokens now, not when they expire.
+  if (pems != public_keys_) verified_.clear();
   public_keys_ = std::move(pems);
   mtimes_ = std::move(mtimes);
   return Status::Ok();
@@ -186,6 +188,18 @@ std::variant<Principal, Response> Authenticator::FromApiKey(const Request& req, 
 
 std::variant<Principal, Response> Authenticator::FromJwt(const Request& req,
                                                          const std::string& token, bool retried) {
+  const auto now_secs = std::chrono::duration_cast<std::chrono::seconds>(
+                            options_.clock->Now().time_since_epoch()).count();
+  // A token verified before, with the keys loaded now (a reload that changes them forgets every
+  // verified token): answered without copying the keys, which every command's request would.
+  {
+    std::lock_guard lock(mu_);
+    auto it = verified_.find(token);
+    if (it != verified_.end()) {
+      if (it->second.exp >= now_secs) return it->second.who;
+      verified_.erase(it);
+    }
+  }
   std::vector<std::string> public_keys;
   bool throttled = false;
   {
@@ -200,15 +214,8 @@ std::variant<Principal, Response> Authenticator::FromJwt(const Request& req,
   if (public_keys.empty()) {
     return Fail(req, token, "this server accepts no JWTs: no public key is configured");
   }
-  const auto now_secs = std::chrono::duration_cast<std::chrono::seconds>(
-                            options_.clock->Now().time_since_epoch()).count();
   {
     std::lock_guard lock(mu_);
-    auto it = verified_.find(token);
-    if (it != verified_.end()) {
-      if (it->second.exp >= now_secs) return it->second.who;
-      verified_.erase(it);
-    }
     // A token that failed again and again is not verified again (verifying costs the most):
     // it is one more failing attempt, answered 429.
     if (Throttled(CredentialKey(token), options_.max_failures_per_credential, "")) {
@@ -223,7 +230,8 @@ std::variant<Principal, Response> Authenticator::FromJwt(const Request& req,
   if (verified.ok()) {
     std::lock_guard lock(mu_);
     if (verified_.size() >= 100'000) verified_.clear();  // bounded; refills with live tokens
-    verified_[token] = Verified{verified->who, verified->exp};
+    // Not when a reload changed the keys while this one verified: it forgot the tokens it had.
+    if (public_keys == public_keys_) verified_[token] = Verified{verified->who, verified->exp};
     return verified->who;
   }
   if (verified.status().code() != Status::Code::kNotFound) {

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "adapters/api_keys.h"
 #include "adapters/http/api.h"
 #include "adapters/http/auth.h"
@@ -104,6 +106,40 @@ TEST_CASE("development tokens verify; expiry and rate limits follow the injected
     direct.headers["x-forwarded-for"] = "198.51.100.1";
     CHECK(StatusOf((*proxied)->Authenticate(direct)) == 401);
   }
+}
+
+TEST_CASE("a token of a key taken out of the configuration is refused after the reload", "[auth]") {
+  testing::TempDir dir;
+  ManualClock clock(TimePoint(seconds(1'800'000'000)));
+  auto old_keys = EnsureDevKeys(dir.sub("old"));
+  auto new_keys = EnsureDevKeys(dir.sub("new"));
+  REQUIRE(old_keys.ok());
+  REQUIRE(new_keys.ok());
+  const std::string trusted = dir.path() + "/trusted.pem";
+  std::filesystem::copy_file(old_keys->public_pem_file, trusted);
+  AuthOptions o;
+  o.jwt_public_key_files = {trusted};
+  o.clock = &clock;
+  auto auth = Authenticator::Create(o);
+  REQUIRE(auth.ok());
+  auto old_token = IssueToken(old_keys->private_pem_file, "op1", "operator", "comune-forli",
+                              seconds(600), clock.Now());
+  auto new_token = IssueToken(new_keys->private_pem_file, "op2", "operator", "comune-forli",
+                              seconds(600), clock.Now());
+  // Verified once, then answered from the verified tokens: the same answer twice.
+  CHECK(StatusOf((*auth)->Authenticate(WithBearer(*old_token))) == 200);
+  CHECK(StatusOf((*auth)->Authenticate(WithBearer(*old_token))) == 200);
+  CHECK(StatusOf((*auth)->Authenticate(WithBearer(*new_token))) == 401);
+
+  // The key rotated (a leaked key replaced): what it signed no longer opens the API, even a
+  // token verified a moment ago that has not expired.
+  std::filesystem::copy_file(new_keys->public_pem_file, trusted,
+                             std::filesystem::copy_options::overwrite_existing);
+  REQUIRE((*auth)->Reload().ok());
+  CHECK(StatusOf((*auth)->Authenticate(WithBearer(*old_token))) == 401);
+  auto who = (*auth)->Authenticate(WithBearer(*new_token));
+  REQUIRE(std::holds_alternative<Principal>(who));
+  CHECK(std::get<Principal>(who).id == "op2");
 }
 
 TEST_CASE("API keys are stored hashed and authenticate as integrators", "[auth]") {
