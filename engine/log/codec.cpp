@@ -136,7 +136,7 @@ Result<uint64_t> StoredPosition(std::string_view value) {
     return Status::Corruption("event record has an unknown format byte or is truncated");
   }
   uint64_t position = 0;
-  for (int i = 8; i >= 1; --i) position = (position << 8) | static_cast<uint8_t>(value[i]);
+  Reader(value.substr(1)).Fixed64LE(&position);
   return position;
 }
 

@@ -34,8 +34,12 @@ Uuid UuidV7Generator::Next() {
   return u;
 }
 
+namespace {
+constexpr char kHexDigits[] = "0123456789abcdef";
+}  // namespace
+
 std::string UuidToString(const Uuid& id) {
-  static const char* hex = "0123456789abcdef";
+  const char* hex = kHexDigits;
   std::string s;
   s.reserve(36);
   for (size_t i = 0; i < id.size(); ++i) {
@@ -67,11 +71,10 @@ std::optional<Uuid> UuidFromString(const std::string& text) {
 std::string HashToHex(const Hash& h) {
   // Every event of an answer, a view's audit trail and the relay's headers shows two hashes: a
   // table, not a formatted string per byte.
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string s(h.size() * 2, '\0');
   for (size_t i = 0; i < h.size(); ++i) {
-    s[2 * i] = kDigits[h[i] >> 4];
-    s[2 * i + 1] = kDigits[h[i] & 0xf];
+    s[2 * i] = kHexDigits[h[i] >> 4];
+    s[2 * i + 1] = kHexDigits[h[i] & 0xf];
   }
   return s;
 }
