@@ -20,6 +20,7 @@ int BalanceCase(const Limits& limits, const std::string& source_dir);
 int ImportCase(const Limits& limits, const std::string& source_dir);
 int PaymentsCase(const Limits& limits, const std::string& source_dir);
 int RebuildCase(const Limits& limits, const std::string& source_dir);
+int CatchUpCase(const Limits& limits, const std::string& source_dir);
 int PersonalCase(const Limits& limits, const std::string& source_dir);
 
 }  // namespace procedo::bench

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
       {"import", [&] { return ImportCase(limits, PROCEDO_SOURCE_DIR); }},
       {"payments", [&] { return PaymentsCase(limits, PROCEDO_SOURCE_DIR); }},
       {"rebuild", [&] { return RebuildCase(limits, PROCEDO_SOURCE_DIR); }},
+      {"catch-up", [&] { return CatchUpCase(limits, PROCEDO_SOURCE_DIR); }},
       {"personal", [&] { return PersonalCase(limits, PROCEDO_SOURCE_DIR); }},
   };
   auto usage = [&] {

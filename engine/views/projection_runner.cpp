@@ -22,21 +22,25 @@ ProjectionRunner::~ProjectionRunner() {
 Status ProjectionRunner::ApplyBatch(const std::vector<EventPtr>& events) {
   if (events.empty()) return Status::Ok();
   auto batch = views_.NewBatch();
-  for (size_t i = 0; i < projections_.size(); ++i) {
-    Projection* p = projections_[i];
-    bool touched = false;
-    for (const auto& e : events) {
+  // Event by event, every projection in turn: the projections of one event then share its
+  // parsed data (one parse per event, not one per projection). Each writes only its own rows,
+  // so the order across projections changes nothing they fold.
+  std::vector<ViewWriter*> writers(projections_.size(), nullptr);
+  for (const auto& e : events) {
+    for (size_t i = 0; i < projections_.size(); ++i) {
       if (e->position <= checkpoints_[i]) continue;  // this projection has it already
-      ViewWriter& rows = batch->For(p->name());
-      if (Status s = p->Apply(*e, rows); !s.ok()) {
+      Projection* p = projections_[i];
+      if (!writers[i]) writers[i] = &batch->For(p->name());
+      if (Status s = p->Apply(*e, *writers[i]); !s.ok()) {
         return Status(
             Status::Corruption(fmt::format("projection {} failed on position {} ({}): "
                                            "fix the projection, then `procedo rebuild {}`",
                                            p->name(), e->position, s.message(), p->name())));
       }
-      touched = true;
     }
-    if (touched) batch->SetCheckpoint(p->name(), events.back()->position);
+  }
+  for (size_t i = 0; i < projections_.size(); ++i) {
+    if (writers[i]) batch->SetCheckpoint(projections_[i]->name(), events.back()->position);
   }
   if (Status s = views_.Commit(*batch); !s.ok()) return s;
   uint64_t low = UINT64_MAX;
