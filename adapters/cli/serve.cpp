@@ -155,6 +155,13 @@ int Serve(const Config& cfg) {
   // Everything that follows the log, started in this order and stopped in reverse on every way
   // out of this function: the reactor waits on the runner, so it stops first.
   ConsumerSupervisor consumers(**log, clock);
+  // The relay reads the log alone: it starts first, so that the integrators' topics do not wait
+  // for the views to catch up with a long log at start.
+  std::unique_ptr<kafka::RelayConsumer> relay;
+  if (cfg.kafka_enabled) {
+    relay = std::make_unique<kafka::RelayConsumer>(log->get(), kafka::RelayOptionsFromConfig(cfg));
+    consumers.Add(relay.get());
+  }
   consumers.Add(&runner);
   consumers.Add(&sla_timer);
   // Periodic positions' invoices at each period's end, from the accounts view the runner folds.
@@ -226,11 +233,6 @@ int Serve(const Config& cfg) {
                    [&] { return static_cast<double>((*log)->LastPosition()); });
   http::AddConsumerMetrics(metrics, consumers);
 
-  std::unique_ptr<kafka::RelayConsumer> relay;
-  if (cfg.kafka_enabled) {
-    relay = std::make_unique<kafka::RelayConsumer>(log->get(), kafka::RelayOptionsFromConfig(cfg));
-    consumers.Add(relay.get());
-  }
   // Commands from <prefix>.commands, answered as over HTTP (same handler, same API keys).
   std::unique_ptr<kafka::CommandsConsumer> command_consumer;
   if (cfg.kafka_commands_enabled) {
@@ -266,8 +268,8 @@ int Serve(const Config& cfg) {
   fmt::print("procedo: {}\n", invoicing ? "invoicing of periodic positions at each period's end"
                                         : "invoicing off (invoicing.enabled = false)");
   if (relay) {
-    fmt::print("procedo: kafka relay to {} (topics {}.<kind>), from position {}\n",
-               cfg.kafka_bootstrap, cfg.kafka_topic_prefix, relay->Progress().position + 1);
+    fmt::print("procedo: kafka relay to {} (topics {}.<kind>), confirmed up to position {}\n",
+               cfg.kafka_bootstrap, cfg.kafka_topic_prefix, relay->Progress().position);
   }
   if (command_consumer) {
     const auto& o = command_consumer->options();
