@@ -101,16 +101,20 @@ CommandReply CommandService::Execute(const Principal& who, const Command& comman
   // same batch (a number's counter) is not, and a retry answered from the stream would not have
   // it, so first and retried answers name the same events and positions.
   uint64_t first = 0, last = 0;
-  nlohmann::json events = nlohmann::json::array();
+  r.events = "[";
   for (const auto& e : a.events) {
     if (e->stream != command.stream) continue;
+    if (first != 0) r.events.push_back(',');
     if (first == 0) first = e->position;
     last = e->position;
-    events.push_back(EventToJson(*e));
+    AppendEventJson(*e, &r.events);
   }
-  r.body = {{"stream", command.stream}, {"version", a.stream_version},
-            {"position", last},         {"first_position", first},
-            {"deduplicated", a.deduplicated}, {"events", std::move(events)}};
+  r.events.push_back(']');
+  r.body = {{"stream", command.stream},
+            {"version", a.stream_version},
+            {"position", last},
+            {"first_position", first},
+            {"deduplicated", a.deduplicated}};
   return r;
 }
 
@@ -125,7 +129,7 @@ CommandReply CommandService::Create(const Principal& who, const std::string& kin
   command.stream = domain::NewStreamId(kind, who.tenant, command.idempotency_key);
   CommandReply r = Execute(who, command);
   if (!r.accepted()) return r;
-  for (const auto& e : r.body["events"]) {
+  for (const auto& e : nlohmann::json::parse(r.events, nullptr, false)) {
     auto number = e.find("data");
     if (number != e.end() && number->contains("number") && (*number)["number"].is_string()) {
       r.body["number"] = (*number)["number"];
@@ -133,6 +137,21 @@ CommandReply CommandService::Create(const Principal& who, const std::string& kin
     }
   }
   return r;
+}
+
+std::string CommandReply::Text() const {
+  std::string out = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!accepted() || !body.is_object()) return out;
+  out.pop_back();  // the object's '}': the events go last
+  if (out.size() > 1) out.push_back(',');
+  out.append(R"("events":)").append(events).push_back('}');
+  return out;
+}
+
+nlohmann::json CommandReply::Document() const {
+  nlohmann::json d = body;
+  if (accepted() && d.is_object()) d["events"] = nlohmann::json::parse(events, nullptr, false);
+  return d;
 }
 
 }  // namespace procedo

@@ -24,12 +24,18 @@ struct CommandReply {
   // 201 appended, 200 answered from the idempotency record (nothing appended), else the
   // problem's status.
   int status = 0;
-  // Accepted: {stream, version, position, first_position, deduplicated, events}.
+  // Accepted: {stream, version, position, first_position, deduplicated} (and a new stream's
+  // number, from Create); the events are in `events`.
   nlohmann::json body;
   std::optional<Problem> problem;  // set when the command was refused or failed
   uint64_t stream_version = 0;     // after the command; for HTTP's ETag
+  // Accepted: the command's events as a JSON array, written from their stored text.
+  std::string events = "[]";
 
   bool accepted() const { return !problem.has_value(); }
+  // The whole answer, `body` with its "events", as JSON text and as a document.
+  std::string Text() const;
+  nlohmann::json Document() const;
 };
 
 // One per server, shared by every transport.

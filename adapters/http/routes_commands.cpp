@@ -57,7 +57,9 @@ void AddCommandRoutes(Router& router, Api& api) {
     if (!reply.accepted()) return Response::FromProblem(*reply.problem);
     api.metrics.append_latency().Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    Response r = Response::Json(reply.status, reply.body);
+    Response r;
+    r.status = reply.status;
+    r.body = reply.Text();
     r.headers.emplace_back("ETag", fmt::format("\"{}\"", reply.stream_version));
     r.headers.emplace_back("Location", fmt::format("/v1/streams/{}/events", cmd.stream));
     return r;

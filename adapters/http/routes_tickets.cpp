@@ -32,7 +32,9 @@ void AddTicketRoutes(Router& router, Api& api) {
         }
         CommandReply reply = api.command_service->Create(who, "ticket", std::move(cmd));
         if (!reply.accepted()) return Response::FromProblem(*reply.problem);
-        Response r = Response::Json(reply.status, reply.body);
+        Response r;
+        r.status = reply.status;
+        r.body = reply.Text();
         r.headers.emplace_back("ETag", fmt::format("\"{}\"", reply.stream_version));
         const std::string number = reply.body.value("number", "");
         r.headers.emplace_back(

@@ -162,7 +162,7 @@ CommandResult AnswerCommandMessage(std::string_view value, const MessageOrigin& 
     if (!reply.accepted()) {
       r = ProblemResult(m, origin, *reply.problem, MessageOutcome::kRefused, max_value_bytes);
     } else {
-      json body = std::move(reply.body);
+      json body = reply.Document();
       body["status"] = reply.status;
       Echo(m, origin, &body);
       r.status = reply.status;
