@@ -104,8 +104,11 @@ CommandReply CommandService::Execute(const Principal& who, const Command& comman
   r.events = "[";
   for (const auto& e : a.events) {
     if (e->stream != command.stream) continue;
-    if (first != 0) r.events.push_back(',');
-    if (first == 0) first = e->position;
+    if (first == 0) {
+      first = e->position;
+    } else {
+      r.events.push_back(',');
+    }
     last = e->position;
     AppendEventJson(*e, &r.events);
   }

@@ -49,18 +49,41 @@ nlohmann::json Note(int i) {
                                i)}};
 }
 
-// The log both cases fold, and the rate of its raw replay (every event read and decoded, in
-// order, as the runner reads them): the baseline, measured in the same run.
-double BuildLog(const domain::Domain& d, LogStore** out, std::unique_ptr<LogStore>& owner,
-                const std::string& dir) {
-  LogOptions lo;
-  lo.path = dir + "/log";
-  lo.sync = false;  // building the log is not what is measured
-  auto log = LogStore::Open(lo);
-  if (!log.ok()) throw std::runtime_error(log.status().ToString());
-  {
+// What both cases fold: the log, the rate of its raw replay (every event read and decoded, in
+// order, as the runner reads them: the baseline, measured in the same run) and an empty view
+// store for every projection.
+struct Folding {
+  explicit Folding(const std::string& source_dir, const std::string& name) : dir(name) {
+    auto loaded = domain::LoadDomain(source_dir + "/domain", source_dir + "/schemas");
+    if (!loaded.ok()) throw std::runtime_error(loaded.status().ToString());
+    domain = std::move(*loaded);
+    Write();
+    const auto start = std::chrono::steady_clock::now();
+    uint64_t seen = 0;
+    Status replayed = ReadToHead(*log, 1, [&seen](const std::vector<EventPtr>& page) {
+      seen += page.size();
+      return Status::Ok();
+    });
+    if (!replayed.ok() || seen != events) {
+      throw std::runtime_error("the replay did not read the log");
+    }
+    baseline = static_cast<double>(events) / Seconds(start);
+    set = std::make_unique<procedo::projections::ProjectionSet>(domain->workflows,
+                                                                *domain->calendars);
+    auto opened = ViewStore::Open(dir.path() + "/views", set->Names());
+    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
+    views = std::move(*opened);
+  }
+
+  void Write() {
+    LogOptions lo;
+    lo.path = dir.path() + "/log";
+    lo.sync = false;  // building the log is not what is measured
+    auto opened = LogStore::Open(lo);
+    if (!opened.ok()) throw std::runtime_error(opened.status().ToString());
+    log = std::move(*opened);
     auto snapshots = NewMemorySnapshotStore();
-    CommandHandler handler(**log, d.workflows, d.events, snapshots.get());
+    CommandHandler handler(*log, domain->workflows, domain->events, snapshots.get());
     const Actor op{"op1", "operator", "comune-forli"};
     for (int k = 0; k < kLongCases; ++k) {
       const std::string s = fmt::format("case-comune-forli-long-{}", k);
@@ -80,83 +103,57 @@ double BuildLog(const domain::Domain& d, LogStore** out, std::unique_ptr<LogStor
         Must(handler, s, "suspend_case", {{"reason", "In attesa del parere"}}, op);
       }
     }
+    events = log->LastPosition();
   }
-  const uint64_t events = (*log)->LastPosition();
 
-  // Baseline: every event read back and decoded, in order, as the runner reads them.
-  auto start = std::chrono::steady_clock::now();
-  uint64_t seen = 0;
-  Status replayed = ReadToHead(**log, 1, [&seen](const std::vector<EventPtr>& page) {
-    seen += page.size();
-    return Status::Ok();
-  });
-  if (!replayed.ok() || seen != events) throw std::runtime_error("the replay did not read the log");
-  owner = std::move(*log);
-  *out = owner.get();
-  return static_cast<double>(events) / Seconds(start);
-}
+  // Folds `projections` from position 0 in one runner; events per second.
+  double Fold(std::vector<Projection*> projections) {
+    ProjectionRunner runner(*log, *views, std::move(projections));
+    const auto start = std::chrono::steady_clock::now();
+    if (Status s = runner.CatchUp(); !s.ok()) throw std::runtime_error(s.ToString());
+    return static_cast<double>(events) / Seconds(start);
+  }
+
+  ScratchDir dir;
+  std::unique_ptr<domain::Domain> domain;
+  std::unique_ptr<LogStore> log;
+  uint64_t events = 0;
+  double baseline = 0;
+  std::unique_ptr<procedo::projections::ProjectionSet> set;
+  std::unique_ptr<ViewStore> views;
+};
 
 }  // namespace
 
 int RebuildCase(const Limits& limits, const std::string& source_dir) {
   (void)limits;
-  auto domain = domain::LoadDomain(source_dir + "/domain", source_dir + "/schemas");
-  if (!domain.ok()) throw std::runtime_error(domain.status().ToString());
-  const domain::Domain& d = **domain;
-  ScratchDir dir("rebuild");
-  std::unique_ptr<LogStore> owner;
-  LogStore* log = nullptr;
-  const double baseline = BuildLog(d, &log, owner, dir.path());
-  const uint64_t events = log->LastPosition();
-
-  procedo::projections::ProjectionSet set(d.workflows, *d.calendars);
-  auto views = ViewStore::Open(dir.path() + "/views", set.Names());
-  if (!views.ok()) throw std::runtime_error(views.status().ToString());
+  Folding f(source_dir, "rebuild");
   double slowest = 0;
   std::string slowest_name;
-  for (Projection* p : set.All()) {
-    ProjectionRunner runner(*log, **views, {p});
-    const auto start = std::chrono::steady_clock::now();
-    if (Status s = runner.CatchUp(); !s.ok()) throw std::runtime_error(s.ToString());
-    const double rate = static_cast<double>(events) / Seconds(start);
+  for (Projection* p : f.set->All()) {
+    const double rate = f.Fold({p});
     fmt::print("rebuild {:<18} {:>10.0f} events/s\n", p->name(), rate);
     if (slowest_name.empty() || rate < slowest) {
       slowest = rate;
       slowest_name = p->name();
     }
   }
-  fmt::print("rebuild: {} events ({} long cases of {} notes), slowest projection {}\n", events,
+  fmt::print("rebuild: {} events ({} long cases of {} notes), slowest projection {}\n", f.events,
              kLongCases, kNotesPerLongCase, slowest_name);
-  PrintResult("rebuild", slowest, baseline);
+  PrintResult("rebuild", slowest, f.baseline);
   return 0;
 }
 
-}  // namespace procedo::bench
-
-namespace procedo::bench {
-
-// catch-up: every projection in one runner from position 0, as `procedo serve` catches its views
-// up with the log before it answers, on the same log and against the same replay.
+// catch-up: every read model's projection in one runner from position 0, as `procedo serve`
+// catches its views up with the log before it answers (serve's runner also carries the SLA
+// timer's projection), on the same log and against the same replay.
 int CatchUpCase(const Limits& limits, const std::string& source_dir) {
   (void)limits;
-  auto domain = domain::LoadDomain(source_dir + "/domain", source_dir + "/schemas");
-  if (!domain.ok()) throw std::runtime_error(domain.status().ToString());
-  const domain::Domain& d = **domain;
-  ScratchDir dir("catchup");
-  std::unique_ptr<LogStore> owner;
-  LogStore* log = nullptr;
-  const double baseline = BuildLog(d, &log, owner, dir.path());
-  const uint64_t events = log->LastPosition();
-  procedo::projections::ProjectionSet set(d.workflows, *d.calendars);
-  auto views = ViewStore::Open(dir.path() + "/views", set.Names());
-  if (!views.ok()) throw std::runtime_error(views.status().ToString());
-  ProjectionRunner runner(*log, **views, set.All());
-  const auto start = std::chrono::steady_clock::now();
-  if (Status s = runner.CatchUp(); !s.ok()) throw std::runtime_error(s.ToString());
-  const double rate = static_cast<double>(events) / Seconds(start);
-  fmt::print("catch-up: {} events through {} projections, {:.1f} µs per event\n", events,
-             set.All().size(), 1e6 / rate);
-  PrintResult("catch-up", rate, baseline);
+  Folding f(source_dir, "catchup");
+  const double rate = f.Fold(f.set->All());
+  fmt::print("catch-up: {} events through {} projections, {:.1f} µs per event\n", f.events,
+             f.set->All().size(), 1e6 / rate);
+  PrintResult("catch-up", rate, f.baseline);
   return 0;
 }
 

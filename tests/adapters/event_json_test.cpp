@@ -83,6 +83,7 @@ TEST_CASE("a command's answer as text holds its body and its events", "[http][ev
 
   CommandReply refused;
   refused.status = 409;
+  refused.body = nlohmann::json::object();
   refused.problem = Problem{409, "conflict", "Conflict", "the stream moved on"};
   CHECK_FALSE(nlohmann::json::parse(refused.Text()).contains("events"));
 }
