@@ -44,26 +44,39 @@ TEST_CASE("an event written as text reads as the envelope, byte for byte", "[htt
   CHECK(nlohmann::json::parse(Text(e)) == EventToJson(e));
 }
 
+namespace {
+
+// The text parses, and to what the envelope dumps to (invalid UTF-8 replaced in both).
+void CheckAsEnvelope(const Event& e) {
+  const auto parsed = nlohmann::json::parse(Text(e), nullptr, false);
+  REQUIRE_FALSE(parsed.is_discarded());
+  CHECK(parsed == nlohmann::json::parse(EventToJson(e).dump(
+                      -1, ' ', false, nlohmann::json::error_handler_t::replace)));
+}
+
+}  // namespace
+
 TEST_CASE("an event's strings are escaped in its text as in the envelope", "[http][events]") {
   Event e = Sample();
   SECTION("quotes, backslashes and control characters in a client's correlation id") {
     e.correlation_id = "a\"b\\c\nd\te\x01";
+    CheckAsEnvelope(e);
+    CHECK(Text(e).find(R"("a\"b\\c\nd\te\u0001")") != std::string::npos);
   }
   SECTION("accented letters") {
     e.correlation_id = "pratica-città";
+    CheckAsEnvelope(e);
   }
   SECTION("bytes that are not UTF-8 are replaced, not passed on") {
     e.correlation_id = "x\xff\xfey";
+    CheckAsEnvelope(e);
+    CHECK(Text(e).find('\xff') == std::string::npos);
   }
   SECTION("an actor and data the log holds in another form than an object") {
     e.actor = "";
     e.data = "not json";
+    CheckAsEnvelope(e);
   }
-  const std::string text = Text(e);
-  const auto parsed = nlohmann::json::parse(text, nullptr, false);
-  REQUIRE_FALSE(parsed.is_discarded());
-  CHECK(parsed == nlohmann::json::parse(EventToJson(e).dump(
-                      -1, ' ', false, nlohmann::json::error_handler_t::replace)));
 }
 
 TEST_CASE("a command's answer as text holds its body and its events", "[http][events]") {
