@@ -48,8 +48,10 @@ class LogEventSource final : public EventSource {
       std::string frames;
       for (const auto& e : *batch) {
         if (!Readable(*e)) continue;
-        frames += fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e->position, e->type,
-                              EventToJson(*e).dump());
+        // The envelope written from the stored text: a live feed neither parses nor dumps data.
+        frames += fmt::format("id: {}\nevent: {}\ndata: ", e->position, e->type);
+        AppendEventJson(*e, &frames);
+        frames += "\n\n";
       }
       if (!frames.empty() || batch->empty()) return frames;  // empty: the wait ran out
       if (std::chrono::steady_clock::now() >= deadline) return std::string();
