@@ -380,7 +380,12 @@ int Serve(const Config& cfg) {
   }
   fmt::print("procedo: signal {}, stopping\n", sig);
   std::fflush(stdout);
-  server.Stop();
+  if (const size_t cut_off = server.Stop(); cut_off > 0) {
+    fmt::print("procedo: {} connection(s) still busy after the {} s drain were closed\n", cut_off,
+               so.drain_timeout.count());
+  } else {
+    fmt::print("procedo: every connection drained\n");
+  }
   consumers.StopAll();
   fmt::print("procedo: stopped\n");
   std::fflush(stdout);

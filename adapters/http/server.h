@@ -22,6 +22,8 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};   // a kept-alive connection with no request is closed
   std::chrono::seconds write_timeout{30};  // a client that stops reading is dropped
   std::chrono::seconds sse_heartbeat{15};
+  // A stop waits this long for the answers being computed and written, then drops what is left.
+  std::chrono::seconds drain_timeout{10};
   size_t max_event_streams = 256;
   std::string tls_certificate;  // PEM chain; TLS is on when both are set
   std::string tls_private_key;
@@ -38,7 +40,10 @@ class Server {
   // Binds and starts the threads; returns the bound port. Errors: the address is taken, the
   // certificate does not load.
   Result<uint16_t> Start();
-  void Stop();
+  // Stops accepting, lets each open connection finish the answer it is computing or writing
+  // (for at most the drain timeout; one waiting for a request is closed at once), then stops.
+  // Returns how many connections the drain timeout cut off.
+  size_t Stop();
 
  private:
   std::unique_ptr<ServerImpl> impl_;
