@@ -5,6 +5,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -30,6 +31,12 @@ class Browser:
         self.csp_errors = []
         self.page.on("console", lambda m: self.csp_errors.append(m.text)
                      if "Content Security Policy" in m.text else None)
+        # Each page load and each failed request, with the time: pytest shows them when a test
+        # fails, so that a navigation that never came says whether the request left the browser
+        # and what came back.
+        self.page.on("response", lambda r: print(f"{time.monotonic():.3f} {r.status} {r.request.method} {r.url}")
+                     if r.request.resource_type == "document" else None)
+        self.page.on("requestfailed", lambda r: print(f"{time.monotonic():.3f} failed {r.method} {r.url}: {r.failure}"))
 
     def check(self, name):
         """axe-core at WCAG 2.1 AA, no CSP report, and screenshots at desktop and 360 px."""
