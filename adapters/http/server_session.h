@@ -139,7 +139,7 @@ class Session final : public Drainable, public std::enable_shared_from_this<Sess
 
  private:
   void Read() {
-    if (draining_) return Close();
+    if (draining_) return Close();  // a drain ends the connection after its last answer
     reading_ = true;
     parser_.emplace();
     parser_->body_limit(server_.opt.body_limit);
@@ -281,7 +281,7 @@ class Session final : public Drainable, public std::enable_shared_from_this<Sess
     bhttp::async_write(stream_, *res,
                        [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
                          if (ec) return;
-                         if (res->need_eof() || self->draining_) return self->Close();
+                         if (res->need_eof()) return self->Close();
                          self->Read();
                        });
   }

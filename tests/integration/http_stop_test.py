@@ -6,10 +6,9 @@ never loses the answer to a command the log holds, and the exit is clean.
 """
 import http.client
 import json
-import signal
 import threading
 
-from procedo_server import Server, assert_clean_exit, wait_for
+from procedo_server import Server, wait_for
 
 from http_helpers import FORLI, case_payload
 
@@ -55,14 +54,10 @@ def test_a_stop_under_load_answers_every_command_it_applied(tmp_path):
     wait_for(lambda: all(o["acknowledged"] >= 20 for o in outcomes.values()), 120,
              "every caller to have 20 notes acknowledged")
 
-    server.proc.send_signal(signal.SIGTERM)
-    server.proc.wait(60)
-    assert_clean_exit(server.proc, server.data_dir / "serve.log")
+    server.stop()  # SIGTERM; the exit must be clean
     for c in callers:
         c.join(60)
         assert not c.is_alive()
-    server.log.close()
-    server.proc = None
     # The drain ended because every connection had finished, not at its time limit.
     assert "every connection drained" in (server.data_dir / "serve.log").read_text()
 
