@@ -12,6 +12,7 @@
 #include "engine/base/side_table.h"
 #include "engine/log/event.h"
 #include "engine/workflow/json_schema.h"
+#include "engine/workflow/personal_fields.h"
 #include "engine/workflow/workflow.h"
 
 namespace procedo {
@@ -42,6 +43,10 @@ struct DecidedEvent {
   // Key store rows the sealing needs on the disk with this event (EventEmitter::PrepareSubjects):
   // its append writes them in the same batch.
   std::vector<SideRow> side_rows = {};
+  // Its personal values sealed ahead for the event id `sealed_ahead_for`, outside the lock an
+  // allocating append holds (EventEmitter::PrepareSubjects): Build puts them in.
+  std::optional<Uuid> sealed_ahead_for = std::nullopt;
+  std::vector<SealedValue> sealed_ahead = {};
 };
 
 struct Decision {

@@ -19,7 +19,9 @@ Status EventEmitter::CheckAndSeal(const std::string& stream, const std::string& 
   const std::vector<PersonalSite>* sites = schemas_.Personal(e.type);
   std::optional<Uuid> fresh;
   if (sites != nullptr) {
-    fresh = ids_.Next();
+    fresh = e.sealed_ahead_for ? *e.sealed_ahead_for : ids_.Next();
+    PutSealed(e.sealed_ahead, e.data);
+    // What was not sealed ahead (a value an allocator wrote or changed since) is sealed here.
     if (Status s = SealPersonal(*sites, *personal_, tenant, UuidToString(*fresh), e.data);
         !s.ok()) {
       return s;
@@ -39,6 +41,15 @@ Status EventEmitter::PrepareSubjects(const std::string& tenant, std::vector<Deci
         !s.ok()) {
       return s;
     }
+    // The cipher's work too, so that an allocating append's lock covers copies alone.
+    const Uuid id = ids_.Next();
+    e.sealed_ahead.clear();
+    if (Status s =
+            SealPersonal(*sites, *personal_, tenant, UuidToString(id), e.data, &e.sealed_ahead);
+        !s.ok()) {
+      return s;
+    }
+    e.sealed_ahead_for = id;
   }
   return Status::Ok();
 }

@@ -50,9 +50,10 @@ class EventEmitter {
   void EmitAsync(const EmitHeader& header, std::vector<DecidedEvent>& events,
                  std::function<void(Result<AppendResult>)> done);
 
-  // What sealing needs from the subject key store (subjects claimed, keys made), done before the
-  // caller takes any lock around the append: Build then only reads keys, and the append writes
-  // the rows made in its own batch. Nothing to do without sealing, or for events sealed already.
+  // What sealing needs from the subject key store (subjects claimed, keys made), and the sealing
+  // itself, done before the caller takes any lock around the append: Build then puts the sealed
+  // values in (sealing only what changed since), and the append writes the rows made in its own
+  // batch. Nothing to do without sealing, or for events sealed already.
   Status PrepareSubjects(const std::string& tenant, std::vector<DecidedEvent>& events);
 
   const LogStore& log() const { return log_; }

@@ -206,31 +206,42 @@ Status PrepareObject(const PersonalSite& site, crypto::PersonalData& personal,
 
 Status SealObject(const PersonalSite& site, crypto::PersonalData& personal, std::string_view tenant,
                   std::string_view event_id, const std::string& pointer, json& object, json* parent,
-                  const std::string& parent_pointer) {
+                  const std::string& parent_pointer, std::vector<SealedValue>* ahead) {
   if (!object.is_object() || GroupsToSeal(site, object, parent).empty()) return Status::Ok();
+  if (ahead != nullptr && !object.contains("subject")) return Status::Ok();
   auto subject = SubjectOf(site, personal, tenant, object, /*make=*/true);
   if (!subject.ok()) return subject.status();
   if (Status s = personal.keys().Claim(*subject, tenant); !s.ok()) return s;
+  // Sealed in place, or (ahead) kept aside with the value as given.
+  auto put = [ahead](json& at, std::string at_pointer, std::string sealed) {
+    if (ahead == nullptr) {
+      at = std::move(sealed);
+    } else {
+      ahead->push_back({std::move(at_pointer), at, std::move(sealed)});
+    }
+  };
   for (const auto& f : site.fields) {
     auto it = object.find(f.name);
     if (it == object.end() || !it->is_string()) continue;
     const auto& value = it->get_ref<const std::string&>();
     if (crypto::LooksPersonal(value)) continue;  // a copy the system made of a sealed value
-    auto sealed = personal.Seal(*subject, f.group, value, event_id, pointer + "/" + Escape(f.name));
+    std::string at = pointer + "/" + Escape(f.name);
+    auto sealed = personal.Seal(*subject, f.group, value, event_id, at);
     if (!sealed.ok()) return sealed.status();
-    *it = std::move(sealed).value();
+    put(*it, std::move(at), std::move(sealed).value());
   }
   for (const auto& f : site.beside) {
     if (!BesideToSeal(parent, f)) continue;
     json& value = (*parent)[f.name];
     const bool as_json = !value.is_string();
+    std::string at = parent_pointer + "/" + Escape(f.name);
     auto sealed = personal.Seal(*subject, f.group,
                                 as_json ? value.dump() : value.get_ref<const std::string&>(),
-                                event_id, parent_pointer + "/" + Escape(f.name), as_json);
+                                event_id, at, as_json);
     if (!sealed.ok()) return sealed.status();
-    value = std::move(sealed).value();
+    put(value, std::move(at), std::move(sealed).value());
   }
-  object["subject"] = *subject;
+  if (ahead == nullptr) object["subject"] = *subject;
   return Status::Ok();
 }
 
@@ -323,17 +334,27 @@ Result<std::vector<PersonalSite>> PersonalSitesOf(const json& schema, const std:
 }
 
 Status SealPersonal(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
-                    std::string_view tenant, std::string_view event_id, json& data) {
+                    std::string_view tenant, std::string_view event_id, json& data,
+                    std::vector<SealedValue>* ahead) {
   for (const auto& site : sites) {
     if (Status s = CheckOwners(site, data); !s.ok()) return s;
     Status s = ForEachObject(
         site, 0, "", data,
         [&](const std::string& pointer, json& object, json* parent, const std::string& at) {
-          return SealObject(site, personal, tenant, event_id, pointer, object, parent, at);
+          return SealObject(site, personal, tenant, event_id, pointer, object, parent, at, ahead);
         });
     if (!s.ok()) return s;
   }
   return Status::Ok();
+}
+
+void PutSealed(const std::vector<SealedValue>& values, json& data) {
+  for (const auto& v : values) {
+    const json::json_pointer at(v.pointer);
+    if (!data.contains(at)) continue;
+    json& value = data[at];
+    if (value == v.given) value = v.sealed;
+  }
 }
 
 Status PrepareSubjects(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,

@@ -48,13 +48,30 @@ struct PersonalSite {
 Result<std::vector<PersonalSite>> PersonalSitesOf(const nlohmann::json& schema,
                                                   const std::string& name);
 
+// A personal value sealed ahead of the append: the value as given at `pointer` (a JSON Pointer
+// into the event's data) and what it seals to.
+struct SealedValue {
+  std::string pointer;
+  nlohmann::json given;
+  std::string sealed;
+};
+
 // Seals in place the personal fields of `data` for the tenant's event `event_id`: each site's
 // object gets its "subject" (kept when given; found by an identifying field; else new; always
 // the tenant's, PermissionDenied otherwise) and each personal string becomes a personal value.
 // A personal field that holds a sealed value already (a copy the system made, from the stream's
 // state) is kept as it is.
+// With `ahead`, `data` is left as it is and the values it would seal are added there instead, for
+// PutSealed: a command that allocates numbers seals before it takes the allocation's lock, which
+// then covers a copy of the values only. Objects without their "subject" yet are left to the
+// sealing in place.
 Status SealPersonal(const std::vector<PersonalSite>& sites, crypto::PersonalData& personal,
-                    std::string_view tenant, std::string_view event_id, nlohmann::json& data);
+                    std::string_view tenant, std::string_view event_id, nlohmann::json& data,
+                    std::vector<SealedValue>* ahead = nullptr);
+
+// Puts each value sealed ahead into `data` where the value at its pointer is still the one
+// given; one that changed since (or went) is left for SealPersonal to seal as it is now.
+void PutSealed(const std::vector<SealedValue>& values, nlohmann::json& data);
 
 // What sealing needs from the key store, done ahead (outside any lock the caller holds around
 // the append): each site's object with a value to seal gets its subject (as SealPersonal would

@@ -183,6 +183,42 @@ TEST_CASE("personal fields are sealed for their event and path, and shown until 
   CHECK(k.personal->Show("Mario") == "Mario");
 }
 
+TEST_CASE("values sealed ahead go in where the value is still the one given", "[crypto]") {
+  Keys k;
+  auto sites = PersonalSitesOf(kSchema, "t.json").value();
+  const std::string event = "0190d5a2-7c11-7000-8000-0000000000cc";
+  json data = json::parse(R"({"applicant": {"name": "Maria Rossi", "email": "maria@example.it"},
+      "children": [{"name": "Luca Rossi"}, {"name": "Anna Rossi"}, {"name": "Ugo Rossi"}]})");
+  std::vector<SideRow> carry;
+  REQUIRE(PrepareSubjects(sites, *k.personal, "t1", data, &carry).ok());
+  const json prepared = data;
+  std::vector<SealedValue> ahead;
+  REQUIRE(SealPersonal(sites, *k.personal, "t1", event, data, &ahead).ok());
+  CHECK(data == prepared);  // sealed aside, nothing changed
+  REQUIRE(ahead.size() == 5);
+
+  // Between the two (an allocator's turn), one value changes and one object goes.
+  data["children"][0]["name"] = "Luca Bianchi";
+  data["children"].erase(2);
+  PutSealed(ahead, data);
+  CHECK(data["applicant"]["name"].get<std::string>().starts_with("pd1."));
+  CHECK(data["children"][1]["name"].get<std::string>().starts_with("pd1."));
+  CHECK(data["children"][0]["name"] == "Luca Bianchi");  // changed since: not the sealed one
+  CHECK(data["children"].size() == 2);
+  REQUIRE(SealPersonal(sites, *k.personal, "t1", event, data).ok());
+  CHECK(data.dump().find("Rossi") == std::string::npos);
+  CHECK(data.dump().find("Bianchi") == std::string::npos);
+  // Each opens for its own event and place, as sealing in place would have made it.
+  auto open = [&](const char* at) {
+    return k.personal->Open(data[json::json_pointer(at)].get<std::string>(), event, at).value();
+  };
+  CHECK(open("/applicant/name") == "Maria Rossi");
+  CHECK(open("/applicant/email") == "maria@example.it");
+  CHECK(open("/children/0/name") == "Luca Bianchi");
+  CHECK(open("/children/1/name") == "Anna Rossi");
+  CHECK(data["applicant"]["subject"] == prepared["applicant"]["subject"]);
+}
+
 TEST_CASE("facts of a person kept beside their object are sealed with their key, any type",
           "[crypto]") {
   Keys k;
