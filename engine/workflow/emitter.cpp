@@ -21,6 +21,9 @@ Status EventEmitter::CheckAndSeal(const std::string& stream, const std::string& 
   if (sites != nullptr) {
     fresh = e.sealed_ahead_for ? *e.sealed_ahead_for : ids_.Next();
     PutSealed(e.sealed_ahead, e.data);
+    // The values as given go: a decided event may stay cached after its append (the handler
+    // folds from it), and it must hold what the log holds, nothing an erasure cannot reach.
+    std::vector<SealedValue>().swap(e.sealed_ahead);
     // What was not sealed ahead (a value an allocator wrote or changed since) is sealed here.
     if (Status s = SealPersonal(*sites, *personal_, tenant, UuidToString(*fresh), e.data);
         !s.ok()) {

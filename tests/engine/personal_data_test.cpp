@@ -374,6 +374,27 @@ TEST_CASE("the emitter seals personal fields once, and the log holds no clear va
   CHECK(events[0].data == sealed);
   REQUIRE(req->events[0].id.has_value());
   CHECK(again->events[0].id == req->events[0].id);
+  // Sealed ahead (before an allocating append's lock), then built: the values go in for the id
+  // they were sealed for, and the values as given are not kept with the decided event.
+  std::vector<DecidedEvent> ahead{
+      {"person.registered",
+       {{"applicant", {{"name", "Anna Neri"}, {"email", "anna@example.it"}}}},
+       {}}};
+  REQUIRE(emitter.PrepareSubjects("t1", ahead).ok());
+  REQUIRE(ahead[0].sealed_ahead.size() == 2);
+  CHECK(ahead[0].data["applicant"]["name"] == "Anna Neri");
+  const Uuid ahead_id = ahead[0].sealed_ahead_for.value();
+  EmitHeader h4{"person-4", ExpectedVersion::NoStream(), R"({"id":"op1"})", "t1", "", "", ""};
+  auto built = emitter.Build(h4, ahead);
+  REQUIRE(built.ok());
+  CHECK(built->events[0].id == ahead_id);
+  CHECK(ahead[0].sealed_ahead.empty());
+  CHECK(built->events[0].data.find("Anna") == std::string::npos);
+  CHECK(k.personal
+            ->Open(ahead[0].data["applicant"]["name"].get<std::string>(), UuidToString(ahead_id),
+                   "/applicant/name")
+            .value() == "Anna Neri");
+
   auto appended = emitter.Emit(h, events);
   REQUIRE(appended.ok());
   const Event& e = *appended->events[0];
