@@ -115,6 +115,7 @@ Result<Config> LoadConfig(const std::string& path, const EnvLookup& env) {
       {"http.worker_threads", &c.http_worker_threads},
       {"http.read_timeout", &c.http_read_timeout},
       {"http.idle_timeout", &c.http_idle_timeout},
+      {"http.access_log", &c.http_access_log},
       {"http.tls_certificate", &c.http_tls_certificate},
       {"http.tls_private_key", &c.http_tls_private_key},
       {"http.trusted_proxies", &c.http_trusted_proxies},

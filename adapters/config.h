@@ -22,6 +22,7 @@ struct Config {
   int64_t http_worker_threads = 64;
   int64_t http_read_timeout = 10;    // seconds for a request's headers and body to arrive
   int64_t http_idle_timeout = 60;    // seconds a kept-alive connection may sit idle
+  bool http_access_log = false;      // a line per connection step on standard output
   std::string http_tls_certificate;  // TLS is on when both are set
   std::string http_tls_private_key;
   // Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.

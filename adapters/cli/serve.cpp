@@ -357,6 +357,7 @@ int Serve(const Config& cfg) {
   so.on_response = [&metrics](const http::Request& r, int status, double secs) {
     metrics.ObserveRequest(r.route.empty() ? "unmatched" : r.route, status, secs);
   };
+  if (cfg.http_access_log) so.trace = http::PrintTrace;
   http::Server server(so, router);
   auto port = server.Start();
   if (!port.ok()) return Fail(port.status());

@@ -26,10 +26,18 @@ bool ParseTarget(Request& req) {
   return ok;
 }
 
+void PrintTrace(const std::string& line) {
+  const double t =
+      std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  fmt::print("procedo: http {:.3f} {}\n", t, line);
+  std::fflush(stdout);
+}
+
 void ServerImpl::Accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (stopping) return;  // the socket closes here; the acceptor is closing
     if (ec) {
+      if (opt.trace) opt.trace(fmt::format("accept failed: {}", ec.message()));
       if (!acceptor.is_open()) return;
     } else if (tls) {
       std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(*this, std::move(socket),

@@ -29,7 +29,15 @@ struct ServerOptions {
   std::string tls_private_key;
   // Called after every response, for metrics and logs.
   std::function<void(const Request&, int status, double seconds)> on_response;
+  // When set, told each step of every connection (opened, request read, answered, written,
+  // closed and why), one line at a time: for finding where an unanswered request stopped.
+  // Paths only, never query strings or bodies, which may hold personal data.
+  std::function<void(const std::string& line)> trace;
 };
+
+// A trace line on standard output, after the monotonic time (the clock a test's own timeline
+// uses, so that the two line up).
+void PrintTrace(const std::string& line);
 
 class ServerImpl;
 

@@ -90,6 +90,7 @@ class ServerImpl {
   net::thread_pool workers;
   std::vector<std::thread> threads;
   std::atomic<size_t> open_streams{0};
+  std::atomic<uint64_t> connections{0};  // numbers each connection in the trace
   std::mutex streams_mu;
   std::set<std::shared_ptr<EventSource>> streams;
   OwnedThreads pumps;  // an event stream's pump blocks while it waits, so it has a thread
@@ -105,13 +106,19 @@ class Session final : public Drainable, public std::enable_shared_from_this<Sess
  public:
   template <class... Args>
   Session(ServerImpl& server, tcp::socket&& socket, Args&&... args)
-      : server_(server), stream_(std::move(socket), std::forward<Args>(args)...) {
+      : server_(server),
+        stream_(std::move(socket), std::forward<Args>(args)...),
+        number_(server.connections.fetch_add(1) + 1) {
     beast::error_code ec;
     auto ep = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
     remote_ = ec ? "" : ep.address().to_string();
+    if (server_.opt.trace) Trace(fmt::format("opened from {}:{}", remote_, ec ? 0 : ep.port()));
   }
 
-  ~Session() override { server_.Leave(this); }
+  ~Session() override {
+    Trace("gone");
+    server_.Leave(this);
+  }
 
   void Start() {
     auto self = this->shared_from_this();
@@ -130,6 +137,7 @@ class Session final : public Drainable, public std::enable_shared_from_this<Sess
 
   void Drain() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->Trace(self->reading_ ? "drained while waiting" : "drained while answering");
       self->draining_ = true;
       // Waiting for a request that may never come: stop waiting (the read ends aborted, and the
       // connection closes). A request being answered ends its connection after the answer.
@@ -155,6 +163,7 @@ class Session final : public Drainable, public std::enable_shared_from_this<Sess
   void OnRead(beast::error_code ec) {
     reading_ = false;
     started_ = std::chrono::steady_clock::now();
+    if (ec) Trace(fmt::format("read ended: {}", ec.message()));
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout ||
         ec == net::error::operation_aborted) {
       return Close();
@@ -176,6 +185,12 @@ class Session final : public Drainable, public std::enable_shared_from_this<Sess
                     false);
       }
       return Close();
+    }
+    if (server_.opt.trace) {
+      const auto& m = parser_->get();
+      const std::string_view target = m.target();
+      Trace(fmt::format("read {} {} ({} body bytes)", std::string_view(m.method_string()),
+                        target.substr(0, target.find('?')), m.body().size()));
     }
     Dispatch(parser_->release());
   }
@@ -236,11 +251,10 @@ class Session final : public Drainable, public std::enable_shared_from_this<Sess
   }
 
   void Finish(const std::shared_ptr<Request>& req, Response r, unsigned version, bool keep_alive) {
-    if (server_.opt.on_response) {
-      double secs =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-      server_.opt.on_response(*req, r.status, secs);
-    }
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started_;
+    if (server_.opt.trace)
+      Trace(fmt::format("answered {} in {:.1f} ms", r.status, took.count() * 1e3));
+    if (server_.opt.on_response) server_.opt.on_response(*req, r.status, took.count());
     if (r.events) return StartEvents(std::move(r), version);
     if (req->method == "HEAD") return SendHead(std::move(r), version, keep_alive);
     Send(std::move(r), version, keep_alive);
@@ -280,8 +294,12 @@ class Session final : public Drainable, public std::enable_shared_from_this<Sess
     beast::get_lowest_layer(stream_).expires_after(server_.opt.write_timeout);
     bhttp::async_write(stream_, *res,
                        [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
-                         if (ec) return;
-                         if (res->need_eof()) return self->Close();
+                         if (ec) return self->Trace(fmt::format("write failed: {}", ec.message()));
+                         if (res->need_eof()) {
+                           self->Trace("written; closing");
+                           return self->Close();
+                         }
+                         self->Trace("written; waiting for the next request");
                          self->Read();
                        });
   }
@@ -350,6 +368,10 @@ class Session final : public Drainable, public std::enable_shared_from_this<Sess
     server_.open_streams.fetch_sub(1);
   }
 
+  void Trace(std::string_view line) const {
+    if (server_.opt.trace) server_.opt.trace(fmt::format("connection {} {}", number_, line));
+  }
+
   void Close() {
     beast::error_code ec;
     if constexpr (kTls) {
@@ -365,6 +387,7 @@ class Session final : public Drainable, public std::enable_shared_from_this<Sess
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string remote_;
+  const uint64_t number_;
   bool first_ = true;
   // Both only touched on the connection's executor.
   bool reading_ = false;

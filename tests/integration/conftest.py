@@ -1,4 +1,5 @@
-"""What every integration test's pytest process shares: nothing it started outlives it.
+"""What every integration test's pytest process shares: nothing it started outlives it, and a
+failing test's report shows what its servers wrote last.
 
 ctest reads a test's output through a pipe and waits until the pipe closes. A process started
 under a test (a browser's helper, a stand-in, a server) that outlives pytest keeps the pipe open,
@@ -11,7 +12,22 @@ import os
 import signal
 import sys
 
+import pytest
+
 PR_SET_CHILD_SUBREAPER = 36
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test's report ends with what each running server wrote last: with the access
+    log on, where a request that got no answer stopped."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        server_module = sys.modules.get("procedo_server")
+        for server in list(server_module.Server.running) if server_module else []:
+            report.sections.append((f"serve.log on port {server.port}, last lines",
+                                    server.log_tail(150)))
 
 
 def pytest_configure(config):

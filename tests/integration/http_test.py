@@ -5,6 +5,7 @@ the authorization matrix are in http_access_test.py.
 """
 import http.client
 import json
+import re
 import socket
 import time
 
@@ -300,6 +301,32 @@ def test_stalled_clients_are_cut_off(server):
     assert data == b""  # closed by the server
     assert time.monotonic() - started < 5  # read_timeout is 1 s in this fixture
     assert server.request("GET", "/healthz").status == 200
+
+
+def test_the_access_log_follows_each_connection_and_leaves_out_queries(server):
+    """Each step of a kept-alive connection, in order, under its own number; never a query
+    string (it may hold personal data)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        port = s.getsockname()[1]
+        for path in (b"/healthz?chi=Quirino-Nascosto", b"/nowhere"):
+            s.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+            wait_for(lambda: b"\r\n\r\n" in s.recv(4096, socket.MSG_PEEK), 5, "an answer")
+            s.recv(65536)
+    opened = wait_for(lambda: [l for l in server.log_tail(2000).splitlines()
+                               if l.endswith(f" opened from 127.0.0.1:{port}")], 5, "the opening")
+    number = opened[0].split(" connection ")[1].split()[0]
+
+    def steps():
+        lines = [re.sub(r" in [0-9.]+ ms$", "", l.split(f" connection {number} ", 1)[1])
+                 for l in server.log_tail(2000).splitlines() if f" connection {number} " in l]
+        return lines if lines and lines[-1] == "gone" else None
+    assert wait_for(steps, 5, "the connection to end in the log") == [
+        f"opened from 127.0.0.1:{port}",
+        "read GET /healthz (0 body bytes)", "answered 200", "written; waiting for the next request",
+        "read GET /nowhere (0 body bytes)", "answered 404", "written; waiting for the next request",
+        "read ended: end of stream", "gone"]
+    text = server.log_tail(2000)
+    assert "Quirino" not in text and "chi=" not in text
 
 
 def test_read_your_writes(server):

@@ -95,6 +95,8 @@ class Server:
             "PROCEDO_WEB_DIR": str(SRC / "adapters" / "web"),
             "PROCEDO_HTTP_LISTEN": f"127.0.0.1:{self.port}",
             "PROCEDO_LOG_SYNC": "false",
+            # Each connection's steps in serve.log: a failing test shows where a request stopped.
+            "PROCEDO_HTTP_ACCESS_LOG": "true",
         })
         for k, v in settings.items():
             self.env["PROCEDO_" + k.upper()] = str(v)
@@ -107,8 +109,17 @@ class Server:
     def cli(self, *args, check=True):
         return subprocess.run([str(BIN), *args], env=self.env, check=check, capture_output=True, text=True)
 
+    # The servers running now, for a failing test's report.
+    running = set()
+
+    def log_tail(self, lines):
+        path = self.data_dir / "serve.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
     def start(self):
         self.log = open(self.data_dir / "serve.log", "ab")
+        Server.running.add(self)
         args = [str(BIN)] + (["--config", str(self.config)] if self.config else []) + ["serve"]
         self.proc = subprocess.Popen(args, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: self._healthy(), 20, "procedo serve to answer /healthz")
@@ -144,6 +155,7 @@ class Server:
             else:
                 assert_clean_exit(self.proc, log_path, expect_killed=True)
         finally:
+            Server.running.discard(self)
             self.log.close()
             self.proc = None
 
