@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from procedo_server import SRC
 
@@ -36,7 +37,29 @@ class Browser:
         # and what came back.
         self.page.on("response", lambda r: print(f"{time.monotonic():.3f} {r.status} {r.request.method} {r.url}")
                      if r.request.resource_type == "document" else None)
+        self.page.on("request", lambda r: print(f"{time.monotonic():.3f} sent {r.method} {r.url}")
+                     if r.resource_type == "document" else None)
         self.page.on("requestfailed", lambda r: print(f"{time.monotonic():.3f} failed {r.method} {r.url}: {r.failure}"))
+
+    def click_to_go(self, selector):
+        """Clicks what takes the page elsewhere (a link, a form's button), and makes sure the
+        browser asked for the next page. Headless Chromium under load has been seen to drop such
+        a click: no request left the browser (the server's access log shows nothing came, and the
+        browser's own log no request) and the test waited for a page that was never asked for.
+        A click that asked for nothing within 10 s is made once more, and said; one that asks for
+        nothing twice fails. The click must ask for a page: one that does not is a test's error."""
+        for attempt in (1, 2):
+            clicked = False
+            try:
+                with self.page.expect_request(lambda r: r.is_navigation_request()
+                                              and r.frame == self.page.main_frame, timeout=10_000):
+                    self.page.click(selector)
+                    clicked = True
+                return
+            except PlaywrightTimeoutError:
+                if attempt == 2 or not clicked:
+                    raise
+                print(f"{time.monotonic():.3f} clicking {selector} asked for no page: clicking again")
 
     def check(self, name):
         """axe-core at WCAG 2.1 AA, no CSP report, and screenshots at desktop and 360 px."""

@@ -45,7 +45,7 @@ def test_the_audit_trail_of_a_case_says_its_chain_is_intact(env):
     op = Staff(browser)
     op.sign_in(base, "olga")
     op.page.goto(f"{base}/console/pratiche/{stream}")
-    op.page.click("#link-registro")
+    op.click_to_go("#link-registro")
     assert op.page.url == f"{base}/console/pratiche/{stream}/registro"
     verdict = op.page.inner_text("#verdetto")
     assert "Catena integra" in verdict and "Tutti i 2 eventi" in verdict, verdict
@@ -78,7 +78,7 @@ def test_a_list_in_a_command_is_typed_one_entry_per_line(env):
     op.page.fill("#request-integration-reason", "Servono gli elaborati grafici")
     op.page.fill("#request-integration-documents", "Planimetria\n\n  Sezioni e prospetti  \n")
     op.check("console-case-list-field")
-    op.page.click("#modulo-request_integration button[type=submit]")
+    op.click_to_go("#modulo-request_integration button[type=submit]")
     op.page.wait_for_url(re.compile(r".*esito=request_integration.*"))
     data = stream_events(server, stream)[-1]["data"]
     assert data["documents"] == ["Planimetria", "Sezioni e prospetti"], data
@@ -94,7 +94,7 @@ def test_an_admin_announces_and_cancels_a_service_closure(env):
     calendar = f"calendar-{FORLI}-helpdesk"
     admin = Staff(browser)
     admin.sign_in(base, "ada")
-    admin.page.click("#altre-pagine >> text=Chiusure del servizio")
+    admin.click_to_go("#altre-pagine >> text=Chiusure del servizio")
     assert admin.page.url == f"{base}/console/chiusure"
     assert "Nessuna chiusura annunciata" in admin.page.inner_text("main")
     admin.check("console-closures-empty")
@@ -103,7 +103,7 @@ def test_an_admin_announces_and_cancels_a_service_closure(env):
     admin.page.fill("#chiusura-from", local_day(10))
     admin.page.fill("#chiusura-to", local_day(11))
     admin.page.fill("#chiusura-reason", "Inventario <b>annuale</b>")
-    admin.page.click("#modulo-announce_closure button[type=submit]")
+    admin.click_to_go("#modulo-announce_closure button[type=submit]")
     admin.page.wait_for_url(re.compile(r".*/console/chiusure\?.*esito=annunciata.*"))
     assert "la chiusura è stata annunciata" in admin.page.inner_text("#esito")
     listed = admin.page.inner_text("#chiusure")
@@ -119,7 +119,7 @@ def test_an_admin_announces_and_cancels_a_service_closure(env):
     admin.page.fill("#chiusura-from", local_day(2))
     admin.page.fill("#chiusura-to", local_day(2))
     admin.page.fill("#chiusura-reason", "Guasto all'impianto")
-    admin.page.click("#modulo-announce_closure button[type=submit]")
+    admin.click_to_go("#modulo-announce_closure button[type=submit]")
     refusal = admin.page.inner_text("#errore-announce_closure")
     assert "Troppo tardi" in refusal and "almeno 5 giorni prima" in refusal, refusal
     assert admin.page.input_value("#chiusura-reason") == "Guasto all'impianto"  # typed text stays
@@ -137,7 +137,7 @@ def test_an_admin_announces_and_cancels_a_service_closure(env):
 
     # Cancelled: the list is empty again.
     admin.page.goto(f"{base}/console/chiusure")
-    admin.page.click("#chiusure button:has-text('Annulla la chiusura')")
+    admin.click_to_go("#chiusure button:has-text('Annulla la chiusura')")
     admin.page.wait_for_url(re.compile(r".*esito=annullata.*"))
     assert "Nessuna chiusura annunciata" in admin.page.inner_text("main")
     assert [e["type"] for e in stream_events(server, calendar)] == [
@@ -159,7 +159,7 @@ def test_the_sla_dashboard_and_the_kpis_show_charts_with_their_tables(env):
                           "Sostituito il toner.")
     hd = Staff(browser)
     hd.sign_in(base, "tina")
-    hd.page.click("#altre-pagine >> text=Cruscotto dei termini")
+    hd.click_to_go("#altre-pagine >> text=Cruscotto dei termini")
     assert hd.page.url == f"{base}/console/termini"
     chart = hd.page.locator("svg#grafico-termini")
     assert chart.get_attribute("role") == "img"
@@ -171,7 +171,7 @@ def test_the_sla_dashboard_and_the_kpis_show_charts_with_their_tables(env):
     hd.check("console-sla-dashboard")
 
     hd.page.goto(f"{base}/console")
-    hd.page.click("#altre-pagine >> text=Indicatori dell'help desk")
+    hd.click_to_go("#altre-pagine >> text=Indicatori dell'help desk")
     assert hd.page.locator("svg#grafico-ticket title").text_content() == \
         "Ticket aperti e risolti negli ultimi sei mesi"
     kpi_rows = hd.page.locator("#tabella-kpi tbody tr")
@@ -182,7 +182,7 @@ def test_the_sla_dashboard_and_the_kpis_show_charts_with_their_tables(env):
     assert month[:4] in hd.page.inner_text("h1")
     hd.check("console-kpis")
     # Another month by the link, and a malformed one falls back to this month.
-    hd.page.click("text=Mese precedente")
+    hd.click_to_go("text=Mese precedente")
     assert "mese=" in hd.page.url
     assert hd.page.goto(f"{base}/console/indicatori?mese=<b>").status == 200
     hd.close()

@@ -66,7 +66,7 @@ def test_a_procedure_added_as_data_is_entered_with_rows_in_its_generated_form(en
     op = Staff(browser)
     op.sign_in(base, "olga")
     assert "Chiedi il rimborso" in op.page.inner_text("#avvia")
-    op.page.click("text=Chiedi il rimborso")
+    op.click_to_go("text=Chiedi il rimborso")
     assert op.page.url == f"{base}/console/nuova/expense_claim/submit_claim"
     # One row to start from (the list needs at least one), with its own receipts' row.
     assert op.page.inner_text("#submit-claim-expenses legend >> nth=0") == "Spese (obbligatorio)"
@@ -78,14 +78,14 @@ def test_a_procedure_added_as_data_is_entered_with_rows_in_its_generated_form(en
     op.page.fill("#submit-claim-expenses-0-description", "Treno")
     op.page.fill("#submit-claim-expenses-0-amount-cents", "2350")
     op.page.fill("#submit-claim-expenses-0-receipts-0-number", "R-1")
-    op.page.click("button:has-text('Aggiungi a «Spese»')")
+    op.click_to_go("button:has-text('Aggiungi a «Spese»')")
     # The same form again, one row more, what was typed kept; nothing sent.
     assert op.page.url == f"{base}/console/nuova/expense_claim/submit_claim"
     assert op.page.input_value("#submit-claim-expenses-0-description") == "Treno"
     assert op.page.input_value("#submit-claim-expenses-0-receipts-0-number") == "R-1"
     op.page.fill("#submit-claim-expenses-1-description", "Taxi <b>notturno</b>")
     op.page.fill("#submit-claim-expenses-1-amount-cents", "0")
-    op.page.click("button:has-text('Aggiungi a «Spese»')")
+    op.click_to_go("button:has-text('Aggiungi a «Spese»')")
     op.page.fill("#submit-claim-expenses-2-description", "Autobus")
     op.page.fill("#submit-claim-expenses-2-amount-cents", "450")
     op.page.fill("#submit-claim-contacts-0-chiave", "Ufficio")
@@ -105,11 +105,11 @@ def test_a_procedure_added_as_data_is_entered_with_rows_in_its_generated_form(en
     op.check("console-new-claim-errors")
 
     # Removing the refused row moves the next one up.
-    op.page.click("button:has-text('Rimuovi «Spese» 2')")
+    op.click_to_go("button:has-text('Rimuovi «Spese» 2')")
     assert op.page.input_value("#submit-claim-expenses-1-description") == "Autobus"
     assert op.page.locator("#submit-claim-expenses-2-description").count() == 0
     op.page.fill("#submit-claim-contacts-0-phone", "0165123456")
-    op.page.click("#modulo-submit_claim button.btn-primary")
+    op.click_to_go("#modulo-submit_claim button.btn-primary")
     op.page.wait_for_url(re.compile(r".*/console/pratiche/claim-comune-aosta-[0-9a-f]+\?esito=submit_claim.*"))
     stream = urllib.parse.unquote(op.page.url.split("/console/pratiche/")[1].split("?")[0])
     events = stream_events(server, stream)

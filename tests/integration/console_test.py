@@ -95,7 +95,7 @@ class Staff(Browser):
     def sign_in(self, base, login):
         """At the provider's own login form, as a person would; back on the console's home."""
         self.page.goto(f"{base}/console/accesso")
-        self.page.click("#accedi")
+        self.click_to_go("#accedi")
         self.at_provider(login)
         assert self.page.url == f"{base}/console", self.page.url
 
@@ -112,10 +112,10 @@ class Staff(Browser):
         self.page.fill("input[name=login]", login)
         self.page.fill("input[name=password]", "qualunque")
         with self.page.expect_navigation():
-            self.page.click("button[type=submit]")
+            self.click_to_go("button[type=submit]")
         if "/interaction/" in self.page.url:
             with self.page.expect_navigation():
-                self.page.click("button[type=submit]")
+                self.click_to_go("button[type=submit]")
         self.csp_errors.clear()  # the provider's pages are not ours
 
     def open_form(self, title):
@@ -152,13 +152,13 @@ def test_an_operator_signs_in_starts_a_case_and_suspends_it(env):
     assert "Inserisci e valida la domanda" not in starts  # that one is the operator-validator's
     op.check("console-home-operator")
 
-    op.page.click("text=Avvia la pratica")
+    op.click_to_go("text=Avvia la pratica")
     assert op.page.url == f"{base}/console/nuova/admin_case/start_case"
     assert op.page.locator("label[for=start-case-applicant-name]").inner_text() == "Nome e cognome (obbligatorio)"
     assert op.page.locator("#start-case-consent-email").get_attribute("type") == "checkbox"
     op.check("console-new-case")
     # Sent empty: each required field says so, nothing is appended.
-    op.page.click("button:has-text('Avvia la pratica')")
+    op.click_to_go("button:has-text('Avvia la pratica')")
     assert op.page.inner_text("#start-case-case-code-errore") == "Compila «Codice pratica»: è obbligatorio."
     assert op.page.inner_text("#start-case-applicant-name-errore") == "Compila «Nome e cognome»: è obbligatorio."
     assert op.page.get_attribute("#start-case-case-code", "aria-invalid") == "true"
@@ -168,16 +168,16 @@ def test_an_operator_signs_in_starts_a_case_and_suspends_it(env):
     op.page.fill("#start-case-case-code", "AO-2026/7")
     op.page.fill("#start-case-applicant-name", "Mario <b>Rossi</b>")
     op.page.fill("#start-case-applicant-email", "non-una-mail")
-    op.page.click("button:has-text('Avvia la pratica')")
+    op.click_to_go("button:has-text('Avvia la pratica')")
     assert "«E-mail» non ha il formato atteso" in op.page.inner_text("#start-case-applicant-email-errore")
     assert op.page.input_value("#start-case-case-code") == "AO-2026/7"  # what was typed stays
     op.page.fill("#start-case-applicant-email", "mario@example.it")
     op.page.fill("#start-case-procedure-id", "procedimento_inesistente")
-    op.page.click("button:has-text('Avvia la pratica')")
+    op.click_to_go("button:has-text('Avvia la pratica')")
     assert "non è nel catalogo" in op.page.inner_text("[role=alert]")
     op.page.fill("#start-case-procedure-id", "building_permit")
     op.page.click("label[for=start-case-consent-email]")  # Bootstrap Italia draws the box on the label
-    op.page.click("button:has-text('Avvia la pratica')")
+    op.click_to_go("button:has-text('Avvia la pratica')")
     op.page.wait_for_url(re.compile(r".*/console/pratiche/case-comune-aosta-[0-9a-f]+\?esito=start_case.*"))
     stream = urllib.parse.unquote(op.page.url.split("/console/pratiche/")[1].split("?")[0])
     assert "«Avvia la pratica» è stato registrato" in op.page.inner_text("#esito")
@@ -194,12 +194,12 @@ def test_an_operator_signs_in_starts_a_case_and_suspends_it(env):
 
     # Suspending: the reason is required, then the state and the timeline say it.
     op.open_form("Sospendi la pratica")
-    op.page.click("#modulo-suspend_case button[type=submit]")
+    op.click_to_go("#modulo-suspend_case button[type=submit]")
     assert op.page.inner_text("#suspend-case-reason-errore") == "Compila «Motivo»: è obbligatorio."
     assert op.page.locator("#modulo-suspend_case").is_visible()  # its details stay open
     op.check("console-case-form-error")
     op.page.fill("#suspend-case-reason", "Manca il parere della Soprintendenza")
-    op.page.click("#modulo-suspend_case button[type=submit]")
+    op.click_to_go("#modulo-suspend_case button[type=submit]")
     op.page.wait_for_url(re.compile(r".*esito=suspend_case.*"))
     assert op.page.inner_text("#stato") == "sospesa"
     assert "Sospensione, olga (Operatore). Manca il parere della Soprintendenza" in op.page.inner_text("#cronologia")
@@ -233,9 +233,9 @@ def test_an_operator_signs_in_starts_a_case_and_suspends_it(env):
 
     # Signing out ends the session on the server, whatever the browser keeps, and at the
     # provider too (RP-initiated logout), which asks to confirm and sends the browser back.
-    op.page.click("header button:has-text('Esci')")
+    op.click_to_go("header button:has-text('Esci')")
     op.page.wait_for_url(re.compile(re.escape(server.idp.issuer) + r"/session/end.*"))
-    op.page.click("button[name=logout]")
+    op.click_to_go("button[name=logout]")
     op.page.wait_for_url(f"{base}/console/accesso?esito=uscito")
     op.csp_errors.clear()  # the provider's pages are not ours
     assert "Sei uscito" in op.page.inner_text("[role=alert]")
@@ -244,7 +244,7 @@ def test_an_operator_signs_in_starts_a_case_and_suspends_it(env):
     op.page.goto(f"{base}/console")
     assert op.page.url.startswith(f"{base}/console/accesso")
     # Signed out at the provider as well: the next sign-in asks for credentials again.
-    op.page.click("#accedi")
+    op.click_to_go("#accedi")
     op.page.wait_for_url(re.compile(r".*/interaction/[^/?]+$|.*/console$"))
     assert op.page.locator("input[name=login]").count() == 1
     op.close()
@@ -254,7 +254,7 @@ def test_a_validator_forwards_an_application_and_the_region_sees_it(env):
     server, browser, base = env
     op = Staff(browser)
     op.sign_in(base, "olga")
-    op.page.click("text=Inserisci la domanda")
+    op.click_to_go("text=Inserisci la domanda")
     form = op.page
     form.fill("#enter-application-applicant-name", "Lucia Neri")
     form.fill("#enter-application-applicant-tax-code", "NRELCU80A41A326K")
@@ -281,14 +281,14 @@ def test_a_validator_forwards_an_application_and_the_region_sees_it(env):
     val.sign_in(base, "rita")
     assert stream in val.page.locator("#elenco-awaiting_validation").inner_html()
     val.check("console-home-validator")
-    val.page.click(f"#elenco-awaiting_validation a[href='/console/pratiche/{stream}']")
+    val.click_to_go(f"#elenco-awaiting_validation a[href='/console/pratiche/{stream}']")
     val.open_form("Valida la domanda")
     val.check("console-voucher")
-    val.page.click("#modulo-validate_application button[type=submit]")
+    val.click_to_go("#modulo-validate_application button[type=submit]")
     val.page.wait_for_url(re.compile(r".*esito=validate_application.*"))
     assert val.page.inner_text("#stato") == "validata"
     val.open_form("Invia alla Regione")
-    val.page.click("#modulo-forward_to_region button[type=submit]")
+    val.click_to_go("#modulo-forward_to_region button[type=submit]")
     val.page.wait_for_url(re.compile(r".*esito=forward_to_region.*"))
     assert val.page.inner_text("#stato") == "inviata alla Regione"
     assert "Inviata a\nRegione Autonoma Valle d'Aosta" in val.page.locator("dl.facts").inner_text()
@@ -300,13 +300,13 @@ def test_a_validator_forwards_an_application_and_the_region_sees_it(env):
     assert stream in listed.inner_html() and "Lucia Neri" in listed.inner_text()
     assert region.page.locator("#elenco-forwarded_to_region th:has-text('Scadenza')").count() == 1
     region.check("console-home-region")
-    region.page.click(f"#elenco-forwarded_to_region a[href='/console/pratiche/{stream}']")
+    region.click_to_go(f"#elenco-forwarded_to_region a[href='/console/pratiche/{stream}']")
     for title in ("Accogli la domanda", "Respingi la domanda", "Rinvia al Comune per correzioni"):
         assert region.page.locator(f"summary:has-text('{title}')").count() == 1
     region.open_form("Accogli la domanda")
     region.page.fill("#approve-application-amount", "350,50")
     region.check("console-region-application")
-    region.page.click("#modulo-approve_application button[type=submit]")
+    region.click_to_go("#modulo-approve_application button[type=submit]")
     region.page.wait_for_url(re.compile(r".*esito=approve_application.*"))
     assert region.page.inner_text("#stato") == "accolta"
     assert stream_events(server, stream)[-1]["data"]["amount"] == 350.5
@@ -335,12 +335,12 @@ def test_the_help_desk_works_a_ticket_from_its_queue(env):
     hd = Staff(browser)
     hd.sign_in(base, "tina")
     assert "Nessun ticket aperto." in hd.page.inner_text("#coda-ticket")
-    hd.page.click("text=Apri un ticket")
+    hd.click_to_go("text=Apri un ticket")
     hd.page.select_option("#open-ticket-channel", "phone")
     hd.page.select_option("#open-ticket-priority", "high")
     hd.page.fill("#open-ticket-subject", "Il portale non accetta il PDF")
     hd.check("console-new-ticket")
-    hd.page.click("button:has-text('Apri un ticket')")
+    hd.click_to_go("button:has-text('Apri un ticket')")
     hd.page.wait_for_url(re.compile(r".*/console/pratiche/ticket-comune-forli-.*"))
     stream = urllib.parse.unquote(hd.page.url.split("/console/pratiche/")[1].split("?")[0])
     assert hd.page.inner_text("#stato") == "aperto"
@@ -350,11 +350,11 @@ def test_the_help_desk_works_a_ticket_from_its_queue(env):
     assert stream in hd.page.locator("#elenco-tickets_to_take").inner_html()
     hd.check("console-home-helpdesk")
 
-    hd.page.click(f"#coda-ticket a[href='/console/pratiche/{stream}']")
+    hd.click_to_go(f"#coda-ticket a[href='/console/pratiche/{stream}']")
     hd.open_form("Prendi in carico")
     hd.page.fill("#take-in-charge-technician", "t-7")
     hd.page.fill("#take-in-charge-technician-name", "Tommaso Tecnico")
-    hd.page.click("#modulo-take_in_charge button[type=submit]")
+    hd.click_to_go("#modulo-take_in_charge button[type=submit]")
     hd.page.wait_for_url(re.compile(r".*esito=take_in_charge.*"))
     assert hd.page.inner_text("#stato") == "in lavorazione"
     assert "Tecnico\nTommaso Tecnico" in hd.page.locator("dl.facts").inner_text()
@@ -366,19 +366,19 @@ def test_the_help_desk_works_a_ticket_from_its_queue(env):
     # it beside the ticket's number.
     hd.open_form("Registra un sollecito")
     hd.page.fill("#record-reminder-text", "Quando sarà risolto?")
-    hd.page.click("#modulo-record_reminder button[type=submit]")
+    hd.click_to_go("#modulo-record_reminder button[type=submit]")
     hd.page.wait_for_url(re.compile(r".*esito=record_reminder.*"))
     hd.page.goto(f"{base}/console")
     cells = hd.page.locator("#coda-ticket tbody tr td").all_inner_texts()
     assert re.fullmatch(r"TCK-\d{4}-\d{6}", cells[0]) and cells[6:8] == ["1", "0"], cells
-    hd.page.click(f"#coda-ticket a[href='/console/pratiche/{stream}']")
+    hd.click_to_go(f"#coda-ticket a[href='/console/pratiche/{stream}']")
     hd.open_form("Risolvi")
     hd.page.fill("#resolve-ticket-solution", "Ridotta la dimensione del file: ora si carica.")
     hd.page.select_option("#resolve-ticket-answered-by", "email")
-    hd.page.click("#modulo-resolve_ticket button[type=submit]")
+    hd.click_to_go("#modulo-resolve_ticket button[type=submit]")
     hd.page.wait_for_url(re.compile(r".*esito=resolve_ticket.*"))
     hd.open_form("Chiudi il ticket")
-    hd.page.click("#modulo-close_ticket button[type=submit]")
+    hd.click_to_go("#modulo-close_ticket button[type=submit]")
     hd.page.wait_for_url(re.compile(r".*esito=close_ticket.*"))
     assert hd.page.inner_text("#stato") == "chiuso"
     assert case_events(server, stream) == ["ticket.opened", "ticket.taken_in_charge",
@@ -396,7 +396,7 @@ def test_an_operator_enters_a_paper_enrolment_from_the_services_catalogue(env):
     server, browser, base = env
     op = Staff(browser)
     op.sign_in(base, "olga")
-    op.page.click("text=Iscrivi ai servizi")
+    op.click_to_go("text=Iscrivi ai servizi")
     assert op.page.url == f"{base}/console/nuova/service_enrolment/start_enrolment"
     assert op.page.locator("label[for=start-enrolment-services-canteen]").inner_text() == "Mensa scolastica"
     assert op.page.locator("#start-enrolment-services-nursery").get_attribute("type") == "checkbox"
@@ -411,7 +411,7 @@ def test_an_operator_enters_a_paper_enrolment_from_the_services_catalogue(env):
     op.page.click("label[for=start-enrolment-services-canteen]")
     op.page.click("label[for=start-enrolment-services-nursery]")
     op.page.select_option("#start-enrolment-site", "primaria_saint_roch")
-    op.page.click("button:has-text('Iscrivi ai servizi')")
+    op.click_to_go("button:has-text('Iscrivi ai servizi')")
     # The nursery is not given at a primary school: said at the site, nothing appended.
     assert "non offre «Asilo nido»" in op.page.inner_text("#start-enrolment-site-errore")
     assert op.page.get_attribute("#start-enrolment-site", "aria-invalid") == "true"
@@ -419,7 +419,7 @@ def test_an_operator_enters_a_paper_enrolment_from_the_services_catalogue(env):
     op.check("console-new-enrolment-errors")
     op.page.click("label[for=start-enrolment-services-nursery]")
     op.page.click("label[for=start-enrolment-services-transport]")
-    op.page.click("button:has-text('Iscrivi ai servizi')")
+    op.click_to_go("button:has-text('Iscrivi ai servizi')")
     op.page.wait_for_url(re.compile(r".*/console/pratiche/enrolment-comune-aosta-[0-9a-f]+\?esito=start_enrolment.*"))
     stream = urllib.parse.unquote(op.page.url.split("/console/pratiche/")[1].split("?")[0])
     events = stream_events(server, stream)
@@ -436,15 +436,15 @@ def test_an_operator_enters_a_paper_enrolment_from_the_services_catalogue(env):
     op.page.fill("#complete-details-details-canteen-days-per-week", "9")
     op.page.select_option("#complete-details-details-transport-stop", "stazione")
     op.page.select_option("#complete-details-details-transport-trips", "both")
-    op.page.click("#modulo-complete_details button[type=submit]")
+    op.click_to_go("#modulo-complete_details button[type=submit]")
     assert "da 1 a 5" in op.page.inner_text("#complete-details-details-canteen-days-per-week-errore")
     op.check("console-enrolment-details-error")
     assert case_events(server, stream) == ["enrolment.started"]
     op.page.fill("#complete-details-details-canteen-days-per-week", "5")
-    op.page.click("#modulo-complete_details button[type=submit]")
+    op.click_to_go("#modulo-complete_details button[type=submit]")
     op.page.wait_for_url(re.compile(r".*esito=complete_details.*"))
     op.open_form("Presenta la domanda")
-    op.page.click("#modulo-submit_enrolment button[type=submit]")
+    op.click_to_go("#modulo-submit_enrolment button[type=submit]")
     op.page.wait_for_url(re.compile(r".*esito=submit_enrolment.*"))
     assert op.page.inner_text("#stato") == "presentata"
     assert "Domanda presentata, olga (Operatore)" in op.page.inner_text("#cronologia")
@@ -515,7 +515,7 @@ def test_forged_replayed_and_refused_sign_ins(env):
     # A person the provider knows, with a role this product does not: no session.
     chef = Staff(browser)
     chef.page.goto(f"{base}/console/accesso")
-    chef.page.click("#accedi")
+    chef.click_to_go("#accedi")
     chef.at_provider("cuoco")
     assert chef.page.url.startswith(f"{base}/console/accesso/ritorno")
     assert "non ha confermato la tua identità" in chef.page.inner_text("main")

@@ -33,7 +33,7 @@ def test_the_office_opens_a_positions_notice_from_the_console(console):
     olga = Staff(browser)
     olga.sign_in(base, "olga")
     olga.page.goto(f"{base}/console/pratiche/{stream}")
-    olga.page.click("#link-avviso")
+    olga.click_to_go("#link-avviso")
     assert olga.page.url == f"{base}/console/pagamenti/{stream}/avviso", olga.page.url
     assert olga.page.inner_text("#codice-avviso") == " ".join(nav[i:i + 4] for i in range(0, 18, 4))
     assert olga.page.inner_text("#importo") == "1.020,99 €"

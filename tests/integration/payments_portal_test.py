@@ -71,7 +71,7 @@ def test_a_citizen_tops_up_her_childs_credit_with_pagopa(env):
     # An amount that is none: said at the field, nothing sent.
     head = stream_events(server, account)
     marta.page.fill("#ricarica-importo", "venti euro")
-    marta.page.click("#modulo-ricarica button[type=submit]")
+    marta.click_to_go("#modulo-ricarica button[type=submit]")
     assert "20,00" in marta.page.inner_text("#ricarica-importo-errore")
     assert marta.page.get_attribute("#ricarica-importo", "aria-invalid") == "true"
     assert marta.page.input_value("#ricarica-importo") == "venti euro"  # as typed
@@ -80,7 +80,7 @@ def test_a_citizen_tops_up_her_childs_credit_with_pagopa(env):
 
     typed = "20,00"
     marta.page.fill("#ricarica-importo", typed)
-    marta.page.click("#modulo-ricarica button[type=submit]")
+    marta.click_to_go("#modulo-ricarica button[type=submit]")
     marta.page.wait_for_url(re.compile(rf".*/servizi/pagamenti/payment-{AOSTA}-[0-9a-f]+\?esito=ricarica.*"))
     first = marta.page.url.split("/servizi/pagamenti/")[1].split("?")[0]
     assert positions_for(server, account) == [first]
@@ -139,7 +139,7 @@ def test_a_citizen_tops_up_her_childs_credit_with_pagopa(env):
     rows = marta.page.locator("#pagamenti tbody tr").all_inner_texts()
     assert len(rows) == 1 and "pagata" in rows[0] and "20,00 €" in rows[0], rows
     marta.check("payments-position-paid")
-    marta.page.click("#pagamenti tbody a")
+    marta.click_to_go("#pagamenti tbody a")
     assert marta.page.inner_text("#avviso-stato") == "pagata"
     assert marta.page.locator("#avviso-pagato").count() == 1
     assert marta.page.locator("svg.avviso-qr").count() == 0  # nothing left to pay with
@@ -189,7 +189,7 @@ def test_another_citizen_finds_no_notice_and_cannot_top_up(env):
     marta.page.goto(f"{base}/servizi/posizioni/{account}?dopo={created_at}")
     rows = marta.page.locator("#pagamenti tbody tr").all_inner_texts()
     assert len(rows) == 1 and "15,00 €" in rows[0], rows
-    marta.page.click("#pagamenti tbody a")
+    marta.click_to_go("#pagamenti tbody a")
     assert marta.page.inner_text("#importo") == "15,00 €"
     marta.close()
 
@@ -231,11 +231,11 @@ def test_a_citizen_pays_the_application_fee_from_her_application_then_submits(en
     # A forged CSRF token asks for nothing.
     head = stream_events(server, enrolment)
     marta.page.evaluate("document.querySelector('#modulo-quota input[name=csrf]').value = 'falso'")
-    marta.page.click("#modulo-quota button[type=submit]")
+    marta.click_to_go("#modulo-quota button[type=submit]")
     assert positions_for_fee(server, enrolment) == [] and stream_events(server, enrolment) == head
     marta.page.goto(f"{base}/servizi/iscrizioni/{enrolment}")
 
-    marta.page.click("#modulo-quota button[type=submit]")
+    marta.click_to_go("#modulo-quota button[type=submit]")
     marta.page.wait_for_url(re.compile(rf".*/servizi/pagamenti/payment-{FORLI}-[0-9a-f]+\?esito=quota.*"))
     fee = marta.page.url.split("/servizi/pagamenti/")[1].split("?")[0]
     created = [e for e in stream_events(server, fee) if e["type"] == "payment_position.created"]
@@ -255,7 +255,7 @@ def test_a_citizen_pays_the_application_fee_from_her_application_then_submits(en
 
     # Back on the application: the notice is listed, and no second one is offered while it is
     # payable.
-    marta.page.click(f"a[href='/servizi/iscrizioni/{enrolment}']")
+    marta.click_to_go(f"a[href='/servizi/iscrizioni/{enrolment}']")
     assert len(marta.page.locator("#quota-avvisi li").all()) == 1
     assert marta.page.locator("#modulo-quota").count() == 0
     marta.check("payments-fee-asked")
@@ -271,7 +271,7 @@ def test_a_citizen_pays_the_application_fee_from_her_application_then_submits(en
     assert "30,00 €" in marta.page.inner_text("#quota-pagata")
     assert marta.page.locator("#quota-importo").count() == 0 and marta.page.locator("#modulo-quota").count() == 0
     marta.check("payments-fee-paid")
-    marta.page.click("form[action$='/submit_enrolment'] button[type=submit]")
+    marta.click_to_go("form[action$='/submit_enrolment'] button[type=submit]")
     marta.page.wait_for_url(re.compile(r".*esito=submit_enrolment.*"))
     assert "enrolment.submitted" in types(server, enrolment)
 

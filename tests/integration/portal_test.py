@@ -70,20 +70,20 @@ def env(tmp_path_factory):
 class Citizen(Browser):
     def sign_in(self, base, login, ente=AOSTA):
         self.page.goto(f"{base}/servizi")
-        self.page.click(f"#enti a[href='/servizi?ente={ente}']")
+        self.click_to_go(f"#enti a[href='/servizi?ente={ente}']")
         assert "Comune" in self.page.inner_text("#ente-scelto")
         self.check(f"portal-signin-{login}")
-        self.page.click("#accedi")
+        self.click_to_go("#accedi")
         # The provider's page, loaded, or the portal when the provider remembers this browser.
         self.page.wait_for_url(re.compile(r".*/interaction/[^/?]+$|.*/servizi$"))
         if self.page.locator("input[name=login]").count():
             self.page.fill("input[name=login]", login)
             self.page.fill("input[name=password]", "qualunque")
             with self.page.expect_navigation():
-                self.page.click("button[type=submit]")
+                self.click_to_go("button[type=submit]")
             if "/interaction/" in self.page.url:
                 with self.page.expect_navigation():
-                    self.page.click("button[type=submit]")
+                    self.click_to_go("button[type=submit]")
         self.csp_errors.clear()  # the provider's pages are not ours
         assert self.page.url == f"{base}/servizi", self.page.url
 
@@ -146,7 +146,7 @@ def test_a_citizen_sees_her_childs_position_and_sets_a_low_credit_alert(env):
     assert euro(balance) in rows[0], (rows, balance)
     marta.check("portal-home")
 
-    marta.page.click("#posizioni tbody a")
+    marta.click_to_go("#posizioni tbody a")
     assert marta.page.url.endswith(f"/servizi/posizioni/{account}")
     assert marta.page.inner_text("#credito") == euro(balance)
     assert "novembre 2026" in marta.page.inner_text("#consumi") and "3" in marta.page.inner_text("#consumi")
@@ -160,13 +160,13 @@ def test_a_citizen_sees_her_childs_position_and_sets_a_low_credit_alert(env):
     marta.page.click("label[for=set-low-credit-alert-channels-0]")  # the box is drawn on the label
     marta.page.fill("#set-low-credit-alert-threshold-cents", "cinque euro")
     marta.page.fill("#set-low-credit-alert-email", "marta@example.it")
-    marta.page.click("#modulo-set_low_credit_alert button[type=submit]")
+    marta.click_to_go("#modulo-set_low_credit_alert button[type=submit]")
     assert marta.page.locator("#set-low-credit-alert-threshold-cents-errore").count() == 1
     assert len(stream_events(server, account)) == before
     marta.check("portal-position-error")
 
     marta.page.fill("#set-low-credit-alert-threshold-cents", "7,50")
-    marta.page.click("#modulo-set_low_credit_alert button[type=submit]")
+    marta.click_to_go("#modulo-set_low_credit_alert button[type=submit]")
     assert "Fatto" in marta.page.inner_text("#esito")
     assert "sotto € 7,50" in marta.page.inner_text("#avviso-attuale")
     events = stream_events(server, account)
@@ -203,7 +203,7 @@ def test_without_a_session_the_pages_lead_to_sign_in_and_sign_out_ends_it(env):
     assert "sessione" in anon.page.inner_text("[role=alert]")
     anon.sign_in(base, "marta")
     with anon.page.expect_navigation():
-        anon.page.click("header form button[type=submit]")
+        anon.click_to_go("header form button[type=submit]")
     # Signed out here, and sent to sign out at the provider too, to come back to the portal.
     assert anon.page.url.startswith(f"{server.env['PROCEDO_PORTAL_OIDC_ISSUER']}/session/end"), anon.page.url
     assert "servizi%2Faccesso%2Fuscito" in anon.page.url
@@ -216,7 +216,7 @@ def test_a_citizen_applies_on_line_in_two_steps_and_keeps_the_summary(env):
     server, browser, base = env
     marta = Citizen(browser)
     marta.sign_in(base, "marta")
-    marta.page.click("#nuova-domanda")
+    marta.click_to_go("#nuova-domanda")
     assert marta.page.url == f"{base}/servizi/iscrizioni/nuova"
     # The channel is the portal's: never asked.
     assert marta.page.locator("#start-enrolment-channel").count() == 0
@@ -229,14 +229,14 @@ def test_a_citizen_applies_on_line_in_two_steps_and_keeps_the_summary(env):
     marta.page.fill("#start-enrolment-beneficiary-birth-date", "2017-03-10")
     marta.page.click("label[for=start-enrolment-services-nursery]")
     marta.page.select_option("#start-enrolment-site", "primaria_saint_roch")
-    marta.page.click("#modulo-start_enrolment button[type=submit]")
+    marta.click_to_go("#modulo-start_enrolment button[type=submit]")
     # The nursery is not given at a primary school: said at the site, nothing appended.
     assert "non offre «Asilo nido»" in marta.page.inner_text("#start-enrolment-site-errore")
     assert marta.page.is_checked("#start-enrolment-services-nursery")  # what was chosen stays
     marta.check("portal-new-enrolment-error")
     marta.page.click("label[for=start-enrolment-services-nursery]")
     marta.page.click("label[for=start-enrolment-services-canteen]")
-    marta.page.click("#modulo-start_enrolment button[type=submit]")
+    marta.click_to_go("#modulo-start_enrolment button[type=submit]")
     marta.page.wait_for_url(re.compile(r".*/servizi/iscrizioni/enrolment-comune-aosta-[0-9a-f]+\?esito=start_enrolment.*"))
     stream = urllib.parse.unquote(marta.page.url.split("/servizi/iscrizioni/")[1].split("?")[0])
     events = stream_events(server, stream)
@@ -247,14 +247,14 @@ def test_a_citizen_applies_on_line_in_two_steps_and_keeps_the_summary(env):
     # Step 2: the canteen's questions; a wrong answer is said at its field.
     marta.page.select_option("#complete-details-details-canteen-diet", "vegetarian")
     marta.page.fill("#complete-details-details-canteen-days-per-week", "9")
-    marta.page.click("#modulo-complete_details button[type=submit]")
+    marta.click_to_go("#modulo-complete_details button[type=submit]")
     assert "da 1 a 5" in marta.page.inner_text("#complete-details-details-canteen-days-per-week-errore")
     assert len(stream_events(server, stream)) == 1
     marta.check("portal-enrolment-details-error")
     marta.page.fill("#complete-details-details-canteen-days-per-week", "5")
-    marta.page.click("#modulo-complete_details button[type=submit]")
+    marta.click_to_go("#modulo-complete_details button[type=submit]")
     marta.page.wait_for_url(re.compile(r".*esito=complete_details.*"))
-    marta.page.click("#modulo-submit_enrolment button[type=submit]")
+    marta.click_to_go("#modulo-submit_enrolment button[type=submit]")
     marta.page.wait_for_url(re.compile(r".*esito=submit_enrolment.*"))
     assert "presentata" in marta.page.inner_text("#esito")
     summary = marta.page.inner_text("#riepilogo")

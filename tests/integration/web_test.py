@@ -244,7 +244,7 @@ def test_assets_are_hashed_cached_and_only_those_needed(env):
     c.page.goto(f"{base}/pratica")
     c.page.fill("#codice", "FC-1")
     c.page.fill("#password", "x")
-    c.page.click("button:has-text('Accedi')")
+    c.click_to_go("button:has-text('Accedi')")
     assert c.page.inner_text("#ente-errore").startswith("Indica il codice dell'ente")
     assert c.page.get_attribute("#ente", "aria-describedby") == "ente-errore"
     c.check("login-no-comune")
