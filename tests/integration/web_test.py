@@ -113,13 +113,13 @@ def test_the_citizen_follows_the_link_and_reads_the_case(env):
         in page.inner_text("#sospensioni")
 
     # The survey: an empty answer is refused at its field, then answered once.
-    page.click("text=Invia la risposta")
+    c.click_to_go("text=Invia la risposta")
     assert page.inner_text("#voto-errore").startswith("Scegli un voto da 1")
     assert page.get_attribute("fieldset", "aria-describedby") == "voto-errore"
     c.check("survey-error")
     page.click("label[for=voto4]")
     page.fill("#commento", "Tutto chiaro <i>grazie</i>")
-    page.click("text=Invia la risposta")
+    c.click_to_go("text=Invia la risposta")
     page.wait_for_url(re.compile(r".*esito=questionario$"))
     assert "risposta al questionario è stata registrata" in page.inner_text("[role=status]")
     assert page.locator("#questionario-compilato").count() == 1 and page.locator("#voto4").count() == 0
@@ -129,7 +129,7 @@ def test_the_citizen_follows_the_link_and_reads_the_case(env):
     assert len(answers) == 1 and answers[0]["data"]["rating"] == 4
 
     # Opting out of messages: said on the page, recorded once.
-    page.click("text=Non voglio più ricevere messaggi")
+    c.click_to_go("text=Non voglio più ricevere messaggi")
     page.wait_for_url(re.compile(r".*esito=rinuncia$"))
     assert page.locator("#messaggi-sospesi").count() == 1
     c.check("case-opted-out")
@@ -173,7 +173,7 @@ def test_wrong_passwords_bad_input_and_the_lockout_read_plainly(env):
 
     # Empty fields: each message tied to its field, nothing recorded.
     page.fill("#codice", "")
-    page.click("button:has-text('Accedi')")
+    c.click_to_go("button:has-text('Accedi')")
     assert page.inner_text("#codice-errore") == "Inserisci il codice della pratica."
     assert page.get_attribute("#codice", "aria-describedby") == "codice-errore"
     assert page.inner_text("#password-errore") == "Inserisci la password."
@@ -183,13 +183,13 @@ def test_wrong_passwords_bad_input_and_the_lockout_read_plainly(env):
     assert long.status == 400 and "ha al massimo 64 caratteri" in long.text()
     page.fill("#codice", "<script>alert(1)</script>")
     page.fill("#password", "qualcosa")
-    page.click("button:has-text('Accedi')")
+    c.click_to_go("button:has-text('Accedi')")
     assert page.input_value("#codice") == "<script>alert(1)</script>"
     assert "&lt;script&gt;" in page.content() and page.locator("main script").count() == 0
     # Another Comune in the URL: the case is not found there, whatever the password.
     page.goto(f"{base}/pratica?ente=comune-aosta&codice=FC-2026%2F102")
     page.fill("#password", password_of(mail))
-    page.click("button:has-text('Accedi')")
+    c.click_to_go("button:has-text('Accedi')")
     assert "Codice pratica o password non corretti" in page.inner_text("#password-errore")
     assert len(events_of(server, citizen_stream)) == before
     # The case page without a session goes back to the login.
@@ -200,12 +200,12 @@ def test_wrong_passwords_bad_input_and_the_lockout_read_plainly(env):
     page.goto(link_of(mail))
     for _ in range(2):
         page.fill("#password", "sbagliata")
-        page.click("button:has-text('Accedi')")
+        c.click_to_go("button:has-text('Accedi')")
         assert page.inner_text("#password-errore").startswith("Codice pratica o password non corretti")
     c.check("login-wrong-password")
     page.fill("#password", "sbagliata")
     with page.expect_response(lambda r: r.url.endswith("/pratica/accesso")) as locked:
-        page.click("button:has-text('Accedi')")
+        c.click_to_go("button:has-text('Accedi')")
     assert locked.value.status == 429 and locked.value.headers["retry-after"] == "60"
     alert = page.inner_text("[role=alert]")
     assert alert.startswith("Hai inserito una password errata troppe volte")
@@ -213,11 +213,11 @@ def test_wrong_passwords_bad_input_and_the_lockout_read_plainly(env):
     c.check("login-locked")
     # Even the right password waits; after the minute it opens the case.
     page.fill("#password", password_of(mail))
-    page.click("button:has-text('Accedi')")
+    c.click_to_go("button:has-text('Accedi')")
     assert "troppe volte" in page.inner_text("[role=alert]")
     advance(server, 61)
     page.fill("#password", password_of(mail))
-    page.click("button:has-text('Accedi')")
+    c.click_to_go("button:has-text('Accedi')")
     page.wait_for_url(f"{base}/pratica/caso")
     assert page.locator("h1").inner_text() == "Pratica FC-2026/102"
     c.close()
