@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 
 from browser_support import CHROMIUM, SHOTS, Browser
 from notify_support import AOSTA, FORLI, advance, stream_events
-from procedo_server import SRC, Server, free_port
+from procedo_server import SRC, Server, await_ready, free_port
 
 OIDC_DIR = SRC / "tests" / "integration" / "oidc"
 SECRET = "segreto-del-client-di-prova"
@@ -50,7 +50,7 @@ class Provider:
         self.log = open(tmp / "oidc.log", "w")
         self.proc = subprocess.Popen(["node", str(OIDC_DIR / "provider.mjs"), str(self.config)],
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
-        assert self.proc.stdout.readline().strip() == "ready", (tmp / "oidc.log").read_text()
+        await_ready(self.proc, tmp / "oidc.log", "the OpenID provider")
 
     def stop(self):
         self.proc.terminate()

@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 from browser_support import CHROMIUM, SHOTS, Browser
 from console_test import OIDC_DIR
 from notify_support import AOSTA, stream_events
-from procedo_server import Server, free_port
+from procedo_server import Server, await_ready, free_port
 
 SECRET = "segreto-del-portale-di-prova"
 # As SPID and CIE vouch for them: a name and a fiscal code (the claim with its "TINIT-").
@@ -43,7 +43,7 @@ class NationalIdentity:
         self.log = open(tmp / "spid.log", "w")
         self.proc = subprocess.Popen(["node", str(OIDC_DIR / "provider.mjs"), str(config)],
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
-        assert self.proc.stdout.readline().strip() == "ready", (tmp / "spid.log").read_text()
+        await_ready(self.proc, tmp / "spid.log", "the national identity provider")
 
     def stop(self):
         self.proc.terminate()

@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import pathlib
+import select
 import signal
 import socket
 import subprocess
@@ -68,6 +69,28 @@ def wait_for(condition, timeout, what, interval=0.02):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def await_ready(proc, log_path, what, timeout=60):
+    """The first line a stand-in prints (its stdout a text pipe) must be "ready", within
+    `timeout` seconds: one that says nothing fails the test with its log and what the kernel says
+    it waits on, instead of hanging the test until ctest's own limit."""
+    line = proc.stdout.readline() if select.select([proc.stdout], [], [], timeout)[0] else None
+    if line is not None and line.strip() == "ready":
+        return
+    if proc.poll() is None:
+        try:
+            waits = pathlib.Path(f"/proc/{proc.pid}/wchan").read_text()
+        except OSError:
+            waits = "?"
+        state = f"still running, waiting in {waits}; killed"
+        proc.kill()
+        proc.wait()
+    else:
+        state = f"exited with {proc.returncode}"
+    log = pathlib.Path(log_path).read_text(errors="replace")[-2000:]
+    raise AssertionError(f"{what} printed {line!r} instead of \"ready\" within {timeout} s "
+                         f"({state}); its log:\n{log}")
 
 
 class Reply:
