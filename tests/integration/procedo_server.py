@@ -107,6 +107,9 @@ class Reply:
 
 
 class Server:
+    # The servers running now, for a failing test's report.
+    running = set()
+
     def __init__(self, data_dir, **settings):
         self.data_dir = pathlib.Path(data_dir)
         self.port = free_port()
@@ -132,9 +135,6 @@ class Server:
     def cli(self, *args, check=True):
         return subprocess.run([str(BIN), *args], env=self.env, check=check, capture_output=True, text=True)
 
-    # The servers running now, for a failing test's report.
-    running = set()
-
     def log_tail(self, lines):
         path = self.data_dir / "serve.log"
         text = path.read_text(errors="replace") if path.exists() else ""
@@ -151,7 +151,7 @@ class Server:
     def _healthy(self):
         if self.proc.poll() is not None:
             raise AssertionError(f"procedo serve exited with {self.proc.returncode}: "
-                                 + (self.data_dir / "serve.log").read_text()[-2000:])
+                                 + self.log_tail(40))
         try:
             return self.request("GET", "/healthz").status == 200
         except OSError:
@@ -173,7 +173,7 @@ class Server:
                     self.proc.kill()
                     self.proc.wait()
                     raise AssertionError("procedo serve hung at shutdown (killed after 60 s):\n"
-                                         + log_path.read_text(errors="replace")[-3000:])
+                                         + self.log_tail(60))
                 assert_clean_exit(self.proc, log_path)
             else:
                 assert_clean_exit(self.proc, log_path, expect_killed=True)
